@@ -1,0 +1,32 @@
+# forewarn: the two commands a new user runs are `make run` and `make test`.
+# Each sets up its own virtual environment (.venv) and installs the project with its extras.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint clean setup
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,embedded]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/forewarn run
+
+test: $(STAMP)
+	$(BIN)/ruff check schemas processors actuators streams tests
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m streams.bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check schemas processors actuators streams tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
