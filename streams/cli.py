@@ -1,0 +1,148 @@
+"""``forewarn``: the command line. Settings are read here, once, and passed down.
+
+Subcommands: ``run`` (the embedded default), ``worker``, ``actuate``, ``topics``, ``simulate``,
+``broker``. Every one takes ``--config FILE`` and ``--bootstrap-servers``; the rest comes from
+``FOREWARN_*`` environment variables (see ``streams/settings.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from schemas.errors import ForewarnError
+from streams.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(
+        config_path=args.config,
+        bootstrap_servers=args.bootstrap_servers,
+        topic_prefix=args.topic_prefix,
+    )
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from streams.topics import CATALOG, ensure_topics
+
+    settings = _settings(args)
+    created = ensure_topics(settings)
+    for spec in CATALOG:
+        mark = "created" if settings.topic(spec.name) in created else "exists"
+        kind = "compacted" if spec.compacted else "delete"
+        events = ", ".join(spec.events) or "(opaque)"
+        print(f"{settings.topic(spec.name):28} {mark:8} {kind:9} {events}")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from streams.worker import run_worker
+
+    run_worker(_settings(args), loglevel=args.loglevel)
+    return 0
+
+
+def cmd_actuate(args: argparse.Namespace) -> int:
+    from streams.actuator import run_actuator
+
+    settings = _settings(args)
+    if args.backend:
+        settings = settings.replace(backend=args.backend)
+    run_actuator(settings)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from streams.embedded import run_embedded
+
+    return run_embedded(
+        Settings.load(config_path=args.config),
+        scenario=args.scenario,
+        speed=args.speed,
+        duration_s=args.duration,
+        seed=args.seed,
+    )
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from streams.publish import simulate_to_kafka
+
+    return simulate_to_kafka(
+        _settings(args), args.scenario, seed=args.seed, speed=args.speed, out=args.out
+    )
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from streams.broker import EmbeddedBroker
+
+    with EmbeddedBroker(port=args.port) as broker:
+        print(f"Tansu listening on {broker.bootstrap_servers} (memory only); Ctrl-C stops it")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="forewarn", description="Predictive prevention for server fleets on Kafka."
+    )
+    p.add_argument("--config", help="TOML settings file (also FOREWARN_CONFIG)")
+    p.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (host:port,...)")
+    p.add_argument("--topic-prefix", help="topic name prefix (default 'forewarn.')")
+    p.add_argument("--log-level", default="INFO")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("run", help="embedded default: broker + simulated fleet + worker + actuator")
+    s.add_argument("--scenario", default="ramp")
+    s.add_argument("--speed", type=float, default=60.0, help="simulated seconds per wall second")
+    s.add_argument("--duration", type=float, default=0.0, help="wall seconds; 0 = until Ctrl-C")
+    s.add_argument("--seed", type=int, default=42)
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("worker", help="a processor worker (Faust) in the group")
+    s.add_argument("--loglevel", default="info")
+    s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("actuate", help="an actuator (consumer group) applying allocations")
+    s.add_argument("--backend", choices=["dryrun"], help="override FOREWARN_BACKEND")
+    s.set_defaults(func=cmd_actuate)
+
+    s = sub.add_parser("topics", help="create the topic catalog and list it")
+    s.set_defaults(func=cmd_topics)
+
+    s = sub.add_parser("simulate", help="publish a simulated fleet to forewarn.metrics")
+    s.add_argument("--scenario", default="mixed")
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--speed", type=float, default=0.0, help="0 = as fast as possible")
+    s.add_argument("--out", help="directory for the ground-truth timeline")
+    s.set_defaults(func=cmd_simulate)
+
+    s = sub.add_parser("broker", help="start the embedded Tansu broker and wait")
+    s.add_argument("--port", type=int, default=9092)
+    s.set_defaults(func=cmd_broker)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return int(args.func(args))
+    except ForewarnError as exc:
+        print(f"forewarn: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Bytes in, bytes out: the one place where metric messages meet the processing core.
+
+The Faust agent, the replay and the benchmarks all call :class:`MetricsHandler.handle` with a
+message's raw value and position, and get back the messages to produce. Nothing here talks to
+Kafka, so a replay of the same messages gives the same output, byte for byte.
+
+A message no codec can read, a sample the pipeline rejects (late, unusable) and an exception
+inside the pipeline each become a ``DeadLetter`` with the reason; the handler never raises on
+one message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from processors.pipeline import Output, Pipeline
+from schemas.codec import Codec
+from schemas.errors import ContractError
+
+log = logging.getLogger(__name__)
+
+METRIC_EVENTS = ("MetricSample", "MetricBatch")
+
+
+@dataclass(frozen=True)
+class Out:
+    """One message to produce: catalog topic name (``risk``), key and encoded value."""
+
+    topic: str
+    key: bytes
+    value: bytes
+
+
+@dataclass
+class Counters:
+    messages: int = 0
+    samples: int = 0
+    health: int = 0
+    risk: int = 0
+    dead: dict[str, int] = field(default_factory=dict)
+
+
+def batch_to_samples(batch: dict[str, Any]) -> list[dict[str, Any]]:
+    """The MetricSample dicts a MetricBatch carries."""
+    return [
+        {
+            "component": batch["component"],
+            "host": batch["host"],
+            "ts": p["ts"],
+            "metrics": p["metrics"],
+            "tags": batch.get("tags") or {},
+        }
+        for p in batch["points"]
+    ]
+
+
+class MetricsHandler:
+    """Decode a metrics message, run the pipeline, encode what it emits."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        codec: Codec,
+        topic_name: Callable[[str], str] = lambda name: name,
+        wall_clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
+        self.pipeline = pipeline
+        self.codec = codec
+        self.topic_name = topic_name
+        # Only the dead-letter timestamp reads the wall clock; replays pass a fixed clock.
+        self.wall_clock_ms = wall_clock_ms
+        self.counters = Counters()
+
+    def handle(
+        self, value: bytes | None, key: bytes | None, topic: str, partition: int, offset: int
+    ) -> list[Out]:
+        self.counters.messages += 1
+        try:
+            event_type, record = self.codec.decode(value, METRIC_EVENTS)
+        except ContractError as exc:
+            return [self.dead_letter(value, key, topic, partition, offset, "decode", exc)]
+        samples = batch_to_samples(record) if event_type == "MetricBatch" else [record]
+        out: list[Out] = []
+        for sample in samples:
+            self.counters.samples += 1
+            try:
+                result = self.pipeline.ingest(sample)
+            except Exception as exc:  # a bug must not stop the worker: keep the message
+                log.exception("pipeline failed on %s[%d]@%d", topic, partition, offset)
+                out.append(self.dead_letter(value, key, topic, partition, offset, "process", exc))
+                continue
+            out.extend(self._encode(result, value, key, topic, partition, offset))
+        return out
+
+    def flush(self) -> list[Out]:
+        """Close every open window (the end of a replay)."""
+        return self._encode(self.pipeline.flush(), None, None, "", -1, -1)
+
+    def _encode(
+        self,
+        result: Output,
+        value: bytes | None,
+        key: bytes | None,
+        topic: str,
+        partition: int,
+        offset: int,
+    ) -> list[Out]:
+        out: list[Out] = []
+        for signal in result.health:
+            self.counters.health += 1
+            out.append(self._out("health", "HealthSignal", signal))
+        for risk in result.risk:
+            self.counters.risk += 1
+            out.append(self._out("risk", "RiskScore", risk))
+        for sample, reason in result.rejected:
+            stage = "late" if "late" in reason else "validate"
+            detail = f"{reason} (component {sample.get('component')!r}, ts {sample.get('ts')!r})"
+            out.append(
+                self.dead_letter(value, key, topic, partition, offset, stage, detail=detail)
+            )
+        return out
+
+    def _out(self, name: str, event_type: str, record: dict[str, Any]) -> Out:
+        full = self.topic_name(name)
+        value = self.codec.encode(event_type, record, topic=full)
+        return Out(full, str(record["component"]).encode(), value)
+
+    def dead_letter(
+        self,
+        value: bytes | None,
+        key: bytes | None,
+        topic: str,
+        partition: int,
+        offset: int,
+        stage: str,
+        exc: BaseException | None = None,
+        detail: str = "",
+    ) -> Out:
+        reason = detail or f"{exc}"
+        where = f"{topic}[{partition}]@{offset}"
+        self.counters.dead[stage] = self.counters.dead.get(stage, 0) + 1
+        log.warning("dead-letter %s (%s): %s", where, stage, reason)
+        record = {
+            "source_topic": topic,
+            "partition": partition,
+            "offset": offset,
+            "ts": self.wall_clock_ms(),
+            "reason": f"{where}: {reason}",
+            "error": type(exc).__name__ if exc is not None else "Rejected",
+            "stage": stage,
+            "key": key,
+            "original": value or b"",
+        }
+        full = self.topic_name("deadletter")
+        return Out(full, key or b"", self.codec.encode("DeadLetter", record, topic=full))

@@ -1,0 +1,103 @@
+"""Settings: read once at the entry point into one frozen object and passed down.
+
+Sources, later wins: built-in defaults, a TOML file (``--config`` or ``FOREWARN_CONFIG``), then
+environment variables ``FOREWARN_<FIELD>`` (upper case, e.g. ``FOREWARN_BOOTSTRAP_SERVERS``).
+Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from schemas.errors import ConfigError
+
+ENV_PREFIX = "FOREWARN_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a forewarn process needs to know, with defaults for the embedded broker."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = "forewarn."
+    registry_url: str = ""
+    wire_format: str = "avro"  # avro | confluent | json (what we write; reading takes all)
+    partitions: int = 3
+    replication_factor: int = 1
+    worker_group: str = "forewarn-processors"
+    actuator_group: str = "forewarn-actuators"
+    session_timeout_ms: int = 6000  # Tansu holds a join for about half of this
+    # modelling
+    window_s: int = 60
+    lateness_s: int = 30
+    horizon_s: int = 900
+    health_rules: str = ""  # path to a TOML rule file; empty: built-in defaults
+    # allocation
+    risk_threshold: float = 0.6
+    backend: str = "dryrun"  # dryrun | simulator
+    owned: str = "*"  # comma-separated globs of hosts/components this actuator may act on
+    # operations
+    worker_web_port: int = 0  # 0: Faust's web server off
+    metrics_port: int = 0  # Prometheus exporter port; 0: off
+    log_level: str = "INFO"
+    data_dir: str = ".forewarn"
+
+    def topic(self, name: str) -> str:
+        """The full topic name for a catalog name (``risk`` → ``forewarn.risk``)."""
+        return f"{self.topic_prefix}{name}"
+
+    @classmethod
+    def load(
+        cls,
+        env: Mapping[str, str] | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Defaults ← TOML file ← environment ← explicit overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        path = config_path or env.get(f"{ENV_PREFIX}CONFIG")
+        if path:
+            try:
+                data = tomllib.loads(Path(path).read_text())
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"config file {path}: {exc}") from exc
+            values.update(data.get("forewarn", data))
+        for f in fields(cls):
+            key = f"{ENV_PREFIX}{f.name.upper()}"
+            if key in env:
+                values[f.name] = env[key]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls._coerce(values)
+
+    @classmethod
+    def _coerce(cls, values: Mapping[str, Any]) -> Settings:
+        known = {f.name: f for f in fields(cls)}
+        out: dict[str, Any] = {}
+        for name, raw in values.items():
+            if name not in known:
+                raise ConfigError(
+                    f"unknown setting {name!r}; known: {', '.join(sorted(known))}"
+                )
+            kind = type(known[name].default)
+            try:
+                out[name] = kind(raw) if not isinstance(raw, kind) else raw
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"setting {name}={raw!r}: expected {kind.__name__}") from exc
+        settings = cls(**out)
+        if settings.wire_format not in ("avro", "confluent", "json"):
+            raise ConfigError(
+                f"wire_format={settings.wire_format!r}: use avro, confluent or json"
+            )
+        if settings.partitions < 1:
+            raise ConfigError("partitions must be at least 1")
+        return settings
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)

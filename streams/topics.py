@@ -1,0 +1,111 @@
+"""The topic catalog: every forewarn topic, its events and its configuration.
+
+Topics are created at start-up (:func:`ensure_topics`); existing ones are left as they are.
+Every topic is keyed by component id (preferences: by selector; checkpoints: by component).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from schemas.errors import BrokerError
+from streams.settings import Settings
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    events: tuple[str, ...]
+    compacted: bool = False
+    config: dict[str, str] = field(default_factory=dict)
+    doc: str = ""
+
+
+CATALOG: tuple[TopicSpec, ...] = (
+    TopicSpec("metrics", ("MetricSample", "MetricBatch"), doc="samples from shippers/adapters"),
+    TopicSpec("health", ("HealthSignal",), doc="health rule verdicts, on change and heartbeat"),
+    TopicSpec("risk", ("RiskScore",), doc="risk of a FAIL within the horizon, per window"),
+    TopicSpec("allocations", ("AllocationCommand",), doc="grant / release / preempt commands"),
+    TopicSpec("outcomes", ("AllocationOutcome",), doc="what backends did and measured"),
+    TopicSpec("preferences", ("Preference",), compacted=True, doc="operator steering"),
+    TopicSpec("checkpoints", (), compacted=True, doc="model state with covered offsets"),
+    TopicSpec("deadletter", ("DeadLetter",), doc="unusable messages with reason and bytes"),
+)
+BY_NAME = {t.name: t for t in CATALOG}
+
+
+def events_of(name: str) -> tuple[str, ...]:
+    return BY_NAME[name].events
+
+
+def client_config(settings: Settings, extra: Mapping[str, object] = ()) -> dict[str, Any]:
+    """Base librdkafka configuration for every forewarn client, plus ``extra``."""
+    conf: dict[str, Any] = {
+        "bootstrap.servers": settings.bootstrap_servers,
+        # Tansu closes idle connections; librdkafka would log each close at INFO level.
+        "log.connection.close": False,
+    }
+    conf.update(dict(extra))
+    return conf
+
+
+def producer_config(settings: Settings, extra: Mapping[str, object] = ()) -> dict[str, Any]:
+    """Idempotent producer hashing keys with murmur2, as Java clients and aiokafka (so Faust)
+    do; librdkafka's default (CRC32) would put one component on two partitions."""
+    base = {"partitioner": "murmur2_random", "enable.idempotence": True, "linger.ms": 5}
+    return client_config(settings, {**base, **dict(extra)})
+
+
+def consumer_config(
+    settings: Settings, group: str, extra: Mapping[str, object] = ()
+) -> dict[str, Any]:
+    """A consumer in ``group`` that commits only what it has processed (at-least-once)."""
+    base = {
+        "group.id": group,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        # Tansu holds a group join for about half the session timeout.
+        "session.timeout.ms": settings.session_timeout_ms,
+        "heartbeat.interval.ms": max(100, settings.session_timeout_ms // 6),
+    }
+    return client_config(settings, {**base, **dict(extra)})
+
+
+def admin_client(settings: Settings) -> AdminClient:
+    return AdminClient(client_config(settings))
+
+
+def ensure_topics(settings: Settings, timeout_s: float = 15.0) -> list[str]:
+    """Create missing catalog topics; return the names created."""
+    admin = admin_client(settings)
+    try:
+        existing = set(admin.list_topics(timeout=timeout_s).topics)
+    except Exception as exc:
+        raise BrokerError(
+            f"cannot list topics on {settings.bootstrap_servers}: {exc}; is the broker up?"
+        ) from exc
+    new = []
+    for spec in CATALOG:
+        full = settings.topic(spec.name)
+        if full in existing:
+            continue
+        config = dict(spec.config)
+        if spec.compacted:
+            config["cleanup.policy"] = "compact"
+        new.append(NewTopic(full, settings.partitions, settings.replication_factor, config=config))
+    created: list[str] = []
+    if not new:
+        return created
+    for name, fut in admin.create_topics(new, operation_timeout=timeout_s).items():
+        try:
+            fut.result()
+            created.append(name)
+        except Exception as exc:
+            if "TOPIC_ALREADY_EXISTS" in str(exc):
+                continue
+            raise BrokerError(f"cannot create topic {name}: {exc}") from exc
+    return created
