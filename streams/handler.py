@@ -72,7 +72,7 @@ class MetricsHandler:
         self.codec = codec
         self.topic_name = topic_name
         # Only the dead-letter timestamp reads the wall clock; replays pass a fixed clock.
-        self.wall_clock_ms = wall_clock_ms
+        self.dead_letters = DeadLetters(codec, topic_name, wall_clock_ms)
         self.counters = Counters()
 
     def handle(
@@ -140,9 +140,37 @@ class MetricsHandler:
         exc: BaseException | None = None,
         detail: str = "",
     ) -> Out:
+        self.counters.dead[stage] = self.counters.dead.get(stage, 0) + 1
+        return self.dead_letters(value, key, topic, partition, offset, stage, exc, detail)
+
+
+class DeadLetters:
+    """Encodes a ``DeadLetter`` for a message that could not be used: where it came from, why,
+    and its original bytes, so nothing is lost."""
+
+    def __init__(
+        self,
+        codec: Codec,
+        topic_name: Callable[[str], str],
+        wall_clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
+        self.codec = codec
+        self.topic = topic_name("deadletter")
+        self.wall_clock_ms = wall_clock_ms
+
+    def __call__(
+        self,
+        value: bytes | None,
+        key: bytes | None,
+        topic: str,
+        partition: int,
+        offset: int,
+        stage: str,
+        exc: BaseException | None = None,
+        detail: str = "",
+    ) -> Out:
         reason = detail or f"{exc}"
         where = f"{topic}[{partition}]@{offset}"
-        self.counters.dead[stage] = self.counters.dead.get(stage, 0) + 1
         log.warning("dead-letter %s (%s): %s", where, stage, reason)
         record = {
             "source_topic": topic,
@@ -155,5 +183,5 @@ class MetricsHandler:
             "key": key,
             "original": value or b"",
         }
-        full = self.topic_name("deadletter")
-        return Out(full, key or b"", self.codec.encode("DeadLetter", record, topic=full))
+        value = self.codec.encode("DeadLetter", record, topic=self.topic)
+        return Out(self.topic, key or b"", value)

@@ -1,0 +1,198 @@
+"""The actuator: a confluent-kafka consumer group over ``forewarn.risk``.
+
+Per risk event it asks the allocation engine (pure, ``actuators/engine.py``) for commands,
+writes each to ``forewarn.allocations``, applies it with the backend, and writes the outcome to
+``forewarn.outcomes``. Offsets are committed only after the producer has flushed everything a
+batch caused, so delivery is at-least-once; backends are idempotent by ``command_id`` and the
+engine ignores a risk event not newer than the last one of its component, so a redelivered
+batch changes nothing.
+
+Preferences are read from the compacted ``forewarn.preferences`` topic in full, from the start,
+by every actuator (not shared out by the group): each needs all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+
+from actuators.backends.base import Backend
+from actuators.backends.dryrun import DryRunBackend
+from actuators.engine import AllocationEngine, EngineConfig
+from schemas.codec import Codec
+from schemas.errors import BrokerError, ContractError
+from streams.handler import DeadLetters
+from streams.settings import Settings
+from streams.topics import consumer_config, producer_config
+
+log = logging.getLogger(__name__)
+
+
+def host_of(component: str) -> str:
+    """The host part of a component id: ``web-17/postgres`` → ``web-17``."""
+    return component.split("/", 1)[0]
+
+
+@dataclass
+class ActuatorStats:
+    risks: int = 0
+    commands: int = 0
+    outcomes: int = 0
+    dead: int = 0
+    latencies_ms: list[float] = field(default_factory=list)  # risk produced → outcome written
+
+
+class Actuator:
+    """Consumes risk, drives the engine and a backend, produces commands and outcomes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        backend: Backend,
+        engine: AllocationEngine | None = None,
+        wall_clock_ms: Callable[[], float] = lambda: time.time() * 1000,
+    ) -> None:
+        self.settings = settings
+        self.backend = backend
+        self.engine = engine or AllocationEngine(
+            EngineConfig(risk_threshold=settings.risk_threshold)
+        )
+        self.codec = Codec(settings.wire_format, registry_url=settings.registry_url or None)
+        self.stats = ActuatorStats()
+        self._clock = wall_clock_ms
+        self._producer = Producer(producer_config(settings))
+        self._risk = Consumer(consumer_config(settings, settings.actuator_group))
+        self._risk.subscribe([settings.topic("risk")])
+        # A private group id: preferences are assigned whole and never committed.
+        self._prefs = Consumer(
+            consumer_config(settings, f"{settings.actuator_group}-prefs-{uuid.uuid4().hex[:8]}")
+        )
+        self._assign_all(self._prefs, settings.topic("preferences"))
+        self._dead = DeadLetters(self.codec, settings.topic)
+
+    @staticmethod
+    def _assign_all(consumer: Consumer, topic: str) -> None:
+        meta = consumer.list_topics(topic, timeout=10)
+        if topic not in meta.topics or meta.topics[topic].error is not None:
+            raise BrokerError(f"topic {topic} does not exist; run `forewarn topics` first")
+        parts = meta.topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in parts])
+
+    def poll_once(self, timeout_s: float = 0.5) -> int:
+        """Read what is there (preferences first), act on it, flush, commit; messages seen."""
+        for msg in self._prefs.consume(500, 0):
+            self._preference(msg)
+        msgs = self._risk.consume(500, timeout_s)
+        good = [m for m in msgs if self._usable(m)]
+        for msg in good:
+            self._on_risk(msg)
+        if msgs:
+            if self._producer.flush(30) > 0:
+                raise BrokerError("producer could not deliver within 30 s; not committing")
+            self._risk.commit(asynchronous=False)
+        return len(msgs)
+
+    def _usable(self, msg: Message) -> bool:
+        err = msg.error()
+        if err is None:
+            return True
+        if err.code() != KafkaError._PARTITION_EOF:
+            log.warning("consumer error on %s: %s", msg.topic(), err)
+        return False
+
+    def _preference(self, msg: Message) -> None:
+        if msg.error():
+            return
+        if msg.value() is None:  # a tombstone: the selector's preference is withdrawn
+            if msg.key():
+                self.engine.forget_preference(msg.key().decode())
+            return
+        try:
+            _, pref = self.codec.decode(msg.value(), ("Preference",))
+        except ContractError as exc:
+            self._dead_letter(msg, "decode", exc)
+            return
+        self.engine.on_preference(pref)
+
+    def _on_risk(self, msg: Message) -> None:
+        try:
+            _, risk = self.codec.decode(msg.value(), ("RiskScore",))
+        except ContractError as exc:
+            self._dead_letter(msg, "decode", exc)
+            return
+        self.stats.risks += 1
+        component = str(risk["component"])
+        commands = self.engine.on_risk(risk, host_of(component))
+        for command in commands:
+            self._send("allocations", "AllocationCommand", command)
+            outcome = self.backend.apply(command)
+            self.engine.on_outcome(outcome)
+            self._send("outcomes", "AllocationOutcome", outcome)
+            self.stats.commands += 1
+            self._latency(msg)
+        for outcome in self.engine.drain_outcomes():
+            self._send("outcomes", "AllocationOutcome", outcome)
+
+    def _latency(self, msg: Message) -> None:
+        kind, ts_ms = msg.timestamp()
+        if kind != 0 and ts_ms > 0:  # 0: TIMESTAMP_NOT_AVAILABLE
+            self.stats.latencies_ms.append(self._clock() - ts_ms)
+
+    def _send(self, name: str, event_type: str, record: dict[str, Any]) -> None:
+        topic = self.settings.topic(name)
+        value = self.codec.encode(event_type, record, topic=topic)
+        self._producer.produce(topic, key=str(record["component"]).encode(), value=value)
+        if name == "outcomes":
+            self.stats.outcomes += 1
+        self._producer.poll(0)
+
+    def _dead_letter(self, msg: Message, stage: str, exc: BaseException) -> None:
+        self.stats.dead += 1
+        out = self._dead(msg.value(), msg.key(), msg.topic(), msg.partition(), msg.offset(),
+                         stage, exc)
+        self._producer.produce(out.topic, key=out.key, value=out.value)
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.poll_once()
+
+    def close(self) -> None:
+        self._producer.flush(10)
+        for consumer in (self._risk, self._prefs):
+            consumer.close()
+
+
+def make_backend(settings: Settings) -> Backend:
+    owned = tuple(g.strip() for g in settings.owned.split(",") if g.strip() and g.strip() != "*")
+    if settings.backend == "dryrun":
+        return DryRunBackend(hosts=owned)
+    raise ContractError(
+        f"backend {settings.backend!r} cannot run standalone; use dryrun "
+        "(the simulator backend runs inside `forewarn run`)"
+    )
+
+
+def run_actuator(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM."""
+    import signal
+
+    from streams.topics import ensure_topics
+
+    ensure_topics(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    actuator = Actuator(settings, make_backend(settings))
+    log.info("actuator up: group %s, backend %s", settings.actuator_group, actuator.backend.name)
+    try:
+        actuator.run(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        actuator.close()
