@@ -8,12 +8,22 @@ Subcommands: ``run`` (the embedded default), ``worker``, ``actuate``, ``topics``
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
 from schemas.errors import ForewarnError
 from streams.settings import Settings
+
+# Modules with an ``add_subcommand(subparsers)``; their handlers get ``(args, settings_of)``
+# through ``args.func(args)`` like the ones here, and may call :func:`settings_of`.
+PLUGGED: tuple[str, ...] = ()
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings for a subcommand: file, environment, then the global flags."""
+    return _settings(args)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -129,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("broker", help="start the embedded Tansu broker and wait")
     s.add_argument("--port", type=int, default=9092)
     s.set_defaults(func=cmd_broker)
+
+    # Subcommands that live with their code; each module keeps heavy imports inside functions.
+    for module in PLUGGED:
+        importlib.import_module(module).add_subcommand(sub)
     return p
 
 
