@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from schemas.codec import Codec
 from schemas.errors import BrokerError, ContractError
 from streams.handler import DeadLetters
 from streams.settings import Settings
+from streams.telemetry import ActuatorMetrics, serve
 from streams.topics import consumer_config, producer_config
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,8 @@ class ActuatorStats:
     commands: int = 0
     outcomes: int = 0
     dead: int = 0
-    latencies_ms: list[float] = field(default_factory=list)  # risk produced → outcome written
+    # risk produced → outcome written, the latest ones (bounded: the actuator runs for months)
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
 
 
 class Actuator:
@@ -66,6 +69,7 @@ class Actuator:
         )
         self.codec = Codec(settings.wire_format, registry_url=settings.registry_url or None)
         self.stats = ActuatorStats()
+        self.metrics = ActuatorMetrics()
         self._clock = wall_clock_ms
         self._producer = Producer(producer_config(settings))
         self._risk = Consumer(consumer_config(settings, settings.actuator_group))
@@ -128,6 +132,7 @@ class Actuator:
             self._dead_letter(msg, "decode", exc)
             return
         self.stats.risks += 1
+        self.metrics.risks.inc()
         component = str(risk["component"])
         commands = self.engine.on_risk(risk, host_of(component))
         for command in commands:
@@ -136,6 +141,7 @@ class Actuator:
             self.engine.on_outcome(outcome)
             self._send("outcomes", "AllocationOutcome", outcome)
             self.stats.commands += 1
+            self.metrics.commands.labels(command["action"], command["resource"]).inc()
             self._latency(msg)
         for outcome in self.engine.drain_outcomes():
             self._send("outcomes", "AllocationOutcome", outcome)
@@ -143,7 +149,9 @@ class Actuator:
     def _latency(self, msg: Message) -> None:
         kind, ts_ms = msg.timestamp()
         if kind != 0 and ts_ms > 0:  # 0: TIMESTAMP_NOT_AVAILABLE
-            self.stats.latencies_ms.append(self._clock() - ts_ms)
+            latency_ms = self._clock() - ts_ms
+            self.stats.latencies_ms.append(latency_ms)
+            self.metrics.latency_s.observe(latency_ms / 1000)
 
     def _send(self, name: str, event_type: str, record: dict[str, Any]) -> None:
         topic = self.settings.topic(name)
@@ -151,6 +159,7 @@ class Actuator:
         self._producer.produce(topic, key=str(record["component"]).encode(), value=value)
         if name == "outcomes":
             self.stats.outcomes += 1
+            self.metrics.outcomes.labels(record["status"], record["backend"]).inc()
         self._producer.poll(0)
 
     def _dead_letter(self, msg: Message, stage: str, exc: BaseException) -> None:
@@ -189,6 +198,7 @@ def run_actuator(settings: Settings) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     actuator = Actuator(settings, make_backend(settings))
+    serve(settings.metrics_port, actuator.metrics.registry)
     log.info("actuator up: group %s, backend %s", settings.actuator_group, actuator.backend.name)
     try:
         actuator.run(stop)

@@ -22,6 +22,7 @@ from processors.pipeline import Pipeline, PipelineConfig
 from schemas.codec import Codec
 from streams.handler import MetricsHandler
 from streams.settings import Settings
+from streams.telemetry import WorkerMetrics, serve
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +76,23 @@ def create_app(settings: Settings) -> faust.App:
     }
     by_full = {settings.topic(n): t for n, t in sinks.items()}
 
+    telemetry = WorkerMetrics()
+    app.forewarn_metrics = telemetry  # type: ignore[attr-defined]
+
     @app.agent(metrics, name="forewarn.process", concurrency=1)
     async def process(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             msg = event.message
-            for out in handler.handle(msg.value, msg.key, msg.topic, msg.partition, msg.offset):
+            samples, dead = handler.counters.samples, dict(handler.counters.dead)
+            with telemetry.handle_s.time():
+                outs = handler.handle(msg.value, msg.key, msg.topic, msg.partition, msg.offset)
+            telemetry.messages.inc()
+            telemetry.samples.inc(handler.counters.samples - samples)
+            for stage, n in handler.counters.dead.items():
+                if n != dead.get(stage, 0):
+                    telemetry.dead.labels(stage).inc(n - dead.get(stage, 0))
+            for out in outs:
+                telemetry.emitted.labels(out.topic).inc()
                 await by_full[out.topic].send(key=out.key, value=out.value)
 
     return app
@@ -91,5 +104,6 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
 
     ensure_topics(settings)
     app = create_app(settings)
+    serve(settings.metrics_port, app.forewarn_metrics.registry)  # type: ignore[attr-defined]
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()

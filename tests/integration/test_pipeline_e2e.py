@@ -63,6 +63,10 @@ def test_ramp_gives_rising_risk_then_a_command_and_an_outcome(worker_env) -> Non
     assert {o[3]["command_id"] for o in outs} >= {grants[0]["command_id"]}
     assert all(o[3]["status"] == "APPLIED" for o in outs if o[3]["backend"] == "dryrun")
     assert not any(c[3]["component"] == "flat-1" for c in cmds)
+    issued = actuator.metrics.registry.get_sample_value(
+        "forewarn_actuator_commands_total", {"action": "GRANT", "resource": grants[0]["resource"]}
+    )
+    assert issued is not None and issued >= 1
 
 
 def test_malformed_message_is_dead_lettered_and_the_next_one_still_processed(worker_env) -> None:

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from schemas.errors import ConfigError
+from streams.settings import Settings
+
+
+def test_defaults_then_file_then_environment_then_overrides(tmp_path: Path) -> None:
+    cfg = tmp_path / "f.toml"
+    cfg.write_text('[forewarn]\ntopic_prefix = "file."\npartitions = 6\nrisk_threshold = 0.7\n')
+    env = {"FOREWARN_CONFIG": str(cfg), "FOREWARN_PARTITIONS": "12"}
+    s = Settings.load(env=env, bootstrap_servers="k:9092")
+    assert (s.topic_prefix, s.partitions, s.risk_threshold) == ("file.", 12, 0.7)
+    assert s.bootstrap_servers == "k:9092"
+    assert s.topic("risk") == "file.risk"
+
+
+def test_environment_is_not_read_unless_given() -> None:
+    assert Settings.load(env={}) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("env", "match"),
+    [
+        ({"FOREWARN_PARTITIONS": "many"}, "partitions"),
+        ({"FOREWARN_WIRE_FORMAT": "xml"}, "wire_format"),
+        ({"FOREWARN_PARTITIONS": "0"}, "partitions"),
+    ],
+)
+def test_bad_settings_name_the_setting(env: dict[str, str], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        Settings.load(env=env)
+
+
+def test_unknown_key_in_file_is_an_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "f.toml"
+    cfg.write_text("bootstrap = 'x'\n")
+    with pytest.raises(ConfigError, match="unknown setting 'bootstrap'"):
+        Settings.load(env={}, config_path=cfg)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file"):
+        Settings.load(env={}, config_path=tmp_path / "nope.toml")
