@@ -1,0 +1,449 @@
+"""A deterministic simulated fleet: MetricSample dicts out, AllocationCommand dicts in.
+
+Pure (numpy only, no Kafka, no wall clock): the same scenario and seed give the same
+samples, and commands change later samples the way the resource would on a real host.
+The model is described in docs/simulator.md.
+
+    >>> fleet = Fleet(scenario("ramp", seed=1))
+    >>> samples = fleet.step()
+    >>> len(samples), samples[0]["component"], samples[0]["ts"] - fleet.scenario.start_ms
+    (4, 'web-01', 10000)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from streams.sim_incidents import (
+    FAIL_THRESHOLDS,
+    KINDS,
+    MEM_SEASONAL,
+    POOL_UNIT,
+    RESOURCES,
+    SCENARIOS,
+    Component,
+    Incident,
+    Scenario,
+    capacity_delta,
+    scenario,
+    seasonal,
+)
+
+__all__ = [
+    "FAIL_THRESHOLDS", "KINDS", "METRICS", "SCENARIOS", "Component", "Fleet", "Incident",
+    "Scenario", "bench", "scenario", "to_batches", "write_ground_truth",
+]
+
+METRICS = ("cpu.util", "mem.used_pct", "disk.used_pct", "disk.io_util", "net.util",
+           "net.rx_bytes_s", "latency.p99_ms", "errors.rate", "load.1m")
+_COL = {m: j for j, m in enumerate(METRICS)}
+_FAIL_METRICS = tuple(FAIL_THRESHOLDS)
+_FAIL_COLS = np.array([_COL[m] for m in _FAIL_METRICS])
+_FAIL_THR = np.array([FAIL_THRESHOLDS[m] for m in _FAIL_METRICS])
+_CHANNELS = ("cpu", "io", "net", "mem_gib", "disk_pct")  # incident effect channels
+# AR(1) noise, one column per driver: cpu, io, net demand, memory, disk, latency, errors
+_NOISE_TAU_S = 120.0
+_N_NOISE = 7
+_DENSE_MAX = 256  # up to this many components, propagate dependencies with a dense matrix
+_LOAD_NOISE = np.array([0.06, 0.08, 0.08])  # relative noise on cpu, io, net demand
+
+@dataclass
+class _Grant:
+    command_id: str
+    comp: int
+    resource: str
+    pool: str
+    delta: float
+    expires_ms: int | None
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # tanh: no overflow warnings
+
+
+class Fleet:
+    """The simulated fleet of one scenario. ``step`` advances event time by ``step_s``;
+    ``apply`` changes the capacities used from the next step on."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        comps = scenario.components
+        self._ids = [c.id for c in comps]
+        self._index = {cid: i for i, cid in enumerate(self._ids)}
+        if len(self._index) != len(comps):
+            raise ValueError(f"scenario {scenario.name!r}: duplicate component ids")
+        self._n = n = len(comps)
+        self._step_ms = round(scenario.step_s * 1000)
+        self._now = scenario.start_ms
+        self._end = scenario.start_ms + round(scenario.duration_s * 1000)
+
+        def arr(attr: str) -> np.ndarray:
+            return np.array([float(getattr(c, attr)) for c in comps])
+
+        self._p = {a: arr(a) for a in (
+            "cores", "mem_gib", "link_mbit", "base_cpu", "base_mem_pct", "base_disk_pct",
+            "base_io", "base_net", "base_latency_ms", "base_error_rate", "amp_day", "amp_week",
+            "phase_h", "replicas")}
+        self._base_load = np.column_stack(
+            (self._p["base_cpu"], self._p["base_io"], self._p["base_net"]))
+        self._rx_per_unit = 0.5 * self._p["link_mbit"] * 125_000.0  # half the link is rx
+        self._hosts = [c.host for c in comps]
+        self._tags = [{"source": "simulator", "scenario": scenario.name, "role": c.role}
+                      for c in comps]
+        self._edges(comps)
+        self._incidents(scenario.incidents)
+
+        self._rng = np.random.Generator(np.random.PCG64(scenario.seed))
+        self._phi = math.exp(-scenario.step_s / _NOISE_TAU_S)
+        self._innov = math.sqrt(1.0 - self._phi**2)
+        self._eps = self._rng.standard_normal((n, _N_NOISE))
+        self._load1m: np.ndarray | None = None
+        self._alpha = 1.0 - math.exp(-scenario.step_s / 60.0)
+
+        self._grants: list[_Grant] = []
+        self._outcomes: dict[str, dict[str, Any]] = {}
+        self._log: list[dict[str, Any]] = []
+        self._caps()
+
+        self._failing = np.zeros((n, len(_FAIL_METRICS)), dtype=bool)
+        self._intervals: dict[tuple[int, int], list[list[int | None]]] = {}
+        self._last = self._compute(self._now)  # state at start_ms; not emitted
+
+    # -- construction -------------------------------------------------------------------
+    def _edges(self, comps: tuple[Component, ...]) -> None:
+        src, dst, w = [], [], []
+        for i, c in enumerate(comps):
+            for d in c.depends_on:
+                if d not in self._index:
+                    raise ValueError(f"{c.id}: depends on unknown component {d!r}")
+                same_role = sum(1 for e in c.depends_on
+                                if comps[self._index[e]].role == comps[self._index[d]].role)
+                src.append(self._index[d])
+                dst.append(i)
+                w.append(1.0 / same_role)  # p99 through one of several replicas
+        self._src, self._dst, self._w = np.array(src, int), np.array(dst, int), np.array(w)
+        depth: dict[int, int] = {}
+
+        def level(i: int, path: frozenset[int]) -> int:
+            if i in path:
+                raise ValueError(f"dependency cycle through {self._ids[i]!r}")
+            if i not in depth:
+                deps = [self._index[d] for d in comps[i].depends_on]
+                depth[i] = 1 + max((level(j, path | {i}) for j in deps), default=-1)
+            return depth[i]
+
+        self._depth = max((level(i, frozenset()) for i in range(len(comps))), default=0)
+        self._reach: np.ndarray | None = None
+        if src and len(comps) <= _DENSE_MAX:  # small fleets: one matmul per step
+            a = np.zeros((len(comps), len(comps)))
+            np.add.at(a, (dst, src), w)
+            reach = np.eye(len(comps))
+            for _ in range(self._depth):  # I + A + A^2 + ...; exact, the graph is a DAG
+                reach = np.eye(len(comps)) + a @ reach
+            self._reach = reach
+        self._dependents: dict[int, set[int]] = {i: set() for i in range(len(comps))}
+        for s, d in zip(src, dst, strict=True):
+            self._dependents[s].add(d)
+
+    def _incidents(self, incidents: tuple[Incident, ...]) -> None:
+        for inc in incidents:
+            if inc.component not in self._index:
+                raise ValueError(f"incident {inc.kind}: unknown component {inc.component!r}")
+        k = len(incidents)
+        self._k = k
+        self._i_comp = np.array([self._index[i.component] for i in incidents], int)
+        self._i_start = np.array([i.start_ms for i in incidents], np.int64)
+        self._i_end = np.array([i.end_ms for i in incidents], np.int64)
+        ramp = np.array([i.params["ramp_s"] for i in incidents])
+        self._i_ramp = ramp
+        self._i_taumax = np.array([i.params["tau_max_s"] for i in incidents])
+        self._i_exp = np.array([i.shape == "exponential" for i in incidents], bool)
+        growth = np.array([i.params.get("growth", 1.0) for i in incidents])
+        self._i_k = np.where(self._i_exp, np.log(np.maximum(growth, 1.0)) / ramp, 0.0)
+        self._i_den = np.where(self._i_exp, np.expm1(self._i_k * ramp), 1.0)
+        self._i_w = np.array([[i.effects.get(ch, 0.0) for ch in _CHANNELS] for i in incidents]
+                             ).reshape(k, len(_CHANNELS))
+
+    def _caps(self) -> None:
+        n = self._n
+        add = {p: np.zeros(n) for p in ("cpu", "mem", "net", "io", "replicas")}
+        for g in self._grants:
+            add[g.pool][g.comp] += g.delta
+        self._caps3 = 1.0 + np.column_stack((add["cpu"], add["io"], add["net"]))
+        self._mem_total = self._p["mem_gib"] + add["mem"]
+        self._share = self._p["replicas"] / (self._p["replicas"] + add["replicas"])
+        expiries = [g.expires_ms for g in self._grants if g.expires_ms is not None]
+        self._next_expiry = min(expiries, default=None)
+
+    # -- the model ----------------------------------------------------------------------
+    def _effects(self, t: int) -> np.ndarray:
+        eff = np.zeros((self._n, len(_CHANNELS)))
+        if self._k == 0:
+            return eff
+        active = (t >= self._i_start) & (t < self._i_end)
+        if not active.any():
+            return eff
+        tau = np.minimum(np.maximum((t - self._i_start) / 1000.0, 0.0), self._i_taumax)
+        g = np.where(self._i_exp, np.expm1(self._i_k * tau) / self._i_den, tau / self._i_ramp)
+        np.add.at(eff, self._i_comp, (g * active)[:, None] * self._i_w)
+        return eff
+
+    def _compute(self, t: int) -> np.ndarray:
+        p, n = self._p, self._n
+        e = self._eps = self._phi * self._eps + self._innov * self._rng.standard_normal(
+            (n, _N_NOISE))
+        s = seasonal(t, p["amp_day"], p["amp_week"], p["phase_h"])
+        eff = self._effects(t)
+        # demand for cpu, io, net (columns), in units of the base capacity; then utilisation
+        demand = (self._base_load * s[:, None] * (1.0 + _LOAD_NOISE * e[:, :3]) + eff[:, :3]
+                  ) * self._share[:, None]
+        x = demand / self._caps3
+        mem_used = p["mem_gib"] * (p["base_mem_pct"] / 100.0 * (1.0 + MEM_SEASONAL * (s - 1.0))
+                                   + 0.008 * e[:, 3]) + eff[:, 3]
+        out = np.empty((n, len(METRICS)))
+        mem = out[:, 1] = np.minimum(np.maximum(100.0 * mem_used / self._mem_total, 0.0), 100.0)
+        out[:, 2] = np.minimum(np.maximum(p["base_disk_pct"] + 0.05 * e[:, 4] + eff[:, 4], 0.0),
+                               100.0)
+        over = x.max(axis=1)
+        rho = np.minimum(over, 0.995)
+        lat = (p["base_latency_ms"] * np.exp(0.1 * e[:, 5])
+               * (1.0 + 0.5 * rho**4 / (1.0 - rho))
+               * (1.0 + 0.15 * np.maximum(mem - 90.0, 0.0)))
+        err = (p["base_error_rate"] * np.exp(0.3 * e[:, 6])
+               + 0.25 * _sigmoid((over - 1.02) / 0.015)
+               + 0.2 * _sigmoid((mem - 98.5) / 0.5))
+        if self._reach is not None:  # a dependency's latency and errors add to its dependents'
+            lat, err = (self._reach @ np.column_stack((lat, err))).T
+        elif self._src.size:
+            own_lat, own_err = lat, err
+            for _ in range(self._depth):
+                lat = own_lat + np.bincount(self._dst, self._w * lat[self._src], minlength=n)
+                err = own_err + np.bincount(self._dst, self._w * err[self._src], minlength=n)
+        runq = p["cores"] * x[:, 0]
+        if self._load1m is None:
+            self._load1m = runq
+        self._load1m = self._load1m + self._alpha * (runq - self._load1m)
+        np.minimum(x, 1.0, out=x)  # utilisation saturates at 1; the queue keeps growing
+        out[:, 0] = x[:, 0]
+        out[:, 3:5] = x[:, 1:]
+        out[:, 5] = self._rx_per_unit * np.minimum(demand[:, 2], self._caps3[:, 2])
+        out[:, 6] = lat
+        out[:, 7] = np.minimum(err, 1.0)
+        out[:, 8] = self._load1m
+        return out
+
+    def _advance(self) -> np.ndarray:
+        t = self._now = self._now + self._step_ms
+        if self._next_expiry is not None and self._next_expiry <= t:
+            for g in [g for g in self._grants if g.expires_ms is not None and g.expires_ms <= t]:
+                self._grants.remove(g)
+                self._log.append({"ts_ms": t, "command_id": g.command_id, "event": "EXPIRED",
+                                  "component": self._ids[g.comp], "resource": g.resource})
+            self._caps()
+        m = self._last = self._compute(t)
+        failing = m[:, _FAIL_COLS] >= _FAIL_THR
+        changed = failing != self._failing
+        if changed.any():
+            for i, j in zip(*np.nonzero(changed), strict=True):
+                if failing[i, j]:
+                    self._intervals.setdefault((int(i), int(j)), []).append([t, None])
+                else:
+                    self._intervals[(int(i), int(j))][-1][1] = t
+            self._failing = failing
+        return m
+
+    # -- public API ---------------------------------------------------------------------
+    def now_ms(self) -> int:
+        """Event time of the latest samples (``start_ms`` before the first step)."""
+        return self._now
+
+    def done(self) -> bool:
+        """True once the scenario's duration is covered; ``step`` may still go on."""
+        return self._now >= self._end
+
+    def step(self) -> list[dict[str, Any]]:
+        """Advance one step; one MetricSample dict per component at the new ``ts``."""
+        rows = self._advance().tolist()
+        t = self._now
+        m0, m1, m2, m3, m4, m5, m6, m7, m8 = METRICS  # a literal dict is 2x faster than zip
+        return [{"component": cid, "host": host, "ts": t, "tags": tags.copy(), "metrics": {
+                    m0: r[0], m1: r[1], m2: r[2], m3: r[3], m4: r[4], m5: r[5], m6: r[6],
+                    m7: r[7], m8: r[8]}}
+                for cid, host, r, tags in zip(self._ids, self._hosts, rows, self._tags,
+                                              strict=True)]
+
+    def run(self, until_ms: int | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Steps until the scenario is done, or until the next step would pass ``until_ms``."""
+        while not self.done() and (until_ms is None or self._now + self._step_ms <= until_ms):
+            yield self.step()
+
+    def apply(self, command: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply an AllocationCommand from the next step on; idempotent by ``command_id``."""
+        cid = str(command.get("command_id", ""))
+        if cid and cid in self._outcomes:
+            return _copy_outcome(self._outcomes[cid])
+        outcome = self._apply(cid, command)
+        if cid:
+            self._outcomes[cid] = outcome
+        return _copy_outcome(outcome)
+
+    def _apply(self, cid: str, cmd: Mapping[str, Any]) -> dict[str, Any]:
+        comp_id = str(cmd.get("component", ""))
+        out: dict[str, Any] = {"command_id": cid, "component": comp_id, "ts": self._now,
+                               "status": "REJECTED", "detail": "", "backend": "simulator",
+                               "effect": None}
+        resource, action = cmd.get("resource"), cmd.get("action")
+        i = self._index.get(comp_id)
+        if not cid:
+            out["detail"] = "command has no command_id"
+        elif i is None:
+            out["detail"] = f"unknown component {comp_id!r} in scenario {self.scenario.name!r}"
+        elif resource not in RESOURCES:
+            out["detail"] = f"unknown resource {resource!r}; known: {sorted(RESOURCES)}"
+        elif action not in ("GRANT", "RELEASE", "PREEMPT"):
+            out["detail"] = f"unknown action {action!r}"
+        if out["detail"] or i is None:
+            return out
+        pool, metric, default_unit = RESOURCES[str(resource)]
+        unit = str(cmd.get("unit") or default_unit).strip().lower()
+        amount = float(cmd.get("amount", 0.0))
+        delta = capacity_delta(pool, unit, amount, self.scenario.components[i])
+        if delta is None:
+            out["detail"] = f"unit {unit!r} not understood for {resource}"
+            return out
+        before = float(self._last[i, _COL[metric]])
+        if action == "GRANT":
+            if not delta > 0:
+                out["detail"] = f"GRANT needs a positive amount, got {amount} {unit}"
+                return out
+            lease_s = int(cmd.get("lease_s", 0) or 0)
+            expires = self._now + 1000 * lease_s if lease_s > 0 else None
+            self._grants.append(_Grant(cid, i, str(resource), pool, delta, expires))
+            detail = (f"granted {amount:g} {cmd.get('unit') or default_unit} of {resource} to "
+                      f"{comp_id} (+{delta:.3g} {POOL_UNIT[pool]})")
+        else:
+            released = self._release(i, str(resource), delta if amount > 0 else math.inf)
+            verb = "released" if action == "RELEASE" else "preempted"
+            detail = f"{verb} {released:.3g} {POOL_UNIT[pool]} of {resource} on {comp_id}"
+        self._caps()
+        self._log.append({"ts_ms": self._now, "command_id": cid, "event": action,
+                          "component": comp_id, "resource": resource, "amount": amount,
+                          "unit": unit})
+        out.update(status="APPLIED", detail=detail,
+                   effect={"metric": metric, "before": before, "after": None,
+                           "breach_avoided": None})
+        return out
+
+    def _release(self, i: int, resource: str, amount: float) -> float:
+        released = 0.0
+        for g in reversed([g for g in self._grants if g.comp == i and g.resource == resource]):
+            take = min(g.delta, amount - released)
+            released += take
+            g.delta -= take
+            if g.delta <= 1e-12:
+                self._grants.remove(g)
+            if released >= amount:
+                break
+        return released
+
+    def ground_truth(self) -> dict[str, Any]:
+        """JSON-ready timeline: incidents with actual first breaches, FAIL intervals, commands."""
+        comps = {}
+        for i, c in enumerate(self.scenario.components):
+            fails = {m: [list(iv) for iv in self._intervals[(i, j)]]
+                     for j, m in enumerate(_FAIL_METRICS) if (i, j) in self._intervals}
+            comps[c.id] = {"host": c.host, "role": c.role, "depends_on": list(c.depends_on),
+                           "fail_intervals": fails}
+        return {
+            "scenario": self.scenario.name, "seed": self.scenario.seed,
+            "start_ms": self.scenario.start_ms, "step_s": self.scenario.step_s,
+            "now_ms": self._now, "thresholds": dict(FAIL_THRESHOLDS),
+            "incidents": [self._incident_truth(inc) for inc in self.scenario.incidents],
+            "components": comps, "allocations": [dict(e) for e in self._log],
+        }
+
+    def _first_breach(self, i: int, metric: str, lo: int, hi: int) -> int | None:
+        for start, end in self._intervals.get((i, _FAIL_METRICS.index(metric)), []):
+            if start is not None and start < hi and (end is None or end > lo):
+                return max(start, lo)
+        return None
+
+    def _incident_truth(self, inc: Incident) -> dict[str, Any]:
+        i = self._index[inc.component]
+        hi = min(inc.end_ms, self._now + 1)
+        affected, todo = [i], [i]
+        while todo:  # the component and everything that depends on it, transitively
+            for d in sorted(self._dependents[todo.pop()]):
+                if d not in affected:
+                    affected.append(d)
+                    todo.append(d)
+        impacts = []
+        for j in affected:
+            for m in _FAIL_METRICS:
+                if (j, m) == (i, inc.metric):
+                    continue
+                at = self._first_breach(j, m, inc.start_ms, hi)
+                if at is not None:
+                    impacts.append({"component": self._ids[j], "metric": m,
+                                    "threshold": FAIL_THRESHOLDS[m], "breach_ms": at})
+        return {
+            "kind": inc.kind, "component": inc.component, "metric": inc.metric,
+            "threshold": FAIL_THRESHOLDS[inc.metric], "start_ms": inc.start_ms,
+            "onset_ms": inc.onset_ms,
+            "breach_ms": self._first_breach(i, inc.metric, inc.start_ms, hi),
+            "breach_planned_ms": inc.breach_planned_ms, "end_ms": inc.end_ms,
+            "impacts": sorted(impacts, key=lambda x: (x["breach_ms"], x["component"])),
+        }
+
+
+def _copy_outcome(o: dict[str, Any]) -> dict[str, Any]:
+    return {**o, "effect": dict(o["effect"]) if o["effect"] else None}
+
+
+def write_ground_truth(fleet: Fleet, path: str | Path) -> None:
+    """Write ``fleet.ground_truth()`` as JSON to ``path`` (parents created)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(fleet.ground_truth(), indent=1) + "\n", encoding="utf-8")
+
+
+def to_batches(samples: Iterable[Mapping[str, Any]], per_message: int) -> list[dict[str, Any]]:
+    """Group samples into MetricBatch dicts of at most ``per_message`` points each, one
+    component (and host, tags) per batch, keeping each component's order."""
+    if per_message < 1:
+        raise ValueError(f"per_message must be >= 1, got {per_message}")
+    open_: dict[str, dict[str, Any]] = {}
+    out: list[dict[str, Any]] = []
+    for s in samples:
+        tags = s.get("tags") or {}
+        b = open_.get(s["component"])
+        if b is None or len(b["points"]) >= per_message or b["host"] != s["host"] \
+                or b["tags"] != tags:
+            b = {"component": s["component"], "host": s["host"], "tags": dict(tags),
+                 "points": []}
+            open_[s["component"]] = b
+            out.append(b)
+        b["points"].append({"ts": s["ts"], "metrics": s["metrics"]})
+    return out
+
+
+def bench(seconds: float = 2.0, n_components: int = 1000, seed: int = 42) -> float:
+    """Simulated component-hours per wall-clock second, samples built as dicts."""
+    fleet = Fleet(scenario("fleet", seed=seed, n_components=n_components))
+    steps, t0 = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - t0) < seconds:
+        fleet.step()
+        steps += 1
+    return steps * n_components * fleet.scenario.step_s / 3600.0 / elapsed
+
+
+if __name__ == "__main__":
+    print(f"{bench():,.0f} component-hours/s")
