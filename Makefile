@@ -9,21 +9,24 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,embedded]'
 	touch $(STAMP)
 
 setup: $(STAMP)
 
+RUN_ARGS ?=
+
 run: $(STAMP)
-	$(BIN)/forewarn run
+	$(BIN)/forewarn run $(RUN_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check schemas processors actuators streams tests
 	$(BIN)/python -m pytest -q
 
+BENCH_ARGS ?=
+
 bench: $(STAMP)
-	$(BIN)/python -m streams.bench
+	$(BIN)/python -m streams.bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check schemas processors actuators streams tests
