@@ -1,0 +1,228 @@
+"""Window-level anomaly scores: River ``HalfSpaceTrees`` on features scaled online to [0, 1].
+
+:class:`AnomalyDetector` follows River's conventions: score, then learn; :meth:`score_one`
+never changes state; :meth:`learn_one` returns ``None``; the seed is explicit. It is small on
+purpose (10 trees of height 6 by default) and pickles compactly: the trees are stored as flat
+arrays, not as ~1,300 node objects, so one component's state stays around 15 KB.
+
+Scaling: a running min/max per feature with a floor on the spread (a feature that has barely
+moved yet does not turn noise into [0, 1]-wide swings). The range seen so far maps to
+``[margin, 1 - margin]`` and values are clipped to [0, 1]: a value beyond anything seen then
+lands where the trees hold almost no mass instead of on the clipped edge of normal data (with
+``margin=0`` a window far outside the range scored like the most extreme normal one).
+
+Normalisation: HalfSpaceTrees' raw score sits at a data-dependent baseline (often 0.6-0.8 on
+perfectly normal data). The detector keeps an exponentially weighted mean ``mu`` and standard
+deviation ``sd`` of the raw scores it has learnt, and reports
+``anomaly = 1 / (1 + exp(-1.5 * (z - 3)))`` with ``z = (raw - mu) / max(sd, 0.02)``: about 0.01
+for a typical window, 0.5 three deviations out, 0.99 at six. Until the trees hold a full
+reference window and ``warmup`` scores have been seen, it is cold and scores 0.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from river import anomaly as river_anomaly
+from river.tree.padded import PaddedBranch, PaddedLeaf
+
+from processors.features import MetricFeatures
+
+_Leaf: Any = PaddedLeaf  # River's node classes are untyped
+_Branch: Any = PaddedBranch
+
+ANOMALY_FEATURES = ("mean", "volatility")  # trends are the forecaster's business
+
+
+def anomaly_features(features: Mapping[str, MetricFeatures]) -> dict[str, float]:
+    """The flat feature vector of one window: ``{"cpu.util:mean": ..., ...}``."""
+    return {
+        f"{metric}:{name}": float(getattr(f, name))
+        for metric, f in features.items()
+        for name in ANOMALY_FEATURES
+    }
+
+
+class MinMaxScaler:
+    """Running min/max per feature into ``[margin, 1 - margin]``, clipped to [0, 1].
+
+    The spread is floored at ``max(floor_abs, floor_rel * |level|)``.
+    """
+
+    def __init__(
+        self, floor_abs: float = 1e-6, floor_rel: float = 0.05, margin: float = 0.25
+    ) -> None:
+        self.floor_abs = floor_abs
+        self.floor_rel = floor_rel
+        self.margin = margin
+        self.lo: dict[str, float] = {}
+        self.hi: dict[str, float] = {}
+
+    def learn_one(self, x: Mapping[str, float]) -> None:
+        for k, v in x.items():
+            if math.isfinite(v):
+                if k in self.lo:
+                    self.lo[k] = min(self.lo[k], v)
+                    self.hi[k] = max(self.hi[k], v)
+                else:
+                    self.lo[k] = self.hi[k] = v
+
+    def transform_one(self, x: Mapping[str, float]) -> dict[str, float]:
+        out = {}
+        for k, v in x.items():
+            if k not in self.lo or not math.isfinite(v):
+                out[k] = 0.5  # nothing known yet: the middle
+                continue
+            lo, hi = self.lo[k], self.hi[k]
+            floor = max(self.floor_abs, self.floor_rel * max(abs(lo), abs(hi)))
+            spread = hi - lo
+            if spread < floor:
+                lo -= (floor - spread) / 2
+                spread = floor
+            u = self.margin + (1.0 - 2.0 * self.margin) * (v - lo) / spread
+            out[k] = min(1.0, max(0.0, u))
+        return out
+
+
+class AnomalyDetector:
+    """HalfSpaceTrees behind an online min/max scaler, with a normalised 0..1 output."""
+
+    def __init__(
+        self,
+        n_trees: int = 10,
+        height: int = 6,
+        window_size: int = 50,
+        seed: int = 42,
+        warmup: int = 10,
+        alpha: float = 0.05,
+    ) -> None:
+        self.n_trees = n_trees
+        self.height = height
+        self.window_size = window_size
+        self.seed = seed
+        self.warmup = warmup
+        self.alpha = alpha
+        self.scaler = MinMaxScaler()
+        self.hst: Any = river_anomaly.HalfSpaceTrees(  # River is untyped
+            n_trees=n_trees, height=height, window_size=window_size, seed=seed
+        )
+        self.n_learnt = 0
+        self.n_stats = 0  # raw scores folded into mu / var
+        self.mu = 0.0
+        self.var = 0.0
+
+    @property
+    def warm(self) -> bool:
+        return not self.hst._first_window and self.n_stats >= self.warmup
+
+    def _raw(self, x: Mapping[str, float]) -> float:
+        return float(self.hst.score_one(self.scaler.transform_one(x)))
+
+    def score_one(self, x: Mapping[str, float]) -> float:
+        """Anomaly of ``x`` in 0..1 (0 while cold); changes nothing."""
+        if not self.warm:
+            return 0.0
+        z = (self._raw(x) - self.mu) / max(math.sqrt(self.var), 0.02)
+        return 1.0 / (1.0 + math.exp(-1.5 * (min(z, 50.0) - 3.0)))
+
+    def learn_one(self, x: Mapping[str, float]) -> None:
+        if not self.hst._first_window:
+            raw = self._raw(x)  # judged against the model as it was, as score_one did
+            if self.n_stats == 0:
+                self.mu, self.var = raw, 0.0
+            else:
+                diff = raw - self.mu
+                incr = self.alpha * diff
+                self.mu += incr
+                self.var = (1 - self.alpha) * (self.var + diff * incr)
+            self.n_stats += 1
+        self.scaler.learn_one(x)
+        self.hst.learn_one(self.scaler.transform_one(x))
+        self.n_learnt += 1
+        return None
+
+    # -- compact pickling: trees as arrays ------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        hst = state.pop("hst")
+        state["hst_blob"] = _encode_hst(hst) if hst.trees else None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        blob = state.pop("hst_blob")
+        self.__dict__.update(state)
+        self.hst = river_anomaly.HalfSpaceTrees(
+            n_trees=self.n_trees, height=self.height, window_size=self.window_size, seed=self.seed
+        )
+        if blob is not None:
+            _decode_hst(self.hst, blob)
+
+
+def _encode_hst(hst: Any) -> bytes:
+    """Trees in pre-order (perfect binary trees, so the shape is implied by the height)."""
+    names = sorted(
+        {n.feature for t in hst.trees for n in t.iter_dfs() if isinstance(n, PaddedBranch)}
+    )
+    index = {n: i for i, n in enumerate(names)}
+    feats: list[int] = []
+    thresholds: list[float] = []
+    masses: list[int] = []
+    for tree in hst.trees:
+        for node in _preorder(tree):
+            masses += (node.l_mass, node.r_mass)
+            if isinstance(node, PaddedBranch):
+                feats.append(index[node.feature])
+                thresholds.append(node.threshold)
+    header = "\x1f".join(names).encode() + b"\x00"
+    body = (
+        np.asarray([hst.counter, int(hst._first_window)], dtype="<i8").tobytes()
+        + np.asarray(feats, dtype="<u2").tobytes()
+        + np.asarray(thresholds, dtype="<f8").tobytes()
+        + np.asarray(masses, dtype="<u4").tobytes()
+    )
+    return zlib.compress(header + body, 6)
+
+
+def _decode_hst(hst: Any, blob: bytes) -> None:
+    raw = zlib.decompress(blob)
+    cut = raw.index(b"\x00")
+    names = raw[:cut].decode().split("\x1f")
+    body = raw[cut + 1 :]
+    n_branch = hst.n_trees * (2**hst.height - 1)
+    n_nodes = hst.n_trees * (2 ** (hst.height + 1) - 1)
+    counter, first = np.frombuffer(body[:16], dtype="<i8").tolist()
+    pos = 16
+    feats = np.frombuffer(body[pos : pos + 2 * n_branch], dtype="<u2").tolist()
+    pos += 2 * n_branch
+    thresholds = np.frombuffer(body[pos : pos + 8 * n_branch], dtype="<f8").tolist()
+    pos += 8 * n_branch
+    masses = np.frombuffer(body[pos : pos + 8 * n_nodes], dtype="<u4").tolist()
+    it_b = iter(zip(feats, thresholds, strict=True))
+    it_m = iter(masses)
+
+    def build(depth: int) -> Any:
+        l_mass, r_mass = next(it_m), next(it_m)
+        if depth == hst.height:
+            return _Leaf(l_mass=l_mass, r_mass=r_mass)
+        f, thr = next(it_b)
+        left = build(depth + 1)
+        right = build(depth + 1)
+        return _Branch(left, right, names[f], thr, l_mass, r_mass)
+
+    hst.trees = [build(0) for _ in range(hst.n_trees)]
+    hst._tree_nodes = [list(t.iter_dfs()) for t in hst.trees]
+    hst.counter = counter
+    hst._first_window = bool(first)
+
+
+def _preorder(node: Any) -> list[Any]:
+    out = [node]
+    if isinstance(node, PaddedBranch):
+        out += _preorder(node.children[0])
+        out += _preorder(node.children[1])
+    return out

@@ -1,0 +1,256 @@
+"""Short-horizon forecasters of one metric's window means, behind one small seam.
+
+A :class:`Forecaster` learns ``(ts_ms, value)`` points and forecasts the value ``h`` seconds
+after an origin (by default its latest point) as a mean and a prediction interval. Two
+implementations:
+
+* :class:`TrendForecaster` (default) — least-squares line through the last ``k`` points; the
+  interval is the textbook regression prediction interval (residual spread, widened by the
+  distance from the data's centre), so it is honest about a short, noisy history.
+* :class:`SnarimaxForecaster` — River's ``time_series.SNARIMAX`` on a regular step (one window),
+  its interval from the running spread of its one-step errors, widened with ``sqrt(steps)``.
+
+>>> f = TrendForecaster(k=10)
+>>> for i in range(10):
+...     f.learn_one(i * 60_000, 0.3 + 0.01 * i)
+>>> p = f.forecast([600])[0]
+>>> round(p.mean, 3), p.lower < p.mean < p.upper
+(0.49, True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+from river import time_series
+
+Z_95 = 1.959963984540054  # two-sided 95 % normal quantile
+
+
+class ForecastPoint(NamedTuple):
+    horizon_s: int
+    mean: float
+    lower: float
+    upper: float
+    std: float  # predictive standard deviation; the interval is mean -/+ z * std
+
+
+class Forecaster(Protocol):
+    """The seam: learn points in event-time order, forecast at horizons from an origin.
+
+    ``trend`` describes the recent history as a line, whatever the model, so patterns
+    ("linear growth") are named the same way under every forecaster.
+    """
+
+    def learn_one(self, ts_ms: int, value: float) -> None: ...
+
+    def forecast(
+        self, horizons_s: Sequence[int], origin_ms: int | None = None
+    ) -> list[ForecastPoint]:
+        """Finite forecasts at ``origin_ms + h`` for each ``h`` (``[]`` until warm)."""
+        ...
+
+    def trend(self) -> TrendFit | None:
+        """The recent least-squares trend (for naming patterns), if there is one."""
+        ...
+
+
+@dataclass(frozen=True)
+class TrendFit:
+    """A least-squares line ``value = intercept + slope * (t_s - t0_s)``, with its quality."""
+
+    slope: float  # per second
+    intercept: float  # value at the last point's time
+    r2: float
+    resid_std: float
+    n: int
+    t_mean_s: float = 0.0  # mean time of the points, seconds relative to the last one
+    sxx: float = 0.0  # sum of squared time deviations: what prediction intervals need
+    y_mean: float = 0.0
+
+
+def fit_trend(ts_ms: Sequence[int], values: Sequence[float]) -> TrendFit | None:
+    """Least-squares trend of ``values`` over time; ``None`` with fewer than 3 distinct times.
+
+    Plain Python: for the ten-odd points it sees, numpy's call overhead would dominate.
+    """
+    n = len(ts_ms)
+    if n < 3 or n != len(values):
+        return None
+    last = ts_ms[-1]
+    t = [(x - last) / 1000.0 for x in ts_ms]
+    tm = sum(t) / n
+    ym = sum(values) / n
+    tc = [a - tm for a in t]
+    sxx = sum(a * a for a in tc)
+    if not sxx > 0:
+        return None
+    try:
+        slope = sum(a * (b - ym) for a, b in zip(tc, values, strict=True)) / sxx
+        intercept = ym - slope * tm
+        sse = sum((b - intercept - slope * a) ** 2 for a, b in zip(t, values, strict=True))
+        sst = sum((b - ym) ** 2 for b in values)
+    except OverflowError:
+        return None
+    r2 = 1.0 - sse / sst if sst > 0 else 0.0
+    fit = TrendFit(slope, intercept, r2, math.sqrt(sse / (n - 2)), n, tm, sxx, ym)
+    return fit if all(map(math.isfinite, (slope, intercept, r2, fit.resid_std))) else None
+
+
+class TrendForecaster:
+    """Linear trend over the last ``k`` points.
+
+    ``min_std_rel`` floors the residual spread at a fraction of the level (a perfectly straight
+    history still leaves measurement noise), ``z`` sets the interval's width. The fit is
+    refreshed on each point learnt, so forecasts are cheap.
+    """
+
+    def __init__(
+        self,
+        k: int = 10,
+        min_points: int = 4,
+        z: float = Z_95,
+        min_std_abs: float = 1e-9,
+        min_std_rel: float = 0.005,
+    ) -> None:
+        self.k = k
+        self.min_points = max(3, min_points)
+        self.z = z
+        self.min_std_abs = min_std_abs
+        self.min_std_rel = min_std_rel
+        self.ts_ms: list[int] = []
+        self.values: list[float] = []
+        self._fit: TrendFit | None = None
+        self._s = 0.0  # floored residual spread
+
+    def learn_one(self, ts_ms: int, value: float) -> None:
+        if not math.isfinite(value) or (self.ts_ms and ts_ms <= self.ts_ms[-1]):
+            return None
+        self.ts_ms.append(int(ts_ms))
+        self.values.append(float(value))
+        if len(self.ts_ms) > self.k:
+            del self.ts_ms[0], self.values[0]
+        self._refit()
+        return None
+
+    def _refit(self) -> None:
+        n = len(self.ts_ms)
+        self._fit = fit_trend(self.ts_ms, self.values) if n >= self.min_points else None
+        if self._fit is not None:
+            f = self._fit
+            self._s = max(f.resid_std, self.min_std_abs, self.min_std_rel * abs(f.y_mean))
+
+    def trend(self) -> TrendFit | None:
+        return self._fit
+
+    def forecast(
+        self, horizons_s: Sequence[int], origin_ms: int | None = None
+    ) -> list[ForecastPoint]:
+        fit = self._fit
+        if fit is None:
+            return []
+        offset = 0.0 if origin_ms is None else (origin_ms - self.ts_ms[-1]) / 1000.0
+        a, b, s, z = fit.intercept, fit.slope, self._s, self.z
+        tm, sxx, inv_n = fit.t_mean_s, fit.sxx, 1.0 / fit.n
+        out = []
+        for h in horizons_s:
+            x = offset + h
+            mean = a + b * x
+            std = s * math.sqrt(1.0 + inv_n + (x - tm) ** 2 / sxx)
+            if math.isfinite(mean) and math.isfinite(std):
+                out.append(ForecastPoint(int(h), mean, mean - z * std, mean + z * std, std))
+        return out
+
+
+class SnarimaxForecaster:
+    """River ``SNARIMAX(p, d, q)`` on one point per ``step_s`` (one window).
+
+    Gaps in the series are ignored (points are taken as consecutive steps). The spread is an
+    exponentially weighted RMS of one-step errors, taken before each point is learnt.
+    """
+
+    def __init__(
+        self,
+        step_s: int = 60,
+        p: int = 2,
+        d: int = 1,
+        q: int = 1,
+        m: int = 1,
+        sp: int = 0,
+        sd: int = 0,
+        sq: int = 0,
+        min_points: int = 6,
+        z: float = Z_95,
+        alpha: float = 0.1,
+        min_std_abs: float = 1e-9,
+        min_std_rel: float = 0.005,
+    ) -> None:
+        self.step_s = step_s
+        self.p, self.d, self.q, self.m, self.sp, self.sd, self.sq = p, d, q, m, sp, sd, sq
+        self.min_points = min_points
+        self.z = z
+        self.alpha = alpha
+        self.min_std_abs = min_std_abs
+        self.min_std_rel = min_std_rel
+        # River is untyped: Any keeps strict type checking quiet about its calls
+        self.model: Any = time_series.SNARIMAX(p=p, d=d, q=q, m=m, sp=sp, sd=sd, sq=sq)
+        self.n = 0
+        self.last_ts_ms: int | None = None
+        self.last_value = 0.0
+        self.err_var: float | None = None
+        self.recent: list[tuple[int, float]] = []  # for trend(): the last ten points
+
+    def trend(self) -> TrendFit | None:
+        return fit_trend([t for t, _ in self.recent], [v for _, v in self.recent])
+
+    def learn_one(self, ts_ms: int, value: float) -> None:
+        if not math.isfinite(value) or (self.last_ts_ms is not None and ts_ms <= self.last_ts_ms):
+            return None
+        if self.n >= self.min_points:
+            err = value - float(self.model.forecast(horizon=1)[0])
+            if math.isfinite(err):
+                sq = err * err
+                self.err_var = (
+                    sq
+                    if self.err_var is None
+                    else ((1 - self.alpha) * self.err_var + self.alpha * sq)
+                )
+        self.model.learn_one(float(value))
+        self.n += 1
+        self.last_ts_ms = int(ts_ms)
+        self.last_value = float(value)
+        self.recent.append((self.last_ts_ms, self.last_value))
+        del self.recent[:-10]
+        return None
+
+    def forecast(
+        self, horizons_s: Sequence[int], origin_ms: int | None = None
+    ) -> list[ForecastPoint]:
+        if self.n < self.min_points or self.last_ts_ms is None or not horizons_s:
+            return []
+        offset = 0.0 if origin_ms is None else (origin_ms - self.last_ts_ms) / 1000.0
+        steps = [max(1, math.ceil((offset + h) / self.step_s - 1e-9)) for h in horizons_s]
+        path = [float(v) for v in self.model.forecast(horizon=max(steps))]
+        floor = max(self.min_std_abs, self.min_std_rel * abs(self.last_value))
+        s1 = max(math.sqrt(self.err_var) if self.err_var is not None else 0.0, floor)
+        out = []
+        for h, k in zip(horizons_s, steps, strict=True):
+            mean = path[k - 1] if math.isfinite(path[k - 1]) else self.last_value
+            std = s1 * math.sqrt(k)
+            if math.isfinite(std):
+                out.append(
+                    ForecastPoint(int(h), mean, mean - self.z * std, mean + self.z * std, std)
+                )
+        return out
+
+
+def make_forecaster(kind: str, step_s: int, k: int = 10) -> Forecaster:
+    """``"trend"`` or ``"snarimax"``, as named in the pipeline's config."""
+    if kind == "trend":
+        return TrendForecaster(k=k)
+    if kind == "snarimax":
+        return SnarimaxForecaster(step_s=step_s)
+    raise ValueError(f"unknown forecaster {kind!r}; use 'trend' or 'snarimax'")

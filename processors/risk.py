@@ -1,0 +1,192 @@
+"""Risk: the probability that a component's health turns FAIL within ``horizon_s``.
+
+Three pieces of evidence, all computed at the close of a window:
+
+* ``breach`` — the forecast breach probability: the largest, over forecast horizons up to
+  ``horizon_s``, of ``P(value_h crosses the FAIL threshold)``, taken as normal with the
+  forecaster's mean and spread widened by the window's sample volatility, because rules judge
+  single samples, not window means (see :func:`estimate_breach`), over every rule's metric;
+* ``warn`` / ``fail`` — 1 when the component's worst current health status is WARN / FAIL;
+* ``anomaly`` — the window's anomaly score, 0..1.
+
+They are combined by a logistic model (:class:`LogisticRisk`)::
+
+    risk = sigmoid(-4.0 + 8.0 * breach + 2.0 * warn + 7.5 * fail + 2.5 * anomaly)
+
+With fixed priors: nothing going on -> 0.018; WARN alone -> 0.12; FAIL alone -> 0.97;
+a forecast breach at 50 % -> 0.5, at 90 % -> 0.96; a fully anomalous window alone -> 0.18.
+``learn_one(x, y)`` is the seam for the online calibration that comes later (plain SGD on
+the log loss; ``lr=0`` keeps the priors fixed).
+
+Contributors share the positive terms of that sum among their causes: the breach term among
+metrics in proportion to their breach probability, the status terms among the metrics at that
+status, the anomaly term under ``"anomaly"``; shares sum to 1. Each contributing metric's
+share is also credited to the pattern it shows (see :func:`pattern_of`): ``in_breach``,
+``linear_growth`` (a steady trend towards the threshold), ``step_change``, ``spike``, ``drift``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from processors.forecast import ForecastPoint, TrendFit
+
+PRIORS: dict[str, float] = {"breach": 8.0, "warn": 2.0, "fail": 7.5, "anomaly": 2.5}
+PRIOR_BIAS = -4.0
+
+
+def normal_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+@dataclass(frozen=True)
+class BreachEstimate:
+    metric: str
+    threshold: float
+    eta_s: float
+    probability: float
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "metric": self.metric,
+            "threshold": self.threshold,
+            "eta_s": self.eta_s,
+            "probability": self.probability,
+        }
+
+
+def estimate_breach(
+    metric: str,
+    threshold: float,
+    sign: float,
+    points: Sequence[ForecastPoint],
+    extra_std: float = 0.0,
+    z: float = 1.959963984540054,
+) -> BreachEstimate | None:
+    """The first crossing of ``threshold`` by the interval's bad edge, if any.
+
+    ``points`` are forecasts at increasing horizons from the score's ``ts`` (horizon 0
+    first, ideally). ``sign`` is +1 when high values are bad. ``extra_std`` (the window's
+    sample volatility) is added in quadrature, because a health rule judges single samples,
+    not window means. ``eta_s`` interpolates linearly between the two horizons that bracket
+    the crossing; ``probability`` is the largest ``P(crossed)`` over the points.
+    """
+    prob = 0.0
+    prev: tuple[float, float] | None = None  # (horizon, bad edge - threshold) before crossing
+    eta: float | None = None
+    for p in points:
+        std = math.sqrt(p.std * p.std + extra_std * extra_std)
+        gap = sign * (p.mean - threshold)  # > 0: the mean is past the threshold
+        edge = gap + z * std
+        if std > 0:
+            u = gap / std
+            if u > -9.0:  # below, the probability is < 1e-19: not worth an erfc
+                prob = max(prob, normal_cdf(u))
+        elif gap >= 0:
+            prob = 1.0
+        if eta is None and edge >= 0:
+            if prev is None:
+                eta = float(p.horizon_s)
+            else:
+                h0, e0 = prev
+                eta = h0 + (p.horizon_s - h0) * (-e0) / (edge - e0) if edge > e0 else h0
+        prev = (float(p.horizon_s), edge)
+    if eta is None or not math.isfinite(prob):
+        return None
+    return BreachEstimate(metric, threshold, max(0.0, eta), prob)
+
+
+def pattern_of(
+    fit: TrendFit | None,
+    sign: float,
+    growth: float,
+    volatility: float,
+    mean: float,
+    peak: float,
+    failing: bool,
+) -> str | None:
+    """A name for what a metric is doing, from its recent trend and its last window."""
+    if failing:
+        return "pattern:in_breach"
+    if fit is not None and fit.r2 >= 0.8 and sign * fit.slope > 0 and fit.n >= 4:
+        return "pattern:linear_growth"
+    if abs(growth) >= 0.25:
+        return "pattern:step_change"
+    if volatility > 0 and sign * (peak - mean) > 3 * volatility:
+        return "pattern:spike"
+    if fit is not None and sign * fit.slope > 0:
+        return "pattern:drift"
+    return None
+
+
+class RiskModel(Protocol):
+    """The combiner seam: River style, score then learn; ``terms`` explains a score."""
+
+    def score_one(self, x: Mapping[str, float]) -> float: ...
+
+    def learn_one(self, x: Mapping[str, float], y: bool) -> None: ...
+
+    def terms(self, x: Mapping[str, float]) -> dict[str, float]:
+        """Each evidence's additive share of the score's log-odds (for contributors)."""
+        ...
+
+
+@dataclass
+class LogisticRisk:
+    """Logistic regression over the evidence, starting from (and by default kept at) priors."""
+
+    weights: dict[str, float] = field(default_factory=lambda: dict(PRIORS))
+    bias: float = PRIOR_BIAS
+    lr: float = 0.0
+
+    def terms(self, x: Mapping[str, float]) -> dict[str, float]:
+        return {k: w * float(x.get(k, 0.0)) for k, w in self.weights.items()}
+
+    def score_one(self, x: Mapping[str, float]) -> float:
+        s = self.bias + math.fsum(self.terms(x).values())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, s))))
+
+    def learn_one(self, x: Mapping[str, float], y: bool) -> None:
+        if self.lr <= 0:
+            return None
+        g = float(y) - self.score_one(x)
+        self.bias += self.lr * g
+        for k in self.weights:
+            self.weights[k] += self.lr * g * float(x.get(k, 0.0))
+        return None
+
+
+def contributors(
+    terms: Mapping[str, float],
+    breach_by_metric: Mapping[str, float],
+    status_metrics: Sequence[str],
+    patterns: Mapping[str, str],
+    status_term: str | None,
+    min_term: float = 1e-3,
+) -> dict[str, float]:
+    """Shares of the positive evidence terms, by metric (and ``"anomaly"``), plus patterns."""
+    raw: dict[str, float] = {}
+    b = terms.get("breach", 0.0)
+    total_p = math.fsum(breach_by_metric.values())
+    if b > min_term and total_p > 0:
+        for m, p in breach_by_metric.items():
+            raw[m] = raw.get(m, 0.0) + b * p / total_p
+    s = terms.get(status_term, 0.0) if status_term else 0.0
+    if s > min_term and status_metrics:
+        for m in status_metrics:
+            raw[m] = raw.get(m, 0.0) + s / len(status_metrics)
+    a = terms.get("anomaly", 0.0)
+    if a > min_term:
+        raw["anomaly"] = a
+    total = math.fsum(raw.values())
+    if total <= 0:
+        return {}
+    out = {k: v / total for k, v in sorted(raw.items()) if v / total >= 1e-4}
+    for m, share in list(out.items()):
+        pattern = patterns.get(m)
+        if pattern:
+            out[pattern] = out.get(pattern, 0.0) + share
+    return out

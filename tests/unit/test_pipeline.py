@@ -1,0 +1,301 @@
+"""The pipeline end to end: ramps are foreseen, flat noise is not, output is deterministic."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import numpy as np
+import pytest
+
+from processors.pipeline import Output, Pipeline, PipelineConfig
+from schemas.errors import ConfigError, ContractError
+
+ROOT = Path(__file__).parents[2]
+T0 = 1_700_000_040_000  # a whole minute, so windows line up with the scenario's minutes
+FAIL_S = 2230  # the ramp's noiseless crossing of cpu.util's FAIL threshold (0.95)
+
+
+def schema(name: str) -> Any:
+    return fastavro.parse_schema(json.loads((ROOT / f"schemas/avro/{name}.avsc").read_text()))
+
+
+RISK_SCHEMA = schema("RiskScore")
+HEALTH_SCHEMA = schema("HealthSignal")
+
+
+def ramp(minutes: int = 45, seed: int = 1, component: str = "web-1") -> list[dict[str, Any]]:
+    """cpu.util from 0.3 towards 1.0 over 40 minutes, a sample every 10 s; the rest flat."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(minutes * 6):
+        t = i * 10
+        cpu = min(1.0, 0.3 + 0.7 * t / 2400 + 0.01 * rng.standard_normal())
+        metrics = {
+            "cpu.util": cpu,
+            "mem.used_pct": 40 + rng.standard_normal(),
+            "latency.p99_ms": 120 + 10 * rng.standard_normal(),
+        }
+        out.append(sample(component, t, metrics))
+    return out
+
+
+def flat(minutes: int = 60, seed: int = 2, component: str = "db-1") -> list[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    return [
+        sample(
+            component,
+            i * 10,
+            {
+                "cpu.util": 0.45 + 0.05 * rng.standard_normal(),
+                "mem.used_pct": 60 + 2 * rng.standard_normal(),
+                "latency.p99_ms": 200 + 30 * rng.standard_normal(),
+                "net.rx_bytes_s": 1e6 + 1e5 * rng.standard_normal(),
+            },
+        )
+        for i in range(minutes * 6)
+    ]
+
+
+def sample(component: str, t_s: int, metrics: dict[str, float]) -> dict[str, Any]:
+    return {
+        "component": component,
+        "host": component.split("/")[0],
+        "ts": T0 + t_s * 1000,
+        "metrics": {k: float(v) for k, v in metrics.items()},
+        "tags": {"dc": "eu-1"},
+    }
+
+
+def run(pipeline: Pipeline, samples: Iterable[dict[str, Any]], flush: bool = True) -> Output:
+    out = Output()
+    for s in samples:
+        out.extend(pipeline.ingest(s))
+    if flush:
+        out.extend(pipeline.flush())
+    return out
+
+
+def dump(out: Output) -> str:
+    return json.dumps([out.health, out.risk, out.rejected], sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def ramp_out() -> Output:
+    return run(Pipeline(PipelineConfig()), ramp())
+
+
+def rel_s(record: dict[str, Any]) -> float:
+    return (int(record["ts"]) - T0) / 1000
+
+
+def test_a_linear_ramp_is_foreseen_before_it_fails(ramp_out: Output) -> None:
+    fails = [h for h in ramp_out.health if h["metric"] == "cpu.util" and h["status"] == "FAIL"]
+    assert fails, "the ramp should end in FAIL"
+    fail_s = rel_s(fails[0])
+    assert FAIL_S - 60 <= fail_s <= FAIL_S + 120
+
+    before = [r for r in ramp_out.risk if rel_s(r) < fail_s]
+    breaches = [r for r in before if r["breach"] is not None]
+    assert {r["breach"]["metric"] for r in breaches} == {"cpu.util"}
+    assert all(r["breach"]["threshold"] == 0.95 for r in breaches)
+    # foreseen well ahead, and the ETA shrinks as the FAIL approaches
+    assert fail_s - rel_s(breaches[0]) >= 600
+    etas = [r["breach"]["eta_s"] for r in breaches]
+    assert all(b <= a + 30 for a, b in zip(etas, etas[1:], strict=False)), etas
+    assert etas[0] >= 500 and etas[-1] <= 120
+    for r in breaches:  # the ETA is an early estimate: never after the actual FAIL
+        assert rel_s(r) + r["breach"]["eta_s"] <= fail_s + 60
+
+    # risk rises: low at first, high before the FAIL
+    risks = [r["risk"] for r in before]
+    assert max(risks[:10]) < 0.1
+    assert min(risks[-5:]) > 0.9
+    assert np.mean(risks[len(risks) // 2 :]) > 3 * np.mean(risks[: len(risks) // 2])
+
+    top = before[-1]["contributors"]
+    assert max((k for k in top if not k.startswith("pattern:")), key=top.get) == "cpu.util"
+    assert "pattern:linear_growth" in top
+
+
+def test_a_flat_noisy_component_stays_low() -> None:
+    out = run(Pipeline(PipelineConfig(anomaly_window=10)), flat())
+    assert len(out.risk) == 60
+    assert max(r["risk"] for r in out.risk) < 0.15
+    assert all(r["breach"] is None or r["breach"]["probability"] < 0.05 for r in out.risk)
+    assert {h["status"] for h in out.health} == {"PASS"}
+    assert out.risk[-1]["model"]["warm"] and out.risk[-1]["anomaly"] < 0.5
+
+
+def test_one_risk_score_per_closed_window_at_its_end(ramp_out: Output) -> None:
+    ends = [r["ts"] for r in ramp_out.risk]
+    assert ends == [T0 + (m + 1) * 60_000 for m in range(45)]
+    seen = [r["model"]["samples_seen"] for r in ramp_out.risk]
+    assert seen == sorted(seen) and seen[-1] == 270
+    assert [r["model"]["warm"] for r in ramp_out.risk[:6]] == [False] * 4 + [True] * 2
+    assert all(r["horizon_s"] == 900 and r["model"]["source"] == "component" for r in ramp_out.risk)
+
+
+def test_every_record_fits_the_avro_contract(ramp_out: Output) -> None:
+    out = run(Pipeline(PipelineConfig(anomaly_window=10)), flat(minutes=20))
+    risks = ramp_out.risk + out.risk
+    assert any(r["forecasts"] for r in risks) and any(r["breach"] for r in risks)
+    for r in risks:
+        assert fastavro.validation.validate(r, RISK_SCHEMA, raise_errors=True)
+        assert set(r) == {f["name"] for f in RISK_SCHEMA["fields"]}
+        assert 0.0 <= r["risk"] <= 1.0 and 0.0 <= r["anomaly"] <= 1.0
+        assert all(f["lower"] <= f["mean"] <= f["upper"] for f in r["forecasts"])
+    for h in ramp_out.health + out.health:
+        assert fastavro.validation.validate(h, HEALTH_SCHEMA, raise_errors=True)
+
+
+def test_same_input_gives_byte_identical_output() -> None:
+    samples = ramp(minutes=30) + flat(minutes=30)
+    samples.sort(key=lambda s: (s["ts"], s["component"]))
+    a = run(Pipeline(PipelineConfig(anomaly_window=8)), samples)
+    b = run(Pipeline(PipelineConfig(anomaly_window=8)), samples)
+    assert dump(a) == dump(b)
+    assert any(r["anomaly"] > 0 for r in a.risk)  # the anomaly model took part
+
+
+def test_snapshot_and_restore_continue_identically() -> None:
+    config = PipelineConfig(anomaly_window=8)
+    samples = sorted(ramp() + flat(minutes=45), key=lambda s: (s["ts"], s["component"]))
+    first, second = samples[: len(samples) // 2], samples[len(samples) // 2 :]
+    whole = Pipeline(config)
+    run(whole, first, flush=False)
+    moved = Pipeline(config)
+    for c in whole.components():
+        moved.restore(c, whole.snapshot(c))
+    assert moved.components() == whole.components() == ["db-1", "web-1"]
+    assert dump(run(moved, second)) == dump(run(whole, second))
+
+
+def test_restore_refuses_other_parameters_and_garbage() -> None:
+    p = Pipeline(PipelineConfig())
+    run(p, ramp(minutes=3), flush=False)
+    blob = p.snapshot("web-1")
+    with pytest.raises(ConfigError, match="window_s"):
+        Pipeline(PipelineConfig(window_s=30)).restore("web-1", blob)
+    with pytest.raises(ContractError, match="web-1"):
+        Pipeline(PipelineConfig()).restore("web-1", b"not a checkpoint")
+    with pytest.raises(KeyError):
+        p.snapshot("nobody")
+
+
+def test_restore_drops_the_state_of_rules_no_longer_configured() -> None:
+    hot = [sample("c", t, {"disk.used_pct": 97.0, "cpu.util": 0.2}) for t in range(0, 60, 10)]
+    old = Pipeline(PipelineConfig())
+    run(old, hot, flush=False)
+    cpu_only = tuple(r for r in PipelineConfig().rules if r.metric == "cpu.util")
+    new = Pipeline(PipelineConfig(rules=cpu_only))
+    new.restore("c", old.snapshot("c"))
+    assert new.evaluator.worst_status("c").name == "PASS"
+    (risk,) = new.ingest(sample("c", 95, {"cpu.util": 0.2})).risk
+    assert risk["risk"] < 0.05 and risk["contributors"] == {}
+
+
+def test_late_samples_are_rejected_with_a_reason_and_duplicates_are_idempotent() -> None:
+    samples = ramp(minutes=10)
+    once = run(Pipeline(PipelineConfig()), samples)
+    p = Pipeline(PipelineConfig())
+    twice = Output()
+    for s in samples:
+        twice.extend(p.ingest(s))
+        twice.extend(p.ingest(dict(s)))  # at-least-once redelivery
+    late = p.ingest(samples[0])  # its window closed long ago
+    twice.extend(p.flush())
+    assert dump(twice) == dump(once)
+    assert p.duplicates == len(samples)
+    ((rejected, reason),) = late.rejected
+    assert rejected == samples[0] and reason.startswith("late: ")
+
+
+def test_odd_input_never_raises() -> None:
+    p = Pipeline(PipelineConfig())
+    good = sample("c", 0, {"cpu.util": 0.5})
+    odd: list[Any] = [
+        None,
+        "a string",
+        {},
+        dict(good, component=""),
+        dict(good, component=7),
+        dict(good, ts=1.5),
+        dict(good, ts="1700000000000"),
+        dict(good, ts=True),
+        dict(good, ts=10**30),
+        dict(good, metrics={}),
+        dict(good, metrics=None),
+        dict(good, metrics={"cpu.util": float("nan"), "x": float("inf"), "y": "high"}),
+        {k: v for k, v in good.items() if k != "metrics"},
+    ]
+    for s in odd:
+        out = p.ingest(s)
+        assert out.health == [] and out.risk == []
+        ((_, reason),) = out.rejected
+        assert reason.startswith("invalid: ")
+    # usable once cleaned: unknown names and odd values are skipped, the rest is used
+    out = p.ingest(
+        dict(good, host=None, metrics={"cpu.util": 0.5, "x": float("nan"), "who.knows": 1e300})
+    )
+    assert out.rejected == [] and [h["metric"] for h in out.health] == ["cpu.util"]
+    out = p.ingest(dict(good, ts=T0 + 100_000, metrics={"who.knows": -1e308, "b": 10**400}))
+    assert out.rejected == [] and len(out.risk) == 1
+    r = out.risk[0]
+    assert fastavro.validation.validate(r, RISK_SCHEMA, raise_errors=True)
+
+
+def test_advance_to_closes_the_windows_of_silent_components() -> None:
+    p = Pipeline(PipelineConfig())
+    run(p, ramp(minutes=2), flush=False)
+    assert p.advance_to(T0 + 60_000).risk == []
+    out = p.advance_to(T0 + 180_000)
+    assert [r["ts"] for r in out.risk] == [T0 + 120_000]
+    assert p.flush().risk == []
+
+
+def test_the_snarimax_forecaster_also_foresees_the_ramp() -> None:
+    out = run(Pipeline(PipelineConfig(forecaster="snarimax")), ramp())
+    fail_s = min(rel_s(h) for h in out.health if h["status"] == "FAIL")
+    early = [r for r in out.risk if r["breach"] and fail_s - 600 <= rel_s(r) < fail_s]
+    assert early and {r["breach"]["metric"] for r in early} == {"cpu.util"}
+
+
+def test_bad_configs_are_refused() -> None:
+    with pytest.raises(ConfigError):
+        PipelineConfig(window_s=0)
+    with pytest.raises(ConfigError):
+        PipelineConfig(forecaster="oracle")
+
+
+FORBIDDEN = {
+    "kafka",
+    "confluent_kafka",
+    "faust",
+    "aiokafka",
+    "httpx",
+    "requests",
+    "aiohttp",
+    "urllib3",
+    "http",
+    "socket",
+    "streams",
+}
+
+
+def test_the_core_imports_no_io_library() -> None:
+    for path in sorted((ROOT / "processors").rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] not in FORBIDDEN, f"{path.name} imports {name}"
