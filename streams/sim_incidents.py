@@ -20,21 +20,22 @@ from typing import Any
 
 import numpy as np
 
+from processors.health import default_rules
+
 DEFAULT_START_MS = 1_767_571_200_000  # 2026-01-05T00:00:00Z, a Monday
 DEFAULT_STEP_S = 10.0
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 
 # The default health rules' FAIL thresholds (value >= threshold is a FAIL).
+# The simulated metrics' FAIL thresholds: the default health rules', so ground truth and the
+# health stream agree on what a breach is.
+_SIMULATED = ("cpu.util", "mem.used_pct", "disk.used_pct", "disk.io_util", "net.util",
+              "latency.p99_ms", "errors.rate")
 FAIL_THRESHOLDS: dict[str, float] = {
-    "cpu.util": 0.95,
-    "mem.used_pct": 95.0,
-    "disk.used_pct": 95.0,
-    "disk.io_util": 0.95,
-    "net.util": 0.95,
-    "latency.p99_ms": 1000.0,
-    "errors.rate": 0.05,
+    r.metric: r.fail for r in default_rules() if r.metric in _SIMULATED and r.direction == "above"
 }
+assert set(FAIL_THRESHOLDS) == set(_SIMULATED), "default health rules lack a simulated metric"
 
 MEM_SEASONAL = 0.05  # memory follows the load's seasonality, damped (caches, buffers)
 ONSET_FRACTION = 0.1  # onset: the injected effect reaches 10 % of the gap to the threshold
