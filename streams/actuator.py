@@ -37,6 +37,9 @@ from streams.topics import consumer_config, producer_config
 log = logging.getLogger(__name__)
 
 
+MAX_FUTURE_MS = 3_600_000  # risk stamped further ahead of the wall clock is refused
+
+
 def host_of(component: str) -> str:
     """The host part of a component id: ``web-17/postgres`` → ``web-17``."""
     return component.split("/", 1)[0]
@@ -80,6 +83,8 @@ class Actuator:
         )
         self._assign_all(self._prefs, settings.topic("preferences"))
         self._dead = DeadLetters(self.codec, settings.topic)
+        self._event_ms: int | None = None  # newest risk event time seen
+        self._event_wall = 0.0  # monotonic time when it was seen
 
     @staticmethod
     def _assign_all(consumer: Consumer, topic: str) -> None:
@@ -97,9 +102,10 @@ class Actuator:
         good = [m for m in msgs if self._usable(m)]
         for msg in good:
             self._on_risk(msg)
+        self.tick()
+        if (msgs or len(self._producer)) and self._producer.flush(30) > 0:
+            raise BrokerError("producer could not deliver within 30 s; not committing")
         if msgs:
-            if self._producer.flush(30) > 0:
-                raise BrokerError("producer could not deliver within 30 s; not committing")
             self._risk.commit(asynchronous=False)
         return len(msgs)
 
@@ -131,10 +137,32 @@ class Actuator:
         except ContractError as exc:
             self._dead_letter(msg, "decode", exc)
             return
+        ts = int(risk["ts"])
+        if ts > self._clock() + MAX_FUTURE_MS:
+            # A clock far ahead would end every lease in the fleet: refuse it, keep it.
+            self._dead_letter(msg, "validate", detail=f"risk ts {ts} is more than "
+                              f"{MAX_FUTURE_MS // 60_000} min ahead of this host's clock")
+            return
         self.stats.risks += 1
         self.metrics.risks.inc()
+        self._seen(ts)
         component = str(risk["component"])
-        commands = self.engine.on_risk(risk, host_of(component))
+        self._dispatch(self.engine.on_risk(risk, host_of(component)), msg)
+
+    def _seen(self, ts: int) -> None:
+        if self._event_ms is None or ts > self._event_ms:
+            self._event_ms, self._event_wall = ts, time.monotonic()
+
+    def tick(self) -> None:
+        """End leases whose time is up. Event time is the newest risk seen, carried forward
+        by the wall time since, so leases still end while the risk stream is quiet."""
+        if self._event_ms is None:
+            return
+        now = self._event_ms + int((time.monotonic() - self._event_wall) * 1000)
+        self._dispatch(self.engine.tick(now), None)
+
+    def _dispatch(self, commands: list[dict[str, Any]], msg: Message | None) -> None:
+        """Publish, apply and report each command, then the engine's own outcomes."""
         for command in commands:
             self._send("allocations", "AllocationCommand", command)
             outcome = self.backend.apply(command)
@@ -142,7 +170,8 @@ class Actuator:
             self._send("outcomes", "AllocationOutcome", outcome)
             self.stats.commands += 1
             self.metrics.commands.labels(command["action"], command["resource"]).inc()
-            self._latency(msg)
+            if msg is not None:
+                self._latency(msg)
         for outcome in self.engine.drain_outcomes():
             self._send("outcomes", "AllocationOutcome", outcome)
 
@@ -162,10 +191,12 @@ class Actuator:
             self.metrics.outcomes.labels(record["status"], record["backend"]).inc()
         self._producer.poll(0)
 
-    def _dead_letter(self, msg: Message, stage: str, exc: BaseException) -> None:
+    def _dead_letter(
+        self, msg: Message, stage: str, exc: BaseException | None = None, detail: str = ""
+    ) -> None:
         self.stats.dead += 1
         out = self._dead(msg.value(), msg.key(), msg.topic(), msg.partition(), msg.offset(),
-                         stage, exc)
+                         stage, exc, detail)
         self._producer.produce(out.topic, key=out.key, value=out.value)
 
     def run(self, stop: threading.Event) -> None:

@@ -1,0 +1,54 @@
+"""The dry-run backend: logs what it would do and remembers it; touches nothing.
+
+It keeps the state it would have applied, per (component, resource), so tests and the demo
+can see the fleet as the commands would leave it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from actuators.backends.base import IdempotentBackend, Record, make_outcome
+
+log = logging.getLogger(__name__)
+
+
+class DryRunBackend(IdempotentBackend):
+    """Applies nothing; answers ``APPLIED`` (with no measured effect) for every owned command."""
+
+    name = "dryrun"
+
+    def __init__(
+        self,
+        *,
+        hosts: tuple[str, ...] = (),
+        components: tuple[str, ...] = (),
+        cache_size: int = 10_000,
+    ) -> None:
+        super().__init__(hosts=hosts, components=components, cache_size=cache_size)
+        self._state: dict[tuple[str, str], float] = {}
+        self.actions = 0  # commands acted on; a repeated command_id does not count
+
+    def _execute(self, command: Mapping[str, Any]) -> Record:
+        key = (command["component"], command["resource"])
+        action, amount, unit = command["action"], float(command["amount"]), command["unit"]
+        if action == "GRANT":
+            self._state[key] = amount
+            detail = f"would set {key[1]} lease of {key[0]} on {command['host']} to {amount:g} "
+            detail += f"{unit} for {command['lease_s']} s"
+        else:
+            held = self._state.pop(key, 0.0)
+            detail = f"would {action.lower()} {key[1]} lease of {key[0]} on {command['host']} "
+            detail += f"({held:g} {unit} back to baseline)"
+        self.actions += 1
+        log.info("dry run: %s (%s) [%s]", detail, command["reason"], command["command_id"])
+        return make_outcome(
+            command["command_id"], command["component"], command["ts"], "APPLIED", detail,
+            self.name,
+        )
+
+    def state(self) -> dict[tuple[str, str], float]:
+        """The lease amounts the applied commands would have left, per (component, resource)."""
+        return dict(self._state)

@@ -1,0 +1,484 @@
+"""The allocation engine: risk scores in, allocation commands out.
+
+Pure and deterministic: plain dicts in and out, no I/O, and only event time — the ``ts`` of
+each risk score and the ``now_ms`` given to :meth:`AllocationEngine.tick`; the engine's clock is
+the largest of them seen so far, and every command is stamped with it.
+
+Per risk score of a component that is not paused:
+
+- **grant** when ``risk >= risk_threshold`` and ``criticality >= min_criticality``: choose a
+  resource (from the breach metric, else the heaviest contributor that maps to one; the
+  candidates of ``metric_resources`` in order, filtered by the preference's
+  ``allowed_resources`` and maxima), size it, and GRANT it if the host's pool holds it;
+  otherwise PREEMPT lower-priority leases of less critical components when
+  ``criticality >= preempt_criticality``, else DEFER (an outcome from :meth:`drain_outcomes`).
+- **renew** a held lease while risk stays high, ``cooldown_s`` after its last grant, when the
+  sizing asks for more (it grows into free capacity only) or less than half its term is left.
+- **release** when risk has stayed ``<= release_threshold`` for ``release_hold_s``; between the
+  two thresholds nothing changes (hysteresis). :meth:`tick` releases leases that end.
+
+Sizing: with ``c`` the component's allocation (baseline plus its lease), ``p`` the forecast peak
+of the breach metric (the largest ``upper`` of its forecasts) and ``t`` the breach threshold,
+the peak lands under the threshold, with a margin, when the allocation grows by::
+
+    extra = c * min(max(p / t - 1, 0) + margin, max_growth)
+
+rounded up to whole units and at least ``min_amount``. Without a forecast of that metric (or a
+threshold), ``risk / risk_threshold`` stands in for ``p / t``. The lease is capped by the
+preference's ``maxima[resource]`` and must fit the host's pool.
+
+No flapping: consecutive commands about one (component, resource) are at least ``cooldown_s``
+apart (a grant is not renewed, released or preempted sooner), a component gets no GRANT within
+``cooldown_s`` after any of its leases ended (whatever the resource), a failed renewal is not
+retried sooner, and grants that change an amount are held to ``max_changes_per_hour`` per
+component. A paused component gets no command at all, expiry included, until it is resumed.
+
+Priority is ``100 * criticality + round(99 * risk)``: criticality first, risk breaks ties.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import math
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from actuators.backends.base import make_outcome
+from actuators.pool import (
+    DEFAULT_RESOURCES,
+    RESOURCES,
+    ComponentState,
+    Lease,
+    Pool,
+    Preferences,
+    ResourceSpec,
+)
+from actuators.pool import EffectivePreference as Pref
+from schemas.errors import ConfigError, ContractError
+
+Record = dict[str, Any]
+ENGINE = "engine"  # the ``backend`` of the outcomes the engine itself reports
+
+DEFAULT_METRIC_RESOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cpu.*", ("CPU_WEIGHT", "CPU_QUOTA")),
+    ("mem.*", ("MEMORY_HIGH",)),
+    ("disk.io*", ("IO_WEIGHT",)),
+    ("net.*", ("NET_BANDWIDTH",)),
+    ("latency.*", ("REPLICAS", "CPU_WEIGHT")),
+)
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """The engine's policy knobs; durations in seconds, amounts in each resource's unit.
+
+    ``resources`` gives each resource's unit, baseline and fleet-default capacity per host;
+    ``host_capacity[host][resource]`` overrides a capacity for one host.
+    """
+
+    risk_threshold: float = 0.6
+    release_threshold: float = 0.3
+    release_hold_s: int = 300  # how long risk must stay low before a lease is released
+    min_criticality: int = 3
+    preempt_criticality: int = 8
+    default_criticality: int = 5
+    lease_s: int = 900
+    cooldown_s: int = 120
+    max_changes_per_hour: int = 6  # grants that change an amount, and releases, per component
+    margin: float = 0.1  # headroom kept under the breach threshold, as a fraction
+    max_growth: float = 1.0  # one grant grows an allocation by at most this fraction
+    resources: Mapping[str, ResourceSpec] = field(default_factory=lambda: DEFAULT_RESOURCES)
+    host_capacity: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    metric_resources: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_METRIC_RESOURCES
+    outcome_buffer: int = 10_000  # engine outcomes kept until drained; the oldest go first
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0.0 <= self.release_threshold < self.risk_threshold <= 1.0:
+            problems.append("need 0 <= release_threshold < risk_threshold <= 1")
+        if not 0 <= self.min_criticality <= self.preempt_criticality:
+            problems.append("need 0 <= min_criticality <= preempt_criticality")
+        if not 0 <= self.default_criticality <= 10:
+            problems.append("default_criticality must be within 0..10")
+        if self.cooldown_s < 0 or self.release_hold_s < 0 or self.lease_s < max(1, self.cooldown_s):
+            problems.append("need cooldown_s >= 0, release_hold_s >= 0, lease_s >= cooldown_s")
+        if self.max_changes_per_hour < 1 or self.outcome_buffer < 1:
+            problems.append("max_changes_per_hour and outcome_buffer must be >= 1")
+        if self.margin < 0 or self.max_growth <= 0:
+            problems.append("need margin >= 0 and max_growth > 0")
+        named = set(self.resources)
+        named.update(r for caps in self.host_capacity.values() for r in caps)
+        named.update(r for _, rs in self.metric_resources for r in rs)
+        if named - set(RESOURCES):
+            problems.append(f"unknown resources {sorted(named - set(RESOURCES))}")
+        if any(v < 0 for caps in self.host_capacity.values() for v in caps.values()):
+            problems.append("host capacities must be >= 0")
+        if problems:
+            raise ConfigError("EngineConfig: " + "; ".join(problems))
+
+
+def command_id(component: str, resource: str, action: str, key: str) -> str:
+    """A deterministic id: the same decision on the same event always gets the same one."""
+    return hashlib.sha1(f"{component}|{resource}|{action}|{key}".encode()).hexdigest()
+
+
+def priority(criticality: int, risk: float) -> int:
+    """Criticality first, risk breaks ties: ``100 * criticality + round(99 * risk)``."""
+    return 100 * int(criticality) + round(99 * min(max(risk, 0.0), 1.0))
+
+
+class AllocationEngine:
+    """Turns risk scores into allocation commands, one host pool per (host, resource).
+
+    Not thread-safe; feed it from one loop. Its state is a value: :meth:`snapshot` and
+    :meth:`restore` move it between processes.
+    """
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config if config is not None else EngineConfig()
+        self._pool = Pool(self.config.resources, self.config.host_capacity)
+        self._prefs = Preferences(self.config.default_criticality)
+        self._comps: dict[str, ComponentState] = {}
+        self._outcomes: deque[Record] = deque(maxlen=self.config.outcome_buffer)
+        self._clock_ms: int | None = None
+
+    # -- preferences -------------------------------------------------------------------------
+
+    def on_preference(self, pref: Mapping[str, Any]) -> None:
+        """Take a Preference; per selector the latest ``ts`` wins; a component follows its
+        most specific matching selector (an exact id, else the glob with most literals)."""
+        self._prefs.put(pref)
+
+    def forget_preference(self, selector: str) -> None:
+        """Drop a selector's preference (a tombstone on the compacted topic)."""
+        self._prefs.forget(selector)
+
+    def preference(self, component: str) -> Record:
+        """The preference in force for ``component``."""
+        return self._prefs.resolve(component).to_dict()
+
+    # -- events ------------------------------------------------------------------------------
+
+    def on_risk(self, risk: Mapping[str, Any], host: str) -> list[Record]:
+        """Commands for one RiskScore of a component on ``host``, leases ended by its ts first.
+
+        A score not newer than the component's last one is a duplicate or late: ignored, so a
+        redelivered event changes nothing; ``host`` is where the component runs (its pool).
+        """
+        component, ts = str(risk["component"]), int(risk["ts"])
+        out = self._advance(ts)
+        comp = self._state(component)
+        if comp.last_risk_ts is not None and ts <= comp.last_risk_ts:
+            return out
+        if not math.isfinite(float(risk["risk"])):
+            return out  # no evidence either way: neither grant nor count towards a release
+        comp.last_risk_ts, comp.risk = ts, float(risk["risk"])
+        for lease in self._pool.of_component(component):
+            lease.risk = comp.risk
+        pref = self._prefs.resolve(component)
+        if pref.paused:
+            comp.low_since_ms = None
+            return out
+        cfg, now = self.config, self._now()
+        if comp.risk > cfg.release_threshold:
+            comp.low_since_ms = None
+        elif comp.low_since_ms is None:
+            comp.low_since_ms = now
+        if comp.risk >= cfg.risk_threshold and pref.criticality >= cfg.min_criticality:
+            out.extend(self._acquire(risk, component, host, pref, comp, now))
+        elif comp.low_since_ms is not None and now - comp.low_since_ms >= cfg.release_hold_s * 1000:
+            out.extend(self._release_subsided(component, pref, comp, now, ts))
+        return out
+
+    def on_outcome(self, outcome: Mapping[str, Any]) -> None:
+        """APPLIED confirms a grant; any other status means it did not take effect, so its
+        reservation is freed (a renewal falls back to the terms before it)."""
+        if outcome.get("backend") == ENGINE:
+            return
+        cid, component = outcome["command_id"], str(outcome.get("component", ""))
+        held = self._pool.of_component(component)
+        lease = next((ls for ls in held if ls.command_id == cid), None)
+        if lease is None:
+            return  # a release, a preemption, or a grant already superseded or ended
+        if outcome["status"] == "APPLIED":
+            lease.confirmed = True
+            return
+        self._pool.remove(lease.component, lease.resource)
+        if lease.prev is not None:  # the earlier terms, timed from the failed attempt: no flap
+            p, tried = lease.prev, lease.granted_ms
+            end = max(p["end_ms"], tried + self.config.cooldown_s * 1000)
+            self._pool.put(Lease(lease.component, lease.resource, lease.host, p["amount"],
+                                 lease.unit, tried, end, p["command_id"], lease.risk,
+                                 p["confirmed"]))
+
+    def tick(self, now_ms: int) -> list[Record]:
+        """Advance event time to ``now_ms`` (never backwards); RELEASE the leases that ended."""
+        return self._advance(int(now_ms))
+
+    # -- views and state ---------------------------------------------------------------------
+
+    def leases(self) -> list[Record]:
+        return [lease.to_dict() for lease in self._pool.all()]
+
+    def capacity(self, host: str, resource: str) -> float:
+        return self._pool.capacity(host, resource)
+
+    def used(self, host: str, resource: str) -> float:
+        return self._pool.used(host, resource)
+
+    def deferred(self) -> list[Record]:
+        """The DEFERRED outcomes not drained yet."""
+        return [dict(o) for o in self._outcomes if o["status"] == "DEFERRED"]
+
+    def drain_outcomes(self) -> list[Record]:
+        """AllocationOutcomes the engine itself decided (DEFERRED requests, PREEMPTED and
+        EXPIRED grants, ``backend="engine"``), oldest first; the buffer is emptied."""
+        drained = list(self._outcomes)
+        self._outcomes.clear()
+        return drained
+
+    def snapshot(self) -> Record:
+        """The engine's state as a JSON-ready value (config excluded)."""
+        return {
+            "version": 1,
+            "clock_ms": self._clock_ms,
+            "leases": self.leases(),
+            "components": {c: s.to_dict() for c, s in sorted(self._comps.items())},
+            "preferences": self._prefs.records(),
+            "outcomes": [dict(o) for o in self._outcomes],
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Replace the state with a :meth:`snapshot`; leases are kept even where a smaller
+        configured capacity no longer holds them (they are real allocations until they end)."""
+        if state.get("version") != 1:
+            raise ContractError(f"engine snapshot version {state.get('version')!r}: expected 1")
+        self._pool.clear()
+        for raw in state["leases"]:
+            self._pool.put(Lease.from_dict(raw), force=True)
+        self._comps = {c: ComponentState(**dict(s)) for c, s in state["components"].items()}
+        self._prefs.load(state["preferences"])
+        self._outcomes = deque((dict(o) for o in state["outcomes"]), maxlen=self._outcomes.maxlen)
+        self._clock_ms = state["clock_ms"]
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return self._clock_ms if self._clock_ms is not None else 0
+
+    def _advance(self, ts: int) -> list[Record]:
+        if self._clock_ms is None or ts > self._clock_ms:
+            self._clock_ms = ts
+        now, out = self._now(), []
+        for lease in self._pool.ending_by(now):
+            pref = self._prefs.resolve(lease.component)
+            if pref.paused:
+                continue  # hands off until resumed; the first tick after that releases it
+            self._end(lease, now)
+            self._outcomes.append(make_outcome(lease.command_id, lease.component, now, "EXPIRED",
+                                               f"lease ended at {lease.end_ms}", ENGINE))
+            out.append(self._command(lease, "RELEASE", lease.amount, f"expire@{lease.end_ms}",
+                                     f"lease of {lease.amount:g} {lease.unit} ended", pref, 0))
+        return out
+
+    def _acquire(self, risk: Mapping[str, Any], component: str, host: str, pref: Pref,
+                 comp: ComponentState, now: int) -> list[Record]:
+        candidates = self._candidates(risk, pref, host)
+        cooldown_ms = self.config.cooldown_s * 1000
+        for resource, metric in candidates:
+            held = self._pool.get(component, resource)
+            if held is None:
+                continue
+            if not comp.cooled(resource, now, cooldown_ms):
+                return []
+            return self._renew(held, risk, metric, pref, comp, now)
+        ready = [(r, m) for r, m in candidates if comp.cooled(r, now, cooldown_ms)]
+        if not ready:
+            return []
+        ts = int(risk["ts"])
+        if not self._may_change(comp, now):
+            self._defer(component, ready[0][0], ts, now,
+                        f"{self.config.max_changes_per_hour} changes in the last hour already")
+            return []
+        sized = [(r, m, self._new_amount(r, m, risk, pref)) for r, m in ready]
+        for resource, metric, amount in sized:
+            if self._pool.fits(host, resource, amount):
+                return [self._grant(component, host, resource, metric, amount, risk, pref, comp)]
+        resource, metric, amount = sized[0]
+        free = self._pool.free(host, resource)
+        if pref.criticality >= self.config.preempt_criticality:
+            victims = self._victims(host, resource, amount - free, pref.criticality, now)
+            if victims is not None:
+                out = [self._preempt(v, component, ts, now) for v in victims]
+                out.append(self._grant(component, host, resource, metric, amount, risk, pref, comp))
+                return out
+        self._defer(component, resource, ts, now,
+                    f"{host} {resource} pool has {free:g} free of the {amount:g} needed")
+        return []
+
+    def _grant(self, component: str, host: str, resource: str, metric: str, amount: float,
+               risk: Mapping[str, Any], pref: Pref, comp: ComponentState) -> Record:
+        now, spec = self._now(), self.config.resources[resource]
+        lease = Lease(component, resource, host, amount, spec.unit, now,
+                      now + self.config.lease_s * 1000, "", comp.risk)
+        reason = (f"risk {comp.risk:.2f} >= {self.config.risk_threshold:g} on {metric} "
+                  f"(pressure {self._pressure(risk, metric):.2f})")
+        cmd = self._command(lease, "GRANT", amount, str(int(risk["ts"])), reason, pref,
+                            self.config.lease_s)
+        lease.command_id = cmd["command_id"]
+        self._pool.put(lease)
+        comp.last_grant_ms[resource] = now
+        comp.changes_ms.append(now)
+        return cmd
+
+    def _renew(self, lease: Lease, risk: Mapping[str, Any], metric: str, pref: Pref,
+               comp: ComponentState, now: int) -> list[Record]:
+        cfg = self.config
+        spec = cfg.resources[lease.resource]
+        want = lease.amount + self._extra(spec, spec.baseline + lease.amount, risk, metric)
+        room = lease.amount + self._pool.free(lease.host, lease.resource)
+        target = self._cap(lease.resource, pref, min(want, room))
+        grows = target - lease.amount >= spec.min_amount - _EPS and self._may_change(comp, now)
+        ending = lease.end_ms - now <= cfg.lease_s * 500
+        if not grows and not ending:
+            return []
+        amount = target if grows else lease.amount
+        prev = {"amount": lease.amount, "end_ms": lease.end_ms, "granted_ms": lease.granted_ms,
+                "command_id": lease.command_id, "confirmed": lease.confirmed}
+        renewed = Lease(lease.component, lease.resource, lease.host, amount, lease.unit, now,
+                        now + cfg.lease_s * 1000, "", comp.risk, False, prev)
+        verb = f"grow {lease.amount:g} -> {amount:g} {lease.unit}" if grows else "extend lease"
+        reason = f"risk {comp.risk:.2f} still >= {cfg.risk_threshold:g} on {metric}: {verb}"
+        cmd = self._command(renewed, "GRANT", amount, str(int(risk["ts"])), reason, pref,
+                            cfg.lease_s)
+        renewed.command_id = cmd["command_id"]
+        self._pool.put(renewed)
+        comp.last_grant_ms[lease.resource] = now
+        if grows:
+            comp.changes_ms.append(now)
+        return [cmd]
+
+    def _release_subsided(self, component: str, pref: Pref, comp: ComponentState, now: int,
+                          ts: int) -> list[Record]:
+        out = []
+        for lease in self._pool.of_component(component):
+            if now - lease.granted_ms < self.config.cooldown_s * 1000:
+                continue
+            self._end(lease, now)
+            comp.changes_ms.append(now)
+            reason = (f"risk {comp.risk:.2f} <= {self.config.release_threshold:g} for "
+                      f"{(now - (comp.low_since_ms or now)) // 1000} s")
+            out.append(self._command(lease, "RELEASE", lease.amount, str(ts), reason, pref, 0))
+        return out
+
+    def _victims(self, host: str, resource: str, short: float, criticality: int,
+                 now: int) -> list[Lease] | None:
+        """The fewest lowest-priority leases of less critical components that free ``short``;
+        None when even all of them would not."""
+        eligible = []
+        for lease in self._pool.on_slot(host, resource):
+            p = self._prefs.resolve(lease.component)
+            if p.paused or p.criticality >= criticality:
+                continue
+            if now - lease.granted_ms < self.config.cooldown_s * 1000:
+                continue
+            eligible.append((priority(p.criticality, lease.risk), lease.granted_ms, lease))
+        eligible.sort(key=lambda e: (e[0], e[1], e[2].component))
+        chosen, freed = [], 0.0
+        for _, _, lease in eligible:
+            if freed >= short - _EPS:
+                break
+            chosen.append(lease)
+            freed += lease.amount
+        return chosen if freed >= short - _EPS else None
+
+    def _preempt(self, victim: Lease, by: str, ts: int, now: int) -> Record:
+        self._end(victim, now)
+        reason = f"preempted for {by}, more critical"
+        self._outcomes.append(make_outcome(victim.command_id, victim.component, now, "PREEMPTED",
+                                           reason, ENGINE))
+        return self._command(victim, "PREEMPT", victim.amount, f"{by}@{ts}", reason,
+                             self._prefs.resolve(victim.component), 0)
+
+    def _state(self, component: str) -> ComponentState:
+        return self._comps.setdefault(component, ComponentState())
+
+    def _end(self, lease: Lease, now: int) -> None:
+        self._pool.remove(lease.component, lease.resource)
+        self._state(lease.component).last_end_ms[lease.resource] = now
+
+    def _may_change(self, comp: ComponentState, now: int) -> bool:
+        return comp.changes_left(now, self.config.max_changes_per_hour) > 0
+
+    def _defer(self, component: str, resource: str, ts: int, now: int, why: str) -> None:
+        cid = command_id(component, resource, "GRANT", str(ts))
+        self._outcomes.append(make_outcome(cid, component, now, "DEFERRED", why, ENGINE))
+
+    def _command(self, lease: Lease, action: str, amount: float, key: str, reason: str,
+                 pref: Pref, lease_s: int) -> Record:
+        return {
+            "command_id": command_id(lease.component, lease.resource, action, key),
+            "component": lease.component,
+            "host": lease.host,
+            "ts": self._now(),
+            "resource": lease.resource,
+            "action": action,
+            "amount": float(amount),
+            "unit": lease.unit,
+            "lease_s": int(lease_s),
+            "reason": reason,
+            "risk": float(lease.risk),
+            "priority": priority(pref.criticality, lease.risk),
+        }
+
+    # -- sizing ------------------------------------------------------------------------------
+
+    def _candidates(self, risk: Mapping[str, Any], pref: Pref,
+                    host: str) -> list[tuple[str, str]]:
+        """(resource, metric) to try, in order: the first metric that maps to a usable one."""
+        metrics = [str(risk["breach"]["metric"])] if risk.get("breach") else []
+        weights = risk.get("contributors") or {}
+        metrics += [m for m, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])) if w > 0]
+        for metric in metrics:
+            resources = next((rs for pattern, rs in self.config.metric_resources
+                              if fnmatch.fnmatchcase(metric, pattern)), ())
+            usable = [r for r in resources if self._usable(r, pref, host)]
+            if usable:
+                return [(r, metric) for r in usable]
+        return []
+
+    def _usable(self, resource: str, pref: Pref, host: str) -> bool:
+        spec = self.config.resources.get(resource)
+        if spec is None or (pref.allowed is not None and resource not in pref.allowed):
+            return False
+        most = min(pref.maxima.get(resource, math.inf), self._pool.capacity(host, resource))
+        return most >= spec.min_amount
+
+    def _pressure(self, risk: Mapping[str, Any], metric: str) -> float:
+        """The forecast peak over the breach threshold, or risk over its threshold."""
+        breach = risk.get("breach")
+        if breach and breach["metric"] == metric and breach["threshold"] > 0:
+            uppers = [f["upper"] for f in risk.get("forecasts") or () if f["metric"] == metric]
+            uppers = [u for u in uppers if not math.isnan(u)]
+            if uppers:
+                return float(max(uppers)) / float(breach["threshold"])
+        return float(risk["risk"]) / self.config.risk_threshold
+
+    def _extra(self, spec: ResourceSpec, current: float, risk: Mapping[str, Any],
+               metric: str) -> float:
+        cfg = self.config
+        growth = min(max(self._pressure(risk, metric) - 1.0, 0.0) + cfg.margin, cfg.max_growth)
+        return spec.round_up(max(current * growth, spec.min_amount))
+
+    def _cap(self, resource: str, pref: Pref, amount: float) -> float:
+        spec = self.config.resources[resource]
+        return spec.round_down(min(amount, pref.maxima.get(resource, math.inf)))
+
+    def _new_amount(self, resource: str, metric: str, risk: Mapping[str, Any],
+                    pref: Pref) -> float:
+        spec = self.config.resources[resource]
+        return self._cap(resource, pref, self._extra(spec, spec.baseline, risk, metric))
