@@ -6,6 +6,7 @@
     ├── ConfigError               a setting is missing or wrong (names the setting)
     ├── ContractError             an event does not fit the Avro contract
     │   ├── DecodeError           bytes that no codec can read (goes to the dead-letter topic)
+    │   │   └── AdapterError      Telegraf/Prometheus/OTel/Vector JSON an adapter cannot read
     │   ├── UnknownSchemaError    a fingerprint or registry id this reader does not know
     │   └── ValidationError       a record that does not match its schema when writing
     ├── BrokerError               the Kafka broker (or the embedded one) failed
