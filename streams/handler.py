@@ -129,19 +129,11 @@ class MetricsHandler:
         value = self.codec.encode(event_type, record, topic=full)
         return Out(full, str(record["component"]).encode(), value)
 
-    def dead_letter(
-        self,
-        value: bytes | None,
-        key: bytes | None,
-        topic: str,
-        partition: int,
-        offset: int,
-        stage: str,
-        exc: BaseException | None = None,
-        detail: str = "",
-    ) -> Out:
+    def dead_letter(self, *where: Any, **why: Any) -> Out:
+        """A counted :class:`DeadLetters` record; arguments as :meth:`DeadLetters.__call__`."""
+        stage = str(where[5])
         self.counters.dead[stage] = self.counters.dead.get(stage, 0) + 1
-        return self.dead_letters(value, key, topic, partition, offset, stage, exc, detail)
+        return self.dead_letters(*where, **why)
 
 
 class DeadLetters:
