@@ -13,6 +13,7 @@ by every actuator (not shared out by the group): each needs all of them.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import threading
 import time
@@ -51,6 +52,7 @@ class ActuatorStats:
     commands: int = 0
     outcomes: int = 0
     dead: int = 0
+    not_owned: int = 0  # risk events of components this actuator does not own, skipped
     # risk produced → outcome written, the latest ones (bounded: the actuator runs for months)
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
 
@@ -83,6 +85,7 @@ class Actuator:
         )
         self._assign_all(self._prefs, settings.topic("preferences"))
         self._dead = DeadLetters(self.codec, settings.topic)
+        self.owns = ownership(settings.owned)
         self._event_ms: int | None = None  # newest risk event time seen
         self._event_wall = 0.0  # monotonic time when it was seen
 
@@ -143,10 +146,14 @@ class Actuator:
             self._dead_letter(msg, "validate", detail=f"risk ts {ts} is more than "
                               f"{MAX_FUTURE_MS // 60_000} min ahead of this host's clock")
             return
+        component = str(risk["component"])
+        if not self.owns(component):
+            # Another actuator's (or nobody's): its time and pool must not touch this engine.
+            self.stats.not_owned += 1
+            return
         self.stats.risks += 1
         self.metrics.risks.inc()
         self._seen(ts)
-        component = str(risk["component"])
         self._dispatch(self.engine.on_risk(risk, host_of(component)), msg)
 
     def _seen(self, ts: int) -> None:
@@ -209,10 +216,30 @@ class Actuator:
             consumer.close()
 
 
+def owned_globs(owned: str) -> tuple[str, ...]:
+    """``FOREWARN_OWNED`` as globs; ``*`` (or nothing) owns everything."""
+    return tuple(g.strip() for g in owned.split(",") if g.strip() and g.strip() != "*")
+
+
+def ownership(owned: str) -> Callable[[str], bool]:
+    """Whether a component id is owned: its host or the id itself matches a glob.
+
+    Each actuator's engine keeps one pool per host, so the hosts of a fleet must be split
+    between actuators, not shared; and risk of components it does not own never reaches its
+    engine (their clocks and pools are another actuator's business).
+    """
+    globs = owned_globs(owned)
+    if not globs:
+        return lambda component: True
+    return lambda component: any(
+        fnmatch.fnmatchcase(host_of(component), g) or fnmatch.fnmatchcase(component, g)
+        for g in globs
+    )
+
+
 def make_backend(settings: Settings) -> Backend:
-    owned = tuple(g.strip() for g in settings.owned.split(",") if g.strip() and g.strip() != "*")
     if settings.backend == "dryrun":
-        return DryRunBackend(hosts=owned)
+        return DryRunBackend(hosts=owned_globs(settings.owned))
     raise ContractError(
         f"backend {settings.backend!r} cannot run standalone; use dryrun "
         "(the simulator backend runs inside `forewarn run`)"

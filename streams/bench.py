@@ -112,6 +112,17 @@ def section_sim(runs: int) -> dict[str, Any]:
     return {"component_hours_per_s": med, "runs": values}
 
 
+def section_ingest(runs: int) -> dict[str, Any]:
+    from streams.ingest import bench_ingest
+
+    out: dict[str, Any] = {}
+    for fmt in ("telegraf", "prometheus", "otlp-json", "vector"):
+        per_run = [bench_ingest(fmt, 5_000 if fmt == "otlp-json" else 20_000)
+                   for _ in range(runs)]
+        out[fmt] = {k: statistics.median(r[k] for r in per_run) for k in per_run[0]}
+    return out
+
+
 def _optional(module: str, fn: str, runs: int) -> dict[str, Any]:
     """Benchmarks owned by other modules: ``module.fn(seconds)`` → a number or a dict."""
     try:
@@ -128,7 +139,7 @@ SECTIONS: dict[str, Callable[[int], dict[str, Any]]] = {
     "kafka": section_kafka,
     "sim": section_sim,
     "shipper": lambda runs: _optional("streams.shipper", "bench_shipper", runs),
-    "adapters": lambda runs: _optional("streams.adapters", "bench_adapters", runs),
+    "ingest": lambda runs: section_ingest(runs),
     "replay": lambda runs: _optional("streams.replay", "bench_replay", runs),
     "worker": lambda runs: _optional("streams.throughput", "bench_worker", runs),
 }

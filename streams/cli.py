@@ -1,7 +1,8 @@
 """``forewarn``: the command line. Settings are read here, once, and passed down.
 
 Subcommands: ``run`` (the embedded default), ``worker``, ``actuate``, ``topics``, ``simulate``,
-``broker``. Every one takes ``--config FILE`` and ``--bootstrap-servers``; the rest comes from
+``broker``, ``ship`` (host shipper), ``ingest`` (Telegraf/Prometheus/OTel/Vector topics).
+Every one takes ``--config FILE`` and ``--bootstrap-servers``; the rest comes from
 ``FOREWARN_*`` environment variables (see ``streams/settings.py``).
 """
 
@@ -18,7 +19,7 @@ from streams.settings import Settings
 
 # Modules with an ``add_subcommand(subparsers)``; their handlers get ``(args, settings_of)``
 # through ``args.func(args)`` like the ones here, and may call :func:`settings_of`.
-PLUGGED: tuple[str, ...] = ()
+PLUGGED: tuple[str, ...] = ("streams.shipper", "streams.ingest")
 
 
 def settings_of(args: argparse.Namespace) -> Settings:

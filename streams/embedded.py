@@ -1,15 +1,17 @@
 """``forewarn run``: the embedded default, everything on one machine.
 
 It starts Tansu (memory only) on a free loopback port, creates the topics, starts a processor
-worker (a child process), publishes a simulated fleet in accelerated event time, runs the
-actuator with the simulator backend (so allocations change the simulated hosts), and shows
-risk and allocations live until Ctrl-C (or ``--duration``). Logs go to ``.forewarn/``.
+worker (a child process), publishes a simulated fleet in accelerated event time, ships this
+machine's own metrics (real time, every 10 s), runs the actuator with the simulator backend
+(so allocations change the simulated hosts; this machine is only watched), and shows risk and
+allocations live until Ctrl-C (or ``--duration``). Logs go to ``.forewarn/``.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -24,8 +26,10 @@ from actuators.backends.simulator import SimulatorBackend
 from schemas.codec import Codec
 from streams.actuator import Actuator
 from streams.broker import EmbeddedBroker
+from streams.collect import HostCollector
 from streams.publish import FleetPublisher
 from streams.settings import Settings
+from streams.shipper import Shipper
 from streams.simulator import Fleet, scenario
 from streams.topics import consumer_config, ensure_topics
 
@@ -129,7 +133,13 @@ def _spawn_worker(settings: Settings, log: Path) -> tuple[subprocess.Popen[bytes
 
 
 def run_embedded(
-    settings: Settings, *, scenario: str, speed: float, duration_s: float, seed: int
+    settings: Settings,
+    *,
+    scenario: str,
+    speed: float,
+    duration_s: float,
+    seed: int,
+    host_interval_s: float = 10.0,
 ) -> int:
     started = time.monotonic()
     data = Path(settings.data_dir)
@@ -137,16 +147,22 @@ def run_embedded(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with EmbeddedBroker(log_path=data / "tansu.log") as broker:
-        s = settings.replace(bootstrap_servers=broker.bootstrap_servers, backend="simulator")
+        fleet = Fleet(_scenario(scenario, seed))
+        # The actuator owns the simulated hosts only: this machine is watched, not actuated
+        # (and its samples are in wall-clock time, the fleet's in simulated time).
+        sim_hosts = sorted({c["host"] for c in fleet.step()})
+        s = settings.replace(bootstrap_servers=broker.bootstrap_servers, backend="simulator",
+                             owned=",".join(sim_hosts))
         ensure_topics(s)
         worker, worker_log = _spawn_worker(s, data / "worker.log")
         lock = threading.Lock()
-        fleet = Fleet(_scenario(scenario, seed))
         publisher = FleetPublisher(s, fleet, speed=speed, lock=lock)
         actuator = Actuator(s, SimulatorBackend(fleet, lock))
+        shipper = Shipper(s, [HostCollector(socket.gethostname())], interval_s=host_interval_s)
         threads = [
             threading.Thread(target=publisher.run, args=(stop,), name="fleet", daemon=True),
             threading.Thread(target=actuator.run, args=(stop,), name="actuator", daemon=True),
+            threading.Thread(target=shipper.run, args=(stop,), name="shipper", daemon=True),
         ]
         for t in threads:
             t.start()
@@ -172,6 +188,7 @@ def run_embedded(
             for t in threads:
                 t.join(10)
             actuator.close()
+            shipper.close()
             view.close()
             worker.send_signal(signal.SIGTERM)
             try:

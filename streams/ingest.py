@@ -1,0 +1,430 @@
+"""``forewarn ingest``: a fleet's own metrics topic → ``forewarn.metrics``.
+
+A confluent-kafka consumer group reads the topic that Telegraf, prometheus-kafka-adapter, the
+OpenTelemetry collector or Vector already write; each message goes through its format's
+adapter (``streams.adapters``, pure), the samples are grouped per component into
+``MetricBatch`` messages (samples of one component and timestamp from several messages are
+merged) and produced to ``forewarn.metrics`` keyed by component. A message the adapter cannot
+read goes to ``forewarn.deadletter`` with the reason (stage ``decode``); the worker goes on.
+
+Delivery is at-least-once: offsets are committed only after the producer has delivered
+everything a batch of messages caused. If a delivery fails, the batch is read again from its
+first offsets (with a new producer, so a broker that lost its state takes it).
+
+Adapters keep state per series (counter values, for rates), so each series must reach one
+worker in order: run one worker per source topic, or key the source topic by host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from schemas.codec import Codec, WireFormat
+from schemas.errors import BrokerError, ConfigError, ContractError
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FORMAT_CHOICES = ("telegraf", "prometheus", "otlp-json", "vector")
+TIMESTAMP_NOT_AVAILABLE = 0
+
+
+@dataclass
+class IngestStats:
+    messages: int = 0  # source messages read
+    samples: int = 0  # samples the adapter gave
+    batches: int = 0  # MetricBatch messages produced
+    dead: dict[str, int] = field(default_factory=dict)  # dead letters by stage
+    reread: int = 0  # batches read again after a failed delivery
+
+
+class _Grouped:
+    """Samples of one poll, grouped per (component, host, tags) and merged per timestamp,
+    each point remembering the messages it came from."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[str, str, tuple[tuple[str, str], ...]],
+                          dict[int, tuple[dict[str, float], list[Any]]]] = {}
+
+    def add(self, sample: Mapping[str, Any], origin: Any) -> None:
+        key = (sample["component"], sample["host"], tuple(sorted(sample["tags"].items())))
+        points = self.groups.setdefault(key, {})
+        entry = points.get(sample["ts"])
+        if entry is None:
+            points[sample["ts"]] = (dict(sample["metrics"]), [origin])
+        else:
+            entry[0].update(sample["metrics"])
+            if origin is not None and origin not in entry[1]:
+                entry[1].append(origin)
+
+
+class Ingestor:
+    """Consumes a foreign-format topic, produces MetricBatch messages and dead letters."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        fmt: str,
+        source_topic: str,
+        *,
+        group: str | None = None,
+        rule: Any = None,
+        per_message: int = 100,
+        adapter_options: Mapping[str, Any] | None = None,
+        delivery_timeout_s: float = 30.0,
+        wall_clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
+        from confluent_kafka import Consumer
+
+        from streams.adapters import get_adapter
+        from streams.handler import DeadLetters
+        from streams.topics import consumer_config
+
+        if per_message < 1:
+            raise ConfigError(f"--per-message must be at least 1, got {per_message}")
+        try:
+            self.adapter = get_adapter(fmt, rule, **dict(adapter_options or {}))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"ingest --format {fmt}: {exc}") from exc
+        self.settings = settings
+        self.fmt = fmt
+        self.source_topic = source_topic
+        self.group = group or f"forewarn-ingest-{fmt}"
+        self.per_message = per_message
+        self.delivery_timeout_s = delivery_timeout_s
+        self.clock_ms = wall_clock_ms
+        self.topic = settings.topic("metrics")
+        self.codec = Codec(cast(WireFormat, settings.wire_format),
+                           registry_url=settings.registry_url or None)
+        self.dead_letters = DeadLetters(self.codec, settings.topic, wall_clock_ms)
+        self.stats = IngestStats()
+        self._failed = 0
+        self._stop = threading.Event()
+        self._last_log = time.monotonic()
+        self.consumer = Consumer(consumer_config(settings, self.group))
+        self.consumer.subscribe([source_topic])
+        self.producer = self._new_producer()
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self, stop: threading.Event | None = None, duration_s: float = 0.0) -> None:
+        self._stop = stop or threading.Event()
+        end = time.monotonic() + duration_s if duration_s > 0 else float("inf")
+        while not self._stop.is_set() and time.monotonic() < end:
+            self.poll_once()
+            if time.monotonic() - self._last_log > 60:
+                self._last_log = time.monotonic()
+                log.info("ingest %s: %s", self.source_topic, self.stats)
+
+    def poll_once(self, timeout_s: float = 0.5, max_messages: int = 500) -> int:
+        """Read a batch, convert, produce, and commit once it is all delivered."""
+        from confluent_kafka import KafkaError
+
+        msgs = self.consumer.consume(max_messages, timeout_s)
+        if not msgs:
+            return 0
+        first: dict[tuple[str, int], int] = {}
+        grouped = _Grouped()
+        for msg in msgs:
+            err = msg.error()
+            if err is not None:
+                if err.code() != KafkaError._PARTITION_EOF:
+                    log.warning("consumer error on %s: %s", self.source_topic, err.str())
+                continue
+            first.setdefault((msg.topic() or "", msg.partition() or 0), msg.offset() or 0)
+            self.stats.messages += 1
+            self._convert(msg, grouped)
+        self._produce_batches(grouped)
+        if not first:
+            return len(msgs)
+        if self._delivered():
+            self._commit()
+        else:
+            self._reread(first)
+        return len(msgs)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Send what the adapter still holds (half-joined rounds), flush, leave the group."""
+        try:
+            grouped = _Grouped()
+            for sample in self.adapter.flush():
+                grouped.add(sample, None)
+            self._produce_batches(grouped)
+            left = self.producer.flush(timeout_s)
+            if left:
+                log.warning("closing with %d messages undelivered", left)
+        finally:
+            self.consumer.close()
+        log.info("ingest %s closed: %s", self.source_topic, self.stats)
+
+    # -- steps -------------------------------------------------------------------------
+
+    def _convert(self, msg: Any, grouped: _Grouped) -> None:
+        from streams.adapters import AdapterError
+
+        kind, ts = msg.timestamp()
+        recv_ms = ts if kind != TIMESTAMP_NOT_AVAILABLE and ts > 0 else self.clock_ms()
+        try:
+            samples = self.adapter.parse(msg.value() or b"", recv_ms)
+        except AdapterError as exc:
+            self._dead(msg, "decode", exc)
+            return
+        except Exception as exc:  # an adapter bug must not stop the worker: keep the message
+            log.exception("%s adapter failed on %s[%d]@%d", self.fmt, msg.topic(),
+                          msg.partition(), msg.offset())
+            self._dead(msg, "process", exc)
+            return
+        self.stats.samples += len(samples)
+        for sample in samples:
+            grouped.add(sample, msg)
+
+    def _produce_batches(self, grouped: _Grouped) -> None:
+        dead: set[tuple[int, int]] = set()
+        for (component, host, tags), points in grouped.groups.items():
+            items = sorted(points.items(), key=lambda kv: kv[0])
+            for i in range(0, len(items), self.per_message):
+                chunk = items[i: i + self.per_message]
+                record = {"component": component, "host": host, "tags": dict(tags),
+                          "points": [{"ts": ts, "metrics": m} for ts, (m, _) in chunk]}
+                try:
+                    value = self.codec.encode("MetricBatch", record, topic=self.topic)
+                except ContractError:
+                    self._produce_one_by_one(record, chunk, dead)
+                    continue
+                self._send(self.topic, component.encode(), value)
+                self.stats.batches += 1
+
+    def _produce_one_by_one(
+        self, record: dict[str, Any], chunk: list[Any], dead: set[tuple[int, int]]
+    ) -> None:
+        """A batch that does not fit the schema: send its good points, dead-letter the
+        messages behind the bad ones (stage ``validate``)."""
+        for ts, (metrics, origins) in chunk:
+            single = {**record, "points": [{"ts": ts, "metrics": metrics}]}
+            try:
+                value = self.codec.encode("MetricBatch", single, topic=self.topic)
+            except ContractError as exc:
+                for msg in origins:
+                    if msg is None or (msg.partition(), msg.offset()) in dead:
+                        continue
+                    dead.add((msg.partition(), msg.offset()))
+                    self._dead(msg, "validate", exc)
+                continue
+            self._send(self.topic, str(record["component"]).encode(), value)
+            self.stats.batches += 1
+
+    def _dead(self, msg: Any, stage: str, exc: BaseException) -> None:
+        self.stats.dead[stage] = self.stats.dead.get(stage, 0) + 1
+        out = self.dead_letters(msg.value(), msg.key(), msg.topic(), msg.partition(),
+                                msg.offset(), stage, exc)
+        self._send(out.topic, out.key, out.value)
+
+    def _send(self, topic: str, key: bytes, value: bytes) -> None:
+        while True:
+            try:
+                self.producer.produce(topic, key=key, value=value, on_delivery=self._report)
+                return
+            except BufferError:  # the client's queue is full: let it drain
+                self.producer.poll(0.5)
+
+    def _report(self, err: Any, _msg: Any) -> None:
+        if err is not None:
+            self._failed += 1
+            if self._failed == 1:
+                log.warning("delivery to %s failed: %s; will read the batch again", self.topic,
+                            err.str())
+
+    def _delivered(self) -> bool:
+        while self.producer.flush(1.0) > 0:
+            if self._stop.is_set():  # leave it uncommitted: it is read again next time
+                return False
+        if self._failed:
+            self._failed = 0
+            self._reset_producer()
+            return False
+        return True
+
+    def _commit(self) -> None:
+        from confluent_kafka import KafkaException
+
+        try:
+            self.consumer.commit(asynchronous=False)
+        except KafkaException as exc:  # a rebalance took the partitions: they are re-read
+            log.info("commit skipped: %s", exc)
+
+    def _reread(self, first: Mapping[tuple[str, int], int]) -> None:
+        from confluent_kafka import KafkaException, TopicPartition
+
+        self.stats.reread += 1
+        for (topic, partition), offset in first.items():
+            try:
+                self.consumer.seek(TopicPartition(topic, partition, offset))
+            except KafkaException as exc:  # no longer ours: its new owner starts from the commit
+                log.info("cannot seek %s[%d] back: %s", topic, partition, exc)
+
+    def _new_producer(self) -> Any:
+        from confluent_kafka import Producer
+
+        from streams.topics import producer_config
+
+        return Producer(producer_config(self.settings, {
+            "linger.ms": 20, "message.timeout.ms": int(self.delivery_timeout_s * 1000),
+        }))
+
+    def _reset_producer(self) -> None:
+        old = self.producer
+        old.purge(in_queue=True, in_flight=True, blocking=False)
+        old.poll(0)
+        self._failed = 0
+        self.producer = self._new_producer()
+
+
+# ---------------------------------------------------------------------------------- CLI
+
+
+def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    s = sub.add_parser(
+        "ingest", help="convert a fleet's metrics topic (Telegraf, Prometheus, OTLP, Vector)",
+        description="Read a topic that Telegraf, prometheus-kafka-adapter, the OpenTelemetry "
+        "collector or Vector write, and produce its samples to forewarn.metrics.",
+    )
+    s.add_argument("--format", required=True, choices=FORMAT_CHOICES)
+    s.add_argument("--source-topic", required=True, help="the topic the fleet writes")
+    s.add_argument("--group", help="consumer group (default forewarn-ingest-<format>)")
+    s.add_argument("--component-template", default="{host}/{service}",
+                   help="component id from tags; {host} and {service} are aliases, any other "
+                   "{name} is a tag")
+    s.add_argument("--component-fallback", action="append", metavar="TEMPLATE",
+                   help="tried in turn when the template does not resolve (default '{host}')")
+    s.add_argument("--per-message", type=int, default=100,
+                   help="most samples of one component per MetricBatch")
+    s.add_argument("--adapter-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="adapter setting, e.g. timestamp_units=ms for telegraf (repeatable)")
+    s.add_argument("--duration", type=float, default=0.0, help="seconds to run; 0: until stopped")
+    s.set_defaults(func=cmd_ingest)
+
+
+def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["max_series=5000", "timestamp_units=ms"]`` → typed options for ``get_adapter``."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--adapter-option {pair!r}: expected KEY=VALUE")
+        value: Any = raw
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        else:
+            for kind in (int, float):
+                try:
+                    value = kind(raw)
+                    break
+                except ValueError:
+                    continue
+        out[key] = value
+    return out
+
+
+def component_rule(template: str, fallbacks: Sequence[str] | None) -> Any:
+    from streams.adapters import ComponentRule
+
+    try:
+        return ComponentRule(template, tuple(fallbacks) if fallbacks else ("{host}",))
+    except ValueError as exc:
+        raise ConfigError(f"--component-template: {exc}") from exc
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    import signal
+
+    from streams.cli import settings_of
+    from streams.topics import ensure_topics
+
+    settings = settings_of(args)
+    ensure_topics(settings)
+    ingestor = Ingestor(
+        settings, args.format, args.source_topic, group=args.group,
+        rule=component_rule(args.component_template, args.component_fallback),
+        per_message=args.per_message, adapter_options=parse_options(args.adapter_option),
+    )
+    stop = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    log.info("ingesting %s (%s) into %s as group %s", args.source_topic, args.format,
+             ingestor.topic, ingestor.group)
+    try:
+        ingestor.run(stop, args.duration)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        ingestor.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+# -------------------------------------------------------------------------------- bench
+
+
+def bench_ingest(
+    fmt: str = "telegraf", messages: int = 20_000, bootstrap_servers: str | None = None,
+    examples: str | None = None,
+) -> dict[str, float]:
+    """End-to-end throughput of one ingest worker: ``messages`` copies of the format's
+    example messages (``tests/data/formats/<fmt>_messages.jsonl`` unless ``examples``) are
+    produced raw to a source topic, then consumed, converted and produced to
+    ``forewarn.metrics``; messages/s and samples/s from first read to last commit."""
+    import uuid
+    from pathlib import Path
+
+    from confluent_kafka import Producer
+
+    from streams.broker import EmbeddedBroker
+    from streams.topics import ensure_topics, producer_config
+
+    path = Path(examples) if examples else (
+        Path(__file__).resolve().parents[1] / "tests" / "data" / "formats"
+        / f"{fmt.replace('-json', '')}_messages.jsonl")
+    lines = [ln for ln in path.read_bytes().splitlines() if ln.strip()]
+    broker = None
+    if bootstrap_servers is None:
+        broker = EmbeddedBroker().start()
+        bootstrap_servers = broker.bootstrap_servers
+    try:
+        settings = Settings.load(env={}, bootstrap_servers=bootstrap_servers,
+                                 topic_prefix=f"bench{uuid.uuid4().hex[:6]}.")
+        ensure_topics(settings)
+        source = settings.topic(f"src-{fmt}")
+        p = Producer(producer_config(settings, {"linger.ms": 50}))
+        for i in range(messages):
+            p.produce(source, key=b"bench", value=lines[i % len(lines)])
+            if i % 10_000 == 0:
+                p.poll(0)
+        if p.flush(60):
+            raise BrokerError("bench: could not write the source topic")
+        ing = Ingestor(settings, fmt, source, group=f"bench-{uuid.uuid4().hex[:6]}")
+        t0 = None
+        deadline = time.monotonic() + 300
+        while ing.stats.messages < messages and time.monotonic() < deadline:
+            started = time.monotonic()
+            if ing.poll_once(0.5, 1000) and t0 is None:
+                t0 = started
+        wall = time.monotonic() - (t0 or time.monotonic())
+        ing.close()
+        return {
+            "messages": float(ing.stats.messages),
+            "messages_per_s": ing.stats.messages / wall if wall > 0 else 0.0,
+            "samples_per_s": ing.stats.samples / wall if wall > 0 else 0.0,
+            "batches": float(ing.stats.batches),
+            "seconds": wall,
+        }
+    finally:
+        if broker is not None:
+            broker.stop()
