@@ -17,15 +17,9 @@ Per risk score of a component that is not paused:
 - **release** when risk has stayed ``<= release_threshold`` for ``release_hold_s``; between the
   two thresholds nothing changes (hysteresis). :meth:`tick` releases leases that end.
 
-Sizing: with ``c`` the component's allocation (baseline plus its lease), ``p`` the forecast peak
-of the breach metric (the largest ``upper`` of its forecasts) and ``t`` the breach threshold,
-the peak lands under the threshold, with a margin, when the allocation grows by::
-
-    extra = c * min(max(p / t - 1, 0) + margin, max_growth)
-
-rounded up to whole units and at least ``min_amount``. Without a forecast of that metric (or a
-threshold), ``risk / risk_threshold`` stands in for ``p / t``. The lease is capped by the
-preference's ``maxima[resource]`` and must fit the host's pool.
+Sizing (``actuators/sizing.py``): the allocation grows so that the forecast peak of the breach
+metric lands under its threshold with ``margin`` to spare, by at most ``max_growth``; the lease
+is capped by the preference's ``maxima[resource]`` and must fit the host's pool.
 
 No flapping: consecutive commands about one (component, resource) are at least ``cooldown_s``
 apart (a grant is not renewed, released or preempted sooner), a component gets no GRANT within
@@ -38,87 +32,23 @@ Priority is ``100 * criticality + round(99 * risk)``: criticality first, risk br
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import math
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from actuators.backends.base import make_outcome
-from actuators.pool import (
-    DEFAULT_RESOURCES,
-    RESOURCES,
-    ComponentState,
-    Lease,
-    Pool,
-    Preferences,
-    ResourceSpec,
-)
+from actuators.config import EngineConfig
+from actuators.pool import ComponentState, Lease, Pool, Preferences
 from actuators.pool import EffectivePreference as Pref
-from schemas.errors import ConfigError, ContractError
+from actuators.sizing import EPS, Sizer
+from schemas.errors import ContractError
 
 Record = dict[str, Any]
 ENGINE = "engine"  # the ``backend`` of the outcomes the engine itself reports
 
-DEFAULT_METRIC_RESOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("cpu.*", ("CPU_WEIGHT", "CPU_QUOTA")),
-    ("mem.*", ("MEMORY_HIGH",)),
-    ("disk.io*", ("IO_WEIGHT",)),
-    ("net.*", ("NET_BANDWIDTH",)),
-    ("latency.*", ("REPLICAS", "CPU_WEIGHT")),
-)
-_EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """The engine's policy knobs; durations in seconds, amounts in each resource's unit.
-
-    ``resources`` gives each resource's unit, baseline and fleet-default capacity per host;
-    ``host_capacity[host][resource]`` overrides a capacity for one host.
-    """
-
-    risk_threshold: float = 0.6
-    release_threshold: float = 0.3
-    release_hold_s: int = 300  # how long risk must stay low before a lease is released
-    min_criticality: int = 3
-    preempt_criticality: int = 8
-    default_criticality: int = 5
-    lease_s: int = 900
-    cooldown_s: int = 120
-    max_changes_per_hour: int = 6  # grants that change an amount, and releases, per component
-    margin: float = 0.1  # headroom kept under the breach threshold, as a fraction
-    max_growth: float = 1.0  # one grant grows an allocation by at most this fraction
-    resources: Mapping[str, ResourceSpec] = field(default_factory=lambda: DEFAULT_RESOURCES)
-    host_capacity: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-    metric_resources: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_METRIC_RESOURCES
-    outcome_buffer: int = 10_000  # engine outcomes kept until drained; the oldest go first
-
-    def __post_init__(self) -> None:
-        problems = []
-        if not 0.0 <= self.release_threshold < self.risk_threshold <= 1.0:
-            problems.append("need 0 <= release_threshold < risk_threshold <= 1")
-        if not 0 <= self.min_criticality <= self.preempt_criticality:
-            problems.append("need 0 <= min_criticality <= preempt_criticality")
-        if not 0 <= self.default_criticality <= 10:
-            problems.append("default_criticality must be within 0..10")
-        if self.cooldown_s < 0 or self.release_hold_s < 0 or self.lease_s < max(1, self.cooldown_s):
-            problems.append("need cooldown_s >= 0, release_hold_s >= 0, lease_s >= cooldown_s")
-        if self.max_changes_per_hour < 1 or self.outcome_buffer < 1:
-            problems.append("max_changes_per_hour and outcome_buffer must be >= 1")
-        if self.margin < 0 or self.max_growth <= 0:
-            problems.append("need margin >= 0 and max_growth > 0")
-        named = set(self.resources)
-        named.update(r for caps in self.host_capacity.values() for r in caps)
-        named.update(r for _, rs in self.metric_resources for r in rs)
-        if named - set(RESOURCES):
-            problems.append(f"unknown resources {sorted(named - set(RESOURCES))}")
-        if any(v < 0 for caps in self.host_capacity.values() for v in caps.values()):
-            problems.append("host capacities must be >= 0")
-        if problems:
-            raise ConfigError("EngineConfig: " + "; ".join(problems))
+__all__ = ["ENGINE", "AllocationEngine", "EngineConfig", "command_id", "priority"]
 
 
 def command_id(component: str, resource: str, action: str, key: str) -> str:
@@ -141,6 +71,7 @@ class AllocationEngine:
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config if config is not None else EngineConfig()
         self._pool = Pool(self.config.resources, self.config.host_capacity)
+        self._sizer = Sizer(self.config, self._pool)
         self._prefs = Preferences(self.config.default_criticality)
         self._comps: dict[str, ComponentState] = {}
         self._outcomes: deque[Record] = deque(maxlen=self.config.outcome_buffer)
@@ -287,7 +218,7 @@ class AllocationEngine:
 
     def _acquire(self, risk: Mapping[str, Any], component: str, host: str, pref: Pref,
                  comp: ComponentState, now: int) -> list[Record]:
-        candidates = self._candidates(risk, pref, host)
+        candidates = self._sizer.candidates(risk, pref, host)
         cooldown_ms = self.config.cooldown_s * 1000
         for resource, metric in candidates:
             held = self._pool.get(component, resource)
@@ -304,7 +235,7 @@ class AllocationEngine:
             self._defer(component, ready[0][0], ts, now,
                         f"{self.config.max_changes_per_hour} changes in the last hour already")
             return []
-        sized = [(r, m, self._new_amount(r, m, risk, pref)) for r, m in ready]
+        sized = [(r, m, self._sizer.new_amount(r, m, risk, pref)) for r, m in ready]
         for resource, metric, amount in sized:
             if self._pool.fits(host, resource, amount):
                 return [self._grant(component, host, resource, metric, amount, risk, pref, comp)]
@@ -326,7 +257,7 @@ class AllocationEngine:
         lease = Lease(component, resource, host, amount, spec.unit, now,
                       now + self.config.lease_s * 1000, "", comp.risk)
         reason = (f"risk {comp.risk:.2f} >= {self.config.risk_threshold:g} on {metric} "
-                  f"(pressure {self._pressure(risk, metric):.2f})")
+                  f"(pressure {self._sizer.pressure(risk, metric):.2f})")
         cmd = self._command(lease, "GRANT", amount, str(int(risk["ts"])), reason, pref,
                             self.config.lease_s)
         lease.command_id = cmd["command_id"]
@@ -338,11 +269,9 @@ class AllocationEngine:
     def _renew(self, lease: Lease, risk: Mapping[str, Any], metric: str, pref: Pref,
                comp: ComponentState, now: int) -> list[Record]:
         cfg = self.config
-        spec = cfg.resources[lease.resource]
-        want = lease.amount + self._extra(spec, spec.baseline + lease.amount, risk, metric)
-        room = lease.amount + self._pool.free(lease.host, lease.resource)
-        target = self._cap(lease.resource, pref, min(want, room))
-        grows = target - lease.amount >= spec.min_amount - _EPS and self._may_change(comp, now)
+        target = self._sizer.renewal(lease, risk, metric, pref)
+        grows = (target - lease.amount >= cfg.resources[lease.resource].min_amount - EPS
+                 and self._may_change(comp, now))
         ending = lease.end_ms - now <= cfg.lease_s * 500
         if not grows and not ending:
             return []
@@ -390,11 +319,11 @@ class AllocationEngine:
         eligible.sort(key=lambda e: (e[0], e[1], e[2].component))
         chosen, freed = [], 0.0
         for _, _, lease in eligible:
-            if freed >= short - _EPS:
+            if freed >= short - EPS:
                 break
             chosen.append(lease)
             freed += lease.amount
-        return chosen if freed >= short - _EPS else None
+        return chosen if freed >= short - EPS else None
 
     def _preempt(self, victim: Lease, by: str, ts: int, now: int) -> Record:
         self._end(victim, now)
@@ -434,51 +363,3 @@ class AllocationEngine:
             "risk": float(lease.risk),
             "priority": priority(pref.criticality, lease.risk),
         }
-
-    # -- sizing ------------------------------------------------------------------------------
-
-    def _candidates(self, risk: Mapping[str, Any], pref: Pref,
-                    host: str) -> list[tuple[str, str]]:
-        """(resource, metric) to try, in order: the first metric that maps to a usable one."""
-        metrics = [str(risk["breach"]["metric"])] if risk.get("breach") else []
-        weights = risk.get("contributors") or {}
-        metrics += [m for m, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])) if w > 0]
-        for metric in metrics:
-            resources = next((rs for pattern, rs in self.config.metric_resources
-                              if fnmatch.fnmatchcase(metric, pattern)), ())
-            usable = [r for r in resources if self._usable(r, pref, host)]
-            if usable:
-                return [(r, metric) for r in usable]
-        return []
-
-    def _usable(self, resource: str, pref: Pref, host: str) -> bool:
-        spec = self.config.resources.get(resource)
-        if spec is None or (pref.allowed is not None and resource not in pref.allowed):
-            return False
-        most = min(pref.maxima.get(resource, math.inf), self._pool.capacity(host, resource))
-        return most >= spec.min_amount
-
-    def _pressure(self, risk: Mapping[str, Any], metric: str) -> float:
-        """The forecast peak over the breach threshold, or risk over its threshold."""
-        breach = risk.get("breach")
-        if breach and breach["metric"] == metric and breach["threshold"] > 0:
-            uppers = [f["upper"] for f in risk.get("forecasts") or () if f["metric"] == metric]
-            uppers = [u for u in uppers if not math.isnan(u)]
-            if uppers:
-                return float(max(uppers)) / float(breach["threshold"])
-        return float(risk["risk"]) / self.config.risk_threshold
-
-    def _extra(self, spec: ResourceSpec, current: float, risk: Mapping[str, Any],
-               metric: str) -> float:
-        cfg = self.config
-        growth = min(max(self._pressure(risk, metric) - 1.0, 0.0) + cfg.margin, cfg.max_growth)
-        return spec.round_up(max(current * growth, spec.min_amount))
-
-    def _cap(self, resource: str, pref: Pref, amount: float) -> float:
-        spec = self.config.resources[resource]
-        return spec.round_down(min(amount, pref.maxima.get(resource, math.inf)))
-
-    def _new_amount(self, resource: str, metric: str, risk: Mapping[str, Any],
-                    pref: Pref) -> float:
-        spec = self.config.resources[resource]
-        return self._cap(resource, pref, self._extra(spec, spec.baseline, risk, metric))

@@ -1,4 +1,5 @@
-"""Collectors for ``forewarn ship``: this host's metrics, its cgroups' and HTTP probes'.
+"""Collectors for ``forewarn ship``: this host's metrics here, its cgroups' in
+``collect_cgroup``, HTTP probes' in ``probes``; all of them are importable from here.
 
 Each collector reads kernel files directly (``/proc``, cgroup v2) and returns plain samples;
 nothing here touches Kafka. Roots are parameters, so tests run them on directory trees with
@@ -14,101 +15,33 @@ caller's monotonic clock (``mono_s``), so wall-clock steps never distort them.
 
 from __future__ import annotations
 
-import glob
-import logging
 import os
-import threading
-import time
-import urllib.error
-import urllib.request
-from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import NamedTuple, Protocol
+from collections.abc import Mapping, Sequence
 
-from streams.adapters.common import is_virtual_iface, is_whole_disk
+from streams.adapters.hostrules import is_virtual_iface, is_whole_disk
+from streams.collect_base import (
+    Collector,
+    Rates,
+    Sample,
+    clamp01,
+    close_all,
+    parse_kv,
+    parse_psi,
+    put_psi,
+    read_text,
+)
+from streams.collect_cgroup import CgroupCollector, parse_cpu_max
+from streams.probes import HttpProbes, ProbeResult, ProbeWindow, parse_probe
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "CgroupCollector", "Collector", "HostCollector", "HttpProbes", "ProbeResult", "ProbeWindow",
+    "Sample", "close_all", "find_counter", "parse_cpu_max", "parse_cpu_stat", "parse_diskstats",
+    "parse_net_dev", "parse_probe", "parse_psi",
+]
 
 SECTOR_BYTES = 512  # /proc/diskstats counts 512-byte sectors whatever the device's own size
 
-
-class Sample(NamedTuple):
-    """One observation of one component, as the shipper buffers it."""
-
-    component: str
-    host: str
-    ts: int  # event time, ms
-    metrics: dict[str, float]
-    tags: dict[str, str]
-
-
-class Collector(Protocol):
-    """What the shipper calls once per interval."""
-
-    def collect(self, ts_ms: int, mono_s: float) -> list[Sample]: ...
-
-    def close(self) -> None: ...
-
-
-def read_text(path: str) -> str | None:
-    """The whole file, or None if it cannot be read (missing, permission, cgroup gone)."""
-    try:
-        with open(path, "rb", buffering=0) as f:
-            return f.readall().decode("ascii", "replace")
-    except OSError:
-        return None
-
-
-class Rates:
-    """Per-second rates of cumulative counters between two collections.
-
-    A counter that went down (reset, wrap, a device that came back) gives no rate that time.
-    """
-
-    __slots__ = ("_last",)
-
-    def __init__(self) -> None:
-        self._last: dict[str, tuple[float, float]] = {}
-
-    def rate(self, key: str, value: float, mono_s: float) -> float | None:
-        prev = self._last.get(key)
-        self._last[key] = (value, mono_s)
-        if prev is None:
-            return None
-        dv, dt = value - prev[0], mono_s - prev[1]
-        if dt <= 0 or dv < 0:
-            return None
-        return dv / dt
-
-    def forget(self, prefix: str) -> None:
-        for key in [k for k in self._last if k.startswith(prefix)]:
-            del self._last[key]
-
-
 # ------------------------------------------------------------------------------ parsers
-
-
-def parse_psi(text: str) -> dict[str, float]:
-    """``/proc/pressure/*`` or a cgroup's ``*.pressure``: {"some": avg10, "full": avg10}."""
-    out: dict[str, float] = {}
-    for line in text.splitlines():
-        kind, _, rest = line.partition(" ")
-        for field in rest.split():
-            if field.startswith("avg10="):
-                out[kind] = float(field[6:])
-                break
-    return out
-
-
-def parse_kv(text: str) -> dict[str, int]:
-    """Lines of ``key value`` (``/proc/meminfo`` without its kB, ``cpu.stat``, ``memory.stat``)."""
-    out: dict[str, int] = {}
-    for line in text.splitlines():
-        parts = line.replace(":", " ").split()
-        if len(parts) >= 2 and parts[1].isdigit():
-            out[parts[0]] = int(parts[1])
-    return out
 
 
 def find_counter(text: str, name: str) -> int | None:
@@ -166,54 +99,7 @@ def parse_net_dev(text: str) -> dict[str, tuple[int, int, int, int]]:
     return out
 
 
-def parse_io_stat(text: str) -> tuple[int, int]:
-    """A cgroup's ``io.stat``: (bytes read, bytes written) summed over devices."""
-    rbytes = wbytes = 0
-    for line in text.splitlines():
-        for field in line.split()[1:]:
-            if field.startswith("rbytes="):
-                rbytes += int(field[7:])
-            elif field.startswith("wbytes="):
-                wbytes += int(field[7:])
-    return rbytes, wbytes
-
-
-def parse_limit(text: str | None) -> int | None:
-    """``memory.max`` / ``memory.high``: bytes, or None for "max" (no limit)."""
-    value = (text or "").strip()
-    return int(value) if value.isdigit() else None
-
-
-def parse_cpu_max(text: str | None) -> float | None:
-    """``cpu.max`` (``"150000 100000"``) as cores of quota, or None for no quota."""
-    parts = (text or "").split()
-    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit() and int(parts[1]) > 0:
-        return int(parts[0]) / int(parts[1])
-    return None
-
-
 VMSTAT_RATES = (("pgfault", "mem.page_faults_s"), ("pgmajfault", "mem.major_faults_s"))
-PSI_METRICS = (
-    ("cpu", "some", "psi.cpu.some_avg10"),
-    ("memory", "some", "psi.mem.some_avg10"),
-    ("memory", "full", "psi.mem.full_avg10"),
-    ("io", "some", "psi.io.some_avg10"),
-    ("io", "full", "psi.io.full_avg10"),
-)
-
-
-def put_psi(metrics: dict[str, float], read: Mapping[str, str | None]) -> None:
-    """PSI avg10 values (percent of time stalled) from the texts of cpu, memory and io."""
-    parsed = {res: parse_psi(text) for res, text in read.items() if text}
-    for res, kind, name in PSI_METRICS:
-        value = parsed.get(res, {}).get(kind)
-        if value is not None:
-            metrics[name] = value
-
-
-def clamp01(x: float) -> float:
-    return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
-
 
 # ------------------------------------------------------------------------------ the host
 
@@ -393,246 +279,3 @@ class HostCollector:
             self._put_rate(m, name, sum(getattr(c, attr) for c in phys), mono_s)
         errs = sum(c.errin + c.errout for c in phys)
         self._put_rate(m, "net.errors_s", errs, mono_s)
-
-
-# ---------------------------------------------------------------------------- cgroups v2
-
-
-class CgroupCollector:
-    """One sample per cgroup matching ``patterns`` (globs under ``root``), as component
-    ``<host>/<leaf name>`` (``web-17/nginx.service``).
-
-    Globs are expanded again every ``rescan_every`` collections, so services that start
-    later are picked up and gone ones dropped. Without a CPU quota, ``cpu.util`` is the
-    share of the host's ``cpu_count`` CPUs.
-    """
-
-    def __init__(
-        self,
-        host: str,
-        patterns: Sequence[str],
-        *,
-        root: str = "/sys/fs/cgroup",
-        rescan_every: int = 6,
-        cpu_count: int | None = None,
-    ) -> None:
-        for p in patterns:
-            if os.path.isabs(p) or ".." in Path(p).parts:
-                raise ValueError(f"cgroup pattern {p!r} must be relative to the cgroup root")
-        self.host = host
-        self.patterns = tuple(patterns)
-        self.root = root.rstrip("/") or "/"
-        self.rescan_every = max(1, rescan_every)
-        self.cpu_count = cpu_count or os.cpu_count() or 1
-        self.rates = Rates()
-        self._groups: dict[str, str] = {}  # leaf name → path
-        self._n = 0
-
-    def rescan(self) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for pattern in self.patterns:
-            for path in sorted(glob.glob(os.path.join(self.root, pattern))):
-                if not os.path.isdir(path):
-                    continue
-                leaf = os.path.basename(path.rstrip("/"))
-                if leaf in found and found[leaf] != path:
-                    log.warning("cgroups %s and %s share the leaf name %r; keeping the first",
-                                found[leaf], path, leaf)
-                    continue
-                found[leaf] = path
-        for leaf in set(self._groups) - set(found):
-            self.rates.forget(leaf + "|")
-        self._groups = found
-        return found
-
-    def collect(self, ts_ms: int, mono_s: float) -> list[Sample]:
-        if self._n % self.rescan_every == 0:
-            self.rescan()
-        self._n += 1
-        out = []
-        for leaf, path in self._groups.items():
-            m = self._one(leaf, path, mono_s)
-            if m:
-                rel = os.path.relpath(path, self.root)
-                out.append(Sample(f"{self.host}/{leaf}", self.host, ts_ms, m, {"cgroup": rel}))
-        return out
-
-    def close(self) -> None:
-        pass
-
-    def _one(self, leaf: str, path: str, mono_s: float) -> dict[str, float]:
-        m: dict[str, float] = {}
-        key = leaf + "|"
-        cpu = read_text(f"{path}/cpu.stat")
-        if cpu:
-            kv = parse_kv(cpu)
-            if "usage_usec" in kv:
-                cores = self.rates.rate(key + "usage", kv["usage_usec"] / 1e6, mono_s)
-                if cores is not None:
-                    m["cpu.cores"] = cores
-                    quota = parse_cpu_max(read_text(f"{path}/cpu.max"))
-                    m["cpu.util"] = clamp01(cores / (quota or self.cpu_count))
-            if "throttled_usec" in kv:
-                thr = self.rates.rate(key + "throttled", kv["throttled_usec"] / 1e6, mono_s)
-                if thr is not None:
-                    m["cpu.throttled_s"] = thr
-        current = parse_limit(read_text(f"{path}/memory.current"))
-        if current is not None:
-            stat = read_text(f"{path}/memory.stat")
-            inactive = parse_kv(stat).get("inactive_file", 0) if stat else 0
-            working = max(current - inactive, 0)  # what the kernel cannot simply drop
-            m["mem.used_bytes"] = float(working)
-            limits = [x for x in (parse_limit(read_text(f"{path}/memory.max")),
-                                  parse_limit(read_text(f"{path}/memory.high"))) if x]
-            if limits:
-                m["mem.used_pct"] = min(100.0, 100.0 * working / min(limits))
-        io = read_text(f"{path}/io.stat")
-        if io is not None:
-            rbytes, wbytes = parse_io_stat(io)
-            for name, value in (("disk.read_bytes_s", rbytes), ("disk.write_bytes_s", wbytes)):
-                r = self.rates.rate(key + name, value, mono_s)
-                if r is not None:
-                    m[name] = r
-        put_psi(m, {r: read_text(f"{path}/{r}.pressure") for r in ("cpu", "memory", "io")})
-        return m
-
-
-# ---------------------------------------------------------------------------- HTTP probes
-
-
-class ProbeResult(NamedTuple):
-    name: str
-    ts: int
-    status: int  # 0: no HTTP response (refused, timeout, DNS)
-    latency_ms: float | None  # None when no response came back
-
-
-def parse_probe(spec: str) -> tuple[str, str]:
-    """``NAME=URL`` → (name, url); only http(s) URLs."""
-    name, sep, url = spec.partition("=")
-    if not sep or not name or not url.startswith(("http://", "https://")):
-        raise ValueError(f"probe {spec!r}: expected NAME=http(s)://...")
-    return name, url
-
-
-class HttpProbes:
-    """GET each URL once per collection, in a background thread so a slow endpoint never
-    delays the host loop; each result is reported at the next collection, stamped with the
-    time of the collection that started it.
-
-    Per probe, component ``<host>/<name>``: ``http.status`` (0: no response),
-    ``http.latency_ms``, and over the last ``window`` probes ``errors.rate`` (share with no
-    response or a status >= 400) and ``latency.p99_ms`` (nearest rank; a timeout counts as
-    the timeout).
-    """
-
-    def __init__(
-        self,
-        host: str,
-        probes: Mapping[str, str],
-        *,
-        timeout_s: float = 2.0,
-        window: int = 30,
-    ) -> None:
-        self.host = host
-        self.probes = dict(probes)
-        self.timeout_s = timeout_s
-        self.skipped = 0  # rounds not started because the last one was still running
-        self._windows = {name: ProbeWindow(window) for name in self.probes}
-        self._done: list[ProbeResult] = []
-        self._lock = threading.Lock()
-        self._due: int | None = None
-        self._wake = threading.Event()
-        self._stop = False
-        self._busy = False
-        self._thread: threading.Thread | None = None
-
-    def collect(self, ts_ms: int, mono_s: float) -> list[Sample]:
-        with self._lock:
-            done, self._done = self._done, []
-            if self._busy or self._due is not None:
-                self.skipped += 1
-            else:
-                self._due = ts_ms
-                self._wake.set()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="forewarn-probes",
-                                            daemon=True)
-            self._thread.start()
-        return [self._sample(r) for r in done]
-
-    def close(self) -> None:
-        self._stop = True
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(self.timeout_s * max(1, len(self.probes)) + 1)
-
-    def _loop(self) -> None:
-        while True:
-            self._wake.wait()
-            if self._stop:
-                return
-            with self._lock:
-                self._wake.clear()
-                ts, self._due = self._due, None
-                self._busy = ts is not None
-            if ts is None:
-                continue
-            results = [self.probe(name, url, ts) for name, url in self.probes.items()]
-            with self._lock:
-                self._done.extend(results)
-                self._busy = False
-
-    def probe(self, name: str, url: str, ts_ms: int) -> ProbeResult:
-        t0 = time.perf_counter()
-        try:
-            with urllib.request.urlopen(url, timeout=self.timeout_s) as resp:
-                resp.read(65536)
-                status = int(resp.status)
-        except urllib.error.HTTPError as exc:
-            status = int(exc.code)
-            exc.close()
-        except TimeoutError:
-            return ProbeResult(name, ts_ms, 0, self.timeout_s * 1000.0)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            if isinstance(getattr(exc, "reason", None), TimeoutError):
-                return ProbeResult(name, ts_ms, 0, self.timeout_s * 1000.0)
-            return ProbeResult(name, ts_ms, 0, None)
-        return ProbeResult(name, ts_ms, status, (time.perf_counter() - t0) * 1000.0)
-
-    def _sample(self, r: ProbeResult) -> Sample:
-        m = self._windows[r.name].add(r.status, r.latency_ms)
-        return Sample(f"{self.host}/{r.name}", self.host, r.ts, m, {"probe": self.probes[r.name]})
-
-
-class ProbeWindow:
-    """The last ``size`` results of one probe, and the metrics they give.
-
-    >>> w = ProbeWindow(4)
-    >>> w.add(200, 12.0)["errors.rate"], w.add(0, None)["errors.rate"]
-    (0.0, 0.5)
-    """
-
-    def __init__(self, size: int = 30) -> None:
-        self._history: deque[tuple[bool, float | None]] = deque(maxlen=max(1, size))
-
-    def add(self, status: int, latency_ms: float | None) -> dict[str, float]:
-        history = self._history
-        history.append((status == 0 or status >= 400, latency_ms))
-        m = {"http.status": float(status),
-             "errors.rate": sum(1 for bad, _ in history if bad) / len(history)}
-        if latency_ms is not None:
-            m["http.latency_ms"] = latency_ms
-        latencies = sorted(x for _, x in history if x is not None)
-        if latencies:
-            rank = -(-99 * len(latencies) // 100)  # nearest rank: ceil(0.99 n), 1-based
-            m["latency.p99_ms"] = latencies[rank - 1]
-        return m
-
-
-def close_all(collectors: Iterable[Collector]) -> None:
-    for c in collectors:
-        try:
-            c.close()
-        except Exception:  # closing must not hide the reason we are stopping
-            log.exception("closing collector %r", c)

@@ -162,7 +162,8 @@ class IdempotentBackend(ABC):
     outcomes are not cached: nothing was done, so a redelivered command may try again.
     ``_execute`` raises :class:`BackendError` for what it cannot do; any other exception is
     a bug or an unwrapped client error, and is logged with its traceback. Both become
-    ``FAILED`` outcomes: a backend never stops the actuator loop.
+    ``FAILED`` outcomes: a backend never stops the actuator loop. A subclass sets up its own
+    state in ``_setup`` rather than repeating this constructor's signature.
     """
 
     name: str = "backend"
@@ -176,6 +177,10 @@ class IdempotentBackend(ABC):
     ) -> None:
         self.ownership = Ownership(tuple(hosts), tuple(components))
         self._done = OutcomeCache(cache_size)
+        self._setup()
+
+    def _setup(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
+        """A subclass's own state, set up at the end of ``__init__`` (none here)."""
 
     def owns(self, command: Mapping[str, Any]) -> bool:
         return self.ownership.owns(command)

@@ -20,14 +20,7 @@ class DryRunBackend(IdempotentBackend):
 
     name = "dryrun"
 
-    def __init__(
-        self,
-        *,
-        hosts: tuple[str, ...] = (),
-        components: tuple[str, ...] = (),
-        cache_size: int = 10_000,
-    ) -> None:
-        super().__init__(hosts=hosts, components=components, cache_size=cache_size)
+    def _setup(self) -> None:
         self._state: dict[tuple[str, str], float] = {}
         self.actions = 0  # commands acted on; a repeated command_id does not count
 

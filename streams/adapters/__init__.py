@@ -21,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from streams.adapters.common import AdapterError, BaseAdapter, ComponentRule
+from streams.adapters.base import BaseAdapter
+from streams.adapters.common import AdapterError
+from streams.adapters.component import ComponentRule
 from streams.adapters.otlp import OtlpJsonAdapter
 from streams.adapters.prometheus import PrometheusAdapter
 from streams.adapters.telegraf import TelegrafAdapter

@@ -21,30 +21,28 @@ tell series apart. A message carries whole scrapes, so joins settle at its end.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from streams.adapters.base import BaseAdapter, Emit, Ident, Join, Point
 from streams.adapters.common import (
     COUNTER,
     DELTA,
     GAUGE,
-    AdapterError,
-    BaseAdapter,
-    Emit,
-    Ident,
-    Join,
-    Point,
     epoch_to_ms,
-    is_real_fs,
-    is_virtual_iface,
-    is_whole_disk,
     load_documents,
     time_scale_ms,
     to_number,
     to_ts_ms,
 )
-from streams.adapters.prometheus import latency_rule
+from streams.adapters.hostrules import (
+    Rule,
+    is_real_fs,
+    is_virtual_iface,
+    is_whole_disk,
+    latency_rule,
+)
 
 _DELTA_NAMES = (1, "1", "AGGREGATION_TEMPORALITY_DELTA")
 _CPU_MODES = {"wait": "iowait", "interrupt": "irq"}
@@ -52,8 +50,6 @@ _CPU_MODES = {"wait": "iowait", "interrupt": "irq"}
 _DURATION_UNITS = {"http.server.request.duration": "s", "http.server.duration": "ms",
                    "rpc.server.duration": "ms", "http.client.request.duration": "s"}
 _MEM_STATES = frozenset({"used", "free", "buffered", "cached", "slab_reclaimable", "inactive"})
-
-Rule = Callable[[Mapping[str, str]], Emit | Join | None]
 
 
 def _get(series: Mapping[str, str], *keys: str) -> str:
@@ -199,18 +195,8 @@ class OtlpJsonAdapter(BaseAdapter):
             if not isinstance(rms, list):
                 raise self.error('no "resourceMetrics" array: not OTLP JSON metrics')
             resources.extend(rms)
-        points: list[Point] = []
-        bad: list[AdapterError] = []
-        for rm in resources:
-            try:
-                points.extend(self._read_resource(rm, recv_ts_ms))
-            except AdapterError as exc:
-                bad.append(exc)
-        if bad and len(bad) == len(resources):
-            raise bad[0] if len(bad) == 1 else self.error(
-                f"none of {len(bad)} resources readable; first: {bad[0].reason}")
-        self.stats["skipped_points"] += len(bad)
-        return points
+        return self.read_each(resources, lambda rm: self._read_resource(rm, recv_ts_ms),
+                              "resources")
 
     def _read_resource(self, rm: Any, recv_ts_ms: int | None) -> list[Point]:
         if not isinstance(rm, dict):

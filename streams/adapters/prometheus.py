@@ -13,109 +13,33 @@ There are no metric types on the wire, so they follow Prometheus' naming convent
 series with a ``quantile`` label are summary quantiles, the rest are gauges; add counter
 names with ``counters=[...]``. Derived metrics whose series come in separate messages
 (cpu.util over cores, mem.used_pct from MemAvailable and MemTotal, histogram quantiles) are
-joined across messages per scrape (``common.Joiner``).
+joined across messages per scrape (``counters.Joiner``).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from streams.adapters.common import (
-    COUNTER,
-    GAUGE,
-    AdapterError,
-    BaseAdapter,
-    ComponentRule,
-    Emit,
-    Join,
-    Point,
-    clean_tags,
-    is_real_fs,
-    is_virtual_iface,
-    is_whole_disk,
-    load_documents,
-    norm_name,
-    quantile_name,
-    series_key,
-    time_scale_ms,
-    to_ts_ms,
+from streams.adapters.base import BaseAdapter, Emit, Join, Point, clean_tags
+from streams.adapters.common import COUNTER, GAUGE, load_items, rate_name, to_ts_ms
+from streams.adapters.component import ComponentRule
+from streams.adapters.hostrules import (
+    Rule,
+    cpu_mode,
+    disk_agg,
+    fs_part,
+    latency_rule,
+    mem_part,
+    node_rules,
 )
-
-LATENCY = re.compile(
-    r"(request|requests|server|rpc|response)[._](duration|latency)|http[._]server[._]requests"
-)
-_MEM = frozenset({"avail", "total"})
-_MEM_SPEC = ("used_pct", "avail", "total", "mem.used_pct")
-_CPU_MODES = {"io_wait": "iowait", "wait": "iowait", "interrupt": "irq"}
-
-Rule = Callable[[Mapping[str, str]], Emit | Join | None]
-
-
-def cpu_mode(series: Mapping[str, str], mode_tag: str, prefix: str) -> Join | None:
-    """Per-CPU time or utilisation → cpu.<mode> and cpu.util, averaged over CPUs."""
-    mode = series.get(mode_tag)
-    if not mode or mode.endswith("_cpus"):  # Vector's logical_cpus / physical_cpus counts
-        return None
-    mode = _CPU_MODES.get(mode, mode)
-    return Join(f"{prefix}:{mode}", series.get("cpu", ""), ("cpu", mode))
-
-
-def iface_sum(key: str, target: str) -> Rule:
-    def rule(series: Mapping[str, str]) -> Join | None:
-        dev = series.get("device", "")
-        return None if is_virtual_iface(dev) else Join(key, dev, ("sum", target))
-    return rule
-
-
-def disk_agg(key: str, spec: tuple[Any, ...]) -> Rule:
-    def rule(series: Mapping[str, str]) -> Join | None:
-        dev = series.get("device", "")
-        return Join(key, dev, spec) if is_whole_disk(dev) else None
-    return rule
-
-
-def fs_part(role: str, fstype_tag: str = "fstype") -> Rule:
-    def rule(series: Mapping[str, str]) -> Join | None:
-        mp = series.get("mountpoint", "")
-        if not is_real_fs(series.get(fstype_tag), mp):
-            return None
-        return Join("fs", (mp, role), ("fs_pct", "disk.used_pct"))
-    return rule
-
-
-def latency_rule(
-    name: str, series: Mapping[str, str], unit: str, role: str
-) -> Emit | Join | None:
-    """Request-duration histograms and summaries → latency.p99_ms over all their series."""
-    if not LATENCY.search(name):
-        return None
-    scale = time_scale_ms(unit, name)
-    if scale is None:
-        return None
-    if role == "bucket":
-        rest = series_key({k: v for k, v in series.items() if k != "le"})
-        spec = ("quantile", "latency.p99_ms", 0.99, scale)
-        return Join(f"lat:{name}", (rest, series.get("le", "")), spec)
-    if role == "quantile" and quantile_name(series.get("quantile")) == "p99":
-        rest = series_key({k: v for k, v in series.items() if k != "quantile"})
-        return Join(f"latq:{name}", rest, ("max", "latency.p99_ms", scale))
-    return None
-
 
 NODE_EXPORTER: Mapping[str, Rule] = {
+    **node_rules("node_"),
     "node_cpu_seconds_total": lambda s: cpu_mode(s, "mode", "cpu"),
-    "node_memory_MemAvailable_bytes": lambda s: Join("mem", "avail", _MEM_SPEC, _MEM),
-    "node_memory_MemTotal_bytes": lambda s: Join("mem", "total", _MEM_SPEC, _MEM),
-    "node_load1": lambda s: Emit("load.1m"),
-    "node_load5": lambda s: Emit("load.5m"),
-    "node_load15": lambda s: Emit("load.15m"),
-    "node_network_receive_bytes_total": iface_sum("net:rx", "net.rx_bytes_s"),
-    "node_network_transmit_bytes_total": iface_sum("net:tx", "net.tx_bytes_s"),
-    "node_disk_read_bytes_total": disk_agg("disk:read", ("sum", "disk.read_bytes_s")),
-    "node_disk_written_bytes_total": disk_agg("disk:write", ("sum", "disk.write_bytes_s")),
+    "node_memory_MemAvailable_bytes": mem_part("avail"),
+    "node_memory_MemTotal_bytes": mem_part("total"),
     "node_disk_io_time_seconds_total": disk_agg("disk:io", ("max", "disk.io_util", 1.0)),
     "node_filesystem_avail_bytes": fs_part("avail"),
     "node_filesystem_size_bytes": fs_part("size"),
@@ -147,22 +71,10 @@ class PrometheusAdapter(BaseAdapter):
         self.counters_named = frozenset(counters)
 
     def read(self, payload: bytes, recv_ts_ms: int | None) -> list[Point]:
-        items: list[Any] = []
-        for doc in load_documents(payload, self.fmt):
-            items.extend(doc if isinstance(doc, list) else [doc])
-        points: list[Point] = []
-        bad: list[AdapterError] = []
-        for item in items:
-            try:
-                points.append(self._read_sample(item, recv_ts_ms, len(items) > 1))
-            except AdapterError as exc:
-                bad.append(exc)
-        if bad and len(bad) == len(items):
-            if len(items) == 1:
-                raise bad[0]
-            raise self.error(f"none of {len(items)} samples readable; first: {bad[0].reason}")
-        self.stats["skipped_points"] += len(bad)
-        return points
+        items = load_items(payload, self.fmt)
+        whole = len(items) > 1
+        return self.read_each(items, lambda d: [self._read_sample(d, recv_ts_ms, whole)],
+                              "samples")
 
     def _read_sample(self, d: Any, recv_ts_ms: int | None, whole: bool) -> Point:
         if not isinstance(d, dict):
@@ -201,6 +113,4 @@ class PrometheusAdapter(BaseAdapter):
         return rule(series) if rule is not None else None
 
     def base_name(self, name: str, kind: int) -> str:
-        if kind == GAUGE:
-            return norm_name(name)
-        return norm_name(name[:-6] if name.endswith("_total") else name) + "_s"
+        return rate_name(name, kind)

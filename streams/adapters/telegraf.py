@@ -20,22 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from streams.adapters.common import (
-    COUNTER,
-    GAUGE,
-    AdapterError,
-    BaseAdapter,
-    ComponentRule,
-    Emit,
-    Join,
-    Point,
-    clean_tags,
-    is_real_fs,
-    is_virtual_iface,
-    is_whole_disk,
-    load_documents,
-    to_ts_ms,
-)
+from streams.adapters.base import BaseAdapter, Emit, Join, Point, clean_tags
+from streams.adapters.common import COUNTER, GAUGE, load_documents, to_ts_ms
+from streams.adapters.component import ComponentRule
+from streams.adapters.hostrules import is_real_fs, is_virtual_iface, is_whole_disk
 
 COUNTER_FIELDS: Mapping[str, frozenset[str]] = {
     "net": frozenset({"bytes_sent", "bytes_recv", "packets_sent", "packets_recv", "err_in",
@@ -124,20 +112,9 @@ class TelegrafAdapter(BaseAdapter):
                 items.extend(doc)
             else:
                 items.append(doc)
-        points: list[Point] = []
-        bad: list[AdapterError] = []
         whole = len(items) > 1  # a batch holds a whole gather: its joins may settle
-        for item in items:
-            try:
-                points.extend(self._read_metric(item, recv_ts_ms, whole))
-            except AdapterError as exc:
-                bad.append(exc)
-        if bad and len(bad) == len(items):
-            if len(items) == 1:
-                raise bad[0]
-            raise self.error(f"none of {len(items)} metrics readable; first: {bad[0].reason}")
-        self.stats["skipped_points"] += len(bad)
-        return points
+        return self.read_each(items, lambda m: self._read_metric(m, recv_ts_ms, whole),
+                              "metrics")
 
     def _read_metric(self, m: Any, recv_ts_ms: int | None, whole: bool) -> list[Point]:
         if not isinstance(m, dict):

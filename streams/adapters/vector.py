@@ -22,44 +22,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from streams.adapters.base import BaseAdapter, Emit, Join, Point, clean_tags
 from streams.adapters.common import (
     COUNTER,
     DELTA,
     GAUGE,
-    AdapterError,
-    BaseAdapter,
-    Emit,
-    Join,
-    Point,
-    clean_tags,
-    is_real_fs,
-    load_documents,
-    norm_name,
+    load_items,
+    rate_name,
     to_number,
     to_ts_ms,
 )
-from streams.adapters.prometheus import (
+from streams.adapters.hostrules import (
     Rule,
     cpu_mode,
-    disk_agg,
-    iface_sum,
+    is_real_fs,
     latency_rule,
+    mem_part,
+    node_rules,
 )
 
-_MEM = frozenset({"avail", "total"})
-_MEM_SPEC = ("used_pct", "avail", "total", "mem.used_pct")
-
 HOST_METRICS: Mapping[str, Rule] = {
+    **node_rules(""),
     "cpu_seconds_total": lambda s: cpu_mode(s, "mode", "cpu") if "cpu" in s else None,
-    "memory_available_bytes": lambda s: Join("mem", "avail", _MEM_SPEC, _MEM),
-    "memory_total_bytes": lambda s: Join("mem", "total", _MEM_SPEC, _MEM),
-    "load1": lambda s: Emit("load.1m"),
-    "load5": lambda s: Emit("load.5m"),
-    "load15": lambda s: Emit("load.15m"),
-    "network_receive_bytes_total": iface_sum("net:rx", "net.rx_bytes_s"),
-    "network_transmit_bytes_total": iface_sum("net:tx", "net.tx_bytes_s"),
-    "disk_read_bytes_total": disk_agg("disk:read", ("sum", "disk.read_bytes_s")),
-    "disk_written_bytes_total": disk_agg("disk:write", ("sum", "disk.write_bytes_s")),
+    "memory_available_bytes": mem_part("avail"),
+    "memory_total_bytes": mem_part("total"),
     "filesystem_used_ratio": lambda s: (
         Join("fsu", s.get("mountpoint", ""), ("max", "disk.used_pct", 100.0))
         if is_real_fs(s.get("filesystem"), s.get("mountpoint")) else None
@@ -95,22 +81,10 @@ class VectorAdapter(BaseAdapter):
     fmt = "vector"
 
     def read(self, payload: bytes, recv_ts_ms: int | None) -> list[Point]:
-        events: list[Any] = []
-        for doc in load_documents(payload, self.fmt):
-            events.extend(doc if isinstance(doc, list) else [doc])
-        points: list[Point] = []
-        bad: list[AdapterError] = []
-        for ev in events:
-            try:
-                points.extend(self._read_event(ev, recv_ts_ms, len(events) > 1))
-            except AdapterError as exc:
-                bad.append(exc)
-        if bad and len(bad) == len(events):
-            if len(events) == 1:
-                raise bad[0]
-            raise self.error(f"none of {len(events)} events readable; first: {bad[0].reason}")
-        self.stats["skipped_points"] += len(bad)
-        return points
+        events = load_items(payload, self.fmt)
+        whole = len(events) > 1
+        return self.read_each(events, lambda ev: self._read_event(ev, recv_ts_ms, whole),
+                              "events")
 
     def _read_event(self, ev: Any, recv_ts_ms: int | None, whole: bool) -> list[Point]:
         if isinstance(ev, dict) and isinstance(ev.get("metric"), dict):
@@ -202,6 +176,4 @@ class VectorAdapter(BaseAdapter):
         return rule(series) if rule is not None else None
 
     def base_name(self, name: str, kind: int) -> str:
-        if kind == GAUGE:
-            return norm_name(name)
-        return norm_name(name[:-6] if name.endswith("_total") else name) + "_s"
+        return rate_name(name, kind)

@@ -28,18 +28,12 @@ from streams.adapters import (
     TelegrafAdapter,
     VectorAdapter,
     common,
+    component,
     get_adapter,
 )
-from streams.adapters.common import (
-    CounterState,
-    Joiner,
-    bucket_quantile,
-    norm_name,
-    quantile_name,
-    strip_port,
-    to_number,
-    to_ts_ms,
-)
+from streams.adapters.common import norm_name, quantile_name, to_number, to_ts_ms
+from streams.adapters.component import strip_port
+from streams.adapters.counters import CounterState, Joiner, bucket_quantile
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "formats"
@@ -704,7 +698,7 @@ def test_adapter_error_pickles_and_names_format() -> None:
 
 
 def test_docstring_examples_run() -> None:
-    for module in (adapters_pkg, common):
+    for module in (adapters_pkg, common, component):
         assert doctest.testmod(module).failed == 0
 
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {"confluent_kafka", "faust", "aiokafka", "kafka", "mode", "httpx", "requests",
              "aiohttp", "urllib3", "streams", "http"}
 PURE = sorted(
-    [*ROOT.glob("processors/**/*.py"), ROOT / "actuators/engine.py", ROOT / "actuators/pool.py",
+    [*ROOT.glob("processors/**/*.py"), *ROOT.glob("actuators/*.py"),
      ROOT / "actuators/backends/base.py", ROOT / "actuators/backends/dryrun.py"]
 )
 

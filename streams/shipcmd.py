@@ -1,0 +1,242 @@
+"""``forewarn ship``'s command line, its Prometheus exporter, and the shipper's bench.
+
+The shipper itself is imported when a command runs, so ``streams.shipper`` can offer
+``add_subcommand`` and ``bench_shipper`` to ``streams.cli`` and ``streams.bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from schemas.errors import ConfigError, ForewarnError
+from streams.collect import CgroupCollector, Collector, HostCollector, HttpProbes, parse_probe
+from streams.settings import Settings
+
+if TYPE_CHECKING:
+    from streams.shipper import Shipper
+
+log = logging.getLogger(__name__)
+
+
+def serve_metrics(shipper: Shipper, port: int) -> None:
+    """Export the shipper's counters for Prometheus on ``port`` (no-op for 0)."""
+    if port <= 0:
+        return
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    from streams.telemetry import serve
+
+    class Exporter:
+        def collect(self) -> Iterator[Any]:
+            s = shipper.stats
+            for name, value, doc in (
+                ("collected", s.collected, "samples collected"),
+                ("acked", s.acked, "samples acknowledged by the broker"),
+                ("dropped", shipper.dropped, "samples dropped, buffer full (oldest first)"),
+                ("rejected", s.rejected, "samples the broker refused for good"),
+                ("send_errors", s.send_errors, "messages that failed and were buffered again"),
+                ("producer_resets", s.resets, "producers replaced after failed deliveries"),
+            ):
+                yield CounterMetricFamily(f"forewarn_shipper_{name}", doc, value=value)
+            yield GaugeMetricFamily("forewarn_shipper_buffered",
+                                    "samples not yet acknowledged", value=shipper.buffered)
+
+    registry = CollectorRegistry()
+    registry.register(Exporter())
+    serve(port, registry)
+
+
+# ---------------------------------------------------------------------------------- CLI
+
+
+def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    s = sub.add_parser("ship", help="ship this host's metrics to forewarn.metrics",
+                       description="Collect this host's metrics (and its cgroups', and HTTP "
+                       "probes') every interval and send them to forewarn.metrics.")
+    s.add_argument("--interval", type=float, default=10.0, help="seconds between collections")
+    s.add_argument("--host", help="this host's component id (default: the hostname)")
+    s.add_argument("--per-message", type=int, default=1,
+                   help="samples of a component per message (more: fewer messages, later)")
+    s.add_argument("--max-per-message", type=int, default=100,
+                   help="most samples in one message when a backlog is sent")
+    s.add_argument("--buffer-samples", type=int, default=20_000,
+                   help="unacknowledged samples kept for an outage; past it the oldest go")
+    s.add_argument("--delivery-timeout", type=float, default=30.0,
+                   help="seconds before an unacknowledged message is sent again")
+    s.add_argument("--mount", action="append", dest="mounts", metavar="PATH",
+                   help="filesystem for disk.used_pct, fullest wins (repeatable; default /)")
+    s.add_argument("--proc-root", default="/proc")
+    s.add_argument("--sys-root", default="/sys")
+    s.add_argument("--no-host", action="store_true", help="no host sample (cgroups/probes only)")
+    s.add_argument("--cgroups", action="append", default=[], metavar="GLOB",
+                   help="cgroup v2 directories under --cgroup-root, e.g. 'system.slice/*.service'")
+    s.add_argument("--cgroup-root", default="/sys/fs/cgroup")
+    s.add_argument("--probe", action="append", default=[], metavar="NAME=URL",
+                   help="GET URL every interval as component <host>/NAME (repeatable)")
+    s.add_argument("--probe-timeout", type=float, default=2.0)
+    s.add_argument("--probe-window", type=int, default=30,
+                   help="probes behind errors.rate and latency.p99_ms")
+    s.add_argument("--no-create-topics", action="store_true",
+                   help="never create topics (the broker or an operator does)")
+    s.add_argument("--duration", type=float, default=0.0, help="seconds to run; 0: until stopped")
+    s.set_defaults(func=cmd_ship)
+
+
+def build_collectors(args: argparse.Namespace, host: str) -> list[Collector]:
+    collectors: list[Collector] = []
+    if not args.no_host:
+        collectors.append(HostCollector(host, proc_root=args.proc_root, sys_root=args.sys_root,
+                                        mounts=args.mounts or ["/"]))
+    try:
+        if args.cgroups:
+            collectors.append(CgroupCollector(host, args.cgroups, root=args.cgroup_root))
+        if args.probe:
+            probes = dict(parse_probe(p) for p in args.probe)
+            collectors.append(HttpProbes(host, probes, timeout_s=args.probe_timeout,
+                                         window=args.probe_window))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if not collectors:
+        raise ConfigError("nothing to collect: --no-host without --cgroups or --probe")
+    return collectors
+
+
+def cmd_ship(args: argparse.Namespace) -> int:
+    import signal
+
+    from streams.cli import settings_of
+    from streams.shipper import Shipper
+
+    settings = settings_of(args)
+    host = args.host or socket.gethostname()
+    shipper = Shipper(
+        settings, build_collectors(args, host), interval_s=args.interval,
+        per_message=args.per_message, max_per_message=args.max_per_message,
+        buffer_samples=args.buffer_samples, delivery_timeout_s=args.delivery_timeout,
+        create_topics=not args.no_create_topics,
+    )
+    serve_metrics(shipper, settings.metrics_port)
+    stop = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    log.info("shipping %s every %gs to %s on %s", host, args.interval, shipper.topic,
+             settings.bootstrap_servers)
+    try:
+        shipper.run(stop, args.duration)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        left = shipper.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0 if left == 0 else 1
+
+
+# -------------------------------------------------------------------------------- bench
+
+
+def bench_shipper(seconds: float = 20.0, bootstrap_servers: str | None = None) -> dict[str, float]:
+    """The shipper's cost, measured in a child process against a broker (an embedded one
+    unless ``bootstrap_servers`` is given): CPU share of one core at a 10 s interval and
+    resident memory. Half of ``seconds`` idles between collections, half collects every
+    0.1 s; the share is ``idle + cpu_per_collection / 10``."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from streams.broker import EmbeddedBroker
+
+    broker = None
+    if bootstrap_servers is None:
+        broker = EmbeddedBroker().start()
+        bootstrap_servers = broker.bootstrap_servers
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", "import sys, streams.shipcmd as s; s._bench_child(sys.argv[1:])",
+             bootstrap_servers, str(seconds)],
+            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
+            timeout=seconds * 3 + 120, check=False,
+        )
+    finally:
+        if broker is not None:
+            broker.stop()
+    if proc.returncode != 0:
+        raise ForewarnError(f"shipper bench failed: {proc.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _bench_child(argv: Sequence[str]) -> None:
+    import json
+    import os
+    import resource
+    import uuid
+
+    import psutil  # type: ignore[import-untyped,unused-ignore]
+
+    from streams.shipper import Shipper
+
+    bootstrap, seconds = argv[0], float(argv[1])
+    settings = Settings.load(env={}, bootstrap_servers=bootstrap,
+                             topic_prefix=f"bench{uuid.uuid4().hex[:6]}.")
+    from streams.topics import ensure_topics
+
+    ensure_topics(settings)
+    host = socket.gethostname()
+    collectors: list[Collector] = [HostCollector(host)]
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        collectors.append(CgroupCollector(host, ["system.slice/*.service"]))
+    shipper = Shipper(settings, collectors, interval_s=10.0, create_topics=False)
+    for _ in range(3):  # warm up: connect, metadata, first rates
+        shipper.tick()
+        shipper.service(0.5)
+
+    # Idle between collections, exactly as ``run`` waits (the slot is far ahead).
+    half = seconds / 2
+    c0, t0 = time.process_time(), time.monotonic()
+    end = t0 + half
+    while (left := end - time.monotonic()) > 0:
+        shipper.service(min(left, 1.0))
+    idle_share = (time.process_time() - c0) / (time.monotonic() - t0)
+
+    # Collections every 0.1 s: each is collect + encode + produce + its delivery report.
+    fast = Shipper(settings, collectors, interval_s=0.1, create_topics=False)
+    c0, t0 = time.process_time(), time.monotonic()
+    fast.run(duration_s=half)
+    wall = time.monotonic() - t0
+    cpu = time.process_time() - c0
+    ticks = max(1, fast.stats.collections)
+    per_tick_s = max(0.0, cpu - idle_share * wall) / ticks
+
+    c0 = time.process_time()
+    n = 200
+    for i in range(n):
+        for c in collectors:
+            c.collect(i, time.monotonic())
+    collect_s = (time.process_time() - c0) / n
+
+    fast.close(5.0)
+    shipper.close(5.0)
+    rss = psutil.Process().memory_info().rss
+    out = {
+        "cpu_share_at_10s_pct": 100.0 * (idle_share + per_tick_s / 10.0),
+        "idle_cpu_share_pct": 100.0 * idle_share,
+        "cpu_per_collection_ms": 1000.0 * per_tick_s,
+        "collect_only_ms": 1000.0 * collect_s,
+        "samples_per_collection": fast.stats.collected / ticks,
+        "collections": ticks,
+        "rss_mb": rss / 2**20,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "acked_samples": float(fast.stats.acked),
+        "dropped_samples": float(fast.dropped),
+    }
+    print(json.dumps(out))
