@@ -50,7 +50,10 @@ class FleetPublisher:
     def _publish(self, samples: list[dict]) -> None:
         for batch in to_batches(samples, self.per_message):
             value = self.codec.encode("MetricBatch", batch, topic=self.topic)
-            self.producer.produce(self.topic, key=batch["component"].encode(), value=value)
+            # Message time = event time of the batch's first sample, so a replay of a time
+            # range (offsets_for_times) selects by event time.
+            self.producer.produce(self.topic, key=batch["component"].encode(), value=value,
+                                  timestamp=int(batch["points"][0]["ts"]))
         self.samples += len(samples)
         self.producer.poll(0)
 
