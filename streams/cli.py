@@ -1,7 +1,8 @@
 """``forewarn``: the command line. Settings are read here, once, and passed down.
 
 Subcommands: ``run`` (the embedded default), ``worker``, ``actuate``, ``topics``, ``simulate``,
-``broker``, ``ship`` (host shipper), ``ingest`` (Telegraf/Prometheus/OTel/Vector topics).
+``broker``, ``ship`` (host shipper), ``ingest`` (Telegraf/Prometheus/OTel/Vector topics),
+``replay`` and ``backtest``.
 Every one takes ``--config FILE`` and ``--bootstrap-servers``; the rest comes from
 ``FOREWARN_*`` environment variables (see ``streams/settings.py``).
 """
@@ -19,7 +20,9 @@ from streams.settings import Settings
 
 # Modules with an ``add_subcommand(subparsers)``; their handlers get ``(args, settings_of)``
 # through ``args.func(args)`` like the ones here, and may call :func:`settings_of`.
-PLUGGED: tuple[str, ...] = ("streams.shipper", "streams.ingest")
+PLUGGED: tuple[str, ...] = (
+    "streams.shipper", "streams.ingest", "streams.replay", "streams.backtest"
+)
 
 
 def settings_of(args: argparse.Namespace) -> Settings:

@@ -10,7 +10,7 @@ Definitions (``h`` is ``horizon_s``):
   run of consecutive alarms of one component, in time order (a non-alarm event ends it).
 * An alarm at ``ts`` is **followed by a breach** when a breach of its component falls in
   ``(ts, ts + h]``; an episode is **true** when any of its alarms is. A false episode whose
-  last alarm is within ``h`` of the span's end is *censored* (the future that would decide it
+  first alarm is within ``h`` of the span's end is *censored* (the future that would decide it
   was not observed) and left out of precision and false-alarm counts.
 * **Precision** = true episodes / uncensored episodes (NaN when there are none).
 * A breach at ``b`` is **predicted at lead** ``L`` when an alarm of its component falls in
@@ -239,7 +239,9 @@ def _score(
             if followed[first : last + 1].any():
                 n_true += 1
                 n_episodes += 1
-            elif c.ts[last] + horizon_ms > c.span_end:
+            elif c.ts[first] + horizon_ms > c.span_end:
+                # Only an episode that *began* within h of the end is undecided; one that began
+                # earlier had a full horizon to be followed by a breach and was not.
                 n_censored += 1
             else:
                 n_episodes += 1

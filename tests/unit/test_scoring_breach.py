@@ -138,3 +138,22 @@ def test_invalid_inputs() -> None:
         )
     with pytest.raises(ValueError, match="leads"):
         br.score_breaches(events, breaches, spans, threshold=0.5, horizon_s=120)
+
+
+def test_an_alarm_that_runs_to_the_end_is_false_not_censored() -> None:
+    # Alarming from t=0 to the end of a 2-hour span with no breach: the episode began long
+    # before the last horizon, so it is a false alarm (a low threshold must not look perfect).
+    minute = 60_000
+    events = [RiskEvent("a", t * minute, 0.9) for t in range(120)]
+    report = br.score_breaches(events, [], {"a": (0, 120 * minute)}, threshold=0.5,
+                               horizon_s=900)
+    assert report.censored_episodes == 0
+    assert report.episodes == 1 and report.precision == 0.0
+
+
+def test_an_alarm_that_begins_within_the_last_horizon_is_censored() -> None:
+    minute = 60_000
+    events = [RiskEvent("a", t * minute, 0.9 if t >= 110 else 0.1) for t in range(120)]
+    report = br.score_breaches(events, [], {"a": (0, 120 * minute)}, threshold=0.5,
+                               horizon_s=900)
+    assert report.censored_episodes == 1 and report.episodes == 0

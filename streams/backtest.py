@@ -1,0 +1,457 @@
+"""``forewarn backtest {nab,fleet,smd}``: score the pipeline, run through the replay path,
+against labelled data; print a table, write ``scores.json`` and a self-contained ``index.html``.
+
+* **nab** — per-row anomaly scores (see :func:`streams.replay.nab_run`) for every file, scored
+  with NAB's rules under its three profiles, beside reference detectors and the published
+  full-corpus scoreboard.
+* **fleet** — a simulator scenario, open loop (no allocations), risk events scored as breach
+  predictions against the fleet's ground truth (:mod:`processors.scoring.breach`).
+* **smd** — SMD machines, train then test as one stream, one window per row; point-wise F1
+  with and without point-adjust on test.
+
+Work is spread over processes (``--jobs``) one file / scenario / machine per task; every task
+starts from a fresh pipeline, so the figures do not depend on the number of jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing
+import sys
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from processors.pipeline import PipelineConfig
+
+DETECTORS = ("forewarn", "null", "random", "gaussian", "hst")
+DETECTOR_NAMES = {"forewarn": "forewarn (pipeline anomaly)", "null": "Null", "random": "Random",
+                  "gaussian": "Windowed Gaussian", "hst": "HalfSpaceTrees (plain)"}
+PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
+# NAB v1.1 scoreboard, full corpus (58 files, 116 windows): standard, low FP, low FN.
+NAB_PUBLISHED: tuple[tuple[str, float, float, float], ...] = (
+    ("ARTime", 74.9, 65.1, 80.4), ("Numenta HTM", 70.5, 62.6, 75.2),
+    ("CAD OSE", 69.9, 67.0, 73.2), ("Skyline", 58.2, 46.2, 63.9), ("KNN CAD", 58.0, 43.4, 64.8),
+    ("Relative Entropy", 54.6, 47.6, 58.8), ("Random Cut Forest", 51.7, 38.4, 59.7),
+    ("Twitter ADVec", 47.1, 33.6, 53.5), ("Windowed Gaussian", 39.6, 20.9, 47.4),
+    ("Random", 11.0, 1.2, 19.5), ("Null", 0.0, 0.0, 0.0),
+)
+LEADS_S = (60, 300, 900)
+F1_LEAD_S = 300
+SMD_START_MS = 1_767_571_200_000  # SMD's step index 0 (any fixed instant would do)
+SMD_STEP_MS = 60_000
+
+
+def clean_json(obj: Any) -> Any:
+    """NaN and infinities become None (JSON has neither); tuples become lists."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {str(k): clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [clean_json(v) for v in obj]
+    return obj
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(clean_json(obj), option=orjson.OPT_INDENT_2
+                                  | orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY))
+
+
+def pmap(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], jobs: int) -> list[Any]:
+    """``[fn(*t) for t in tasks]``, in that order, over ``jobs`` spawned processes."""
+    if jobs <= 1 or len(tasks) <= 1:
+        return [fn(*t) for t in tasks]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=ctx) as pool:
+        return list(pool.map(fn, *zip(*tasks, strict=True)))
+
+
+# -- NAB -------------------------------------------------------------------------------------
+
+
+def nab_file_scores(detector: str, path: str, name: str, base: PipelineConfig
+                    ) -> npt.NDArray[np.float64]:
+    """One detector's per-row scores for one NAB file."""
+    if detector == "forewarn":
+        from streams.replay import nab_run
+
+        return nab_run(path, base, component=name)[0]
+    from processors import detectors as d
+    from processors.nabdata import read_series
+
+    make: dict[str, Callable[[], d.UnivariateDetector]] = {
+        "null": d.NullDetector, "gaussian": d.WindowedGaussian, "hst": d.HSTDetector,
+        "random": lambda: d.RandomDetector(seed=zlib.crc32(name.encode())),
+    }
+    return d.run_detector(make[detector](), read_series(Path(path), name).values)
+
+
+def backtest_nab(data_dir: str | Path, out_dir: str | Path, detectors: Sequence[str],
+                 base: PipelineConfig, jobs: int = 1) -> dict[str, Any]:
+    """Score ``detectors`` on the corpus; write results files, ``scores.json``, ``index.html``.
+
+    ``OUT/results/<category>/<file>.csv`` holds the first detector's scores, every other
+    detector's go to ``OUT/<detector>/results/...``."""
+    from processors.nabdata import load_corpus, load_profiles, load_windows, write_results
+    from processors.scoring.nab import probation_rows, score_all_profiles, window_rows
+    from streams.report import nab_sections, write_page
+
+    out = Path(out_dir)
+    corpus, windows = load_corpus(data_dir), load_windows(data_dir)
+    profiles = load_profiles(data_dir)
+    names = list(corpus)
+    tasks = [(det, str(Path(data_dir) / "data" / n), n, base) for det in detectors for n in names]
+    scores: dict[str, dict[str, npt.NDArray[np.float64]]] = {d: {} for d in detectors}
+    for (det, _, name, _), sc in zip(tasks, pmap(nab_file_scores, tasks, jobs), strict=True):
+        scores[det][name] = sc
+    scored = [n for n in names if n in windows]
+    summary: dict[str, Any] = {}
+    for i, det in enumerate(detectors):
+        for n in names:
+            s = corpus[n]
+            write_results(out if i == 0 else out / det, n, s.timestamps, s.values, scores[det][n])
+        res = score_all_profiles({n: (corpus[n].ts_ms, scores[det][n]) for n in scored},
+                                 {n: windows[n] for n in scored}, profiles)
+        summary[det] = {
+            p: {"normalised": r.normalised, "raw": r.raw, "threshold": r.threshold, "tp": r.tp,
+                "fp": r.fp, "fn": r.fn, "windows": r.windows,
+                "per_file": {n: {"raw": f.raw, "tp": f.tp, "fp": f.fp, "fn": f.fn}
+                             for n, f in r.per_file.items()}}
+            for p, r in res.items()}
+    result = {
+        "corpus": {"data": str(data_dir), "files": len(names), "scored_files": len(scored),
+                   "windows": sum(len(windows[n]) for n in scored), "rows": sum(
+                       corpus[n].values.size for n in names)},
+        "detectors": summary,
+        "published_full_corpus": {n: dict(zip(PROFILES, v, strict=True))
+                                  for n, *v in NAB_PUBLISHED},
+    }
+    write_json(out / "scores.json", result)
+    plots = [{"name": n, "values": corpus[n].values, "probation": probation_rows(
+        corpus[n].values.size), "windows": window_rows(corpus[n].ts_ms, windows.get(n, [])),
+        "scores": {d: scores[d][n] for d in detectors}} for n in names]
+    write_page(out / "index.html", "forewarn backtest: NAB",
+               f"{len(names)} NAB files, {result['corpus']['windows']} labelled windows, "
+               f"{result['corpus']['rows']:,} rows. One window per row (the file's step), "
+               "the row's score is that window's anomaly.",
+               nab_sections(nab_table(result), plots, summary))
+    return result
+
+
+def nab_table(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]], list[str]]:
+    """Headers, rows and row classes: our detectors, then the published scoreboard."""
+    headers = ["detector", "standard", "low FP", "low FN", "threshold (std)", "TP", "FP", "FN"]
+    rows: list[list[Any]] = []
+    classes: list[str] = []
+    for det, by in result["detectors"].items():
+        std = by["standard"]
+        rows.append([DETECTOR_NAMES.get(det, det), *(f"{by[p]['normalised']:.1f}"
+                     for p in PROFILES), _thr(std["threshold"]), std["tp"], std["fp"], std["fn"]])
+        classes.append("ours")
+    for name, *v in NAB_PUBLISHED:
+        rows.append([f"{name} (published, full corpus)", *(f"{x:.1f}" for x in v),
+                     None, None, None, None])
+        classes.append("ref")
+    return headers, rows, classes
+
+
+def _thr(t: float | None) -> str | None:
+    return None if t is None or not math.isfinite(t) else f"{t:.6f}"
+
+
+# -- fleet -----------------------------------------------------------------------------------
+
+
+def breaches_of(truth: Mapping[str, Any], merge_gap_ms: int) -> list[Any]:
+    """Every FAIL interval's start as a breach, after merging a metric's intervals that begin
+    within ``merge_gap_ms`` of the previous one's end (a value flickering on its threshold
+    is one breach, not several)."""
+    from processors.scoring.breach import Breach
+
+    out = []
+    for comp, info in truth["components"].items():
+        for metric, intervals in info["fail_intervals"].items():
+            prev_end: int | None = None
+            for start, end in intervals:
+                if prev_end is None or start - prev_end >= merge_gap_ms:
+                    out.append(Breach(comp, metric, int(start)))
+                prev_end = int(end) if end is not None else int(truth["now_ms"])
+    return sorted(out, key=lambda b: (b.breach_ms, b.component, b.metric))
+
+
+def breach_figures(events: Sequence[Any], breaches: Sequence[Any],
+                   spans: Mapping[str, tuple[int, int]], threshold: float, horizon_s: float
+                   ) -> dict[str, Any]:
+    """The breach-prediction figures at ``threshold`` and at the best-F1 threshold."""
+    from processors.scoring.breach import best_f1_threshold, score_breaches
+
+    kw = {"horizon_s": horizon_s, "leads_s": LEADS_S}
+    at = score_breaches(events, breaches, spans, threshold=threshold, **kw)  # type: ignore[arg-type]
+    best = best_f1_threshold(events, breaches, spans, lead_s=F1_LEAD_S, **kw)  # type: ignore[arg-type]
+    leads = np.asarray(at.lead_times_s, dtype=np.float64)
+    q = np.percentile(leads, [0, 25, 50, 75, 100]).tolist() if leads.size else [math.nan] * 5
+    days = sum((b - a) / 86_400_000 for a, b in spans.values())
+    return {
+        "threshold": threshold, "horizon_s": horizon_s, "components": len(spans),
+        "component_days": days, "breaches": at.breaches, "episodes": at.episodes,
+        "true_episodes": at.true_episodes, "censored_episodes": at.censored_episodes,
+        "precision": at.precision, "recall": {str(k): v for k, v in at.recall.items()},
+        f"f1_at_{F1_LEAD_S}s": at.f1(F1_LEAD_S),
+        "lead_time_s": dict(zip(("min", "p25", "median", "p75", "max"), q, strict=True))
+        | {"n": int(leads.size), "mean": float(leads.mean()) if leads.size else math.nan},
+        "lead_times_s": [float(v) for v in leads],
+        "eta_abs_error_s_median": float(np.median(at.eta_abs_errors_s))
+        if at.eta_abs_errors_s else math.nan,
+        "false_alarms_per_component_day": at.false_alarms_per_component_day,
+        "brier": at.brier,
+        "reliability": [{"lower": b.lower, "upper": b.upper, "count": b.count,
+                         "mean_risk": b.mean_risk, "frequency": b.frequency}
+                        for b in at.reliability],
+        # With a low enough threshold every component alarms until the end, and the breach
+        # scorer censors such an episode: there precision is 1. Read this with that in mind.
+        "best_f1": {"threshold": best.threshold, "precision": best.precision,
+                    "episodes": best.episodes, "censored_episodes": best.censored_episodes,
+                    "recall": {str(k): v for k, v in best.recall.items()},
+                    f"f1_at_{F1_LEAD_S}s": best.f1(F1_LEAD_S),
+                    "false_alarms_per_component_day": best.false_alarms_per_component_day},
+    }
+
+
+def fleet_run(name: str, seed: int, base: PipelineConfig, threshold: float,
+              overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """One scenario through the replay path, open loop, scored against its ground truth."""
+    from processors.scoring.breach import RiskEvent
+    from streams.replay import Replay, sample_messages
+    from streams.simulator import Fleet, scenario
+
+    sc = scenario(name, seed=seed, **overrides)
+    fleet = Fleet(sc)
+    watched = {(i.component, i.metric) for i in sc.incidents}
+    values: dict[tuple[str, str], list[tuple[int, float]]] = {k: [] for k in watched}
+
+    def samples() -> Iterable[dict[str, Any]]:
+        for step in fleet.run():
+            for s in step:
+                for key in watched:
+                    if key[0] == s["component"]:
+                        values[key].append((s["ts"], s["metrics"][key[1]]))
+                yield s
+
+    plotted = {i.component for i in sc.incidents[:12]}
+    risk: dict[str, list[tuple[int, float]]] = {c: [] for c in plotted}
+    events = []
+    replay = Replay(base)
+    for r in replay.risk(sample_messages(samples(), replay.codec)):  # records are big: stream
+        eta = r["breach"]["eta_s"] if r["breach"] else None
+        events.append(RiskEvent(r["component"], r["ts"], r["risk"], eta))
+        if r["component"] in plotted:
+            risk[r["component"]].append((r["ts"], r["risk"]))
+    truth = fleet.ground_truth()
+    breaches = breaches_of(truth, base.horizon_s * 1000)
+    spans = {c: (truth["start_ms"], truth["now_ms"]) for c in truth["components"]}
+    figures = breach_figures(events, breaches, spans, threshold, base.horizon_s)
+    plots = [{
+        "title": f"{inc['kind']} on {inc['component']}", "metric": inc["metric"],
+        "threshold": inc["threshold"], "values": values[(inc["component"], inc["metric"])],
+        "risk": risk[inc["component"]], "incident": (inc["start_ms"], inc["end_ms"]),
+        "breaches": [b.breach_ms for b in breaches if b.component == inc["component"]],
+    } for inc in truth["incidents"][:12]]
+    return {"scenario": name, "seed": seed, "figures": figures, "events": events,
+            "breaches": breaches, "spans": spans, "plots": plots,
+            "samples": replay.handler.counters.samples, "start_ms": truth["start_ms"],
+            "end_ms": truth["now_ms"]}
+
+
+def backtest_fleet(names: Sequence[str], seed: int, base: PipelineConfig, threshold: float,
+                   out_dir: str | Path | None, jobs: int = 1,
+                   overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Every scenario in ``names``; with several, an ``all`` row pools their events."""
+    from streams.report import fleet_sections, write_page
+
+    tasks = [(n, seed, base, threshold, dict((overrides or {}).get(n, {}))) for n in names]
+    runs = pmap(fleet_run, tasks, jobs)
+    figures = {r["scenario"]: r["figures"] for r in runs}
+    if len(runs) > 1:  # pooled: components namespaced by scenario
+        from processors.scoring.breach import Breach, RiskEvent
+
+        ev = [RiskEvent(f"{r['scenario']}:{e.component}", e.ts_ms, e.risk, e.eta_s)
+              for r in runs for e in r["events"]]
+        br = [Breach(f"{r['scenario']}:{b.component}", b.metric, b.breach_ms)
+              for r in runs for b in r["breaches"]]
+        sp = {f"{r['scenario']}:{c}": s for r in runs for c, s in r["spans"].items()}
+        figures["all"] = breach_figures(ev, br, sp, threshold, base.horizon_s)
+    result = {"seed": seed, "threshold": threshold, "horizon_s": base.horizon_s,
+              "leads_s": list(LEADS_S), "scenarios": figures,
+              "samples": {r["scenario"]: r["samples"] for r in runs}}
+    if out_dir is not None:
+        out = Path(out_dir)
+        write_json(out / "scores.json", result)
+        write_page(out / "index.html", "forewarn backtest: simulated fleet",
+                   f"Open loop (no allocations), seed {seed}; an alarm is risk &ge; "
+                   f"{threshold:g}; horizon {base.horizon_s} s. Breaches are FAIL crossings "
+                   "(a metric's crossings within one horizon of the last one merged).",
+                   fleet_sections(fleet_table(result), runs, figures))
+    return result
+
+
+def fleet_table(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    headers = ["scenario", "breaches", "alarms", "precision", "recall@1m", "recall@5m",
+               "recall@15m", "F1@5m", "lead p50 min", "false alarms/comp-day", "Brier"]
+    rows = []
+    for name, f in result["scenarios"].items():
+        lead = f["lead_time_s"]["median"]
+        rows.append([name, f["breaches"], f["episodes"], f["precision"], f["recall"]["60"],
+                     f["recall"]["300"], f["recall"]["900"], f[f"f1_at_{F1_LEAD_S}s"],
+                     None if lead is None or math.isnan(lead) else f"{lead / 60:.1f}",
+                     f["false_alarms_per_component_day"], f["brier"]])
+    return headers, rows
+
+
+# -- SMD -------------------------------------------------------------------------------------
+
+
+def smd_run(machine_dir: str, base: PipelineConfig) -> dict[str, Any]:
+    """One SMD machine: train then test as one stream, a window per row; F1 on test."""
+    from processors.detectors import RandomDetector, run_detector
+    from processors.scoring.pointwise import best_f1, segments
+    from streams.replay import Replay, per_row_scores, sample_messages, table_samples
+
+    d = Path(machine_dir)
+    kw = {"start_ms": SMD_START_MS, "step_ms": SMD_STEP_MS}
+    train = table_samples(d / "train.csv", d.name, **kw)  # type: ignore[arg-type]
+    test = table_samples(d / "test.csv", d.name, **kw)  # type: ignore[arg-type]
+    replay = Replay(replace(base, window_s=SMD_STEP_MS // 1000, lateness_s=0))
+    records = list(replay.risk(sample_messages(train + test, replay.codec)))
+    ts = np.array([s["ts"] for s in train + test], dtype=np.int64)
+    scores = per_row_scores(ts, records, SMD_STEP_MS, "anomaly")[len(train):]
+    label_rows = _labels(d / "test_label.csv")
+    labels = np.array([label_rows.get(int((s["ts"] - SMD_START_MS) // SMD_STEP_MS), 0)
+                       for s in test], dtype=bool)
+    noise = run_detector(RandomDetector(seed=zlib.crc32(d.name.encode())), np.zeros(len(test)))
+    raw, adj = best_f1(labels, scores), best_f1(labels, scores, adjust=True)
+    rnd, rnd_adj = best_f1(labels, noise), best_f1(labels, noise, adjust=True)
+    return {
+        "machine": d.name, "train_rows": len(train), "test_rows": len(test),
+        "anomaly_ratio": float(labels.mean()), "segments": len(segments(labels)),
+        "f1": raw.prf.f1, "precision": raw.prf.precision, "recall": raw.prf.recall,
+        "threshold": raw.threshold, "f1_pa": adj.prf.f1, "precision_pa": adj.prf.precision,
+        "recall_pa": adj.prf.recall, "threshold_pa": adj.threshold,
+        "random_f1": rnd.prf.f1, "random_f1_pa": rnd_adj.prf.f1,
+        "plot": {"scores": scores, "labels": segments(labels),
+                 "detections": np.flatnonzero(scores >= raw.threshold)},
+    }
+
+
+def _labels(path: Path) -> dict[int, int]:
+    from streams.replay import _read_table
+
+    cols = _read_table(path)
+    return {int(float(t)): int(float(v)) for t, v in zip(cols["ts"], cols["label"], strict=True)}
+
+
+def backtest_smd(data_dir: str | Path, base: PipelineConfig, out_dir: str | Path | None,
+                 jobs: int = 1) -> dict[str, Any]:
+    from streams.report import smd_sections, write_page
+
+    machines = sorted(str(p.parent) for p in Path(data_dir).glob("*/test_label.csv"))
+    if not machines:
+        raise FileNotFoundError(f"{data_dir}: no <machine>/test_label.csv")
+    runs = pmap(smd_run, [(m, base) for m in machines], jobs)
+    result = {"machines": {r["machine"]: {k: v for k, v in r.items() if k != "plot"}
+                           for r in runs}}
+    if out_dir is not None:
+        out = Path(out_dir)
+        write_json(out / "scores.json", result)
+        write_page(out / "index.html", "forewarn backtest: SMD",
+                   "Train then test as one stream, one window per row (60 s); the row's score "
+                   "is that window's anomaly. Best-F1 thresholds are tuned on the test labels, "
+                   "as in the published figures.", smd_sections(smd_table(result), runs))
+    return result
+
+
+def smd_table(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    headers = ["machine", "test rows", "anomaly %", "F1", "P", "R", "F1 (PA)", "P (PA)",
+               "R (PA)", "random F1", "random F1 (PA)"]
+    rows = [[m, r["test_rows"], 100 * r["anomaly_ratio"], r["f1"], r["precision"], r["recall"],
+             r["f1_pa"], r["precision_pa"], r["recall_pa"], r["random_f1"], r["random_f1_pa"]]
+            for m, r in result["machines"].items()]
+    return headers, rows
+
+
+# -- command line ----------------------------------------------------------------------------
+
+
+def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    b = sub.add_parser("backtest", help="score the pipeline on NAB, the simulator or SMD")
+    kinds = b.add_subparsers(dest="kind", required=True)
+    n = kinds.add_parser("nab", help="NAB: per-row anomaly scores, NAB score under 3 profiles")
+    n.add_argument("--data", required=True, help="NAB folder (data/, combined_windows.json)")
+    n.add_argument("--out", required=True)
+    n.add_argument("--detector", default="forewarn",
+                   help=f"one of {', '.join(DETECTORS)}, a comma list, or all")
+    f = kinds.add_parser("fleet", help="simulated fleet: breach prediction vs ground truth")
+    f.add_argument("--scenario", default="mixed", help="a scenario name, or all")
+    f.add_argument("--seed", type=int, default=42)
+    f.add_argument("--threshold", type=float, help="alarm threshold (default: risk_threshold)")
+    f.add_argument("--fleet-components", type=int, help="size of the 'fleet' scenario")
+    f.add_argument("--out", default="out/backtest-fleet")
+    s = kinds.add_parser("smd", help="SMD: point-wise F1 with and without point-adjust")
+    s.add_argument("--data", required=True, help="folder of <machine>/{train,test,test_label}.csv")
+    s.add_argument("--out", default="out/backtest-smd")
+    for p in (n, f, s):
+        p.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
+    for p in (f, s):
+        p.add_argument("--json", action="store_true", help="print one JSON object, no table")
+    b.set_defaults(func=cmd_backtest)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from streams.cli import settings_of
+    from streams.report import text_table
+    from streams.worker import pipeline_config
+
+    settings = settings_of(args)
+    base = pipeline_config(settings)
+    if args.kind == "nab":
+        chosen = DETECTORS if args.detector == "all" else tuple(args.detector.split(","))
+        unknown = [d for d in chosen if d not in DETECTORS]
+        if unknown:
+            print(f"forewarn: unknown detector(s) {unknown}; use {DETECTORS} or all",
+                  file=sys.stderr)
+            return 2
+        result = backtest_nab(args.data, args.out, chosen, base, args.jobs)
+        headers, rows, _ = nab_table(result)
+        c = result["corpus"]
+        print(f"NAB subset: {c['files']} files, {c['windows']} windows (published rows: full "
+              "corpus, 58 files / 116 windows; indicative, not comparable digit for digit)")
+        print(text_table(headers, rows))
+        print(f"written {args.out}/scores.json, {args.out}/index.html, {args.out}/results/")
+        return 0
+    if args.kind == "fleet":
+        from streams.simulator import SCENARIOS
+
+        names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+        over = {"fleet": {"n_components": args.fleet_components}} if args.fleet_components else {}
+        threshold = args.threshold if args.threshold is not None else settings.risk_threshold
+        result = backtest_fleet(names, args.seed, base, threshold, args.out, args.jobs, over)
+        headers, rows = fleet_table(result)
+    else:
+        result = backtest_smd(args.data, base, args.out, args.jobs)
+        headers, rows = smd_table(result)
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(clean_json(result), option=orjson.OPT_SORT_KEYS))
+        sys.stdout.write("\n")
+    else:
+        print(text_table(headers, rows))
+        print(f"written {args.out}/scores.json, {args.out}/index.html")
+    return 0
