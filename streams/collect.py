@@ -147,7 +147,7 @@ class HostCollector:
         return [Sample(self.host, self.host, ts_ms, m, self.tags)] if m else []
 
     def close(self) -> None:
-        pass
+        """Nothing to release: every file is opened and closed within one collection."""
 
     def _cpu(self, m: dict[str, float]) -> None:
         text = read_text(f"{self.proc}/stat")

@@ -100,7 +100,7 @@ class CgroupCollector:
         return out
 
     def close(self) -> None:
-        pass
+        """Nothing to release: every file is opened and closed within one collection."""
 
     def _one(self, leaf: str, path: str, mono_s: float) -> dict[str, float]:
         m: dict[str, float] = {}

@@ -5,6 +5,7 @@ module hands it (``Point``s of an ``Ident``) or returns from its name mapping (`
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
@@ -96,7 +97,7 @@ STAT_KEYS = (
 )
 
 
-class BaseAdapter:
+class BaseAdapter(ABC):
     """The format-independent half of an adapter: values, counter rates, name mapping,
     joins and grouping into one MetricSample per (component, ts).
 
@@ -162,8 +163,9 @@ class BaseAdapter:
 
     # -- hooks ---------------------------------------------------------------------------
 
+    @abstractmethod
     def read(self, payload: bytes, recv_ts_ms: int | None) -> list[Point]:
-        raise NotImplementedError
+        """The points one message carries, in the format's own terms."""
 
     def map_point(
         self, name: str, series: Mapping[str, str], unit: str, role: str
