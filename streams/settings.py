@@ -38,6 +38,10 @@ class Settings:
     lateness_s: int = 30
     horizon_s: int = 900
     health_rules: str = ""  # path to a TOML rule file; empty: built-in defaults
+    # model state checkpoints (forewarn.checkpoints)
+    checkpoint_every_messages: int = 500
+    checkpoint_every_s: int = 900  # event time
+    checkpoint_max_replay: int = 10_000  # re-send a quiet component's state this far behind
     # allocation
     risk_threshold: float = 0.6
     backend: str = "dryrun"  # dryrun | simulator

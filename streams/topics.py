@@ -32,7 +32,9 @@ CATALOG: tuple[TopicSpec, ...] = (
     TopicSpec("allocations", ("AllocationCommand",), doc="grant / release / preempt commands"),
     TopicSpec("outcomes", ("AllocationOutcome",), doc="what backends did and measured"),
     TopicSpec("preferences", ("Preference",), compacted=True, doc="operator steering"),
-    TopicSpec("checkpoints", (), compacted=True, doc="model state with covered offsets"),
+    TopicSpec("checkpoints", (), compacted=True, doc="model state with covered offsets",
+              # compact the active segment too, so a restore reads few stale checkpoints
+              config={"segment.ms": "3600000", "min.cleanable.dirty.ratio": "0.1"}),
     TopicSpec("deadletter", ("DeadLetter",), doc="unusable messages with reason and bytes"),
 )
 BY_NAME = {t.name: t for t in CATALOG}

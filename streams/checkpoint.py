@@ -1,0 +1,500 @@
+"""Model-state checkpoints on ``forewarn.checkpoints``: what is written, when, and how a worker
+that is given a partition resumes from them.
+
+Wire format, version 1. Key: the component id (UTF-8). Value::
+
+    bytes 0-3   magic b"FWCP"
+    byte  4     format version (1)
+    bytes 5-8   H, the header's length (unsigned, big-endian)
+    H bytes     header: a UTF-8 JSON object
+    the rest    blob: ``Pipeline.snapshot(component)``, opaque here (a zlib'd pickle: trusted
+                bytes, so only the worker group may write this topic)
+
+Header fields (readers ignore fields they do not know; new fields are only ever added, and the
+version changes only when the layout or a field's meaning does):
+
+    component     str       the component id (equals the key)
+    topic         str       source topic, full name (``forewarn.metrics``)
+    partition     int       source partition
+    offset        int       the next source offset to read: the state holds every message of
+                            ``topic[partition]`` below it and none at or above it
+    watermark_ms  int|null  the component's event-time watermark (largest ``ts`` seen)
+    state_key     object    ``PipelineConfig.state_key()``: the parameters the blob is valid under
+    blob_crc32    int       CRC-32 of the blob
+    written_ms    int       wall-clock time of writing (information only)
+
+A component's checkpoint goes to checkpoint partition ``source partition % partitions``, so a
+worker restoring source partition p reads one partition; compaction keeps the latest per key.
+
+When (:class:`CheckpointPolicy`): after ``every_messages`` messages of a component, or once its
+event time has moved ``every_event_s`` since its last checkpoint; for every component whose
+checkpoint is behind its partition's position on revocation and on shutdown; and when a
+partition has moved ``max_replay`` messages past a component's last checkpoint (a silent
+component's state is re-sent with a newer offset, so it never forces a long replay). A checkpoint
+covering offset X is produced only after every output of the messages below X is acknowledged
+by the broker (the worker's in-order outbox), so restoring it never loses an output.
+
+Restore (:class:`Restorer`, run from Faust's ``on_rebalance_complete``, which Faust awaits before
+it resumes the partitions and seeks them to the group's committed offsets). For each assigned
+partition p, with G its committed offset (the partition's start when nothing is committed):
+
+* a worker that holds p's state at position G (it kept the partition) does nothing;
+* otherwise it drops what it holds of p, restores every component's latest checkpoint valid
+  under its own state key, and replays the gap: messages from the lowest covered offset up to
+  G are fed again to the pipeline, each only to the components whose checkpoint does not
+  already hold it, and their outputs are discarded (they were emitted when those messages
+  were first processed). From G on, Faust delivers and outputs are sent as usual;
+* a checkpoint covering beyond G (its writer died before committing) makes that component skip
+  the redelivered messages below its offset: its state holds them and their outputs were
+  acknowledged before the checkpoint was written.
+
+Outputs are therefore at-least-once (after a crash, those between G and the crash are sent
+again) and each message is folded into a component's state once, so what a component's own state
+decides (windows, anomaly, forecasts, breach, ``samples_seen``, warm) comes out exactly as in
+one uninterrupted run. The risk value also hangs on the pipeline's fleet-wide learner, of which
+each snapshot carries a copy; a worker keeps the most experienced copy it has seen. Components
+with no checkpoint start cold (or from the replayed part); the state of partitions no longer
+assigned is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import time
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import orjson
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
+
+from processors.pipeline import Output, Pipeline, PipelineConfig
+from schemas.codec import Codec
+from schemas.errors import BrokerError, ConfigError, ContractError
+from streams.handler import METRIC_EVENTS, batch_to_samples
+from streams.settings import Settings
+from streams.topics import consumer_config
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"FWCP"
+VERSION = 1
+_PREFIX = struct.Struct(">4sBI")  # magic, version, header length
+# Defaults until Settings carries checkpoint_every_messages / _every_s / _max_replay.
+EVERY_MESSAGES = 500
+EVERY_EVENT_S = 900
+MAX_REPLAY = 10_000
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One component's state and the source position it covers."""
+
+    component: str
+    topic: str
+    partition: int
+    offset: int
+    watermark_ms: int | None
+    state_key: Mapping[str, Any]
+    blob: bytes
+    written_ms: int = 0
+
+    def encode(self) -> bytes:
+        header = orjson.dumps(
+            {
+                "component": self.component,
+                "topic": self.topic,
+                "partition": self.partition,
+                "offset": self.offset,
+                "watermark_ms": self.watermark_ms,
+                "state_key": dict(self.state_key),
+                "blob_crc32": zlib.crc32(self.blob),
+                "written_ms": self.written_ms,
+            }
+        )
+        return _PREFIX.pack(MAGIC, VERSION, len(header)) + header + self.blob
+
+
+def decode(value: bytes, where: str = "") -> Checkpoint:
+    """The checkpoint in ``value``; ContractError (saying ``where``) if it is not one."""
+    at = f"checkpoint {where}: " if where else "checkpoint: "
+    if len(value) < _PREFIX.size:
+        raise ContractError(f"{at}truncated ({len(value)} bytes)")
+    magic, version, size = _PREFIX.unpack_from(value)
+    if magic != MAGIC:
+        raise ContractError(f"{at}not a forewarn checkpoint (magic {magic!r})")
+    if version > VERSION:
+        raise ContractError(f"{at}format version {version} is newer than this reader's {VERSION}")
+    end = _PREFIX.size + size
+    try:
+        h = orjson.loads(value[_PREFIX.size : end])
+        blob = value[end:]
+        ck = Checkpoint(
+            component=str(h["component"]),
+            topic=str(h["topic"]),
+            partition=int(h["partition"]),
+            offset=int(h["offset"]),
+            watermark_ms=None if h["watermark_ms"] is None else int(h["watermark_ms"]),
+            state_key=dict(h["state_key"]),
+            blob=blob,
+            written_ms=int(h.get("written_ms", 0)),
+        )
+        crc = int(h["blob_crc32"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ContractError(f"{at}unreadable header: {exc!r}") from exc
+    if zlib.crc32(blob) != crc:
+        raise ContractError(f"{at}blob CRC mismatch (truncated or corrupt)")
+    return ck
+
+
+def normal_key(key: Mapping[str, Any]) -> dict[str, Any]:
+    """A state key as it reads back from JSON (tuples become lists), for comparing."""
+    return dict(orjson.loads(orjson.dumps(dict(key))))
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    every_messages: int = EVERY_MESSAGES
+    every_event_s: int = EVERY_EVENT_S
+    max_replay: int = MAX_REPLAY
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CheckpointPolicy:
+        return cls(
+            int(getattr(settings, "checkpoint_every_messages", EVERY_MESSAGES)),
+            int(getattr(settings, "checkpoint_every_s", EVERY_EVENT_S)),
+            int(getattr(settings, "checkpoint_max_replay", MAX_REPLAY)),
+        )
+
+
+@dataclass(slots=True)
+class Mark:
+    """What the worker knows of one component's state besides the state itself."""
+
+    partition: int
+    covered: int  # offset its last checkpoint covers (where its state began, before one)
+    watermark_ms: int | None = None
+    since_ms: int | None = None  # watermark at its last checkpoint
+    messages: int = 0  # messages since its last checkpoint
+    dirty: bool = False  # changed since its last checkpoint
+    seq: int = -1  # the last message counted
+    value: bytes | None = None  # its last checkpoint as written (re-sent with a newer offset)
+
+
+class CheckpointedPipeline(Pipeline):
+    """A :class:`Pipeline` that tracks, per component, the partition, watermark and checkpoint
+    position, and skips the messages a restored state already holds.
+
+    Call :meth:`at` with each message's position before feeding its samples.
+    """
+
+    def __init__(
+        self, config: PipelineConfig, source_topic: str, policy: CheckpointPolicy | None = None
+    ) -> None:
+        super().__init__(config)
+        self.source_topic = source_topic
+        self.policy = policy or CheckpointPolicy()
+        self.state_key = normal_key(config.state_key())
+        self.marks: dict[str, Mark] = {}
+        self.positions: dict[int, int] = {}  # partition -> next offset
+        self.skip_below: dict[str, int] = {}  # component -> offset its restored state covers
+        self.touched: list[str] = []  # components of the current message
+        self._partition, self._offset, self._seq = -1, -1, 0
+        self._refreshed: dict[int, int] = {}  # partition -> offset of the last stale scan
+
+    def at(self, partition: int, offset: int) -> None:
+        self._partition, self._offset = partition, offset
+        self._seq += 1
+        self.positions[partition] = offset + 1
+        self.touched = []
+
+    def ingest(self, sample: Mapping[str, Any]) -> Output:
+        comp = sample.get("component") if isinstance(sample, Mapping) else None
+        if not isinstance(comp, str) or not comp:
+            return super().ingest(sample)
+        if self.skip_below and self._offset < self.skip_below.get(comp, -1):
+            return Output()  # the restored state already holds this message
+        out = super().ingest(sample)
+        m = self.marks.get(comp)
+        if m is None:
+            m = self.marks[comp] = Mark(self._partition, covered=self._offset)
+        m.partition = self._partition
+        ts = sample.get("ts")
+        if type(ts) is int and (m.watermark_ms is None or ts > m.watermark_ms):
+            m.watermark_ms = ts
+        if m.since_ms is None:
+            m.since_ms = m.watermark_ms
+        m.dirty = True
+        if m.seq != self._seq:
+            m.seq = self._seq
+            m.messages += 1
+            self.touched.append(comp)
+        return out
+
+    def due(self) -> list[str]:
+        """Components to checkpoint after the current message."""
+        p = self.policy
+        out = []
+        for comp in self.touched:
+            m = self.marks[comp]
+            if m.messages >= p.every_messages or (
+                m.watermark_ms is not None
+                and m.since_ms is not None
+                and m.watermark_ms - m.since_ms >= p.every_event_s * 1000
+            ):
+                out.append(comp)
+        part, off = self._partition, self._offset
+        if off - self._refreshed.get(part, -1) >= max(1, p.max_replay // 4):
+            self._refreshed[part] = off
+            out += [c for c in self.behind(p.max_replay, part) if c not in out]
+        return out
+
+    def behind(self, lag: int = 0, partition: int | None = None) -> list[str]:
+        """Components whose checkpoint is more than ``lag`` messages behind their partition."""
+        pos = self.positions
+        return [
+            c
+            for c, m in self.marks.items()
+            if (partition is None or m.partition == partition)
+            and pos.get(m.partition, m.covered) - m.covered > lag
+        ]
+
+    def checkpoint(self, component: str, now_ms: int | None = None) -> tuple[int, bytes] | None:
+        """``(source partition, value)`` of the component's checkpoint now, or None when it has
+        no state; the component then counts as checkpointed."""
+        m = self.marks.get(component)
+        if m is None:
+            return None
+        pos = self.positions.get(m.partition, m.covered)
+        if m.dirty or m.value is None:
+            try:
+                blob = self.snapshot(component)
+            except KeyError:  # samples that never made a state (all invalid)
+                del self.marks[component]
+                return None
+            written = int(time.time() * 1000) if now_ms is None else now_ms
+            ck = Checkpoint(component, self.source_topic, m.partition, pos, m.watermark_ms,
+                            self.state_key, blob, written)
+        else:  # unchanged: the same state now covers more of its partition
+            ck = replace(decode(m.value), offset=pos)
+        m.value = ck.encode()
+        m.covered, m.messages, m.since_ms, m.dirty = pos, 0, m.watermark_ms, False
+        return m.partition, m.value
+
+    def restore_checkpoint(self, ck: Checkpoint, value: bytes) -> bool:
+        """Restore one checkpoint; False (logged) when it cannot be used here."""
+        if normal_key(ck.state_key) != self.state_key:
+            log.warning("checkpoint of %r was made under %s, this worker runs %s: starting cold",
+                        ck.component, dict(ck.state_key), self.state_key)
+            return False
+        try:
+            self.restore(ck.component, ck.blob)
+        except (ContractError, ConfigError) as exc:
+            log.warning("%s: starting cold", exc)
+            return False
+        self.marks[ck.component] = Mark(ck.partition, ck.offset, ck.watermark_ms,
+                                        ck.watermark_ms, value=value)
+        self.skip_below[ck.component] = ck.offset
+        return True
+
+    def forget_partition(self, partition: int) -> int:
+        """Drop the state of every component of ``partition``; how many."""
+        gone = [c for c, m in self.marks.items() if m.partition == partition]
+        for comp in gone:
+            self.forget(comp)
+        self.positions.pop(partition, None)
+        self._refreshed.pop(partition, None)
+        return len(gone)
+
+    def forget(self, component: str) -> None:
+        self.marks.pop(component, None)
+        self.skip_below.pop(component, None)
+        drop = getattr(super(), "drop", None)
+        if drop is not None:
+            drop(component)
+        else:  # until Pipeline has a public drop(component)
+            self._states.pop(component, None)
+            self.evaluator.states.pop(component, None)
+
+
+class CheckpointStore:
+    """Reads the checkpoints topic, the group's committed offsets and the source topic's gaps
+    (confluent-kafka, by assignment: it never joins the group nor commits). Blocking: the
+    worker calls it from a thread."""
+
+    def __init__(self, settings: Settings, timeout_s: float = 30.0) -> None:
+        self.topic = settings.topic("checkpoints")
+        self.source = settings.topic("metrics")
+        self.timeout_s = timeout_s
+        # the worker group's id lets committed() read its offsets; nothing here commits
+        self.consumer = Consumer(
+            consumer_config(settings, settings.worker_group,
+                            {"enable.auto.offset.store": False, "enable.partition.eof": True})
+        )
+
+    def partitions(self) -> int:
+        try:
+            meta = self.consumer.list_topics(self.topic, timeout=self.timeout_s).topics[self.topic]
+        except KafkaException as exc:
+            raise BrokerError(f"cannot list {self.topic}: {exc}") from exc
+        if meta.error is not None or not meta.partitions:
+            raise BrokerError(f"topic {self.topic} is missing: {meta.error}; run forewarn topics")
+        return len(meta.partitions)
+
+    def committed(self, partitions: set[int]) -> dict[int, int]:
+        """The group's committed offset per source partition (its start when none)."""
+        tps = [TopicPartition(self.source, p) for p in sorted(partitions)]
+        out: dict[int, int] = {}
+        try:
+            for tp in self.consumer.committed(tps, timeout=self.timeout_s):
+                if tp.offset >= 0:
+                    out[tp.partition] = tp.offset
+                else:
+                    lo, _ = self.consumer.get_watermark_offsets(tp, timeout=self.timeout_s)
+                    out[tp.partition] = lo
+        except KafkaException as exc:
+            raise BrokerError(f"committed offsets of {self.source}: {exc}") from exc
+        return out
+
+    def latest(self, partition: int, n_partitions: int) -> dict[str, tuple[Checkpoint, bytes]]:
+        """The latest checkpoint of each component of source ``partition``."""
+        q = partition % n_partitions
+        out: dict[str, tuple[Checkpoint, bytes]] = {}
+        for msg in self._read(self.topic, q, None, None):
+            key = (msg.key() or b"").decode("utf-8", "replace")
+            value = msg.value()
+            if value is None:
+                out.pop(key, None)  # tombstone
+                continue
+            try:
+                ck = decode(value, f"{self.topic}[{q}]@{msg.offset()}")
+            except ContractError as exc:
+                log.warning("%s: skipped", exc)
+                continue
+            if ck.topic == self.source and ck.partition == partition:
+                out[ck.component] = (ck, value)
+        return out
+
+    def messages(self, partition: int, start: int, end: int) -> Iterator[Message]:
+        """Source messages ``start <= offset < end`` of ``partition``."""
+        return self._read(self.source, partition, start, end)
+
+    def _read(self, topic: str, partition: int, start: int | None, end: int | None
+              ) -> Iterator[Message]:
+        """``topic[partition]`` from ``start`` (the beginning when None) up to ``end``
+        (exclusive; the partition's end when None). The end is librdkafka's EOF, taken from
+        fetch responses: Tansu answers ListOffsets(latest) with a high watermark that lags."""
+        if start is not None and end is not None and start >= end:
+            return
+        c = self.consumer
+        c.assign([TopicPartition(topic, partition, OFFSET_BEGINNING if start is None else start)])
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            while True:
+                msgs = c.consume(500, 0.5)
+                for m in msgs:
+                    err = m.error()
+                    if err is not None:
+                        if err.code() == KafkaError._PARTITION_EOF:
+                            return
+                        raise BrokerError(f"{topic}[{partition}]: {err}")
+                    if end is not None and m.offset() >= end:
+                        return
+                    yield m
+                    if end is not None and m.offset() >= end - 1:
+                        return
+                if msgs:
+                    deadline = time.monotonic() + self.timeout_s
+                elif time.monotonic() > deadline:
+                    raise BrokerError(f"{topic}[{partition}]: nothing for {self.timeout_s} s "
+                                      f"reading from offset {start} to {end}")
+        finally:
+            c.unassign()
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+@dataclass
+class RestoreStats:
+    kept: int = 0  # partitions whose in-memory state was current
+    dropped: int = 0  # components dropped (partition gone or stale)
+    restored: int = 0  # components restored from a checkpoint
+    replayed: int = 0  # source messages replayed with outputs suppressed
+    failed: int = 0  # partitions that start cold: their checkpoints could not be read
+    partitions: list[int] = field(default_factory=list)  # the assignment
+
+
+class Restorer:
+    """Brings a :class:`CheckpointedPipeline` in line with a new assignment (see the module
+    docstring); blocking, run in a thread while Faust holds the partitions paused."""
+
+    def __init__(self, pipeline: CheckpointedPipeline, store: CheckpointStore, codec: Codec
+                 ) -> None:
+        self.pipeline = pipeline
+        self.store = store
+        self.codec = codec
+        self.n_partitions = 0  # of the checkpoints topic, once known
+
+    def sync(self, assigned: set[int]) -> RestoreStats:
+        """Keep, restore or drop state so that it matches ``assigned``. A partition whose
+        checkpoints cannot be read starts cold (logged); BrokerError when even the committed
+        offsets cannot be read."""
+        pipe, stats = self.pipeline, RestoreStats(partitions=sorted(assigned))
+        if not self.n_partitions:
+            self.n_partitions = self.store.partitions()
+        held = set(pipe.positions) | {m.partition for m in pipe.marks.values()}
+        for p in held - assigned:
+            stats.dropped += pipe.forget_partition(p)
+        committed = self.store.committed(assigned) if assigned else {}
+        for p in sorted(assigned):
+            g = committed[p]
+            if pipe.positions.get(p) == g:
+                stats.kept += 1
+                continue
+            stats.dropped += pipe.forget_partition(p)
+            try:
+                self._restore(p, g, stats)
+            except BrokerError as exc:
+                log.error("partition %d starts cold: %s", p, exc)
+                stats.failed += 1
+                pipe.forget_partition(p)
+            pipe.positions[p] = g
+            pipe.skip_below = {c: o for c, o in pipe.skip_below.items() if o > g}
+        return stats
+
+    def _restore(self, p: int, g: int, stats: RestoreStats) -> None:
+        starts = []
+        for ck, value in self.store.latest(p, self.n_partitions).values():
+            if self.pipeline.restore_checkpoint(ck, value):
+                stats.restored += 1
+                starts.append(ck.offset)
+        if starts and min(starts) < g:
+            stats.replayed += self.replay(p, min(starts), g)
+
+    def replay(self, partition: int, start: int, end: int) -> int:
+        """Feed source messages ``start..end-1`` to the pipeline, discarding what it emits."""
+        pipe, n = self.pipeline, 0
+        for msg in self.store.messages(partition, start, end):
+            pipe.at(partition, msg.offset())
+            n += 1
+            try:
+                kind, rec = self.codec.decode(msg.value(), METRIC_EVENTS)
+            except ContractError:
+                continue  # dead-lettered when it was first read
+            for sample in batch_to_samples(rec) if kind == "MetricBatch" else [rec]:
+                try:
+                    pipe.ingest(sample)
+                except Exception:  # as in the handler: a pipeline bug must not stop a worker
+                    log.exception("replay of %s[%d]@%d failed", self.store.source, partition,
+                                  msg.offset())
+        return n

@@ -1,0 +1,368 @@
+"""Throughput of one worker process, side by side with a naive agent and the raw consume rate.
+
+:func:`bench_worker` starts an embedded Tansu broker, pre-produces one realistic data set (the
+simulated ``fleet``, 12 metrics a sample, 10 s apart) twice — as forewarn's ``MetricBatch``
+messages (30 samples each, as the publisher and shipper send them) and as one ``MetricSample``
+per message — and measures, one after the other on the same broker:
+
+* ``ours``: ``forewarn worker`` (a child process) reading the batches;
+* ``naive``: a Faust agent (``python -m streams.throughput naive``, a child process) that reads
+  one sample per message, runs River's ``HalfSpaceTrees()`` (defaults, one per component)
+  ``score_one`` / ``learn_one`` on it and sends one result per sample;
+* ``raw``: confluent-kafka consuming the batches by assignment, doing nothing with them;
+* ``inproc``: the worker's handler and checkpointing over the same batches, in this process,
+  without Kafka (the CPU bound of ``ours``; ``checkpoint_share`` is the part spent on
+  checkpoints).
+
+A worker's rate is read from its own ``forewarn_worker_samples_total`` counter, polled every
+50 ms: samples processed between the first poll that shows progress and the poll that shows all
+of them, over the time between (start-up and group join excluded). ``*_lag0_s`` is the time
+from first progress until the group has committed every message. ``make bench`` reports the
+median of its runs: ``.venv/bin/python -m streams.bench worker``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import NewTopic
+
+from schemas.codec import Codec
+from streams.broker import EmbeddedBroker, free_port
+from streams.settings import Settings
+from streams.topics import admin_client, consumer_config, ensure_topics, producer_config
+
+POINTS = 30  # samples per MetricBatch
+COMPONENTS = 50
+EXTRA = ("swap.used_pct", "fd.used_pct", "procs.running")  # the simulator's 9 metrics + 3
+
+
+def samples(n: int, components: int = COMPONENTS, seed: int = 42) -> list[dict[str, Any]]:
+    """``n`` MetricSample dicts of the simulated fleet, step by step, 12 metrics each."""
+    from streams.simulator import Fleet, scenario
+
+    fleet = Fleet(scenario("fleet", seed=seed, n_components=components))
+    out: list[dict[str, Any]] = []
+    step = 0
+    while len(out) < n:
+        for s in fleet.step():
+            k = (step * 7 + len(out)) % 97
+            s["metrics"].update({EXTRA[0]: 2.0 + k / 20, EXTRA[1]: 20.0 + step % 13,
+                                 EXTRA[2]: float(40 + k % 9)})
+            out.append(s)
+        step += 1
+    return out[:n]
+
+
+def encode_batches(codec: Codec, data: list[dict[str, Any]]) -> list[tuple[bytes, bytes, int]]:
+    """(key, value, samples) per MetricBatch message."""
+    from streams.simulator import to_batches
+
+    return [(b["component"].encode(), codec.encode("MetricBatch", b), len(b["points"]))
+            for b in to_batches(data, POINTS)]
+
+
+def _produce(settings: Settings, topic: str, msgs: list[tuple[bytes, bytes]]) -> None:
+    p = Producer(producer_config(settings, {"linger.ms": 20, "batch.size": 1_000_000}))
+    for key, value in msgs:
+        while True:
+            try:
+                p.produce(topic, key=key, value=value)
+                break
+            except BufferError:
+                p.poll(0.01)
+    if p.flush(120):
+        raise RuntimeError(f"could not produce to {topic}")
+
+
+def raw_consume(settings: Settings, topic: str, n_msgs: int, min_s: float = 1.0
+                ) -> tuple[float, float]:
+    """Messages/s of confluent-kafka reading all ``n_msgs`` of ``topic`` by assignment: rounds
+    from offset 0, each timed from ``assign`` to its last message, until ``min_s`` of reading
+    (the first round, which also connects, is not counted); and per CPU second (all threads)."""
+    # no fetch.wait.max.ms pause at the end of the data: the rate while data is there
+    c = Consumer(consumer_config(settings, f"raw-{uuid.uuid4().hex[:6]}",
+                                 {"fetch.wait.max.ms": 10}))
+    total_n, total_s, cpu_s, rounds = 0, 0.0, 0.0, 0
+    try:
+        while total_s < min_s or rounds < 2:
+            t0, c0 = time.perf_counter(), time.process_time()
+            c.assign([TopicPartition(topic, p, 0) for p in range(settings.partitions)])
+            got = 0
+            while got < n_msgs:
+                msgs = c.consume(min(1000, n_msgs - got), 10.0)
+                if not msgs:
+                    raise RuntimeError(f"raw consume stalled at {got}/{n_msgs} messages")
+                got += sum(1 for m in msgs if m.error() is None)
+            c.unassign()
+            if rounds:
+                total_s += time.perf_counter() - t0
+                cpu_s += time.process_time() - c0
+                total_n += got
+            rounds += 1
+    finally:
+        c.close()
+    return total_n / total_s, total_n / cpu_s
+
+
+def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]]) -> dict[str, float]:
+    """The worker's per-message work without Kafka: handle, then due checkpoints."""
+    from streams.checkpoint import CheckpointedPipeline, CheckpointPolicy
+    from streams.handler import MetricsHandler
+    from streams.worker import pipeline_config
+
+    pipe = CheckpointedPipeline(pipeline_config(settings), settings.topic("metrics"),
+                                CheckpointPolicy.from_settings(settings))
+    handler = MetricsHandler(pipe, Codec(), settings.topic, wall_clock_ms=lambda: 0)
+    ckpt_s, sizes = 0.0, []
+    t0, c0 = time.perf_counter(), time.process_time()
+    for offset, (key, value, _) in enumerate(batches):
+        pipe.at(0, offset)
+        handler.handle(value, key, "metrics", 0, offset)
+        due = pipe.due()
+        if due:
+            t1 = time.perf_counter()
+            sizes += [len(got[1]) for c in due if (got := pipe.checkpoint(c, now_ms=0))]
+            ckpt_s += time.perf_counter() - t1
+    total_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    last = sorted(len(got[1]) for c in pipe.components() if (got := pipe.checkpoint(c, 0)))
+    n = sum(b[2] for b in batches)
+    return {"inproc_samples_s": n / total_s, "inproc_samples_cpu_s": n / cpu_s,
+            "checkpoint_share": ckpt_s / total_s,
+            "checkpoints_per_1k_samples": 1000 * len(sizes) / n,
+            "state_bytes_median": float(last[len(last) // 2]), "state_bytes_max": float(last[-1])}
+
+
+class _Child:
+    """A worker-like child process whose samples counter we poll."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path) -> None:
+        self.port = port
+        self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=self._log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def samples(self) -> float | None:
+        try:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2)
+        except OSError:
+            return None
+        for line in text.read().decode().splitlines():
+            if line.startswith("forewarn_worker_samples_total "):
+                return float(line.split()[1])
+        return None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()
+
+
+def measure(child: _Child, total: int, committed: Callable[[], int], n_msgs: int,
+            timeout_s: float) -> dict[str, float]:
+    """Poll ``child`` until it has processed ``total`` samples and the group committed all."""
+    proc = psutil.Process(child.proc.pid)
+    deadline = time.monotonic() + timeout_s
+    first: tuple[float, float, float] | None = None
+    done = lag0 = None
+    cpu_s = 0.0
+    while time.monotonic() < deadline:
+        if child.proc.poll() is not None:
+            raise RuntimeError(f"worker exited with {child.proc.returncode}")
+        now, n = time.monotonic(), child.samples()
+        if n and first is None:
+            first = (now, n, _cpu(proc))
+        if first is not None and done is None and n is not None and n >= total:
+            done, cpu_s = now, _cpu(proc) - first[2]
+        if done is not None and committed() >= n_msgs:
+            lag0 = time.monotonic()
+            break
+        time.sleep(0.05)
+    if first is None or done is None or lag0 is None:
+        raise RuntimeError(f"worker did not finish {total} samples in {timeout_s} s")
+    return {"samples_s": (total - first[1]) / max(done - first[0], 1e-9),
+            "samples_cpu_s": (total - first[1]) / max(cpu_s, 1e-9), "lag0_s": lag0 - first[0]}
+
+
+def _cpu(proc: psutil.Process) -> float:
+    t = proc.cpu_times()
+    return float(t.user + t.system)
+
+
+def _committed(settings: Settings, group: str, topic: str) -> Callable[[], int]:
+    c = Consumer(consumer_config(settings, group))
+    tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
+
+    def total() -> int:
+        return sum(max(tp.offset, 0) for tp in c.committed(tps, timeout=5))
+    return total
+
+
+def bench_worker(seconds: float = 3.0) -> dict[str, float]:
+    """One side-by-side run; about ``seconds`` of processing for our worker."""
+    n = max(1, round(seconds * 4000 / (COMPONENTS * POINTS))) * COMPONENTS * POINTS
+    data = samples(n)
+    codec = Codec()
+    batches = encode_batches(codec, data)
+    singles = [(s["component"].encode(), codec.encode("MetricSample", s)) for s in data]
+    out: dict[str, float] = {"samples": float(n), "components": float(COMPONENTS),
+                             "samples_per_msg": float(POINTS)}
+    tag = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
+        s = Settings.load(env={}, bootstrap_servers=broker.bootstrap_servers,
+                          topic_prefix=f"tp{tag}.", worker_group=f"tp-{tag}", data_dir=tmp)
+        ensure_topics(s)
+        naive_in, naive_out = s.topic("naive-in"), s.topic("naive-out")
+        admin = admin_client(s)
+        for f in admin.create_topics([NewTopic(t, s.partitions, 1)
+                                      for t in (naive_in, naive_out)]).values():
+            f.result()
+        _produce(s, s.topic("metrics"), [(k, v) for k, v, _ in batches])
+        _produce(s, naive_in, singles)
+        wall, cpu = raw_consume(s, s.topic("metrics"), len(batches))
+        out["raw_samples_s"], out["raw_samples_cpu_s"] = POINTS * wall, POINTS * cpu
+        out["raw_single_samples_s"] = raw_consume(s, naive_in, n)[0]
+        out.update(inproc(s, batches))
+
+        port = free_port()
+        env = {"FOREWARN_BOOTSTRAP_SERVERS": s.bootstrap_servers,
+               "FOREWARN_TOPIC_PREFIX": s.topic_prefix, "FOREWARN_WORKER_GROUP": s.worker_group,
+               "FOREWARN_DATA_DIR": tmp, "FOREWARN_METRICS_PORT": str(port)}
+        ours = _Child([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
+                      env, port, Path(tmp) / "ours.log")
+        try:
+            got = measure(ours, n, _committed(s, s.worker_group, s.topic("metrics")),
+                          len(batches), 60 + 20 * seconds)
+        finally:
+            ours.stop()
+        out |= {f"ours_{k}": v for k, v in got.items()}
+
+        port = free_port()
+        group = f"naive-{tag}"
+        naive = _Child([sys.executable, "-m", "streams.throughput", "naive",
+                        "--bootstrap-servers", s.bootstrap_servers, "--group", group,
+                        "--source", naive_in, "--sink", naive_out, "--metrics-port", str(port),
+                        "--data-dir", tmp], {}, port, Path(tmp) / "naive.log")
+        try:
+            got = measure(naive, n, _committed(s, group, naive_in), n, 60 + 60 * seconds)
+        finally:
+            naive.stop()
+        out |= {f"naive_{k}": v for k, v in got.items()}
+    out["ours_over_naive"] = out["ours_samples_s"] / out["naive_samples_s"]
+    out["ours_over_raw"] = out["ours_samples_s"] / out["raw_samples_s"]
+    out["ours_over_inproc"] = out["ours_samples_s"] / out["inproc_samples_s"]
+    # per CPU second: what the code costs, whatever else the machine runs
+    out["ours_over_naive_cpu"] = out["ours_samples_cpu_s"] / out["naive_samples_cpu_s"]
+    out["ours_over_raw_cpu"] = out["ours_samples_cpu_s"] / out["raw_samples_cpu_s"]
+    out["ours_over_inproc_cpu"] = out["ours_samples_cpu_s"] / out["inproc_samples_cpu_s"]
+    return out
+
+
+def run_naive(bootstrap: str, group: str, source: str, sink: str, port: int,
+              data_dir: str) -> None:
+    """The naive baseline: one sample per message, River HalfSpaceTrees, one send per sample."""
+    import faust
+    import orjson
+    from prometheus_client import CollectorRegistry, Counter, start_http_server
+    from river.anomaly import HalfSpaceTrees
+
+    app = faust.App(group, broker=f"kafka://{bootstrap}", store="memory://",
+                    key_serializer="raw", value_serializer="raw",
+                    consumer_auto_offset_reset="earliest", broker_session_timeout=6.0,
+                    broker_heartbeat_interval=1.0, broker_commit_every=1000,
+                    broker_commit_interval=1.0, producer_acks=-1, web_enabled=False,
+                    datadir=str(Path(data_dir) / "naive"))
+    registry = CollectorRegistry()
+    counter = Counter("forewarn_worker_samples", "samples scored", registry=registry)
+    start_http_server(port, addr="127.0.0.1", registry=registry)
+    codec = Codec()
+    models: dict[str, HalfSpaceTrees] = {}
+    src = app.topic(source, key_type=bytes, value_type=bytes)
+    dst = app.topic(sink, key_type=bytes, value_type=bytes)
+
+    @app.agent(src, concurrency=1)
+    async def naive(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            _, rec = codec.decode(event.message.value, ("MetricSample",))
+            model = models.get(rec["component"])
+            if model is None:
+                model = models[rec["component"]] = HalfSpaceTrees()
+            score = model.score_one(rec["metrics"])
+            model.learn_one(rec["metrics"])
+            await dst.send(key=event.message.key, value=orjson.dumps(
+                {"component": rec["component"], "ts": rec["ts"], "score": score}))
+            counter.inc()
+
+    worker = faust.Worker(app, loglevel="warning", quiet=True)
+    worker.spinner = None  # as forewarn's worker: the spinner would turn on DEBUG logging
+    worker.execute_from_commandline()
+
+
+def profile(n: int = 12_000, top: int = 25) -> None:
+    """cProfile of the in-process work (``inproc``), with the time per module."""
+    import streams.checkpoint  # noqa: F401 - imported before the profile starts
+    import streams.worker  # noqa: F401
+
+    settings = Settings.load(env={})
+    batches = encode_batches(Codec(), samples(n))
+    prof = cProfile.Profile()
+    prof.enable()
+    result = inproc(settings, batches)
+    prof.disable()
+    stats = pstats.Stats(prof)
+    by_file: dict[str, float] = defaultdict(float)
+    for (path, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        by_file[path.split("site-packages/")[-1].split("/work/main/")[-1]] += tottime
+    total = sum(by_file.values())
+    print(f"{result}\nself time by module ({total:.1f} s under cProfile):")
+    for path, t in sorted(by_file.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"  {100 * t / total:5.1f} %  {path}")
+    stats.sort_stats("cumulative").print_stats(top)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m streams.throughput")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("bench", help="one side-by-side run, printed")
+    b.add_argument("--seconds", type=float, default=3.0)
+    n = sub.add_parser("naive", help="the naive baseline agent (the bench starts it)")
+    for flag in ("--bootstrap-servers", "--group", "--source", "--sink", "--data-dir"):
+        n.add_argument(flag, required=True)
+    n.add_argument("--metrics-port", type=int, required=True)
+    f = sub.add_parser("profile", help="cProfile of the in-process work")
+    f.add_argument("--samples", type=int, default=12_000)
+    args = p.parse_args(argv)
+    if args.cmd == "bench":
+        for k, v in bench_worker(args.seconds).items():
+            print(f"{k:28} {v:,.3f}")
+    elif args.cmd == "naive":
+        run_naive(args.bootstrap_servers, args.group, args.source, args.sink,
+                  args.metrics_port, args.data_dir)
+    else:
+        profile(args.samples)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
