@@ -1,4 +1,13 @@
-"""Window-level anomaly scores: River ``HalfSpaceTrees`` on features scaled online to [0, 1].
+"""Window-level anomaly scores of a component, in [0, 1].
+
+Two models behind the pipeline's ``anomaly_model`` setting:
+
+* ``"novelty"`` (default) — :class:`ComponentNovelty`: one :class:`~processors.univariate.
+  ContextNovelty` per metric on the window means, the component's raw score the largest of
+  its metrics', then one :class:`~processors.univariate.Suppressor` per component (an onset
+  scores high once, not on every window after it). It names the metric that scored highest.
+* ``"hst"`` — :class:`AnomalyDetector`: River ``HalfSpaceTrees`` on features scaled online to
+  [0, 1] (below), kept for comparison.
 
 :class:`AnomalyDetector` follows River's conventions: score, then learn; :meth:`score_one`
 never changes state; :meth:`learn_one` returns ``None``; the seed is explicit. It is small on
@@ -31,6 +40,7 @@ from river import anomaly as river_anomaly
 from river.tree.padded import PaddedBranch, PaddedLeaf
 
 from processors.features import MetricFeatures
+from processors.univariate import ContextNovelty, Suppressor
 
 _Leaf: Any = PaddedLeaf  # River's node classes are untyped
 _Branch: Any = PaddedBranch
@@ -45,6 +55,65 @@ def anomaly_features(features: Mapping[str, MetricFeatures]) -> dict[str, float]
         for metric, f in features.items()
         for name in ANOMALY_FEATURES
     }
+
+
+class ComponentNovelty:
+    """Per-metric :class:`ContextNovelty` on window means, max over metrics, suppressed.
+
+    The seasonal channel (a ring of ``history`` values per metric) is kept only for
+    components with at most ``seasonal_max_metrics`` metrics, so that a host with forty
+    metrics stays within its state budget; the context channel runs for every metric.
+    """
+
+    def __init__(
+        self,
+        warm: int = 250,
+        rest: int = 150,
+        alarm: float = 0.75,
+        seasonal_max_metrics: int = 2,
+        history: int = 2048,
+    ) -> None:
+        self.warm = warm
+        self.rest = rest
+        self.alarm = alarm
+        self.seasonal_max_metrics = seasonal_max_metrics
+        self.history = history
+        self.models: dict[str, ContextNovelty] = {}
+        self.suppressor = Suppressor(rest, alarm)
+        self.top: str | None = None  # the metric behind the latest score
+
+    def _model(self, metric: str, n_metrics: int) -> ContextNovelty:
+        m = self.models.get(metric)
+        if m is None:
+            seasonal = max(n_metrics, len(self.models) + 1) <= self.seasonal_max_metrics
+            m = self.models[metric] = ContextNovelty(
+                warm=self.warm, seasonal=seasonal, history=self.history
+            )
+        return m
+
+    def score_one(self, features: Mapping[str, MetricFeatures]) -> float:
+        """The window's anomaly in [0, 1]; changes nothing."""
+        raw = 0.0
+        for metric, f in features.items():
+            m = self.models.get(metric)
+            if m is not None:
+                raw = max(raw, m.score_one(f.mean))
+        return self.suppressor.score_one(raw)
+
+    def learn_one(self, features: Mapping[str, MetricFeatures]) -> None:
+        self.step(features)
+        return None
+
+    def step(self, features: Mapping[str, MetricFeatures]) -> float:
+        """``score_one`` then ``learn_one`` in one pass; returns the score."""
+        raw, top = 0.0, None
+        n = len(features)
+        for metric, f in features.items():
+            r = self._model(metric, n).step(f.mean)
+            if r > raw:
+                raw, top = r, metric
+        self.top = top
+        return self.suppressor.step(raw)
 
 
 class MinMaxScaler:

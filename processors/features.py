@@ -274,3 +274,29 @@ def _features_2d(ts_ms: np.ndarray, v: np.ndarray, prev: np.ndarray) -> list[Met
         MetricFeatures(mu, hi, lo, q95, last, b, g, sd, r, count=n, ts_mean_ms=ts_mean)
         for mu, hi, lo, q95, last, b, g, sd, r in table.T.tolist()
     ]
+
+
+TS_LIMIT_MS = 2**53  # beyond any real clock, and where int64/float maths would start to bite
+
+
+def validate_sample(sample: object) -> tuple[str, str, int, dict[str, float]]:
+    """``(reason, component, ts, clean metrics)``; ``reason`` is empty when usable."""
+    if not isinstance(sample, Mapping):
+        return f"invalid: a sample must be a mapping, not {type(sample).__name__}", "", 0, {}
+    component = sample.get("component")
+    if not isinstance(component, str) or not component:
+        return "invalid: component must be a non-empty string", "", 0, {}
+    ts = sample.get("ts")
+    if not isinstance(ts, int) or isinstance(ts, bool):
+        return (
+            f"invalid: ts must be an int of epoch milliseconds, not {type(ts).__name__}",
+            component,
+            0,
+            {},
+        )
+    if not -TS_LIMIT_MS < ts < TS_LIMIT_MS:
+        return f"invalid: ts {ts} is out of range for epoch milliseconds", component, 0, {}
+    metrics = clean_metrics(sample.get("metrics"))
+    if not metrics:
+        return "invalid: no finite numeric metric in the sample", component, ts, {}
+    return "", component, ts, metrics

@@ -9,6 +9,11 @@ implementations:
   distance from the data's centre), so it is honest about a short, noisy history.
 * :class:`SnarimaxForecaster` — River's ``time_series.SNARIMAX`` on a regular step (one window),
   its interval from the running spread of its one-step errors, widened with ``sqrt(steps)``.
+* :class:`SeasonalTrendForecaster` — the trend line fitted to the *deseasonalised* points, plus
+  the seasonal offset at the forecast time. The season is found from the data
+  (:class:`~processors.season.SeasonalHistory`: autocorrelation of block means of the recent
+  points); the offset of a time is its block's value one season back minus the mean over that
+  season, interpolated between blocks. Without a season it is :class:`TrendForecaster`.
 
 >>> f = TrendForecaster(k=10)
 >>> for i in range(10):
@@ -25,7 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
+import numpy as np
 from river import time_series
+
+from processors.season import SeasonalHistory
 
 Z_95 = 1.959963984540054  # two-sided 95 % normal quantile
 
@@ -247,10 +255,107 @@ class SnarimaxForecaster:
         return out
 
 
+class SeasonalTrendForecaster(TrendForecaster):
+    """A trend line on deseasonalised points plus the seasonal offset (see the module doc).
+
+    Points are taken as one per ``step_s`` (gaps ignored); the history holds ``capacity``
+    block means of ``block`` points, so seasons up to ``capacity * block / 2`` points long
+    are found (at the defaults, 2048 one-minute windows: 34 hours).
+    """
+
+    def __init__(
+        self,
+        step_s: int = 60,
+        k: int = 10,
+        block: int = 8,
+        capacity: int = 256,
+        min_acf: float = 0.5,
+        **trend: Any,
+    ) -> None:
+        super().__init__(k=k, **trend)
+        self.step_s = step_s
+        self.block = block
+        self.capacity = capacity
+        self.min_acf = min_acf
+        self.history = SeasonalHistory(
+            capacity, block=block, recheck=16, min_lag=2, min_acf=min_acf, min_points=32
+        )
+        self.n = 0  # points learnt
+        self.raw: list[float] = []  # the last k values as learnt (the base list is deseasonalised)
+
+    @property
+    def period_points(self) -> int | None:
+        """The season found, in points (windows), if any."""
+        p = self.history.period
+        return None if p is None else p * self.block
+
+    def _level(self) -> float:
+        """The mean over the last season held (0 without one)."""
+        p = self.history.period
+        if p is None or len(self.history) < p + 1:
+            return 0.0
+        return float(self.history.recent(p).astype(np.float64).sum() / p)
+
+    def offset(self, i: float, level: float | None = None) -> float:
+        """The seasonal offset of point ``i`` (0 = the first point learnt); 0 without a season."""
+        h, p = self.history, self.history.period
+        if p is None or len(h) < p + 1:
+            return 0.0
+        level = self._level() if level is None else level
+        pos = (i + 0.5) / self.block - 0.5 - p  # fractional block index, one season back
+        latest = h.n - 1
+        lo = math.floor(pos)
+        frac = pos - lo
+        out = 0.0
+        for blk, w in ((lo, 1.0 - frac), (lo + 1, frac)):
+            lag = latest - blk + 1
+            v = h.ago(lag) if 1 <= lag <= len(h) else h.ago(max(1, min(len(h), lag)))
+            out += w * v
+        return out - level
+
+    def learn_one(self, ts_ms: int, value: float) -> None:
+        if not math.isfinite(value) or (self.ts_ms and ts_ms <= self.ts_ms[-1]):
+            return None
+        self.history.push(float(value))
+        self.n += 1
+        self.ts_ms.append(int(ts_ms))
+        self.raw.append(float(value))
+        if len(self.ts_ms) > self.k:
+            del self.ts_ms[0], self.raw[0]
+        if self.history.period is None:
+            self.values = list(self.raw)
+        else:  # offsets move with every block: deseasonalise the whole (short) list again
+            first = self.n - len(self.raw)
+            level = self._level()
+            self.values = [v - self.offset(first + j, level) for j, v in enumerate(self.raw)]
+        self._refit()
+        return None
+
+    def forecast(
+        self, horizons_s: Sequence[int], origin_ms: int | None = None
+    ) -> list[ForecastPoint]:
+        points = super().forecast(horizons_s, origin_ms)
+        if self.history.period is None or not points:
+            return points
+        level = self._level()
+        offset_s = 0.0 if origin_ms is None else (origin_ms - self.ts_ms[-1]) / 1000.0
+        out = []
+        for p in points:
+            d = self.offset(self.n - 1 + (offset_s + p.horizon_s) / self.step_s, level)
+            out.append(ForecastPoint(p.horizon_s, p.mean + d, p.lower + d, p.upper + d, p.std))
+        return out
+
+    def trend(self) -> TrendFit | None:
+        """The line through the points as learnt (patterns are named on what was seen)."""
+        return fit_trend(self.ts_ms, self.raw) if len(self.raw) >= self.min_points else None
+
+
 def make_forecaster(kind: str, step_s: int, k: int = 10) -> Forecaster:
-    """``"trend"`` or ``"snarimax"``, as named in the pipeline's config."""
+    """``"trend"``, ``"seasonal"`` or ``"snarimax"``, as named in the pipeline's config."""
     if kind == "trend":
         return TrendForecaster(k=k)
+    if kind == "seasonal":
+        return SeasonalTrendForecaster(step_s=step_s, k=k)
     if kind == "snarimax":
         return SnarimaxForecaster(step_s=step_s)
-    raise ValueError(f"unknown forecaster {kind!r}; use 'trend' or 'snarimax'")
+    raise ValueError(f"unknown forecaster {kind!r}; use 'trend', 'seasonal' or 'snarimax'")

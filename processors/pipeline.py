@@ -2,12 +2,21 @@
 
 The live Faust worker, the replay tool and the benchmarks all drive :class:`Pipeline`; it is
 pure (no clock, no I/O) and deterministic: the same samples in the same order give the same
-records, floats included. Per component it keeps event-time windows, health rule state, an
-anomaly detector and one forecaster per rule metric; that state moves between workers through
-:meth:`Pipeline.snapshot` / :meth:`Pipeline.restore` (about 8-15 KB a component).
+records, floats included. Per component it keeps event-time windows, health rule state, a
+novelty detector (:mod:`processors.anomaly`), one forecaster per rule metric watched for drift
+(:mod:`processors.drift`), and its own risk model (:mod:`processors.calibration`: a Bayesian
+network over metric states and a calibrated logistic combiner) learnt from delayed labels;
+that state moves between workers through :meth:`Pipeline.snapshot` / :meth:`Pipeline.restore`
+(8-12 KB a component). One more risk model, the fleet's, learns from every component's labels
+and speaks for components with fewer than ``fleet_min_labels`` labelled windows (a snapshot
+carries a copy; restore keeps the copy that has learnt most).
 
 * every accepted sample is judged by the health rules at once -> ``HealthSignal`` dicts;
-* every closed window gives exactly one ``RiskScore`` dict (``ts`` = window end);
+* every closed window gives exactly one ``RiskScore`` dict (``ts`` = window end); its
+  ``risk`` is P(a new FAIL within ``horizon_s``) (``risk_target="onset"``; ``"fail"``: P(FAIL
+  status within it)), ``model.source`` says whether the component's model or the fleet's spoke;
+* each sample's health labels the windows before it (see :class:`PendingLabels`), which are
+  then learnt, by the component's model and the fleet's;
 * an unusable sample (no finite numeric metric, ``ts`` not an int, no component) or a late
   one comes back in ``Output.rejected`` with its reason; duplicates are counted, not echoed.
   Nothing a sample holds makes :meth:`Pipeline.ingest` raise.
@@ -26,76 +35,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from processors.anomaly import AnomalyDetector, anomaly_features
-from processors.features import (
-    ACCEPTED,
-    DUPLICATE,
-    ClosedWindow,
-    MetricFeatures,
-    Windower,
-    clean_metrics,
-)
-from processors.forecast import Forecaster, make_forecaster
-from processors.health import HealthEvaluator, HealthState, Rule, Status, default_rules
-from processors.risk import (
-    BreachEstimate,
-    LogisticRisk,
-    RiskModel,
-    contributors,
-    estimate_breach,
-    pattern_of,
-)
+from processors.anomaly import AnomalyDetector, ComponentNovelty, anomaly_features
+from processors.bayesnet import metric_state
+from processors.calibration import PendingLabels, RiskLearner
+from processors.config import PipelineConfig
+from processors.drift import MetricOutlook
+from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
+from processors.health import HealthEvaluator, HealthState, Rule, Status
+from processors.risk import BreachEstimate, RiskModel, contributors
 from schemas.errors import ConfigError, ContractError
 
-SNAPSHOT_FORMAT = 1
-TS_LIMIT_MS = 2**53  # beyond any real clock, and where int64/float maths would start to bite
+__all__ = ["ComponentState", "Output", "Pipeline", "PipelineConfig"]
 
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    """Everything the core needs, read once at the entry point."""
-
-    window_s: int = 60
-    lateness_s: int = 30
-    horizon_s: int = 900
-    heartbeat_s: int = 60
-    seed: int = 42
-    model_version: str = "forewarn-0.1"
-    rules: tuple[Rule, ...] = field(default_factory=default_rules)
-    min_windows_warm: int = 5
-    forecast_horizons_s: tuple[int, ...] = (60, 300, 900)
-    forecaster: str = "trend"  # trend | snarimax
-    trend_windows: int = 10  # windows in the trend fit
-    anomaly_trees: int = 10
-    anomaly_height: int = 6
-    anomaly_window: int = 50  # HalfSpaceTrees reference window, in windows
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.window_s <= 0 or self.lateness_s < 0 or self.horizon_s <= 0:
-            problems.append("window_s and horizon_s must be > 0, lateness_s >= 0")
-        if self.heartbeat_s <= 0 or self.min_windows_warm < 0 or self.trend_windows < 3:
-            problems.append("heartbeat_s must be > 0, min_windows_warm >= 0, trend_windows >= 3")
-        if not self.forecast_horizons_s or min(self.forecast_horizons_s) <= 0:
-            problems.append("forecast_horizons_s must hold positive horizons")
-        if self.forecaster not in ("trend", "snarimax"):
-            problems.append(f"forecaster must be 'trend' or 'snarimax', not {self.forecaster!r}")
-        if problems:
-            raise ConfigError("PipelineConfig: " + "; ".join(problems))
-        object.__setattr__(self, "rules", tuple(self.rules))
-        object.__setattr__(
-            self, "forecast_horizons_s", tuple(sorted(set(self.forecast_horizons_s)))
-        )
-
-    def state_key(self) -> dict[str, Any]:
-        """The parameters a component's state is only valid under."""
-        return {
-            "window_s": self.window_s,
-            "lateness_s": self.lateness_s,
-            "seed": self.seed,
-            "forecaster": self.forecaster,
-            "anomaly": (self.anomaly_trees, self.anomaly_height, self.anomaly_window),
-        }
+SNAPSHOT_FORMAT = 2
 
 
 @dataclass
@@ -116,11 +68,15 @@ class ComponentState:
 
     host: str
     windower: Windower
-    detector: AnomalyDetector
+    detector: AnomalyDetector | ComponentNovelty
     health: HealthState = field(default_factory=HealthState)
-    forecasters: dict[str, Forecaster] = field(default_factory=dict)
+    outlooks: dict[str, MetricOutlook] = field(default_factory=dict)
+    pending: PendingLabels | None = None  # scored windows waiting for their label
+    learner: RiskLearner = field(default_factory=RiskLearner)  # the component's own model
     window_status: dict[int, dict[str, int]] = field(default_factory=dict)  # start -> statuses
     last_status: dict[str, int] = field(default_factory=dict)
+    last_fail_ms: dict[str, int] = field(default_factory=dict)  # rule -> last sample in FAIL
+    last_risk: float = 0.0  # of the latest window scored (context for its dependents)
     samples_seen: int = 0
     windows_seen: int = 0
 
@@ -134,8 +90,8 @@ class Pipeline:
     ...             "metrics": {"disk.used_pct": used_pct}, "tags": {}}
     >>> [(s["metric"], s["status"]) for s in p.ingest(sample(10_000, 97.0)).health]
     [('disk.used_pct', 'FAIL')]
-    >>> [(r["ts"], r["risk"] > 0.95) for r in p.ingest(sample(90_000, 97.0)).risk]
-    [(60000, True)]
+    >>> [(r["ts"], r["model"]["source"]) for r in p.ingest(sample(90_000, 97.0)).risk]
+    [(60000, 'fleet')]
     >>> p.ingest(sample(5_000, 50.0)).rejected[0][1][:5]
     'late:'
     """
@@ -144,7 +100,13 @@ class Pipeline:
         self, config: PipelineConfig | None = None, risk_model: RiskModel | None = None
     ) -> None:
         self.config = config if config is not None else PipelineConfig()
-        self.risk_model: RiskModel = risk_model if risk_model is not None else LogisticRisk()
+        # A model given here speaks for every component (and learns their labels); otherwise
+        # each component's own learnt model does, or the fleet's while it has too few labels.
+        self.risk_model: RiskModel | None = risk_model
+        self.fleet = self._new_learner()
+        self._parents: dict[str, list[str]] = {}
+        for child, parent in self.config.dependencies:
+            self._parents.setdefault(child, []).append(parent)
         self.evaluator = HealthEvaluator(self.config.rules, self.config.heartbeat_s)
         self._rules_by_metric: dict[str, list[Rule]] = {}
         for rule in self.config.rules:
@@ -171,7 +133,7 @@ class Pipeline:
         """Take one MetricSample dict; never raises on what the sample holds."""
         out = Output()
         record = dict(sample) if isinstance(sample, Mapping) else {}
-        reason, component, ts, metrics = _validate(sample)
+        reason, component, ts, metrics = validate_sample(sample)
         if reason:
             out.rejected.append((record, reason))
             return out
@@ -192,6 +154,11 @@ class Pipeline:
                 st.window_status[start] = {k: int(v) for k, v in st.health.statuses().items()}
         for window in st.windower.advance():
             out.risk.append(self._score(component, st, window))
+        if st.health.last_ts_ms == ts:
+            positive = self._label_event(st, ts)
+            if st.pending is not None:
+                for base, states, y in st.pending.resolve(ts, positive):
+                    self._learn(st, base, states, y)
         return out
 
     def advance_to(self, watermark_ms: int, component: str | None = None) -> Output:
@@ -221,6 +188,7 @@ class Pipeline:
             "component": component,
             "key": self.config.state_key(),
             "state": self._states[component],
+            "fleet": self.fleet,  # shared; restore keeps the most experienced copy
         }
         return zlib.compress(pickle.dumps(payload, protocol=5), 6)
 
@@ -248,6 +216,9 @@ class Pipeline:
             state.window_status[start] = {n: v for n, v in statuses.items() if n in known}
         self._states[component] = state
         self.evaluator.states[component] = state.health
+        fleet = payload.get("fleet")
+        if isinstance(fleet, RiskLearner) and fleet.labels > self.fleet.labels:
+            self.fleet = fleet
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -256,10 +227,22 @@ class Pipeline:
         if st is None:
             c = self.config
             seed = (c.seed ^ zlib.crc32(component.encode())) & 0x7FFFFFFF  # per component, stable
+            detector: AnomalyDetector | ComponentNovelty
+            if c.anomaly_model == "hst":
+                detector = AnomalyDetector(
+                    c.anomaly_trees, c.anomaly_height, c.anomaly_window, seed
+                )
+            else:
+                detector = ComponentNovelty(
+                    c.anomaly_warm, c.anomaly_rest,
+                    seasonal_max_metrics=c.anomaly_seasonal_max_metrics,
+                )
             st = ComponentState(
                 host=host if isinstance(host, str) else "",
                 windower=Windower(c.window_s, c.lateness_s),
-                detector=AnomalyDetector(c.anomaly_trees, c.anomaly_height, c.anomaly_window, seed),
+                detector=detector,
+                pending=PendingLabels(c.horizon_s * 1000) if c.learn_risk else None,
+                learner=self._new_learner(),
             )
             self._states[component] = st
             self.evaluator.states[component] = st.health
@@ -290,34 +273,72 @@ class Pipeline:
         st.windows_seen += 1
         statuses = self._statuses_at(st, window)
 
-        x = anomaly_features(window.features)
-        anomaly = st.detector.score_one(x)  # score, then learn
-        st.detector.learn_one(x)
+        det = st.detector
+        if isinstance(det, ComponentNovelty):
+            anomaly = det.step(window.features)  # score, then learn, in one pass
+        else:
+            x = anomaly_features(window.features)
+            anomaly = det.score_one(x)  # score, then learn
+            det.learn_one(x)
 
         forecasts: list[dict[str, Any]] = []
         best: BreachEstimate | None = None
         breach_p: dict[str, float] = {}
         patterns: dict[str, str] = {}
+        states: dict[str, int] = {}
+        growing: list[str] = []
+        p_new = 0.0  # the breach probability of metrics not in FAIL already
         for metric, f in window.features.items():
             if metric not in self._rules_by_metric:
                 continue
-            records, estimates, pattern = self._outlook(st, metric, f, window.end_ms, statuses)
+            o = st.outlooks.get(metric)
+            if o is None:
+                o = st.outlooks[metric] = MetricOutlook(
+                    c.forecaster, c.window_s, c.trend_windows, c.drift_threshold
+                )
+            records, estimates, pattern = o.observe(
+                f, self._rules_by_metric[metric], window.end_ms, statuses, self._grid,
+                c.forecast_horizons_s,
+            )
             forecasts += records
             if pattern:
                 patterns[metric] = pattern
+                if pattern.endswith("_growth"):
+                    growing.append(metric)
+            p_metric = 0.0
             for est in estimates:
-                breach_p[metric] = max(breach_p.get(metric, 0.0), est.probability)
+                p_metric = max(p_metric, est.probability)
                 if best is None or (est.probability, -est.eta_s) > (best.probability, -best.eta_s):
                     best = est
+                if est.probability > p_new and not self._failed_lately(st, metric, window.end_ms):
+                    p_new = est.probability
+            if estimates:
+                breach_p[metric] = p_metric
+            states[metric] = max(
+                metric_state(f.mean, r.warn, r.fail, r.sign, p_metric)
+                for r in self._rules_by_metric[metric]
+            )
+        context = self._context(component)
+        if context is not None:
+            states["context"] = 0 if context < 0.3 else (1 if context < 0.6 else 2)
 
         worst = Status(max(statuses.values(), default=Status.PASS))
-        evidence = {
-            "breach": best.probability if best is not None else 0.0,
+        onset = c.risk_target == "onset"
+        base = {
+            "breach": p_new if onset else (best.probability if best is not None else 0.0),
             "warn": 1.0 if worst == Status.WARN else 0.0,
             "fail": 1.0 if worst == Status.FAIL else 0.0,
             "anomaly": anomaly,
+            "growth": 1.0 if growing else 0.0,
+            "context": context or 0.0,
         }
-        risk = self.risk_model.score_one(evidence)
+        own = st.learner.labels >= c.fleet_min_labels
+        learner = st.learner if own else self.fleet
+        x = learner.evidence(base, states)
+        model: RiskModel = self.risk_model or learner.combiner
+        risk = model.score_one(x)
+        if self.risk_model is None:
+            risk = learner.calibrated(risk)
         at_worst = sorted(
             {
                 self._rule_metric[n]
@@ -326,7 +347,13 @@ class Pipeline:
             }
         )
         status_term = {Status.WARN: "warn", Status.FAIL: "fail"}.get(worst)
-        terms = self.risk_model.terms(evidence)
+        shares = contributors(
+            model.terms(x), breach_p, at_worst, patterns, status_term,
+            bn_nodes=learner.bn.explain(states), growth_metrics=growing,
+        )
+        if st.pending is not None:
+            st.pending.add(window.end_ms, base, states)
+        st.last_risk = _clip01(risk)
         return {
             "component": component,
             "ts": window.end_ms,
@@ -335,80 +362,57 @@ class Pipeline:
             "horizon_s": c.horizon_s,
             "breach": best.as_record() if best is not None else None,
             "forecasts": forecasts,
-            "contributors": contributors(terms, breach_p, at_worst, patterns, status_term),
+            "contributors": shares,
             "model": {
                 "version": c.model_version,
                 "samples_seen": st.samples_seen,
                 "warm": st.windows_seen >= c.min_windows_warm,
-                "source": "component",
+                "source": "component" if own or self.risk_model is not None else "fleet",
             },
         }
 
-    def _outlook(
-        self,
-        st: ComponentState,
-        metric: str,
-        f: MetricFeatures,
-        origin_ms: int,
-        statuses: Mapping[str, int],
-    ) -> tuple[list[dict[str, Any]], list[BreachEstimate], str | None]:
-        """One rule metric: learn its window mean, forecast it, estimate breaches, name it."""
+    def _new_learner(self) -> RiskLearner:
         c = self.config
-        fc = st.forecasters.get(metric)
-        if fc is None:
-            fc = st.forecasters[metric] = make_forecaster(c.forecaster, c.window_s, c.trend_windows)
-        fc.learn_one(f.ts_mean_ms, f.mean)
-        points = fc.forecast(self._grid, origin_ms=origin_ms)
-        by_h = {p.horizon_s: p for p in points}
-        records = []
-        for h in c.forecast_horizons_s:
-            p = by_h.get(h) or next(iter(fc.forecast([h], origin_ms=origin_ms)), None)
-            if p is not None:
-                records.append(
-                    {
-                        "metric": metric,
-                        "horizon_s": h,
-                        "mean": p.mean,
-                        "lower": p.lower,
-                        "upper": p.upper,
-                    }
-                )
-        estimates = []
-        pattern = None
-        fit = fc.trend()
-        for rule in self._rules_by_metric[metric]:
-            est = estimate_breach(metric, rule.fail, rule.sign, points, f.volatility)
-            if est is not None:
-                estimates.append(est)
-            failing = statuses.get(rule.name) == Status.FAIL
-            peak = f.max if rule.sign > 0 else f.min
-            pattern = pattern or pattern_of(
-                fit, rule.sign, f.growth, f.volatility, f.mean, peak, failing
-            )
-        return records, estimates, pattern
+        return RiskLearner(lr=c.risk_lr, target=c.risk_target, calibrate=c.risk_calibration)
 
+    def _label_event(self, st: ComponentState, ts: int) -> bool:
+        """Whether the sample at ``ts`` makes the windows before it positive: a FAIL onset (a
+        rule entering FAIL after at least ``horizon_s`` out of it, as the breach scorer merges
+        crossings) for ``risk_target="onset"``, any FAIL status for ``"fail"``."""
+        onset = False
+        horizon_ms = self.config.horizon_s * 1000
+        for name, rs in st.health.rules.items():
+            if rs.status == Status.FAIL:
+                last = st.last_fail_ms.get(name)
+                onset = onset or last is None or ts - last > horizon_ms
+                st.last_fail_ms[name] = ts
+        if self.config.risk_target == "fail":
+            return st.health.worst() == Status.FAIL
+        return onset
 
-def _validate(sample: object) -> tuple[str, str, int, dict[str, float]]:
-    """``(reason, component, ts, clean metrics)``; ``reason`` is empty when usable."""
-    if not isinstance(sample, Mapping):
-        return f"invalid: a sample must be a mapping, not {type(sample).__name__}", "", 0, {}
-    component = sample.get("component")
-    if not isinstance(component, str) or not component:
-        return "invalid: component must be a non-empty string", "", 0, {}
-    ts = sample.get("ts")
-    if not isinstance(ts, int) or isinstance(ts, bool):
-        return (
-            f"invalid: ts must be an int of epoch milliseconds, not {type(ts).__name__}",
-            component,
-            0,
-            {},
+    def _learn(self, st: ComponentState, base: dict[str, float], states: dict[str, int],
+               y: bool) -> None:
+        """One labelled window: the component's model, the fleet's and a given model learn."""
+        if self.risk_model is not None:
+            self.risk_model.learn_one(st.learner.evidence(base, states), y)
+        st.learner.learn_one(base, states, y)
+        self.fleet.learn_one(base, states, y)
+
+    def _failed_lately(self, st: ComponentState, metric: str, ts: int) -> bool:
+        """Whether a rule of ``metric`` was FAIL within ``horizon_s`` before ``ts`` (its next
+        crossing would be the same breach, not a new onset)."""
+        since = ts - self.config.horizon_s * 1000
+        return any(
+            st.last_fail_ms.get(r.name, since - 1) >= since for r in self._rules_by_metric[metric]
         )
-    if not -TS_LIMIT_MS < ts < TS_LIMIT_MS:
-        return f"invalid: ts {ts} is out of range for epoch milliseconds", component, 0, {}
-    metrics = clean_metrics(sample.get("metrics"))
-    if not metrics:
-        return "invalid: no finite numeric metric in the sample", component, ts, {}
-    return "", component, ts, metrics
+
+    def _context(self, component: str) -> float | None:
+        """How bad the components this one depends on stand, 0..1: the largest of their latest
+        risk and their worst status (WARN 0.5, FAIL 1); ``None`` if none is known here."""
+        parents = [self._states[p] for p in self._parents.get(component, []) if p in self._states]
+        if not parents:
+            return None
+        return max(max(p.last_risk, p.health.worst() / 2.0) for p in parents)
 
 
 def _clip01(x: float) -> float:

@@ -22,7 +22,9 @@ Contributors share the positive terms of that sum among their causes: the breach
 metrics in proportion to their breach probability, the status terms among the metrics at that
 status, the anomaly term under ``"anomaly"``; shares sum to 1. Each contributing metric's
 share is also credited to the pattern it shows (see :func:`pattern_of`): ``in_breach``,
-``linear_growth`` (a steady trend towards the threshold), ``step_change``, ``spike``, ``drift``.
+``linear_growth`` (a steady trend towards the threshold), ``exponential_growth``, ``step_change``,
+``spike``, ``periodic``, ``drift``; a latency or error-rate metric's share is also credited to
+``pattern:sla``.
 """
 
 from __future__ import annotations
@@ -99,6 +101,9 @@ def estimate_breach(
     return BreachEstimate(metric, threshold, max(0.0, eta), prob)
 
 
+SLA_WORDS = ("latency", "error")  # metrics whose growth is an SLA signal
+
+
 def pattern_of(
     fit: TrendFit | None,
     sign: float,
@@ -107,19 +112,37 @@ def pattern_of(
     mean: float,
     peak: float,
     failing: bool,
+    accelerating: bool = False,
+    periodic: bool = False,
 ) -> str | None:
-    """A name for what a metric is doing, from its recent trend and its last window."""
+    """A name for what a metric is doing, from its recent trend and its last window.
+
+    Memory-leak shapes (after Precog's taxonomy): ``exponential_growth`` (the change per window
+    keeps growing), ``linear_growth`` (a steady line towards the threshold), ``periodic``
+    (a season was found: a sawtooth of allocation and collection, say); fragmentation (a rising
+    floor under a sawtooth) is not told apart.
+    """
     if failing:
         return "pattern:in_breach"
-    if fit is not None and fit.r2 >= 0.8 and sign * fit.slope > 0 and fit.n >= 4:
+    rising = fit is not None and sign * fit.slope > 0
+    if accelerating and rising and fit is not None and fit.r2 >= 0.6:
+        return "pattern:exponential_growth"
+    if fit is not None and fit.r2 >= 0.8 and rising and fit.n >= 4:
         return "pattern:linear_growth"
     if abs(growth) >= 0.25:
         return "pattern:step_change"
     if volatility > 0 and sign * (peak - mean) > 3 * volatility:
         return "pattern:spike"
-    if fit is not None and sign * fit.slope > 0:
+    if periodic:
+        return "pattern:periodic"
+    if rising:
         return "pattern:drift"
     return None
+
+
+def is_sla_metric(metric: str) -> bool:
+    """Latency and error-rate metrics: their growth also counts as ``pattern:sla``."""
+    return any(w in metric for w in SLA_WORDS)
 
 
 class RiskModel(Protocol):
@@ -166,9 +189,26 @@ def contributors(
     patterns: Mapping[str, str],
     status_term: str | None,
     min_term: float = 1e-3,
+    bn_nodes: Mapping[str, float] | None = None,
+    growth_metrics: Sequence[str] = (),
 ) -> dict[str, float]:
-    """Shares of the positive evidence terms, by metric (and ``"anomaly"``), plus patterns."""
+    """Shares of the positive evidence terms, by metric (and ``"anomaly"``), plus patterns.
+
+    The network's term (``"bn"``) goes to its nodes in proportion to their positive
+    log-likelihood ratios (``bn_nodes``; the ``context`` node is credited as ``"context"``),
+    the growth term to ``growth_metrics``.
+    """
     raw: dict[str, float] = {}
+    n = terms.get("bn", 0.0)
+    pos = {k: v for k, v in (bn_nodes or {}).items() if v > 0}
+    if n > min_term and pos:
+        total_llr = math.fsum(pos.values())
+        for m, v in pos.items():
+            raw[m] = raw.get(m, 0.0) + n * v / total_llr
+    g = terms.get("growth", 0.0)
+    if g > min_term and growth_metrics:
+        for m in growth_metrics:
+            raw[m] = raw.get(m, 0.0) + g / len(growth_metrics)
     b = terms.get("breach", 0.0)
     total_p = math.fsum(breach_by_metric.values())
     if b > min_term and total_p > 0:
@@ -189,4 +229,6 @@ def contributors(
         pattern = patterns.get(m)
         if pattern:
             out[pattern] = out.get(pattern, 0.0) + share
+        if pattern and pattern != "pattern:in_breach" and is_sla_metric(m):
+            out["pattern:sla"] = out.get("pattern:sla", 0.0) + share
     return out

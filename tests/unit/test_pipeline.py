@@ -123,7 +123,7 @@ def test_a_linear_ramp_is_foreseen_before_it_fails(ramp_out: Output) -> None:
 
 
 def test_a_flat_noisy_component_stays_low() -> None:
-    out = run(Pipeline(PipelineConfig(anomaly_window=10)), flat())
+    out = run(Pipeline(PipelineConfig()), flat())
     assert len(out.risk) == 60
     assert max(r["risk"] for r in out.risk) < 0.15
     assert all(r["breach"] is None or r["breach"]["probability"] < 0.05 for r in out.risk)
@@ -137,11 +137,12 @@ def test_one_risk_score_per_closed_window_at_its_end(ramp_out: Output) -> None:
     seen = [r["model"]["samples_seen"] for r in ramp_out.risk]
     assert seen == sorted(seen) and seen[-1] == 270
     assert [r["model"]["warm"] for r in ramp_out.risk[:6]] == [False] * 4 + [True] * 2
-    assert all(r["horizon_s"] == 900 and r["model"]["source"] == "component" for r in ramp_out.risk)
+    # a new component (fewer than fleet_min_labels labelled windows) is scored by the fleet
+    assert all(r["horizon_s"] == 900 and r["model"]["source"] == "fleet" for r in ramp_out.risk)
 
 
 def test_every_record_fits_the_avro_contract(ramp_out: Output) -> None:
-    out = run(Pipeline(PipelineConfig(anomaly_window=10)), flat(minutes=20))
+    out = run(Pipeline(PipelineConfig(anomaly_warm=10)), flat(minutes=20))
     risks = ramp_out.risk + out.risk
     assert any(r["forecasts"] for r in risks) and any(r["breach"] for r in risks)
     for r in risks:
@@ -156,14 +157,14 @@ def test_every_record_fits_the_avro_contract(ramp_out: Output) -> None:
 def test_same_input_gives_byte_identical_output() -> None:
     samples = ramp(minutes=30) + flat(minutes=30)
     samples.sort(key=lambda s: (s["ts"], s["component"]))
-    a = run(Pipeline(PipelineConfig(anomaly_window=8)), samples)
-    b = run(Pipeline(PipelineConfig(anomaly_window=8)), samples)
+    a = run(Pipeline(PipelineConfig(anomaly_warm=8)), samples)
+    b = run(Pipeline(PipelineConfig(anomaly_warm=8)), samples)
     assert dump(a) == dump(b)
     assert any(r["anomaly"] > 0 for r in a.risk)  # the anomaly model took part
 
 
 def test_snapshot_and_restore_continue_identically() -> None:
-    config = PipelineConfig(anomaly_window=8)
+    config = PipelineConfig(anomaly_warm=8)
     samples = sorted(ramp() + flat(minutes=45), key=lambda s: (s["ts"], s["component"]))
     first, second = samples[: len(samples) // 2], samples[len(samples) // 2 :]
     whole = Pipeline(config)
@@ -270,7 +271,79 @@ def test_bad_configs_are_refused() -> None:
         PipelineConfig(window_s=0)
     with pytest.raises(ConfigError):
         PipelineConfig(forecaster="oracle")
+    with pytest.raises(ConfigError):
+        PipelineConfig(anomaly_model="magic")
+    with pytest.raises(ConfigError):
+        PipelineConfig(risk_target="soon")
 
+
+def spike_and_recover(component: str, minutes: int, at: int) -> list[dict[str, Any]]:
+    """cpu.util calm, at FAIL level for three minutes from minute ``at``, calm again."""
+    rng = np.random.default_rng(5)
+    return [
+        sample(component, i * 10, {
+            "cpu.util": (0.99 if at * 6 <= i < (at + 3) * 6 else 0.3)
+            + 0.01 * rng.standard_normal(),
+            "mem.used_pct": 50 + rng.standard_normal(),
+        })
+        for i in range(minutes * 6)
+    ]
+
+
+def test_labels_arrive_later_and_the_component_model_takes_over_from_the_fleet() -> None:
+    p = Pipeline(PipelineConfig(fleet_min_labels=20))
+    out = run(p, spike_and_recover("web-1", 60, at=30), flush=False)
+    st = p._states["web-1"]
+    # every window whose horizon (15 min) has passed, or that preceded the onset, is labelled
+    assert st.learner.labels == p.fleet.labels >= 40
+    assert st.learner.positives == p.fleet.positives == 15  # the windows before the onset
+    sources = [r["model"]["source"] for r in out.risk]
+    assert sources[0] == "fleet" and sources[-1] == "component"
+    first = sources.index("component")
+    assert set(sources[first:]) == {"component"}  # no way back
+
+
+def test_a_parent_in_trouble_raises_its_dependents_risk() -> None:
+    def both(config: PipelineConfig) -> Output:
+        samples = spike_and_recover("db-1", 20, at=12) + flat(20, component="app-1")
+        return run(Pipeline(config), sorted(samples, key=lambda s: (s["ts"], s["component"])))
+
+    plain = both(PipelineConfig())
+    linked = both(PipelineConfig(dependencies=(("app-1", "db-1"),)))
+    def app(out: Output) -> list[dict[str, Any]]:
+        return [r for r in out.risk if r["component"] == "app-1" and 13 * 60 <= rel_s(r) <= 15 * 60]
+
+    assert max(r["risk"] for r in app(linked)) > max(r["risk"] for r in app(plain)) + 0.2
+    assert any("context" in r["contributors"] for r in app(linked))
+
+
+def test_onset_risk_falls_once_failing_and_fail_risk_stays_high() -> None:
+    samples = spike_and_recover("web-1", 20, at=5)
+    during = [T0 + m * 60_000 for m in (7, 8)]
+    onset = [r["risk"] for r in run(Pipeline(PipelineConfig()), samples).risk if r["ts"] in during]
+    status = [
+        r["risk"]
+        for r in run(Pipeline(PipelineConfig(risk_target="fail")), samples).risk
+        if r["ts"] in during
+    ]
+    assert max(onset) < 0.3 < 0.9 < min(status)
+
+
+def test_component_state_stays_small_after_a_day_of_eleven_metrics() -> None:
+    rng = np.random.default_rng(9)
+    metrics = {m: 0.4 for m in METRIC_NAMES}
+    p = Pipeline(PipelineConfig())
+    for i in range(6 * 60 * 24 // 4):  # six hours of 10 s samples
+        p.ingest(sample("web-1", i * 10, {m: v + 0.02 * rng.standard_normal()
+                                          for m, v in metrics.items()}))
+    blob = p.snapshot("web-1")
+    assert len(blob) < 50_000, len(blob)
+    twin = Pipeline(PipelineConfig())
+    twin.restore("web-1", blob)
+    assert twin.fleet.labels == p.fleet.labels > 0
+
+
+METRIC_NAMES = sorted({r.metric for r in PipelineConfig().rules})
 
 FORBIDDEN = {
     "kafka",

@@ -1,0 +1,136 @@
+"""A small discrete Bayesian network: P(FAIL within the horizon | discretised metric states).
+
+Structure (a naive-Bayes network, written out)::
+
+            Y = "a FAIL status is seen within horizon_s"
+          / |  \\           \\
+       X_cpu X_mem ...  X_context
+
+One node per rule metric, its state read off the window (:func:`metric_state`): where the mean
+sits against the rule's thresholds (``far``, ``normal``, ``warn``, ``fail``) crossed with the
+forecast's breach probability (``<5 %``, ``<50 %``, ``>=50 %``): twelve states. One more node,
+``context``, takes evidence from outside the component (the worst status of a component it
+depends on, given by the caller: 0 PASS / 1 WARN / 2 FAIL) — the only cross-component
+dependency modelled, and only when the caller supplies it.
+
+Every conditional table is learnt online from counts: a Dirichlet prior (pseudo-counts, a
+prior belief leaning Y=1 towards bad states, worth ``prior_strength`` observations per node),
+plus one count per labelled window. ``P(Y=1 | evidence)`` follows by Bayes' rule over the nodes
+present; :meth:`BayesNet.explain` gives each node's log-likelihood ratio, the terms whose
+positive part names the metrics that drive the risk. Naive Bayes double-counts correlated
+metrics, so the pipeline feeds its log-odds to the logistic combiner (which learns how much to
+trust it) rather than using the posterior alone.
+
+>>> bn = BayesNet()
+>>> calm = {"cpu.util": metric_state(0.3, 0.8, 0.95, 1.0, 0.0)}
+>>> hot = {"cpu.util": metric_state(0.9, 0.8, 0.95, 1.0, 0.7)}
+>>> bn.probability(hot) > bn.probability(calm)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+LEVELS = ("far", "normal", "warn", "fail")
+OUTLOOKS = ("<5%", "<50%", ">=50%")
+N_STATES = len(LEVELS) * len(OUTLOOKS)
+CONTEXT_STATES = 3  # PASS, WARN, FAIL of a component this one depends on
+
+
+def metric_state(
+    value: float, warn: float | None, fail: float, sign: float, breach_p: float
+) -> int:
+    """A metric's state index in ``0..11``: level band * 3 + outlook band.
+
+    Level bands by ``sign * value`` against the thresholds: ``fail`` at or past FAIL, ``warn``
+    at or past WARN, ``normal`` within one WARN-to-FAIL gap below WARN, ``far`` beyond. Without
+    a WARN threshold, WARN is taken 10 % of |fail| before FAIL.
+    """
+    w = warn if warn is not None else fail - sign * 0.1 * max(abs(fail), 1e-9)
+    gap = max(abs(fail - w), 1e-12)
+    v = sign * value
+    if v >= sign * fail:
+        level = 3
+    elif v >= sign * w:
+        level = 2
+    elif v >= sign * w - gap:
+        level = 1
+    else:
+        level = 0
+    outlook = 0 if breach_p < 0.05 else (1 if breach_p < 0.5 else 2)
+    return level * len(OUTLOOKS) + outlook
+
+
+def _prior_tables(strength: float) -> tuple[list[float], list[float]]:
+    """Pseudo-counts of a metric node under Y=0 and Y=1: Y=1 leans to bad states."""
+    bad = []
+    good = []
+    for level in range(len(LEVELS)):
+        for outlook in range(len(OUTLOOKS)):
+            badness = level + 1.5 * outlook  # 0 .. 6
+            bad.append(math.exp(0.8 * badness))
+            good.append(math.exp(-0.8 * badness))
+    return [strength * g / sum(good) for g in good], [strength * b / sum(bad) for b in bad]
+
+
+def _context_prior(strength: float) -> tuple[list[float], list[float]]:
+    return (
+        [strength * p for p in (0.90, 0.08, 0.02)],
+        [strength * p for p in (0.40, 0.30, 0.30)],
+    )
+
+
+@dataclass
+class BayesNet:
+    """Count tables of the network above; ``learn_one`` adds a labelled window."""
+
+    prior_strength: float = 4.0
+    prior_y: tuple[float, float] = (19.0, 1.0)  # pseudo-counts of Y=0, Y=1
+    y_counts: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    tables: dict[str, list[list[float]]] = field(default_factory=dict)  # node -> [y][state]
+    n_learnt: int = 0
+
+    def _table(self, node: str) -> list[list[float]]:
+        """Counts (prior included) of ``node``; not stored until learnt."""
+        t = self.tables.get(node)
+        if t is not None:
+            return t
+        if node == "context":
+            g, b = _context_prior(self.prior_strength)
+        else:
+            g, b = _prior_tables(self.prior_strength)
+        return [g, b]
+
+    def explain(self, evidence: Mapping[str, int]) -> dict[str, float]:
+        """Each node's log-likelihood ratio ``log P(x|Y=1) / P(x|Y=0)`` (natural log)."""
+        out = {}
+        for node, state in sorted(evidence.items()):
+            g, b = self._table(node)
+            if 0 <= state < len(g):
+                out[node] = math.log(b[state] / sum(b)) - math.log(g[state] / sum(g))
+        return out
+
+    def log_odds(self, evidence: Mapping[str, int]) -> float:
+        """``log P(Y=1 | evidence) / P(Y=0 | evidence)``."""
+        y0 = self.prior_y[0] + self.y_counts[0]
+        y1 = self.prior_y[1] + self.y_counts[1]
+        return math.log(y1 / y0) + math.fsum(self.explain(evidence).values())
+
+    def probability(self, evidence: Mapping[str, int]) -> float:
+        z = max(-50.0, min(50.0, self.log_odds(evidence)))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def learn_one(self, evidence: Mapping[str, int], y: bool) -> None:
+        k = 1 if y else 0
+        self.y_counts[k] += 1.0
+        for node, state in evidence.items():
+            t = self.tables.get(node)
+            if t is None:
+                t = self.tables[node] = [list(row) for row in self._table(node)]
+            if 0 <= state < len(t[k]):
+                t[k][state] += 1.0
+        self.n_learnt += 1
+        return None

@@ -1,0 +1,180 @@
+"""Risk learnt online from delayed labels, per component and fleet-wide.
+
+The health stream labels every scored window for free, later: a window ending at ``ts`` is
+positive when a FAIL onset (the pipeline's ``risk_target="onset"``; or any FAIL status, for
+``"fail"``) is seen at some sample in ``(ts, ts + horizon_s]``, and negative once its event
+time has passed ``ts + horizon_s`` without one. :class:`PendingLabels`
+keeps each component's unlabelled windows (at most ``horizon_s / window_s + 1``, plus the few a
+late window adds), with the evidence they were scored on, until their label is known.
+
+A :class:`RiskLearner` is the pair that scores and learns: a :class:`~processors.bayesnet.
+BayesNet` over the discretised metric states, and a logistic combiner
+(:class:`~processors.risk.LogisticRisk`, plain SGD with a pull back towards its priors) over
+the evidence — breach probability, WARN / FAIL status, anomaly, the network's log-odds and
+the growth pattern. Both learn from the same labels; nothing here draws a random number, so
+the same stream gives the same weights, bit for bit.
+
+Cold start: the pipeline keeps one learner per component and one for the whole fleet (all its
+components' labels). A component's own learner speaks once it has ``min_labels`` labelled
+windows; before that the fleet's does (``model.source`` says which).
+
+>>> q = PendingLabels(horizon_ms=300_000)
+>>> q.add(60_000, {"breach": 0.0}, {})
+>>> q.add(120_000, {"breach": 0.2}, {})
+>>> [(x["breach"], y) for x, _, y in q.resolve(now_ms=400_000, positive=True)]
+[(0.0, False), (0.2, True)]
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from processors.bayesnet import BayesNet
+from processors.risk import PRIOR_BIAS, PRIORS, LogisticRisk
+
+BN_SCALE = 5.0  # the network's log-odds enter the combiner divided by this, clipped to +/-2
+EXTRA_PRIORS: dict[str, float] = {"bn": 0.5, "growth": 0.5, "context": 4.5}
+# For "a new FAIL within the horizon", being FAIL already says little by itself.
+ONSET_PRIORS: dict[str, float] = {**PRIORS, "fail": 1.0, **EXTRA_PRIORS}
+
+Evidence = dict[str, float]
+States = dict[str, int]
+
+
+def combiner_priors(target: str = "onset") -> dict[str, float]:
+    """The combiner's starting weights for a risk target (``"onset"`` or ``"fail"``)."""
+    return dict(ONSET_PRIORS) if target == "onset" else {**PRIORS, **EXTRA_PRIORS}
+
+
+@dataclass
+class RiskLearner:
+    """A Bayesian network and a logistic combiner on top of it, learnt from labels."""
+
+    lr: float = 0.05
+    l2: float = 0.002  # pull towards the priors per update (keeps a quiet history from
+    # talking the weights of rare evidence down to nothing)
+    target: str = "onset"
+    calibrate: bool = True
+    bn: BayesNet = field(default_factory=BayesNet)
+    calibrator: BinCalibrator = field(default_factory=lambda: BinCalibrator())
+    combiner: LogisticRisk = field(default_factory=LogisticRisk)
+    labels: int = 0
+    positives: int = 0
+
+    def __post_init__(self) -> None:
+        if self.labels == 0:  # a new learner starts from the target's priors
+            self.combiner = LogisticRisk(weights=combiner_priors(self.target), bias=PRIOR_BIAS)
+
+    def evidence(self, base: Mapping[str, float], states: Mapping[str, int]) -> Evidence:
+        """The combiner's inputs: ``base`` plus the network's scaled log-odds."""
+        z = self.bn.log_odds(states) / BN_SCALE
+        return {**base, "bn": max(-2.0, min(2.0, z))}
+
+    def score_one(self, base: Mapping[str, float], states: Mapping[str, int]) -> float:
+        return self.calibrated(self.combiner.score_one(self.evidence(base, states)))
+
+    def calibrated(self, raw: float) -> float:
+        return self.calibrator.score_one(raw) if self.calibrate else raw
+
+    def learn_one(self, base: Mapping[str, float], states: Mapping[str, int], y: bool) -> None:
+        x = self.evidence(base, states)  # the network as it stood before this label
+        c = self.combiner
+        raw = c.score_one(x)
+        g = float(y) - raw
+        self.calibrator.learn_one(raw, y)
+        c.bias += self.lr * (g - self.l2 * (c.bias - PRIOR_BIAS))
+        priors = combiner_priors(self.target)
+        for k in sorted(c.weights):
+            prior = priors.get(k, 0.0)
+            c.weights[k] += self.lr * (g * float(x.get(k, 0.0)) - self.l2 * (c.weights[k] - prior))
+        self.bn.learn_one(states, y)
+        self.labels += 1
+        self.positives += int(y)
+        return None
+
+
+@dataclass
+class BinCalibrator:
+    """Isotonic calibration by bins, learnt from labels.
+
+    ``bins`` equal-width bins of the raw probability; each holds its labels plus ``strength``
+    pseudo-observations at its mid-point (so an empty bin keeps the raw value, and a few labels
+    move it only a little); pool-adjacent-violators makes the bin values non-decreasing, and
+    the output interpolates linearly between bin mid-points (and in proportion to the raw
+    value beyond the outer ones). With no labels it is the identity.
+    """
+
+    bins: int = 10
+    strength: float = 20.0
+    n: list[float] = field(default_factory=lambda: [0.0] * 10)
+    pos: list[float] = field(default_factory=lambda: [0.0] * 10)
+    table: list[float] = field(default_factory=lambda: [(k + 0.5) / 10 for k in range(10)])
+
+    def __post_init__(self) -> None:
+        if len(self.n) != self.bins:
+            self.n, self.pos = [0.0] * self.bins, [0.0] * self.bins
+            self.table = [(k + 0.5) / self.bins for k in range(self.bins)]
+
+    def score_one(self, p: float) -> float:
+        if not math.isfinite(p):
+            return 0.0
+        u = p * self.bins - 0.5  # position in units of bins, 0 = the first mid-point
+        if u <= 0:  # below the first mid-point, or above the last: in proportion to p
+            return self.table[0] * max(0.0, p) * 2 * self.bins
+        if u >= self.bins - 1:
+            return min(1.0, self.table[-1] * p / (1.0 - 0.5 / self.bins))
+        k = int(u)
+        return self.table[k] + (u - k) * (self.table[k + 1] - self.table[k])
+
+    def learn_one(self, p: float, y: bool) -> None:
+        if not math.isfinite(p):
+            return None
+        k = min(self.bins - 1, max(0, int(p * self.bins)))
+        self.n[k] += 1.0
+        self.pos[k] += float(y)
+        # pool adjacent violators over (weighted mean, weight) blocks
+        blocks: list[list[float]] = []
+        for j in range(self.bins):
+            mid = (j + 0.5) / self.bins
+            w = self.n[j] + self.strength
+            blocks.append([(self.pos[j] + self.strength * mid) / w, w, 1.0])
+            while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+                m2, w2, c2 = blocks.pop()
+                m1, w1, c1 = blocks.pop()
+                blocks.append([(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
+        self.table = [m for m, _, c in blocks for _ in range(int(c))]
+        return None
+
+
+@dataclass
+class PendingLabels:
+    """A component's scored windows whose label is not known yet, oldest first."""
+
+    horizon_ms: int
+    items: deque[tuple[int, Evidence, States]] = field(default_factory=deque)
+    limit: int = 64
+
+    def add(self, end_ms: int, base: Evidence, states: States) -> None:
+        self.items.append((end_ms, dict(base), dict(states)))
+        while len(self.items) > self.limit:  # never expected: horizons are a few windows
+            self.items.popleft()
+
+    def resolve(self, now_ms: int, positive: bool) -> list[tuple[Evidence, States, bool]]:
+        """Labels known at event time ``now_ms``, given whether what happens there makes the
+        windows before it positive (a FAIL onset, say): windows whose horizon ended before
+        ``now_ms`` are negative (they would have been labelled positive already), and if
+        ``positive``, every window ending before ``now_ms`` (within its horizon) is."""
+        out: list[tuple[Evidence, States, bool]] = []
+        items = self.items
+        while items and items[0][0] + self.horizon_ms < now_ms:
+            _, x, s = items.popleft()
+            out.append((x, s, False))
+        if positive:
+            while items and items[0][0] < now_ms:
+                _, x, s = items.popleft()
+                out.append((x, s, True))
+        return out
+

@@ -1,0 +1,99 @@
+"""The processing core's settings: :class:`PipelineConfig`, read once at the entry point.
+
+Re-exported by :mod:`processors.pipeline`, its one user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from processors.health import Rule, default_rules
+from schemas.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Everything the core needs, read once at the entry point."""
+
+    window_s: int = 60
+    lateness_s: int = 30
+    horizon_s: int = 900
+    heartbeat_s: int = 60
+    seed: int = 42
+    model_version: str = "forewarn-0.1"
+    rules: tuple[Rule, ...] = field(default_factory=default_rules)
+    min_windows_warm: int = 5
+    forecast_horizons_s: tuple[int, ...] = (60, 300, 900)
+    forecaster: str = "seasonal"  # seasonal | trend | snarimax
+    trend_windows: int = 10  # windows in the trend fit
+    drift_threshold: float = 15.0  # Page-Hinkley on forecast residuals; 0 turns it off
+    learn_risk: bool = True  # learn the risk model from delayed labels (False: fixed priors)
+    # what risk is the probability of: "onset", a new FAIL within horizon_s (a rule entering
+    # FAIL after horizon_s out of it), or "fail", being FAIL at some time within it
+    risk_target: str = "onset"
+    risk_lr: float = 0.0  # SGD on the combiner's weights (0: they stay at their priors)
+    risk_calibration: bool = True  # histogram-binning calibration of the combined risk
+    fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
+    # (component, component it depends on): the parent's worst status is network evidence
+    dependencies: tuple[tuple[str, str], ...] = ()
+    anomaly_model: str = "novelty"  # novelty | hst
+    anomaly_warm: int = 250  # windows before a metric's novelty scores (its range is set)
+    anomaly_rest: int = 150  # windows over which scores recover after an alarm
+    anomaly_seasonal_max_metrics: int = 2  # seasonal channel only for components this small
+    anomaly_trees: int = 10  # hst only
+    anomaly_height: int = 6
+    anomaly_window: int = 50  # HalfSpaceTrees reference window, in windows
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.window_s <= 0 or self.lateness_s < 0 or self.horizon_s <= 0:
+            problems.append("window_s and horizon_s must be > 0, lateness_s >= 0")
+        if self.heartbeat_s <= 0 or self.min_windows_warm < 0 or self.trend_windows < 3:
+            problems.append("heartbeat_s must be > 0, min_windows_warm >= 0, trend_windows >= 3")
+        if not self.forecast_horizons_s or min(self.forecast_horizons_s) <= 0:
+            problems.append("forecast_horizons_s must hold positive horizons")
+        if self.anomaly_model not in ("novelty", "hst"):
+            problems.append(f"anomaly_model must be 'novelty' or 'hst', not {self.anomaly_model!r}")
+        if self.anomaly_warm < 1 or self.anomaly_rest < 0 or self.anomaly_seasonal_max_metrics < 0:
+            problems.append("anomaly_warm must be >= 1; anomaly_rest, _seasonal_max_metrics >= 0")
+        if self.forecaster not in ("seasonal", "trend", "snarimax"):
+            problems.append(
+                f"forecaster must be 'seasonal', 'trend' or 'snarimax', not {self.forecaster!r}"
+            )
+        if self.risk_target not in ("onset", "fail"):
+            problems.append(f"risk_target must be 'onset' or 'fail', not {self.risk_target!r}")
+        if self.drift_threshold < 0 or self.risk_lr < 0 or self.fleet_min_labels < 0:
+            problems.append("drift_threshold, risk_lr and fleet_min_labels must be >= 0")
+        if problems:
+            raise ConfigError("PipelineConfig: " + "; ".join(problems))
+        object.__setattr__(self, "rules", tuple(self.rules))
+        object.__setattr__(
+            self, "dependencies", tuple((str(c), str(p)) for c, p in self.dependencies)
+        )
+        object.__setattr__(
+            self, "forecast_horizons_s", tuple(sorted(set(self.forecast_horizons_s)))
+        )
+
+    def state_key(self) -> dict[str, Any]:
+        """The parameters a component's state is only valid under."""
+        return {
+            "window_s": self.window_s,
+            "lateness_s": self.lateness_s,
+            "seed": self.seed,
+            "forecaster": (self.forecaster, self.trend_windows, self.drift_threshold),
+            "risk": (
+                self.learn_risk, self.risk_lr, self.risk_calibration, self.horizon_s,
+                self.risk_target,
+            ),
+            "anomaly": (
+                (self.anomaly_model, self.anomaly_trees, self.anomaly_height, self.anomaly_window)
+                if self.anomaly_model == "hst"
+                else (
+                    self.anomaly_model,
+                    self.anomaly_warm,
+                    self.anomaly_rest,
+                    self.anomaly_seasonal_max_metrics,
+                )
+            ),
+        }

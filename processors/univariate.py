@@ -1,0 +1,297 @@
+"""Univariate novelty: how new is what one metric does now, in [0, 1].
+
+Built for NAB-like series (one value per window) and used per metric by the pipeline. Two
+channels, both learnt online from the stream itself (no file minimum/maximum, no file length):
+
+* **context novelty** (after CAD OSE's idea, implemented afresh): the value is cut into
+  ``bins`` equal-width levels over the range seen in the first ``warm`` values, widened by
+  ``margin`` on each side (values beyond get levels of their own, one per bin width). The
+  contexts ending at this value (the level alone, and with the 1..``order`` levels before it)
+  are looked up in a hashed bitset of ``2**bits`` bits; the score is the fraction of them never
+  seen before. A new level, or a known level in a new order, is novel once; repeated
+  behaviour stops being novel as soon as it has been seen.
+* **seasonal surprise**: when :mod:`processors.season` finds a season of ``P`` values, the
+  seasonal-naive prediction (the value ``P`` back, shifted by the change of the local mean)
+  has a residual whose rarity is judged against the last ``tail`` residuals (ranks inside
+  their range, an exponential tail beyond it, in decimal orders of magnitude ``s``). It
+  counts only while the seasonal prediction beats the local mean (an EW mean of absolute
+  residuals, rate ``eta``), mapped to [0, 1] between ``s_lo`` and ``s_hi``. It sees what a
+  short context cannot: a missing daily peak, a flat stretch where the day should move.
+
+``raw = max(novelty, seasonal)``; 0 while cold (fewer than ``warm`` values).
+:class:`Suppressor` turns a stream of raw scores into alarms worth reading: after a score
+reaches ``alarm`` the next ones are scaled by ``(t - t_alarm) / rest``, recovering linearly
+over ``rest`` values, so an onset scores high once instead of every value after it.
+:class:`NoveltyDetector` is the two together, for one float series (the contract of
+:mod:`processors.detectors`).
+
+>>> d = NoveltyDetector(warm=20)
+>>> scores = []
+>>> for i in range(200):
+...     x = 50.0 if i == 150 else float(i % 5)
+...     scores.append(d.score_one(x))
+...     d.learn_one(x)
+>>> max(scores[21:150]) < 0.5, scores[150] == 1.0, max(scores[151:]) < 0.75
+(True, True, True)
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from processors.season import SeasonalHistory
+
+_LN10 = math.log(10.0)
+_Q_LIMIT = 1 << 14  # levels are clipped to +/- this before hashing
+
+
+class TailBuffer:
+    """The last ``n`` values, sorted, to judge how rare a new one is (upper tail)."""
+
+    def __init__(self, n: int = 256, min_count: int = 100) -> None:
+        self.n = n
+        self.min_count = min_count
+        self.ring: deque[float] = deque()
+        self._sorted: list[float] = []
+
+    def surprise(self, v: float) -> float:
+        """``-log10 P(X >= v)``: ranks inside the range held, an exponential tail beyond
+        (its scale from the top tenth); 0 with fewer than ``min_count`` values."""
+        srt = self._sorted
+        k = len(srt)
+        if k < self.min_count or not math.isfinite(v):
+            return 0.0
+        if v <= srt[-1]:
+            ge = k - bisect.bisect_left(srt, v)
+            return -math.log10((ge + 0.5) / (k + 1))
+        cut = int(0.9 * k)
+        top = srt[cut:]
+        q = srt[cut]
+        beta = max(sum(top) / len(top) - q, 1e-9 + 1e-6 * abs(q))
+        return -math.log10(0.5 / (k + 1)) + (v - srt[-1]) / beta / _LN10
+
+    def add(self, v: float) -> None:
+        if not math.isfinite(v):
+            return
+        self.ring.append(v)
+        bisect.insort(self._sorted, v)
+        if len(self.ring) > self.n:
+            old = self.ring.popleft()
+            del self._sorted[bisect.bisect_left(self._sorted, old)]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"n": self.n, "min_count": self.min_count, "ring": list(self.ring)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.n, self.min_count = state["n"], state["min_count"]
+        self.ring = deque(state["ring"])
+        self._sorted = sorted(self.ring)
+
+
+def _hash(order: int, levels: tuple[int, ...], bits: int) -> int:
+    """A context's slot in the bitset (explicit mixing: no dependence on ``hash()``)."""
+    h = order + 1
+    for v in levels:
+        h = ((h * 0x9E3779B1) ^ (v & 0xFFFF)) & 0xFFFFFFFF
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    return (h ^ (h >> 15)) & ((1 << bits) - 1)
+
+
+class ContextNovelty:
+    """Raw novelty of one metric's values (see the module doc); score, then learn."""
+
+    def __init__(
+        self,
+        bins: int = 8,
+        order: int = 3,
+        warm: int = 250,
+        margin: float = 0.25,
+        bits: int = 13,
+        seasonal: bool = True,
+        history: int = 2048,
+        tail: int = 256,
+        local: int = 10,
+        s_lo: float = 3.0,
+        s_hi: float = 6.0,
+        eta: float = 0.01,
+        tail_min: int = 100,
+    ) -> None:
+        self.bins = bins
+        self.order = order
+        self.warm = warm
+        self.margin = margin
+        self.bits = bits
+        self.seasonal = seasonal
+        self.history = history
+        self.tail = tail
+        self.local = local
+        self.s_lo = s_lo
+        self.s_hi = s_hi
+        self.eta = eta
+        self.tail_min = tail_min
+        self.n = 0
+        self.lo = math.inf
+        self.hi = -math.inf
+        self.levels: tuple[int, ...] = ()
+        self.seen = bytearray((1 << bits) // 8)
+        self.hist: SeasonalHistory | None = SeasonalHistory(history) if seasonal else None
+        self.resid: TailBuffer | None = TailBuffer(tail, tail_min) if seasonal else None
+        self.recent: deque[float] = deque(maxlen=local)  # float32-rounded, as the history
+        self.err_local: float | None = None
+        self.err_season: float | None = None
+        self._changes = 0
+
+    @property
+    def warm_now(self) -> bool:
+        return self.n >= self.warm
+
+    @property
+    def period(self) -> int | None:
+        return self.hist.period if self.hist is not None else None
+
+    def _level(self, x: float, lo: float, hi: float) -> int:
+        span = hi - lo
+        if not span > 0:
+            span = max(abs(hi), 1.0)
+        width = span * (1.0 + 2.0 * self.margin) / self.bins
+        u = (x - (lo - self.margin * span)) / width
+        return int(math.floor(max(-_Q_LIMIT, min(_Q_LIMIT, u))))
+
+    def _slots(self, x: float, lo: float, hi: float) -> list[int]:
+        q = self._level(x, lo, hi)
+        prev = self.levels
+        return [
+            _hash(k, prev[len(prev) - k :] + (q,), self.bits)
+            for k in range(self.order + 1)
+            if len(prev) >= k
+        ]
+
+    def _novelty(self, slots: list[int]) -> float:
+        seen = self.seen
+        new = sum(not (seen[s >> 3] >> (s & 7)) & 1 for s in slots)
+        return new / len(slots)
+
+    def _residuals(self, x: float) -> tuple[float, float | None]:
+        """``(|x - local mean|, |x - seasonal-naive| or None)``; NaN local when too short."""
+        h = self.hist
+        if h is None or len(self.recent) < self.local:
+            return math.nan, None
+        loc = sum(self.recent) / self.local
+        p = h.period
+        season = None
+        if p is not None and len(h) >= p + self.local:
+            base = h.ago(p) + (loc - h.mean_ago(p + 1, self.local))
+            season = abs(x - base)
+        return abs(x - loc), season
+
+    def _seasonal_score(self, season: float | None) -> float:
+        if season is None or self.resid is None:
+            return 0.0
+        if self.err_season is None or self.err_local is None:
+            return 0.0
+        if not self.err_season < self.err_local:
+            return 0.0
+        s = self.resid.surprise(season)
+        return min(1.0, max(0.0, (s - self.s_lo) / (self.s_hi - self.s_lo)))
+
+    def score_one(self, x: float) -> float:
+        """Raw novelty of ``x`` in [0, 1] (0 while cold or for a non-finite ``x``)."""
+        if self.n < self.warm or not math.isfinite(x):
+            return 0.0
+        slots = self._slots(x, self.lo, self.hi)
+        return max(self._novelty(slots), self._seasonal_score(self._residuals(x)[1]))
+
+    def learn_one(self, x: float) -> None:
+        self.step(x)
+        return None
+
+    def step(self, x: float) -> float:
+        """``score_one(x)`` then ``learn_one(x)`` in one pass; returns the score."""
+        if not math.isfinite(x):
+            return 0.0
+        cold = self.n < self.warm
+        if cold:  # the range is set by the first `warm` values
+            self.lo, self.hi = min(self.lo, x), max(self.hi, x)
+        slots = self._slots(x, self.lo, self.hi)
+        local, season = self._residuals(x)
+        raw = 0.0 if cold else max(self._novelty(slots), self._seasonal_score(season))
+        seen = self.seen
+        for s in slots:
+            seen[s >> 3] |= 1 << (s & 7)
+        self.levels = (self.levels + (self._level(x, self.lo, self.hi),))[-self.order :]
+        h = self.hist
+        if h is not None and self.resid is not None:
+            if math.isfinite(local):
+                e = self.err_local
+                self.err_local = local if e is None else e + self.eta * (local - e)
+            if season is not None:
+                self.resid.add(season)
+                e = self.err_season
+                self.err_season = season if e is None else e + self.eta * (season - e)
+            if h.push(x) and h.block == 1:
+                self.recent.append(h.ago(1))
+            if h.changes != self._changes:  # a new season: its residuals start afresh
+                self._changes = h.changes
+                self.resid = TailBuffer(self.tail, self.tail_min)
+                self.err_season = None
+        self.n += 1
+        return raw
+
+
+class Suppressor:
+    """Scales scores after an alarm (``score >= alarm``) by ``(t - t_alarm) / rest``."""
+
+    def __init__(self, rest: int = 150, alarm: float = 0.75) -> None:
+        self.rest = rest
+        self.alarm = alarm
+        self.t = 0
+        self.t_alarm: int | None = None
+
+    def score_one(self, raw: float) -> float:
+        if self.t_alarm is None or self.rest <= 0:
+            return raw
+        return raw * min(1.0, (self.t - self.t_alarm) / self.rest)
+
+    def learn_one(self, raw: float) -> None:
+        self.step(raw)
+        return None
+
+    def step(self, raw: float) -> float:
+        """``score_one(raw)`` then ``learn_one(raw)``; returns the score."""
+        score = self.score_one(raw)
+        if score >= self.alarm:
+            self.t_alarm = self.t
+        self.t += 1
+        return score
+
+
+class NoveltyDetector:
+    """:class:`ContextNovelty` behind a :class:`Suppressor`, for one series of floats."""
+
+    def __init__(self, rest: int = 150, alarm: float = 0.75, **novelty: Any) -> None:
+        self.rest = rest
+        self.alarm = alarm
+        self.novelty = dict(novelty)
+        self.model = ContextNovelty(**novelty)
+        self.suppressor = Suppressor(rest, alarm)
+
+    def score_one(self, x: float) -> float:
+        return self.suppressor.score_one(self.model.score_one(x))
+
+    def learn_one(self, x: float) -> None:
+        self.step(x)
+        return None
+
+    def step(self, x: float) -> float:
+        """``score_one(x)`` then ``learn_one(x)`` in one pass; returns the score."""
+        return self.suppressor.step(self.model.step(x))
+
+
+def run_novelty(values: Iterable[float], **params: Any) -> list[float]:
+    """Scores of ``values`` in order, each scored before it is learnt."""
+    d = NoveltyDetector(**params)
+    return [d.step(float(x)) for x in values]

@@ -1,0 +1,103 @@
+"""Univariate novelty and seasons: River conventions, small state, sensible scores."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+from processors.season import SeasonalHistory, detect_period
+from processors.univariate import (
+    ContextNovelty,
+    NoveltyDetector,
+    Suppressor,
+    TailBuffer,
+    run_novelty,
+)
+
+
+def daily(n: int, period: int = 48, seed: int = 0) -> list[float]:
+    """A square-ish daily pattern with a little noise."""
+    rng = np.random.default_rng(seed)
+    return [
+        float(10.0 + (30.0 if (i % period) > period // 2 else 0.0) + 0.3 * rng.standard_normal())
+        for i in range(n)
+    ]
+
+
+def test_a_spike_after_warm_up_scores_one_and_noise_stays_low() -> None:
+    values = daily(1200)
+    values[1000] = 500.0
+    scores = run_novelty(values)
+    assert scores[1000] == 1.0
+    assert max(scores[:250]) == 0.0  # cold while the range is learnt
+    assert sorted(scores[300:1000])[-5] < 0.75  # at most a handful of alarms in normal data
+
+
+def test_a_missing_daily_peak_is_seen_by_the_seasonal_channel() -> None:
+    values = daily(1500)
+    for i in range(1300, 1348):  # one day without its peak: every level seen before
+        values[i] = 10.0 + 0.3 * math.sin(i)
+    model = ContextNovelty()
+    scores = [model.step(x) for x in values]
+    assert model.period is not None and model.period % 48 == 0
+    assert max(scores[1300:1348]) >= 0.75
+
+
+def test_alarms_are_suppressed_for_rest_values_then_recover() -> None:
+    sup = Suppressor(rest=10, alarm=0.75)
+    out = [sup.step(r) for r in [1.0, 1.0, 1.0] + [0.0] * 7 + [1.0]]
+    assert out[0] == 1.0 and out[1] == pytest.approx(0.1) and out[2] == pytest.approx(0.2)
+    assert out[-1] == 1.0
+
+
+def test_score_one_changes_nothing_and_step_equals_score_then_learn() -> None:
+    values = daily(600, seed=1)
+    a, b = NoveltyDetector(), NoveltyDetector()
+    for x in values:
+        before = pickle.dumps(a)
+        s = a.score_one(x)
+        assert pickle.dumps(a) == before
+        a.learn_one(x)
+        assert b.step(x) == s
+    assert pickle.dumps(a) == pickle.dumps(b)
+
+
+def test_pickle_round_trip_continues_identically_and_state_is_small() -> None:
+    values = daily(3000, seed=2)
+    det = NoveltyDetector()
+    for x in values[:2500]:
+        det.learn_one(x)
+    blob = pickle.dumps(det, protocol=5)
+    assert len(blob) < 20_000, len(blob)  # 2048 float32 of history, a 1 KB bitset, 256 tails
+    twin = pickle.loads(blob)
+    assert [twin.step(x) for x in values[2500:]] == [det.step(x) for x in values[2500:]]
+
+
+def test_odd_values_never_raise() -> None:
+    det = NoveltyDetector(warm=5)
+    for x in [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, math.nan, math.inf, -1e308, 1e308, 0.0, 1e-300]:
+        s = det.step(x)
+        assert 0.0 <= s <= 1.0
+
+
+def test_tail_buffer_extrapolates_beyond_what_it_holds() -> None:
+    t = TailBuffer(n=200)
+    for i in range(200):
+        t.add(float(i % 10))
+    assert t.surprise(5.0) < t.surprise(9.0) < t.surprise(12.0) < t.surprise(20.0)
+    assert t.surprise(9.1) > -math.log10(0.5 / 201)  # beyond the largest held: the tail
+    assert pickle.loads(pickle.dumps(t)).surprise(12.0) == t.surprise(12.0)
+
+
+def test_periods_are_found_and_trends_are_not_taken_for_seasons() -> None:
+    i = np.arange(2000)
+    assert detect_period(np.sin(2 * np.pi * i / 96)) == 96
+    assert detect_period(0.01 * i) is None  # a trend's slow decay has no peak
+    assert detect_period(np.sin(2 * np.pi * i / 1440)) is None  # longer than half the history
+    h = SeasonalHistory(capacity=512, block=4, recheck=32)
+    for v in np.sin(2 * np.pi * i / 120):
+        h.push(float(v))
+    assert h.period == 30  # in blocks of four
