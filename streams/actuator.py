@@ -13,6 +13,7 @@ by every actuator (not shared out by the group): each needs all of them.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import threading
@@ -259,8 +260,7 @@ def run_actuator(settings: Settings) -> None:
     serve(settings.metrics_port, actuator.metrics.registry)
     log.info("actuator up: group %s, backend %s", settings.actuator_group, actuator.backend.name)
     try:
-        actuator.run(stop)
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is a normal stop
+            actuator.run(stop)
     finally:
         actuator.close()

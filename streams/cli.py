@@ -10,6 +10,7 @@ Every one takes ``--config FILE`` and ``--bootstrap-servers``; the rest comes fr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
@@ -98,10 +99,8 @@ def cmd_broker(args: argparse.Namespace) -> int:
         print(f"Tansu listening on {broker.bootstrap_servers} (memory only); Ctrl-C stops it")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop it
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 

@@ -15,6 +15,7 @@ caller's monotonic clock (``mono_s``), so wall-clock steps never distort them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 
@@ -263,10 +264,8 @@ class HostCollector:
         self._cpu_prev = now
         if prev is not None and now[0] > prev[0]:
             m["cpu.util"] = clamp01(1 - (now[1] - prev[1]) / (now[0] - prev[0]))
-        try:
+        with contextlib.suppress(OSError):  # no load average on this platform: leave it out
             m["load.1m"], m["load.5m"], m["load.15m"] = os.getloadavg()
-        except OSError:
-            pass
         m["mem.used_pct"] = float(psutil.virtual_memory().percent)
         m["swap.used_pct"] = float(psutil.swap_memory().percent)
         io = psutil.disk_io_counters()

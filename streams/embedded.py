@@ -181,8 +181,8 @@ def run_embedded(
                     return 1
                 if duration_s and now - started >= duration_s:
                     break
-        except KeyboardInterrupt:
-            pass
+        except KeyboardInterrupt:  # Ctrl-C is the normal way to end `make run`
+            print("\nstopping: fleet, actuator, worker and broker", file=sys.stderr)
         finally:
             stop.set()
             for t in threads:

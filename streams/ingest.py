@@ -18,6 +18,7 @@ worker in order: run one worker per source topic, or key the source topic by hos
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import threading
 import time
@@ -360,9 +361,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     log.info("ingesting %s (%s) into %s as group %s", args.source_topic, args.format,
              ingestor.topic, ingestor.group)
     try:
-        ingestor.run(stop, args.duration)
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is a normal stop
+            ingestor.run(stop, args.duration)
     finally:
         ingestor.close()
         if previous is not None:

@@ -7,6 +7,7 @@ The shipper itself is imported when a command runs, so ``streams.shipper`` can o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import socket
 import threading
@@ -130,9 +131,8 @@ def cmd_ship(args: argparse.Namespace) -> int:
     log.info("shipping %s every %gs to %s on %s", host, args.interval, shipper.topic,
              settings.bootstrap_servers)
     try:
-        shipper.run(stop, args.duration)
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is a normal stop
+            shipper.run(stop, args.duration)
     finally:
         left = shipper.close()
         if previous is not None:

@@ -6,6 +6,7 @@ risk learner, which each worker keeps for the components it has seen; it is not 
 
 from __future__ import annotations
 
+import contextlib
 import time
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -95,11 +96,9 @@ def scrape(port: int) -> dict[str, float]:
 def wait_for(pred: Callable[[], bool], timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(OSError):  # the metrics server is not up yet
             if pred():
                 return
-        except OSError:  # the metrics server is not up yet
-            pass
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
 

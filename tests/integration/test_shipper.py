@@ -130,7 +130,7 @@ def http_service() -> Iterator[str]:
             self.wfile.write(b"ok")
 
         def log_message(self, *args: Any) -> None:
-            pass
+            """Keep the test's output quiet."""
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     t = threading.Thread(target=server.serve_forever, daemon=True)
