@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import importlib
 import logging
 import threading
 import time
@@ -30,7 +31,7 @@ from actuators.backends.base import Backend
 from actuators.backends.dryrun import DryRunBackend
 from actuators.engine import AllocationEngine, EngineConfig
 from schemas.codec import Codec
-from schemas.errors import BrokerError, ContractError
+from schemas.errors import BrokerError, ConfigError, ContractError
 from streams.handler import DeadLetters
 from streams.settings import Settings
 from streams.telemetry import ActuatorMetrics, serve
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 
 MAX_FUTURE_MS = 3_600_000  # risk stamped further ahead of the wall clock is refused
+FETCH_WAIT_MS = 20
 
 
 def host_of(component: str) -> str:
@@ -78,7 +80,10 @@ class Actuator:
         self.metrics = ActuatorMetrics()
         self._clock = wall_clock_ms
         self._producer = Producer(producer_config(settings))
-        self._risk = Consumer(consumer_config(settings, settings.actuator_group))
+        # Latency matters more than fetch efficiency here: librdkafka's default fetch wait
+        # (500 ms) would hold each risk event up to that long on a quiet partition.
+        self._risk = Consumer(consumer_config(settings, settings.actuator_group,
+                                              {"fetch.wait.max.ms": FETCH_WAIT_MS}))
         self._risk.subscribe([settings.topic("risk")])
         # A private group id: preferences are assigned whole and never committed.
         self._prefs = Consumer(
@@ -102,7 +107,10 @@ class Actuator:
         """Read what is there (preferences first), act on it, flush, commit; messages seen."""
         for msg in self._prefs.consume(500, 0):
             self._preference(msg)
-        msgs = self._risk.consume(500, timeout_s)
+        msgs = self._risk.consume(500, 0)
+        if not msgs:  # wait for the first one only: consume(n, t) would hold it up to t
+            first = self._risk.poll(timeout_s)
+            msgs = [] if first is None else [first, *self._risk.consume(499, 0)]
         good = [m for m in msgs if self._usable(m)]
         for msg in good:
             self._on_risk(msg)
@@ -238,13 +246,37 @@ def ownership(owned: str) -> Callable[[str], bool]:
     )
 
 
+# FOREWARN_BACKEND → the class, imported only when chosen (each pulls in its own client).
+BACKENDS = {
+    "dryrun": "actuators.backends.dryrun:DryRunBackend",
+    "linux": "actuators.backends.linux:LinuxBackend",
+    "kubernetes": "actuators.backends.kubernetes:KubernetesBackend",
+    "aws": "actuators.backends.aws:AwsAutoScalingBackend",
+}
+
+
 def make_backend(settings: Settings) -> Backend:
-    if settings.backend == "dryrun":
-        return DryRunBackend(hosts=owned_globs(settings.owned))
-    raise ContractError(
-        f"backend {settings.backend!r} cannot run standalone; use dryrun "
-        "(the simulator backend runs inside `forewarn run`)"
-    )
+    """The configured backend, built from ``backend_options`` and owning ``owned``."""
+    if settings.backend == "simulator":
+        raise ConfigError("backend 'simulator' runs only inside `forewarn run`, beside its "
+                          f"simulated fleet; standalone backends: {', '.join(BACKENDS)}")
+    if settings.backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {settings.backend!r}; known: {', '.join(BACKENDS)}")
+    module, _, name = BACKENDS[settings.backend].partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        extra = {"kubernetes": "kubernetes", "aws": "aws"}.get(settings.backend)
+        hint = f" (pip install 'forewarn[{extra}]')" if extra else ""
+        raise ConfigError(f"backend {settings.backend!r} cannot load: {exc}{hint}") from exc
+    options = settings.backend_options_map()
+    hosts = owned_globs(settings.owned)
+    if cls is DryRunBackend:
+        if options:
+            raise ConfigError(f"the dryrun backend takes no options, got {sorted(options)}")
+        return DryRunBackend(hosts=hosts)
+    backend: Backend = cls.from_options(options, hosts=hosts)
+    return backend
 
 
 def run_actuator(settings: Settings) -> None:

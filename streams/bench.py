@@ -142,6 +142,7 @@ SECTIONS: dict[str, Callable[[int], dict[str, Any]]] = {
     "ingest": lambda runs: section_ingest(runs),
     "replay": lambda runs: _optional("streams.replay", "bench_replay", runs),
     "worker": lambda runs: _optional("streams.throughput", "bench_worker", runs),
+    "actuation": lambda runs: _optional("streams.actuation", "bench_actuation", runs),
 }
 
 

@@ -8,6 +8,7 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -44,7 +45,9 @@ class Settings:
     checkpoint_max_replay: int = 10_000  # re-send a quiet component's state this far behind
     # allocation
     risk_threshold: float = 0.6
-    backend: str = "dryrun"  # dryrun | simulator
+    backend: str = "dryrun"  # dryrun | linux | kubernetes | aws (simulator: inside `run`)
+    # the backend's own options as a JSON object; a TOML file may give a [backend_options] table
+    backend_options: str = ""
     owned: str = "*"  # comma-separated globs of hosts/components this actuator may act on
     # operations
     worker_web_port: int = 0  # 0: Faust's web server off
@@ -73,6 +76,8 @@ class Settings:
             except (OSError, tomllib.TOMLDecodeError) as exc:
                 raise ConfigError(f"config file {path}: {exc}") from exc
             values.update(data.get("forewarn", data))
+            if isinstance(values.get("backend_options"), Mapping):  # a TOML table
+                values["backend_options"] = json.dumps(values["backend_options"])
         for f in fields(cls):
             key = f"{ENV_PREFIX}{f.name.upper()}"
             if key in env:
@@ -102,6 +107,20 @@ class Settings:
         if settings.partitions < 1:
             raise ConfigError("partitions must be at least 1")
         return settings
+
+    def backend_options_map(self) -> dict[str, Any]:
+        """``backend_options`` parsed: a JSON object (empty when unset)."""
+        if not self.backend_options.strip():
+            return {}
+        try:
+            parsed = json.loads(self.backend_options)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"backend_options is not valid JSON: {exc}") from exc
+        if not isinstance(parsed, dict):
+            raise ConfigError(
+                f"backend_options must be a JSON object, got {type(parsed).__name__}"
+            )
+        return parsed
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

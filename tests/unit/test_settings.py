@@ -45,3 +45,21 @@ def test_unknown_key_in_file_is_an_error(tmp_path: Path) -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file"):
         Settings.load(env={}, config_path=tmp_path / "nope.toml")
+
+
+def test_backend_options_from_a_toml_table_or_json_in_the_environment(tmp_path: Path) -> None:
+    cfg = tmp_path / "f.toml"
+    cfg.write_text('[forewarn]\nbackend = "linux"\n[forewarn.backend_options]\n'
+                   'cgroup_root = "/sys/fs/cgroup"\nnice = true\n')
+    s = Settings.load(env={}, config_path=cfg)
+    assert s.backend == "linux"
+    assert s.backend_options_map() == {"cgroup_root": "/sys/fs/cgroup", "nice": True}
+    env = {"FOREWARN_BACKEND_OPTIONS": '{"namespace": "shop"}'}
+    assert Settings.load(env=env).backend_options_map() == {"namespace": "shop"}
+    assert Settings.load(env={}).backend_options_map() == {}
+
+
+@pytest.mark.parametrize(("raw", "match"), [("{nope", "not valid JSON"), ("[1]", "JSON object")])
+def test_bad_backend_options_are_config_errors(raw: str, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        Settings.load(env={"FOREWARN_BACKEND_OPTIONS": raw}).backend_options_map()

@@ -1,0 +1,106 @@
+"""Actuation latency: from a risk event on ``forewarn.risk`` to its command applied.
+
+A benchmark, not a test (``python -m streams.bench actuation``): an embedded broker, one
+:class:`~streams.actuator.Actuator` with a backend, and risk events produced at a steady rate,
+each for a fresh component over the risk threshold, so each one causes exactly one GRANT. The
+latency of a command is the wall time from its risk message's broker timestamp (CreateTime,
+set when the risk was produced) to the backend's ``apply`` having returned — what
+``Actuator.stats.latencies_ms`` records in production too.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import Producer
+
+from actuators.backends.base import Backend
+from actuators.backends.dryrun import DryRunBackend
+from schemas.codec import Codec
+from schemas.errors import BrokerError
+from streams.actuator import Actuator
+from streams.broker import EmbeddedBroker
+from streams.settings import Settings
+from streams.topics import ensure_topics, producer_config
+
+T0 = 1_767_571_200_000
+
+
+def risk_event(component: str, ts: int, value: float = 0.9) -> dict[str, Any]:
+    """A RiskScore over the default threshold, forecasting cpu.util past its threshold."""
+    return {
+        "component": component, "ts": ts, "risk": value, "anomaly": 0.5, "horizon_s": 900,
+        "breach": {"metric": "cpu.util", "threshold": 0.95, "eta_s": 300.0, "probability": value},
+        "forecasts": [{"metric": "cpu.util", "horizon_s": 300, "mean": 0.97, "lower": 0.9,
+                       "upper": 1.05}],
+        "contributors": {"cpu.util": 1.0},
+        "model": {"version": "bench", "samples_seen": 100, "warm": True, "source": "component"},
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(settings: Settings, backend: Backend, n: int, rate: float) -> dict[str, float]:
+    """Produce ``n`` risk events at ``rate``/s to a running actuator; latency percentiles."""
+    codec, topic = Codec(), settings.topic("risk")
+    actuator = Actuator(settings, backend)
+    stop = threading.Event()
+    thread = threading.Thread(target=actuator.run, args=(stop,), daemon=True)
+    thread.start()
+    producer = Producer(producer_config(settings))
+    run = uuid.uuid4().hex[:6]
+
+    def send(i: int, tag: str) -> None:
+        comp = f"bench-{run}-{tag}{i}"
+        producer.produce(topic, key=comp.encode(), value=codec.encode(
+            "RiskScore", risk_event(comp, T0 + i * 1000)))
+        producer.poll(0)
+
+    def wait(until: Callable[[], bool], what: str, limit_s: float = 60.0) -> None:
+        deadline = time.monotonic() + limit_s
+        while not until():
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise BrokerError(f"actuation bench: {what} did not happen in {limit_s:.0f} s")
+            time.sleep(0.01)
+
+    try:
+        send(0, "warm")  # the group join takes seconds: not part of the latency
+        producer.flush(10)
+        wait(lambda: actuator.stats.commands >= 1, "the warm-up command")
+        actuator.stats.latencies_ms.clear()
+        start = time.monotonic()
+        for i in range(n):
+            time.sleep(max(0.0, start + i / rate - time.monotonic()))
+            send(i, "c")
+        producer.flush(10)
+        wait(lambda: len(actuator.stats.latencies_ms) >= n, f"{n} commands")
+        lat = list(actuator.stats.latencies_ms)
+    finally:
+        stop.set()
+        thread.join(30)
+        actuator.close()
+    return {"p50_ms": statistics.median(lat), "p99_ms": _percentile(lat, 0.99),
+            "max_ms": max(lat), "commands": float(len(lat))}
+
+
+def bench_actuation(seconds: float = 3.0, rate: float = 100.0) -> dict[str, float]:
+    """One run: dry-run backend, ``rate`` risk events a second for ``seconds``."""
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings.load(env={}, bootstrap_servers=broker.bootstrap_servers,
+                                 actuator_group=f"bench-{uuid.uuid4().hex[:6]}",
+                                 data_dir=data_dir)
+        ensure_topics(settings)
+        return measure(settings, DryRunBackend(), int(seconds * rate), rate)
+
+
+if __name__ == "__main__":
+    print(bench_actuation())
