@@ -22,7 +22,7 @@ from streams.settings import Settings
 # Modules with an ``add_subcommand(subparsers)``; their handlers get ``(args, settings_of)``
 # through ``args.func(args)`` like the ones here, and may call :func:`settings_of`.
 PLUGGED: tuple[str, ...] = (
-    "streams.shipper", "streams.ingest", "streams.replay", "streams.backtest"
+    "streams.shipper", "streams.ingest", "streams.replay", "streams.backtest", "streams.prefs"
 )
 
 

@@ -71,3 +71,23 @@ def test_owned_risk_is_granted_once_foreign_skipped_garbage_dead_lettered(runnin
     assert dead[0][3]["original"] == b"\x00 not a risk score"
     assert actuator.stats.not_owned == 1
     assert actuator.stats.latencies_ms and min(actuator.stats.latencies_ms) >= 0
+
+
+def test_prefs_cli_sets_changes_and_clears_through_the_compacted_topic(settings, capsys) -> None:
+    from streams.cli import main
+    from streams.prefs import read_preferences
+
+    flags = ["--bootstrap-servers", settings.bootstrap_servers,
+             "--topic-prefix", settings.topic_prefix, "prefs"]
+    assert main([*flags, "set", "db-*", "--criticality", "9", "--max", "MEMORY_HIGH=4096"]) == 0
+    assert main([*flags, "set", "db-*", "--pause"]) == 0
+    assert main([*flags, "set", "web-1/app", "--allow", "CPU_WEIGHT"]) == 0
+    in_force = read_preferences(settings, codec)
+    assert in_force["db-*"]["criticality"] == 9 and in_force["db-*"]["paused"] is True
+    assert in_force["db-*"]["maxima"] == {"MEMORY_HIGH": 4096.0}
+    assert in_force["web-1/app"]["allowed_resources"] == ["CPU_WEIGHT"]
+    assert main([*flags, "clear", "db-*"]) == 0
+    assert set(read_preferences(settings, codec)) == {"web-1/app"}
+    capsys.readouterr()
+    assert main([*flags, "list"]) == 0
+    assert "web-1/app" in capsys.readouterr().out
