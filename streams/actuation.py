@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Producer
@@ -49,18 +50,19 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(settings: Settings, backend: Backend, n: int, rate: float) -> dict[str, float]:
-    """Produce ``n`` risk events at ``rate``/s to a running actuator; latency percentiles."""
+def measure(settings: Settings, backend: Backend, n: int, rate: float,
+            run: str) -> dict[str, float]:
+    """Produce ``n`` risk events at ``rate``/s to a running actuator; latency percentiles.
+    Components are ``bench-<run>-c<i>/app`` (``bench-<run>-warm0/app`` first)."""
     codec, topic = Codec(), settings.topic("risk")
-    actuator = Actuator(settings, backend)
+    actuator = Actuator(settings.replace(actuator_group=f"bench-{run}"), backend)
     stop = threading.Event()
     thread = threading.Thread(target=actuator.run, args=(stop,), daemon=True)
     thread.start()
     producer = Producer(producer_config(settings))
-    run = uuid.uuid4().hex[:6]
 
     def send(i: int, tag: str) -> None:
-        comp = f"bench-{run}-{tag}{i}"
+        comp = f"bench-{run}-{tag}{i}/app"  # a host each: no pool fills up
         producer.produce(topic, key=comp.encode(), value=codec.encode(
             "RiskScore", risk_event(comp, T0 + i * 1000)))
         producer.poll(0)
@@ -69,7 +71,8 @@ def measure(settings: Settings, backend: Backend, n: int, rate: float) -> dict[s
         deadline = time.monotonic() + limit_s
         while not until():
             if time.monotonic() > deadline or not thread.is_alive():
-                raise BrokerError(f"actuation bench: {what} did not happen in {limit_s:.0f} s")
+                raise BrokerError(f"actuation bench: {what} did not happen in {limit_s:.0f} s "
+                                  f"({actuator.stats})")
             time.sleep(0.01)
 
     try:
@@ -82,7 +85,9 @@ def measure(settings: Settings, backend: Backend, n: int, rate: float) -> dict[s
             time.sleep(max(0.0, start + i / rate - time.monotonic()))
             send(i, "c")
         producer.flush(10)
-        wait(lambda: len(actuator.stats.latencies_ms) >= n, f"{n} commands")
+        # every risk read; a few get no command (the engine's holdout keeps labels honest)
+        wait(lambda: actuator.stats.risks >= n + 1, f"{n} risk events read")
+        wait(lambda: actuator.stats.outcomes >= n + 1, f"{n} outcomes")
         lat = list(actuator.stats.latencies_ms)
     finally:
         stop.set()
@@ -92,14 +97,37 @@ def measure(settings: Settings, backend: Backend, n: int, rate: float) -> dict[s
             "max_ms": max(lat), "commands": float(len(lat))}
 
 
+def linux_backend(root: Path, run: str, n: int) -> Backend:
+    """The Linux host agent on a directory tree in cgroup v2's file protocol, one cgroup per
+    benchmark component (``cpu.weight`` at the default 100): real file writes per command."""
+    from actuators.backends.linux import LinuxBackend
+
+    for name in ("warm0", *(f"c{i}" for i in range(n))):
+        cg = root / "forewarn.slice" / f"bench-{run}-{name}"
+        cg.mkdir(parents=True)
+        (cg / "cpu.weight").write_text("100\n")
+        (cg / "cpu.max").write_text("100000 100000\n")
+    return LinuxBackend.from_options(
+        {"cgroup_root": str(root), "cgroups": {"*/*": "forewarn.slice/{host}"}},
+        hosts=(f"bench-{run}-*",))
+
+
 def bench_actuation(seconds: float = 3.0, rate: float = 100.0) -> dict[str, float]:
-    """One run: dry-run backend, ``rate`` risk events a second for ``seconds``."""
-    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings.load(env={}, bootstrap_servers=broker.bootstrap_servers,
-                                 actuator_group=f"bench-{uuid.uuid4().hex[:6]}",
-                                 data_dir=data_dir)
-        ensure_topics(settings)
-        return measure(settings, DryRunBackend(), int(seconds * rate), rate)
+    """One run on one broker, side by side: the dry-run backend, then the Linux host agent on
+    a cgroup-format directory tree; ``rate`` risk events a second for ``seconds`` each."""
+    n = int(seconds * rate)
+    out: dict[str, float] = {}
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
+        for name in ("dryrun", "linux"):
+            run = uuid.uuid4().hex[:6]  # fresh topics: one run never reads the other's risk
+            settings = Settings.load(env={}, bootstrap_servers=broker.bootstrap_servers,
+                                     data_dir=tmp, topic_prefix=f"b{run}.")
+            ensure_topics(settings)
+            backend = (DryRunBackend() if name == "dryrun"
+                       else linux_backend(Path(tmp) / "cgroup", run, n))
+            for key, value in measure(settings, backend, n, rate, run).items():
+                out[f"{name}_{key}"] = value
+    return out
 
 
 if __name__ == "__main__":
