@@ -223,6 +223,9 @@ class Actuator:
         self._producer.flush(10)
         for consumer in (self._risk, self._prefs):
             consumer.close()
+        close_backend = getattr(self.backend, "close", None)  # a client's connections
+        if callable(close_backend):
+            close_backend()
 
 
 def owned_globs(owned: str) -> tuple[str, ...]:
