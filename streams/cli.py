@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_worker)
 
     s = sub.add_parser("actuate", help="an actuator (consumer group) applying allocations")
-    s.add_argument("--backend", choices=["dryrun"], help="override FOREWARN_BACKEND")
+    s.add_argument("--backend", help="override FOREWARN_BACKEND: dryrun, linux, kubernetes, aws")
     s.set_defaults(func=cmd_actuate)
 
     s = sub.add_parser("topics", help="create the topic catalog and list it")
