@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from river import anomaly as river_anomaly
@@ -41,6 +41,9 @@ from river.tree.padded import PaddedBranch, PaddedLeaf
 
 from processors.features import MetricFeatures
 from processors.univariate import ContextNovelty, Suppressor
+
+if TYPE_CHECKING:
+    from processors.config import PipelineConfig
 
 _Leaf: Any = PaddedLeaf  # River's node classes are untyped
 _Branch: Any = PaddedBranch
@@ -55,6 +58,18 @@ def anomaly_features(features: Mapping[str, MetricFeatures]) -> dict[str, float]
         for metric, f in features.items()
         for name in ANOMALY_FEATURES
     }
+
+
+def detector_for(config: PipelineConfig, component: str) -> AnomalyDetector | ComponentNovelty:
+    """A component's new detector, as ``config.anomaly_model`` names it; an HST's seed is the
+    config's mixed with the component id, so it is stable across runs and workers."""
+    c = config
+    if c.anomaly_model == "hst":
+        seed = (c.seed ^ zlib.crc32(component.encode())) & 0x7FFFFFFF
+        return AnomalyDetector(c.anomaly_trees, c.anomaly_height, c.anomaly_window, seed)
+    return ComponentNovelty(
+        c.anomaly_warm, c.anomaly_rest, seasonal_max_metrics=c.anomaly_seasonal_max_metrics
+    )
 
 
 class ComponentNovelty:

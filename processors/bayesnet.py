@@ -30,6 +30,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -83,6 +84,19 @@ def _context_prior(strength: float) -> tuple[list[float], list[float]]:
     )
 
 
+def _prior(node: str, strength: float) -> tuple[list[list[float]], tuple[float, ...]]:
+    """A node's prior counts ``[Y=0, Y=1]`` and each state's log-likelihood ratio under them
+    (the same for every metric node; callers copy before changing counts)."""
+    return _prior_of(node == "context", strength)
+
+
+@functools.cache
+def _prior_of(context: bool, strength: float) -> tuple[list[list[float]], tuple[float, ...]]:
+    g, b = _context_prior(strength) if context else _prior_tables(strength)
+    llr = tuple(math.log(b[k] / sum(b)) - math.log(g[k] / sum(g)) for k in range(len(g)))
+    return [g, b], llr
+
+
 @dataclass
 class BayesNet:
     """Count tables of the network above; ``learn_one`` adds a labelled window."""
@@ -98,17 +112,19 @@ class BayesNet:
         t = self.tables.get(node)
         if t is not None:
             return t
-        if node == "context":
-            g, b = _context_prior(self.prior_strength)
-        else:
-            g, b = _prior_tables(self.prior_strength)
-        return [g, b]
+        return _prior(node, self.prior_strength)[0]
 
     def explain(self, evidence: Mapping[str, int]) -> dict[str, float]:
         """Each node's log-likelihood ratio ``log P(x|Y=1) / P(x|Y=0)`` (natural log)."""
         out = {}
         for node, state in sorted(evidence.items()):
-            g, b = self._table(node)
+            t = self.tables.get(node)
+            if t is None:  # an unlearnt node: its prior's ratios, computed once
+                llr = _prior(node, self.prior_strength)[1]
+                if 0 <= state < len(llr):
+                    out[node] = llr[state]
+                continue
+            g, b = t
             if 0 <= state < len(g):
                 out[node] = math.log(b[state] / sum(b)) - math.log(g[state] / sum(g))
         return out

@@ -151,30 +151,77 @@ class BinCalibrator:
 
 @dataclass
 class PendingLabels:
-    """A component's scored windows whose label is not known yet, oldest first."""
+    """A component's scored windows whose label is not known yet, oldest first.
+
+    Acted intervals (:meth:`act`: forewarn applied a grant to the component from ``start_ms``
+    to ``end_ms``) make the absence of a breach uninformative: a window whose horizon
+    ``(end, end + horizon]`` overlaps one would have been labelled negative because of the
+    action, not because the risk was low, so such negative labels are dropped (counted in
+    ``skipped``). Positive labels are kept: a breach despite acting is real evidence. Only the
+    intervals that can still overlap a pending or later window are kept (an open one, whose
+    end is not known yet, until it is closed and has passed).
+    """
 
     horizon_ms: int
     items: deque[tuple[int, Evidence, States]] = field(default_factory=deque)
     limit: int = 64
+    acted: list[tuple[int, int | None]] = field(default_factory=list)  # [start, end), sorted
+    skipped: int = 0  # negative labels dropped because an action covered their horizon
+    last_end_ms: int | None = None  # the latest window added
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # a checkpoint written before acted intervals were kept has none
+        self.__dict__.update({"acted": [], "skipped": 0, "last_end_ms": None, **state})
 
     def add(self, end_ms: int, base: Evidence, states: States) -> None:
         self.items.append((end_ms, dict(base), dict(states)))
+        self.last_end_ms = end_ms if self.last_end_ms is None else max(self.last_end_ms, end_ms)
         while len(self.items) > self.limit:  # never expected: horizons are a few windows
             self.items.popleft()
+
+    def act(self, start_ms: int, end_ms: int | None = None) -> None:
+        """An action on the component over ``[start_ms, end_ms)``; ``end_ms=None`` while it
+        lasts. Reporting ``(start_ms, end)`` later closes the open interval of that start;
+        reporting an interval again changes nothing."""
+        if end_ms is not None and end_ms < start_ms:
+            raise ValueError(f"acted interval ends before it starts: [{start_ms}, {end_ms})")
+        acted = [i for i in self.acted if not (end_ms is not None and i == (start_ms, None))]
+        if (start_ms, end_ms) not in acted:
+            acted.append((start_ms, end_ms))
+        acted.sort(key=lambda i: (i[0], math.inf if i[1] is None else i[1]))
+        self.acted = acted[-self.limit :]
+        self._prune()
+
+    def under_action(self, end_ms: int) -> bool:
+        """Whether an acted interval overlaps the horizon of the window ending at ``end_ms``."""
+        last = end_ms + self.horizon_ms
+        return any(a <= last and (b is None or b > end_ms) for a, b in self.acted)
 
     def resolve(self, now_ms: int, positive: bool) -> list[tuple[Evidence, States, bool]]:
         """Labels known at event time ``now_ms``, given whether what happens there makes the
         windows before it positive (a FAIL onset, say): windows whose horizon ended before
         ``now_ms`` are negative (they would have been labelled positive already), and if
-        ``positive``, every window ending before ``now_ms`` (within its horizon) is."""
+        ``positive``, every window ending before ``now_ms`` (within its horizon) is. Negative
+        labels of windows under an action are left out (see the class doc)."""
         out: list[tuple[Evidence, States, bool]] = []
         items = self.items
         while items and items[0][0] + self.horizon_ms < now_ms:
-            _, x, s = items.popleft()
-            out.append((x, s, False))
+            end, x, s = items.popleft()
+            if self.acted and self.under_action(end):
+                self.skipped += 1
+            else:
+                out.append((x, s, False))
         if positive:
             while items and items[0][0] < now_ms:
                 _, x, s = items.popleft()
                 out.append((x, s, True))
+        if self.acted:
+            self._prune()
         return out
 
+    def _prune(self) -> None:
+        """Drop intervals that end before every window still to be labelled (pending, or
+        scored later: those end after the latest one added) begins its horizon."""
+        floor = self.items[0][0] if self.items else self.last_end_ms
+        if floor is not None:
+            self.acted = [(a, b) for a, b in self.acted if b is None or b > floor]

@@ -19,7 +19,9 @@ class PipelineConfig:
     window_s: int = 60
     lateness_s: int = 30
     horizon_s: int = 900
-    heartbeat_s: int = 60
+    # a HealthSignal repeats each rule's unchanged status this often (event time); 300 s, not
+    # 60: heartbeats were 90 % of the worker's outputs, and changes are sent as they happen
+    heartbeat_s: int = 300
     seed: int = 42
     model_version: str = "forewarn-0.1"
     rules: tuple[Rule, ...] = field(default_factory=default_rules)

@@ -7,7 +7,9 @@ run) watches their size ``min(|z|, 10)``. When it fires (a lasting level shift, 
 behaviour the forecaster has not caught up with), the forecaster starts afresh from the point
 that showed the drift, so its trend stops pointing along the old jump and its season is looked
 for again. ``threshold=0`` turns drift detection off. It also keeps two EW means of the change
-per window (fast and slow), to tell accelerating growth (an exponential leak) from a line.
+per window (fast and slow), to tell accelerating growth (an exponential leak) from a line, and
+the troughs of a sawtooth (:class:`Troughs`), to tell fragmentation (memory that each
+collection gives back less of) from a periodic sawtooth and from a line.
 
 >>> o = MetricOutlook("trend", step_s=60, threshold=10.0)
 >>> for i in range(120):
@@ -19,15 +21,68 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from river import drift
 
-from processors.features import MetricFeatures
 from processors.forecast import Forecaster, make_forecaster
-from processors.health import Rule, Status
-from processors.risk import BreachEstimate, estimate_breach, pattern_of
+
+
+class Troughs:
+    """The floor a sawtooth falls back to after each sharp drop (a GC, a compaction).
+
+    A drop is a fall between consecutive window means of at least ``factor`` times the typical
+    size of the other changes (an EW mean, rate ``rate``) and at least half of what the metric
+    rose since the previous trough: a collection that gives back most of a cycle, not noise.
+    The trough is the lowest value before the metric rises again. :meth:`climbing` says
+    whether the last ``keep`` troughs, each within ``max_age`` windows of the next, rose one
+    after the other by ``min_rise`` of the mean drop in all: the floor under the sawtooth
+    climbs, which is fragmentation (or a leak hidden under collections), where a periodic
+    sawtooth's troughs stay level and a line or a smooth season has no such drops.
+    """
+
+    def __init__(self, keep: int = 6, factor: float = 5.0, rate: float = 0.05,
+                 min_rise: float = 0.25, max_age: int = 240) -> None:
+        self.keep = keep
+        self.factor = factor
+        self.rate = rate
+        self.min_rise = min_rise
+        self.max_age = max_age
+        self.step = 0.0  # EW mean of |change| over changes that are not drops
+        self.drop = 0.0  # EW mean of drop sizes
+        self.peak: float | None = None  # highest value since the latest trough
+        self.falling = False
+        self.at: list[tuple[int, float]] = []  # (window number, trough), oldest first
+        self.n = 0
+
+    def learn_one(self, last: float | None, value: float) -> None:
+        self.n += 1
+        if last is None:
+            self.peak = value
+            return None
+        d = value - last
+        rose = self.peak - self.at[-1][1] if self.at and self.peak is not None else -d
+        if d < 0 and self.step > 0 and -d >= self.factor * self.step and -d >= 0.5 * rose:
+            self.drop = -d if self.drop == 0 else self.drop + 0.2 * (-d - self.drop)
+            self.at = [*self.at[1 - self.keep :], (self.n, value)]
+            self.falling, self.peak = True, value
+            return None
+        if self.falling and self.at and value < self.at[-1][1]:
+            self.at[-1] = (self.n, value)  # still falling: the trough is lower
+        else:
+            self.falling = False
+        self.step += self.rate * (abs(d) - self.step) if self.step > 0 else abs(d)
+        self.peak = value if self.peak is None else max(self.peak, value)
+        return None
+
+    def climbing(self) -> bool:
+        at = self.at
+        if len(at) < self.keep or self.n - at[-1][0] > self.max_age:
+            return False
+        for (n0, v0), (n1, v1) in zip(at, at[1:], strict=False):
+            if n1 - n0 > self.max_age or not v1 > v0:
+                return False
+        return at[-1][1] - at[0][1] >= self.min_rise * self.drop
 
 
 class MetricOutlook:
@@ -60,7 +115,13 @@ class MetricOutlook:
         self.last: float | None = None
         self.slope_fast = 0.0  # EW means of the change between consecutive window means
         self.slope_slow = 0.0
+        self.troughs = Troughs()
         self.n = 0
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "troughs" not in state:  # a checkpoint from before troughs were kept
+            self.troughs = Troughs()
 
     def learn_one(self, ts_ms: int, value: float) -> None:
         if not math.isfinite(value):
@@ -73,6 +134,7 @@ class MetricOutlook:
                 if self.detector.drift_detected:
                     self._restart()
         self.forecaster.learn_one(ts_ms, value)
+        self.troughs.learn_one(self.last, float(value))
         if self.last is not None:
             d = value - self.last
             self.slope_fast += 0.2 * (d - self.slope_fast)
@@ -87,6 +149,11 @@ class MetricOutlook:
         fast, slow = sign * self.slope_fast, sign * self.slope_slow
         return self.n >= 50 and slow > 0 and fast >= 1.5 * slow
 
+    def fragmented(self, sign: float) -> bool:
+        """Whether the floor under a sawtooth climbs towards the threshold (upward metrics
+        only: a memory floor that each collection lowers less), see :class:`Troughs`."""
+        return sign > 0 and self.troughs.climbing()
+
     @property
     def period(self) -> int | None:
         """The season found in this metric, in windows (seasonal forecaster only)."""
@@ -97,43 +164,3 @@ class MetricOutlook:
         """Start the forecaster afresh: it learns from the point that showed the drift on."""
         self.drifts += 1
         self.forecaster = make_forecaster(self.kind, self.step_s, self.k)
-
-    def observe(
-        self,
-        f: MetricFeatures,
-        rules: Sequence[Rule],
-        origin_ms: int,
-        statuses: Mapping[str, int],
-        grid_s: Sequence[int],
-        horizons_s: Sequence[int],
-    ) -> tuple[list[dict[str, Any]], list[BreachEstimate], str | None]:
-        """Learn a closed window's mean, then: the ``Forecast`` records at ``horizons_s``, a
-        breach estimate per rule (forecasts on ``grid_s`` from ``origin_ms``), and the name
-        of the pattern the metric shows."""
-        metric = rules[0].metric
-        self.learn_one(f.ts_mean_ms, f.mean)
-        fc = self.forecaster
-        points = fc.forecast(grid_s, origin_ms=origin_ms)
-        by_h = {p.horizon_s: p for p in points}
-        records = []
-        for h in horizons_s:
-            p = by_h.get(h) or next(iter(fc.forecast([h], origin_ms=origin_ms)), None)
-            if p is not None:
-                records.append(
-                    {"metric": metric, "horizon_s": h, "mean": p.mean, "lower": p.lower,
-                     "upper": p.upper}
-                )
-        estimates = []
-        pattern = None
-        fit = fc.trend()
-        for rule in rules:
-            est = estimate_breach(metric, rule.fail, rule.sign, points, f.volatility)
-            if est is not None:
-                estimates.append(est)
-            failing = statuses.get(rule.name) == Status.FAIL
-            peak = f.max if rule.sign > 0 else f.min
-            pattern = pattern or pattern_of(
-                fit, rule.sign, f.growth, f.volatility, f.mean, peak, failing,
-                accelerating=self.accelerating(rule.sign), periodic=self.period is not None,
-            )
-        return records, estimates, pattern

@@ -80,6 +80,20 @@ class TrendFit:
     y_mean: float = 0.0
 
 
+class Line(NamedTuple):
+    """A linear forecast from an origin: at ``h`` seconds, ``x = offset + h``, mean ``a + b *
+    x``, spread ``s * sqrt(1 + inv_n + (x - tm) ** 2 / sxx)``, interval mean -/+ ``z`` spread."""
+
+    a: float
+    b: float
+    s: float
+    tm: float
+    sxx: float
+    inv_n: float
+    offset: float
+    z: float
+
+
 def fit_trend(ts_ms: Sequence[int], values: Sequence[float]) -> TrendFit | None:
     """Least-squares trend of ``values`` over time; ``None`` with fewer than 3 distinct times.
 
@@ -89,18 +103,19 @@ def fit_trend(ts_ms: Sequence[int], values: Sequence[float]) -> TrendFit | None:
     if n < 3 or n != len(values):
         return None
     last = ts_ms[-1]
+    # list comprehensions, summed left to right: the same floats as a loop, at less cost
     t = [(x - last) / 1000.0 for x in ts_ms]
     tm = sum(t) / n
     ym = sum(values) / n
     tc = [a - tm for a in t]
-    sxx = sum(a * a for a in tc)
+    sxx = sum([a * a for a in tc])
     if not sxx > 0:
         return None
     try:
-        slope = sum(a * (b - ym) for a, b in zip(tc, values, strict=True)) / sxx
+        slope = sum([a * (b - ym) for a, b in zip(tc, values, strict=True)]) / sxx
         intercept = ym - slope * tm
-        sse = sum((b - intercept - slope * a) ** 2 for a, b in zip(t, values, strict=True))
-        sst = sum((b - ym) ** 2 for b in values)
+        sse = sum([(b - intercept - slope * a) ** 2 for a, b in zip(t, values, strict=True)])
+        sst = sum([(b - ym) ** 2 for b in values])
     except OverflowError:
         return None
     r2 = 1.0 - sse / sst if sst > 0 else 0.0
@@ -153,6 +168,16 @@ class TrendForecaster:
 
     def trend(self) -> TrendFit | None:
         return self._fit
+
+    def line(self, origin_ms: int | None = None) -> Line | None:
+        """The fitted line's forecast parameters from ``origin_ms`` (``None`` until warm):
+        what :meth:`forecast` computes per horizon, for computing many horizons at once."""
+        fit = self._fit
+        if fit is None:
+            return None
+        offset = 0.0 if origin_ms is None else (origin_ms - self.ts_ms[-1]) / 1000.0
+        return Line(fit.intercept, fit.slope, self._s, fit.t_mean_s, fit.sxx, 1.0 / fit.n,
+                    offset, self.z)
 
     def forecast(
         self, horizons_s: Sequence[int], origin_ms: int | None = None
@@ -282,6 +307,7 @@ class SeasonalTrendForecaster(TrendForecaster):
         )
         self.n = 0  # points learnt
         self.raw: list[float] = []  # the last k values as learnt (the base list is deseasonalised)
+        self._raw_fit: TrendFit | None = None  # trend() of the points as learnt, once computed
 
     @property
     def period_points(self) -> int | None:
@@ -291,10 +317,14 @@ class SeasonalTrendForecaster(TrendForecaster):
 
     def _level(self) -> float:
         """The mean over the last season held (0 without one)."""
-        p = self.history.period
-        if p is None or len(self.history) < p + 1:
+        h, p = self.history, self.history.period
+        if p is None or len(h) < p + 1:
             return 0.0
-        return float(self.history.recent(p).astype(np.float64).sum() / p)
+        key = (h.n, p)  # it changes only when a block completes or the season does
+        cached = getattr(self, "_level_at", None)
+        if cached is None or cached[0] != key:
+            cached = self._level_at = (key, float(h.recent(p).astype(np.float64).sum() / p))
+        return cached[1]
 
     def offset(self, i: float, level: float | None = None) -> float:
         """The seasonal offset of point ``i`` (0 = the first point learnt); 0 without a season."""
@@ -313,9 +343,41 @@ class SeasonalTrendForecaster(TrendForecaster):
             out += w * v
         return out - level
 
+    def offsets_at(self, i: np.ndarray, level: float) -> np.ndarray:
+        """:meth:`offset` of each point index in ``i`` (floats), given the season's level, as
+        arrays: the same arithmetic, for many points at once (the scalar form is cheaper for
+        one or two)."""
+        h, p = self.history, self.history.period
+        if p is None or len(h) < p + 1:
+            return np.zeros(len(i))
+        pos = (i + 0.5) / self.block - 0.5 - p  # fractional block index, one season back
+        lo = np.floor(pos)
+        frac = pos - lo
+        latest, held = h.n - 1, len(h)
+        out = 0.0 + (1.0 - frac) * self._blocks(latest - lo + 1, held)
+        out = out + frac * self._blocks(latest - lo, held)
+        return out - level
+
+    def _blocks(self, lag: np.ndarray, held: int) -> np.ndarray:
+        """Block means ``lag`` blocks back, lags clipped to those held (as ``ago``)."""
+        h = self.history
+        idx = (h.n - np.clip(lag, 1, held).astype(np.int64)) % h.capacity
+        return h.buf[idx].astype(np.float64)
+
+    def offsets(self, horizons_s: Sequence[int], origin_ms: int | None = None
+                ) -> list[float] | None:
+        """The seasonal offset added at each horizon by :meth:`forecast` (``None`` without a
+        season)."""
+        if self.history.period is None or not self.ts_ms:
+            return None
+        offset_s = 0.0 if origin_ms is None else (origin_ms - self.ts_ms[-1]) / 1000.0
+        at = (self.n - 1) + (offset_s + np.asarray(horizons_s, dtype=np.float64)) / self.step_s
+        return self.offsets_at(at, self._level()).tolist()  # type: ignore[no-any-return]
+
     def learn_one(self, ts_ms: int, value: float) -> None:
         if not math.isfinite(value) or (self.ts_ms and ts_ms <= self.ts_ms[-1]):
             return None
+        self._raw_fit = None
         self.history.push(float(value))
         self.n += 1
         self.ts_ms.append(int(ts_ms))
@@ -326,8 +388,8 @@ class SeasonalTrendForecaster(TrendForecaster):
             self.values = list(self.raw)
         else:  # offsets move with every block: deseasonalise the whole (short) list again
             first = self.n - len(self.raw)
-            level = self._level()
-            self.values = [v - self.offset(first + j, level) for j, v in enumerate(self.raw)]
+            at = np.arange(first, self.n, dtype=np.float64)
+            self.values = (np.asarray(self.raw) - self.offsets_at(at, self._level())).tolist()
         self._refit()
         return None
 
@@ -347,7 +409,20 @@ class SeasonalTrendForecaster(TrendForecaster):
 
     def trend(self) -> TrendFit | None:
         """The line through the points as learnt (patterns are named on what was seen)."""
-        return fit_trend(self.ts_ms, self.raw) if len(self.raw) >= self.min_points else None
+        if len(self.raw) < self.min_points:
+            return None
+        if self.history.period is None:  # nothing deseasonalised: the base fit is that line
+            return self._fit
+        fit = getattr(self, "_raw_fit", None)  # absent in a state restored from a pickle
+        if fit is None:
+            fit = self._raw_fit = fit_trend(self.ts_ms, self.raw)
+        return fit
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for cache in ("_raw_fit", "_level_at"):  # recomputed on demand, not checkpointed
+            state.pop(cache, None)
+        return state
 
 
 def make_forecaster(kind: str, step_s: int, k: int = 10) -> Forecaster:

@@ -166,6 +166,11 @@ class HealthEvaluator:
         self._by_metric: dict[str, list[Rule]] = {}
         for rule in self.rules:
             self._by_metric.setdefault(rule.metric, []).append(rule)
+        # per metric in name order: (rule, its first threshold, +1 above / -1 below)
+        self._plan = [
+            (m, [(r, r.warn if r.warn is not None else r.fail, r.sign) for r in rs])
+            for m, rs in sorted(self._by_metric.items())
+        ]
         self.states: dict[str, HealthState] = {}
 
     def rules_for(self, metric: str) -> list[Rule]:
@@ -182,14 +187,28 @@ class HealthEvaluator:
             return []
         state.last_ts_ms = ts_ms
         out: list[dict[str, Any]] = []
-        for metric in sorted(metrics):
-            rules = self._by_metric.get(metric)
-            value = metrics[metric]
-            if not rules or not isinstance(value, int | float) or not math.isfinite(value):
+        rule_states = state.rules
+        beat_ms = self._heartbeat_ms
+        for metric, plan in self._plan:
+            value = metrics.get(metric)
+            if value is None or not isinstance(value, int | float) or not math.isfinite(value):
                 continue
-            for rule in rules:
-                rs = state.rules.setdefault(rule.name, RuleState())
-                signal = self._step(component, rule, rs, ts_ms, float(value))
+            value = float(value)
+            for rule, first, sign in plan:
+                rs = rule_states.get(rule.name)
+                if rs is None:
+                    rs = rule_states[rule.name] = RuleState()
+                # The usual case, decided here: PASS, short of its first threshold, no
+                # heartbeat due: nothing changes but the conditions that no longer hold.
+                elif (
+                    rs.status == Status.PASS
+                    and sign * (value - first) < 0
+                    and rs.last_emit_ms is not None
+                    and ts_ms - rs.last_emit_ms < beat_ms
+                ):
+                    rs.warn_since_ms = rs.fail_since_ms = None
+                    continue
+                signal = self._step(component, rule, rs, ts_ms, value)
                 if signal is not None:
                     out.append(signal)
         return out

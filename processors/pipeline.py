@@ -16,7 +16,8 @@ carries a copy; restore keeps the copy that has learnt most).
   ``risk`` is P(a new FAIL within ``horizon_s``) (``risk_target="onset"``; ``"fail"``: P(FAIL
   status within it)), ``model.source`` says whether the component's model or the fleet's spoke;
 * each sample's health labels the windows before it (see :class:`PendingLabels`), which are
-  then learnt, by the component's model and the fleet's;
+  then learnt, by the component's model and the fleet's — except "no breach" under an action
+  forewarn took (:meth:`Pipeline.on_action`);
 * an unusable sample (no finite numeric metric, ``ts`` not an int, no component) or a late
   one comes back in ``Output.rejected`` with its reason; duplicates are counted, not echoed.
   Nothing a sample holds makes :meth:`Pipeline.ingest` raise.
@@ -35,14 +36,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from processors.anomaly import AnomalyDetector, ComponentNovelty, anomaly_features
+from processors.anomaly import AnomalyDetector, ComponentNovelty, anomaly_features, detector_for
 from processors.bayesnet import metric_state
 from processors.calibration import PendingLabels, RiskLearner
 from processors.config import PipelineConfig
 from processors.drift import MetricOutlook
 from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
 from processors.health import HealthEvaluator, HealthState, Rule, Status
-from processors.risk import BreachEstimate, RiskModel, contributors
+from processors.outlook import Item, observe_window
+from processors.risk import GROWTH_PATTERNS, BreachEstimate, RiskModel, contributors
 from schemas.errors import ConfigError, ContractError
 
 __all__ = ["ComponentState", "Output", "Pipeline", "PipelineConfig"]
@@ -129,21 +131,26 @@ class Pipeline:
     def components(self) -> list[str]:
         return sorted(self._states)
 
+    def drop(self, component: str) -> bool:
+        """Forget everything held for ``component`` (its partition went to another worker);
+        whether there was anything. The fleet's learner keeps what it learnt from it."""
+        self.evaluator.states.pop(component, None)
+        return self._states.pop(component, None) is not None
+
     def ingest(self, sample: Mapping[str, Any]) -> Output:
         """Take one MetricSample dict; never raises on what the sample holds."""
         out = Output()
-        record = dict(sample) if isinstance(sample, Mapping) else {}
         reason, component, ts, metrics = validate_sample(sample)
         if reason:
-            out.rejected.append((record, reason))
+            out.rejected.append((dict(sample) if isinstance(sample, Mapping) else {}, reason))
             return out
-        st = self._state(component, record.get("host"))
-        status, taken = st.windower.add(ts, metrics)
+        st = self._state(component, sample.get("host"))
+        status, taken = st.windower.add_clean(ts, metrics)
         if status == DUPLICATE:
             self.duplicates += 1
             return out
         if status != ACCEPTED:
-            out.rejected.append((record, self._late_reason(st, ts)))
+            out.rejected.append((dict(sample), self._late_reason(st, ts)))
             return out
         st.samples_seen += 1
         out.health = self.evaluator.evaluate(component, ts, taken)
@@ -160,6 +167,17 @@ class Pipeline:
                 for base, states, y in st.pending.resolve(ts, positive):
                     self._learn(st, base, states, y)
         return out
+
+    def on_action(self, component: str, start_ms: int, end_ms: int | None = None) -> None:
+        """Forewarn acted on ``component`` over event time ``[start_ms, end_ms)`` (a grant was
+        applied; ``end_ms=None`` while the lease holds, closed by a later call with the same
+        start): windows whose horizon overlaps it are not learnt as "no breach" (the action
+        may be why none came); a FAIL seen anyway is still learnt. Call it as the action is
+        applied: labels already learnt are not revisited. The interval is part of the
+        component's snapshot until no pending window can overlap it."""
+        st = self._state(component, None)
+        if st.pending is not None:
+            st.pending.act(start_ms, end_ms)
 
     def advance_to(self, watermark_ms: int, component: str | None = None) -> Output:
         """Move watermarks forward to ``watermark_ms`` (a partition's stream time)."""
@@ -226,21 +244,10 @@ class Pipeline:
         st = self._states.get(component)
         if st is None:
             c = self.config
-            seed = (c.seed ^ zlib.crc32(component.encode())) & 0x7FFFFFFF  # per component, stable
-            detector: AnomalyDetector | ComponentNovelty
-            if c.anomaly_model == "hst":
-                detector = AnomalyDetector(
-                    c.anomaly_trees, c.anomaly_height, c.anomaly_window, seed
-                )
-            else:
-                detector = ComponentNovelty(
-                    c.anomaly_warm, c.anomaly_rest,
-                    seasonal_max_metrics=c.anomaly_seasonal_max_metrics,
-                )
             st = ComponentState(
                 host=host if isinstance(host, str) else "",
                 windower=Windower(c.window_s, c.lateness_s),
-                detector=detector,
+                detector=detector_for(c, component),
                 pending=PendingLabels(c.horizon_s * 1000) if c.learn_risk else None,
                 learner=self._new_learner(),
             )
@@ -281,42 +288,38 @@ class Pipeline:
             anomaly = det.score_one(x)  # score, then learn
             det.learn_one(x)
 
-        forecasts: list[dict[str, Any]] = []
         best: BreachEstimate | None = None
         breach_p: dict[str, float] = {}
-        patterns: dict[str, str] = {}
         states: dict[str, int] = {}
-        growing: list[str] = []
         p_new = 0.0  # the breach probability of metrics not in FAIL already
+        items: list[Item] = []
         for metric, f in window.features.items():
-            if metric not in self._rules_by_metric:
+            rules = self._rules_by_metric.get(metric)
+            if rules is None:
                 continue
             o = st.outlooks.get(metric)
             if o is None:
                 o = st.outlooks[metric] = MetricOutlook(
                     c.forecaster, c.window_s, c.trend_windows, c.drift_threshold
                 )
-            records, estimates, pattern = o.observe(
-                f, self._rules_by_metric[metric], window.end_ms, statuses, self._grid,
-                c.forecast_horizons_s,
-            )
-            forecasts += records
-            if pattern:
-                patterns[metric] = pattern
-                if pattern.endswith("_growth"):
-                    growing.append(metric)
+            items.append((metric, f, o, rules))
+        seen = observe_window(items, window.end_ms, statuses, self._grid, c.forecast_horizons_s)
+        patterns = seen.patterns
+        growing = [m for m, p in patterns.items() if p in GROWTH_PATTERNS]
+        failed = self._failed_lately(st, window.end_ms)
+        for metric, f, _, rules in items:
+            estimates = seen.estimates[metric]
             p_metric = 0.0
             for est in estimates:
                 p_metric = max(p_metric, est.probability)
                 if best is None or (est.probability, -est.eta_s) > (best.probability, -best.eta_s):
                     best = est
-                if est.probability > p_new and not self._failed_lately(st, metric, window.end_ms):
+                if est.probability > p_new and metric not in failed:
                     p_new = est.probability
             if estimates:
                 breach_p[metric] = p_metric
             states[metric] = max(
-                metric_state(f.mean, r.warn, r.fail, r.sign, p_metric)
-                for r in self._rules_by_metric[metric]
+                metric_state(f.mean, r.warn, r.fail, r.sign, p_metric) for r in rules
             )
         context = self._context(component)
         if context is not None:
@@ -361,7 +364,7 @@ class Pipeline:
             "anomaly": _clip01(anomaly),
             "horizon_s": c.horizon_s,
             "breach": best.as_record() if best is not None else None,
-            "forecasts": forecasts,
+            "forecasts": seen.forecasts,
             "contributors": shares,
             "model": {
                 "version": c.model_version,
@@ -398,13 +401,15 @@ class Pipeline:
         st.learner.learn_one(base, states, y)
         self.fleet.learn_one(base, states, y)
 
-    def _failed_lately(self, st: ComponentState, metric: str, ts: int) -> bool:
-        """Whether a rule of ``metric`` was FAIL within ``horizon_s`` before ``ts`` (its next
+    def _failed_lately(self, st: ComponentState, ts: int) -> set[str]:
+        """The metrics with a rule in FAIL within ``horizon_s`` before ``ts`` (their next
         crossing would be the same breach, not a new onset)."""
         since = ts - self.config.horizon_s * 1000
-        return any(
-            st.last_fail_ms.get(r.name, since - 1) >= since for r in self._rules_by_metric[metric]
-        )
+        return {
+            self._rule_metric[name]
+            for name, last in st.last_fail_ms.items()
+            if last >= since and name in self._rule_metric
+        }
 
     def _context(self, component: str) -> float | None:
         """How bad the components this one depends on stand, 0..1: the largest of their latest

@@ -22,9 +22,9 @@ Contributors share the positive terms of that sum among their causes: the breach
 metrics in proportion to their breach probability, the status terms among the metrics at that
 status, the anomaly term under ``"anomaly"``; shares sum to 1. Each contributing metric's
 share is also credited to the pattern it shows (see :func:`pattern_of`): ``in_breach``,
-``linear_growth`` (a steady trend towards the threshold), ``exponential_growth``, ``step_change``,
-``spike``, ``periodic``, ``drift``; a latency or error-rate metric's share is also credited to
-``pattern:sla``.
+``linear_growth`` (a steady trend towards the threshold), ``exponential_growth``,
+``fragmentation``, ``step_change``, ``spike``, ``periodic``, ``drift``; a latency or
+error-rate metric's share is also credited to ``pattern:sla``.
 """
 
 from __future__ import annotations
@@ -102,6 +102,10 @@ def estimate_breach(
 
 
 SLA_WORDS = ("latency", "error")  # metrics whose growth is an SLA signal
+# patterns of a metric growing towards its threshold: the combiner's ``growth`` evidence
+GROWTH_PATTERNS = frozenset(
+    {"pattern:linear_growth", "pattern:exponential_growth", "pattern:fragmentation"}
+)
 
 
 def pattern_of(
@@ -114,16 +118,20 @@ def pattern_of(
     failing: bool,
     accelerating: bool = False,
     periodic: bool = False,
+    fragmented: bool = False,
 ) -> str | None:
     """A name for what a metric is doing, from its recent trend and its last window.
 
-    Memory-leak shapes (after Precog's taxonomy): ``exponential_growth`` (the change per window
-    keeps growing), ``linear_growth`` (a steady line towards the threshold), ``periodic``
-    (a season was found: a sawtooth of allocation and collection, say); fragmentation (a rising
-    floor under a sawtooth) is not told apart.
+    Memory-leak shapes (after Precog's taxonomy): ``fragmentation`` (a sawtooth whose troughs
+    climb: each collection gives back less; named before the others, since the rising half
+    of each tooth also looks like a line), ``exponential_growth`` (the change per window keeps
+    growing), ``linear_growth`` (a steady line towards the threshold), ``periodic`` (a season
+    was found: a sawtooth of allocation and collection whose troughs stay level, say).
     """
     if failing:
         return "pattern:in_breach"
+    if fragmented:
+        return "pattern:fragmentation"
     rising = fit is not None and sign * fit.slope > 0
     if accelerating and rising and fit is not None and fit.r2 >= 0.6:
         return "pattern:exponential_growth"

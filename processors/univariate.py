@@ -38,6 +38,7 @@ over ``rest`` values, so an onset scores high once instead of every value after 
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections import deque
 from collections.abc import Iterable
@@ -92,6 +93,7 @@ class TailBuffer:
         self._sorted = sorted(self.ring)
 
 
+@functools.lru_cache(maxsize=1 << 14)  # a pure function of a few small ints: they repeat
 def _hash(order: int, levels: tuple[int, ...], bits: int) -> int:
     """A context's slot in the bitset (explicit mixing: no dependence on ``hash()``)."""
     h = order + 1
@@ -161,8 +163,8 @@ class ContextNovelty:
         u = (x - (lo - self.margin * span)) / width
         return int(math.floor(max(-_Q_LIMIT, min(_Q_LIMIT, u))))
 
-    def _slots(self, x: float, lo: float, hi: float) -> list[int]:
-        q = self._level(x, lo, hi)
+    def _slots(self, q: int) -> list[int]:
+        """The bitset slots of the contexts ending at level ``q``."""
         prev = self.levels
         return [
             _hash(k, prev[len(prev) - k :] + (q,), self.bits)
@@ -202,7 +204,7 @@ class ContextNovelty:
         """Raw novelty of ``x`` in [0, 1] (0 while cold or for a non-finite ``x``)."""
         if self.n < self.warm or not math.isfinite(x):
             return 0.0
-        slots = self._slots(x, self.lo, self.hi)
+        slots = self._slots(self._level(x, self.lo, self.hi))
         return max(self._novelty(slots), self._seasonal_score(self._residuals(x)[1]))
 
     def learn_one(self, x: float) -> None:
@@ -216,13 +218,14 @@ class ContextNovelty:
         cold = self.n < self.warm
         if cold:  # the range is set by the first `warm` values
             self.lo, self.hi = min(self.lo, x), max(self.hi, x)
-        slots = self._slots(x, self.lo, self.hi)
+        q = self._level(x, self.lo, self.hi)
+        slots = self._slots(q)
         local, season = self._residuals(x)
         raw = 0.0 if cold else max(self._novelty(slots), self._seasonal_score(season))
         seen = self.seen
         for s in slots:
             seen[s >> 3] |= 1 << (s & 7)
-        self.levels = (self.levels + (self._level(x, self.lo, self.hi),))[-self.order :]
+        self.levels = (self.levels + (q,))[-self.order :]
         h = self.hist
         if h is not None and self.resid is not None:
             if math.isfinite(local):

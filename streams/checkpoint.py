@@ -318,12 +318,7 @@ class CheckpointedPipeline(Pipeline):
     def forget(self, component: str) -> None:
         self.marks.pop(component, None)
         self.skip_below.pop(component, None)
-        drop = getattr(super(), "drop", None)
-        if drop is not None:
-            drop(component)
-        else:  # until Pipeline has a public drop(component)
-            self._states.pop(component, None)
-            self.evaluator.states.pop(component, None)
+        self.drop(component)
 
 
 class CheckpointStore:

@@ -372,3 +372,88 @@ def test_the_core_imports_no_io_library() -> None:
                 continue
             for name in names:
                 assert name.split(".")[0] not in FORBIDDEN, f"{path.name} imports {name}"
+
+
+def test_drop_forgets_a_component_and_it_starts_cold_again() -> None:
+    p = Pipeline(PipelineConfig())
+    run(p, ramp(10) + flat(10), flush=False)
+    assert p.drop("web-1") and not p.drop("web-1") and p.components() == ["db-1"]
+    assert p.evaluator.worst_status("web-1").name == "PASS"
+    again = run(p, ramp(10), flush=False)
+    fresh = run(Pipeline(PipelineConfig()), ramp(10), flush=False)
+    assert [r["model"]["samples_seen"] for r in again.risk] == [
+        r["model"]["samples_seen"] for r in fresh.risk
+    ]
+    with pytest.raises(KeyError):
+        Pipeline(PipelineConfig()).snapshot("web-1")
+
+
+def test_labels_under_an_action_are_not_learnt_but_a_breach_despite_it_is() -> None:
+    samples = spike_and_recover("web-1", 60, at=30)
+    plain = Pipeline(PipelineConfig())
+    run(plain, samples, flush=False)
+    acted = Pipeline(PipelineConfig())
+    # a grant applied over minutes 5-15, before anything is learnt
+    acted.on_action("web-1", T0 + 5 * 60_000, T0 + 15 * 60_000)
+    run(acted, samples, flush=False)
+    mine, theirs = acted._states["web-1"].learner, plain._states["web-1"].learner
+    skipped = acted._states["web-1"].pending.skipped  # type: ignore[union-attr]
+    assert skipped >= 10 and mine.labels == theirs.labels - skipped
+    assert acted.fleet.labels == plain.fleet.labels - skipped
+    # the FAIL at minute 30 is still learnt under an action covering its lead-up
+    late = Pipeline(PipelineConfig())
+    late.on_action("web-1", T0 + 25 * 60_000, T0 + 40 * 60_000)
+    run(late, samples, flush=False)
+    assert late._states["web-1"].learner.positives == theirs.positives == 15
+    assert late._states["web-1"].pending.skipped > 0  # type: ignore[union-attr]
+
+
+def test_acted_intervals_travel_in_snapshots_and_without_any_nothing_changes() -> None:
+    samples = spike_and_recover("web-1", 30, at=20)
+    p = Pipeline(PipelineConfig())
+    run(p, samples[:60], flush=False)
+    p.on_action("web-1", T0 + 9 * 60_000, T0 + 12 * 60_000)
+    q = Pipeline(PipelineConfig())
+    q.restore("web-1", p.snapshot("web-1"))
+    assert q._states["web-1"].pending.acted == [  # type: ignore[union-attr]
+        (T0 + 9 * 60_000, T0 + 12 * 60_000)
+    ]
+    assert dump(run(p, samples[60:])) == dump(run(q, samples[60:]))
+    # an action that no window's horizon reaches changes no byte of the output
+    base = dump(run(Pipeline(PipelineConfig()), samples))
+    early = Pipeline(PipelineConfig())
+    early.on_action("web-1", T0 - 3_600_000, T0 - 1_800_000)
+    assert dump(run(early, samples)) == base
+    assert early._states["web-1"].pending.acted == []  # type: ignore[union-attr]
+
+
+def sawtooth(component: str, minutes: int, floor_step: float) -> list[dict[str, Any]]:
+    """mem.used_pct: a 12-minute allocation sawtooth of 25 points whose floor rises by
+    ``floor_step`` after each collection (fragmentation) or stays level (``0``)."""
+    rng = np.random.default_rng(4)
+    out = []
+    for i in range(minutes * 6):
+        cycle, phase = divmod(i, 72)
+        mem = 45 + floor_step * cycle + 25 * phase / 71 + 0.2 * rng.standard_normal()
+        out.append(sample(component, i * 10, {"mem.used_pct": mem,
+                                              "cpu.util": 0.3 + 0.01 * rng.standard_normal()}))
+    return out
+
+
+def test_fragmentation_is_named_in_the_contributors() -> None:
+    frag = run(Pipeline(PipelineConfig()), sawtooth("app-1", 12 * 9, floor_step=3.0)).risk
+    named = [r for r in frag if "pattern:fragmentation" in r["contributors"]]
+    assert named and all(r["contributors"].get("mem.used_pct", 0) > 0 for r in named)
+    assert rel_s(named[0]) > 6 * 12 * 60  # after six collections have shown the floor rise
+    level = run(Pipeline(PipelineConfig()), sawtooth("app-1", 12 * 9, floor_step=0.0)).risk
+    assert not any("pattern:fragmentation" in r["contributors"] for r in level)
+
+
+def test_every_rule_still_beats_at_the_heartbeat_interval() -> None:
+    out = run(Pipeline(PipelineConfig()), flat(30), flush=False)
+    beats: dict[str, list[int]] = {}
+    for h in out.health:
+        beats.setdefault(h["rule"], []).append(int(h["ts"]))
+    assert set(beats) == {"cpu.util.high", "mem.used_pct.high", "latency.p99_ms.high"}
+    for stamps in beats.values():  # the first verdict, then one every heartbeat_s
+        assert [b - a for a, b in zip(stamps, stamps[1:], strict=False)] == [300_000] * 5

@@ -6,6 +6,7 @@ import math
 import pickle
 
 import numpy as np
+import pytest
 
 from processors.bayesnet import N_STATES, BayesNet, metric_state
 from processors.calibration import BinCalibrator, PendingLabels, RiskLearner
@@ -108,3 +109,42 @@ def test_the_seasonal_forecaster_finds_the_season_and_beats_the_line() -> None:
                 assert p.lower <= p.mean <= p.upper and math.isfinite(p.std)
     assert seasonal.period_points == period
     assert np.mean(errors["seasonal"]) < 0.5 * np.mean(errors["line"])
+
+
+def test_negative_labels_under_an_action_are_skipped_but_breaches_are_learnt() -> None:
+    q = PendingLabels(horizon_ms=300_000)
+    for end in (60_000, 120_000, 180_000, 600_000):
+        q.add(end, {"breach": end / 1e6}, {})
+    q.act(400_000, 450_000)  # within the horizons (end, end + 300 s] of 120 s and 180 s
+    assert [y for _, _, y in q.resolve(500_000, positive=False)] == [False]  # 60 s: learnt
+    assert q.skipped == 2 and len(q.items) == 1
+    q.act(620_000, 700_000)
+    assert [y for _, _, y in q.resolve(650_000, positive=True)] == [True]  # a FAIL anyway
+    assert q.skipped == 2
+    q.act(950_000, 1_000_000)
+    q.add(900_000, {"breach": 0.0}, {})
+    q.add(1_300_000, {"breach": 0.0}, {})
+    assert [y for _, _, y in q.resolve(1_250_000, positive=False)] == []
+    assert q.skipped == 3 and q.acted == []  # nothing left to label ends before 1,300 s
+    assert [y for _, _, y in q.resolve(1_700_000, positive=False)] == [False]
+
+
+def test_acted_intervals_are_kept_while_they_can_matter_and_open_ones_until_closed() -> None:
+    q = PendingLabels(horizon_ms=300_000)
+    q.act(100, 200)
+    q.act(500, None)  # a lease still holding
+    q.act(100, 200)  # reported again: no change
+    assert q.acted == [(100, 200), (500, None)]
+    q.add(450, {}, {})
+    q.act(1_000, 1_100)  # pruning: no window still to label ends before 450
+    assert q.acted == [(500, None), (1_000, 1_100)]
+    q.add(2_000, {}, {})
+    q.resolve(10_000_000, positive=False)
+    assert q.skipped == 2  # both windows' horizons reach into the open lease
+    assert q.acted == [(500, None)]  # open: it covers every later window
+    q.act(500, 1_900)  # the lease ended
+    assert q.acted == [] and not q.under_action(2_000)
+    old = pickle.loads(pickle.dumps(q))
+    assert old.acted == [] and old.skipped == q.skipped
+    with pytest.raises(ValueError):
+        q.act(10, 5)

@@ -1,0 +1,214 @@
+"""The outlook of every rule metric of one closed window, computed together.
+
+For each metric, its :class:`~processors.drift.MetricOutlook` learns the window's mean; then
+forecasts on one grid of horizons, the breach estimate of every rule, and the pattern each
+metric shows come out of one pass over the window. Forecasters that are a line (the trend and
+seasonal ones: :meth:`~processors.forecast.TrendForecaster.line`) are evaluated for all
+metrics and horizons at once as numpy arrays (metrics x horizons), and every rule's breach
+estimate likewise (rules x horizons), instead of a Python loop per metric, horizon and rule.
+
+The arithmetic is the scalar code's, element by element (numpy's ``+ - * /`` and ``sqrt``
+round as Python's; ``power`` is given an array exponent so that it calls ``pow`` as Python's
+``**`` does), so the numbers are the same to the last bit as :meth:`Forecaster.forecast`
+followed by :func:`~processors.risk.estimate_breach`, which remain the reference and serve
+the rows this pass does not take (another forecaster, a non-finite or zero spread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from processors.drift import MetricOutlook
+from processors.features import MetricFeatures
+from processors.forecast import Z_95, ForecastPoint, SeasonalTrendForecaster, TrendForecaster
+from processors.health import Rule, Status
+from processors.risk import BreachEstimate, estimate_breach, normal_cdf, pattern_of
+
+Item = tuple[str, MetricFeatures, MetricOutlook, Sequence[Rule]]
+
+
+@dataclass
+class WindowOutlook:
+    """What one window's rule metrics foretell."""
+
+    forecasts: list[dict[str, Any]] = field(default_factory=list)  # Forecast records
+    estimates: dict[str, list[BreachEstimate]] = field(default_factory=dict)  # rule order
+    patterns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Rows:
+    """Forecasts of the metrics taken by the vectorised pass: one row each."""
+
+    index: list[int]  # item index of each row
+    mean: np.ndarray  # seasonal offset included
+    std: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def observe_window(
+    items: Sequence[Item],
+    origin_ms: int,
+    statuses: Mapping[str, int],
+    grid_s: Sequence[int],
+    horizons_s: Sequence[int],
+) -> WindowOutlook:
+    """Learn each metric's window mean, then its forecast records at ``horizons_s``, a
+    breach estimate per rule (forecasts on ``grid_s`` from ``origin_ms``) and its pattern."""
+    for _, f, o, _ in items:
+        o.learn_one(f.ts_mean_ms, f.mean)
+    cols = sorted({*grid_s, *horizons_s})
+    col_of = {h: j for j, h in enumerate(cols)}
+    rows, points = _forecast_rows(items, origin_ms, cols)
+    out = WindowOutlook()
+    row_of = {i: r for r, i in enumerate(rows.index)}
+    js = [col_of[h] for h in horizons_s]  # one conversion to floats for every record
+    records = np.stack([rows.mean[:, js], rows.lower[:, js], rows.upper[:, js]], axis=1).tolist()
+    for i, (metric, _, _, _) in enumerate(items):
+        r = row_of.get(i)
+        if r is None:
+            by_h = {p.horizon_s: p for p in points[i]}
+            for h in horizons_s:
+                p = by_h.get(h)
+                if p is not None:
+                    out.forecasts.append({"metric": metric, "horizon_s": h, "mean": p.mean,
+                                          "lower": p.lower, "upper": p.upper})
+            continue
+        for h, mean, lower, upper in zip(horizons_s, *records[r], strict=True):
+            out.forecasts.append({"metric": metric, "horizon_s": h, "mean": mean,
+                                  "lower": lower, "upper": upper})
+    grid_cols = [col_of[h] for h in grid_s]
+    estimates = _estimates(items, rows, row_of, points, list(grid_s), grid_cols)
+    for i, (metric, f, o, rules) in enumerate(items):
+        out.estimates[metric] = [e for e in estimates[i] if e is not None]
+        fit = o.forecaster.trend()
+        period = o.period is not None
+        pattern = None
+        for rule in rules:
+            failing = statuses.get(rule.name) == Status.FAIL
+            peak = f.max if rule.sign > 0 else f.min
+            pattern = pattern or pattern_of(
+                fit, rule.sign, f.growth, f.volatility, f.mean, peak, failing,
+                accelerating=o.accelerating(rule.sign), periodic=period,
+                fragmented=o.fragmented(rule.sign),
+            )
+        if pattern:
+            out.patterns[metric] = pattern
+    return out
+
+
+def _forecast_rows(
+    items: Sequence[Item], origin_ms: int, cols: list[int]
+) -> tuple[_Rows, dict[int, list[ForecastPoint]]]:
+    """Forecasts at ``cols``: line forecasters as array rows, the rest as point lists."""
+    index: list[int] = []
+    params: list[tuple[float, ...]] = []
+    offsets: list[list[float] | None] = []
+    points: dict[int, list[ForecastPoint]] = {}
+    for i, (_, _, o, _) in enumerate(items):
+        fc = o.forecaster
+        line = fc.line(origin_ms) if isinstance(fc, TrendForecaster) else None
+        if line is None:  # not warm yet (no points), or not a line: its own forecast
+            points[i] = fc.forecast(cols, origin_ms=origin_ms)
+            continue
+        index.append(i)
+        params.append(line)
+        offsets.append(fc.offsets(cols, origin_ms)
+                       if isinstance(fc, SeasonalTrendForecaster) else None)
+    empty = np.zeros((0, len(cols)))
+    if not index:
+        return _Rows([], empty, empty, empty, empty), points
+    p = np.asarray(params, dtype=np.float64)
+    a, b, s, tm, sxx, inv_n, offset, z = (p[:, k : k + 1] for k in range(p.shape[1]))
+    with np.errstate(all="ignore"):
+        x = offset + np.asarray(cols, dtype=np.float64)
+        mean = a + b * x
+        d = x - tm
+        std = s * np.sqrt(1.0 + inv_n + np.power(d, np.full(d.shape, 2.0)) / sxx)
+        lower = mean - z * std
+        upper = mean + z * std
+        ok = (np.isfinite(mean) & np.isfinite(std)).all(axis=1)
+        if any(off is not None for off in offsets):
+            shift = np.asarray([off if off is not None else [0.0] * len(cols)
+                                for off in offsets])
+            seasonal = np.asarray([off is not None for off in offsets])[:, None]
+            mean = np.where(seasonal, mean + shift, mean)
+            lower = np.where(seasonal, lower + shift, lower)
+            upper = np.where(seasonal, upper + shift, upper)
+            ok &= np.isfinite(mean).all(axis=1)
+    if not ok.all():  # a row with a non-finite forecast: the scalar code, which drops points
+        for r in np.flatnonzero(~ok).tolist():
+            i = index[r]
+            points[i] = items[i][2].forecaster.forecast(cols, origin_ms=origin_ms)
+        keep = np.flatnonzero(ok)
+        index = [index[r] for r in keep.tolist()]
+        mean, std, lower, upper = mean[keep], std[keep], lower[keep], upper[keep]
+    return _Rows(index, mean, std, lower, upper), points
+
+
+def _estimates(
+    items: Sequence[Item],
+    rows: _Rows,
+    row_of: Mapping[int, int],
+    points: Mapping[int, list[ForecastPoint]],
+    grid: list[int],
+    grid_cols: list[int],
+) -> dict[int, list[BreachEstimate | None]]:
+    """Each rule's breach estimate (as :func:`estimate_breach`), per item in rule order."""
+    out: dict[int, list[BreachEstimate | None]] = {}
+    vec: list[tuple[int, int, Rule, float]] = []  # (item, slot, rule, volatility)
+    gridset = set(grid)
+    for i, (metric, f, _, rules) in enumerate(items):
+        out[i] = [None] * len(rules)
+        if i in row_of:
+            vec += [(i, k, rule, f.volatility) for k, rule in enumerate(rules)]
+            continue
+        pts = [p for p in points.get(i, []) if p.horizon_s in gridset]
+        out[i] = [estimate_breach(metric, r.fail, r.sign, pts, f.volatility) for r in rules]
+    if not vec or not grid:
+        return out
+    r_idx = [row_of[i] for i, _, _, _ in vec]
+    m = rows.mean[r_idx][:, grid_cols]
+    s = rows.std[r_idx][:, grid_cols]
+    q = np.asarray([(v, rule.fail, rule.sign) for _, _, rule, v in vec], dtype=np.float64)
+    vol, thr, sign = q[:, 0:1], q[:, 1:2], q[:, 2:3]
+    with np.errstate(all="ignore"):
+        std = np.sqrt(s * s + vol * vol)
+        gap = sign * (m - thr)
+        edge = gap + Z_95 * std
+        u = gap / std
+    positive = (std > 0).all(axis=1)
+    crossed = edge >= 0
+    first = crossed.argmax(axis=1).tolist()
+    any_cross = crossed.any(axis=1).tolist()
+    u_max = u.max(axis=1).tolist()
+    for n, (i, k, rule, v) in enumerate(vec):
+        if not positive[n]:  # a zero spread: the scalar code's own case
+            pts = _points(rows, row_of[i], grid, grid_cols)
+            out[i][k] = estimate_breach(items[i][0], rule.fail, rule.sign, pts, v)
+            continue
+        if not any_cross[n]:
+            continue
+        prob = normal_cdf(u_max[n]) if u_max[n] > -9.0 else 0.0
+        j = first[n]
+        if j == 0:
+            eta = float(grid[0])
+        else:
+            h0, e0, e1 = float(grid[j - 1]), float(edge[n, j - 1]), float(edge[n, j])
+            eta = h0 + (grid[j] - h0) * (-e0) / (e1 - e0) if e1 > e0 else h0
+        if np.isfinite(prob):
+            out[i][k] = BreachEstimate(items[i][0], rule.fail, max(0.0, eta), prob)
+    return out
+
+
+def _points(rows: _Rows, r: int, grid: list[int], grid_cols: list[int]) -> list[ForecastPoint]:
+    return [
+        ForecastPoint(h, float(rows.mean[r, j]), float(rows.lower[r, j]),
+                      float(rows.upper[r, j]), float(rows.std[r, j]))
+        for h, j in zip(grid, grid_cols, strict=True)
+    ]
