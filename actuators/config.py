@@ -8,7 +8,8 @@ schemas.errors.ConfigError: EngineConfig: need 0 <= release_threshold < risk_thr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from actuators.pool import DEFAULT_RESOURCES, RESOURCES, ResourceSpec
@@ -21,6 +22,25 @@ DEFAULT_METRIC_RESOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("net.*", ("NET_BANDWIDTH",)),
     ("latency.*", ("REPLICAS", "CPU_WEIGHT")),
 )
+# The FAIL thresholds of the built-in health rules (processors/defaults.toml) of the metrics
+# that measure a capacity in use: what release, step-down and scale-down judge a forecast by
+# when the risk score names no breach threshold for the metric.
+DEFAULT_CAPACITY_THRESHOLDS: tuple[tuple[str, float], ...] = (
+    ("cpu.util", 0.95),
+    ("mem.used_pct", 95.0),
+    ("disk.io_util", 0.95),
+    ("net.util", 0.95),
+)
+_TRAILING_NUMBER = re.compile(r"[-_.:]*\d+$")
+
+
+def default_component_class(component: str) -> str:
+    """A component's class for learning: each path segment without its trailing number.
+
+    >>> default_component_class("web-03"), default_component_class("web-17/postgres-2")
+    ('web', 'web/postgres')
+    """
+    return "/".join(_TRAILING_NUMBER.sub("", seg) or seg for seg in component.split("/"))
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,19 @@ class EngineConfig:
     host_capacity: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     metric_resources: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_METRIC_RESOURCES
     outcome_buffer: int = 10_000  # engine outcomes kept until drained; the oldest go first
+    capacity_thresholds: tuple[tuple[str, float], ...] = DEFAULT_CAPACITY_THRESHOLDS
+    # scale-down: below-baseline grants for components that stay far from their thresholds
+    scale_down: bool = True
+    shrink_below: float = 0.5  # forecast peak under this fraction of the threshold is "quiet"
+    shrink_hold_s: int = 3600  # how long a metric must stay quiet before a scale-down
+    max_shrink: float = 0.25  # a scale-down takes at most this fraction of the baseline
+    shrink_max_criticality: int = 7  # components this critical or more are never scaled down
+    # feedback: measured effects, Thompson sampling over resources, holdouts
+    effect_after_s: int | None = None  # when "after" is measured; None: the risk's horizon_s
+    thompson: bool = True  # order candidate resources by a posterior draw once there is evidence
+    head_start: float = 2.0  # pseudo-successes for the first mapped resource (today's choice)
+    holdout: float = 0.05  # fraction of would-be grants deliberately not acted on
+    component_class: Callable[[str], str] = default_component_class
 
     def __post_init__(self) -> None:
         problems = []
@@ -61,6 +94,14 @@ class EngineConfig:
             problems.append("max_changes_per_hour and outcome_buffer must be >= 1")
         if self.margin < 0 or self.max_growth <= 0:
             problems.append("need margin >= 0 and max_growth > 0")
+        if not 0.0 < self.shrink_below < 1.0 or not 0.0 <= self.max_shrink < 1.0:
+            problems.append("need 0 < shrink_below < 1 and 0 <= max_shrink < 1")
+        if self.shrink_hold_s < 0 or (self.effect_after_s is not None and self.effect_after_s < 0):
+            problems.append("need shrink_hold_s >= 0 and effect_after_s >= 0")
+        if not 0.0 <= self.holdout < 1.0 or self.head_start < 0:
+            problems.append("need 0 <= holdout < 1 and head_start >= 0")
+        if any(t <= 0 for _, t in self.capacity_thresholds):
+            problems.append("capacity thresholds must be > 0")
         named = set(self.resources)
         named.update(r for caps in self.host_capacity.values() for r in caps)
         named.update(r for _, rs in self.metric_resources for r in rs)

@@ -14,8 +14,18 @@ Per risk score of a component that is not paused:
   ``criticality >= preempt_criticality``, else DEFER (an outcome from :meth:`drain_outcomes`).
 - **renew** a held lease while risk stays high, ``cooldown_s`` after its last grant, when the
   sizing asks for more (it grows into free capacity only) or less than half its term is left.
-- **release** when risk has stayed ``<= release_threshold`` for ``release_hold_s``; between the
-  two thresholds nothing changes (hysteresis). :meth:`tick` releases leases that end.
+- **release, step down or keep** (``actuators/easing.py``) when risk has stayed
+  ``<= release_threshold`` for ``release_hold_s``: released only when the forecast says the
+  component stays under its threshold (with ``margin``) without the lease, else stepped down in
+  halves at most, or kept and extended; between the two thresholds nothing changes but keeping
+  a lease the forecast still needs (hysteresis). :meth:`tick` releases leases that end.
+- **scale down** (a GRANT of a negative amount, below the baseline) a component whose forecast
+  stays far under its capacity thresholds for ``shrink_hold_s``; **revert** it at once (RELEASE,
+  outcome REVERTED) when its metric regresses.
+- **feedback** (``actuators/feedback.py``): the effect of each applied grant is measured and
+  reported; candidates are ordered by Thompson sampling over those effects; a ``holdout``
+  fraction of would-be grants is not acted on (a DEFERRED outcome whose detail starts
+  "holdout"), so some labels stay honest; :meth:`acted` says when a component was under a lease.
 
 Sizing (``actuators/sizing.py``): the allocation grows so that the forecast peak of the breach
 metric lands under its threshold with ``margin`` to spare, by at most ``max_growth``; the lease
@@ -26,42 +36,37 @@ apart (a grant is not renewed, released or preempted sooner), a component gets n
 ``cooldown_s`` after any of its leases ended (whatever the resource), a failed renewal is not
 retried sooner, and grants that change an amount are held to ``max_changes_per_hour`` per
 component. A paused component gets no command at all, expiry included, until it is resumed.
+The one exception to the cooldowns is a revert: a scale-down that regresses goes at once, and
+a grant may follow it at once (both give the component more: nothing to flap).
 
 Priority is ``100 * criticality + round(99 * risk)``: criticality first, risk breaks ties.
+The policy in prose, with every knob and why: ``docs/allocation.md``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from actuators.backends.base import make_outcome
 from actuators.config import EngineConfig
+from actuators.easing import Easing, command_id, priority
+from actuators.feedback import ENGINE, Feedback
 from actuators.pool import ComponentState, Lease, Pool, Preferences
 from actuators.pool import EffectivePreference as Pref
 from actuators.sizing import EPS, Sizer
 from schemas.errors import ContractError
 
 Record = dict[str, Any]
-ENGINE = "engine"  # the ``backend`` of the outcomes the engine itself reports
+SNAPSHOT_VERSION = 2  # 1: before feedback and scale-down (still read: nothing learnt yet)
 
 __all__ = ["ENGINE", "AllocationEngine", "EngineConfig", "command_id", "priority"]
 
 
-def command_id(component: str, resource: str, action: str, key: str) -> str:
-    """A deterministic id: the same decision on the same event always gets the same one."""
-    return hashlib.sha1(f"{component}|{resource}|{action}|{key}".encode()).hexdigest()
-
-
-def priority(criticality: int, risk: float) -> int:
-    """Criticality first, risk breaks ties: ``100 * criticality + round(99 * risk)``."""
-    return 100 * int(criticality) + round(99 * min(max(risk, 0.0), 1.0))
-
-
-class AllocationEngine:
+class AllocationEngine(Easing):
     """Turns risk scores into allocation commands, one host pool per (host, resource).
 
     Not thread-safe; feed it from one loop. Its state is a value: :meth:`snapshot` and
@@ -76,6 +81,7 @@ class AllocationEngine:
         self._comps: dict[str, ComponentState] = {}
         self._outcomes: deque[Record] = deque(maxlen=self.config.outcome_buffer)
         self._clock_ms: int | None = None
+        self._feedback = Feedback(self.config)
 
     # -- preferences -------------------------------------------------------------------------
 
@@ -101,29 +107,42 @@ class AllocationEngine:
         redelivered event changes nothing; ``host`` is where the component runs (its pool).
         """
         component, ts = str(risk["component"]), int(risk["ts"])
-        out = self._advance(ts)
         comp = self._state(component)
         if comp.last_risk_ts is not None and ts <= comp.last_risk_ts:
-            return out
+            return self._advance(ts)
         if not math.isfinite(float(risk["risk"])):
-            return out  # no evidence either way: neither grant nor count towards a release
+            # no evidence either way: neither grant nor count towards a release
+            return self._advance(ts)
+        self._feedback.observe(risk)  # first: effects measured as time advances see it
+        out = self._advance(ts)
         comp.last_risk_ts, comp.risk = ts, float(risk["risk"])
         for lease in self._pool.of_component(component):
             lease.risk = comp.risk
         pref = self._prefs.resolve(component)
         if pref.paused:
             comp.low_since_ms = None
+            comp.quiet_since_ms.clear()
             return out
         cfg, now = self.config, self._now()
         if comp.risk > cfg.release_threshold:
             comp.low_since_ms = None
         elif comp.low_since_ms is None:
             comp.low_since_ms = now
+        out.extend(self._revert(risk, pref, comp, now, ts, component))
         if comp.risk >= cfg.risk_threshold and pref.criticality >= cfg.min_criticality:
             out.extend(self._acquire(risk, component, host, pref, comp, now))
-        elif comp.low_since_ms is not None and now - comp.low_since_ms >= cfg.release_hold_s * 1000:
-            out.extend(self._release_subsided(component, pref, comp, now, ts))
+        else:
+            out.extend(self._ease(risk, pref, comp, now, ts, component))
+            out.extend(self._scale_down(risk, component, host, pref, comp, now))
         return out
+
+    def on_health(self, signal: Mapping[str, Any]) -> None:
+        """Take a HealthSignal: a FAIL marks the grants whose horizon it falls in as not having
+        avoided the breach; the values stand in for levels no risk score gave. Effects that
+        this completes come out of :meth:`drain_outcomes`. Raises ContractError on bad input."""
+        self._feedback.on_health(signal)
+        if signal["status"] == "FAIL":  # only a FAIL can complete a measurement early
+            self._outcomes.extend(self._feedback.settle(self._now()))
 
     def on_outcome(self, outcome: Mapping[str, Any]) -> None:
         """APPLIED confirms a grant; any other status means it did not take effect, so its
@@ -137,14 +156,22 @@ class AllocationEngine:
             return  # a release, a preemption, or a grant already superseded or ended
         if outcome["status"] == "APPLIED":
             lease.confirmed = True
+            if not lease.tracked:
+                self._feedback.applied(lease)
+                lease.tracked = True
             return
         self._pool.remove(lease.component, lease.resource)
+        if lease.prev is None and lease.tracked:  # applied once, failed now: it is gone
+            self._feedback.ended(lease, self._now())
         if lease.prev is not None:  # the earlier terms, timed from the failed attempt: no flap
             p, tried = lease.prev, lease.granted_ms
             end = max(p["end_ms"], tried + self.config.cooldown_s * 1000)
-            self._pool.put(Lease(lease.component, lease.resource, lease.host, p["amount"],
-                                 lease.unit, tried, end, p["command_id"], lease.risk,
-                                 p["confirmed"]))
+            earlier = replace(lease, amount=p["amount"], granted_ms=tried, end_ms=end,
+                              command_id=p["command_id"], confirmed=p["confirmed"], prev=None)
+            # a failed step-down whose freed capacity went to another meanwhile keeps its
+            # smaller terms: the pool is never overbooked
+            fits = self._pool.fits(lease.host, lease.resource, max(earlier.amount, 0.0))
+            self._pool.put(earlier if fits else replace(lease, prev=None))
 
     def tick(self, now_ms: int) -> list[Record]:
         """Advance event time to ``now_ms`` (never backwards); RELEASE the leases that ended."""
@@ -161,13 +188,26 @@ class AllocationEngine:
     def used(self, host: str, resource: str) -> float:
         return self._pool.used(host, resource)
 
+    def acted(self, component: str) -> list[tuple[int, int | None]]:
+        """When ``component`` was under an applied lease (grant or scale-down; holdouts never
+        are), merged and sorted: ``(start_ms, end_ms)`` in event time, ``end_ms`` None while a
+        lease still holds. ``start_ms`` is the ts of the first GRANT a backend APPLIED."""
+        return self._feedback.acted(component)
+
+    @property
+    def feedback(self) -> Feedback:
+        """The engine's feedback (posteriors, measurements under way); read it, do not feed it
+        directly but through :meth:`on_outcome` and :meth:`on_health`."""
+        return self._feedback
+
     def deferred(self) -> list[Record]:
         """The DEFERRED outcomes not drained yet."""
         return [dict(o) for o in self._outcomes if o["status"] == "DEFERRED"]
 
     def drain_outcomes(self) -> list[Record]:
-        """AllocationOutcomes the engine itself decided (DEFERRED requests, PREEMPTED and
-        EXPIRED grants, ``backend="engine"``), oldest first; the buffer is emptied."""
+        """AllocationOutcomes the engine itself decided (DEFERRED requests and holdouts,
+        PREEMPTED, EXPIRED and REVERTED grants, APPLIED with a measured ``effect``;
+        ``backend="engine"``), oldest first; the buffer is emptied."""
         drained = list(self._outcomes)
         self._outcomes.clear()
         return drained
@@ -175,19 +215,22 @@ class AllocationEngine:
     def snapshot(self) -> Record:
         """The engine's state as a JSON-ready value (config excluded)."""
         return {
-            "version": 1,
+            "version": SNAPSHOT_VERSION,
             "clock_ms": self._clock_ms,
             "leases": self.leases(),
             "components": {c: s.to_dict() for c, s in sorted(self._comps.items())},
             "preferences": self._prefs.records(),
             "outcomes": [dict(o) for o in self._outcomes],
+            "feedback": self._feedback.to_dict(),
         }
 
     def restore(self, state: Mapping[str, Any]) -> None:
         """Replace the state with a :meth:`snapshot`; leases are kept even where a smaller
-        configured capacity no longer holds them (they are real allocations until they end)."""
-        if state.get("version") != 1:
-            raise ContractError(f"engine snapshot version {state.get('version')!r}: expected 1")
+        configured capacity no longer holds them (they are real allocations until they end).
+        A version 1 snapshot (before feedback) is read with nothing learnt yet."""
+        if state.get("version") not in (1, SNAPSHOT_VERSION):
+            raise ContractError(f"engine snapshot version {state.get('version')!r}: expected "
+                                f"1 or {SNAPSHOT_VERSION}; take a new snapshot with this engine")
         self._pool.clear()
         for raw in state["leases"]:
             self._pool.put(Lease.from_dict(raw), force=True)
@@ -195,11 +238,10 @@ class AllocationEngine:
         self._prefs.load(state["preferences"])
         self._outcomes = deque((dict(o) for o in state["outcomes"]), maxlen=self._outcomes.maxlen)
         self._clock_ms = state["clock_ms"]
+        self._feedback = Feedback(self.config)
+        self._feedback.load(state.get("feedback", {}))
 
     # -- decisions ---------------------------------------------------------------------------
-
-    def _now(self) -> int:
-        return self._clock_ms if self._clock_ms is not None else 0
 
     def _advance(self, ts: int) -> list[Record]:
         if self._clock_ms is None or ts > self._clock_ms:
@@ -214,11 +256,13 @@ class AllocationEngine:
                                                f"lease ended at {lease.end_ms}", ENGINE))
             out.append(self._command(lease, "RELEASE", lease.amount, f"expire@{lease.end_ms}",
                                      f"lease of {lease.amount:g} {lease.unit} ended", pref, 0))
+        self._outcomes.extend(self._feedback.settle(now))
         return out
 
     def _acquire(self, risk: Mapping[str, Any], component: str, host: str, pref: Pref,
                  comp: ComponentState, now: int) -> list[Record]:
-        candidates = self._sizer.candidates(risk, pref, host)
+        ts = int(risk["ts"])
+        candidates = self._feedback.order(component, ts, self._sizer.candidates(risk, pref, host))
         cooldown_ms = self.config.cooldown_s * 1000
         for resource, metric in candidates:
             held = self._pool.get(component, resource)
@@ -228,9 +272,8 @@ class AllocationEngine:
                 return []
             return self._renew(held, risk, metric, pref, comp, now)
         ready = [(r, m) for r, m in candidates if comp.cooled(r, now, cooldown_ms)]
-        if not ready:
+        if not ready or self._held_out(component, pref, comp, ready[0][0], risk, now):
             return []
-        ts = int(risk["ts"])
         if not self._may_change(comp, now):
             self._defer(component, ready[0][0], ts, now,
                         f"{self.config.max_changes_per_hour} changes in the last hour already")
@@ -253,18 +296,26 @@ class AllocationEngine:
 
     def _grant(self, component: str, host: str, resource: str, metric: str, amount: float,
                risk: Mapping[str, Any], pref: Pref, comp: ComponentState) -> Record:
-        now, spec = self._now(), self.config.resources[resource]
-        lease = Lease(component, resource, host, amount, spec.unit, now,
-                      now + self.config.lease_s * 1000, "", comp.risk)
         reason = (f"risk {comp.risk:.2f} >= {self.config.risk_threshold:g} on {metric} "
                   f"(pressure {self._sizer.pressure(risk, metric):.2f})")
-        cmd = self._command(lease, "GRANT", amount, str(int(risk["ts"])), reason, pref,
-                            self.config.lease_s)
-        lease.command_id = cmd["command_id"]
-        self._pool.put(lease)
-        comp.last_grant_ms[resource] = now
-        comp.changes_ms.append(now)
-        return cmd
+        return self._open(component, host, resource, metric, amount, risk, pref, comp, reason)
+
+    def _held_out(self, component: str, pref: Pref, comp: ComponentState, resource: str,
+                  risk: Mapping[str, Any], now: int) -> bool:
+        """Whether a would-be grant is withheld: a holdout starts by a hash of (component, ts)
+        and lasts the risk's horizon; the most critical components are never held out."""
+        if pref.criticality >= self.config.preempt_criticality:
+            return False
+        if comp.holdout_until_ms is not None and now < comp.holdout_until_ms:
+            return True
+        ts = int(risk["ts"])
+        if not self._feedback.holdout(component, ts):
+            return False
+        comp.holdout_until_ms = now + int(risk.get("horizon_s") or 0) * 1000
+        self._defer(component, resource, ts, now,
+                    f"holdout: not acted on until {comp.holdout_until_ms}, to measure what "
+                    f"happens without a grant ({self.config.holdout:g} of would-be grants)")
+        return True
 
     def _renew(self, lease: Lease, risk: Mapping[str, Any], metric: str, pref: Pref,
                comp: ComponentState, now: int) -> list[Record]:
@@ -278,8 +329,9 @@ class AllocationEngine:
         amount = target if grows else lease.amount
         prev = {"amount": lease.amount, "end_ms": lease.end_ms, "granted_ms": lease.granted_ms,
                 "command_id": lease.command_id, "confirmed": lease.confirmed}
-        renewed = Lease(lease.component, lease.resource, lease.host, amount, lease.unit, now,
-                        now + cfg.lease_s * 1000, "", comp.risk, False, prev)
+        renewed = replace(lease, amount=amount, granted_ms=now, end_ms=now + cfg.lease_s * 1000,
+                          command_id="", risk=comp.risk, confirmed=False, prev=prev,
+                          stepped=lease.stepped and not grows)
         verb = f"grow {lease.amount:g} -> {amount:g} {lease.unit}" if grows else "extend lease"
         reason = f"risk {comp.risk:.2f} still >= {cfg.risk_threshold:g} on {metric}: {verb}"
         cmd = self._command(renewed, "GRANT", amount, str(int(risk["ts"])), reason, pref,
@@ -291,19 +343,6 @@ class AllocationEngine:
             comp.changes_ms.append(now)
         return [cmd]
 
-    def _release_subsided(self, component: str, pref: Pref, comp: ComponentState, now: int,
-                          ts: int) -> list[Record]:
-        out = []
-        for lease in self._pool.of_component(component):
-            if now - lease.granted_ms < self.config.cooldown_s * 1000:
-                continue
-            self._end(lease, now)
-            comp.changes_ms.append(now)
-            reason = (f"risk {comp.risk:.2f} <= {self.config.release_threshold:g} for "
-                      f"{(now - (comp.low_since_ms or now)) // 1000} s")
-            out.append(self._command(lease, "RELEASE", lease.amount, str(ts), reason, pref, 0))
-        return out
-
     def _victims(self, host: str, resource: str, short: float, criticality: int,
                  now: int) -> list[Lease] | None:
         """The fewest lowest-priority leases of less critical components that free ``short``;
@@ -311,7 +350,7 @@ class AllocationEngine:
         eligible = []
         for lease in self._pool.on_slot(host, resource):
             p = self._prefs.resolve(lease.component)
-            if p.paused or p.criticality >= criticality:
+            if p.paused or p.criticality >= criticality or lease.amount <= 0:
                 continue
             if now - lease.granted_ms < self.config.cooldown_s * 1000:
                 continue
@@ -333,33 +372,6 @@ class AllocationEngine:
         return self._command(victim, "PREEMPT", victim.amount, f"{by}@{ts}", reason,
                              self._prefs.resolve(victim.component), 0)
 
-    def _state(self, component: str) -> ComponentState:
-        return self._comps.setdefault(component, ComponentState())
-
-    def _end(self, lease: Lease, now: int) -> None:
-        self._pool.remove(lease.component, lease.resource)
-        self._state(lease.component).last_end_ms[lease.resource] = now
-
-    def _may_change(self, comp: ComponentState, now: int) -> bool:
-        return comp.changes_left(now, self.config.max_changes_per_hour) > 0
-
     def _defer(self, component: str, resource: str, ts: int, now: int, why: str) -> None:
         cid = command_id(component, resource, "GRANT", str(ts))
         self._outcomes.append(make_outcome(cid, component, now, "DEFERRED", why, ENGINE))
-
-    def _command(self, lease: Lease, action: str, amount: float, key: str, reason: str,
-                 pref: Pref, lease_s: int) -> Record:
-        return {
-            "command_id": command_id(lease.component, lease.resource, action, key),
-            "component": lease.component,
-            "host": lease.host,
-            "ts": self._now(),
-            "resource": lease.resource,
-            "action": action,
-            "amount": float(amount),
-            "unit": lease.unit,
-            "lease_s": int(lease_s),
-            "reason": reason,
-            "risk": float(lease.risk),
-            "priority": priority(pref.criticality, lease.risk),
-        }

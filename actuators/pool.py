@@ -5,7 +5,9 @@ Every resource of the ``AllocationCommand`` contract has a :class:`ResourceSpec`
 baseline a component holds without any lease (the starting point of sizing), the capacity that
 one host lends out in leases, and the smallest step worth granting. A lease amount is always the
 *extra* over the baseline; ``Pool.used(host, resource)`` is the sum of the leases on that host,
-and :meth:`Pool.put` refuses any lease that would take it over the capacity.
+and :meth:`Pool.put` refuses any lease that would take it over the capacity. A negative amount
+is a scale-down (the component holds less than its baseline, never less than nothing): it lends
+nothing out, so it never counts as used capacity (nor frees any for others).
 
 >>> pool = Pool(DEFAULT_RESOURCES, {})
 >>> pool.capacity("web-1", "CPU_WEIGHT")
@@ -85,6 +87,12 @@ class Lease:
     ``command_id`` names the GRANT that set the current terms; ``prev`` holds the terms before
     it (amount, end_ms, granted_ms, command_id, confirmed), so a renewal the backend could not
     apply falls back to what was in force.
+
+    The rest is what the engine's feedback needs: ``metric`` and ``threshold`` the breach the
+    lease answers (judged again before a release), ``episode`` the command id of the GRANT that
+    began it (renewals keep it), ``before`` the metric's level then, ``horizon_s`` the risk's
+    horizon, ``tracked`` whether its effect is being measured, ``stepped`` whether it was
+    stepped down without a forecast to go by.
     """
 
     component: str
@@ -98,6 +106,13 @@ class Lease:
     risk: float = 0.0  # the component's latest risk, for its priority as a preemption victim
     confirmed: bool = False  # a backend reported APPLIED for command_id
     prev: dict[str, Any] | None = field(default=None)
+    metric: str = ""
+    threshold: float | None = None
+    episode: str = ""
+    before: float | None = None
+    horizon_s: int = 0
+    tracked: bool = False
+    stepped: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -136,7 +151,7 @@ class Pool:
 
     def used(self, host: str, resource: str) -> float:
         keys = self._by_slot.get((host, resource), ())
-        return float(sum(self._leases[k].amount for k in keys))
+        return float(sum(max(self._leases[k].amount, 0.0) for k in keys))
 
     def free(self, host: str, resource: str) -> float:
         return max(0.0, self.capacity(host, resource) - self.used(host, resource))
@@ -152,9 +167,11 @@ class Pool:
         ``force`` (a restored lease is a real allocation even if capacity shrank since)."""
         key = (lease.component, lease.resource)
         old = self._leases.get(key)
-        held = old.amount if old is not None and old.host == lease.host else 0.0
-        if lease.amount < 0 or not (
-            force or self.fits(lease.host, lease.resource, lease.amount - held)
+        held = max(old.amount, 0.0) if old is not None and old.host == lease.host else 0.0
+        spec = self.resources.get(lease.resource)
+        floor = -spec.baseline if spec is not None else 0.0
+        if lease.amount < floor - _EPS or not (
+            force or self.fits(lease.host, lease.resource, max(lease.amount, 0.0) - held)
         ):
             raise ValueError(
                 f"lease {lease.component} {lease.resource}={lease.amount} does not fit host "
@@ -221,6 +238,8 @@ class ComponentState:
     changes_ms: list[int] = field(default_factory=list)  # amount changes within the last hour
     last_grant_ms: dict[str, int] = field(default_factory=dict)  # per resource
     last_end_ms: dict[str, int] = field(default_factory=dict)  # per resource
+    quiet_since_ms: dict[str, int] = field(default_factory=dict)  # per metric, for scale-down
+    holdout_until_ms: int | None = None  # would-be grants are withheld until then
 
     def cooled(self, resource: str, now_ms: int, cooldown_ms: int) -> bool:
         """Whether ``cooldown_ms`` has passed since the resource was last granted and since

@@ -46,12 +46,15 @@ class Sizer:
         weights = risk.get("contributors") or {}
         metrics += [m for m, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])) if w > 0]
         for metric in metrics:
-            resources = next((rs for pattern, rs in self.config.metric_resources
-                              if fnmatch.fnmatchcase(metric, pattern)), ())
-            usable = [r for r in resources if self.usable(r, pref, host)]
+            usable = [r for r in self.mapped(metric) if self.usable(r, pref, host)]
             if usable:
                 return [(r, metric) for r in usable]
         return []
+
+    def mapped(self, metric: str) -> tuple[str, ...]:
+        """The resources ``metric_resources`` maps a metric to (first matching pattern)."""
+        return next((rs for pattern, rs in self.config.metric_resources
+                     if fnmatch.fnmatchcase(metric, pattern)), ())
 
     def usable(self, resource: str, pref: Pref, host: str) -> bool:
         spec = self.config.resources.get(resource)

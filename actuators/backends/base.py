@@ -9,7 +9,11 @@ backends can share one commands topic.
 
 Amount semantics, for every backend: a ``GRANT`` sets the component's lease on the resource to
 ``amount`` (the extra over its baseline, in ``unit``) — it replaces the previous grant, it does
-not add to it; ``RELEASE`` and ``PREEMPT`` take the whole lease back to the baseline.
+not add to it; ``RELEASE`` and ``PREEMPT`` take the whole lease back to the baseline. A GRANT's
+``amount`` below zero is a scale-down: the component is set *below* its baseline by that much
+(``-250`` millicores of CPU_QUOTA on a 1000 baseline leaves 750), and its RELEASE restores the
+baseline. RELEASE and PREEMPT carry the lease's amount for the record, so theirs may be
+negative too; whatever the action, ``amount`` must be a finite number.
 
 >>> from actuators.backends.dryrun import DryRunBackend
 >>> backend = DryRunBackend(hosts=("web-*",))
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import math
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -99,8 +104,11 @@ def command_problem(command: Mapping[str, Any]) -> str | None:
         return f"unknown resource {command['resource']!r}"
     if command["action"] not in ACTIONS:
         return f"unknown action {command['action']!r}"
-    if not isinstance(command["amount"], int | float) or command["amount"] < 0:
-        return f"amount {command['amount']!r} is not a non-negative number"
+    amount = command["amount"]
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(
+        amount
+    ):
+        return f"amount {amount!r} is not a finite number"
     return None
 
 

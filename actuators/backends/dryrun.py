@@ -16,7 +16,11 @@ log = logging.getLogger(__name__)
 
 
 class DryRunBackend(IdempotentBackend):
-    """Applies nothing; answers ``APPLIED`` (with no measured effect) for every owned command."""
+    """Applies nothing; answers ``APPLIED`` (with no measured effect) for every owned command.
+
+    A GRANT of a negative amount (a scale-down) is kept as that negative amount: the state is
+    always the amount relative to the baseline.
+    """
 
     name = "dryrun"
 
@@ -27,7 +31,11 @@ class DryRunBackend(IdempotentBackend):
     def _execute(self, command: Mapping[str, Any]) -> Record:
         key = (command["component"], command["resource"])
         action, amount, unit = command["action"], float(command["amount"]), command["unit"]
-        if action == "GRANT":
+        if action == "GRANT" and amount < 0:  # a scale-down: below the baseline
+            self._state[key] = amount
+            detail = f"would scale {key[1]} of {key[0]} on {command['host']} down to "
+            detail += f"{-amount:g} {unit} below its baseline for {command['lease_s']} s"
+        elif action == "GRANT":
             self._state[key] = amount
             detail = f"would set {key[1]} lease of {key[0]} on {command['host']} to {amount:g} "
             detail += f"{unit} for {command['lease_s']} s"

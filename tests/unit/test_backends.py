@@ -122,7 +122,9 @@ def test_ownership_by_host_and_component_globs() -> None:
     [
         ({"resource": "GPU"}, "unknown resource"),
         ({"action": "GROW"}, "unknown action"),
-        ({"amount": -1.0}, "amount"),
+        ({"amount": float("nan")}, "amount"),
+        ({"amount": float("-inf")}, "amount"),
+        ({"amount": True}, "amount"),
         ({"amount": "lots"}, "amount"),
     ],
 )
@@ -135,6 +137,17 @@ def test_malformed_commands_are_rejected_with_the_reason(change: dict[str, Any],
     del missing["host"]
     assert "lacks host" in backend.apply(missing)["detail"]
     assert backend.actions == 0
+
+
+def test_negative_grant_is_a_scale_down_below_the_baseline() -> None:
+    backend = DryRunBackend()
+    out = backend.apply(command("s1", amount=-250.0, resource="CPU_QUOTA", unit="millicores"))
+    assert_outcome_contract(out)
+    assert out["status"] == "APPLIED" and "250 millicores below its baseline" in out["detail"]
+    assert backend.state() == {("web-1/db", "CPU_QUOTA"): -250.0}
+    backend.apply(command("s2", action="RELEASE", amount=-250.0, resource="CPU_QUOTA",
+                          unit="millicores", lease_s=0))
+    assert backend.state() == {} and backend.actions == 2
 
 
 class Flaky(IdempotentBackend):

@@ -52,6 +52,13 @@ def risk(
     }
 
 
+def health(component: str, ts: int, status: str, metric: str = "cpu.util",
+           value: float = 0.97) -> dict[str, Any]:
+    return {"component": component, "ts": ts, "status": status, "metric": metric,
+            "value": value, "threshold": 0.95 if status != "PASS" else None,
+            "rule": f"{metric}.high", "heartbeat": False}
+
+
 def pref(selector: str, ts: int = 0, criticality: int = 5, **kw: Any) -> dict[str, Any]:
     return {
         "selector": selector,
@@ -252,7 +259,7 @@ def test_no_preemption_of_young_or_equally_critical_grants() -> None:
 def test_rate_limit_defers_new_grants() -> None:
     engine = AllocationEngine(EngineConfig(max_changes_per_hour=1, release_hold_s=0))
     assert engine.on_risk(risk("a", T0, 0.8), host="h")
-    [release] = engine.on_risk(risk("a", T0 + 200 * S, 0.1), host="h")
+    [release] = engine.on_risk(risk("a", T0 + 200 * S, 0.1, upper=0.5), host="h")
     assert release["action"] == "RELEASE"  # releases are never held back
     assert engine.on_risk(risk("a", T0 + 400 * S, 0.8), host="h") == []
     assert "changes in the last hour" in engine.deferred()[0]["detail"]
@@ -279,11 +286,12 @@ def test_renewal_grows_only_after_cooldown_and_extends_near_the_end() -> None:
 def test_release_needs_sustained_low_risk_with_hysteresis() -> None:
     engine = AllocationEngine()  # release_hold_s 300
     engine.on_risk(risk("a", T0, 0.8), host="h")
-    assert engine.on_risk(risk("a", T0 + 200 * S, 0.2), host="h") == []
-    assert engine.on_risk(risk("a", T0 + 400 * S, 0.45), host="h") == []  # between: hold, reset
-    assert engine.on_risk(risk("a", T0 + 500 * S, 0.2), host="h") == []
-    assert engine.on_risk(risk("a", T0 + 700 * S, 0.2), host="h") == []
-    [release] = engine.on_risk(risk("a", T0 + 800 * S, 0.2), host="h")
+    # the forecast peak 0.5 would be 0.72 at the baseline (lease 44): safe without the lease
+    assert engine.on_risk(risk("a", T0 + 200 * S, 0.2, upper=0.5), host="h") == []
+    assert engine.on_risk(risk("a", T0 + 400 * S, 0.45, upper=0.5), host="h") == []  # reset
+    assert engine.on_risk(risk("a", T0 + 500 * S, 0.2, upper=0.5), host="h") == []
+    assert engine.on_risk(risk("a", T0 + 700 * S, 0.2, upper=0.5), host="h") == []
+    [release] = engine.on_risk(risk("a", T0 + 800 * S, 0.2, upper=0.5), host="h")
     assert (release["action"], release["amount"], release["lease_s"]) == ("RELEASE", 44.0, 0)
     assert release["command_id"] == command_id("a", "CPU_WEIGHT", "RELEASE", str(T0 + 800 * S))
     assert engine.leases() == []
@@ -367,6 +375,166 @@ def test_engine_and_dry_run_backend_close_the_loop() -> None:
     assert backend.state() == {} and engine.leases() == []
 
 
+# -- release without flapping: a scripted load that is high unless granted ------------------
+
+
+def drive(
+    engine: AllocationEngine,
+    load: Any,
+    minutes: int,
+    component: str = "web-01",
+    spike_at: int | None = None,
+) -> list[tuple[int, dict[str, Any], float]]:
+    """One RiskScore a minute for a component whose CPU utilisation is its load over its
+    allocation (baseline 100 plus what the dry-run backend holds): high unless granted. Risk
+    is high while utilisation is over 0.85; the forecast peak is the utilisation (``spike_at``:
+    a one-off forecast of 1.5 that minute). Every command is applied; returns (minute,
+    command, utilisation when it was issued)."""
+    backend, log = DryRunBackend(), []
+    for minute in range(minutes):
+        now = T0 + minute * 60 * S
+        held = backend.state().get((component, "CPU_WEIGHT"), 0.0)
+        util = load(minute) * 100.0 / (100.0 + held)
+        value = 0.8 if util > 0.85 else 0.1
+        peak = 1.5 if minute == spike_at else util
+        for cmd in engine.on_risk(risk(component, now, value, upper=peak), host="web"):
+            engine.on_outcome(backend.apply(cmd))
+            log.append((minute, cmd, util))
+    return log
+
+
+NO_HOLDOUT = EngineConfig(holdout=0.0)
+
+
+def test_a_grant_that_works_is_kept_not_released_and_granted_again() -> None:
+    # The cycle seen live: grant -> risk falls -> release after release_hold_s -> load returns
+    # -> grant again. The load here stays 0.95 of the baseline for four hours.
+    log = drive(AllocationEngine(NO_HOLDOUT), lambda minute: 0.95, 240)
+    actions = [cmd["action"] for _, cmd, _ in log]
+    assert "RELEASE" not in actions and actions.count("GRANT") == len(log)
+    first, *kept = [cmd for _, cmd, _ in log]
+    assert first["reason"].startswith("risk 0.80") and first["amount"] == 16.0
+    assert kept and all(c["reason"].startswith("extend lease, still needed")
+                        and c["amount"] == 16.0 for c in kept)
+    assert all(util < 0.9 for minute, _, util in log if minute > 0)  # it keeps working
+    assert len(log) <= 240 * 60 / (NO_HOLDOUT.lease_s / 2) + 1  # an extension per half term
+
+
+def test_the_same_grant_is_released_once_the_load_is_gone() -> None:
+    log = drive(AllocationEngine(NO_HOLDOUT), lambda minute: 0.95 if minute < 60 else 0.5, 120)
+    releases = [(minute, cmd) for minute, cmd, _ in log if cmd["action"] == "RELEASE"]
+    [(minute, release)] = releases
+    assert 60 < minute <= 66 and "0.5 at baseline" in release["reason"]
+    assert all(cmd["action"] != "GRANT" for m, cmd, _ in log if m > minute)
+
+
+def test_an_oversized_grant_steps_down_in_halves_to_what_the_load_needs() -> None:
+    log = drive(AllocationEngine(NO_HOLDOUT), lambda minute: 0.95, 120, spike_at=0)
+    amounts = [cmd["amount"] for _, cmd, _ in log]
+    assert amounts[:4] == [77.0, 39.0, 20.0, 18.0]  # 1.5 / 0.9: +77; then need ~18 at 0.95
+    assert set(amounts[4:]) == {18.0} and len(amounts) > 4  # then kept
+    for before, after in zip(amounts, amounts[1:], strict=False):
+        assert after >= before / 2
+    assert "RELEASE" not in [cmd["action"] for _, cmd, _ in log]
+
+
+def test_without_a_forecast_a_lease_is_halved_once_then_released() -> None:
+    engine = AllocationEngine(EngineConfig(release_hold_s=0, holdout=0.0))
+    engine.on_risk(risk("a", T0, 0.8), host="h")  # 44, no forecast
+    [half] = engine.on_risk(risk("a", T0 + 120 * S, 0.1), host="h")
+    assert (half["action"], half["amount"]) == ("GRANT", 22.0)
+    assert "step down 44 -> 22" in half["reason"] and "no cpu.util forecast" in half["reason"]
+    assert engine.on_risk(risk("a", T0 + 200 * S, 0.1), host="h") == []  # cooldown
+    [release] = engine.on_risk(risk("a", T0 + 240 * S, 0.1), host="h")
+    assert (release["action"], release["amount"]) == ("RELEASE", 22.0)
+
+
+# -- scale-down below the baseline, reverted on regression --------------------------------------
+
+QUIET = EngineConfig(holdout=0.0, shrink_hold_s=600)
+
+
+def quiet_run(engine: AllocationEngine, component: str = "a", minutes: int = 11,
+              upper: float = 0.3) -> list[dict[str, Any]]:
+    cmds = []
+    for minute in range(minutes):
+        cmds += engine.on_risk(risk(component, T0 + minute * 60 * S, 0.05, threshold=0.95,
+                                    upper=upper), host="h")
+    return cmds
+
+
+def test_a_quiet_component_is_scaled_down_below_its_baseline() -> None:
+    engine = AllocationEngine(QUIET)
+    assert quiet_run(engine, minutes=10) == []  # quiet for 540 s: not yet
+    [cmd] = quiet_run(engine, minutes=11)[-1:]
+    assert_contract(cmd, "AllocationCommand")
+    assert (cmd["action"], cmd["resource"], cmd["amount"]) == ("GRANT", "CPU_WEIGHT", -25.0)
+    assert cmd["reason"].startswith("scale-down") and cmd["lease_s"] == 900
+    assert engine.used("h", "CPU_WEIGHT") == 0.0  # a scale-down is no capacity in use
+    assert [ls["amount"] for ls in engine.leases()] == [-25.0]
+
+
+def test_scale_down_spares_paused_critical_busy_and_switched_off_components() -> None:
+    engine = AllocationEngine(QUIET)
+    engine.on_preference(pref("paused", paused=True))
+    engine.on_preference(pref("vip", criticality=7))
+    for component in ("paused", "vip"):
+        assert quiet_run(engine, component, minutes=30) == []
+    assert quiet_run(engine, "busy", minutes=30, upper=0.5) == []  # 0.5 >= 0.5 x 0.95
+    off = AllocationEngine(EngineConfig(holdout=0.0, shrink_hold_s=600, scale_down=False))
+    assert quiet_run(off, minutes=30) == []
+    assert engine.leases() == [] and off.leases() == []
+
+
+def test_scale_down_is_reverted_at_once_when_risk_rises() -> None:
+    engine = AllocationEngine(QUIET)
+    [down] = quiet_run(engine)
+    ts = T0 + 11 * 60 * S  # 60 s after the scale-down: well inside the cooldown
+    [revert] = engine.on_risk(risk("a", ts, 0.5, threshold=0.95, upper=0.7), host="h")
+    assert (revert["action"], revert["amount"], revert["ts"]) == ("RELEASE", -25.0, ts)
+    assert revert["reason"].startswith("revert scale-down") and "risk 0.50" in revert["reason"]
+    [reverted] = engine.drain_outcomes()
+    assert_contract(reverted, "AllocationOutcome")
+    assert (reverted["status"], reverted["command_id"]) == ("REVERTED", down["command_id"])
+    assert engine.leases() == []
+
+
+def test_a_grant_may_follow_a_revert_at_once() -> None:
+    # revert and grant both give the component more: no cooldown between them; nor do the
+    # scale-down and its revert use up the component's budget of changes
+    engine = AllocationEngine(EngineConfig(holdout=0.0, shrink_hold_s=600,
+                                           max_changes_per_hour=1))
+    quiet_run(engine)
+    ts = T0 + 11 * 60 * S
+    revert, grant = engine.on_risk(risk("a", ts, 0.8, threshold=0.9, upper=1.08), host="h")
+    assert (revert["action"], grant["action"]) == ("RELEASE", "GRANT")
+    assert (grant["resource"], grant["amount"], grant["ts"]) == ("CPU_WEIGHT", 30.0, ts)
+    assert [ls["amount"] for ls in engine.leases()] == [30.0]
+
+
+def test_scale_down_is_reverted_when_the_forecast_regresses_under_low_risk() -> None:
+    engine = AllocationEngine(QUIET)
+    quiet_run(engine)
+    ts = T0 + 12 * 60 * S
+    [revert] = engine.on_risk(risk("a", ts, 0.1, threshold=0.95, upper=0.9), host="h")
+    assert revert["action"] == "RELEASE" and "forecast peak 0.9 > 0.855" in revert["reason"]
+    # a paused component is never touched, not even to revert it
+    engine = AllocationEngine(QUIET)
+    quiet_run(engine)
+    engine.on_preference(pref("a", ts=1, paused=True))
+    assert engine.on_risk(risk("a", ts, 0.9, threshold=0.95, upper=0.9), host="h") == []
+
+
+def test_a_kept_scale_down_is_extended_and_never_counted_against_the_pool() -> None:
+    engine = AllocationEngine(EngineConfig(holdout=0.0, shrink_hold_s=600,
+                                           host_capacity={"h": {"CPU_WEIGHT": 30.0}}))
+    cmds = quiet_run(engine, minutes=40)
+    assert [c["amount"] for c in cmds] == [-25.0, -25.0, -25.0, -25.0]
+    assert all("extend" in c["reason"] for c in cmds[1:])
+    [grant] = engine.on_risk(risk("b", T0 + 41 * 60 * S, 0.8, upper=1.08), host="h")
+    assert grant["amount"] == 30.0 and engine.used("h", "CPU_WEIGHT") == 30.0
+
+
 @pytest.mark.parametrize(
     "bad",
     [
@@ -375,6 +543,12 @@ def test_engine_and_dry_run_backend_close_the_loop() -> None:
         {"min_criticality": 9},
         {"host_capacity": {"h": {"GPU": 1.0}}},
         {"max_growth": 0.0},
+        {"holdout": 1.0},
+        {"head_start": -1.0},
+        {"shrink_below": 0.0},
+        {"max_shrink": 1.0},
+        {"effect_after_s": -1},
+        {"capacity_thresholds": (("cpu.util", 0.0),)},
     ],
 )
 def test_bad_config_is_refused(bad: dict[str, Any]) -> None:
@@ -386,8 +560,10 @@ def test_bad_config_is_refused(bad: dict[str, Any]) -> None:
 
 COMPONENTS = ("h1/a", "h1/b", "h1/c", "h2/a", "h2/b")
 METRICS = ("cpu.util", "mem.used_pct", "latency.p99_ms", None)
-PROP_CONFIG = EngineConfig(
+PROP_CONFIG = EngineConfig(  # scale-down, feedback and holdout all on, and quick to act
     release_hold_s=60,
+    shrink_hold_s=120,
+    holdout=0.1,
     host_capacity={
         "h1": {"CPU_WEIGHT": 120.0, "CPU_QUOTA": 0.0, "MEMORY_HIGH": 1500.0, "REPLICAS": 2.0},
         "h2": {"CPU_WEIGHT": 60.0, "CPU_QUOTA": 300.0, "MEMORY_HIGH": 700.0, "REPLICAS": 1.0},
@@ -412,6 +588,7 @@ step = st.one_of(
         st.sampled_from(["APPLIED", "APPLIED", "FAILED", "REJECTED"]),
     ),
     st.tuples(st.just("tick"), st.integers(0, 900)),
+    st.tuples(st.just("health"), st.sampled_from(COMPONENTS), st.sampled_from(["PASS", "FAIL"])),
     st.tuples(
         st.just("pref"),
         st.sampled_from(COMPONENTS + ("h1/*", "*")),
@@ -448,12 +625,23 @@ def run(steps: list[tuple[Any, ...]], *, outcomes: bool = True) -> dict[str, Any
         elif s[0] == "tick":
             now += s[1] * S
             new = engine.tick(now)
+        elif s[0] == "health":
+            engine.on_health(health(s[1], now, s[2]))
         elif s[0] == "pref":
             pref_ts += 1
             engine.on_preference(pref(s[1], ts=pref_ts, criticality=s[2], paused=s[3]))
         for c in new:
-            assert not engine.preference(c["component"])["paused"], c
+            p = engine.preference(c["component"])
+            assert not p["paused"], c
+            if c["action"] == "GRANT" and c["amount"] < 0:  # scale-downs spare the critical
+                assert "scale-down" in c["reason"], c
+                assert p["criticality"] < PROP_CONFIG.shrink_max_criticality, c
             key = (c["component"], c["resource"])
+            # safety first: a revert does not wait, nor does a grant after it (both add)
+            revert = c["reason"].startswith("revert")
+            if revert:
+                last_cmd_ts.pop(key, None)
+                continue
             if key in last_cmd_ts:  # no flapping: one (component, resource) moves slowly
                 assert c["ts"] - last_cmd_ts[key] >= PROP_CONFIG.cooldown_s * S, c
             last_cmd_ts[key] = c["ts"]
@@ -463,11 +651,18 @@ def run(steps: list[tuple[Any, ...]], *, outcomes: bool = True) -> dict[str, Any
                 assert c["ts"] - last_end_ts[c["component"]] >= PROP_CONFIG.cooldown_s * S, c
         commands.extend(new)
         used: dict[tuple[str, str], float] = defaultdict(float)
-        for lease in engine.leases():
-            used[(lease["host"], lease["resource"])] += lease["amount"]
+        for lease in engine.leases():  # scale-downs (negative) lend nothing out
+            used[(lease["host"], lease["resource"])] += max(lease["amount"], 0.0)
         for (host, resource), amount in used.items():
             assert amount <= engine.capacity(host, resource) + 1e-9, (host, resource, amount)
-    return {"commands": commands, "outcomes": engine.drain_outcomes(), "end": now}
+            assert engine.used(host, resource) == pytest.approx(amount)
+        holding = {lease["component"] for lease in engine.leases()}
+        for comp in COMPONENTS:  # an open acted interval means a lease is still held
+            if any(end is None for _, end in engine.acted(comp)):
+                assert comp in holding, (comp, engine.acted(comp))
+    acted = {c: engine.acted(c) for c in COMPONENTS}
+    return {"commands": commands, "outcomes": engine.drain_outcomes(), "end": now,
+            "acted": acted, "snapshot": engine.snapshot()}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -512,7 +707,7 @@ def test_applied_commands_never_overbook_a_host(steps: list[tuple[Any, ...]]) ->
             held.pop(key, None)
         used: dict[tuple[str, str], float] = defaultdict(float)
         for (_, resource), (host, amount) in held.items():
-            used[(host, resource)] += amount
+            used[(host, resource)] += max(amount, 0.0)
         for (host, resource), amount in used.items():
             assert amount <= capacity(host, resource) + 1e-9
 
