@@ -1,4 +1,4 @@
-"""The actuator: a confluent-kafka consumer group over ``forewarn.risk``.
+"""The actuator: a confluent-kafka consumer group over ``forewarn.risk`` and ``forewarn.health``.
 
 Per risk event it asks the allocation engine (pure, ``actuators/engine.py``) for commands,
 writes each to ``forewarn.allocations``, applies it with the backend, and writes the outcome to
@@ -52,6 +52,7 @@ def host_of(component: str) -> str:
 @dataclass
 class ActuatorStats:
     risks: int = 0
+    health: int = 0  # health signals of owned components, given to the engine's feedback
     commands: int = 0
     outcomes: int = 0
     dead: int = 0
@@ -84,7 +85,10 @@ class Actuator:
         # (500 ms) would hold each risk event up to that long on a quiet partition.
         self._risk = Consumer(consumer_config(settings, settings.actuator_group,
                                               {"fetch.wait.max.ms": FETCH_WAIT_MS}))
-        self._risk.subscribe([settings.topic("risk")])
+        # health comes with risk (keyed alike, so co-partitioned): it says whether a breach
+        # followed a grant, which the engine's feedback learns from
+        self._health_topic = settings.topic("health")
+        self._risk.subscribe([settings.topic("risk"), self._health_topic])
         # A private group id: preferences are assigned whole and never committed.
         self._prefs = Consumer(
             consumer_config(settings, f"{settings.actuator_group}-prefs-{uuid.uuid4().hex[:8]}")
@@ -111,9 +115,13 @@ class Actuator:
         if not msgs:  # wait for the first one only: consume(n, t) would hold it up to t
             first = self._risk.poll(timeout_s)
             msgs = [] if first is None else [first, *self._risk.consume(499, 0)]
-        good = [m for m in msgs if self._usable(m)]
-        for msg in good:
-            self._on_risk(msg)
+        for msg in msgs:
+            if not self._usable(msg):
+                continue
+            if msg.topic() == self._health_topic:
+                self._on_health(msg)
+            else:
+                self._on_risk(msg)
         self.tick()
         if (msgs or len(self._producer)) and self._producer.flush(30) > 0:
             raise BrokerError("producer could not deliver within 30 s; not committing")
@@ -164,6 +172,22 @@ class Actuator:
         self.metrics.risks.inc()
         self._seen(ts)
         self._dispatch(self.engine.on_risk(risk, host_of(component)), msg)
+
+    def _on_health(self, msg: Message) -> None:
+        try:
+            _, signal = self.codec.decode(msg.value(), ("HealthSignal",))
+        except ContractError as exc:
+            self._dead_letter(msg, "decode", exc)
+            return
+        if not self.owns(str(signal["component"])):
+            return
+        self.stats.health += 1
+        try:
+            self.engine.on_health(signal)
+        except ContractError as exc:
+            self._dead_letter(msg, "validate", exc)
+            return
+        self._dispatch([], None)  # effects the signal completed
 
     def _seen(self, ts: int) -> None:
         if self._event_ms is None or ts > self._event_ms:

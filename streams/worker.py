@@ -36,6 +36,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from processors.pipeline import PipelineConfig
 from schemas.codec import Codec
 from schemas.errors import BrokerError
+from streams.actions import ActionFeed
 from streams.checkpoint import CheckpointedPipeline, CheckpointPolicy, CheckpointStore, Restorer
 from streams.handler import MetricsHandler
 from streams.settings import Settings
@@ -279,6 +280,7 @@ def create_app(settings: Settings) -> faust.App:
         manual = stream.noack()  # acked by the outbox once the outputs are acknowledged
         sink = out = Sink(settings)
         poller = asyncio.ensure_future(out.run())
+        actions = ActionFeed(settings, pipeline, codec)
         emitted = {full: telemetry.emitted.labels(full) for full in by_full}
         try:
             async for event in manual.events():
@@ -300,10 +302,12 @@ def create_app(settings: Settings) -> faust.App:
                 for comp in pipeline.due():
                     outbox.add((), lambda c=comp: send_checkpoint(c))
                 out.poll()
+                actions.drain()
                 if len(outbox) >= MAX_PENDING:
                     await outbox.room(MAX_PENDING // 2)
         finally:
             poller.cancel()
+            actions.close()
 
     @app.on_partitions_revoked.connect
     async def on_revoked(sender: faust.App, revoked: set[Any], **_: Any) -> None:

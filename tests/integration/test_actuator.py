@@ -91,3 +91,35 @@ def test_prefs_cli_sets_changes_and_clears_through_the_compacted_topic(settings,
     capsys.readouterr()
     assert main([*flags, "list"]) == 0
     assert "web-1/app" in capsys.readouterr().out
+
+
+def test_a_fail_after_a_grant_comes_back_as_a_measured_effect(running) -> None:
+    s, actuator, _ = running
+    p = producer(s)
+    p.produce(s.topic("risk"), key=b"web-5/app", value=codec.encode(
+        "RiskScore", risk_event("web-5/app", T0)))
+    p.flush(10)
+    cmds = read_all(s, "allocations", until=lambda r: len(r) >= 1, codec=codec)
+    grant = cmds[0][3]
+    assert grant["action"] == "GRANT" and grant["component"] == "web-5/app"
+    fail = {"component": "web-5/app", "ts": T0 + 60_000, "status": "FAIL", "metric": "cpu.util",
+            "value": 0.99, "threshold": 0.95, "rule": "cpu.util", "heartbeat": False}
+    p.produce(s.topic("health"), key=b"web-5/app", value=codec.encode("HealthSignal", fail))
+    p.produce(s.topic("health"), key=b"db-1/pg", value=codec.encode(  # not owned: ignored
+        "HealthSignal", {**fail, "component": "db-1/pg"}))
+    p.flush(10)
+    # the effect is measured once the horizon has passed in event time (the next risk says so)
+    deadline = time.monotonic() + 30
+    while actuator.stats.health < 1:
+        assert time.monotonic() < deadline, "the health signal never reached the actuator"
+        time.sleep(0.05)
+    p.produce(s.topic("risk"), key=b"web-5/app", value=codec.encode(
+        "RiskScore", risk_event("web-5/app", T0 + 901_000, value=0.1)))
+    p.flush(10)
+    outs = read_all(s, "outcomes", codec=codec,
+                    until=lambda r: any(o[3]["effect"] is not None for o in r))
+    effects = [o[3] for o in outs if o[3]["effect"] is not None]
+    assert [(e["command_id"], e["backend"]) for e in effects] == [(grant["command_id"], "engine")]
+    assert effects[0]["effect"]["breach_avoided"] is False
+    assert effects[0]["effect"]["metric"] == "cpu.util"
+    assert actuator.stats.health == 1
