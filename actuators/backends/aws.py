@@ -31,7 +31,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from actuators.backends.base import IdempotentBackend, Record, make_outcome
+from actuators.backends.base import IdempotentBackend, Record, check_options, make_outcome
 from schemas.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -79,10 +79,7 @@ class AwsOptions:
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> AwsOptions:
         """Options from plain JSON-like values (the ``client`` key is not one of them)."""
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConfigError(f"unknown aws backend option(s) {', '.join(map(repr, unknown))}; "
-                              f"valid: {', '.join(OPTIONS)} (see docs/backends/aws.md)")
+        check_options("aws", options, OPTIONS)
         values: dict[str, Any] = {}
         for key in ("region", "endpoint_url", "group_template"):
             if options.get(key) is not None:
@@ -240,8 +237,7 @@ class AwsAutoScalingBackend(IdempotentBackend):
         components: tuple[str, ...] = (),
     ) -> AwsAutoScalingBackend:
         """The backend from ``[backend_options]`` / FOREWARN_BACKEND_OPTIONS values."""
-        if not isinstance(options, Mapping):
-            raise ConfigError(f"aws backend options must be a table, got {options!r}")
+        check_options("aws", options, (*OPTIONS, "client"))
         parsed = AwsOptions.parse(options)
         client = options.get("client")
         if client is None:

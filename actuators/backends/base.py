@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from actuators.pool import RESOURCES
-from schemas.errors import BackendError
+from schemas.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,18 @@ class OutcomeCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def check_options(backend: str, options: Any, valid: tuple[str, ...] | list[str]) -> None:
+    """Refuse options that are not a table or name keys the backend does not know, naming
+    them and listing the valid ones (the ``from_options`` of every backend starts here)."""
+    if not isinstance(options, Mapping):
+        raise ConfigError(f"{backend} backend options must be a table (a JSON object), "
+                          f"got {type(options).__name__}")
+    unknown = sorted(str(k) for k in options if k not in valid)
+    if unknown:
+        raise ConfigError(f"unknown {backend} backend option(s) {', '.join(map(repr, unknown))};"
+                          f" valid: {', '.join(valid)}")
 
 
 @dataclass(frozen=True)

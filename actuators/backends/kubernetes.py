@@ -24,7 +24,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.utils import parse_quantity
 
-from actuators.backends.base import IdempotentBackend, Record, make_outcome
+from actuators.backends.base import IdempotentBackend, Record, check_options, make_outcome
 from actuators.pool import DEFAULT_RESOURCES
 from schemas.errors import BackendError, ConfigError
 
@@ -173,12 +173,7 @@ class KubernetesBackend(IdempotentBackend):
         account), or a kubeconfig (``kubeconfig`` path, else ``$KUBECONFIG`` or
         ``~/.kube/config``) with an optional ``context``.
         """
-        if not isinstance(options, Mapping):
-            raise ConfigError(f"backend_options: {type(options).__name__} is not a table")
-        unknown = sorted(str(k) for k in options if k not in OPTION_KEYS)
-        if unknown:
-            raise ConfigError(f"backend_options: unknown key(s) {', '.join(unknown)}; valid "
-                              f"keys: {', '.join(OPTION_KEYS)}")
+        check_options("kubernetes", options, OPTION_KEYS)
         opts = dict(options)
         for key in ("kubeconfig", "context", "namespace", "target", "container",
                     "field_manager"):

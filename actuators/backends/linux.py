@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from actuators.backends.base import IdempotentBackend, Record, make_outcome
+from actuators.backends.base import IdempotentBackend, Record, check_options, make_outcome
 from actuators.backends.linux_knobs import (
     CpuMaxKnob,
     CpusetKnob,
@@ -128,12 +128,7 @@ class LinuxBackend(IdempotentBackend):
         components: tuple[str, ...] = (),
     ) -> LinuxBackend:
         """The backend from plain JSON-like options (see the class docstring)."""
-        if not isinstance(options, Mapping):
-            raise ConfigError(f"linux backend options must be an object, not {options!r}")
-        for key in options:
-            if key not in _OPTIONS:
-                raise ConfigError(f"unknown linux backend option {key!r}: valid options are "
-                                  f"{', '.join(_OPTIONS)}")
+        check_options("linux", options, _OPTIONS)
         kw: dict[str, Any] = {}
         for key in ("cgroup_root", "tc_path"):
             if key in options:

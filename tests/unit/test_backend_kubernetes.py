@@ -304,7 +304,7 @@ current-context: nowhere
 
 
 @pytest.mark.parametrize(("options", "words"), [
-    ({"namespaces": "x"}, "unknown key(s) namespaces; valid keys: api_client, kubeconfig"),
+    ({"namespaces": "x"}, "option(s) 'namespaces'; valid: api_client, kubeconfig"),
     ({"namespace": "Shop"}, "namespace: 'Shop' is not a DNS-1123 label"),
     ({"namespace": 3}, "backend_options.namespace: 3 is not a string"),
     ({"target": "{ns}/deployment/{name}"}, "unknown placeholder 'ns'; valid: {namespace}"),

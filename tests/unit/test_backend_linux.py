@@ -302,8 +302,8 @@ def test_from_options_builds_the_backend(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"cgroup_rot": "/x"}, "unknown linux backend option 'cgroup_rot': valid options are "
-                           "cgroup_root, cgroups"),
+    ({"cgroup_rot": "/x"}, "unknown linux backend option(s) 'cgroup_rot'; valid: "
+     "cgroup_root, cgroups"),
     ({"cgroup_root": 3}, "'cgroup_root' = 3"),
     ({"cpus": "a-b"}, "'cpus'"),
     ({"cache_size": 0}, "'cache_size'"),
@@ -314,7 +314,7 @@ def test_from_options_builds_the_backend(tmp_path: Path) -> None:
     ({"cgroups": {"*/*": "x/{svc}"}}, "bad placeholder"),
     ({"net": {"*": {"dev": "eth0"}}}, "'net'"),
     ({"net": {"*": {"dev": "eth0", "classid": "10"}}}, "'net'"),
-    ([1, 2], "must be an object"),
+    ([1, 2], "must be a table"),
 ])
 def test_bad_options_are_config_errors_naming_the_key(options: Any, message: str) -> None:
     with pytest.raises(ConfigError) as err:
