@@ -144,18 +144,21 @@ class Actuator:
             if msg.key():
                 self.engine.forget_preference(msg.key().decode())
             return
+        pref = self._decoded(msg, "Preference")
+        if pref is not None:
+            self.engine.on_preference(pref)
+
+    def _decoded(self, msg: Message, event_type: str) -> dict[str, Any] | None:
+        """The message's record, or None once it is dead-lettered as undecodable."""
         try:
-            _, pref = self.codec.decode(msg.value(), ("Preference",))
+            return self.codec.decode(msg.value(), (event_type,))[1]
         except ContractError as exc:
             self._dead_letter(msg, "decode", exc)
-            return
-        self.engine.on_preference(pref)
+            return None
 
     def _on_risk(self, msg: Message) -> None:
-        try:
-            _, risk = self.codec.decode(msg.value(), ("RiskScore",))
-        except ContractError as exc:
-            self._dead_letter(msg, "decode", exc)
+        risk = self._decoded(msg, "RiskScore")
+        if risk is None:
             return
         ts = int(risk["ts"])
         if ts > self._clock() + MAX_FUTURE_MS:
@@ -174,10 +177,8 @@ class Actuator:
         self._dispatch(self.engine.on_risk(risk, host_of(component)), msg)
 
     def _on_health(self, msg: Message) -> None:
-        try:
-            _, signal = self.codec.decode(msg.value(), ("HealthSignal",))
-        except ContractError as exc:
-            self._dead_letter(msg, "decode", exc)
+        signal = self._decoded(msg, "HealthSignal")
+        if signal is None:
             return
         if not self.owns(str(signal["component"])):
             return
