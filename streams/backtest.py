@@ -6,6 +6,7 @@ against labelled data; print a table, write ``scores.json`` and a self-contained
   full-corpus scoreboard.
 * **fleet** — a simulator scenario, open loop (no allocations), risk events scored as breach
   predictions against the fleet's ground truth (:mod:`processors.scoring.breach`).
+  With ``--policy`` it runs the closed loop instead (:mod:`streams.closedloop`).
 * **smd** — SMD machines, train then test as one stream, one window per row; point-wise F1
   with and without point-adjust on test.
 
@@ -31,6 +32,8 @@ import numpy.typing as npt
 import orjson
 
 from processors.pipeline import PipelineConfig
+from streams.closedloop_cli import add_arguments as add_closed_loop_arguments
+from streams.closedloop_cli import cmd as closed_loop_cmd
 
 DETECTORS = ("forewarn", "null", "random", "gaussian", "hst")
 DETECTOR_NAMES = {"forewarn": "forewarn (pipeline anomaly)", "null": "Null", "random": "Random",
@@ -236,6 +239,8 @@ def fleet_run(name: str, seed: int, base: PipelineConfig, threshold: float,
 
     sc = scenario(name, seed=seed, **overrides)
     fleet = Fleet(sc)
+    base = replace(base, dependencies=tuple((c.id, d) for c in sc.components
+                                            for d in c.depends_on))
     watched = {(i.component, i.metric) for i in sc.incidents}
     values: dict[tuple[str, str], list[tuple[int, float]]] = {k: [] for k in watched}
 
@@ -405,6 +410,7 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     f.add_argument("--threshold", type=float, help="alarm threshold (default: risk_threshold)")
     f.add_argument("--fleet-components", type=int, help="size of the 'fleet' scenario")
     f.add_argument("--out", default="out/backtest-fleet")
+    add_closed_loop_arguments(f)
     s = kinds.add_parser("smd", help="SMD: point-wise F1 with and without point-adjust")
     s.add_argument("--data", required=True, help="folder of <machine>/{train,test,test_label}.csv")
     s.add_argument("--out", default="out/backtest-smd")
@@ -437,6 +443,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         print(text_table(headers, rows))
         print(f"written {args.out}/scores.json, {args.out}/index.html, {args.out}/results/")
         return 0
+    if args.kind == "fleet" and args.policy:
+        return closed_loop_cmd(args, base)
     if args.kind == "fleet":
         from streams.simulator import SCENARIOS
 

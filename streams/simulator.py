@@ -38,8 +38,8 @@ from streams.sim_incidents import (
 )
 
 __all__ = [
-    "FAIL_THRESHOLDS", "KINDS", "METRICS", "SCENARIOS", "Component", "Fleet", "Incident",
-    "Scenario", "bench", "scenario", "to_batches", "write_ground_truth",
+    "FAIL_THRESHOLDS", "KINDS", "METRICS", "MIN_CAPACITY", "POOLS", "SCENARIOS", "Component",
+    "Fleet", "Incident", "Scenario", "bench", "scenario", "to_batches", "write_ground_truth",
 ]
 
 METRICS = ("cpu.util", "mem.used_pct", "disk.used_pct", "disk.io_util", "net.util",
@@ -54,6 +54,8 @@ _NOISE_TAU_S = 120.0
 _N_NOISE = 7
 _DENSE_MAX = 256  # up to this many components, propagate dependencies with a dense matrix
 _LOAD_NOISE = np.array([0.06, 0.08, 0.08])  # relative noise on cpu, io, net demand
+POOLS = ("cpu", "mem", "io", "net")  # the capacity pools of the usage accounting, in order
+MIN_CAPACITY = 0.1  # a scale-down never takes a pool below this fraction of its base
 
 @dataclass
 class _Grant:
@@ -108,11 +110,16 @@ class Fleet:
         self._load1m: np.ndarray | None = None
         self._alpha = 1.0 - math.exp(-scenario.step_s / 60.0)
 
-        self._grants: list[_Grant] = []
+        self._grants: dict[tuple[int, str], _Grant] = {}  # one lease per (component, resource)
         self._outcomes: dict[str, dict[str, Any]] = {}
         self._log: list[dict[str, Any]] = []
         self._caps()
 
+        # usage accounting (base-capacity units): the latest step's, and sums of unit-seconds
+        self._alloc = np.zeros((n, len(POOLS)))
+        self._used = np.zeros((n, len(POOLS)))
+        self._alloc_s = np.zeros((n, len(POOLS)))
+        self._used_s = np.zeros((n, len(POOLS)))
         self._failing = np.zeros((n, len(_FAIL_METRICS)), dtype=bool)
         self._intervals: dict[tuple[int, int], list[list[int | None]]] = {}
         self._last = self._compute(self._now)  # state at start_ms; not emitted
@@ -175,12 +182,16 @@ class Fleet:
     def _caps(self) -> None:
         n = self._n
         add = {p: np.zeros(n) for p in ("cpu", "mem", "net", "io", "replicas")}
-        for g in self._grants:
+        for g in self._grants.values():
             add[g.pool][g.comp] += g.delta
-        self._caps3 = 1.0 + np.column_stack((add["cpu"], add["io"], add["net"]))
-        self._mem_total = self._p["mem_gib"] + add["mem"]
-        self._share = self._p["replicas"] / (self._p["replicas"] + add["replicas"])
-        expiries = [g.expires_ms for g in self._grants if g.expires_ms is not None]
+        # a scale-down (negative grant) stops at MIN_CAPACITY of the base; replicas at one
+        self._caps3 = np.maximum(1.0 + np.column_stack((add["cpu"], add["io"], add["net"])),
+                                 MIN_CAPACITY)
+        mem = self._p["mem_gib"]
+        self._mem_total = np.maximum(mem + add["mem"], MIN_CAPACITY * mem)
+        r0 = self._p["replicas"]
+        self._share = r0 / np.maximum(r0 + add["replicas"], 1.0)
+        expiries = [g.expires_ms for g in self._grants.values() if g.expires_ms is not None]
         self._next_expiry = min(expiries, default=None)
 
     # -- the model ----------------------------------------------------------------------
@@ -203,8 +214,8 @@ class Fleet:
         s = seasonal(t, p["amp_day"], p["amp_week"], p["phase_h"])
         eff = self._effects(t)
         # demand for cpu, io, net (columns), in units of the base capacity; then utilisation
-        demand = (self._base_load * s[:, None] * (1.0 + _LOAD_NOISE * e[:, :3]) + eff[:, :3]
-                  ) * self._share[:, None]
+        raw = self._base_load * s[:, None] * (1.0 + _LOAD_NOISE * e[:, :3]) + eff[:, :3]
+        demand = raw * self._share[:, None]
         x = demand / self._caps3
         mem_used = p["mem_gib"] * (p["base_mem_pct"] / 100.0 * (1.0 + MEM_SEASONAL * (s - 1.0))
                                    + 0.008 * e[:, 3]) + eff[:, 3]
@@ -238,17 +249,33 @@ class Fleet:
         out[:, 6] = lat
         out[:, 7] = np.minimum(err, 1.0)
         out[:, 8] = self._load1m
+        self._account(raw, mem_used)
         return out
+
+    def _account(self, raw: np.ndarray, mem_used: np.ndarray) -> None:
+        """Allocated and used capacity per pool, in units of the component's base capacity;
+        replicas multiply the capacity that serves cpu, io and net demand."""
+        cap3 = self._caps3 / self._share[:, None]
+        mem = self._p["mem_gib"]
+        alloc, used = self._alloc, self._used
+        alloc[:, 0], alloc[:, 2], alloc[:, 3] = cap3[:, 0], cap3[:, 1], cap3[:, 2]
+        alloc[:, 1] = self._mem_total / mem
+        used3 = np.minimum(np.maximum(raw, 0.0), cap3)
+        used[:, 0], used[:, 2], used[:, 3] = used3[:, 0], used3[:, 1], used3[:, 2]
+        used[:, 1] = np.minimum(np.maximum(mem_used, 0.0), self._mem_total) / mem
 
     def _advance(self) -> np.ndarray:
         t = self._now = self._now + self._step_ms
         if self._next_expiry is not None and self._next_expiry <= t:
-            for g in [g for g in self._grants if g.expires_ms is not None and g.expires_ms <= t]:
-                self._grants.remove(g)
+            for key, g in [(k, g) for k, g in self._grants.items()
+                           if g.expires_ms is not None and g.expires_ms <= t]:
+                del self._grants[key]
                 self._log.append({"ts_ms": t, "command_id": g.command_id, "event": "EXPIRED",
                                   "component": self._ids[g.comp], "resource": g.resource})
             self._caps()
         m = self._last = self._compute(t)
+        self._alloc_s += self._alloc * self.scenario.step_s
+        self._used_s += self._used * self.scenario.step_s
         failing = m[:, _FAIL_COLS] >= _FAIL_THR
         changed = failing != self._failing
         if changed.any():
@@ -320,19 +347,25 @@ class Fleet:
             out["detail"] = f"unit {unit!r} not understood for {resource}"
             return out
         before = float(self._last[i, _COL[metric]])
+        key = (i, str(resource))
         if action == "GRANT":
-            if not delta > 0:
-                out["detail"] = f"GRANT needs a positive amount, got {amount} {unit}"
+            if not (math.isfinite(delta) and delta != 0.0):
+                out["detail"] = (f"GRANT needs a non-zero finite amount, got {amount} {unit} "
+                                 "(RELEASE returns to the base capacity)")
                 return out
             lease_s = int(cmd.get("lease_s", 0) or 0)
             expires = self._now + 1000 * lease_s if lease_s > 0 else None
-            self._grants.append(_Grant(cid, i, str(resource), pool, delta, expires))
+            prev = self._grants.get(key)
+            self._grants[key] = _Grant(cid, i, str(resource), pool, delta, expires)
+            was = f", replacing {prev.delta:+.3g}" if prev is not None else ""
             detail = (f"granted {amount:g} {cmd.get('unit') or default_unit} of {resource} to "
-                      f"{comp_id} (+{delta:.3g} {POOL_UNIT[pool]})")
+                      f"{comp_id} ({delta:+.3g} {POOL_UNIT[pool]} over base{was})")
         else:
-            released = self._release(i, str(resource), delta if amount > 0 else math.inf)
+            gone = self._grants.pop(key, None)
+            released = gone.delta if gone is not None else 0.0
             verb = "released" if action == "RELEASE" else "preempted"
-            detail = f"{verb} {released:.3g} {POOL_UNIT[pool]} of {resource} on {comp_id}"
+            detail = (f"{verb} {released:+.3g} {POOL_UNIT[pool]} of {resource} on {comp_id}: "
+                      "back to base")
         self._caps()
         self._log.append({"ts_ms": self._now, "command_id": cid, "event": action,
                           "component": comp_id, "resource": resource, "amount": amount,
@@ -342,17 +375,20 @@ class Fleet:
                            "breach_avoided": None})
         return out
 
-    def _release(self, i: int, resource: str, amount: float) -> float:
-        released = 0.0
-        for g in reversed([g for g in self._grants if g.comp == i and g.resource == resource]):
-            take = min(g.delta, amount - released)
-            released += take
-            g.delta -= take
-            if g.delta <= 1e-12:
-                self._grants.remove(g)
-            if released >= amount:
-                break
-        return released
+    def usage(self) -> dict[str, np.ndarray]:
+        """The latest step's ``allocated`` and ``used`` capacity, arrays (components x POOLS)
+        in units of each component's base capacity (copies)."""
+        return {"allocated": self._alloc.copy(), "used": self._used.copy()}
+
+    def usage_totals(self) -> dict[str, np.ndarray]:
+        """``allocated`` and ``used`` capacity summed over the steps so far, in base-capacity
+        seconds (components x POOLS); divide by 3600 for base-capacity hours."""
+        return {"allocated": self._alloc_s.copy(), "used": self._used_s.copy()}
+
+    def grants(self) -> dict[tuple[str, str], float]:
+        """The leases in force: (component, resource) -> capacity over base, in the pool's
+        unit (negative: a scale-down)."""
+        return {(self._ids[g.comp], g.resource): g.delta for g in self._grants.values()}
 
     def ground_truth(self) -> dict[str, Any]:
         """JSON-ready timeline: incidents with actual first breaches, FAIL intervals, commands."""

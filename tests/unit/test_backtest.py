@@ -140,3 +140,21 @@ def test_report_pieces() -> None:
     assert reliability_svg(bins).count("<circle") == 9
     html = table_html(["a", "b"], [["x", 1.23456], ["y", None]], ["ours"])
     assert '<tr class="ours">' in html and "1.235" in html and "–" in html
+
+
+def test_fleet_run_gives_the_pipeline_the_scenarios_dependencies(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from streams import replay
+
+    seen: list[PipelineConfig] = []
+
+    class Recording(replay.Replay):
+        def __init__(self, config: PipelineConfig | None = None, **kw: object) -> None:
+            seen.append(config or PipelineConfig())
+            super().__init__(config, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(replay, "Replay", Recording)
+    run = backtest.fleet_run("ramp", 1, PipelineConfig(), 0.6, {"duration_s": 300})
+    assert run["scenario"] == "ramp" and len(seen) == 1
+    assert set(seen[0].dependencies) == {("web-01", "app-01/api"), ("web-02", "app-01/api"),
+                                         ("app-01/api", "db-01/postgres")}

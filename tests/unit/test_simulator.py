@@ -18,6 +18,8 @@ from streams.simulator import (
     FAIL_THRESHOLDS,
     KINDS,
     METRICS,
+    MIN_CAPACITY,
+    POOLS,
     SCENARIOS,
     Fleet,
     Scenario,
@@ -254,6 +256,65 @@ def test_release_and_preempt_take_the_grant_back() -> None:
     )
 
 
+def test_a_grant_replaces_the_previous_grant() -> None:
+    sc = scenario("load_surge", seed=5)
+    twice, once = Fleet(sc), Fleet(sc)
+    twice.apply(_cmd("web-01", amount=4, cid="big"))
+    twice.apply(_cmd("web-01", amount=1, cid="small"))
+    once.apply(_cmd("web-01", amount=1, cid="only"))
+    assert twice.grants() == once.grants() == {("web-01", "CPU_QUOTA"): pytest.approx(0.25)}
+    assert [twice.step() for _ in range(5)] == [once.step() for _ in range(5)]
+    # another resource of the same pool is a lease of its own: the two add up
+    twice.apply(_cmd("web-01", "CPU_WEIGHT", 100, "weight", cid="w"))
+    twice.step()
+    assert twice.usage()["allocated"][0, POOLS.index("cpu")] == pytest.approx(2.25)
+
+
+def test_a_release_takes_the_whole_lease_back_whatever_its_amount() -> None:
+    sc = scenario("load_surge", seed=5)
+    plain, granted = Fleet(sc), Fleet(sc)
+    granted.apply(_cmd("web-01", amount=3, cid="g"))
+    out = granted.apply(_cmd("web-01", action="RELEASE", amount=1, cid="r"))
+    assert out["status"] == "APPLIED" and "back to base" in out["detail"]
+    assert granted.grants() == {}
+    assert [plain.step() for _ in range(3)] == [granted.step() for _ in range(3)]
+
+
+def test_a_negative_grant_scales_down_to_the_floor() -> None:
+    sc = scenario("ramp", seed=2, duration_s=600, incidents=())
+    plain, half, floor = Fleet(sc), Fleet(sc), Fleet(sc)
+    half.apply(_cmd("web-01", "CPU_WEIGHT", -50, "weight", cid="h"))
+    half.apply(_cmd("web-01", "MEMORY_HIGH", -50, "pct", cid="m"))
+    floor.apply(_cmd("web-01", "CPU_WEIGHT", -500, "weight", cid="f"))
+    a, b, c = plain.step(), half.step(), floor.step()
+    cpu = [_series([x], "web-01", "cpu.util")[0] for x in (a, b, c)]
+    assert cpu[1] == pytest.approx(2 * cpu[0]) and cpu[2] == pytest.approx(min(10 * cpu[0], 1))
+    mem = [_series([x], "web-01", "mem.used_pct")[0] for x in (a, b)]
+    assert mem[1] == pytest.approx(min(2 * mem[0], 100.0))
+    j_cpu, j_mem = POOLS.index("cpu"), POOLS.index("mem")
+    assert half.usage()["allocated"][0, [j_cpu, j_mem]].tolist() == pytest.approx([0.5, 0.5])
+    assert floor.usage()["allocated"][0, j_cpu] == pytest.approx(MIN_CAPACITY)
+    assert plain.usage()["allocated"].tolist() == [[1.0] * len(POOLS)] * len(sc.components)
+
+
+def test_usage_is_accounted_per_step_in_base_units() -> None:
+    sc = scenario("ramp", seed=2, duration_s=600)
+    fleet = Fleet(sc)
+    fleet.apply(_cmd("web-02", "CPU_WEIGHT", 100, "weight", cid="w"))
+    alloc = used = 0.0
+    for step in fleet.run():
+        u = fleet.usage()
+        assert (u["used"] <= u["allocated"] + 1e-12).all()
+        web2 = next(s for s in step if s["component"] == "web-02")["metrics"]
+        assert u["used"][1, POOLS.index("cpu")] == pytest.approx(2 * web2["cpu.util"])
+        assert u["used"][1, POOLS.index("mem")] == pytest.approx(web2["mem.used_pct"] / 100)
+        alloc, used = alloc + u["allocated"].sum() * 10, used + u["used"].sum() * 10
+    totals = fleet.usage_totals()
+    assert totals["allocated"].sum() == pytest.approx(alloc)
+    assert totals["used"].sum() == pytest.approx(used)
+    assert totals["allocated"].sum() == pytest.approx((4 * 4 + 1) * 600)  # web-02: 2x cpu
+
+
 def test_a_lease_expires() -> None:
     sc = scenario("load_surge", seed=5)
     plain, granted = Fleet(sc), Fleet(sc)
@@ -272,6 +333,7 @@ def test_a_lease_expires() -> None:
         {"resource": "GPU"},
         {"unit": "furlongs"},
         {"amount": 0.0},
+        {"amount": float("nan")},
         {"action": "SHRUG"},
         {"command_id": ""},
     ],

@@ -1,0 +1,115 @@
+"""The closed loop's command line and table: ``forewarn backtest fleet --policy ...``.
+
+:func:`add_arguments` adds the closed-loop options to ``backtest fleet``; :func:`cmd` runs when
+``--policy`` is given (without it, ``backtest fleet`` stays the open-loop breach backtest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from processors.pipeline import PipelineConfig
+from streams.closedloop import POLICIES, closed_loop
+
+CHOICES = (*POLICIES, "all")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", choices=CHOICES,
+                   help="closed loop: run the scenario(s) under this allocation policy (all: "
+                        "the three side by side); without it, the open-loop breach backtest")
+    p.add_argument("--delay-s", type=float,
+                   help="closed loop: actuation delay in event time (default: one step)")
+    p.add_argument("--engine", action="append", default=[], metavar="KEY=VALUE",
+                   help="closed loop: an EngineConfig field for the forewarn policy "
+                        "(repeatable), e.g. --engine release_hold_s=1800")
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``["lease_s=3600", "margin=0.2"]`` -> ``{"lease_s": 3600, "margin": 0.2}``."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--engine {item!r}: expected KEY=VALUE")
+        value: Any
+        try:
+            value = int(raw)
+        except ValueError:
+            try:
+                value = float(raw)
+            except ValueError:
+                value = raw
+        out[key.strip()] = value
+    return out
+
+
+def cmd(args: argparse.Namespace, base: PipelineConfig) -> int:
+    from streams.backtest import clean_json, write_json
+    from streams.simulator import SCENARIOS
+
+    if args.scenario != "all" and args.scenario not in SCENARIOS:
+        print(f"forewarn: unknown scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}, "
+              "all", file=sys.stderr)
+        return 2
+    try:
+        engine = parse_overrides(args.engine)
+    except ValueError as exc:
+        print(f"forewarn: {exc}", file=sys.stderr)
+        return 2
+    names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    policies = list(POLICIES) if args.policy == "all" else [args.policy]
+    over = {"fleet": {"n_components": args.fleet_components}} if args.fleet_components else {}
+    result = closed_loop(names, args.seed, policies, base, args.jobs, over, args.delay_s, engine)
+    write_json(Path(args.out) / "closedloop.json", result)
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(clean_json(result), option=orjson.OPT_SORT_KEYS))
+        sys.stdout.write("\n")
+        return 0
+    print(text(result))
+    print(f"written {args.out}/closedloop.json")
+    return 0
+
+
+def table(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """One row per scenario and policy, then the totals."""
+    headers = ["scenario", "policy", "violation min", "relievable min", "resource-h", "slack %",
+               "commands", "applied", "predicted", "fewer viol. vs none %",
+               "fewer viol. vs reactive %"]
+    pols = result["policies"]
+    names = list(next(iter(pols.values()))["scenarios"]) if pols else []
+    cuts = result["reductions"]
+    rows = []
+    for name in [*names, "total"]:
+        for p in POLICIES:
+            if p not in pols:
+                continue
+            r = pols[p]["total"] if name == "total" else pols[p]["scenarios"][name]
+            rows.append([name, p, f"{r['violation_minutes']:.1f}",
+                         f"{r['violation_minutes_relievable']:.1f}", f"{r['resource_hours']:.1f}",
+                         f"{100 * r['slack']:.1f}", r["commands"], r["actuations"],
+                         r["breaches_predicted"], _pct(cuts, f"{p}_vs_none", name),
+                         _pct(cuts, f"{p}_vs_reactive", name)])
+    return headers, rows
+
+
+def _pct(cuts: Mapping[str, Any], key: str, name: str) -> str | None:
+    v = cuts.get(key, {}).get(name, {}).get("violation_minutes_pct")
+    return None if v is None else f"{v:.0f}"
+
+
+def text(result: Mapping[str, Any]) -> str:
+    from streams.report import text_table
+
+    headers, rows = table(result)
+    eng = result.get("engine_overrides") or {}
+    note = (f"seed {result['seed']}, actuation delay "
+            f"{'one step' if result.get('delay_s') is None else str(result['delay_s']) + ' s'}"
+            f", engine {'defaults' if not eng else eng}")
+    return f"closed loop: {note}\n{text_table(headers, rows)}"
