@@ -122,6 +122,7 @@ def _spawn_worker(settings: Settings, log: Path) -> tuple[subprocess.Popen[bytes
         ("BOOTSTRAP_SERVERS", settings.bootstrap_servers),
         ("TOPIC_PREFIX", settings.topic_prefix),
         ("DATA_DIR", settings.data_dir),
+        ("DEPENDENCIES", settings.dependencies),
     ):
         env[f"FOREWARN_{key}"] = value
     fh = open(log, "wb")  # noqa: SIM115 - closed by the caller
@@ -151,8 +152,9 @@ def run_embedded(
         # The actuator owns the simulated hosts only: this machine is watched, not actuated
         # (and its samples are in wall-clock time, the fleet's in simulated time).
         sim_hosts = sorted({c["host"] for c in fleet.step()})
+        deps = ",".join(f"{c.id}={d}" for c in fleet.scenario.components for d in c.depends_on)
         s = settings.replace(bootstrap_servers=broker.bootstrap_servers, backend="simulator",
-                             owned=",".join(sim_hosts))
+                             owned=",".join(sim_hosts), dependencies=deps)
         ensure_topics(s)
         worker, worker_log = _spawn_worker(s, data / "worker.log")
         lock = threading.Lock()

@@ -39,6 +39,9 @@ class Settings:
     lateness_s: int = 30
     horizon_s: int = 900
     health_rules: str = ""  # path to a TOML rule file; empty: built-in defaults
+    # "component=dependency" pairs, comma-separated: a dependency's state informs the risk of
+    # the components that depend on it (both must be on one worker: key them to one partition)
+    dependencies: str = ""
     # model state checkpoints (forewarn.checkpoints)
     checkpoint_every_messages: int = 500
     checkpoint_every_s: int = 900  # event time
@@ -107,6 +110,18 @@ class Settings:
         if settings.partitions < 1:
             raise ConfigError("partitions must be at least 1")
         return settings
+
+    def dependency_pairs(self) -> tuple[tuple[str, str], ...]:
+        """``dependencies`` parsed: ``(component, dependency)`` pairs."""
+        pairs = []
+        for item in (x.strip() for x in self.dependencies.split(",")):
+            if not item:
+                continue
+            comp, sep, dep = (x.strip() for x in item.partition("="))
+            if not sep or not comp or not dep:
+                raise ConfigError(f"dependencies: {item!r} is not component=dependency")
+            pairs.append((comp, dep))
+        return tuple(pairs)
 
     def backend_options_map(self) -> dict[str, Any]:
         """``backend_options`` parsed: a JSON object (empty when unset)."""

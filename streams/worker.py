@@ -55,6 +55,7 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         "window_s": settings.window_s,
         "lateness_s": settings.lateness_s,
         "horizon_s": settings.horizon_s,
+        "dependencies": settings.dependency_pairs(),
     }
     if settings.health_rules:
         kwargs["rules"] = load_rules(settings.health_rules)

@@ -63,3 +63,13 @@ def test_backend_options_from_a_toml_table_or_json_in_the_environment(tmp_path: 
 def test_bad_backend_options_are_config_errors(raw: str, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         Settings.load(env={"FOREWARN_BACKEND_OPTIONS": raw}).backend_options_map()
+
+
+def test_dependencies_are_component_dependency_pairs() -> None:
+    s = Settings.load(env={"FOREWARN_DEPENDENCIES": "app-01/api=db-01/pg, web-01=app-01/api"})
+    assert s.dependency_pairs() == (("app-01/api", "db-01/pg"), ("web-01", "app-01/api"))
+    from streams.worker import pipeline_config
+
+    assert pipeline_config(s).dependencies == s.dependency_pairs()
+    with pytest.raises(ConfigError, match="not component=dependency"):
+        Settings.load(env={"FOREWARN_DEPENDENCIES": "app-01/api"}).dependency_pairs()
