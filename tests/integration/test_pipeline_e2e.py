@@ -65,7 +65,9 @@ def test_ramp_gives_rising_risk_then_a_command_and_an_outcome(worker_env) -> Non
     assert grants[0]["resource"] in ("CPU_WEIGHT", "CPU_QUOTA")
     assert {o[3]["command_id"] for o in outs} >= {grants[0]["command_id"]}
     assert all(o[3]["status"] == "APPLIED" for o in outs if o[3]["backend"] == "dryrun")
-    assert not any(c[3]["component"] == "flat-1" for c in cmds)
+    # a quiet component may be scaled down (a negative grant), never given more
+    flat_cmds = [c[3] for c in cmds if c[3]["component"] == "flat-1"]
+    assert all(c["action"] != "GRANT" or c["amount"] < 0 for c in flat_cmds), flat_cmds
     issued = actuator.metrics.registry.get_sample_value(
         "forewarn_actuator_commands_total", {"action": "GRANT", "resource": grants[0]["resource"]}
     )
