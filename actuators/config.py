@@ -53,14 +53,14 @@ class EngineConfig:
 
     risk_threshold: float = 0.6
     release_threshold: float = 0.3
-    release_hold_s: int = 300  # how long risk must stay low before a lease is released
+    release_hold_s: int = 1800  # how long risk must stay low before a lease is released
     min_criticality: int = 3
     preempt_criticality: int = 8
     default_criticality: int = 5
-    lease_s: int = 900
+    lease_s: int = 3600
     cooldown_s: int = 120
     max_changes_per_hour: int = 6  # grants that change an amount, and releases, per component
-    margin: float = 0.1  # headroom kept under the breach threshold, as a fraction
+    margin: float = 0.3  # headroom kept under the breach threshold, as a fraction
     max_growth: float = 1.0  # one grant grows an allocation by at most this fraction
     resources: Mapping[str, ResourceSpec] = field(default_factory=lambda: DEFAULT_RESOURCES)
     host_capacity: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -70,14 +70,19 @@ class EngineConfig:
     # scale-down: below-baseline grants for components that stay far from their thresholds
     scale_down: bool = True
     shrink_below: float = 0.5  # forecast peak under this fraction of the threshold is "quiet"
-    shrink_hold_s: int = 3600  # how long a metric must stay quiet before a scale-down
-    max_shrink: float = 0.25  # a scale-down takes at most this fraction of the baseline
+    shrink_hold_s: int = 900  # how long a metric must stay quiet before a scale-down
+    max_shrink: float = 0.6  # a scale-down takes at most this fraction of the baseline
+    shrink_target: float = 0.65  # a scale-down aims the peak at this fraction of the threshold
+    shrink_revert: float = 0.9  # ... and is reverted once the peak passes this fraction
+    shrink_step: float = 0.2  # one scale-down (or deepening) takes at most this of the baseline
+    shrink_settle_s: int = 900  # after a scale-down, judge it by level and high risk this long
     shrink_max_criticality: int = 7  # components this critical or more are never scaled down
     # feedback: measured effects, Thompson sampling over resources, holdouts
     effect_after_s: int | None = None  # when "after" is measured; None: the risk's horizon_s
     thompson: bool = True  # order candidate resources by a posterior draw once there is evidence
     head_start: float = 2.0  # pseudo-successes for the first mapped resource (today's choice)
     holdout: float = 0.05  # fraction of would-be grants deliberately not acted on
+    holdout_max_risk: float = 0.8  # only risks up to this are held out; surer ones always act
     component_class: Callable[[str], str] = default_component_class
 
     def __post_init__(self) -> None:
@@ -96,10 +101,16 @@ class EngineConfig:
             problems.append("need margin >= 0 and max_growth > 0")
         if not 0.0 < self.shrink_below < 1.0 or not 0.0 <= self.max_shrink < 1.0:
             problems.append("need 0 < shrink_below < 1 and 0 <= max_shrink < 1")
+        if not 0.0 < self.shrink_target < self.shrink_revert <= 1.0:
+            problems.append("need 0 < shrink_target < shrink_revert <= 1")
+        if self.shrink_settle_s < 0 or not 0.0 < self.shrink_step <= 1.0:
+            problems.append("need shrink_settle_s >= 0 and 0 < shrink_step <= 1")
         if self.shrink_hold_s < 0 or (self.effect_after_s is not None and self.effect_after_s < 0):
             problems.append("need shrink_hold_s >= 0 and effect_after_s >= 0")
         if not 0.0 <= self.holdout < 1.0 or self.head_start < 0:
             problems.append("need 0 <= holdout < 1 and head_start >= 0")
+        if not 0.0 <= self.holdout_max_risk <= 1.0:
+            problems.append("need 0 <= holdout_max_risk <= 1")
         if any(t <= 0 for _, t in self.capacity_thresholds):
             problems.append("capacity thresholds must be > 0")
         named = set(self.resources)

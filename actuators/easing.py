@@ -14,12 +14,18 @@ defer) and the public API.
   it, whatever the risk, so a working grant does not lapse into the grant/release/grant cycle.
 - **Scale down** (a GRANT of a negative amount) a component whose forecast peak of a capacity
   metric stays under ``shrink_below * threshold`` for ``shrink_hold_s`` while its risk is low,
-  unless paused, at least ``shrink_max_criticality`` critical, or holding any lease: one
-  scale-down at a time per component, and the quiet hour starts again after it ends.
+  unless paused, at least ``shrink_max_criticality`` critical, or holding a grant: one
+  scale-down per resource, towards the peak at ``shrink_target * threshold``, at most
+  ``shrink_step`` of the baseline at a time and ``max_shrink`` in all; the quiet time of a
+  metric starts again after its scale-down ends.
+- **Deepen** a kept scale-down by another step once it has settled (``shrink_settle_s`` since
+  its last step) and the forecast, scaled back to the baseline, allows it.
 - **Revert** a scale-down at once (RELEASE, no cooldown: safety first, engine outcome REVERTED)
   when risk rises over ``release_threshold`` or the forecast peak at the reduced allocation
-  passes ``threshold * (1 - margin)``; a grant may follow at once, even on the same event
-  (both give the component more, so there is no flapping to guard against). Scale-downs and
+  passes ``shrink_revert * threshold``; while it settles, the forecasters read its step in
+  utilisation as a trend, so only risk >= ``risk_threshold`` or the metric's level over that
+  limit reverts it. A grant may follow at once, even on the same event (both give the
+  component more, so there is no flapping to guard against). Scale-downs, their deepening and
   reverts do not count towards ``max_changes_per_hour``: they must not use up the budget of the
   grants a component may need next.
 """
@@ -40,6 +46,7 @@ from actuators.headroom import (
     at_allocation,
     breach_threshold,
     capacity_threshold,
+    metric_level,
     metric_peak,
     needs_lease,
     shrink_amount,
@@ -192,7 +199,7 @@ class Easing:
         renewed.command_id = cmd["command_id"]
         self._pool.put(renewed)
         comp.last_grant_ms[lease.resource] = now
-        if abs(amount - lease.amount) > EPS:
+        if abs(amount - lease.amount) > EPS and amount > 0:  # deepening a scale-down is free
             comp.changes_ms.append(now)
         return cmd
 
@@ -203,7 +210,7 @@ class Easing:
         cfg, quiet = self.config, comp.quiet_since_ms
         if (not cfg.scale_down or pref.criticality >= cfg.shrink_max_criticality
                 or comp.low_since_ms is None
-                or self._pool.of_component(component)):
+                or any(ls.amount > 0 for ls in self._pool.of_component(component))):
             quiet.clear()
             return []
         metrics = sorted({str(f["metric"]) for f in risk.get("forecasts") or ()})
@@ -225,7 +232,8 @@ class Easing:
                     or not self._may_change(comp, now)):
                 continue
             amount = shrink_amount(cfg.resources[resource], peak=peak, threshold=threshold,
-                                   margin=cfg.margin, max_shrink=cfg.max_shrink)
+                                   target=cfg.shrink_target, max_shrink=cfg.max_shrink,
+                                   step=cfg.shrink_step)
             if amount is None:
                 continue
             reason = (f"scale-down: {metric} forecast peak {peak:.3g} < {cfg.shrink_below:g} x "
@@ -243,10 +251,13 @@ class Easing:
                 continue
             why = self._regressed(risk, lease, pref, comp)
             if why is None:
+                settled = now - lease.granted_ms >= cfg.shrink_settle_s * 1000
+                amount = self._deeper(risk, lease) if settled else lease.amount
                 if (comp.cooled(lease.resource, now, cfg.cooldown_s * 1000)
-                        and lease.end_ms - now <= cfg.lease_s * 500):
-                    out.append(self._reterm(lease, lease.amount, comp, now, ts, pref,
-                                            "scale-down: extend, still quiet"))
+                        and (amount != lease.amount or lease.end_ms - now <= cfg.lease_s * 500)):
+                    verb = "extend" if amount == lease.amount else f"deepen to {amount:g}"
+                    out.append(self._reterm(lease, amount, comp, now, ts, pref,
+                                            f"scale-down: {verb}, still quiet"))
                 continue
             self._end(lease, now)
             # A revert and a grant that may follow both give the component more: no flap to
@@ -260,15 +271,35 @@ class Easing:
             out.append(self._command(lease, "RELEASE", lease.amount, str(ts), reason, pref, 0))
         return out
 
+    def _deeper(self, risk: Mapping[str, Any], lease: Lease) -> float:
+        """The kept scale-down's amount for its next term: deeper when the forecast, scaled
+        back to the baseline, now allows a larger one (never shallower: that is a revert)."""
+        cfg, spec = self.config, self.config.resources[lease.resource]
+        peak = metric_peak(risk, lease.metric) if lease.metric else None
+        if peak is None or lease.threshold is None:
+            return lease.amount
+        base = at_allocation(peak, spec.baseline + lease.amount, spec.baseline)
+        deeper = shrink_amount(spec, peak=base, threshold=lease.threshold,
+                               target=cfg.shrink_target, max_shrink=cfg.max_shrink,
+                               held=lease.amount, step=cfg.shrink_step)
+        return deeper if deeper is not None and deeper < lease.amount - EPS else lease.amount
+
     def _regressed(self, risk: Mapping[str, Any], lease: Lease, pref: Pref,
                    comp: ComponentState) -> str | None:
         cfg = self.config
-        if comp.risk > cfg.release_threshold:
-            return f"risk {comp.risk:.2f} > {cfg.release_threshold:g}"
+        # Settling: the forecasts and the risk see the step a scale-down makes in utilisation
+        # as a trend for a while; until then judge it by the level and by high risk only.
+        settling = self._now() - lease.granted_ms < cfg.shrink_settle_s * 1000
+        limit_risk = cfg.risk_threshold if settling else cfg.release_threshold
+        if comp.risk >= limit_risk if settling else comp.risk > limit_risk:
+            return f"risk {comp.risk:.2f} {'>=' if settling else '>'} {limit_risk:g}"
         if not cfg.scale_down or pref.criticality >= cfg.shrink_max_criticality:
             return f"criticality {pref.criticality} is not scaled down"
-        peak = metric_peak(risk, lease.metric) if lease.metric else None
-        limit = None if lease.threshold is None else lease.threshold * (1.0 - cfg.margin)
-        if peak is not None and limit is not None and peak > limit:
-            return f"{lease.metric} forecast peak {peak:.3g} > {limit:.3g}"
+        if not lease.metric or lease.threshold is None:
+            return None
+        limit = lease.threshold * cfg.shrink_revert
+        seen = metric_level(risk, lease.metric) if settling else metric_peak(risk, lease.metric)
+        if seen is not None and seen > limit:
+            what = "level" if settling else "forecast peak"
+            return f"{lease.metric} {what} {seen:.3g} > {limit:.3g}"
         return None

@@ -303,8 +303,10 @@ class AllocationEngine(Easing):
     def _held_out(self, component: str, pref: Pref, comp: ComponentState, resource: str,
                   risk: Mapping[str, Any], now: int) -> bool:
         """Whether a would-be grant is withheld: a holdout starts by a hash of (component, ts)
-        and lasts the risk's horizon; the most critical components are never held out."""
-        if pref.criticality >= self.config.preempt_criticality:
+        and lasts the risk's horizon; the most critical components, and risks over
+        ``holdout_max_risk`` (confident predictions, even during a holdout), are never held out."""
+        if (pref.criticality >= self.config.preempt_criticality
+                or comp.risk > self.config.holdout_max_risk):
             return False
         if comp.holdout_until_ms is not None and now < comp.holdout_until_ms:
             return True

@@ -6,7 +6,7 @@ resource, utilisation scales inversely with the allocation, so with ``c`` the al
 about ``p * c / c2``. The engine keeps a lease unless the peak *without* it stays under the
 threshold with ``margin`` to spare (low risk measured under a grant does not mean the component
 is safe without it), steps a lease down in halves at most, and sizes scale-downs so the peak
-at the reduced allocation lands under ``threshold * (1 - 2 * margin)``.
+at the reduced allocation lands under ``threshold * shrink_target`` (a utilisation target).
 
 >>> from actuators.pool import DEFAULT_RESOURCES
 >>> spec = DEFAULT_RESOURCES["CPU_WEIGHT"]  # baseline 100
@@ -14,8 +14,15 @@ at the reduced allocation lands under ``threshold * (1 - 2 * margin)``.
 18.0
 >>> step_down(spec, 30.0, peak=0.5, threshold=0.9, margin=0.1, stepped=False)  # 0.65: release
 0.0
->>> shrink_amount(spec, peak=0.3, threshold=0.95, margin=0.1, max_shrink=0.25)
+>>> shrink_amount(spec, peak=0.3, threshold=0.95, target=0.75, max_shrink=0.25)
 -25.0
+>>> shrink_amount(spec, peak=0.3, threshold=0.95, target=0.75, max_shrink=0.6)  # 0.3 -> 0.71
+-57.0
+>>> shrink_amount(spec, peak=0.3, threshold=0.95, target=0.75, max_shrink=0.6, step=0.2)
+-20.0
+>>> shrink_amount(spec, peak=0.3, threshold=0.95, target=0.75, max_shrink=0.6, held=-40.0,
+...               step=0.2)  # 40 -> 57 below the baseline
+-57.0
 
 Pure functions of their arguments.
 """
@@ -94,14 +101,16 @@ def step_down(spec: ResourceSpec, amount: float, *, peak: float | None,
     return target if amount - target >= spec.min_amount - EPS else amount
 
 
-def shrink_amount(spec: ResourceSpec, *, peak: float, threshold: float, margin: float,
-                  max_shrink: float) -> float | None:
-    """A scale-down (a negative amount) that keeps the peak under ``threshold * (1 - 2 *
-    margin)`` at the reduced allocation, by at most ``max_shrink`` of the baseline; None when
-    less than ``min_amount`` would be given back."""
+def shrink_amount(spec: ResourceSpec, *, peak: float, threshold: float, target: float,
+                  max_shrink: float, held: float = 0.0, step: float = 1.0) -> float | None:
+    """A scale-down (a negative amount) that keeps ``peak``, measured at the baseline, under
+    ``threshold * target`` at the reduced allocation, by at most ``max_shrink`` of the
+    baseline, and at most ``step`` of the baseline deeper than the scale-down ``held`` now
+    (<= 0); None when that gives back less than ``min_amount`` more than ``held``."""
     if spec.baseline <= 0:
         return None
-    aim = threshold * max(1.0 - 2.0 * margin, EPS)
-    floor = max(peak * spec.baseline / aim, spec.baseline * (1.0 - max_shrink))
+    aim = threshold * max(target, EPS)
+    floor = max(peak * spec.baseline / aim, spec.baseline * (1.0 - max_shrink),
+                spec.baseline * (1.0 - step) + held)
     give = spec.round_down(spec.baseline - floor)
-    return -give if give >= spec.min_amount - EPS else None
+    return -give if give + held >= spec.min_amount - EPS else None

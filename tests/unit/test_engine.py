@@ -22,6 +22,21 @@ T0 = 1_700_000_000_000
 CODEC = Codec()
 
 
+# The knobs these tests were written against (the engine's defaults before 2026-11-24): their
+# figures (sizes with margin 0.1, 900 s leases, 300 s release hold, quarter scale-downs after a
+# quiet hour) stay meaningful; the current defaults have their own tests.
+LEGACY: dict[str, Any] = {
+    "release_hold_s": 300, "lease_s": 900, "margin": 0.1, "holdout_max_risk": 1.0,
+    "shrink_below": 0.5, "shrink_hold_s": 3600, "max_shrink": 0.25, "shrink_target": 0.8,
+    "shrink_revert": 0.9, "shrink_settle_s": 0, "shrink_step": 1.0,
+}
+
+
+def config(**kw: Any) -> EngineConfig:
+    """An EngineConfig over the LEGACY knobs."""
+    return EngineConfig(**{**LEGACY, **kw})
+
+
 def risk(
     component: str,
     ts: int,
@@ -92,7 +107,7 @@ def assert_contract(record: dict[str, Any], event_type: str) -> None:
 
 
 def test_grant_is_sized_from_forecast_overshoot_and_fits_the_contract() -> None:
-    engine = AllocationEngine()
+    engine = AllocationEngine(config())
     # peak 1.08 over threshold 0.9 = 1.2: grow the baseline 100 by 0.2 + margin 0.1 -> 30
     cmds = engine.on_risk(risk("web-1/db", T0, 0.8, upper=1.08), host="web-1")
     assert len(cmds) == 1
@@ -113,14 +128,14 @@ def test_grant_is_sized_from_forecast_overshoot_and_fits_the_contract() -> None:
 
 
 def test_without_forecast_risk_over_threshold_stands_in_for_the_overshoot() -> None:
-    engine = AllocationEngine()
+    engine = AllocationEngine(config())
     [cmd] = engine.on_risk(risk("a", T0, 0.9, metric="mem.used_pct"), host="h")
     # 0.9 / 0.6 = 1.5: grow 1024 MiB by 0.5 + 0.1
     assert (cmd["resource"], cmd["amount"]) == ("MEMORY_HIGH", 615.0)
 
 
 def test_growth_is_capped_by_max_growth_and_maxima() -> None:
-    engine = AllocationEngine()
+    engine = AllocationEngine(config())
     [cmd] = engine.on_risk(risk("a", T0, 0.9, upper=9.0), host="h")
     assert cmd["amount"] == 100.0  # max_growth 1.0: at most double the allocation per step
     engine.on_preference(pref("b", maxima={"CPU_WEIGHT": 12.5}))
@@ -139,12 +154,12 @@ def test_growth_is_capped_by_max_growth_and_maxima() -> None:
     ],
 )
 def test_resource_follows_the_breach_metric(metric: str, resource: str) -> None:
-    [cmd] = AllocationEngine().on_risk(risk("a", T0, 0.8, metric=metric), host="h")
+    [cmd] = AllocationEngine(config()).on_risk(risk("a", T0, 0.8, metric=metric), host="h")
     assert cmd["resource"] == resource
 
 
 def test_top_contributor_when_no_breach_and_nothing_for_unknown_metrics() -> None:
-    engine = AllocationEngine()
+    engine = AllocationEngine(config())
     weights = {"disk.used_pct": 0.6, "net.tx_bytes_s": 0.3, "cpu.util": 0.1}
     [cmd] = engine.on_risk(risk("a", T0, 0.8, metric=None, contributors=weights), host="h")
     assert cmd["resource"] == "NET_BANDWIDTH"  # disk.used_pct maps to nothing
@@ -152,7 +167,7 @@ def test_top_contributor_when_no_breach_and_nothing_for_unknown_metrics() -> Non
 
 
 def test_allowed_resources_are_respected() -> None:
-    engine = AllocationEngine()
+    engine = AllocationEngine(config())
     engine.on_preference(pref("a", allowed=["CPU_QUOTA"]))
     engine.on_preference(pref("b", allowed=["MEMORY_HIGH"]))
     [cmd] = engine.on_risk(risk("a", T0, 0.8), host="h")
@@ -161,7 +176,7 @@ def test_allowed_resources_are_respected() -> None:
 
 
 def test_no_action_below_threshold_below_min_criticality_or_paused() -> None:
-    engine = AllocationEngine()
+    engine = AllocationEngine(config())
     engine.on_preference(pref("low", criticality=2))
     engine.on_preference(pref("web-*", paused=True))
     assert engine.on_risk(risk("calm", T0, 0.59), host="h") == []
@@ -171,7 +186,7 @@ def test_no_action_below_threshold_below_min_criticality_or_paused() -> None:
 
 
 def test_duplicate_and_late_scores_are_ignored() -> None:
-    engine = AllocationEngine()
+    engine = AllocationEngine(config())
     first = engine.on_risk(risk("a", T0, 0.8), host="h")
     assert first and engine.on_risk(risk("a", T0, 0.8), host="h") == []
     assert engine.on_risk(risk("a", T0 - 60 * S, 0.9), host="h") == []
@@ -182,7 +197,7 @@ def test_duplicate_and_late_scores_are_ignored() -> None:
 
 
 def test_most_specific_selector_wins_and_latest_ts_per_selector() -> None:
-    engine = AllocationEngine()
+    engine = AllocationEngine(config())
     engine.on_preference(pref("*", ts=5, criticality=1))
     engine.on_preference(pref("web-*", ts=1, criticality=4))
     engine.on_preference(pref("web-1/*", ts=0, criticality=7))
@@ -206,7 +221,7 @@ def test_most_specific_selector_wins_and_latest_ts_per_selector() -> None:
 
 def small_pool(**kw: Any) -> AllocationEngine:
     caps = {"h": {"CPU_WEIGHT": 40.0, "CPU_QUOTA": 0.0}}
-    return AllocationEngine(EngineConfig(host_capacity=caps, **kw))
+    return AllocationEngine(config(host_capacity=caps, **kw))
 
 
 def test_defer_when_the_pool_is_full_and_not_critical_enough() -> None:
@@ -257,7 +272,7 @@ def test_no_preemption_of_young_or_equally_critical_grants() -> None:
 
 
 def test_rate_limit_defers_new_grants() -> None:
-    engine = AllocationEngine(EngineConfig(max_changes_per_hour=1, release_hold_s=0))
+    engine = AllocationEngine(config(max_changes_per_hour=1, release_hold_s=0))
     assert engine.on_risk(risk("a", T0, 0.8), host="h")
     [release] = engine.on_risk(risk("a", T0 + 200 * S, 0.1, upper=0.5), host="h")
     assert release["action"] == "RELEASE"  # releases are never held back
@@ -270,7 +285,7 @@ def test_rate_limit_defers_new_grants() -> None:
 
 
 def test_renewal_grows_only_after_cooldown_and_extends_near_the_end() -> None:
-    engine = AllocationEngine(EngineConfig(max_changes_per_hour=2))
+    engine = AllocationEngine(config(max_changes_per_hour=2))
     [first] = engine.on_risk(risk("a", T0, 0.8, upper=1.08), host="h")
     assert engine.on_risk(risk("a", T0 + 60 * S, 0.8, upper=1.08), host="h") == []
     [grow] = engine.on_risk(risk("a", T0 + 120 * S, 0.8, upper=1.08), host="h")
@@ -284,7 +299,7 @@ def test_renewal_grows_only_after_cooldown_and_extends_near_the_end() -> None:
 
 
 def test_release_needs_sustained_low_risk_with_hysteresis() -> None:
-    engine = AllocationEngine()  # release_hold_s 300
+    engine = AllocationEngine(config())  # release_hold_s 300
     engine.on_risk(risk("a", T0, 0.8), host="h")
     # the forecast peak 0.5 would be 0.72 at the baseline (lease 44): safe without the lease
     assert engine.on_risk(risk("a", T0 + 200 * S, 0.2, upper=0.5), host="h") == []
@@ -298,7 +313,7 @@ def test_release_needs_sustained_low_risk_with_hysteresis() -> None:
 
 
 def test_tick_expires_leases_in_event_time() -> None:
-    engine = AllocationEngine()
+    engine = AllocationEngine(config())
     [grant] = engine.on_risk(risk("a", T0, 0.8), host="h")
     assert engine.tick(T0 + 899 * S) == []
     [release] = engine.tick(T0 + 900 * S)
@@ -309,7 +324,7 @@ def test_tick_expires_leases_in_event_time() -> None:
 
 
 def test_paused_lease_is_kept_until_resumed() -> None:
-    engine = AllocationEngine()
+    engine = AllocationEngine(config())
     engine.on_risk(risk("a", T0, 0.8), host="h")
     engine.on_preference(pref("a", ts=1, paused=True))
     assert engine.tick(T0 + 2000 * S) == [] and len(engine.leases()) == 1
@@ -340,7 +355,7 @@ def test_failed_grant_frees_its_reservation_and_failed_renewal_reverts() -> None
 
 
 def test_snapshot_restores_through_json_and_continues_identically() -> None:
-    cfg = EngineConfig(host_capacity={"h": {"CPU_WEIGHT": 40.0, "CPU_QUOTA": 0.0}})
+    cfg = config(host_capacity={"h": {"CPU_WEIGHT": 40.0, "CPU_QUOTA": 0.0}})
     first, steps = AllocationEngine(cfg), []
     first.on_preference(pref("vip", criticality=9))
     steps = [
@@ -363,7 +378,7 @@ def test_snapshot_restores_through_json_and_continues_identically() -> None:
 
 
 def test_engine_and_dry_run_backend_close_the_loop() -> None:
-    engine, backend = AllocationEngine(), DryRunBackend()
+    engine, backend = AllocationEngine(config()), DryRunBackend()
     for cmd in engine.on_risk(risk("a", T0, 0.8), host="h"):
         result = backend.apply(cmd)
         assert_contract(result, "AllocationOutcome")
@@ -403,7 +418,7 @@ def drive(
     return log
 
 
-NO_HOLDOUT = EngineConfig(holdout=0.0)
+NO_HOLDOUT = config(holdout=0.0)
 
 
 def test_a_grant_that_works_is_kept_not_released_and_granted_again() -> None:
@@ -439,7 +454,7 @@ def test_an_oversized_grant_steps_down_in_halves_to_what_the_load_needs() -> Non
 
 
 def test_without_a_forecast_a_lease_is_halved_once_then_released() -> None:
-    engine = AllocationEngine(EngineConfig(release_hold_s=0, holdout=0.0))
+    engine = AllocationEngine(config(release_hold_s=0, holdout=0.0))
     engine.on_risk(risk("a", T0, 0.8), host="h")  # 44, no forecast
     [half] = engine.on_risk(risk("a", T0 + 120 * S, 0.1), host="h")
     assert (half["action"], half["amount"]) == ("GRANT", 22.0)
@@ -451,7 +466,7 @@ def test_without_a_forecast_a_lease_is_halved_once_then_released() -> None:
 
 # -- scale-down below the baseline, reverted on regression --------------------------------------
 
-QUIET = EngineConfig(holdout=0.0, shrink_hold_s=600)
+QUIET = config(holdout=0.0, shrink_hold_s=600)
 
 
 def quiet_run(engine: AllocationEngine, component: str = "a", minutes: int = 11,
@@ -481,7 +496,7 @@ def test_scale_down_spares_paused_critical_busy_and_switched_off_components() ->
     for component in ("paused", "vip"):
         assert quiet_run(engine, component, minutes=30) == []
     assert quiet_run(engine, "busy", minutes=30, upper=0.5) == []  # 0.5 >= 0.5 x 0.95
-    off = AllocationEngine(EngineConfig(holdout=0.0, shrink_hold_s=600, scale_down=False))
+    off = AllocationEngine(config(holdout=0.0, shrink_hold_s=600, scale_down=False))
     assert quiet_run(off, minutes=30) == []
     assert engine.leases() == [] and off.leases() == []
 
@@ -502,7 +517,7 @@ def test_scale_down_is_reverted_at_once_when_risk_rises() -> None:
 def test_a_grant_may_follow_a_revert_at_once() -> None:
     # revert and grant both give the component more: no cooldown between them; nor do the
     # scale-down and its revert use up the component's budget of changes
-    engine = AllocationEngine(EngineConfig(holdout=0.0, shrink_hold_s=600,
+    engine = AllocationEngine(config(holdout=0.0, shrink_hold_s=600,
                                            max_changes_per_hour=1))
     quiet_run(engine)
     ts = T0 + 11 * 60 * S
@@ -526,13 +541,74 @@ def test_scale_down_is_reverted_when_the_forecast_regresses_under_low_risk() -> 
 
 
 def test_a_kept_scale_down_is_extended_and_never_counted_against_the_pool() -> None:
-    engine = AllocationEngine(EngineConfig(holdout=0.0, shrink_hold_s=600,
+    engine = AllocationEngine(config(holdout=0.0, shrink_hold_s=600,
                                            host_capacity={"h": {"CPU_WEIGHT": 30.0}}))
     cmds = quiet_run(engine, minutes=40)
     assert [c["amount"] for c in cmds] == [-25.0, -25.0, -25.0, -25.0]
     assert all("extend" in c["reason"] for c in cmds[1:])
     [grant] = engine.on_risk(risk("b", T0 + 41 * 60 * S, 0.8, upper=1.08), host="h")
     assert grant["amount"] == 30.0 and engine.used("h", "CPU_WEIGHT") == 30.0
+
+
+# -- scale-down towards a utilisation target (the current defaults) -----------------------------
+
+
+def quiet(component: str, ts: int, value: float = 0.05,
+          uppers: dict[str, float] | None = None) -> dict[str, Any]:
+    """A low risk whose forecasts (cpu.util by default) peak at ``uppers``; level 0.9 x peak."""
+    r = risk(component, ts, value, threshold=0.95, upper=0.2)
+    r["forecasts"] = [{"metric": m, "horizon_s": 300, "mean": u * 0.9, "lower": 0.0, "upper": u}
+                      for m, u in (uppers or {"cpu.util": 0.2}).items()]
+    return r
+
+
+def test_defaults_scale_down_in_steps_towards_the_target_and_spare_the_grant_budget() -> None:
+    cfg = EngineConfig(holdout=0.0, max_changes_per_hour=1)
+    assert (cfg.shrink_hold_s, cfg.shrink_step, cfg.shrink_target, cfg.max_shrink) == (
+        900, 0.2, 0.65, 0.6)
+    engine = AllocationEngine(cfg)
+    cmds = []
+    for minute in range(50):
+        cmds += engine.on_risk(quiet("a", T0 + minute * 60 * S), host="h")
+    # quiet for 900 s, then 20 % of the baseline at a time, each step settled for 900 s first,
+    # down to max_shrink (the peak of 0.2 would allow more: 0.2 / (0.65 x 0.95) = 32 %)
+    assert [(c["ts"], c["amount"]) for c in cmds] == [
+        (T0 + 15 * 60 * S, -20.0), (T0 + 30 * 60 * S, -40.0), (T0 + 45 * 60 * S, -60.0)]
+    assert "deepen to -40" in cmds[1]["reason"]
+    # scale-downs spend none of the one change an hour: the grant after the revert goes out
+    ts = T0 + 50 * 60 * S
+    revert, grant = engine.on_risk(risk("a", ts, 0.8, threshold=0.9, upper=1.08), host="h")
+    assert (revert["action"], revert["amount"], grant["action"]) == ("RELEASE", -60.0, "GRANT")
+
+
+def test_a_settling_scale_down_is_judged_by_level_and_high_risk_then_by_forecast() -> None:
+    engine = AllocationEngine(EngineConfig(holdout=0.0))
+    for minute in range(16):
+        engine.on_risk(quiet("a", T0 + minute * 60 * S), host="h")
+    [lease] = engine.leases()
+    assert lease["amount"] == -20.0
+    # settling: the step it made reads as a trend; a forecast peak of 0.9 (> 0.9 x 0.95) with
+    # a level of 0.81 and risk 0.4 do not revert it ...
+    at = T0 + 16 * 60 * S
+    assert engine.on_risk(quiet("a", at, 0.4, {"cpu.util": 0.9}), host="h") == []
+    # ... a level over the limit, or a high risk, does, at once
+    [revert] = engine.on_risk(quiet("a", at + 60 * S, 0.1, {"cpu.util": 1.0}), host="h")
+    assert revert["action"] == "RELEASE" and "cpu.util level 0.9 > 0.855" in revert["reason"]
+    # settled: a risk over release_threshold reverts it, as before
+    engine = AllocationEngine(EngineConfig(holdout=0.0))
+    for minute in range(31):
+        engine.on_risk(quiet("a", T0 + minute * 60 * S), host="h")
+    [revert] = engine.on_risk(quiet("a", T0 + 46 * 60 * S, 0.35), host="h")
+    assert revert["action"] == "RELEASE" and "risk 0.35 > 0.3" in revert["reason"]
+
+
+def test_each_quiet_pool_of_a_component_is_scaled_down() -> None:
+    engine = AllocationEngine(EngineConfig(holdout=0.0))
+    uppers = {"cpu.util": 0.2, "disk.io_util": 0.1}
+    for minute in range(17):
+        engine.on_risk(quiet("a", T0 + minute * 60 * S, uppers=uppers), host="h")
+    assert sorted((ls["resource"], ls["amount"]) for ls in engine.leases()) == [
+        ("CPU_WEIGHT", -20.0), ("IO_WEIGHT", -20.0)]
 
 
 @pytest.mark.parametrize(
@@ -549,6 +625,10 @@ def test_a_kept_scale_down_is_extended_and_never_counted_against_the_pool() -> N
         {"max_shrink": 1.0},
         {"effect_after_s": -1},
         {"capacity_thresholds": (("cpu.util", 0.0),)},
+        {"shrink_target": 0.95},  # not under shrink_revert (0.9): it would revert at once
+        {"shrink_step": 0.0},
+        {"shrink_settle_s": -1},
+        {"holdout_max_risk": 1.5},
     ],
 )
 def test_bad_config_is_refused(bad: dict[str, Any]) -> None:
@@ -560,9 +640,10 @@ def test_bad_config_is_refused(bad: dict[str, Any]) -> None:
 
 COMPONENTS = ("h1/a", "h1/b", "h1/c", "h2/a", "h2/b")
 METRICS = ("cpu.util", "mem.used_pct", "latency.p99_ms", None)
-PROP_CONFIG = EngineConfig(  # scale-down, feedback and holdout all on, and quick to act
+PROP_CONFIG = EngineConfig(  # today's defaults with scale-down, feedback, holdout quick to act
     release_hold_s=60,
     shrink_hold_s=120,
+    shrink_settle_s=60,
     holdout=0.1,
     host_capacity={
         "h1": {"CPU_WEIGHT": 120.0, "CPU_QUOTA": 0.0, "MEMORY_HIGH": 1500.0, "REPLICAS": 2.0},
@@ -720,7 +801,7 @@ def test_applied_commands_never_overbook_a_host(steps: list[tuple[Any, ...]]) ->
 def test_noise_around_the_threshold_does_not_flap(
     noise: list[tuple[int, float]], comp: str
 ) -> None:
-    cfg = EngineConfig(release_hold_s=0, release_threshold=0.55)
+    cfg = config(release_hold_s=0, release_threshold=0.55)
     engine, now, changes = AllocationEngine(cfg), T0, []
     for dt, jitter in noise:
         now += dt * S

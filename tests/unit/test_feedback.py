@@ -14,9 +14,9 @@ from actuators.config import default_component_class
 from actuators.engine import AllocationEngine, EngineConfig
 from actuators.feedback import Feedback, unit_hash
 from schemas.errors import ContractError
-from tests.unit.test_engine import T0, S, assert_contract, health, outcome, pref, risk
+from tests.unit.test_engine import T0, S, assert_contract, config, health, outcome, pref, risk
 
-CFG = EngineConfig(holdout=0.0)
+CFG = config(holdout=0.0)
 CANDIDATES = [("CPU_WEIGHT", "cpu.util"), ("CPU_QUOTA", "cpu.util")]
 
 
@@ -68,7 +68,7 @@ def test_a_fail_within_the_horizon_means_the_breach_was_not_avoided() -> None:
 
 
 def test_after_is_taken_when_the_lease_ends_or_after_effect_after_s() -> None:
-    engine = AllocationEngine(EngineConfig(holdout=0.0, lease_s=300))
+    engine = AllocationEngine(config(holdout=0.0, lease_s=300))
     granted(engine, "a", T0)
     engine.on_risk(risk("a", T0 + 200 * S, 0.5, upper=0.5), host="a")  # level 0.45, no need
     engine.tick(T0 + 300 * S)  # the lease ends: after = 0.45
@@ -76,7 +76,7 @@ def test_after_is_taken_when_the_lease_ends_or_after_effect_after_s() -> None:
     engine.tick(T0 + 900 * S)
     [done] = effects(engine)
     assert done["effect"]["after"] == pytest.approx(0.45)
-    early = AllocationEngine(EngineConfig(holdout=0.0, effect_after_s=120))
+    early = AllocationEngine(config(holdout=0.0, effect_after_s=120))
     granted(early, "a", T0)
     early.on_risk(risk("a", T0 + 150 * S, 0.5, upper=0.6), host="a")  # level 0.54 at 150 s
     early.on_risk(risk("a", T0 + 500 * S, 0.5, upper=0.8), host="a")
@@ -89,7 +89,7 @@ def test_only_applied_grants_are_measured_and_scale_downs_teach_nothing() -> Non
     granted(engine, "a", T0, status="FAILED")
     engine.tick(T0 + 2000 * S)
     assert effects(engine) == [] and engine.acted("a") == []
-    quiet = AllocationEngine(EngineConfig(holdout=0.0, shrink_hold_s=0))
+    quiet = AllocationEngine(config(holdout=0.0, shrink_hold_s=0))
     [down] = quiet.on_risk(risk("b", T0, 0.05, threshold=0.95, upper=0.3), host="h")
     quiet.on_outcome(outcome(down, "APPLIED"))
     quiet.tick(T0 + 900 * S)
@@ -114,7 +114,7 @@ def test_component_class_strips_trailing_numbers_and_is_configurable() -> None:
     assert default_component_class("web-03") == "web"
     assert default_component_class("db_12/pg-2") == "db/pg"
     assert default_component_class("cache") == "cache"
-    fb = Feedback(EngineConfig(component_class=lambda c: c.split("-")[0]))
+    fb = Feedback(config(component_class=lambda c: c.split("-")[0]))
     fb.learn("web", "CPU_QUOTA", True)
     assert fb.evidence("web", "CPU_QUOTA") == (1.0, 0.0)
 
@@ -136,7 +136,7 @@ def test_thompson_converges_on_the_resource_that_works_and_is_deterministic() ->
     assert Counter(firsts)["CPU_QUOTA"] >= 0.9 * len(firsts)
     again = [fb.order(f"web-{i % 7}", T0 + i, CANDIDATES)[0][0] for i in range(400)]
     assert firsts == again
-    off = Feedback(EngineConfig(thompson=False))
+    off = Feedback(config(thompson=False))
     off.load(fb.to_dict())
     assert off.order("web-1", T0, CANDIDATES) == CANDIDATES
 
@@ -172,16 +172,16 @@ def holdouts(engine: AllocationEngine, n: int) -> list[str]:
 
 
 def test_holdout_fraction_is_respected_and_deterministic() -> None:
-    first = holdouts(AllocationEngine(), 4000)
+    first = holdouts(AllocationEngine(config()), 4000)
     assert 0.04 * 4000 <= len(first) <= 0.06 * 4000  # default 0.05; binomial sd ~14
-    assert holdouts(AllocationEngine(), 4000) == first
-    assert len(holdouts(AllocationEngine(EngineConfig(holdout=0.2)), 2000)) == pytest.approx(
+    assert holdouts(AllocationEngine(config()), 4000) == first
+    assert len(holdouts(AllocationEngine(config(holdout=0.2)), 2000)) == pytest.approx(
         400, abs=60)
     assert holdouts(AllocationEngine(CFG), 500) == []
 
 
 def test_a_holdout_lasts_the_horizon_spares_the_critical_and_is_not_acted() -> None:
-    engine = AllocationEngine(EngineConfig(holdout=0.999))
+    engine = AllocationEngine(config(holdout=0.999))
     assert engine.on_risk(risk("a", T0, 0.8), host="h") == []
     [held] = engine.drain_outcomes()
     assert held["detail"].startswith("holdout") and str(T0 + 900 * S) in held["detail"]
@@ -191,6 +191,18 @@ def test_a_holdout_lasts_the_horizon_spares_the_critical_and_is_not_acted() -> N
     engine.on_preference(pref("vip", criticality=8))  # preempt_criticality: never held out
     [cmd] = engine.on_risk(risk("vip", T0, 0.8), host="h")
     assert cmd["action"] == "GRANT"
+
+
+def test_confident_risks_are_never_held_out() -> None:
+    engine = AllocationEngine(EngineConfig(holdout=0.999))  # holdout_max_risk 0.8
+    [cmd] = engine.on_risk(risk("sure", T0, 0.81), host="h")
+    assert cmd["action"] == "GRANT"
+    assert engine.on_risk(risk("unsure", T0, 0.8), host="h") == []  # held out
+    [held] = engine.drain_outcomes()
+    assert held["component"] == "unsure" and held["detail"].startswith("holdout")
+    # once the prediction is confident, a holdout under way ends: act on it
+    [cmd] = engine.on_risk(risk("unsure", T0 + 60 * S, 0.9), host="h")
+    assert (cmd["component"], cmd["action"]) == ("unsure", "GRANT")
 
 
 # -- acted intervals ----------------------------------------------------------------------------
@@ -239,7 +251,7 @@ def play(engine: AllocationEngine, steps: list[tuple[str, Any]]) -> list[dict[st
 
 
 def test_snapshot_round_trips_the_feedback_state() -> None:
-    cfg = EngineConfig(holdout=0.2, shrink_hold_s=300)
+    cfg = config(holdout=0.2, shrink_hold_s=300)
     steps, first = scenario(), AllocationEngine(cfg)
     done = play(first, steps[:8])
     assert any(o.get("effect") for o in done) and first.feedback.pending() > 0
