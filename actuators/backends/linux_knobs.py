@@ -93,6 +93,18 @@ def format_cpus(cpus: set[int]) -> str:
     return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
 
 
+def lend_cpus(base: set[int] | frozenset[int], lendable: set[int], amount: float,
+              holder: str) -> set[int]:
+    """The ``amount`` lowest-numbered lendable CPUs that ``base`` lacks; BackendError naming
+    ``holder`` (e.g. "<cgroup> has CPUs") when there are not enough."""
+    spare = sorted(lendable - base)
+    wanted = round(amount)
+    if wanted > len(spare):
+        raise BackendError(f"{holder} {format_cpus(set(base)) or 'none'}; {wanted} more asked "
+                           f"but only {len(spare)} lendable ({format_cpus(lendable) or 'none'})")
+    return set(spare[:wanted])
+
+
 class Knob(ABC):
     """One setting that a resource's lease raises."""
 
@@ -209,13 +221,7 @@ class CpusetKnob(Knob):
         lendable = self.cpus
         if lendable is None:
             lendable = parse_cpus(read_text(target.parent / "cpuset.cpus.effective"))
-        spare = sorted(lendable - base)
-        wanted = round(amount)
-        if wanted > len(spare):
-            raise BackendError(f"{target} has CPUs {format_cpus(base) or 'none'}; {wanted} more "
-                               f"asked but only {len(spare)} lendable "
-                               f"({format_cpus(lendable) or 'none'})")
-        new = format_cpus(base | set(spare[:wanted]))
+        new = format_cpus(base | lend_cpus(base, lendable, amount, f"{target} has CPUs"))
         write_text(target / "cpuset.cpus", new + "\n")
         return f"cpuset.cpus = {new} (was {original or 'inherited'})"
 

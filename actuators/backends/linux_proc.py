@@ -24,7 +24,7 @@ from collections.abc import Hashable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from actuators.backends.linux_knobs import Knob, format_cpus, parse_cpus, read_text
+from actuators.backends.linux_knobs import Knob, format_cpus, lend_cpus, parse_cpus, read_text
 from schemas.errors import BackendError
 
 # (ioprio_set, ioprio_get) syscall numbers: <asm/unistd*.h> of each architecture.
@@ -171,19 +171,14 @@ class AffinityKnob(Knob):
     def grant(self, target: Path, original: dict[str, list[int]], amount: float) -> str:
         base = usual(frozenset(m) for m in original.values())
         lendable = self._lendable(target)
-        spare = sorted(lendable - base)
-        wanted = round(amount)
-        if wanted > len(spare):
-            raise BackendError(f"{target} threads usually run on CPUs {format_cpus(set(base))}; "
-                               f"{wanted} more asked but only {len(spare)} lendable "
-                               f"({format_cpus(lendable) or 'none'})")
+        extra = lend_cpus(base, lendable, amount, f"{target} threads usually run on CPUs")
         try:
-            detail = self._set_all(target, original, set(spare[:wanted]))
+            detail = self._set_all(target, original, extra)
         except BackendError:
             with contextlib.suppress(BackendError):  # the failure above is the news
                 self._set_all(target, original, set())  # leave no thread half-granted
             raise
-        return f"{detail} (+{format_cpus(set(spare[:wanted])) or 'none'})"
+        return f"{detail} (+{format_cpus(extra) or 'none'})"
 
     def restore(self, target: Path, original: dict[str, list[int]]) -> str:
         return self._set_all(target, original, set())
