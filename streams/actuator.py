@@ -16,13 +16,16 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import importlib
+import json
 import logging
+import os
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
@@ -70,6 +73,7 @@ class Actuator:
         backend: Backend,
         engine: AllocationEngine | None = None,
         wall_clock_ms: Callable[[], float] = lambda: time.time() * 1000,
+        persist: bool = True,
     ) -> None:
         self.settings = settings
         self.backend = backend
@@ -98,6 +102,11 @@ class Actuator:
         self.owns = ownership(settings.owned)
         self._event_ms: int | None = None  # newest risk event time seen
         self._event_wall = 0.0  # monotonic time when it was seen
+        # The engine's state (leases the backends hold, cooldowns, learnt posteriors) survives
+        # a restart: saved before each commit, so what is committed is always in it.
+        self.state_path = (Path(settings.data_dir) / f"actuator-{settings.actuator_group}.json"
+                           if persist else None)
+        self._restore_state()
 
     @staticmethod
     def _assign_all(consumer: Consumer, topic: str) -> None:
@@ -126,6 +135,7 @@ class Actuator:
         if (msgs or len(self._producer)) and self._producer.flush(30) > 0:
             raise BrokerError("producer could not deliver within 30 s; not committing")
         if msgs:
+            self.save_state()
             self._risk.commit(asynchronous=False)
         return len(msgs)
 
@@ -240,12 +250,36 @@ class Actuator:
                          stage, exc, detail)
         self._producer.produce(out.topic, key=out.key, value=out.value)
 
+    def _restore_state(self) -> None:
+        if self.state_path is None or not self.state_path.exists():
+            return
+        try:
+            self.engine.restore(json.loads(self.state_path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError, ContractError) as exc:
+            kept = self.state_path.with_suffix(".unreadable")
+            self.state_path.replace(kept)
+            log.error("engine state %s unreadable (%s): starting fresh; kept as %s",
+                      self.state_path, exc, kept)
+            return
+        log.info("engine state restored from %s: %d leases", self.state_path,
+                 len(self.engine.leases()))
+
+    def save_state(self) -> None:
+        """Write the engine's snapshot atomically (a temporary file, then a rename)."""
+        if self.state_path is None:
+            return
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.engine.snapshot()))
+        os.replace(tmp, self.state_path)
+
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             self.poll_once()
 
     def close(self) -> None:
         self._producer.flush(10)
+        self.save_state()
         for consumer in (self._risk, self._prefs):
             consumer.close()
         close_backend = getattr(self.backend, "close", None)  # a client's connections

@@ -159,7 +159,8 @@ def run_embedded(
         worker, worker_log = _spawn_worker(s, data / "worker.log")
         lock = threading.Lock()
         publisher = FleetPublisher(s, fleet, speed=speed, lock=lock)
-        actuator = Actuator(s, SimulatorBackend(fleet, lock))
+        # the broker and the fleet start afresh each time: so does the engine
+        actuator = Actuator(s, SimulatorBackend(fleet, lock), persist=False)
         shipper = Shipper(s, [HostCollector(socket.gethostname())], interval_s=host_interval_s)
         threads = [
             threading.Thread(target=publisher.run, args=(stop,), name="fleet", daemon=True),

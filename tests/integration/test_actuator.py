@@ -123,3 +123,53 @@ def test_a_fail_after_a_grant_comes_back_as_a_measured_effect(running) -> None:
     assert effects[0]["effect"]["breach_avoided"] is False
     assert effects[0]["effect"]["metric"] == "cpu.util"
     assert actuator.stats.health == 1
+
+
+def test_a_restarted_actuator_keeps_its_leases_and_does_not_grant_again(settings) -> None:
+    s = settings.replace(owned="web-*")
+    p = producer(s)
+    p.produce(s.topic("risk"), key=b"web-9/app", value=codec.encode(
+        "RiskScore", risk_event("web-9/app", T0)))
+    p.flush(10)
+
+    def run_until(actuator: Actuator, done) -> None:
+        stop = threading.Event()
+        thread = threading.Thread(target=actuator.run, args=(stop,), daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        try:
+            while not done():
+                assert time.monotonic() < deadline, "the actuator did not get there"
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            thread.join(30)
+            actuator.close()
+
+    first = Actuator(s, DryRunBackend(hosts=("web-*",)))
+    run_until(first, lambda: first.stats.commands >= 1)
+    held = first.engine.leases()
+    assert [lease["component"] for lease in held] == ["web-9/app"]
+    assert first.state_path is not None and first.state_path.exists()
+
+    second = Actuator(s, DryRunBackend(hosts=("web-*",)))  # same group, same data_dir
+    assert second.engine.leases() == held
+    # the same risk again (a redelivery after the restart) issues nothing new
+    p.produce(s.topic("risk"), key=b"web-9/app", value=codec.encode(
+        "RiskScore", risk_event("web-9/app", T0)))
+    p.flush(10)
+    run_until(second, lambda: second.stats.risks >= 1)
+    assert second.stats.commands == 0
+
+
+def test_an_unreadable_engine_state_is_kept_aside_and_the_actuator_starts_fresh(settings) -> None:
+    path = settings.data_dir + f"/actuator-{settings.actuator_group}.json"
+    with open(path, "w") as fh:
+        fh.write('{"version": 99}')
+    actuator = Actuator(settings, DryRunBackend())
+    try:
+        assert actuator.engine.leases() == []
+        with open(path.replace(".json", ".unreadable")) as fh:
+            assert fh.read() == '{"version": 99}'
+    finally:
+        actuator.close()
