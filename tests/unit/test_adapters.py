@@ -4,6 +4,7 @@ MetricSample dicts out; awkward inputs; counter rates and resets; state; fuzzing
 from __future__ import annotations
 
 import ast
+import contextlib
 import doctest
 import math
 import pickle
@@ -856,10 +857,9 @@ def shaped(fmt: str) -> st.SearchStrategy[Any]:
 def only_adapter_errors(fmt: str, payloads: list[bytes], recv: int | None) -> None:
     adapter = get_adapter(fmt)
     for payload in payloads:
-        try:
+        # an AdapterError is the one allowed way to refuse a payload; anything else fails
+        with contextlib.suppress(AdapterError):
             assert_contract(adapter.parse(payload, recv))
-        except AdapterError:
-            pass
     assert_contract(adapter.flush())
     orjson.dumps(adapter.state())
 
