@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 MAX_FUTURE_MS = 3_600_000  # risk stamped further ahead of the wall clock is refused
 FETCH_WAIT_MS = 20
+STATE_EVERY_S = 30.0  # the engine's state is written at least this often while risk flows
 
 
 def host_of(component: str) -> str:
@@ -106,6 +107,10 @@ class Actuator:
         # a restart: saved before each commit, so what is committed is always in it.
         self.state_path = (Path(settings.data_dir) / f"actuator-{settings.actuator_group}.json"
                            if persist else None)
+        # Leases, cooldowns and posteriors change only with commands and engine outcomes:
+        # the state is written before the commit that follows one, else every STATE_EVERY_S
+        # (what changes in between, a component's last risk time, is safe to lose).
+        self._changed, self._saved_at = False, time.monotonic()
         self._restore_state()
 
     @staticmethod
@@ -135,7 +140,8 @@ class Actuator:
         if (msgs or len(self._producer)) and self._producer.flush(30) > 0:
             raise BrokerError("producer could not deliver within 30 s; not committing")
         if msgs:
-            self.save_state()
+            if self._changed or time.monotonic() - self._saved_at >= STATE_EVERY_S:
+                self.save_state()
             self._risk.commit(asynchronous=False)
         return len(msgs)
 
@@ -225,6 +231,9 @@ class Actuator:
                 self._latency(msg)
         for outcome in self.engine.drain_outcomes():
             self._send("outcomes", "AllocationOutcome", outcome)
+            self._changed = True  # a lease ended, a deferral, a learnt effect
+        if commands:
+            self._changed = True
 
     def _latency(self, msg: Message) -> None:
         kind, ts_ms = msg.timestamp()
@@ -272,6 +281,7 @@ class Actuator:
         tmp = self.state_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.engine.snapshot()))
         os.replace(tmp, self.state_path)
+        self._changed, self._saved_at = False, time.monotonic()
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
