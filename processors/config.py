@@ -46,6 +46,12 @@ class PipelineConfig:
     anomaly_trees: int = 10  # hst only
     anomaly_height: int = 6
     anomaly_window: int = 50  # HalfSpaceTrees reference window, in windows
+    # a sample more than max_jump_s from its component's own event time (ahead, or behind a
+    # watermark that one absurd sample set) is rejected alone, unless jump_confirm samples in a
+    # row agree on the new time: then the component's clock really moved and it follows.
+    # 0 turns the bound off.
+    max_jump_s: int = 86_400
+    jump_confirm: int = 3
 
     def __post_init__(self) -> None:
         problems = []
@@ -65,6 +71,8 @@ class PipelineConfig:
             )
         if self.risk_target not in ("onset", "fail"):
             problems.append(f"risk_target must be 'onset' or 'fail', not {self.risk_target!r}")
+        if self.max_jump_s < 0 or self.jump_confirm < 1:
+            problems.append("max_jump_s must be >= 0 and jump_confirm >= 1")
         if self.drift_threshold < 0 or self.risk_lr < 0 or self.fleet_min_labels < 0:
             problems.append("drift_threshold, risk_lr and fleet_min_labels must be >= 0")
         if problems:

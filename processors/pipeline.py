@@ -125,6 +125,9 @@ class Pipeline:
         )
         self._states: dict[str, ComponentState] = {}
         self.duplicates = 0
+        # component -> (ts, count) of the samples in a row beyond max_jump_s of its own time
+        self._jumps: dict[str, tuple[int, int]] = {}
+        self.jumps_refused = 0
 
     # -- public API -------------------------------------------------------------------------
 
@@ -135,6 +138,7 @@ class Pipeline:
         """Forget everything held for ``component`` (its partition went to another worker);
         whether there was anything. The fleet's learner keeps what it learnt from it."""
         self.evaluator.states.pop(component, None)
+        self._jumps.pop(component, None)
         return self._states.pop(component, None) is not None
 
     def ingest(self, sample: Mapping[str, Any]) -> Output:
@@ -145,6 +149,10 @@ class Pipeline:
             out.rejected.append((dict(sample) if isinstance(sample, Mapping) else {}, reason))
             return out
         st = self._state(component, sample.get("host"))
+        far = self._far(component, st, ts)
+        if far:
+            out.rejected.append((dict(sample), far))
+            return out
         status, taken = st.windower.add_clean(ts, metrics)
         if status == DUPLICATE:
             self.duplicates += 1
@@ -256,6 +264,38 @@ class Pipeline:
         elif isinstance(host, str) and host:
             st.host = host
         return st
+
+    def _far(self, component: str, st: ComponentState, ts: int) -> str:
+        """Why ``ts`` is refused as too far from the component's own event time ('' if not).
+
+        One sample more than ``max_jump_s`` ahead of the watermark (a year-3000 stamp), or
+        behind a watermark that a single such sample set, is refused alone; ``jump_confirm``
+        such samples in a row, each within ``max_jump_s`` of the one before, mean the
+        component's clock really moved (a restart after a long gap, a corrected clock): the
+        last is taken, and when the time moved back the component's windows restart from it
+        (the open windows of the old time are dropped: they hold what its bad clock said).
+        """
+        c = self.config
+        wm = st.windower.state.watermark_ms
+        far_ms = c.max_jump_s * 1000
+        if not far_ms or wm is None or abs(ts - wm) <= far_ms:
+            self._jumps.pop(component, None)
+            return ""
+        prev = self._jumps.get(component)
+        n = prev[1] + 1 if prev is not None and abs(ts - prev[0]) <= far_ms else 1
+        if n >= c.jump_confirm:
+            self._jumps.pop(component, None)
+            if ts < wm:
+                st.windower = Windower(c.window_s, c.lateness_s)
+            return ""
+        self._jumps[component] = (ts, n)
+        self.jumps_refused += 1
+        side = "ahead of" if ts > wm else "behind"
+        return (
+            f"time: ts {ts} is {abs(ts - wm) // 1000} s {side} the component's own event time "
+            f"(watermark {wm}), over max_jump_s {c.max_jump_s}; refused alone unless "
+            f"{c.jump_confirm} samples in a row agree ({n} so far)"
+        )
 
     def _late_reason(self, st: ComponentState, ts: int) -> str:
         start = st.windower.window_start(ts)
