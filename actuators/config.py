@@ -66,6 +66,10 @@ class EngineConfig:
     host_capacity: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     metric_resources: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_METRIC_RESOURCES
     outcome_buffer: int = 10_000  # engine outcomes kept until drained; the oldest go first
+    # components never seen before are taken at most this many per host per window (a writer
+    # forging ids must not fill a host's pools); 0: no cap
+    max_new_components_per_host: int = 100
+    new_component_window_s: int = 3600
     capacity_thresholds: tuple[tuple[str, float], ...] = DEFAULT_CAPACITY_THRESHOLDS
     # scale-down: below-baseline grants for components that stay far from their thresholds
     scale_down: bool = True
@@ -95,6 +99,8 @@ class EngineConfig:
             problems.append("default_criticality must be within 0..10")
         if self.cooldown_s < 0 or self.release_hold_s < 0 or self.lease_s < max(1, self.cooldown_s):
             problems.append("need cooldown_s >= 0, release_hold_s >= 0, lease_s >= cooldown_s")
+        if self.max_new_components_per_host < 0 or self.new_component_window_s < 1:
+            problems.append("need max_new_components_per_host >= 0, new_component_window_s >= 1")
         if self.max_changes_per_hour < 1 or self.outcome_buffer < 1:
             problems.append("max_changes_per_hour and outcome_buffer must be >= 1")
         if self.margin < 0 or self.max_growth <= 0:

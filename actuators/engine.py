@@ -80,8 +80,15 @@ class AllocationEngine(Easing):
         self._prefs = Preferences(self.config.default_criticality)
         self._comps: dict[str, ComponentState] = {}
         self._outcomes: deque[Record] = deque(maxlen=self.config.outcome_buffer)
-        self._clock_ms: int | None = None
+        self._clock_ms: int | None = None  # the largest time seen (engine outcomes, feedback)
         self._feedback = Feedback(self.config)
+        # Each component's decisions run on its own clock (its risk scores' ts); other
+        # components' leases end on the fleet's clock, moved only by tick(): one skewed host
+        # never moves the decisions of another.
+        self._fleet_ms: int | None = None
+        self._at_ms: int | None = None  # the clock of the component being decided on
+        self._new_by_host: dict[str, deque[int]] = {}
+        self.refused_new = 0  # risk scores of new components over the per-host cap
 
     # -- preferences -------------------------------------------------------------------------
 
@@ -107,14 +114,44 @@ class AllocationEngine(Easing):
         redelivered event changes nothing; ``host`` is where the component runs (its pool).
         """
         component, ts = str(risk["component"]), int(risk["ts"])
+        if component not in self._comps and not self._admit(host, ts):
+            return []
         comp = self._state(component)
         if comp.last_risk_ts is not None and ts <= comp.last_risk_ts:
-            return self._advance(ts)
+            return []  # its clock does not move: nothing can have ended
+        self._at_ms = max(ts, self._fleet_ms if self._fleet_ms is not None else ts)
+        try:
+            return self._on_risk(risk, component, host, comp, ts)
+        finally:
+            self._at_ms = None
+
+    def _now(self) -> int:
+        return self._at_ms if self._at_ms is not None else super()._now()
+
+    def _admit(self, host: str, ts: int) -> bool:
+        """Whether a component never seen before on ``host`` may be taken now (at most
+        ``max_new_components_per_host`` per ``new_component_window_s``; the host's arrival
+        time never goes back, so stamps in the past do not reopen the window)."""
+        cap = self.config.max_new_components_per_host
+        if cap <= 0:
+            return True
+        q = self._new_by_host.setdefault(host, deque())
+        t = max(ts, q[-1]) if q else ts
+        while q and q[0] <= t - self.config.new_component_window_s * 1000:
+            q.popleft()
+        if len(q) >= cap:
+            self.refused_new += 1
+            return False
+        q.append(t)
+        return True
+
+    def _on_risk(self, risk: Mapping[str, Any], component: str, host: str,
+                 comp: ComponentState, ts: int) -> list[Record]:
         if not math.isfinite(float(risk["risk"])):
             # no evidence either way: neither grant nor count towards a release
-            return self._advance(ts)
+            return self._advance(ts, component)
         self._feedback.observe(risk)  # first: effects measured as time advances see it
-        out = self._advance(ts)
+        out = self._advance(ts, component)
         comp.last_risk_ts, comp.risk = ts, float(risk["risk"])
         for lease in self._pool.of_component(component):
             lease.risk = comp.risk
@@ -243,11 +280,22 @@ class AllocationEngine(Easing):
 
     # -- decisions ---------------------------------------------------------------------------
 
-    def _advance(self, ts: int) -> list[Record]:
+    def _advance(self, ts: int, component: str | None = None) -> list[Record]:
+        """End the leases whose time is up: ``component``'s by its own clock, or (a tick,
+        ``component`` None) every lease by the fleet's clock, moved to ``ts``."""
         if self._clock_ms is None or ts > self._clock_ms:
             self._clock_ms = ts
-        now, out = self._now(), []
-        for lease in self._pool.ending_by(now):
+        if component is None:
+            if self._fleet_ms is None or ts > self._fleet_ms:
+                self._fleet_ms = ts
+            now = self._fleet_ms
+            due = self._pool.ending_by(now)
+        else:
+            now = self._now()
+            due = sorted((ls for ls in self._pool.of_component(component) if ls.end_ms <= now),
+                         key=lambda ls: (ls.end_ms, ls.resource))
+        out: list[Record] = []
+        for lease in due:
             pref = self._prefs.resolve(lease.component)
             if pref.paused:
                 continue  # hands off until resumed; the first tick after that releases it

@@ -85,3 +85,61 @@ def test_the_bound_can_be_turned_off():
     feed(p, [T0])
     _, rej = feed(p, [YEAR_3000, T0 + 10_000])
     assert len(rej) == 1 and rej[0].startswith("late:")  # the old behaviour
+
+
+# -- the allocation engine: per-component clocks, a cap on new components per host ---------
+
+def _risk(component: str, ts: int, value: float) -> dict:
+    return {
+        "component": component, "ts": ts, "risk": value, "anomaly": 0.5, "horizon_s": 900,
+        "breach": {"metric": "cpu.util", "threshold": 0.9, "eta_s": 300.0, "probability": value},
+        "forecasts": [], "contributors": {},
+        "model": {"version": "t", "samples_seen": 100, "warm": True, "source": "component"},
+    }
+
+
+def test_a_host_with_a_skewed_clock_does_not_end_the_leases_of_others():
+    from actuators.engine import AllocationEngine, EngineConfig
+
+    engine = AllocationEngine(EngineConfig(holdout=0.0))
+    granted = engine.on_risk(_risk("web-1", T0, 0.9), host="h1")
+    assert [c["action"] for c in granted] == ["GRANT"]
+    # another host's clock runs 333 days ahead: before the fix its score moved the engine's
+    # one clock, and web-1's lease ended (RELEASE) at once
+    skewed = engine.on_risk(_risk("db-9", T0 + 333 * 86_400_000, 0.1), host="h2")
+    assert all(c["component"] == "db-9" for c in skewed)
+    assert [ls["component"] for ls in engine.leases()] == ["web-1"]
+    # web-1's own time decides: its lease holds, and a tick of the fleet's clock ends it
+    later = engine.on_risk(_risk("web-1", T0 + 60_000, 0.9), host="h1")
+    assert all(c["action"] != "RELEASE" for c in later)
+    assert [ls["component"] for ls in engine.leases()] == ["web-1"]
+    ended = engine.tick(T0 + 2 * EngineConfig().lease_s * 1000)
+    assert [(c["component"], c["action"]) for c in ended] == [("web-1", "RELEASE")]
+
+
+def test_a_skewed_host_does_not_scale_down_the_fleet():
+    from actuators.engine import AllocationEngine, EngineConfig
+
+    cfg = EngineConfig(holdout=0.0, shrink_hold_s=600)
+    engine = AllocationEngine(cfg)
+    quiet = dict(_risk("web-1", T0, 0.05), breach=None,
+                 forecasts=[{"metric": "cpu.util", "horizon_s": 300, "mean": 0.2, "lower": 0.1,
+                             "upper": 0.25}])
+    assert engine.on_risk(quiet, host="h1") == []
+    engine.on_risk(_risk("db-9", T0 + 333 * 86_400_000, 0.05), host="h2")
+    # 1 minute later in web-1's own time: not quiet for 600 s (before the fix: "333 days")
+    assert engine.on_risk(dict(quiet, ts=T0 + 60_000), host="h1") == []
+
+
+def test_forged_component_ids_cannot_fill_a_host_pool():
+    from actuators.engine import AllocationEngine, EngineConfig
+
+    cfg = EngineConfig(holdout=0.0, max_new_components_per_host=20)
+    engine = AllocationEngine(cfg)
+    engine.on_risk(_risk("h1/real", T0, 0.1), host="h1")  # known before the attack
+    for i in range(300):  # forged ids, risk 1.0, stamps spread back in time to dodge a window
+        engine.on_risk(_risk(f"h1/forged-{i}", T0 + 1000 - i * 3_600_000, 1.0), host="h1")
+    assert engine.refused_new == 281  # h1/real took one of the 20
+    assert len({ls["component"] for ls in engine.leases()}) == 19
+    out = engine.on_risk(_risk("h1/real", T0 + 60_000, 0.95), host="h1")
+    assert [c["action"] for c in out] == ["GRANT"]  # before the cap: DEFERRED, pool full
