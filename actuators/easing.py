@@ -32,14 +32,13 @@ defer) and the public API.
 
 from __future__ import annotations
 
-import hashlib
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from actuators.backends.base import make_outcome
 from actuators.config import EngineConfig
+from actuators.contract import command_id, make_command, make_outcome
 from actuators.feedback import ENGINE, Feedback
 from actuators.headroom import (
     EPS,
@@ -57,11 +56,6 @@ from actuators.pool import EffectivePreference as Pref
 from actuators.sizing import Sizer
 
 Record = dict[str, Any]
-
-
-def command_id(component: str, resource: str, action: str, key: str) -> str:
-    """A deterministic id: the same decision on the same event always gets the same one."""
-    return hashlib.sha1(f"{component}|{resource}|{action}|{key}".encode()).hexdigest()
 
 
 def priority(criticality: int, risk: float) -> int:
@@ -118,20 +112,10 @@ class Easing:
 
     def _command(self, lease: Lease, action: str, amount: float, key: str, reason: str,
                  pref: Pref, lease_s: int) -> Record:
-        return {
-            "command_id": command_id(lease.component, lease.resource, action, key),
-            "component": lease.component,
-            "host": lease.host,
-            "ts": self._now(),
-            "resource": lease.resource,
-            "action": action,
-            "amount": float(amount),
-            "unit": lease.unit,
-            "lease_s": int(lease_s),
-            "reason": reason,
-            "risk": float(lease.risk),
-            "priority": priority(pref.criticality, lease.risk),
-        }
+        return make_command(
+            command_id(lease.component, lease.resource, action, key), lease.component,
+            lease.host, self._now(), lease.resource, action, amount, lease.unit, lease_s, reason,
+            lease.risk, priority(pref.criticality, lease.risk))
 
     # -- positive leases ---------------------------------------------------------------------
 

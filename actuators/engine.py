@@ -51,8 +51,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from actuators.backends.base import make_outcome
 from actuators.config import EngineConfig
+from actuators.contract import make_outcome
 from actuators.easing import Easing, command_id, priority
 from actuators.feedback import ENGINE, Feedback
 from actuators.pool import ComponentState, Lease, Pool, Preferences

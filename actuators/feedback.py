@@ -31,8 +31,8 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from actuators.backends.base import make_outcome
 from actuators.config import EngineConfig
+from actuators.contract import make_outcome
 from actuators.pool import Lease
 from schemas.errors import ContractError
 

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from actuators.contract import make_command
 from actuators.pool import DEFAULT_RESOURCES, ResourceSpec
 from schemas.errors import ConfigError
 
@@ -197,18 +198,7 @@ class ReactivePolicy:
                  ts: int, util: float, target: float, ratio: float) -> Record:
         key = f"reactive|{component}|{resource}|{action}|{ts}"
         unit = self.config.resources[resource].unit
-        return {
-            "command_id": hashlib.sha1(key.encode()).hexdigest(),
-            "component": component,
-            "host": host,
-            "ts": ts,
-            "resource": resource,
-            "action": action,
-            "amount": float(amount),
-            "unit": unit,
-            "lease_s": 0,
-            "reason": (f"utilisation {util:.2f} vs target {target:g} at allocation {ratio:.2f}: "
-                       f"{amount:+g} {unit} over base"),
-            "risk": 0.0,
-            "priority": 0,
-        }
+        reason = (f"utilisation {util:.2f} vs target {target:g} at allocation {ratio:.2f}: "
+                  f"{amount:+g} {unit} over base")
+        return make_command(hashlib.sha1(key.encode()).hexdigest(), component, host, ts,
+                            resource, action, amount, unit, 0, reason, 0.0, 0)

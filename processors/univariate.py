@@ -23,7 +23,7 @@ channels, both learnt online from the stream itself (no file minimum/maximum, no
 reaches ``alarm`` the next ones are scaled by ``(t - t_alarm) / rest``, recovering linearly
 over ``rest`` values, so an onset scores high once instead of every value after it.
 :class:`NoveltyDetector` is the two together, for one float series (the contract of
-:mod:`processors.detectors`).
+:mod:`streams.lab.detectors`).
 
 >>> d = NoveltyDetector(warm=20)
 >>> scores = []

@@ -53,6 +53,7 @@ EVENT_TYPES = (
     "AllocationOutcome",
     "Preference",
     "DeadLetter",
+    "Feedback",
 )
 
 

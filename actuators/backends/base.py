@@ -30,36 +30,23 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-import math
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from actuators.pool import RESOURCES
+from actuators.contract import (  # noqa: F401  (re-exported for backends)
+    ACTIONS,
+    COMMAND_FIELDS,
+    STATUSES,
+    Record,
+    command_problem,
+    make_outcome,
+)
 from schemas.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
-
-Record = dict[str, Any]
-ACTIONS = ("GRANT", "RELEASE", "PREEMPT")
-STATUSES = ("APPLIED", "FAILED", "DEFERRED", "PREEMPTED", "EXPIRED", "REVERTED", "REJECTED")
-COMMAND_FIELDS = (
-    "command_id",
-    "component",
-    "host",
-    "ts",
-    "resource",
-    "action",
-    "amount",
-    "unit",
-    "lease_s",
-    "reason",
-    "risk",
-    "priority",
-)
-
 
 @runtime_checkable
 class Backend(Protocol):
@@ -70,46 +57,6 @@ class Backend(Protocol):
     def apply(self, command: Mapping[str, Any]) -> Record:
         """Apply ``command`` (at most once per ``command_id``); return its outcome."""
         ...
-
-
-def make_outcome(
-    command_id: str,
-    component: str,
-    ts: int,
-    status: str,
-    detail: str,
-    backend: str,
-    effect: Mapping[str, Any] | None = None,
-) -> Record:
-    """An ``AllocationOutcome`` record with exactly the contract's fields."""
-    if status not in STATUSES:
-        raise ValueError(f"outcome status {status!r}: use one of {', '.join(STATUSES)}")
-    return {
-        "command_id": command_id,
-        "component": component,
-        "ts": int(ts),
-        "status": status,
-        "detail": detail,
-        "backend": backend,
-        "effect": dict(effect) if effect is not None else None,
-    }
-
-
-def command_problem(command: Mapping[str, Any]) -> str | None:
-    """Why ``command`` is not a valid ``AllocationCommand``, or None if it is."""
-    missing = [f for f in COMMAND_FIELDS if f not in command]
-    if missing:
-        return f"command lacks {', '.join(missing)}"
-    if command["resource"] not in RESOURCES:
-        return f"unknown resource {command['resource']!r}"
-    if command["action"] not in ACTIONS:
-        return f"unknown action {command['action']!r}"
-    amount = command["amount"]
-    if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(
-        amount
-    ):
-        return f"amount {amount!r} is not a finite number"
-    return None
 
 
 class OutcomeCache:

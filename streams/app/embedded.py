@@ -24,13 +24,13 @@ from confluent_kafka import Consumer, TopicPartition
 
 from actuators.backends.simulator import SimulatorBackend
 from schemas.codec import Codec
-from streams.actuator import Actuator
-from streams.broker import EmbeddedBroker
-from streams.collect import HostCollector
-from streams.publish import FleetPublisher
+from streams.runtime.actuator import Actuator
+from streams.runtime.broker import EmbeddedBroker
 from streams.settings import Settings
-from streams.shipper import Shipper
-from streams.simulator import Fleet, scenario
+from streams.ship.collect import HostCollector
+from streams.ship.shipper import Shipper
+from streams.sim.publish import FleetPublisher
+from streams.sim.simulator import Fleet, scenario
 from streams.topics import consumer_config, ensure_topics
 
 CLEAR = "\x1b[H\x1b[2J"
@@ -127,7 +127,7 @@ def _spawn_worker(settings: Settings, log: Path) -> tuple[subprocess.Popen[bytes
         env[f"FOREWARN_{key}"] = value
     fh = open(log, "wb")  # noqa: SIM115 - closed by the caller
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
+        [sys.executable, "-m", "streams.cli.main", "worker", "--loglevel", "warning"],
         env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
     return proc, fh

@@ -1,8 +1,8 @@
 """Actuation latency: from a risk event on ``forewarn.risk`` to its command applied.
 
 A benchmark, not a test (``python -m streams.bench actuation``): an embedded broker, one
-:class:`~streams.actuator.Actuator` with a backend, and risk events produced at a steady rate,
-each for a fresh component over the risk threshold, so each one causes exactly one GRANT. The
+:class:`~streams.runtime.actuator.Actuator` with a backend, and risk events produced at a steady
+rate, each for a fresh component over the risk threshold, so each one causes exactly one GRANT. The
 latency of a command is the wall time from its risk message's broker timestamp (CreateTime,
 set when the risk was produced) to the backend's ``apply`` having returned — what
 ``Actuator.stats.latencies_ms`` records in production too.
@@ -17,7 +17,6 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from confluent_kafka import Producer
 
@@ -25,24 +24,11 @@ from actuators.backends.base import Backend
 from actuators.backends.dryrun import DryRunBackend
 from schemas.codec import Codec
 from schemas.errors import BrokerError
-from streams.actuator import Actuator
-from streams.broker import EmbeddedBroker
+from streams.runtime.actuator import Actuator
+from streams.runtime.broker import EmbeddedBroker
 from streams.settings import Settings
+from streams.sim.examples import T0, risk_event
 from streams.topics import ensure_topics, producer_config
-
-T0 = 1_767_571_200_000
-
-
-def risk_event(component: str, ts: int, value: float = 0.9) -> dict[str, Any]:
-    """A RiskScore over the default threshold, forecasting cpu.util past its threshold."""
-    return {
-        "component": component, "ts": ts, "risk": value, "anomaly": 0.5, "horizon_s": 900,
-        "breach": {"metric": "cpu.util", "threshold": 0.95, "eta_s": 300.0, "probability": value},
-        "forecasts": [{"metric": "cpu.util", "horizon_s": 300, "mean": 0.97, "lower": 0.9,
-                       "upper": 1.05}],
-        "contributors": {"cpu.util": 1.0},
-        "model": {"version": "bench", "samples_seen": 100, "warm": True, "source": "component"},
-    }
 
 
 def _percentile(values: list[float], q: float) -> float:

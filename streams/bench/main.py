@@ -24,7 +24,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import NewTopic
 
 from schemas.codec import Codec
-from streams.broker import EmbeddedBroker
+from streams.runtime.broker import EmbeddedBroker
 from streams.settings import Settings
 from streams.topics import admin_client, consumer_config, producer_config
 
@@ -106,14 +106,14 @@ def section_kafka(runs: int) -> dict[str, Any]:
 
 
 def section_sim(runs: int) -> dict[str, Any]:
-    from streams.simulator import bench
+    from streams.sim.simulator import bench
 
     med, values = median_of(runs, lambda: bench(2.0))
     return {"component_hours_per_s": med, "runs": values}
 
 
 def section_ingest(runs: int) -> dict[str, Any]:
-    from streams.ingest import bench_ingest
+    from streams.runtime.ingest import bench_ingest
 
     out: dict[str, Any] = {}
     for fmt in ("telegraf", "prometheus", "otlp-json", "vector"):
@@ -138,11 +138,11 @@ def _optional(module: str, fn: str, runs: int) -> dict[str, Any]:
 SECTIONS: dict[str, Callable[[int], dict[str, Any]]] = {
     "kafka": section_kafka,
     "sim": section_sim,
-    "shipper": lambda runs: _optional("streams.shipper", "bench_shipper", runs),
+    "shipper": lambda runs: _optional("streams.bench.shipper", "bench_shipper", runs),
     "ingest": lambda runs: section_ingest(runs),
-    "replay": lambda runs: _optional("streams.replay", "bench_replay", runs),
-    "worker": lambda runs: _optional("streams.throughput", "bench_worker", runs),
-    "actuation": lambda runs: _optional("streams.actuation", "bench_actuation", runs),
+    "replay": lambda runs: _optional("streams.lab.replay", "bench_replay", runs),
+    "worker": lambda runs: _optional("streams.bench.throughput", "bench_worker", runs),
+    "actuation": lambda runs: _optional("streams.bench.actuation", "bench_actuation", runs),
 }
 
 

@@ -6,8 +6,8 @@ messages (30 samples each, as the publisher and shipper send them) and as one ``
 per message — and measures, one after the other on the same broker:
 
 * ``ours``: ``forewarn worker`` (a child process) reading the batches;
-* ``naive``: a Faust agent (``python -m streams.throughput naive``, a child process) that reads
-  one sample per message, runs River's ``HalfSpaceTrees()`` (defaults, one per component)
+* ``naive``: a Faust agent (``python -m streams.bench.throughput naive``, a child process) that
+  reads one sample per message, runs River's ``HalfSpaceTrees()`` (defaults, one per component)
   ``score_one`` / ``learn_one`` on it and sends one result per sample;
 * ``raw``: confluent-kafka consuming the batches by assignment, doing nothing with them;
 * ``inproc``: the worker's handler and checkpointing over the same batches, in this process,
@@ -44,35 +44,18 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import NewTopic
 
 from schemas.codec import Codec
-from streams.broker import EmbeddedBroker, free_port
+from streams.runtime.broker import EmbeddedBroker, free_port
 from streams.settings import Settings
+from streams.sim.examples import COMPONENTS
+from streams.sim.examples import fleet_samples as samples
 from streams.topics import admin_client, consumer_config, ensure_topics, producer_config
 
 POINTS = 30  # samples per MetricBatch
-COMPONENTS = 50
-EXTRA = ("swap.used_pct", "fd.used_pct", "procs.running")  # the simulator's 9 metrics + 3
-
-
-def samples(n: int, components: int = COMPONENTS, seed: int = 42) -> list[dict[str, Any]]:
-    """``n`` MetricSample dicts of the simulated fleet, step by step, 12 metrics each."""
-    from streams.simulator import Fleet, scenario
-
-    fleet = Fleet(scenario("fleet", seed=seed, n_components=components))
-    out: list[dict[str, Any]] = []
-    step = 0
-    while len(out) < n:
-        for s in fleet.step():
-            k = (step * 7 + len(out)) % 97
-            s["metrics"].update({EXTRA[0]: 2.0 + k / 20, EXTRA[1]: 20.0 + step % 13,
-                                 EXTRA[2]: float(40 + k % 9)})
-            out.append(s)
-        step += 1
-    return out[:n]
 
 
 def encode_batches(codec: Codec, data: list[dict[str, Any]]) -> list[tuple[bytes, bytes, int]]:
     """(key, value, samples) per MetricBatch message."""
-    from streams.simulator import to_batches
+    from streams.sim.simulator import to_batches
 
     return [(b["component"].encode(), codec.encode("MetricBatch", b), len(b["points"]))
             for b in to_batches(data, POINTS)]
@@ -123,9 +106,9 @@ def raw_consume(settings: Settings, topic: str, n_msgs: int, min_s: float = 1.0
 
 def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]]) -> dict[str, float]:
     """The worker's per-message work without Kafka: handle, then due checkpoints."""
-    from streams.checkpoint import CheckpointedPipeline, CheckpointPolicy
     from streams.handler import MetricsHandler
-    from streams.worker import pipeline_config
+    from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy
+    from streams.runtime.worker import pipeline_config
 
     pipe = CheckpointedPipeline(pipeline_config(settings), settings.topic("metrics"),
                                 CheckpointPolicy.from_settings(settings))
@@ -249,7 +232,7 @@ def bench_worker(seconds: float = 3.0) -> dict[str, float]:
         env = {"FOREWARN_BOOTSTRAP_SERVERS": s.bootstrap_servers,
                "FOREWARN_TOPIC_PREFIX": s.topic_prefix, "FOREWARN_WORKER_GROUP": s.worker_group,
                "FOREWARN_DATA_DIR": tmp, "FOREWARN_METRICS_PORT": str(port)}
-        ours = _Child([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
+        ours = _Child([sys.executable, "-m", "streams.cli.main", "worker", "--loglevel", "warning"],
                       env, port, Path(tmp) / "ours.log")
         try:
             got = measure(ours, n, _committed(s, s.worker_group, s.topic("metrics")),
@@ -260,7 +243,7 @@ def bench_worker(seconds: float = 3.0) -> dict[str, float]:
 
         port = free_port()
         group = f"naive-{tag}"
-        naive = _Child([sys.executable, "-m", "streams.throughput", "naive",
+        naive = _Child([sys.executable, "-m", "streams.bench.throughput", "naive",
                         "--bootstrap-servers", s.bootstrap_servers, "--group", group,
                         "--source", naive_in, "--sink", naive_out, "--metrics-port", str(port),
                         "--data-dir", tmp], {}, port, Path(tmp) / "naive.log")
@@ -321,8 +304,8 @@ def run_naive(bootstrap: str, group: str, source: str, sink: str, port: int,
 
 def profile(n: int = 12_000, top: int = 25) -> None:
     """cProfile of the in-process work (``inproc``), with the time per module."""
-    import streams.checkpoint  # noqa: F401 - imported before the profile starts
-    import streams.worker  # noqa: F401
+    import streams.runtime.checkpoint  # noqa: F401 - imported before the profile starts
+    import streams.runtime.worker  # noqa: F401
 
     settings = Settings.load(env={})
     batches = encode_batches(Codec(), samples(n))
@@ -342,7 +325,7 @@ def profile(n: int = 12_000, top: int = 25) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m streams.throughput")
+    p = argparse.ArgumentParser(prog="python -m streams.bench.throughput")
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("bench", help="one side-by-side run, printed")
     b.add_argument("--seconds", type=float, default=3.0)

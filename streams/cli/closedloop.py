@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from processors.pipeline import PipelineConfig
-from streams.closedloop import POLICIES, closed_loop
+from streams.lab.closedloop import POLICIES, closed_loop
 
 CHOICES = (*POLICIES, "all")
 
@@ -51,8 +51,8 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
 
 
 def cmd(args: argparse.Namespace, base: PipelineConfig) -> int:
-    from streams.backtest import clean_json, write_json
-    from streams.simulator import SCENARIOS
+    from streams.lab.backtest import clean_json, write_json
+    from streams.sim.simulator import SCENARIOS
 
     if args.scenario != "all" and args.scenario not in SCENARIOS:
         print(f"forewarn: unknown scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}, "
@@ -105,7 +105,7 @@ def _pct(cuts: Mapping[str, Any], key: str, name: str) -> str | None:
 
 
 def text(result: Mapping[str, Any]) -> str:
-    from streams.report import text_table
+    from streams.lab.report import text_table
 
     headers, rows = table(result)
     eng = result.get("engine_overrides") or {}

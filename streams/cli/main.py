@@ -22,7 +22,8 @@ from streams.settings import Settings
 # Modules with an ``add_subcommand(subparsers)``; their handlers get ``(args, settings_of)``
 # through ``args.func(args)`` like the ones here, and may call :func:`settings_of`.
 PLUGGED: tuple[str, ...] = (
-    "streams.shipper", "streams.ingest", "streams.replay", "streams.backtest", "streams.prefs"
+    "streams.cli.ship", "streams.cli.ingest", "streams.cli.replay", "streams.cli.backtest",
+    "streams.cli.prefs",
 )
 
 
@@ -53,14 +54,14 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from streams.worker import run_worker
+    from streams.runtime.worker import run_worker
 
     run_worker(_settings(args), loglevel=args.loglevel)
     return 0
 
 
 def cmd_actuate(args: argparse.Namespace) -> int:
-    from streams.actuator import run_actuator
+    from streams.runtime.actuator import run_actuator
 
     settings = _settings(args)
     if args.backend:
@@ -70,7 +71,7 @@ def cmd_actuate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from streams.embedded import run_embedded
+    from streams.app.embedded import run_embedded
 
     return run_embedded(
         Settings.load(config_path=args.config),
@@ -82,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from streams.publish import simulate_to_kafka
+    from streams.sim.publish import simulate_to_kafka
 
     return simulate_to_kafka(
         _settings(args), args.scenario, seed=args.seed, speed=args.speed, out=args.out
@@ -93,7 +94,7 @@ def cmd_broker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from streams.broker import EmbeddedBroker
+    from streams.runtime.broker import EmbeddedBroker
 
     with EmbeddedBroker(port=args.port) as broker:
         print(f"Tansu listening on {broker.bootstrap_servers} (memory only); Ctrl-C stops it")

@@ -1,7 +1,6 @@
-"""``forewarn ship``'s command line, its Prometheus exporter, and the shipper's bench.
+"""``forewarn ship``'s command line and its Prometheus exporter.
 
-The shipper itself is imported when a command runs, so ``streams.shipper`` can offer
-``add_subcommand`` and ``bench_shipper`` to ``streams.cli`` and ``streams.bench``.
+The shipper itself is imported when a command runs; its benchmark is ``streams.bench.shipper``.
 """
 
 from __future__ import annotations
@@ -11,16 +10,14 @@ import contextlib
 import logging
 import socket
 import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from schemas.errors import ConfigError, ForewarnError
-from streams.collect import CgroupCollector, Collector, HostCollector, HttpProbes, parse_probe
-from streams.settings import Settings
+from schemas.errors import ConfigError
+from streams.ship.collect import CgroupCollector, Collector, HostCollector, HttpProbes, parse_probe
 
 if TYPE_CHECKING:
-    from streams.shipper import Shipper
+    from streams.ship.shipper import Shipper
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +109,8 @@ def build_collectors(args: argparse.Namespace, host: str) -> list[Collector]:
 def cmd_ship(args: argparse.Namespace) -> int:
     import signal
 
-    from streams.cli import settings_of
-    from streams.shipper import Shipper
+    from streams.cli.main import settings_of
+    from streams.ship.shipper import Shipper
 
     settings = settings_of(args)
     host = args.host or socket.gethostname()
@@ -139,104 +136,3 @@ def cmd_ship(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, previous)
     return 0 if left == 0 else 1
 
-
-# -------------------------------------------------------------------------------- bench
-
-
-def bench_shipper(seconds: float = 20.0, bootstrap_servers: str | None = None) -> dict[str, float]:
-    """The shipper's cost, measured in a child process against a broker (an embedded one
-    unless ``bootstrap_servers`` is given): CPU share of one core at a 10 s interval and
-    resident memory. Half of ``seconds`` idles between collections, half collects every
-    0.1 s; the share is ``idle + cpu_per_collection / 10``."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from streams.broker import EmbeddedBroker
-
-    broker = None
-    if bootstrap_servers is None:
-        broker = EmbeddedBroker().start()
-        bootstrap_servers = broker.bootstrap_servers
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", "import sys, streams.shipcmd as s; s._bench_child(sys.argv[1:])",
-             bootstrap_servers, str(seconds)],
-            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
-            timeout=seconds * 3 + 120, check=False,
-        )
-    finally:
-        if broker is not None:
-            broker.stop()
-    if proc.returncode != 0:
-        raise ForewarnError(f"shipper bench failed: {proc.stderr[-2000:]}")
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
-
-
-def _bench_child(argv: Sequence[str]) -> None:
-    import json
-    import os
-    import resource
-    import uuid
-
-    import psutil  # type: ignore[import-untyped,unused-ignore]
-
-    from streams.shipper import Shipper
-
-    bootstrap, seconds = argv[0], float(argv[1])
-    settings = Settings.load(env={}, bootstrap_servers=bootstrap,
-                             topic_prefix=f"bench{uuid.uuid4().hex[:6]}.")
-    from streams.topics import ensure_topics
-
-    ensure_topics(settings)
-    host = socket.gethostname()
-    collectors: list[Collector] = [HostCollector(host)]
-    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        collectors.append(CgroupCollector(host, ["system.slice/*.service"]))
-    shipper = Shipper(settings, collectors, interval_s=10.0, create_topics=False)
-    for _ in range(3):  # warm up: connect, metadata, first rates
-        shipper.tick()
-        shipper.service(0.5)
-
-    # Idle between collections, exactly as ``run`` waits (the slot is far ahead).
-    half = seconds / 2
-    c0, t0 = time.process_time(), time.monotonic()
-    end = t0 + half
-    while (left := end - time.monotonic()) > 0:
-        shipper.service(min(left, 1.0))
-    idle_share = (time.process_time() - c0) / (time.monotonic() - t0)
-
-    # Collections every 0.1 s: each is collect + encode + produce + its delivery report.
-    fast = Shipper(settings, collectors, interval_s=0.1, create_topics=False)
-    c0, t0 = time.process_time(), time.monotonic()
-    fast.run(duration_s=half)
-    wall = time.monotonic() - t0
-    cpu = time.process_time() - c0
-    ticks = max(1, fast.stats.collections)
-    per_tick_s = max(0.0, cpu - idle_share * wall) / ticks
-
-    c0 = time.process_time()
-    n = 200
-    for i in range(n):
-        for c in collectors:
-            c.collect(i, time.monotonic())
-    collect_s = (time.process_time() - c0) / n
-
-    fast.close(5.0)
-    shipper.close(5.0)
-    rss = psutil.Process().memory_info().rss
-    out = {
-        "cpu_share_at_10s_pct": 100.0 * (idle_share + per_tick_s / 10.0),
-        "idle_cpu_share_pct": 100.0 * idle_share,
-        "cpu_per_collection_ms": 1000.0 * per_tick_s,
-        "collect_only_ms": 1000.0 * collect_s,
-        "samples_per_collection": fast.stats.collected / ticks,
-        "collections": ticks,
-        "rss_mb": rss / 2**20,
-        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "acked_samples": float(fast.stats.acked),
-        "dropped_samples": float(fast.dropped),
-    }
-    print(json.dumps(out))

@@ -21,13 +21,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from streams.adapters.base import BaseAdapter
-from streams.adapters.common import AdapterError
-from streams.adapters.component import ComponentRule
-from streams.adapters.otlp import OtlpJsonAdapter
-from streams.adapters.prometheus import PrometheusAdapter
-from streams.adapters.telegraf import TelegrafAdapter
-from streams.adapters.vector import VectorAdapter
+from streams.ingest.base import BaseAdapter
+from streams.ingest.common import AdapterError
+from streams.ingest.component import ComponentRule
+from streams.ingest.otlp import OtlpJsonAdapter
+from streams.ingest.prometheus import PrometheusAdapter
+from streams.ingest.telegraf import TelegrafAdapter
+from streams.ingest.vector import VectorAdapter
 
 __all__ = [
     "FORMATS", "Adapter", "AdapterError", "ComponentRule", "OtlpJsonAdapter",

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
-from streams.adapters.common import (
+from streams.ingest.common import (
     COUNTER,
     GAUGE,
     AdapterError,
@@ -19,8 +19,8 @@ from streams.adapters.common import (
     series_suffix,
     to_number,
 )
-from streams.adapters.component import CONTEXT_TAGS, ComponentRule
-from streams.adapters.counters import OK, CounterState, Joined, Joiner, JoinKey, Part
+from streams.ingest.component import CONTEXT_TAGS, ComponentRule
+from streams.ingest.counters import OK, CounterState, Joined, Joiner, JoinKey, Part
 
 T = TypeVar("T")
 

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from streams.adapters.base import Emit, Join
-from streams.adapters.common import quantile_name, series_key, time_scale_ms
+from streams.ingest.base import Emit, Join
+from streams.ingest.common import quantile_name, series_key, time_scale_ms
 
 # Series that a host-level aggregate leaves out (they would count the same bytes twice or
 # are not real disks); they still pass through under their own names.

@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from streams.adapters.base import BaseAdapter, Emit, Ident, Join, Point
-from streams.adapters.common import (
+from streams.ingest.base import BaseAdapter, Emit, Ident, Join, Point
+from streams.ingest.common import (
     COUNTER,
     DELTA,
     GAUGE,
@@ -36,7 +36,7 @@ from streams.adapters.common import (
     to_number,
     to_ts_ms,
 )
-from streams.adapters.hostrules import (
+from streams.ingest.hostrules import (
     Rule,
     is_real_fs,
     is_virtual_iface,

@@ -22,10 +22,10 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from streams.adapters.base import BaseAdapter, Emit, Join, Point, clean_tags
-from streams.adapters.common import COUNTER, GAUGE, load_items, rate_name, to_ts_ms
-from streams.adapters.component import ComponentRule
-from streams.adapters.hostrules import (
+from streams.ingest.base import BaseAdapter, Emit, Join, Point, clean_tags
+from streams.ingest.common import COUNTER, GAUGE, load_items, rate_name, to_ts_ms
+from streams.ingest.component import ComponentRule
+from streams.ingest.hostrules import (
     Rule,
     cpu_mode,
     disk_agg,

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from streams.adapters.base import BaseAdapter, Emit, Join, Point, clean_tags
-from streams.adapters.common import COUNTER, GAUGE, load_documents, to_ts_ms
-from streams.adapters.component import ComponentRule
-from streams.adapters.hostrules import is_real_fs, is_virtual_iface, is_whole_disk
+from streams.ingest.base import BaseAdapter, Emit, Join, Point, clean_tags
+from streams.ingest.common import COUNTER, GAUGE, load_documents, to_ts_ms
+from streams.ingest.component import ComponentRule
+from streams.ingest.hostrules import is_real_fs, is_virtual_iface, is_whole_disk
 
 COUNTER_FIELDS: Mapping[str, frozenset[str]] = {
     "net": frozenset({"bytes_sent", "bytes_recv", "packets_sent", "packets_recv", "err_in",

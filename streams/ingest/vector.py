@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from streams.adapters.base import BaseAdapter, Emit, Join, Point, clean_tags
-from streams.adapters.common import (
+from streams.ingest.base import BaseAdapter, Emit, Join, Point, clean_tags
+from streams.ingest.common import (
     COUNTER,
     DELTA,
     GAUGE,
@@ -32,7 +32,7 @@ from streams.adapters.common import (
     to_number,
     to_ts_ms,
 )
-from streams.adapters.hostrules import (
+from streams.ingest.hostrules import (
     Rule,
     cpu_mode,
     is_real_fs,

@@ -1,12 +1,12 @@
 """``forewarn backtest {nab,fleet,smd}``: score the pipeline, run through the replay path,
 against labelled data; print a table, write ``scores.json`` and a self-contained ``index.html``.
 
-* **nab** — per-row anomaly scores (see :func:`streams.replay.nab_run`) for every file, scored
+* **nab** — per-row anomaly scores (see :func:`streams.lab.replay.nab_run`) for every file, scored
   with NAB's rules under its three profiles, beside reference detectors and the published
   full-corpus scoreboard.
 * **fleet** — a simulator scenario, open loop (no allocations), risk events scored as breach
-  predictions against the fleet's ground truth (:mod:`processors.scoring.breach`).
-  With ``--policy`` it runs the closed loop instead (:mod:`streams.closedloop`).
+  predictions against the fleet's ground truth (:mod:`streams.lab.scoring.breach`).
+  With ``--policy`` it runs the closed loop instead (:mod:`streams.lab.closedloop`).
 * **smd** — SMD machines, train then test as one stream, one window per row; point-wise F1
   with and without point-adjust on test.
 
@@ -16,10 +16,8 @@ starts from a fresh pipeline, so the figures do not depend on the number of jobs
 
 from __future__ import annotations
 
-import argparse
 import math
 import multiprocessing
-import sys
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -32,8 +30,6 @@ import numpy.typing as npt
 import orjson
 
 from processors.pipeline import PipelineConfig
-from streams.closedloop_cli import add_arguments as add_closed_loop_arguments
-from streams.closedloop_cli import cmd as closed_loop_cmd
 
 DETECTORS = ("forewarn", "null", "random", "gaussian", "hst")
 DETECTOR_NAMES = {"forewarn": "forewarn (pipeline anomaly)", "null": "Null", "random": "Random",
@@ -86,11 +82,11 @@ def nab_file_scores(detector: str, path: str, name: str, base: PipelineConfig
                     ) -> npt.NDArray[np.float64]:
     """One detector's per-row scores for one NAB file."""
     if detector == "forewarn":
-        from streams.replay import nab_run
+        from streams.lab.replay import nab_run
 
         return nab_run(path, base, component=name)[0]
-    from processors import detectors as d
-    from processors.nabdata import read_series
+    from streams.lab import detectors as d
+    from streams.lab.nabdata import read_series
 
     make: dict[str, Callable[[], d.UnivariateDetector]] = {
         "null": d.NullDetector, "gaussian": d.WindowedGaussian, "hst": d.HSTDetector,
@@ -105,9 +101,9 @@ def backtest_nab(data_dir: str | Path, out_dir: str | Path, detectors: Sequence[
 
     ``OUT/results/<category>/<file>.csv`` holds the first detector's scores, every other
     detector's go to ``OUT/<detector>/results/...``."""
-    from processors.nabdata import load_corpus, load_profiles, load_windows, write_results
-    from processors.scoring.nab import probation_rows, score_all_profiles, window_rows
-    from streams.report import nab_sections, write_page
+    from streams.lab.nabdata import load_corpus, load_profiles, load_windows, write_results
+    from streams.lab.report import nab_sections, write_page
+    from streams.lab.scoring.nab import probation_rows, score_all_profiles, window_rows
 
     out = Path(out_dir)
     corpus, windows = load_corpus(data_dir), load_windows(data_dir)
@@ -179,7 +175,7 @@ def breaches_of(truth: Mapping[str, Any], merge_gap_ms: int) -> list[Any]:
     """Every FAIL interval's start as a breach, after merging a metric's intervals that begin
     within ``merge_gap_ms`` of the previous one's end (a value flickering on its threshold
     is one breach, not several)."""
-    from processors.scoring.breach import Breach
+    from streams.lab.scoring.breach import Breach
 
     out = []
     for comp, info in truth["components"].items():
@@ -196,7 +192,7 @@ def breach_figures(events: Sequence[Any], breaches: Sequence[Any],
                    spans: Mapping[str, tuple[int, int]], threshold: float, horizon_s: float
                    ) -> dict[str, Any]:
     """The breach-prediction figures at ``threshold`` and at the best-F1 threshold."""
-    from processors.scoring.breach import best_f1_threshold, score_breaches
+    from streams.lab.scoring.breach import best_f1_threshold, score_breaches
 
     kw = {"horizon_s": horizon_s, "leads_s": LEADS_S}
     at = score_breaches(events, breaches, spans, threshold=threshold, **kw)  # type: ignore[arg-type]
@@ -233,9 +229,9 @@ def breach_figures(events: Sequence[Any], breaches: Sequence[Any],
 def fleet_run(name: str, seed: int, base: PipelineConfig, threshold: float,
               overrides: Mapping[str, Any]) -> dict[str, Any]:
     """One scenario through the replay path, open loop, scored against its ground truth."""
-    from processors.scoring.breach import RiskEvent
-    from streams.replay import Replay, sample_messages
-    from streams.simulator import Fleet, scenario
+    from streams.lab.replay import Replay, sample_messages
+    from streams.lab.scoring.breach import RiskEvent
+    from streams.sim.simulator import Fleet, scenario
 
     sc = scenario(name, seed=seed, **overrides)
     fleet = Fleet(sc)
@@ -281,13 +277,13 @@ def backtest_fleet(names: Sequence[str], seed: int, base: PipelineConfig, thresh
                    out_dir: str | Path | None, jobs: int = 1,
                    overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Every scenario in ``names``; with several, an ``all`` row pools their events."""
-    from streams.report import fleet_sections, write_page
+    from streams.lab.report import fleet_sections, write_page
 
     tasks = [(n, seed, base, threshold, dict((overrides or {}).get(n, {}))) for n in names]
     runs = pmap(fleet_run, tasks, jobs)
     figures = {r["scenario"]: r["figures"] for r in runs}
     if len(runs) > 1:  # pooled: components namespaced by scenario
-        from processors.scoring.breach import Breach, RiskEvent
+        from streams.lab.scoring.breach import Breach, RiskEvent
 
         ev = [RiskEvent(f"{r['scenario']}:{e.component}", e.ts_ms, e.risk, e.eta_s)
               for r in runs for e in r["events"]]
@@ -327,9 +323,9 @@ def fleet_table(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
 
 def smd_run(machine_dir: str, base: PipelineConfig) -> dict[str, Any]:
     """One SMD machine: train then test as one stream, a window per row; F1 on test."""
-    from processors.detectors import RandomDetector, run_detector
-    from processors.scoring.pointwise import best_f1, segments
-    from streams.replay import Replay, per_row_scores, sample_messages, table_samples
+    from streams.lab.detectors import RandomDetector, run_detector
+    from streams.lab.replay import Replay, per_row_scores, sample_messages, table_samples
+    from streams.lab.scoring.pointwise import best_f1, segments
 
     d = Path(machine_dir)
     kw = {"start_ms": SMD_START_MS, "step_ms": SMD_STEP_MS}
@@ -358,7 +354,7 @@ def smd_run(machine_dir: str, base: PipelineConfig) -> dict[str, Any]:
 
 
 def _labels(path: Path) -> dict[int, int]:
-    from streams.replay import _read_table
+    from streams.lab.replay import _read_table
 
     cols = _read_table(path)
     return {int(float(t)): int(float(v)) for t, v in zip(cols["ts"], cols["label"], strict=True)}
@@ -366,7 +362,7 @@ def _labels(path: Path) -> dict[int, int]:
 
 def backtest_smd(data_dir: str | Path, base: PipelineConfig, out_dir: str | Path | None,
                  jobs: int = 1) -> dict[str, Any]:
-    from streams.report import smd_sections, write_page
+    from streams.lab.report import smd_sections, write_page
 
     machines = sorted(str(p.parent) for p in Path(data_dir).glob("*/test_label.csv"))
     if not machines:
@@ -392,74 +388,3 @@ def smd_table(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
             for m, r in result["machines"].items()]
     return headers, rows
 
-
-# -- command line ----------------------------------------------------------------------------
-
-
-def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    b = sub.add_parser("backtest", help="score the pipeline on NAB, the simulator or SMD")
-    kinds = b.add_subparsers(dest="kind", required=True)
-    n = kinds.add_parser("nab", help="NAB: per-row anomaly scores, NAB score under 3 profiles")
-    n.add_argument("--data", required=True, help="NAB folder (data/, combined_windows.json)")
-    n.add_argument("--out", required=True)
-    n.add_argument("--detector", default="forewarn",
-                   help=f"one of {', '.join(DETECTORS)}, a comma list, or all")
-    f = kinds.add_parser("fleet", help="simulated fleet: breach prediction vs ground truth")
-    f.add_argument("--scenario", default="mixed", help="a scenario name, or all")
-    f.add_argument("--seed", type=int, default=42)
-    f.add_argument("--threshold", type=float, help="alarm threshold (default: risk_threshold)")
-    f.add_argument("--fleet-components", type=int, help="size of the 'fleet' scenario")
-    f.add_argument("--out", default="out/backtest-fleet")
-    add_closed_loop_arguments(f)
-    s = kinds.add_parser("smd", help="SMD: point-wise F1 with and without point-adjust")
-    s.add_argument("--data", required=True, help="folder of <machine>/{train,test,test_label}.csv")
-    s.add_argument("--out", default="out/backtest-smd")
-    for p in (n, f, s):
-        p.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
-    for p in (f, s):
-        p.add_argument("--json", action="store_true", help="print one JSON object, no table")
-    b.set_defaults(func=cmd_backtest)
-
-
-def cmd_backtest(args: argparse.Namespace) -> int:
-    from streams.cli import settings_of
-    from streams.report import text_table
-    from streams.worker import pipeline_config
-
-    settings = settings_of(args)
-    base = pipeline_config(settings)
-    if args.kind == "nab":
-        chosen = DETECTORS if args.detector == "all" else tuple(args.detector.split(","))
-        unknown = [d for d in chosen if d not in DETECTORS]
-        if unknown:
-            print(f"forewarn: unknown detector(s) {unknown}; use {DETECTORS} or all",
-                  file=sys.stderr)
-            return 2
-        result = backtest_nab(args.data, args.out, chosen, base, args.jobs)
-        headers, rows, _ = nab_table(result)
-        c = result["corpus"]
-        print(f"NAB subset: {c['files']} files, {c['windows']} windows (published rows: full "
-              "corpus, 58 files / 116 windows; indicative, not comparable digit for digit)")
-        print(text_table(headers, rows))
-        print(f"written {args.out}/scores.json, {args.out}/index.html, {args.out}/results/")
-        return 0
-    if args.kind == "fleet" and args.policy:
-        return closed_loop_cmd(args, base)
-    if args.kind == "fleet":
-        from streams.simulator import SCENARIOS
-
-        names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
-        over = {"fleet": {"n_components": args.fleet_components}} if args.fleet_components else {}
-        threshold = args.threshold if args.threshold is not None else settings.risk_threshold
-        result = backtest_fleet(names, args.seed, base, threshold, args.out, args.jobs, over)
-        headers, rows = fleet_table(result)
-    else:
-        result = backtest_smd(args.data, base, args.out, args.jobs)
-        headers, rows = smd_table(result)
-    if args.json:
-        sys.stdout.buffer.write(orjson.dumps(clean_json(result), option=orjson.OPT_SORT_KEYS))
-        sys.stdout.write("\n")
-    else:
-        print(text_table(headers, rows))
-        print(f"written {args.out}/scores.json, {args.out}/index.html")
-    return 0

@@ -116,7 +116,7 @@ def run_policy(name: str, seed: int, policy: str, base: PipelineConfig,
                overrides: Mapping[str, Any] | None = None, delay_s: float | None = None,
                engine: Mapping[str, Any] | None = None) -> Record:
     """One scenario under one policy; the figures of the module docstring, JSON-ready."""
-    from streams.simulator import POOLS, Fleet, scenario
+    from streams.sim.simulator import POOLS, Fleet, scenario
 
     sc = scenario(name, seed=seed, **dict(overrides or {}))
     fleet = Fleet(sc)
@@ -255,7 +255,7 @@ def closed_loop(names: Sequence[str], seed: int, policies: Sequence[str], base: 
     """Every scenario under every policy (over ``jobs`` processes); :func:`summarise`d, with
     the totals also at the top level: ``violation_minutes``, ``resource_hours``, ``slack``
     (of the single policy, or of ``forewarn`` when several ran)."""
-    from streams.backtest import pmap
+    from streams.lab.backtest import pmap
 
     bad = [p for p in policies if p not in POLICIES]
     if bad:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from processors.scoring.nab import Profile, profiles_from_json
+from streams.lab.scoring.nab import Profile, profiles_from_json
 
 _TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -96,7 +96,7 @@ def load_windows(nab_dir: str | Path) -> dict[str, list[tuple[int, int]]]:
 
 
 def load_profiles(nab_dir: str | Path) -> dict[str, Profile]:
-    """``profiles.json`` as :class:`~processors.scoring.nab.Profile` values."""
+    """``profiles.json`` as :class:`~streams.lab.scoring.nab.Profile` values."""
     return profiles_from_json(json.loads((Path(nab_dir) / "profiles.json").read_text()))
 
 

@@ -2,7 +2,7 @@
 
 A confluent-kafka consumer group reads the topic that Telegraf, prometheus-kafka-adapter, the
 OpenTelemetry collector or Vector already write; each message goes through its format's
-adapter (``streams.adapters``, pure), the samples are grouped per component into
+adapter (``streams.ingest``, pure), the samples are grouped per component into
 ``MetricBatch`` messages (samples of one component and timestamp from several messages are
 merged) and produced to ``forewarn.metrics`` keyed by component. A message the adapter cannot
 read goes to ``forewarn.deadletter`` with the reason (stage ``decode``); the worker goes on.
@@ -17,17 +17,15 @@ worker in order: run one worker per source topic, or key the source topic by hos
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from schemas.codec import Codec, WireFormat
-from schemas.errors import BrokerError, ConfigError, ContractError
+from schemas.errors import ConfigError, ContractError
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,8 +81,8 @@ class Ingestor:
     ) -> None:
         from confluent_kafka import Consumer
 
-        from streams.adapters import get_adapter
         from streams.handler import DeadLetters
+        from streams.ingest import get_adapter
         from streams.topics import consumer_config
 
         if per_message < 1:
@@ -167,7 +165,7 @@ class Ingestor:
     # -- steps -------------------------------------------------------------------------
 
     def _convert(self, msg: Any, grouped: _Grouped) -> None:
-        from streams.adapters import AdapterError
+        from streams.ingest import AdapterError
 
         kind, ts = msg.timestamp()
         recv_ms = ts if kind != TIMESTAMP_NOT_AVAILABLE and ts > 0 else self.clock_ms()
@@ -285,146 +283,3 @@ class Ingestor:
         self._failed = 0
         self.producer = self._new_producer()
 
-
-# ---------------------------------------------------------------------------------- CLI
-
-
-def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    s = sub.add_parser(
-        "ingest", help="convert a fleet's metrics topic (Telegraf, Prometheus, OTLP, Vector)",
-        description="Read a topic that Telegraf, prometheus-kafka-adapter, the OpenTelemetry "
-        "collector or Vector write, and produce its samples to forewarn.metrics.",
-    )
-    s.add_argument("--format", required=True, choices=FORMAT_CHOICES)
-    s.add_argument("--source-topic", required=True, help="the topic the fleet writes")
-    s.add_argument("--group", help="consumer group (default forewarn-ingest-<format>)")
-    s.add_argument("--component-template", default="{host}/{service}",
-                   help="component id from tags; {host} and {service} are aliases, any other "
-                   "{name} is a tag")
-    s.add_argument("--component-fallback", action="append", metavar="TEMPLATE",
-                   help="tried in turn when the template does not resolve (default '{host}')")
-    s.add_argument("--per-message", type=int, default=100,
-                   help="most samples of one component per MetricBatch")
-    s.add_argument("--adapter-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="adapter setting, e.g. timestamp_units=ms for telegraf (repeatable)")
-    s.add_argument("--duration", type=float, default=0.0, help="seconds to run; 0: until stopped")
-    s.set_defaults(func=cmd_ingest)
-
-
-def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
-    """``["max_series=5000", "timestamp_units=ms"]`` → typed options for ``get_adapter``."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--adapter-option {pair!r}: expected KEY=VALUE")
-        value: Any = raw
-        if raw.lower() in ("true", "false"):
-            value = raw.lower() == "true"
-        else:
-            for kind in (int, float):
-                try:
-                    value = kind(raw)
-                    break
-                except ValueError:
-                    continue
-        out[key] = value
-    return out
-
-
-def component_rule(template: str, fallbacks: Sequence[str] | None) -> Any:
-    from streams.adapters import ComponentRule
-
-    try:
-        return ComponentRule(template, tuple(fallbacks) if fallbacks else ("{host}",))
-    except ValueError as exc:
-        raise ConfigError(f"--component-template: {exc}") from exc
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
-    import signal
-
-    from streams.cli import settings_of
-    from streams.topics import ensure_topics
-
-    settings = settings_of(args)
-    ensure_topics(settings)
-    ingestor = Ingestor(
-        settings, args.format, args.source_topic, group=args.group,
-        rule=component_rule(args.component_template, args.component_fallback),
-        per_message=args.per_message, adapter_options=parse_options(args.adapter_option),
-    )
-    stop = threading.Event()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    log.info("ingesting %s (%s) into %s as group %s", args.source_topic, args.format,
-             ingestor.topic, ingestor.group)
-    try:
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is a normal stop
-            ingestor.run(stop, args.duration)
-    finally:
-        ingestor.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-    return 0
-
-
-# -------------------------------------------------------------------------------- bench
-
-
-def bench_ingest(
-    fmt: str = "telegraf", messages: int = 20_000, bootstrap_servers: str | None = None,
-    examples: str | None = None,
-) -> dict[str, float]:
-    """End-to-end throughput of one ingest worker: ``messages`` copies of the format's
-    example messages (``tests/data/formats/<fmt>_messages.jsonl`` unless ``examples``) are
-    produced raw to a source topic, then consumed, converted and produced to
-    ``forewarn.metrics``; messages/s and samples/s from first read to last commit."""
-    import uuid
-    from pathlib import Path
-
-    from confluent_kafka import Producer
-
-    from streams.broker import EmbeddedBroker
-    from streams.topics import ensure_topics, producer_config
-
-    path = Path(examples) if examples else (
-        Path(__file__).resolve().parents[1] / "tests" / "data" / "formats"
-        / f"{fmt.replace('-json', '')}_messages.jsonl")
-    lines = [ln for ln in path.read_bytes().splitlines() if ln.strip()]
-    broker = None
-    if bootstrap_servers is None:
-        broker = EmbeddedBroker().start()
-        bootstrap_servers = broker.bootstrap_servers
-    try:
-        settings = Settings.load(env={}, bootstrap_servers=bootstrap_servers,
-                                 topic_prefix=f"bench{uuid.uuid4().hex[:6]}.")
-        ensure_topics(settings)
-        source = settings.topic(f"src-{fmt}")
-        p = Producer(producer_config(settings, {"linger.ms": 50}))
-        for i in range(messages):
-            p.produce(source, key=b"bench", value=lines[i % len(lines)])
-            if i % 10_000 == 0:
-                p.poll(0)
-        if p.flush(60):
-            raise BrokerError("bench: could not write the source topic")
-        ing = Ingestor(settings, fmt, source, group=f"bench-{uuid.uuid4().hex[:6]}")
-        t0 = None
-        deadline = time.monotonic() + 300
-        while ing.stats.messages < messages and time.monotonic() < deadline:
-            started = time.monotonic()
-            if ing.poll_once(0.5, 1000) and t0 is None:
-                t0 = started
-        wall = time.monotonic() - (t0 or time.monotonic())
-        ing.close()
-        return {
-            "messages": float(ing.stats.messages),
-            "messages_per_s": ing.stats.messages / wall if wall > 0 else 0.0,
-            "samples_per_s": ing.stats.samples / wall if wall > 0 else 0.0,
-            "batches": float(ing.stats.batches),
-            "seconds": wall,
-        }
-    finally:
-        if broker is not None:
-            broker.stop()

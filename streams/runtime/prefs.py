@@ -14,7 +14,6 @@ in force. Actuators read the whole topic from the start and follow changes as th
 
 from __future__ import annotations
 
-import argparse
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -109,58 +108,3 @@ def read_preferences(settings: Any, codec: Codec, timeout_s: float = 10.0) -> di
     finally:
         consumer.close()
 
-
-def cmd_prefs(args: argparse.Namespace) -> int:
-    from confluent_kafka import Producer
-
-    from streams.cli import settings_of
-    from streams.topics import ensure_topics, producer_config
-
-    settings = settings_of(args)
-    ensure_topics(settings)
-    codec = Codec(settings.wire_format, registry_url=settings.registry_url or None)
-    current = read_preferences(settings, codec)
-    if args.verb == "list":
-        for sel, p in sorted(current.items()):
-            allowed = ",".join(p["allowed_resources"] or ["*"])
-            maxima = ",".join(f"{k}={v:g}" for k, v in sorted(p["maxima"].items())) or "-"
-            state = "PAUSED" if p["paused"] else "active"
-            print(f"{sel:30} criticality {p['criticality']:>2}  {state:6}  allow {allowed}  "
-                  f"max {maxima}")
-        return 0
-    topic, producer = settings.topic("preferences"), Producer(producer_config(settings))
-    if args.verb == "clear":
-        producer.produce(topic, key=args.selector.encode(), value=None)
-        print(f"cleared {args.selector}")
-    else:
-        paused = True if args.pause else (False if args.resume else None)
-        rec = make_preference(args.selector, int(time.time() * 1000),
-                              current.get(args.selector), criticality=args.criticality,
-                              allow=args.allow, maxima=parse_maxima(args.max) or None,
-                              paused=paused)
-        producer.produce(topic, key=args.selector.encode(),
-                         value=codec.encode("Preference", rec, topic=topic))
-        print(f"set {args.selector}: {rec}")
-    if producer.flush(10) > 0:
-        raise ContractError(f"could not deliver to {topic} within 10 s")
-    return 0
-
-
-def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("prefs", help="steer the actuators: criticality, resources, pause",
-                       description=__doc__.split("\n\n")[1])
-    verbs = p.add_subparsers(dest="verb", required=True)
-    s = verbs.add_parser("set", help="create or change a selector's preference")
-    s.add_argument("selector", help="a component id or an fnmatch glob, e.g. 'db-*'")
-    s.add_argument("--criticality", type=int, help="0..10 (default 5 for a new selector)")
-    s.add_argument("--allow", nargs="*", metavar="RESOURCE",
-                   help=f"only these resources ({', '.join(RESOURCES)}); none given: all")
-    s.add_argument("--max", action="append", default=[], metavar="RESOURCE=AMOUNT",
-                   help="the largest lease of a resource (repeatable)")
-    onoff = s.add_mutually_exclusive_group()
-    onoff.add_argument("--pause", action="store_true", help="no command at all until resumed")
-    onoff.add_argument("--resume", action="store_true")
-    c = verbs.add_parser("clear", help="withdraw a selector's preference (a tombstone)")
-    c.add_argument("selector")
-    verbs.add_parser("list", help="the preferences in force")
-    p.set_defaults(func=cmd_prefs)

@@ -3,7 +3,7 @@
 Per message it calls :class:`streams.handler.MetricsHandler` (the pure pipeline behind a
 codec) and sends what comes back — health signals, risk scores, dead letters — to their topics,
 keyed by component. Scaling out is adding workers to the group: partitions, and with them the
-components and their model state, are shared among them (``streams/checkpoint.py``).
+components and their model state, are shared among them (``streams/runtime/checkpoint.py``).
 
 Delivery is at-least-once: a message is acked (so committed) only once the broker has
 acknowledged every output of it and of every message before it (:class:`Outbox`); the agent
@@ -36,9 +36,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from processors.pipeline import PipelineConfig
 from schemas.codec import Codec
 from schemas.errors import BrokerError
-from streams.actions import ActionFeed
-from streams.checkpoint import CheckpointedPipeline, CheckpointPolicy, CheckpointStore, Restorer
 from streams.handler import MetricsHandler
+from streams.runtime.actions import ActionFeed
+from streams.runtime.checkpoint import (
+    CheckpointedPipeline,
+    CheckpointPolicy,
+    CheckpointStore,
+    Restorer,
+)
 from streams.settings import Settings
 from streams.telemetry import WorkerMetrics, serve
 from streams.topics import producer_config

@@ -19,8 +19,8 @@ import contextlib
 import os
 from collections.abc import Mapping, Sequence
 
-from streams.adapters.hostrules import is_virtual_iface, is_whole_disk
-from streams.collect_base import (
+from streams.ingest.hostrules import is_virtual_iface, is_whole_disk
+from streams.ship.collect_base import (
     Collector,
     Rates,
     Sample,
@@ -31,8 +31,8 @@ from streams.collect_base import (
     put_psi,
     read_text,
 )
-from streams.collect_cgroup import CgroupCollector, parse_cpu_max
-from streams.probes import HttpProbes, ProbeResult, ProbeWindow, parse_probe
+from streams.ship.collect_cgroup import CgroupCollector, parse_cpu_max
+from streams.ship.probes import HttpProbes, ProbeResult, ProbeWindow, parse_probe
 
 __all__ = [
     "CgroupCollector", "Collector", "HostCollector", "HttpProbes", "ProbeResult", "ProbeWindow",

@@ -9,7 +9,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from streams.collect_base import Rates, Sample, clamp01, parse_kv, put_psi, read_text
+from streams.ship.collect_base import Rates, Sample, clamp01, parse_kv, put_psi, read_text
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from streams.collect_base import Sample
+from streams.ship.collect_base import Sample
 
 
 class ProbeResult(NamedTuple):

@@ -18,9 +18,9 @@ Each sample is encoded once, when collected; a message is its component's Avro h
 followed by the encoded points, so a backlog goes out as few large messages without being
 encoded again. See docs/shipper.md.
 
-The buffer and message building are in ``streams/shipbuffer.py``, the collectors in
-``streams/collect.py``; the ``forewarn ship`` command line and the bench are in
-``streams/shipcmd.py`` (``add_subcommand`` and ``bench_shipper`` are importable from here).
+The buffer and message building are in ``streams/ship/buffer.py``, the collectors in
+``streams/ship/collect.py``; the ``forewarn ship`` command line and the bench are in
+``streams/cli/ship.py``; its benchmark in ``streams/bench/shipper.py``.
 """
 
 from __future__ import annotations
@@ -36,13 +36,11 @@ from typing import Any, cast
 
 from schemas.codec import Codec, WireFormat
 from schemas.errors import ConfigError, ForewarnError
-from streams.collect import Collector, Sample, close_all
 from streams.settings import Settings
-from streams.shipbuffer import BatchAssembler, Point, SampleBuffer
-from streams.shipcmd import add_subcommand, bench_shipper
+from streams.ship.buffer import BatchAssembler, Point, SampleBuffer
+from streams.ship.collect import Collector, Sample, close_all
 
-__all__ = ["BatchAssembler", "SampleBuffer", "Shipper", "ShipperStats", "add_subcommand",
-           "bench_shipper", "reachable"]
+__all__ = ["BatchAssembler", "SampleBuffer", "Shipper", "ShipperStats", "reachable"]
 
 log = logging.getLogger(__name__)
 

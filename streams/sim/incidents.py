@@ -1,7 +1,7 @@
 """Scenarios for the simulated fleet: components, incidents, the named scenarios, and how a
 command's amount and unit translate into a component's capacity.
 
-A scenario is a plain value built from a name and a seed; :mod:`streams.simulator` turns
+A scenario is a plain value built from a name and a seed; :mod:`streams.sim.simulator` turns
 it into metric samples. Nothing here reads a clock or touches Kafka.
 
     >>> sc = scenario("ramp", seed=7)

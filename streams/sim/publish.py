@@ -15,7 +15,7 @@ from confluent_kafka import Producer
 
 from schemas.codec import Codec
 from streams.settings import Settings
-from streams.simulator import Fleet, scenario, to_batches, write_ground_truth
+from streams.sim.simulator import Fleet, scenario, to_batches, write_ground_truth
 from streams.topics import ensure_topics, producer_config
 
 log = logging.getLogger(__name__)

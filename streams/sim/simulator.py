@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from streams.sim_incidents import (
+from streams.sim.incidents import (
     FAIL_THRESHOLDS,
     KINDS,
     MEM_SEASONAL,

@@ -11,9 +11,9 @@ import pytest
 
 from actuators.backends.dryrun import DryRunBackend
 from schemas.codec import Codec
-from streams.actuation import T0, risk_event
-from streams.actuator import Actuator
+from streams.runtime.actuator import Actuator
 from streams.settings import Settings
+from streams.sim.examples import T0, risk_event
 from tests.kafkautil import producer, read_all
 
 pytestmark = pytest.mark.integration
@@ -74,8 +74,8 @@ def test_owned_risk_is_granted_once_foreign_skipped_garbage_dead_lettered(runnin
 
 
 def test_prefs_cli_sets_changes_and_clears_through_the_compacted_topic(settings, capsys) -> None:
-    from streams.cli import main
-    from streams.prefs import read_preferences
+    from streams.cli.main import main
+    from streams.runtime.prefs import read_preferences
 
     flags = ["--bootstrap-servers", settings.bootstrap_servers,
              "--topic-prefix", settings.topic_prefix, "prefs"]

@@ -17,11 +17,11 @@ from confluent_kafka import Consumer, TopicPartition
 
 from processors.pipeline import Pipeline
 from schemas.codec import Codec
-from streams.broker import free_port
-from streams.checkpoint import decode
+from streams.runtime.broker import free_port
+from streams.runtime.checkpoint import decode
+from streams.runtime.worker import pipeline_config
 from streams.settings import Settings
 from streams.topics import consumer_config
-from streams.worker import pipeline_config
 from tests.conftest import WorkerProcess, fresh_settings
 from tests.kafkautil import producer, read_all
 

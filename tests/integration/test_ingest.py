@@ -20,8 +20,8 @@ import pytest
 from confluent_kafka.admin import NewTopic
 
 from schemas.codec import Codec
-from streams.adapters import AdapterError, ComponentRule, get_adapter
-from streams.ingest import Ingestor
+from streams.ingest import AdapterError, ComponentRule, get_adapter
+from streams.runtime.ingest import Ingestor
 from streams.settings import Settings
 from streams.topics import admin_client
 from tests.kafkautil import producer, read_all
@@ -186,8 +186,8 @@ def test_component_template_from_the_command_line(settings: Settings) -> None:
     messages = example_messages("vector")
     src = source_topic(settings, "src-cli")
     produce_raw(settings, src, messages)
-    shim = ("import sys, streams.cli as c; "
-            "c.PLUGGED = tuple(dict.fromkeys(c.PLUGGED + ('streams.ingest',))); "
+    shim = ("import sys, streams.cli.main as c; "
+            "c.PLUGGED = tuple(dict.fromkeys(c.PLUGGED + ('streams.runtime.ingest',))); "
             "sys.exit(c.main(sys.argv[1:]))")
     env = {**os.environ, "FOREWARN_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
            "FOREWARN_TOPIC_PREFIX": settings.topic_prefix}

@@ -10,7 +10,7 @@ import pytest
 
 from actuators.backends.dryrun import DryRunBackend
 from schemas.codec import Codec
-from streams.actuator import Actuator
+from streams.runtime.actuator import Actuator
 from tests.conftest import WorkerProcess
 from tests.kafkautil import producer, read_all
 

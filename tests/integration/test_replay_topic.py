@@ -11,7 +11,7 @@ import pytest
 
 from processors.pipeline import PipelineConfig
 from schemas.codec import Codec
-from streams.replay import (
+from streams.lab.replay import (
     Replay,
     TopicRange,
     merge_samples,

@@ -18,10 +18,10 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from schemas.codec import Codec, WireFormat
-from streams.broker import EmbeddedBroker, free_port
-from streams.collect import CgroupCollector, HostCollector, HttpProbes, Sample
+from streams.runtime.broker import EmbeddedBroker, free_port
 from streams.settings import Settings
-from streams.shipper import BatchAssembler, SampleBuffer, Shipper
+from streams.ship.collect import CgroupCollector, HostCollector, HttpProbes, Sample
+from streams.ship.shipper import BatchAssembler, SampleBuffer, Shipper
 from streams.topics import ensure_topics
 from tests.kafkautil import read_all
 
@@ -196,8 +196,8 @@ def test_shipped_samples_arrive_batched_with_cgroups_and_probes(
 @pytest.mark.integration
 def test_ship_command_runs_and_exits(settings: Settings) -> None:
     host = f"cli-{uuid.uuid4().hex[:6]}"
-    shim = ("import sys, streams.cli as c; "
-            "c.PLUGGED = tuple(dict.fromkeys(c.PLUGGED + ('streams.shipper',))); "
+    shim = ("import sys, streams.cli.main as c; "
+            "c.PLUGGED = tuple(dict.fromkeys(c.PLUGGED + ('streams.ship.shipper',))); "
             "sys.exit(c.main(sys.argv[1:]))")
     env = {**os.environ, "FOREWARN_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
            "FOREWARN_TOPIC_PREFIX": settings.topic_prefix}

@@ -1,11 +1,11 @@
-"""Allocation commands → the pipeline's acted intervals (``streams/actions.py``)."""
+"""Allocation commands → the pipeline's acted intervals (``streams/runtime/actions.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from processors.pipeline import Pipeline
-from streams.actions import ActionTracker
+from streams.runtime.actions import ActionTracker
 
 
 class Recording(Pipeline):

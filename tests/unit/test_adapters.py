@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import streams.adapters as adapters_pkg
-from streams.adapters import (
+import streams.ingest as adapters_pkg
+from streams.ingest import (
     AdapterError,
     ComponentRule,
     OtlpJsonAdapter,
@@ -32,9 +32,9 @@ from streams.adapters import (
     component,
     get_adapter,
 )
-from streams.adapters.common import norm_name, quantile_name, to_number, to_ts_ms
-from streams.adapters.component import strip_port
-from streams.adapters.counters import CounterState, Joiner, bucket_quantile
+from streams.ingest.common import norm_name, quantile_name, to_number, to_ts_ms
+from streams.ingest.component import strip_port
+from streams.ingest.counters import CounterState, Joiner, bucket_quantile
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "formats"

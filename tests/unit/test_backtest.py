@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from processors.pipeline import PipelineConfig
-from streams import backtest
-from streams.replay import nab_run
-from streams.report import Panel, Spans, reliability_svg, series_svg, table_html, thin
+from streams.cli import backtest as backtest_cli
+from streams.lab import backtest
+from streams.lab.replay import nab_run
+from streams.lab.report import Panel, Spans, reliability_svg, series_svg, table_html, thin
 from tests.unit.test_replay import write_nab_file
 
 PROFILES_JSON = {name: {"CostMatrix": {"tpWeight": 1.0, "fnWeight": fn, "fpWeight": fp,
@@ -28,7 +29,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser()
     for flag in ("--config", "--bootstrap-servers", "--topic-prefix"):
         p.add_argument(flag)
-    backtest.add_subcommand(p.add_subparsers(dest="command"))
+    backtest_cli.add_subcommand(p.add_subparsers(dest="command"))
     return p
 
 
@@ -144,7 +145,7 @@ def test_report_pieces() -> None:
 
 def test_fleet_run_gives_the_pipeline_the_scenarios_dependencies(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from streams import replay
+    from streams.lab import replay
 
     seen: list[PipelineConfig] = []
 

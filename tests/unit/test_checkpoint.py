@@ -14,7 +14,7 @@ import pytest
 from processors.pipeline import Pipeline, PipelineConfig
 from schemas.codec import Codec
 from schemas.errors import ContractError
-from streams.checkpoint import (
+from streams.runtime.checkpoint import (
     MAGIC,
     VERSION,
     Checkpoint,
@@ -24,8 +24,8 @@ from streams.checkpoint import (
     decode,
     normal_key,
 )
-from streams.throughput import samples as fleet_samples
-from streams.worker import Outbox
+from streams.runtime.worker import Outbox
+from streams.sim.examples import fleet_samples
 
 BASE_MS = 1_767_571_200_000
 CONFIG = PipelineConfig()

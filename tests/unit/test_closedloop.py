@@ -13,10 +13,10 @@ import pytest
 from actuators.reactive import ReactiveConfig, ReactivePolicy
 from processors.pipeline import PipelineConfig
 from schemas.errors import ConfigError
-from streams import backtest
-from streams.closedloop import closed_loop, engine_config, run_policy
-from streams.closedloop_cli import parse_overrides
-from streams.simulator import Fleet, scenario
+from streams.cli.closedloop import parse_overrides
+from streams.lab import backtest
+from streams.lab.closedloop import closed_loop, engine_config, run_policy
+from streams.sim.simulator import Fleet, scenario
 from tests.unit.test_backtest import parser
 
 BASE = PipelineConfig()
@@ -95,7 +95,7 @@ def _tiny() -> Any:
 
 def test_figures_on_a_hand_made_case(monkeypatch: pytest.MonkeyPatch) -> None:
     sc = _tiny()
-    monkeypatch.setattr("streams.simulator.scenario", lambda *a, **k: sc)
+    monkeypatch.setattr("streams.sim.simulator.scenario", lambda *a, **k: sc)
     r = run_policy("tiny", 3, "none", BASE)
     assert r["violation_minutes"] == pytest.approx(10.0)  # web-02: every step, for_s = 0
     assert r["violation_minutes_by_component"] == {"web-02": pytest.approx(10.0)}

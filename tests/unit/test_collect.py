@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.collect import (
+from streams.ship.collect import (
     CgroupCollector,
     HostCollector,
     ProbeWindow,

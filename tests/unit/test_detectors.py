@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from processors.detectors import (
+from streams.lab.detectors import (
     HSTDetector,
     NullDetector,
     RandomDetector,

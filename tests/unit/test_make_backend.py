@@ -6,7 +6,7 @@ import pytest
 
 from actuators.backends.dryrun import DryRunBackend
 from schemas.errors import ConfigError
-from streams.actuator import BACKENDS, make_backend
+from streams.runtime.actuator import BACKENDS, make_backend
 from streams.settings import Settings
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from schemas.codec import Codec
 from schemas.errors import ConfigError
-from streams.prefs import make_preference, parse_maxima
+from streams.runtime.prefs import make_preference, parse_maxima
 
 
 def test_new_selector_gets_defaults_and_round_trips_the_contract() -> None:

@@ -15,9 +15,9 @@ import pytest
 
 from processors.pipeline import PipelineConfig
 from schemas.codec import Codec
-from streams.replay import (
+from streams.cli.replay import add_subcommand
+from streams.lab.replay import (
     Replay,
-    add_subcommand,
     bench_replay,
     merge_samples,
     nab_run,
@@ -27,7 +27,7 @@ from streams.replay import (
     table_samples,
     write_json_lines,
 )
-from streams.simulator import Fleet, scenario
+from streams.sim.simulator import Fleet, scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_MS = 1_767_571_200_000
@@ -35,7 +35,7 @@ BASE_MS = 1_767_571_200_000
 # sibling plugin cannot fail this test).
 CLI = """
 import argparse, sys
-from streams.replay import add_subcommand
+from streams.cli.replay import add_subcommand
 p = argparse.ArgumentParser()
 for flag in ("--config", "--bootstrap-servers", "--topic-prefix"):
     p.add_argument(flag)

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from processors.scoring import breach as br
-from processors.scoring.breach import Breach, RiskEvent
+from streams.lab.scoring import breach as br
+from streams.lab.scoring.breach import Breach, RiskEvent
 
 MIN = 60_000
 HORIZON_S = 900  # 15 min

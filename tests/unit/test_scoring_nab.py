@@ -1,5 +1,5 @@
 """NAB scoring: the README's sanity checks, a hand-computed case, and the sweep against brute
-force. Also the NAB file helpers (``processors.nabdata``)."""
+force. Also the NAB file helpers (``streams.lab.nabdata``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processors import nabdata
-from processors.scoring import nab
+from streams.lab import nabdata
+from streams.lab.scoring import nab
 
 STEP_MS = 60_000
 BASE_MS = 1_400_000_000_000
@@ -215,7 +215,7 @@ def test_sweep_finds_the_brute_force_best(seed: int, levels: int, profile: nab.P
     assert best.threshold == top
 
 
-# --- processors.nabdata ---------------------------------------------------------------------
+# --- streams.lab.nabdata ---------------------------------------------------------------------
 
 
 def test_parse_and_format_timestamps() -> None:

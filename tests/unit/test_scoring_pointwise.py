@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processors.scoring import pointwise as pw
+from streams.lab.scoring import pointwise as pw
 
 
 def test_segments() -> None:

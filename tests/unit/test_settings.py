@@ -68,7 +68,7 @@ def test_bad_backend_options_are_config_errors(raw: str, match: str) -> None:
 def test_dependencies_are_component_dependency_pairs() -> None:
     s = Settings.load(env={"FOREWARN_DEPENDENCIES": "app-01/api=db-01/pg, web-01=app-01/api"})
     assert s.dependency_pairs() == (("app-01/api", "db-01/pg"), ("web-01", "app-01/api"))
-    from streams.worker import pipeline_config
+    from streams.runtime.worker import pipeline_config
 
     assert pipeline_config(s).dependencies == s.dependency_pairs()
     with pytest.raises(ConfigError, match="not component=dependency"):

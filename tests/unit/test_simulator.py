@@ -14,7 +14,7 @@ from fastavro.validation import validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.simulator import (
+from streams.sim.simulator import (
     FAIL_THRESHOLDS,
     KINDS,
     METRICS,
@@ -446,7 +446,7 @@ def test_simulator_imports_no_kafka() -> None:
         "streams",
         "processors",  # the default health rules: one source of the FAIL thresholds
     }
-    for name in ("simulator.py", "sim_incidents.py"):
+    for name in ("sim/simulator.py", "sim/incidents.py"):
         tree = ast.parse((ROOT / "streams" / name).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -457,7 +457,7 @@ def test_simulator_imports_no_kafka() -> None:
                 continue
             for mod in mods:
                 assert mod.split(".")[0] in allowed, f"{name} imports {mod}"
-                assert mod.split(".")[0] != "streams" or mod == "streams.sim_incidents"
+                assert mod.split(".")[0] != "streams" or mod == "streams.sim.incidents"
 
 
 def test_bench_reports_component_hours_per_second() -> None:

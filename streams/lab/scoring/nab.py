@@ -34,7 +34,7 @@ changes only at its "record" rows (a row scoring strictly above every earlier ro
 window), each outside row contributes at its own score, so sorting those events once and
 taking a cumulative sum scores every candidate threshold in ``O(rows log rows)``.
 
-Timestamps are ``int`` milliseconds (see :mod:`processors.nabdata` for parsing NAB's files).
+Timestamps are ``int`` milliseconds (see :mod:`streams.lab.nabdata` for parsing NAB's files).
 """
 
 from __future__ import annotations

@@ -1,0 +1,324 @@
+"""``forewarn api``: the HTTP API and the live dashboard over the read model (FastAPI).
+
+Reads come from the :class:`~streams.api.live.LiveModel` (materialised from the topics); writes
+(preferences, operator feedback) go to their topics through a :class:`TopicWriter` and reach
+the model when the feed reads them back, so the topic stays the one source of truth.
+
+Responses are rendered with orjson straight from the model's dicts (10,000 components in one
+response; see docs/benchmarks.md); the pydantic models in :mod:`streams.api.schemas` document
+them in the OpenAPI document (``docs/openapi.json``).
+"""
+
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Annotated, Any, Protocol
+
+import orjson
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from schemas.errors import BrokerError, ConfigError
+from streams.api import schemas as S
+from streams.api.auth import Token, Tokens
+from streams.api.gauges import ReadModelCollector
+from streams.api.model import ReadModel
+
+STATIC = Path(__file__).parent / "static"
+VERSION = "1.0.0"
+MAX_LIMIT = 100_000
+SSE_INTERVAL_S = 0.5
+SSE_RISKS = 2_000  # risk events per update at most
+SSE_TOP = 500  # components per update at most (highest risk first)
+
+Selector = Annotated[str, PathParam(min_length=1, max_length=256,
+                                    description="a component id or an fnmatch glob")]
+
+
+class Writer(Protocol):
+    def put_preference(self, record: dict[str, Any]) -> None: ...
+    def delete_preference(self, selector: str) -> None: ...
+    def feedback(self, record: dict[str, Any]) -> None: ...
+
+
+class Live(Protocol):
+    stats: Any
+    error: str | None
+
+    def read(self, fn: Callable[[ReadModel], Any]) -> Any: ...
+    def alive(self) -> bool: ...
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
+               clock_ms: Callable[[], float] = lambda: time.time() * 1000,
+               max_series: int = 500) -> FastAPI:
+    """The API over ``live``; ``writer`` puts writes on the topics."""
+    app = FastAPI(
+        title="forewarn API", version=VERSION,
+        description="Risk, forecasts, leases and outcomes of a fleet, read from forewarn's "
+                    "topics; preferences and operator feedback written to them. With "
+                    "FOREWARN_API_TOKENS set, /v1 needs a bearer token (writes: role write).",
+        default_response_class=JSON,
+    )
+    tokens = tokens or Tokens()
+    bearer = HTTPBearer(auto_error=False)
+    registry = CollectorRegistry()
+    registry.register(ReadModelCollector(live, max_series=max_series))
+
+    def caller(creds: HTTPAuthorizationCredentials | None, need: str,
+               query_token: str | None = None) -> Token | None:
+        if not tokens.enabled:
+            return None
+        secret = creds.credentials if creds is not None else query_token
+        token = tokens.find(secret) if secret else None
+        if token is None:
+            raise HTTPException(401, "a bearer token is needed (FOREWARN_API_TOKENS)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if need == "write" and token.role != "write":
+            raise HTTPException(403, f"token {token.name!r} may only read")
+        return token
+
+    def reader(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        caller(creds, "read")
+
+    def writer_of(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+                  ) -> Token | None:
+        return caller(creds, "write")
+
+    read = [Depends(reader)]
+    errors: dict[int | str, dict[str, Any]] = {
+        401: {"model": S.Problem}, 403: {"model": S.Problem}}
+
+    @app.get("/healthz", response_model=S.Health, tags=["operations"])
+    def healthz() -> Any:
+        def view(m: ReadModel) -> dict[str, Any]:
+            return {"components": len(m.components_), "event_time_ms": m.now_ms}
+
+        following = live.alive()
+        return JSON({"status": "ok" if following else "degraded", "following": following,
+                     "messages": live.stats.messages, "undecodable": live.stats.undecodable,
+                     "auth": tokens.enabled, "error": live.error, **live.read(view)})
+
+    @app.get("/metrics", tags=["operations"], response_class=Response,
+             responses={200: {"content": {"text/plain": {}}}})
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/components", response_model=list[S.Component], dependencies=read,
+             responses=errors, tags=["read"])
+    def components(
+        host: str | None = None,
+        glob: Annotated[str | None, Query(description="fnmatch glob over component ids")] = None,
+        min_risk: Annotated[float | None, Query(ge=0, le=1)] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
+    ) -> Any:
+        return JSON(live.read(lambda m: m.components(host, glob, min_risk, limit)))
+
+    @app.get("/v1/components/{component_id:path}/risk", response_model=S.RiskHistory,
+             dependencies=read, responses={**errors, 404: {"model": S.Problem}}, tags=["read"])
+    def risk(
+        component_id: str,
+        from_ms: Annotated[int | None, Query(alias="from", ge=0, le=2**53,
+                                             description="event time, ms")] = None,
+        to_ms: Annotated[int | None, Query(alias="to", ge=0, le=2**53)] = None,
+    ) -> Any:
+        def view(m: ReadModel) -> dict[str, Any] | None:
+            points = m.risk_history(component_id, from_ms, to_ms)
+            if points is None:
+                return None
+            kw = {"component": component_id, "from_ms": from_ms, "to_ms": to_ms,
+                  "limit": 1000}
+            return {"component": component_id, "points": points,
+                    "health": m.health_history(component_id),
+                    "allocations": m.allocations(**kw),
+                    "outcomes": m.outcomes(**kw)}
+
+        got = live.read(view)
+        if got is None:
+            raise HTTPException(404, f"no component {component_id!r} in the read model")
+        return JSON(got)
+
+    @app.get("/v1/allocations", response_model=list[S.AllocationCommand], dependencies=read,
+             responses=errors, tags=["read"])
+    def allocations(
+        component: Annotated[str | None, Query(description="id or fnmatch glob")] = None,
+        action: Annotated[str | None, Query(pattern="^(GRANT|RELEASE|PREEMPT)$")] = None,
+        from_ms: Annotated[int | None, Query(alias="from", ge=0, le=2**53)] = None,
+        to_ms: Annotated[int | None, Query(alias="to", ge=0, le=2**53)] = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    ) -> Any:
+        return JSON(live.read(lambda m: m.allocations(
+            component=component, from_ms=from_ms, to_ms=to_ms, kind=action,
+            kind_field="action", limit=limit)))
+
+    @app.get("/v1/outcomes", response_model=list[S.AllocationOutcome], dependencies=read,
+             responses=errors, tags=["read"])
+    def outcomes(
+        component: Annotated[str | None, Query(description="id or fnmatch glob")] = None,
+        status: Annotated[str | None, Query(
+            pattern="^(APPLIED|FAILED|DEFERRED|PREEMPTED|EXPIRED|REVERTED|REJECTED)$")] = None,
+        from_ms: Annotated[int | None, Query(alias="from", ge=0, le=2**53)] = None,
+        to_ms: Annotated[int | None, Query(alias="to", ge=0, le=2**53)] = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    ) -> Any:
+        return JSON(live.read(lambda m: m.outcomes(
+            component=component, from_ms=from_ms, to_ms=to_ms, kind=status,
+            kind_field="status", limit=limit)))
+
+    @app.get("/v1/heatmap", response_model=S.Heatmap, dependencies=read, responses=errors,
+             tags=["read"])
+    def heatmap(
+        buckets: Annotated[int, Query(ge=1, le=1440)] = 60,
+        bucket_s: Annotated[int, Query(ge=1, le=86_400)] = 60,
+        top: Annotated[int, Query(ge=1, le=5_000, description="highest peak risk first")] = 200,
+    ) -> Any:
+        def view(m: ReadModel) -> dict[str, Any]:
+            ids = sorted((c for c in m.components_.values() if c.risk is not None),
+                         key=lambda c: (-c.peak, c.id))[:top]
+            return m.heatmap(buckets, bucket_s, sorted(c.id for c in ids))
+
+        return JSON(live.read(view))
+
+    @app.get("/v1/preferences", response_model=list[S.Preference], dependencies=read,
+             responses=errors, tags=["preferences"])
+    def preferences() -> Any:
+        return JSON(live.read(lambda m: [m.preferences[k] for k in sorted(m.preferences)]))
+
+    @app.get("/v1/preferences/{selector:path}", response_model=S.Preference, dependencies=read,
+             responses={**errors, 404: {"model": S.Problem}}, tags=["preferences"])
+    def preference(selector: Selector) -> Any:
+        got = live.read(lambda m: m.preferences.get(selector))
+        if got is None:
+            raise HTTPException(404, f"no preference for {selector!r}")
+        return JSON(got)
+
+    @app.put("/v1/preferences/{selector:path}", response_model=S.Preference,
+             responses={**errors, 422: {"model": S.Problem}, 503: {"model": S.Problem}},
+             tags=["preferences"])
+    def put_preference(selector: Selector, change: S.PreferenceChange,
+                       _: Annotated[Token | None, Depends(writer_of)]) -> Any:
+        from streams.runtime.prefs import make_preference
+
+        _check_key(selector)
+        current = live.read(lambda m: m.preferences.get(selector))
+        try:
+            rec = make_preference(
+                selector, int(clock_ms()), current, criticality=change.criticality,
+                allow=change.allowed_resources, maxima=change.maxima, paused=change.paused)
+        except ConfigError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        _write(lambda: writer.put_preference(rec))
+        return JSON(rec)
+
+    @app.delete("/v1/preferences/{selector:path}", status_code=204,
+                responses={**errors, 404: {"model": S.Problem}, 503: {"model": S.Problem}},
+                tags=["preferences"], response_class=Response)
+    def delete_preference(selector: Selector,
+                          _: Annotated[Token | None, Depends(writer_of)]) -> Response:
+        _check_key(selector)
+        if live.read(lambda m: m.preferences.get(selector)) is None:
+            raise HTTPException(404, f"no preference for {selector!r}: nothing to clear")
+        _write(lambda: writer.delete_preference(selector))
+        return Response(status_code=204)
+
+    @app.post("/v1/feedback", response_model=S.FeedbackOut, status_code=202,
+              responses={**errors, 404: {"model": S.Problem}, 503: {"model": S.Problem}},
+              tags=["feedback"])
+    def feedback(body: S.FeedbackIn,
+                 token: Annotated[Token | None, Depends(writer_of)]) -> Any:
+        _check_key(body.component)
+        known = live.read(lambda m: body.component in m.components_)
+        if not known:
+            raise HTTPException(404, f"no component {body.component!r} in the read model")
+        rec = {"component": body.component, "ts": body.ts, "verdict": body.verdict,
+               "operator": token.name if token else "anonymous", "note": body.note,
+               "received_ms": int(clock_ms())}
+        _write(lambda: writer.feedback(rec))
+        return JSON(rec, status_code=202)
+
+    @app.get("/v1/events", tags=["read"], response_class=StreamingResponse,
+             responses={200: {"content": {"text/event-stream": {}}}, **errors})
+    async def events(
+        request: Request,
+        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        access_token: Annotated[str | None, Query(
+            description="the token, for browsers' EventSource (no headers)")] = None,
+        once: Annotated[bool, Query(description="send one update and end")] = False,
+    ) -> StreamingResponse:
+        """Server-Sent Events: an ``update`` whenever the model changes (at most every
+        0.5 s) with the top components, and the risk scores, allocations and outcomes that
+        came since the previous update."""
+        caller(creds, "read", access_token)
+        return StreamingResponse(_stream(request, once), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
+
+    async def _stream(request: Request, once: bool) -> AsyncIterator[bytes]:
+        seen = {"version": -1, "risk": 0, "alloc": 0, "out": 0}
+        first = True
+        while True:
+            update = live.read(lambda m, f=first: _update(m, seen, f))
+            if update is not None:
+                yield b"event: update\ndata: " + orjson.dumps(update) + b"\n\n"
+                first = False
+            elif once:
+                return
+            if once or await request.is_disconnected():
+                return
+            await asyncio.sleep(SSE_INTERVAL_S)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> FileResponse:
+        path = STATIC / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            raise HTTPException(404, "no such file")
+        return FileResponse(path)
+
+    return app
+
+
+def _update(m: ReadModel, seen: dict[str, int], first: bool) -> dict[str, Any] | None:
+    if m.version == seen["version"] and not first:
+        return None
+    seen["version"] = m.version
+    top = sorted(m.components_.values(),
+                 key=lambda c: (-(c.risk["risk"] if c.risk else -1.0), c.id))[:SSE_TOP]
+    out = {
+        "version": m.version, "now_ms": m.now_ms, "components_total": len(m.components_),
+        "components": [m.summary(c) for c in top],
+        "risks": [] if first else m.risks_.since(seen["risk"], SSE_RISKS),
+        "allocations": m.allocations_.since(seen["alloc"], 200),
+        "outcomes": m.outcomes_.since(seen["out"], 200),
+        "preferences": [m.preferences[k] for k in sorted(m.preferences)],
+    }
+    seen.update(risk=m.risks_.total, alloc=m.allocations_.total, out=m.outcomes_.total)
+    return out
+
+
+def _check_key(key: str) -> None:
+    try:
+        key.encode()
+    except UnicodeEncodeError as exc:
+        raise HTTPException(422, "not valid UTF-8") from exc
+
+
+def _write(fn: Callable[[], None]) -> None:
+    try:
+        fn()
+    except BrokerError as exc:
+        raise HTTPException(503, str(exc)) from exc

@@ -1,0 +1,290 @@
+"""The API's read model: what the topics say now, materialised in memory (pure, no I/O).
+
+:class:`ReadModel` takes decoded events (``apply(event_type, record)``) in the order a consumer
+reads them and keeps, per component, the latest risk, health per metric and the leases held, plus
+a bounded history of risk scores; and fleet-wide, the latest allocation commands, outcomes and
+dead letters (bounded), and the preferences in force. "Now" is event time: the newest ``ts``
+seen, never the wall clock, so a replayed topic gives the same answers.
+
+Leases are derived from the commands: a GRANT sets the lease of (component, resource) to its
+amount until ``ts + lease_s``; RELEASE or PREEMPT ends it, and so does an outcome FAILED,
+DEFERRED or REJECTED of the grant that made it.
+
+>>> m = ReadModel()
+>>> m.apply("RiskScore", {"component": "web-1", "ts": 60_000, "risk": 0.7, "anomaly": 0.1,
+...     "horizon_s": 900, "breach": None, "forecasts": [], "contributors": {},
+...     "model": {"version": "1", "samples_seen": 5, "warm": True, "source": "component"}})
+>>> [c["id"] for c in m.components(min_risk=0.5)]
+['web-1']
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Record = dict[str, Any]
+HISTORY = 720  # risk scores kept per component (12 h of 1-minute windows)
+KEEP_EVENTS = 5_000  # allocation commands, outcomes and dead letters kept, each
+ENDED_BY_OUTCOME = ("FAILED", "DEFERRED", "REJECTED", "PREEMPTED", "EXPIRED", "REVERTED")
+PEAK_S = 900  # the "recent peak" looks back this far in event time
+HEALTH_RANK = {"PASS": 0, "WARN": 1, "FAIL": 2}
+
+
+def host_of(component: str) -> str:
+    """``web-17/postgres`` → ``web-17``."""
+    return component.split("/", 1)[0]
+
+
+class EventLog:
+    """The newest ``maxlen`` events of a kind, numbered from 1 so a reader can ask for what came
+    after the last one it saw."""
+
+    def __init__(self, maxlen: int) -> None:
+        self.events: deque[Record] = deque(maxlen=maxlen)
+        self.total = 0
+
+    def append(self, rec: Record) -> None:
+        self.events.append(rec)
+        self.total += 1
+
+    def since(self, seq: int, limit: int) -> list[Record]:
+        """Events numbered above ``seq`` (those still kept), at most the newest ``limit``."""
+        n = min(self.total - max(seq, 0), len(self.events), limit)
+        return list(self.events)[-n:] if n > 0 else []
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+
+@dataclass
+class ComponentView:
+    """One component as the topics describe it."""
+
+    id: str
+    risk: Record | None = None
+    history: deque[Record] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    health: dict[str, Record] = field(default_factory=dict)  # metric -> latest signal
+    leases: dict[str, Record] = field(default_factory=dict)  # resource -> lease
+    peak: float = 0.0  # highest risk over the last PEAK_S of its event time
+    updated_ms: int = 0
+
+    def health_state(self) -> str:
+        """The worst status over its metrics (PASS with none known)."""
+        worst = max((HEALTH_RANK.get(h["status"], 0) for h in self.health.values()), default=0)
+        return ("PASS", "WARN", "FAIL")[worst]
+
+
+@dataclass
+class ReadModel:
+    """Latest state per component plus bounded histories; see the module docstring."""
+
+    history: int = HISTORY
+    keep_events: int = KEEP_EVENTS
+    components_: dict[str, ComponentView] = field(default_factory=dict)
+    allocations_: EventLog = field(init=False)
+    outcomes_: EventLog = field(init=False)
+    deadletters_: EventLog = field(init=False)
+    risks_: EventLog = field(init=False)  # every component's, for the live feed
+    preferences: dict[str, Record] = field(default_factory=dict)
+    feedback_: EventLog = field(init=False)
+    now_ms: int = 0  # newest event time seen
+    version: int = 0  # bumped by every change, for the live feed
+    grants: dict[str, tuple[str, str]] = field(default_factory=dict)  # command_id -> lease key
+
+    def __post_init__(self) -> None:
+        self.allocations_ = EventLog(self.keep_events)
+        self.outcomes_ = EventLog(self.keep_events)
+        self.deadletters_ = EventLog(self.keep_events)
+        self.risks_ = EventLog(self.keep_events)
+        self.feedback_ = EventLog(self.keep_events)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def component(self, cid: str) -> ComponentView:
+        view = self.components_.get(cid)
+        if view is None:
+            view = self.components_[cid] = ComponentView(cid, history=deque(maxlen=self.history))
+        return view
+
+    def apply(self, event_type: str, record: Mapping[str, Any], key: str | None = None) -> None:
+        """Take one decoded event (``key``: the message key, for preference tombstones)."""
+        rec = dict(record)
+        ts = int(rec.get("ts") or 0)
+        if ts > self.now_ms:
+            self.now_ms = ts
+        handler = getattr(self, f"_on_{event_type}", None)
+        if handler is not None:
+            handler(rec)
+            self.version += 1
+
+    def tombstone(self, selector: str) -> None:
+        """A preference withdrawn (a null value on the compacted topic)."""
+        if self.preferences.pop(selector, None) is not None:
+            self.version += 1
+
+    def _on_RiskScore(self, rec: Record) -> None:  # noqa: N802 - event type names
+        view = self.component(rec["component"])
+        if view.risk is None or rec["ts"] >= view.risk["ts"]:
+            view.risk = rec
+        view.history.append(rec)
+        self.risks_.append(rec)
+        view.peak = recent_peak(view.history, PEAK_S)
+        view.updated_ms = max(view.updated_ms, rec["ts"])
+
+    def _on_HealthSignal(self, rec: Record) -> None:  # noqa: N802
+        view = self.component(rec["component"])
+        old = view.health.get(rec["metric"])
+        if old is None or rec["ts"] >= old["ts"]:
+            view.health[rec["metric"]] = rec
+        view.updated_ms = max(view.updated_ms, rec["ts"])
+
+    def _on_AllocationCommand(self, rec: Record) -> None:  # noqa: N802
+        self.allocations_.append(rec)
+        view = self.component(rec["component"])
+        if rec["action"] == "GRANT":
+            view.leases[rec["resource"]] = {
+                "resource": rec["resource"], "amount": rec["amount"], "unit": rec["unit"],
+                "since_ms": rec["ts"], "until_ms": rec["ts"] + rec["lease_s"] * 1000,
+                "command_id": rec["command_id"], "reason": rec["reason"],
+            }
+            self.grants[rec["command_id"]] = (rec["component"], rec["resource"])
+            if len(self.grants) > 4 * self.keep_events:  # oldest first: dicts keep order
+                del self.grants[next(iter(self.grants))]
+        else:  # RELEASE, PREEMPT
+            view.leases.pop(rec["resource"], None)
+
+    def _on_AllocationOutcome(self, rec: Record) -> None:  # noqa: N802
+        self.outcomes_.append(rec)
+        if rec["status"] in ENDED_BY_OUTCOME and rec["command_id"] in self.grants:
+            comp, resource = self.grants.pop(rec["command_id"])
+            lease = self.component(comp).leases.get(resource)
+            if lease is not None and lease["command_id"] == rec["command_id"]:
+                del self.component(comp).leases[resource]
+
+    def _on_Preference(self, rec: Record) -> None:  # noqa: N802
+        self.preferences[rec["selector"]] = rec
+
+    def _on_DeadLetter(self, rec: Record) -> None:  # noqa: N802
+        rec = {k: v for k, v in rec.items() if k not in ("original", "key")}
+        self.deadletters_.append(rec)
+
+    def _on_Feedback(self, rec: Record) -> None:  # noqa: N802
+        self.feedback_.append(rec)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def leases_now(self, view: ComponentView) -> list[Record]:
+        """Leases of ``view`` not yet ended at the model's event time."""
+        return [dict(lease) for lease in view.leases.values() if lease["until_ms"] > self.now_ms]
+
+    def summary(self, view: ComponentView) -> Record:
+        """One component as ``GET /v1/components`` lists it."""
+        r = view.risk
+        return {
+            "id": view.id,
+            "host": host_of(view.id),
+            "ts": r["ts"] if r else None,
+            "risk": r["risk"] if r else None,
+            "peak_risk": view.peak if r else None,
+            "anomaly": r["anomaly"] if r else None,
+            "horizon_s": r["horizon_s"] if r else None,
+            "breach": r["breach"] if r else None,
+            "health": view.health_state(),
+            "health_metrics": {m: {"status": h["status"], "value": h["value"],
+                                   "threshold": h["threshold"]}
+                               for m, h in sorted(view.health.items())},
+            "leases": self.leases_now(view),
+            "model": r["model"] if r else None,
+        }
+
+    def components(self, host: str | None = None, glob: str | None = None,
+                   min_risk: float | None = None, limit: int | None = None) -> list[Record]:
+        """Components by id, filtered by host (exact), id glob (fnmatch) and minimum risk."""
+        out = []
+        for cid in sorted(self.components_):
+            if host is not None and host_of(cid) != host:
+                continue
+            if glob is not None and not fnmatch.fnmatchcase(cid, glob):
+                continue
+            view = self.components_[cid]
+            if min_risk is not None and (view.risk is None or view.risk["risk"] < min_risk):
+                continue
+            out.append(self.summary(view))
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def risk_history(self, cid: str, from_ms: int | None = None,
+                     to_ms: int | None = None) -> list[Record] | None:
+        """The risk scores kept for ``cid`` with ``from_ms <= ts <= to_ms`` (None: unknown)."""
+        view = self.components_.get(cid)
+        if view is None:
+            return None
+        return [r for r in view.history if _within(r["ts"], from_ms, to_ms)]
+
+    def health_history(self, cid: str) -> list[Record]:
+        view = self.components_.get(cid)
+        return [] if view is None else sorted(view.health.values(), key=lambda h: h["metric"])
+
+    def allocations(self, **filters: Any) -> list[Record]:
+        return _filtered(self.allocations_, **filters)
+
+    def outcomes(self, **filters: Any) -> list[Record]:
+        return _filtered(self.outcomes_, **filters)
+
+    def deadletters(self, limit: int = 100) -> list[Record]:
+        return list(self.deadletters_)[-limit:]
+
+    def heatmap(self, buckets: int = 60, bucket_s: int = 60,
+                components: Iterable[str] | None = None) -> Record:
+        """Risk per component and time bucket (max in the bucket; None where nothing came),
+        the last ``buckets`` buckets up to the model's event time."""
+        end = self.now_ms - self.now_ms % (bucket_s * 1000) + bucket_s * 1000
+        start = end - buckets * bucket_s * 1000
+        ids = sorted(self.components_) if components is None else list(components)
+        rows = []
+        for cid in ids:
+            view = self.components_.get(cid)
+            if view is None or view.risk is None:
+                continue
+            row: list[float | None] = [None] * buckets
+            for r in view.history:
+                if start <= r["ts"] < end:
+                    i = (r["ts"] - start) // (bucket_s * 1000)
+                    row[i] = max(row[i] or 0.0, r["risk"])
+            rows.append({"id": cid, "risk": row})
+        return {"start_ms": start, "bucket_s": bucket_s, "rows": rows}
+
+
+def recent_peak(history: Iterable[Record], window_s: int) -> float:
+    """The highest risk within ``window_s`` before the newest record of ``history``."""
+    items = list(history)
+    if not items:
+        return 0.0
+    since = items[-1]["ts"] - window_s * 1000
+    return max(r["risk"] for r in items if r["ts"] >= since)
+
+
+def _within(ts: int, from_ms: int | None, to_ms: int | None) -> bool:
+    return (from_ms is None or ts >= from_ms) and (to_ms is None or ts <= to_ms)
+
+
+def _filtered(events: Iterable[Record], component: str | None = None,
+              from_ms: int | None = None, to_ms: int | None = None,
+              kind: str | None = None, kind_field: str = "", limit: int = 100) -> list[Record]:
+    """The newest ``limit`` events (oldest first) matching a component glob, a time range and
+    a value of ``kind_field`` (action or status)."""
+    out = [
+        e for e in events
+        if (component is None or fnmatch.fnmatchcase(e["component"], component))
+        and _within(e["ts"], from_ms, to_ms)
+        and (kind is None or e.get(kind_field) == kind)
+    ]
+    return out[-limit:] if limit > 0 else []

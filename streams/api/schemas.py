@@ -1,0 +1,199 @@
+"""Request and response bodies of the HTTP API (pydantic), for validation and the OpenAPI
+document. Responses are rendered straight from the read model's dicts (orjson), so these
+describe them; the event fields follow ``schemas/avro/`` (the contract)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from actuators.pool import RESOURCES
+
+Resource = Literal[tuple(RESOURCES)]  # type: ignore[valid-type]
+
+
+class Breach(BaseModel):
+    metric: str
+    threshold: float
+    eta_s: float = Field(description="seconds from ts until the forecast crosses threshold")
+    probability: float
+
+
+class Forecast(BaseModel):
+    metric: str
+    horizon_s: int
+    mean: float
+    lower: float
+    upper: float
+
+
+class ModelInfo(BaseModel):
+    version: str
+    samples_seen: int
+    warm: bool
+    source: str = Field(description="component | fleet: which model spoke")
+
+
+class Lease(BaseModel):
+    resource: str
+    amount: float
+    unit: str
+    since_ms: int
+    until_ms: int
+    command_id: str
+    reason: str
+
+
+class MetricHealth(BaseModel):
+    status: Literal["PASS", "WARN", "FAIL"]
+    value: float
+    threshold: float | None
+
+
+class Component(BaseModel):
+    id: str
+    host: str
+    ts: int | None = Field(description="event time of the latest risk score (ms)")
+    risk: float | None = Field(description="P(FAIL within horizon_s), latest")
+    peak_risk: float | None = Field(description="highest risk over the last 15 min (event time)")
+    anomaly: float | None
+    horizon_s: int | None
+    breach: Breach | None
+    health: Literal["PASS", "WARN", "FAIL"] = Field(description="worst over its metrics")
+    health_metrics: dict[str, MetricHealth]
+    leases: list[Lease] = Field(description="leases held at the model's event time")
+    model: ModelInfo | None
+
+
+class RiskPoint(BaseModel):
+    component: str
+    ts: int
+    risk: float
+    anomaly: float
+    horizon_s: int
+    breach: Breach | None
+    forecasts: list[Forecast]
+    contributors: dict[str, float]
+    model: ModelInfo
+
+
+class HealthSignal(BaseModel):
+    component: str
+    ts: int
+    status: Literal["PASS", "WARN", "FAIL"]
+    metric: str
+    value: float
+    threshold: float | None
+    rule: str
+    heartbeat: bool = False
+
+
+class RiskHistory(BaseModel):
+    component: str
+    points: list[RiskPoint]
+    health: list[HealthSignal] = Field(description="latest signal per metric (thresholds)")
+    allocations: list[AllocationCommand]
+    outcomes: list[AllocationOutcome]
+
+
+class AllocationCommand(BaseModel):
+    command_id: str
+    component: str
+    host: str
+    ts: int
+    resource: str
+    action: Literal["GRANT", "RELEASE", "PREEMPT"]
+    amount: float
+    unit: str
+    lease_s: int
+    reason: str
+    risk: float
+    priority: int
+
+
+class Effect(BaseModel):
+    metric: str
+    before: float
+    after: float | None = None
+    breach_avoided: bool | None = None
+
+
+class AllocationOutcome(BaseModel):
+    command_id: str
+    component: str
+    ts: int
+    status: str
+    detail: str
+    backend: str
+    effect: Effect | None = None
+
+
+class Preference(BaseModel):
+    selector: str
+    ts: int
+    criticality: int
+    allowed_resources: list[str] | None
+    maxima: dict[str, float]
+    paused: bool
+
+
+class PreferenceChange(BaseModel):
+    """Fields to change; those left out keep their current value (or the default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    criticality: int | None = Field(None, ge=0, le=10)
+    allowed_resources: list[Resource] | None = Field(
+        None, description="only these resources; an empty list: all")
+    maxima: dict[Resource, float] | None = Field(
+        None, description="resource -> largest amount granted (MEMORY_HIGH in MiB, CPU in "
+                          "weight or millicores as the backend says)")
+    paused: bool | None = None
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    component: str = Field(min_length=1, max_length=256)
+    ts: int = Field(ge=0, le=2**53, description="event time (ms) of the risk event judged")
+    verdict: Literal["FALSE_POSITIVE", "TRUE_POSITIVE"]
+    note: str = Field("", max_length=2000)
+
+
+class FeedbackOut(BaseModel):
+    component: str
+    ts: int
+    verdict: Literal["FALSE_POSITIVE", "TRUE_POSITIVE"]
+    operator: str
+    note: str
+    received_ms: int
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    following: bool = Field(description="the topic feed is running")
+    messages: int = Field(description="messages read since start")
+    undecodable: int
+    components: int
+    event_time_ms: int = Field(description="newest event time seen")
+    auth: bool = Field(description="bearer tokens are required")
+    error: str | None = None
+
+
+class HeatRow(BaseModel):
+    id: str
+    risk: list[float | None]
+
+
+class Heatmap(BaseModel):
+    start_ms: int
+    bucket_s: int
+    rows: list[HeatRow]
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+RiskHistory.model_rebuild()

@@ -1,0 +1,91 @@
+"""Serving the API: uvicorn in this thread (``forewarn api``) or in a background thread
+(``forewarn run``, tests), with the topic feed and the writer around it."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import uvicorn
+
+from schemas.errors import ConfigError
+from streams.api.app import create_app
+from streams.api.auth import Tokens, check_bind
+from streams.api.live import LiveModel, TopicWriter
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ApiServer:
+    """The API on ``host:port`` over ``settings``' topics; :meth:`start` runs it in a thread."""
+
+    settings: Settings
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tokens: Tokens = Tokens()
+    max_series: int = 500
+
+    def __post_init__(self) -> None:
+        self.notice = check_bind(self.host, self.tokens)
+        _check_port(self.host, self.port)
+        self.live = LiveModel(self.settings)
+        self.writer = TopicWriter(self.settings, self.live.codec)
+        self.app = create_app(self.live, self.writer, self.tokens, max_series=self.max_series)
+        config = uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning",
+                                access_log=False, lifespan="off")
+        self.server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    def start(self, timeout_s: float = 10.0) -> ApiServer:
+        """Start the feed and the server in threads; return once it listens."""
+        self.live.start()
+        self._thread = threading.Thread(target=self.server.run, name="api", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.live.stop()
+                raise ConfigError(f"the API could not listen on {self.host}:{self.port}")
+            time.sleep(0.02)
+        return self
+
+    def serve(self) -> None:
+        """Run in this thread until SIGINT/SIGTERM (uvicorn's handlers)."""
+        self.live.start()
+        try:
+            self.server.run()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(5)
+        self.live.stop()
+        self.writer.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    """One clear error for a port another process holds (uvicorn would log and exit)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port}: {exc.strerror}; another process holds it? "
+                "choose another with --port"
+            ) from exc

@@ -1,0 +1,1 @@
+"""Benchmarks behind ``make bench``: the measurements in README and docs/benchmarks.md."""
