@@ -1,0 +1,465 @@
+"""Right-sizing: the allocation of one resource of one component, step by step, from its demand.
+
+One object per (component, resource) and policy. The same objects run in ``forewarn backtest
+trace`` (``streams/lab/trace/``) and under ``forewarn actuate`` (``RightSizing`` below turns
+samples into AllocationCommands). Each object serves a vector of values of its policy's one
+knob at once (a backtest sweeps them over one pass; live, a vector of one)::
+
+    sz = make_sizer("forewarn", knobs=(0.99,), capacity=8_218_624.0, step_s=300, delay_s=300)
+    sz.observe(ts_s, usage, allocated)   # a new demand sample; the allocation(s) then in effect
+    sz.on_risk(risk)                     # a RiskScore dict from the Pipeline (forewarn only)
+    sz.recommend(ts_s)                   # np.ndarray: the allocation to ask for now, per knob
+
+``usage`` is absolute demand (MHz, KB, ...), never a utilisation, so a change of allocation is
+not read as a change of demand. ``capacity`` is the component's provisioned size (what
+``static`` keeps, and every policy's allocation before its first decision takes effect).
+
+Policies (each cites what it follows; its knob and default in ``KNOBS``):
+
+* ``static``  — the provisioned capacity, times the knob (1.0).
+* ``reactive`` — Kubernetes' HorizontalPodAutoscaler rule on one resource: target utilisation
+  (knob, 0.7), 10 % tolerance, scale-down to the largest recommendation of the last 300 s.
+* ``vpa`` — the Kubernetes Vertical Pod Autoscaler recommender and updater (knob: the target
+  percentile, 0.9); see :class:`VpaSizer`.
+* ``autopilot`` — Google Autopilot's moving-window recommenders and its choice among window
+  models by cost (Rzadca et al., EuroSys 2020; knob: the safety margin, 0.1); see
+  :class:`AutopilotSizer`.
+* ``forewarn`` — an upper quantile (knob, 0.99) of *forecast demand* over the next delay plus
+  decision interval, learnt per component; the pipeline's risk overrides it; see
+  :class:`ForewarnSizer`.
+
+Pure: no clock, no I/O, no Kafka; event time only (``ts`` in seconds).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from schemas.errors import ConfigError
+
+__all__ = ["DEFAULT_KNOB", "KNOBS", "POLICIES", "AutopilotSizer", "DecayingHistogram",
+           "ForewarnSizer", "HpaSizer", "Sizer", "StaticSizer", "VpaSizer", "make_sizer"]
+
+POLICIES = ("static", "reactive", "vpa", "autopilot", "forewarn")
+# each policy's knob: (name, default, the sweep of ``backtest trace --policy all``)
+KNOBS: dict[str, tuple[str, float, tuple[float, ...]]] = {
+    "static": ("scale", 1.0, (0.1, 0.2, 0.35, 0.5, 0.75, 1.0)),
+    "reactive": ("target", 0.7, (0.3, 0.45, 0.6, 0.7, 0.8, 0.9)),
+    "vpa": ("percentile", 0.9, (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)),
+    "autopilot": ("margin", 0.1, (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)),
+    "forewarn": ("quantile", 0.99, (0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)),
+}
+DEFAULT_KNOB = {p: k[1] for p, k in KNOBS.items()}
+HOUR = 3600
+DAY = 86400
+# CPU in the trace is in MHz; VPA's and Autopilot's constants are in cores: GWA-T-12's
+# provisioned MHz per core (5851.9989 MHz / 2 cores on VM 1, the most common size).
+MHZ_PER_CORE = 2926.0
+KB_PER_MB = 1000.0 * 1000.0 / 1024.0  # VPA's "MB" are 10^6 bytes
+
+
+class DecayingHistogram:
+    """Kubernetes VPA's decaying histogram (``pkg/recommender/util``): exponential buckets
+    (bucket ``i`` starts at ``first * (ratio**i - 1) / (ratio - 1)``), each sample weighted
+    ``w * 2 ** ((ts - ref) / half_life)`` so that older samples weigh half as much per
+    half-life; a percentile is the *end* of the bucket where the cumulative weight reaches it."""
+
+    def __init__(self, first: float, ratio: float, most: float, half_life_s: float) -> None:
+        if first <= 0 or ratio <= 1 or most <= first or half_life_s <= 0:
+            raise ConfigError("DecayingHistogram: need first > 0, ratio > 1, most > first, "
+                              "half_life_s > 0")
+        self.first, self.ratio, self.half_life = first, ratio, float(half_life_s)
+        n = int(math.ceil(math.log(most * (ratio - 1) / first + 1) / math.log(ratio))) + 1
+        self.starts = first * (ratio ** np.arange(n + 1) - 1) / (ratio - 1)
+        self.weights = np.zeros(n)
+        self.ref = None  # reference timestamp of the weights (s)
+        self.total = 0.0
+        self._log_ratio = math.log(ratio)
+
+    def index(self, value: float) -> int:
+        if value < self.first:
+            return 0
+        i = int(math.log(value * (self.ratio - 1) / self.first + 1) / self._log_ratio)
+        return min(i, self.weights.size - 1)
+
+    def add(self, value: float, weight: float, ts: float) -> None:
+        if self.ref is None:
+            self.ref = ts
+        exponent = (ts - self.ref) / self.half_life
+        if exponent > 60:  # keep the numbers finite: move the reference forward
+            self.weights *= 2.0 ** -exponent
+            self.total *= 2.0 ** -exponent
+            self.ref, exponent = ts, 0.0
+        w = weight * 2.0 ** exponent
+        self.weights[self.index(value)] += w
+        self.total += w
+
+    def subtract(self, value: float, weight: float, ts: float) -> None:
+        if self.ref is None:
+            return
+        i = self.index(value)
+        w = min(weight * 2.0 ** ((ts - self.ref) / self.half_life), self.weights[i])
+        self.weights[i] -= w
+        self.total -= w
+
+    def empty(self) -> bool:
+        return self.total <= 1e-12
+
+    def percentiles(self, ps: np.ndarray) -> np.ndarray:
+        """The end of the bucket where the cumulative weight reaches each ``p``; 0 if empty."""
+        if self.empty():
+            return np.zeros(len(ps))
+        cum = np.cumsum(self.weights)
+        idx = np.searchsorted(cum, np.asarray(ps) * cum[-1] - 1e-12 * cum[-1])
+        idx = np.minimum(idx, self.weights.size - 1)
+        return self.starts[idx + 1]
+
+
+class Sizer:
+    """One (component, resource) under one policy, for a vector of knob values."""
+
+    policy = ""
+
+    def __init__(self, knobs: Sequence[float], capacity: float, step_s: int = 300,
+                 delay_s: int = 300, resource: str = "cpu") -> None:
+        if not knobs:
+            raise ConfigError(f"{self.policy}: at least one knob value")
+        if resource not in ("cpu", "mem", "disk", "net"):
+            raise ConfigError(f"unknown resource {resource!r}")
+        self.knobs = np.asarray(knobs, dtype=np.float64)
+        self.capacity = float(capacity) if capacity > 0 else 0.0
+        self.step_s = int(step_s)
+        self.delay_s = int(delay_s)
+        self.resource = resource
+        self.floor = 0.01 * self.capacity  # no policy sizes a resource to nothing
+        self.alloc = np.full(self.knobs.size, self.capacity)  # what it last asked for
+
+    def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
+        raise NotImplementedError
+
+    def on_risk(self, risk: Mapping[str, Any]) -> None:  # noqa: B027 (optional hook)
+        """A RiskScore of the component (only ``forewarn`` uses it)."""
+
+    def recommend(self, ts: int) -> np.ndarray:
+        return self.alloc.copy()
+
+
+class StaticSizer(Sizer):
+    """The trace's provisioned capacity (times the knob): what the fleet actually had."""
+
+    policy = "static"
+
+    def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None,
+                capacity: float | None = None) -> None:
+        if capacity is not None and capacity > 0:
+            self.capacity = float(capacity)
+
+    def recommend(self, ts: int) -> np.ndarray:
+        return self.knobs * self.capacity
+
+
+class HpaSizer(Sizer):
+    """Kubernetes HorizontalPodAutoscaler's rule (``pkg/controller/podautoscaler``, v2
+    defaults) applied to one resource's size: ``desired = allocated * utilisation / target``
+    (= usage / target); no change while ``utilisation / target`` is within ``tolerance`` (0.1)
+    of 1; a scale-up acts at once; a scale-down goes only to the largest recommendation of the
+    last ``stabilisation_s`` (300 s, the default scale-down stabilisation window). Knob: the
+    target utilisation (0.7). As ``actuators/reactive.py`` does on the simulator's pools."""
+
+    policy = "reactive"
+
+    def __init__(self, *args: Any, tolerance: float = 0.1, stabilisation_s: int = 300,
+                 **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        if np.any(self.knobs <= 0) or np.any(self.knobs > 1):
+            raise ConfigError("reactive: target utilisation within (0, 1]")
+        self.tolerance = tolerance
+        self.window = stabilisation_s
+        self.recs: deque[tuple[int, np.ndarray]] = deque()
+
+    def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
+        cur = self.alloc if allocated is None else allocated
+        util = np.divide(usage, cur, out=np.full(cur.size, np.inf), where=cur > 0)
+        ratio = util / self.knobs
+        rec = np.where(np.abs(ratio - 1.0) <= self.tolerance, cur, usage / self.knobs)
+        rec = np.maximum(rec, self.floor)
+        self.recs.append((ts, rec))
+        while self.recs and self.recs[0][0] < ts - self.window:
+            self.recs.popleft()
+        stab = np.max(np.stack([r for _, r in self.recs]), axis=0)
+        self.alloc = np.where(rec > cur, rec, np.minimum(cur, stab))
+
+
+class VpaSizer(Sizer):
+    """The Kubernetes Vertical Pod Autoscaler (``vertical-pod-autoscaler/pkg/recommender``,
+    ``logic/recommender.go``, ``model/aggregate_container_state.go``; updater
+    ``pkg/updater/priority``), with its defaults:
+
+    * CPU: every usage sample into a decaying histogram (first bucket 0.01 cores, ratio 1.05,
+      24 h half-life); memory: the *peak* of each 24 h aggregation interval (first bucket
+      10 MB, ratio 1.05, 24 h half-life), a new peak replacing the interval's old one.
+    * target = the knob's percentile (``targetCPUPercentile`` = 0.9, memory peaks 0.9) times
+      1 + ``safetyMarginFraction`` (0.15), at least 25 millicores / 250 MB (pod minima);
+      lower bound = P50, upper bound = P95 (same margin) scaled by the confidence
+      multipliers ``(1 + 0.001/c) ** -2`` and ``(1 + 1/c)``, with ``c`` the history in days
+      (``min(lifespan, samples/1440)``, samples at one a minute).
+    * OOM (memory demand over the allocation in effect): a memory sample of
+      ``max(1.2 * limit, limit + 100 MB)`` (``OOMBumpUpRatio``, ``OOMMinBumpUp``), and the
+      pod restarts with the new target.
+    * the updater applies the target when the allocation in effect is outside
+      [lower bound, upper bound], or differs from the target by over 10 % and the last update
+      is 12 h old (``podLifetimeUpdateThreshold``, ``defaultUpdateThreshold``).
+
+    Knob: the target percentile. Samples weigh 1 each (VPA weighs CPU samples by the pod's
+    request, at least 0.1 core: an allocation-dependent weight left out here)."""
+
+    policy = "vpa"
+
+    def __init__(self, *args: Any, margin: float = 0.15, half_life_s: int = DAY,
+                 **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        if np.any(self.knobs <= 0) or np.any(self.knobs > 1):
+            raise ConfigError("vpa: target percentile within (0, 1]")
+        self.margin = margin
+        self.is_mem = self.resource == "mem"
+        unit = KB_PER_MB * 10.0 if self.is_mem else 0.01 * MHZ_PER_CORE
+        most = 1e12 / 1024.0 if self.is_mem else 1000.0 * MHZ_PER_CORE
+        self.hist = DecayingHistogram(unit, 1.05, most, half_life_s)
+        self.minimum = 250.0 * KB_PER_MB if self.is_mem else 0.025 * MHZ_PER_CORE
+        self.first_ts: int | None = None
+        self.samples = 0.0
+        self.interval_start: int | None = None
+        self.peak = 0.0
+        self.last_update = np.full(self.knobs.size, -np.inf)
+        self.ps = np.concatenate([self.knobs, [0.5, 0.95]])
+
+    def _add(self, ts: int, value: float) -> None:
+        if not self.is_mem:
+            self.hist.add(value, 1.0, ts)
+            return
+        if self.interval_start is None or ts >= self.interval_start + DAY:
+            self.interval_start, self.peak = ts, 0.0
+        if value > self.peak:
+            if self.peak > 0:
+                self.hist.subtract(self.peak, 1.0, self.interval_start)
+            self.hist.add(value, 1.0, self.interval_start)
+            self.peak = value
+
+    def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
+        cur = self.alloc if allocated is None else allocated
+        if self.first_ts is None:
+            self.first_ts = ts
+        self.samples += self.step_s / 60.0
+        self._add(ts, usage)
+        oom = np.zeros(self.knobs.size, dtype=bool)
+        if self.is_mem:
+            oom = usage > cur
+            if oom.any():
+                limit = float(np.max(cur[oom]))
+                self._add(ts, max(1.2 * limit, limit + 100.0 * KB_PER_MB))
+        est = self.hist.percentiles(self.ps) * (1.0 + self.margin)
+        est = np.maximum(est, self.minimum)
+        target, lower, upper = est[:-2], est[-2], est[-1]
+        days = max(min((ts - self.first_ts) / DAY, self.samples / 1440.0), 1e-9)
+        lower = lower * (1.0 + 0.001 / days) ** -2
+        upper = upper * (1.0 + 1.0 / days)
+        outside = (cur < lower) | (cur > upper)
+        drift = (np.abs(target - cur) > 0.1 * np.maximum(cur, 1e-12)) & \
+            (ts - self.last_update >= 12 * HOUR)
+        update = outside | drift | oom
+        self.last_update = np.where(update, ts, self.last_update)
+        self.alloc = np.where(update, target, cur)
+
+
+class AutopilotSizer(Sizer):
+    """Google Autopilot's vertical recommenders (K. Rzadca et al., "Autopilot: workload
+    autoscaling at Google", EuroSys 2020, sections 3.2 and 3.3), on 5-minute samples:
+
+    * moving-window recommenders: CPU, a percentile of the usage samples under exponentially
+      decaying weights (P95, half-life 12 h, for a serving job); memory, the max of the peaks
+      in a window (the last 24 h... S_max); the limit is the recommendation times
+      ``1 + margin`` (the knob, 0.1);
+    * the choice among window models by cost (section 3.3): several models (half-lives and
+      percentiles for CPU, window lengths and a P98 for memory) run side by side; each is
+      charged, under exponential decay (half-life 12 h), ``w_o`` per unit of usage over its
+      limit (overrun) and ``w_u`` per unit under it (underrun); the cheapest model gives the
+      limit, a change of model only when it is at least ``switch`` (10 %) cheaper than the
+      current one. ``w_o = 10``, ``w_u = 1`` are ours: the paper gives no values.
+    """
+
+    policy = "autopilot"
+
+    CPU_MODELS = ((12 * HOUR, 0.95), (12 * HOUR, 0.99), (2 * HOUR, 0.95), (48 * HOUR, 0.98))
+    MEM_MODELS = ((DAY, 1.0), (2 * DAY, 1.0), (6 * HOUR, 1.0), (2 * DAY, 0.98))
+
+    def __init__(self, *args: Any, choose: bool = True, w_over: float = 10.0,
+                 w_under: float = 1.0, switch: float = 0.1, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        if np.any(self.knobs < 0):
+            raise ConfigError("autopilot: margin >= 0")
+        self.is_mem = self.resource == "mem"
+        self.models = self.MEM_MODELS if self.is_mem else self.CPU_MODELS
+        if not choose:
+            self.models = self.models[:1]
+        unit = 1.0 if self.is_mem else 0.01 * MHZ_PER_CORE
+        self.w_over, self.w_under, self.switch = w_over, w_under, switch
+        self.hists = []
+        self.windows: list[deque[tuple[int, float]]] = []
+        for span, p in self.models:
+            if self.is_mem and p >= 1.0:
+                self.hists.append(None)
+                self.windows.append(deque())
+            else:
+                first = max(unit, 1e-9) if not self.is_mem else KB_PER_MB
+                self.hists.append((DecayingHistogram(first, 1.05, max(self.capacity, 1.0) * 1e3,
+                                                     span), p))
+                self.windows.append(deque())
+        self.limits = np.full(len(self.models), self.capacity)
+        self.cost = np.zeros(len(self.models))
+        self.chosen = 0
+        self.last_ts: int | None = None
+
+    def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
+        # charge each model's limit (the one it gave for this step) first, then learn
+        if self.last_ts is not None:
+            decay = 2.0 ** (-(ts - self.last_ts) / (12 * HOUR))
+            over = np.maximum(usage - self.limits, 0.0)
+            under = np.maximum(self.limits - usage, 0.0)
+            self.cost = self.cost * decay + self.w_over * over + self.w_under * under
+        self.last_ts = ts
+        for i, (span, _p) in enumerate(self.models):
+            h = self.hists[i]
+            if h is None:
+                win = self.windows[i]
+                while win and win[-1][1] <= usage:
+                    win.pop()
+                win.append((ts, usage))
+                while win[0][0] <= ts - span:
+                    win.popleft()
+                self.limits[i] = win[0][1]
+            else:
+                hist, p = h
+                hist.add(usage, 1.0, ts)
+                self.limits[i] = float(hist.percentiles(np.array([p]))[0])
+        best = int(np.argmin(self.cost))
+        if best != self.chosen and self.cost[best] < (1.0 - self.switch) * self.cost[self.chosen]:
+            self.chosen = best
+        self.alloc = np.maximum(self.limits[self.chosen] * (1.0 + self.knobs), self.floor)
+
+
+class ForewarnSizer(Sizer):
+    """forewarn's sizing: the knob's upper quantile of forecast demand over the time the
+    allocation will be in effect, ``[now + delay, now + delay + step)``, learnt per component.
+
+    * **point forecast** ``b``: the larger of the recent level (an EWMA of demand, half-life
+      ``level_half_life_s``) and the last sample;
+    * **spread**: the ratio of what then happened (the largest demand in that window) to
+      ``b + u`` (``u`` = 1 % of the provisioned size, so idle components have a scale) goes
+      into the component's own decaying histogram (log-ratio buckets, half-life
+      ``spread_half_life_s``) once the window has passed; the allocation is
+      ``(b + u) * Q_q(ratio)``, ``q`` the knob;
+    * **cold start**: the provisioned size until ``warm`` ratios are in;
+    * **override**: when the pipeline's risk is at or over ``risk_threshold``, or its anomaly
+      at or over ``anomaly_threshold``, the allocation is at least the pipeline's forecast upper
+      bound of the demand (its ``cpu.util`` / ``mem.used_pct`` forecast times the provisioned
+      size) and the largest demand of the last hour, until ``override_s`` after the risk.
+    """
+
+    policy = "forewarn"
+    METRIC = {"cpu": ("cpu.util", 1.0), "mem": ("mem.used_pct", 0.01)}
+
+    def __init__(self, *args: Any, level_half_life_s: int = 900, spread_half_life_s: int = 7 * DAY,
+                 warm: int = 24, risk_threshold: float = 0.6, anomaly_threshold: float = 0.9,
+                 override_s: int = HOUR, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        if np.any(self.knobs <= 0) or np.any(self.knobs >= 1):
+            raise ConfigError("forewarn: quantile within (0, 1)")
+        self.level_hl = level_half_life_s
+        self.unit = max(0.01 * self.capacity, 1e-6)
+        self.spread = DecayingHistogram(0.01, 1.02, 1e4, spread_half_life_s)  # of ratio * 100
+        self.warm = warm
+        self.resolved = 0
+        self.level: float | None = None
+        self.last_ts: int | None = None
+        self.last = 0.0
+        self.pending: deque[tuple[int, float]] = deque()  # (decision ts, b + u)
+        self.window_max: deque[tuple[int, float]] = deque()  # demand of the last hour(s)
+        self.risk_threshold, self.anomaly_threshold = risk_threshold, anomaly_threshold
+        self.override_s = override_s
+        self.override_until = -1
+        self.override_level = 0.0
+
+    def _realised(self, start: int, end: int) -> float | None:
+        vals = [v for t, v in self.window_max if start <= t < end]
+        return max(vals) if vals else None
+
+    def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
+        if self.level is None:
+            self.level = usage
+        else:
+            a = 1.0 - 2.0 ** (-(ts - self.last_ts) / self.level_hl)
+            self.level += a * (usage - self.level)
+        self.last_ts, self.last = ts, usage
+        self.window_max.append((ts, usage))
+        keep = max(HOUR, self.delay_s + 2 * self.step_s)
+        while self.window_max and self.window_max[0][0] < ts - keep:
+            self.window_max.popleft()
+        while self.pending and ts >= self.pending[0][0] + self.delay_s + self.step_s:
+            t0, base = self.pending.popleft()
+            got = self._realised(t0 + self.delay_s, t0 + self.delay_s + self.step_s)
+            if got is not None:
+                self.spread.add(100.0 * (got + self.unit) / base, 1.0, ts)
+                self.resolved += 1
+
+    def on_risk(self, risk: Mapping[str, Any]) -> None:
+        r, an = float(risk.get("risk") or 0.0), float(risk.get("anomaly") or 0.0)
+        if r < self.risk_threshold and an < self.anomaly_threshold:
+            return
+        ts = int(risk["ts"]) // 1000
+        metric, scale = self.METRIC.get(self.resource, ("", 0.0))
+        want = max((v for _, v in self.window_max), default=0.0)
+        horizon = self.delay_s + self.step_s
+        for f in risk.get("forecasts") or ():
+            if f.get("metric") == metric and f.get("horizon_s", 0) <= max(horizon, 300):
+                upper = f.get("upper")
+                if isinstance(upper, int | float) and math.isfinite(upper):
+                    want = max(want, float(upper) * scale * self.capacity)
+        self.override_until = ts + self.override_s
+        self.override_level = max(want, self.override_level if ts <= self.override_until else 0)
+
+    def recommend(self, ts: int) -> np.ndarray:
+        if self.level is None:
+            return self.alloc.copy()
+        base = max(self.level, self.last) + self.unit
+        self.pending.append((ts, base))
+        if self.resolved < self.warm:
+            self.alloc = np.full(self.knobs.size, max(self.capacity, base))
+        else:
+            ratio = self.spread.percentiles(self.knobs) / 100.0
+            self.alloc = np.maximum(base * ratio - self.unit, self.floor)
+        if ts <= self.override_until:
+            self.alloc = np.maximum(self.alloc, self.override_level)
+        else:
+            self.override_level = 0.0
+        return self.alloc.copy()
+
+
+_CLASSES: dict[str, type[Sizer]] = {"static": StaticSizer, "reactive": HpaSizer,
+                                    "vpa": VpaSizer, "autopilot": AutopilotSizer,
+                                    "forewarn": ForewarnSizer}
+
+
+def make_sizer(policy: str, knobs: Sequence[float] | None = None, *, capacity: float,
+               step_s: int = 300, delay_s: int = 300, resource: str = "cpu",
+               **options: Any) -> Sizer:
+    """A :class:`Sizer` of ``policy`` for ``knobs`` (default: the policy's default knob)."""
+    if policy not in _CLASSES:
+        raise ConfigError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
+    knobs = (DEFAULT_KNOB[policy],) if knobs is None else tuple(knobs)
+    return _CLASSES[policy](knobs, capacity, step_s=step_s, delay_s=delay_s, resource=resource,
+                            **options)
