@@ -30,8 +30,6 @@ stream time (so a silent component's last window closes); :meth:`Pipeline.flush`
 from __future__ import annotations
 
 import math
-import pickle
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,11 +43,12 @@ from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, val
 from processors.health import HealthEvaluator, HealthState, Rule, Status
 from processors.outlook import Item, observe_window
 from processors.risk import GROWTH_PATTERNS, BreachEstimate, RiskModel, contributors
+from processors.stateformat import VERSION as SNAPSHOT_FORMAT
+from processors.stateformat import decode as decode_state
+from processors.stateformat import encode as encode_state
 from schemas.errors import ConfigError, ContractError
 
 __all__ = ["ComponentState", "Output", "Pipeline", "PipelineConfig"]
-
-SNAPSHOT_FORMAT = 2
 
 
 @dataclass
@@ -66,11 +65,11 @@ class Output:
 
 @dataclass
 class ComponentState:
-    """One component's whole state (a value; pickled by :meth:`Pipeline.snapshot`)."""
+    """One component's whole state (a value; written by :meth:`Pipeline.snapshot` in the
+    explicit format of :mod:`processors.stateformat`)."""
 
     host: str
     windower: Windower
-    detector: AnomalyDetector | ComponentNovelty
     health: HealthState = field(default_factory=HealthState)
     outlooks: dict[str, MetricOutlook] = field(default_factory=dict)
     pending: PendingLabels | None = None  # scored windows waiting for their label
@@ -210,24 +209,31 @@ class Pipeline:
         if component not in self._states:
             raise KeyError(f"no state for component {component!r}")
         payload = {
-            "format": SNAPSHOT_FORMAT,
             "component": component,
             "key": self.config.state_key(),
             "state": self._states[component],
             "fleet": self.fleet,  # shared; restore keeps the most experienced copy
         }
-        return zlib.compress(pickle.dumps(payload, protocol=5), 6)
+        return encode_state(payload)
 
     def restore(self, component: str, blob: bytes) -> None:
-        """Replace the component's state with a snapshot's (trusted bytes: it is a pickle)."""
+        """Replace the component's state with a snapshot's. The bytes are data, never code
+        (:mod:`processors.stateformat`): anything else is refused with a ContractError."""
         try:
-            payload = pickle.loads(zlib.decompress(blob))
-        except Exception as exc:  # any corruption surfaces as one error type
+            payload = decode_state(blob)
+        except ContractError as exc:
             raise ContractError(
                 f"checkpoint for component {component!r} is unreadable: {exc}"
             ) from exc
-        if not isinstance(payload, dict) or payload.get("format") != SNAPSHOT_FORMAT:
-            raise ContractError(f"checkpoint for component {component!r}: unknown format")
+        if (
+            not isinstance(payload, dict)
+            or payload.get("component") != component
+            or not isinstance(payload.get("state"), ComponentState)
+        ):
+            raise ContractError(
+                f"checkpoint for component {component!r}: not a snapshot of this component "
+                f"(format {SNAPSHOT_FORMAT})"
+            )
         if payload.get("key") != self.config.state_key():
             raise ConfigError(
                 f"checkpoint for component {component!r} was made under {payload.get('key')}, "

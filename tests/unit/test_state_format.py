@@ -1,0 +1,226 @@
+"""The explicit state format (processors/stateformat.py): round trips, the previous format's
+migration, and forged snapshots that must not run code."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pickle
+import random
+import zlib
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from processors import stateformat
+from processors.legacy_state import load_v2, migrate_v2
+from processors.pipeline import Pipeline, PipelineConfig
+from schemas.errors import ContractError
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+CONFIGS = {
+    "novelty": PipelineConfig(),
+    "hst": PipelineConfig(anomaly_model="hst", forecaster="trend"),
+    "trend-no-drift": PipelineConfig(forecaster="trend", drift_threshold=0),
+}
+
+
+def samples(component: str, n: int, metrics: int = 3, seed: int = 7) -> list[dict[str, Any]]:
+    """A cpu cycle, memory leaking into FAIL and back, a slow disk; 10 s apart."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        mem = 60.0 + 40.0 * ((i % 900) / 900) + rng.gauss(0, 0.5)
+        values = {
+            "mem.used_pct": min(mem, 99.0),
+            "cpu.util": 0.4 + 0.2 * math.sin(i / 90.0) + rng.gauss(0, 0.02),
+            "disk.used_pct": 40.0 + i * 0.001,
+        }
+        out.append({"component": component, "host": "h-1", "ts": i * 10_000, "tags": {},
+                    "metrics": dict(list(values.items())[:metrics])})
+    return out
+
+
+def _run(p: Pipeline, batch: list[dict[str, Any]]) -> list[str]:
+    return [json.dumps([o.risk, o.health, o.rejected], sort_keys=True)
+            for o in map(p.ingest, batch)]
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.parametrize("metrics", [2, 3])  # 2: the seasonal novelty channel is kept too
+def test_restored_state_continues_byte_for_byte(name: str, metrics: int) -> None:
+    config = CONFIGS[name]
+    batch = samples("db-1", 3000, metrics)
+    p = Pipeline(config)
+    _run(p, batch[:2400])
+    p.on_action("db-1", 23_000_000)
+    blob = p.snapshot("db-1")
+    assert stateformat.version_of(blob) == stateformat.VERSION
+    twin = Pipeline(config)
+    twin.restore("db-1", blob)
+    assert twin.snapshot("db-1") == blob  # nothing lost or added on the way
+    assert _run(twin, batch[2400:]) == _run(p, batch[2400:])
+    assert twin.snapshot("db-1") == p.snapshot("db-1")
+
+
+def test_state_of_every_type_is_written_and_fields_match_the_schema() -> None:
+    """Each class's attributes equal its schema's fields (encode checks them): a field added
+    to a state class without the format fails here."""
+    seen: set[str] = set()
+    for config in CONFIGS.values():
+        for metrics in (2, 3):
+            p = Pipeline(config)
+            _run(p, samples("db-1", 2400, metrics))
+            p.on_action("db-1", 23_000_000)
+            raw = zlib.decompress(p.snapshot("db-1")[4:])
+            seen |= _tags(raw)
+    assert seen == set(stateformat.schema())
+
+
+def _tags(raw: bytes) -> set[str]:
+    found: set[str] = set()
+
+    def hook(code: int, data: bytes) -> Any:
+        inner = msgpack.unpackb(data, ext_hook=hook, strict_map_key=False)
+        if code == 1:
+            found.add(inner[0])
+        return None
+
+    msgpack.unpackb(raw, ext_hook=hook, strict_map_key=False)
+    return found
+
+
+@pytest.mark.parametrize("name", ["novelty", "hst"])
+def test_previous_format_fixture_is_migrated(name: str) -> None:
+    """tests/data/checkpoint-v2-*.bin were written by format 2 (a zlib'd pickle)."""
+    blob = (DATA / f"checkpoint-v2-{name}.bin").read_bytes()
+    facts = json.loads((DATA / f"checkpoint-v2-{name}.json").read_text())
+    with pytest.raises(ContractError, match="pickled format 1-2 checkpoint: refused"):
+        Pipeline(CONFIGS[name]).restore("db-1", blob)
+    p = Pipeline(CONFIGS[name])
+    p.restore("db-1", migrate_v2(blob))
+    state = p._states["db-1"]
+    assert state.samples_seen == facts["samples_seen"]
+    assert state.windows_seen == facts["windows_seen"]
+    assert state.learner.labels == facts["labels"] and p.fleet.labels == facts["fleet_labels"]
+    assert state.windower.state.watermark_ms == facts["watermark_ms"]
+    assert sorted(state.outlooks) == facts["outlooks"]
+    later = samples("db-1", 2600)[2400:]
+    assert len([r for line in _run(p, later) for r in json.loads(line)[0]]) > 0
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_migrated_state_continues_as_the_pickled_one_would(name: str) -> None:
+    config = CONFIGS[name]
+    batch = samples("db-1", 2700)
+    p = Pipeline(config)
+    _run(p, batch[:2400])
+    payload = {"format": 2, "component": "db-1", "key": config.state_key(),
+               "state": p._states["db-1"], "fleet": p.fleet}
+    old = zlib.compress(pickle.dumps(payload, protocol=5), 6)  # what format 2 wrote
+    q = Pipeline(config)
+    q.restore("db-1", migrate_v2(old))
+    assert _run(q, batch[2400:]) == _run(p, batch[2400:])
+
+
+class _Touch:
+    """A pickle that, if loaded, creates a file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.system, (f"touch {self.path}",))
+
+
+class _Open:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (str(self.path), "w"))
+
+
+@pytest.mark.parametrize("gadget", [_Touch, _Open])
+def test_forged_pickled_checkpoint_runs_no_code(tmp_path: Path, gadget: type) -> None:
+    target = tmp_path / "pwned"
+    payload = {"format": 2, "component": "db-1", "key": PipelineConfig().state_key(),
+               "state": gadget(target), "fleet": None}
+    forged = [
+        zlib.compress(pickle.dumps(payload), 6),
+        pickle.dumps(payload),
+        stateformat.MAGIC + bytes([stateformat.VERSION]) + zlib.compress(pickle.dumps(payload)),
+    ]
+    for blob in forged:
+        with pytest.raises(ContractError):
+            Pipeline(PipelineConfig()).restore("db-1", blob)
+        with pytest.raises(ContractError):
+            migrate_v2(blob)
+    assert not target.exists()
+    # the control: the gadget does work when unpickled without restriction
+    made = pickle.loads(pickle.dumps(gadget(target)))
+    if hasattr(made, "close"):
+        made.close()
+    assert target.exists()
+
+
+def test_restricted_unpickler_refuses_getattr_gadgets_and_object_arrays() -> None:
+    # getattr(ComponentState, "__init__"): the first step to a function's __globals__
+    gadget = b"cbuiltins\ngetattr\n(cprocessors.pipeline\nComponentState\nS'__init__'\ntR."
+    blob = zlib.compress(gadget)
+    with pytest.raises(ContractError, match="getattr"):
+        load_v2(blob)
+    import numpy as np
+
+    blob = zlib.compress(pickle.dumps({"format": 2, "a": np.array([object()], dtype=object)}))
+    with pytest.raises(ContractError):
+        load_v2(blob)
+
+
+def _forge(value: Any) -> bytes:
+    return stateformat.MAGIC + bytes([stateformat.VERSION]) + zlib.compress(
+        msgpack.packb(value, use_bin_type=True))
+
+
+def test_forged_explicit_snapshots_are_refused_with_the_type_and_field() -> None:
+    p = Pipeline(PipelineConfig())
+    _run(p, samples("db-1", 200))
+    good = p.snapshot("db-1")
+    restorer = Pipeline(PipelineConfig())
+    unknown = msgpack.ExtType(1, msgpack.packb(["os.system", {"cmd": "touch x"}]))
+    with pytest.raises(ContractError, match="unknown type 'os.system'"):
+        restorer.restore("db-1", _forge({"component": "db-1", "state": unknown}))
+    wrong = msgpack.ExtType(1, msgpack.packb(["Suppressor", {"rest": "x", "alarm": 0.5,
+                                                             "t": 0, "t_alarm": None}]))
+    with pytest.raises(ContractError, match="Suppressor.rest is a str"):
+        restorer.restore("db-1", _forge({"component": "db-1", "state": wrong}))
+    with pytest.raises(ContractError, match="not a snapshot of this component"):
+        restorer.restore("web-9", good)
+    with pytest.raises(ContractError, match="newer"):
+        restorer.restore("db-1", stateformat.MAGIC + bytes([stateformat.VERSION + 1]) + good[4:])
+    bomb = stateformat.MAGIC + bytes([stateformat.VERSION]) + zlib.compress(b"\0" * (80 << 20))
+    with pytest.raises(ContractError, match="inflates beyond"):
+        restorer.restore("db-1", bomb)
+    restorer.restore("db-1", good)  # after all the refusals, the real one still restores
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=512))
+def test_any_bytes_give_a_contract_error_or_a_value(body: bytes) -> None:
+    for blob in (stateformat.MAGIC + bytes([stateformat.VERSION]) + zlib.compress(body), body):
+        try:
+            stateformat.decode(blob)
+        except ContractError:
+            pass
+
+
+def test_snarimax_state_is_refused_with_the_reason() -> None:
+    p = Pipeline(PipelineConfig(forecaster="snarimax"))
+    _run(p, samples("db-1", 100))
+    with pytest.raises(ContractError, match="snarimax"):
+        p.snapshot("db-1")
