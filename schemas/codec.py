@@ -133,6 +133,18 @@ class Codec:
             # new_client: a real registry, or the library's in-memory one for "mock://" URLs.
             self._registry = SchemaRegistryClient.new_client({"url": registry_url})
 
+    def close(self) -> None:
+        """Close the registry client's connections (nothing to do without a registry)."""
+        close = getattr(self._registry, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> Codec:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- writing ---------------------------------------------------------------------------
 
     def schema(self, event_type: str) -> Schema:
