@@ -36,6 +36,7 @@ CATALOG: tuple[TopicSpec, ...] = (
               # compact the active segment too, so a restore reads few stale checkpoints
               config={"segment.ms": "3600000", "min.cleanable.dirty.ratio": "0.1"}),
     TopicSpec("deadletter", ("DeadLetter",), doc="unusable messages with reason and bytes"),
+    TopicSpec("feedback", ("Feedback",), doc="operators' verdicts on alarms (POST /v1/feedback)"),
 )
 BY_NAME = {t.name: t for t in CATALOG}
 

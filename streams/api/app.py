@@ -63,8 +63,11 @@ class JSON(Response):
 
 def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
                clock_ms: Callable[[], float] = lambda: time.time() * 1000,
-               max_series: int = 500) -> FastAPI:
-    """The API over ``live``; ``writer`` puts writes on the topics."""
+               max_series: int = 500,
+               thresholds: dict[str, dict[str, Any]] | None = None) -> FastAPI:
+    """The API over ``live``; ``writer`` puts writes on the topics; ``thresholds``: the health
+    rules' (metric -> warn, fail, direction), shown with the metric series."""
+    thresholds = thresholds or {}
     app = FastAPI(
         title="forewarn API", version=VERSION,
         description="Risk, forecasts, leases and outcomes of a fleet, read from forewarn's "
@@ -142,6 +145,8 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
                   "limit": 1000}
             return {"component": component_id, "points": points,
                     "health": m.health_history(component_id),
+                    "metrics": m.metric_series(component_id, from_ms, to_ms),
+                    "thresholds": thresholds,
                     "allocations": m.allocations(**kw),
                     "outcomes": m.outcomes(**kw)}
 

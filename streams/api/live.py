@@ -22,7 +22,7 @@ from streams.topics import events_of
 
 log = logging.getLogger(__name__)
 
-# catalog names the read model follows
+# catalog names the read model follows (and "metrics", for the plotted series, unless asked not)
 FOLLOWED = ("risk", "health", "allocations", "outcomes", "preferences", "deadletter", "feedback")
 
 
@@ -37,13 +37,15 @@ class FeedStats:
 class LiveModel:
     """A :class:`ReadModel` behind a lock, fed from the topics by :meth:`run` (a thread)."""
 
-    def __init__(self, settings: Settings, model: ReadModel | None = None) -> None:
+    def __init__(self, settings: Settings, model: ReadModel | None = None,
+                 follow_metrics: bool = True) -> None:
         self.settings = settings
         self.model = model or ReadModel()
         self.lock = threading.Lock()
         self.stats = FeedStats()
         self.codec = Codec(settings.wire_format, registry_url=settings.registry_url or None)
-        self._names = {settings.topic(n): n for n in FOLLOWED if _in_catalog(n)}
+        names = FOLLOWED + (("metrics",) if follow_metrics else ())
+        self._names = {settings.topic(n): n for n in names if _in_catalog(n)}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.error: str | None = None

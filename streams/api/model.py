@@ -3,8 +3,12 @@
 :class:`ReadModel` takes decoded events (``apply(event_type, record)``) in the order a consumer
 reads them and keeps, per component, the latest risk, health per metric and the leases held, plus
 a bounded history of risk scores; and fleet-wide, the latest allocation commands, outcomes and
-dead letters (bounded), and the preferences in force. "Now" is event time: the newest ``ts``
-seen, never the wall clock, so a replayed topic gives the same answers.
+dead letters (bounded), and the preferences in force. "Now" is event time, never the wall
+clock, so a replayed topic gives the same answers; and each host's clock is its own (a host
+shipping wall-clock samples beside a simulated fleet in simulated time moves neither's leases):
+a lease is held while ``until_ms`` is ahead of the newest event time of its host. With
+``metrics`` followed too, each component keeps a per-minute series of the metrics that have a
+health rule (last value per minute, ``METRIC_POINTS`` minutes), for plotting against thresholds.
 
 Leases are derived from the commands: a GRANT sets the lease of (component, resource) to its
 amount until ``ts + lease_s``; RELEASE or PREEMPT ends it, and so does an outcome FAILED,
@@ -30,6 +34,7 @@ Record = dict[str, Any]
 HISTORY = 720  # risk scores kept per component (12 h of 1-minute windows)
 KEEP_EVENTS = 5_000  # allocation commands, outcomes and dead letters kept, each
 ENDED_BY_OUTCOME = ("FAILED", "DEFERRED", "REJECTED", "PREEMPTED", "EXPIRED", "REVERTED")
+METRIC_POINTS = 180  # per-minute metric points kept per component
 PEAK_S = 900  # the "recent peak" looks back this far in event time
 HEALTH_RANK = {"PASS": 0, "WARN": 1, "FAIL": 2}
 
@@ -73,6 +78,7 @@ class ComponentView:
     health: dict[str, Record] = field(default_factory=dict)  # metric -> latest signal
     leases: dict[str, Record] = field(default_factory=dict)  # resource -> lease
     peak: float = 0.0  # highest risk over the last PEAK_S of its event time
+    metrics: deque[Record] = field(default_factory=lambda: deque(maxlen=METRIC_POINTS))
     updated_ms: int = 0
 
     def health_state(self) -> str:
@@ -94,7 +100,10 @@ class ReadModel:
     risks_: EventLog = field(init=False)  # every component's, for the live feed
     preferences: dict[str, Record] = field(default_factory=dict)
     feedback_: EventLog = field(init=False)
-    now_ms: int = 0  # newest event time seen
+    now_ms: int = 0  # newest event time seen (any host)
+    host_ms: dict[str, int] = field(default_factory=dict)  # newest event time per host
+    # metrics kept in the per-minute series (None: all of them)
+    plotted: frozenset[str] | None = None
     version: int = 0  # bumped by every change, for the live feed
     grants: dict[str, tuple[str, str]] = field(default_factory=dict)  # command_id -> lease key
 
@@ -117,8 +126,12 @@ class ReadModel:
         """Take one decoded event (``key``: the message key, for preference tombstones)."""
         rec = dict(record)
         ts = int(rec.get("ts") or 0)
-        if ts > self.now_ms:
-            self.now_ms = ts
+        # preferences and feedback carry wall-clock times: they move no event-time clock
+        if "component" in rec and event_type != "Feedback":
+            self.now_ms = max(self.now_ms, ts)
+            host = host_of(rec["component"])
+            if ts > self.host_ms.get(host, 0):
+                self.host_ms[host] = ts
         handler = getattr(self, f"_on_{event_type}", None)
         if handler is not None:
             handler(rec)
@@ -137,6 +150,31 @@ class ReadModel:
         self.risks_.append(rec)
         view.peak = recent_peak(view.history, PEAK_S)
         view.updated_ms = max(view.updated_ms, rec["ts"])
+
+    def _on_MetricSample(self, rec: Record) -> None:  # noqa: N802
+        self._point(self.component(rec["component"]), rec["ts"], rec["metrics"])
+
+    def _on_MetricBatch(self, rec: Record) -> None:  # noqa: N802
+        view = self.component(rec["component"])
+        newest = 0
+        for point in rec["points"]:
+            self._point(view, point["ts"], point["metrics"])
+            newest = max(newest, point["ts"])
+        host = host_of(rec["component"])
+        if newest > self.host_ms.get(host, 0):
+            self.host_ms[host] = newest
+        self.now_ms = max(self.now_ms, newest)
+
+    def _point(self, view: ComponentView, ts: int, metrics: Mapping[str, float]) -> None:
+        values = {k: v for k, v in metrics.items()
+                  if self.plotted is None or k in self.plotted}
+        if not values:
+            return
+        minute = ts - ts % 60_000
+        if view.metrics and view.metrics[-1]["ts"] == minute:
+            view.metrics[-1]["values"].update(values)
+        elif not view.metrics or minute > view.metrics[-1]["ts"]:
+            view.metrics.append({"ts": minute, "values": values})
 
     def _on_HealthSignal(self, rec: Record) -> None:  # noqa: N802
         view = self.component(rec["component"])
@@ -182,7 +220,8 @@ class ReadModel:
 
     def leases_now(self, view: ComponentView) -> list[Record]:
         """Leases of ``view`` not yet ended at the model's event time."""
-        return [dict(lease) for lease in view.leases.values() if lease["until_ms"] > self.now_ms]
+        now = self.host_ms.get(host_of(view.id), self.now_ms)
+        return [dict(lease) for lease in view.leases.values() if lease["until_ms"] > now]
 
     def summary(self, view: ComponentView) -> Record:
         """One component as ``GET /v1/components`` lists it."""
@@ -244,23 +283,33 @@ class ReadModel:
 
     def heatmap(self, buckets: int = 60, bucket_s: int = 60,
                 components: Iterable[str] | None = None) -> Record:
-        """Risk per component and time bucket (max in the bucket; None where nothing came),
-        the last ``buckets`` buckets up to the model's event time."""
-        end = self.now_ms - self.now_ms % (bucket_s * 1000) + bucket_s * 1000
-        start = end - buckets * bucket_s * 1000
+        """Risk per component and time bucket (max in the bucket; None where nothing came):
+        the last ``buckets`` buckets up to its host's newest event time (each host's clock is
+        its own, so rows line up on "minutes before now", each in its own time)."""
         ids = sorted(self.components_) if components is None else list(components)
         rows = []
+        width = bucket_s * 1000
         for cid in ids:
             view = self.components_.get(cid)
             if view is None or view.risk is None:
                 continue
+            now = self.host_ms.get(host_of(cid), view.risk["ts"])
+            end = now - now % width + width
+            start = end - buckets * width
             row: list[float | None] = [None] * buckets
             for r in view.history:
                 if start <= r["ts"] < end:
-                    i = (r["ts"] - start) // (bucket_s * 1000)
+                    i = (r["ts"] - start) // width
                     row[i] = max(row[i] or 0.0, r["risk"])
-            rows.append({"id": cid, "risk": row})
-        return {"start_ms": start, "bucket_s": bucket_s, "rows": rows}
+            rows.append({"id": cid, "end_ms": end, "risk": row})
+        return {"bucket_s": bucket_s, "rows": rows}
+
+    def metric_series(self, cid: str, from_ms: int | None = None,
+                      to_ms: int | None = None) -> list[Record]:
+        view = self.components_.get(cid)
+        if view is None:
+            return []
+        return [p for p in view.metrics if _within(p["ts"], from_ms, to_ms)]
 
 
 def recent_peak(history: Iterable[Record], window_s: int) -> float:

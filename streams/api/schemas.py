@@ -89,10 +89,24 @@ class HealthSignal(BaseModel):
     heartbeat: bool = False
 
 
+class MetricPoint(BaseModel):
+    ts: int
+    values: dict[str, float]
+
+
+class Threshold(BaseModel):
+    warn: float | None
+    fail: float
+    direction: Literal["above", "below"]
+
+
 class RiskHistory(BaseModel):
     component: str
     points: list[RiskPoint]
-    health: list[HealthSignal] = Field(description="latest signal per metric (thresholds)")
+    health: list[HealthSignal] = Field(description="latest signal per metric")
+    metrics: list[MetricPoint] = Field(description="per-minute values of the metrics that "
+                                                   "have a health rule (last per minute)")
+    thresholds: dict[str, Threshold] = Field(description="health rule thresholds by metric")
     allocations: list[AllocationCommand]
     outcomes: list[AllocationOutcome]
 
@@ -183,11 +197,11 @@ class Health(BaseModel):
 
 class HeatRow(BaseModel):
     id: str
-    risk: list[float | None]
+    end_ms: int = Field(description="end of the last bucket, in this component's host's time")
+    risk: list[float | None] = Field(description="max risk per bucket, oldest first")
 
 
 class Heatmap(BaseModel):
-    start_ms: int
     bucket_s: int
     rows: list[HeatRow]
 

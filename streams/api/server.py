@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 
@@ -15,6 +16,7 @@ from schemas.errors import ConfigError
 from streams.api.app import create_app
 from streams.api.auth import Tokens, check_bind
 from streams.api.live import LiveModel, TopicWriter
+from streams.api.model import ReadModel
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,13 +31,17 @@ class ApiServer:
     port: int = 8080
     tokens: Tokens = Tokens()
     max_series: int = 500
+    follow_metrics: bool = True
 
     def __post_init__(self) -> None:
         self.notice = check_bind(self.host, self.tokens)
         _check_port(self.host, self.port)
-        self.live = LiveModel(self.settings)
+        rules = rule_thresholds(self.settings)
+        self.live = LiveModel(self.settings, ReadModel(plotted=frozenset(rules)),
+                              follow_metrics=self.follow_metrics)
         self.writer = TopicWriter(self.settings, self.live.codec)
-        self.app = create_app(self.live, self.writer, self.tokens, max_series=self.max_series)
+        self.app = create_app(self.live, self.writer, self.tokens, max_series=self.max_series,
+                              thresholds=rules)
         config = uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning",
                                 access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
@@ -73,6 +79,17 @@ class ApiServer:
             self._thread.join(5)
         self.live.stop()
         self.writer.close()
+
+
+def rule_thresholds(settings: Settings) -> dict[str, dict[str, Any]]:
+    """metric -> {warn, fail, direction} of the health rules in force (the first per metric)."""
+    from processors.health import default_rules, load_rules
+
+    rules = load_rules(settings.health_rules) if settings.health_rules else default_rules()
+    out: dict[str, dict[str, Any]] = {}
+    for r in rules:
+        out.setdefault(r.metric, {"warn": r.warn, "fail": r.fail, "direction": r.direction})
+    return out
 
 
 def _check_port(host: str, port: int) -> None:
