@@ -52,6 +52,9 @@ class PipelineConfig:
     # 0 turns the bound off.
     max_jump_s: int = 86_400
     jump_confirm: int = 3
+    # a sample with more metrics than this is refused (a 1 MB map would make one component's
+    # state, and its checkpoint, larger than a broker takes)
+    max_metrics: int = 1000
 
     def __post_init__(self) -> None:
         problems = []
@@ -71,8 +74,8 @@ class PipelineConfig:
             )
         if self.risk_target not in ("onset", "fail"):
             problems.append(f"risk_target must be 'onset' or 'fail', not {self.risk_target!r}")
-        if self.max_jump_s < 0 or self.jump_confirm < 1:
-            problems.append("max_jump_s must be >= 0 and jump_confirm >= 1")
+        if self.max_jump_s < 0 or self.jump_confirm < 1 or self.max_metrics < 1:
+            problems.append("max_jump_s must be >= 0, jump_confirm and max_metrics >= 1")
         if self.drift_threshold < 0 or self.risk_lr < 0 or self.fleet_min_labels < 0:
             problems.append("drift_threshold, risk_lr and fleet_min_labels must be >= 0")
         if problems:

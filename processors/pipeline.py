@@ -147,6 +147,10 @@ class Pipeline:
         if reason:
             out.rejected.append((dict(sample) if isinstance(sample, Mapping) else {}, reason))
             return out
+        if len(metrics) > self.config.max_metrics:
+            out.rejected.append((dict(sample), f"invalid: {len(metrics)} metrics in one sample, "
+                                 f"over max_metrics {self.config.max_metrics}"))
+            return out
         st = self._state(component, sample.get("host"))
         far = self._far(component, st, ts)
         if far:

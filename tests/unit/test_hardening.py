@@ -143,3 +143,57 @@ def test_forged_component_ids_cannot_fill_a_host_pool():
     assert len({ls["component"] for ls in engine.leases()}) == 19
     out = engine.on_risk(_risk("h1/real", T0 + 60_000, 0.95), host="h1")
     assert [c["action"] for c in out] == ["GRANT"]  # before the cap: DEFERRED, pool full
+
+
+# -- the handler: bounded dead letters, event time against the wall clock -------------------
+
+def _handler(**kw):
+    from schemas.codec import Codec
+    from streams.handler import MetricsHandler
+
+    return MetricsHandler(Pipeline(PipelineConfig()), Codec(), lambda n: f"forewarn.{n}", **kw)
+
+
+def test_a_1mb_unreadable_message_is_dead_lettered_truncated_with_size_and_offset():
+    from schemas.codec import Codec
+    from streams.handler import MAX_ORIGINAL_BYTES
+
+    h = _handler(wall_clock_ms=lambda: T0)
+    big = b"\xff" * (1 << 20)
+    [out] = h.handle(big, b"k" * 5000, "forewarn.metrics", 2, 12345)
+    assert out.topic == "forewarn.deadletter"
+    # before the fix the dead letter held the whole megabyte: larger than the broker takes
+    assert len(out.value) < MAX_ORIGINAL_BYTES + 8192
+    _, rec = Codec().decode(out.value, ("DeadLetter",))
+    assert rec["original"] == big[:MAX_ORIGINAL_BYTES] and len(rec["key"]) == 1024
+    assert (rec["partition"], rec["offset"], rec["stage"]) == (2, 12345, "decode")
+    assert f"of {1 << 20} bytes kept" in rec["reason"] and "forewarn.metrics[2]@12345" in (
+        rec["reason"])
+
+
+def test_wall_clock_bounds_dead_letter_the_outlier_alone():
+    from schemas.codec import Codec
+    from streams.handler import TimeBounds
+
+    now = T0 + 3_600_000
+    h = _handler(wall_clock_ms=lambda: now, time_bounds=TimeBounds(future_s=600, past_s=86_400))
+    codec = Codec()
+    enc = lambda ts: codec.encode("MetricSample", sample(ts))  # noqa: E731
+    stages = []
+    for i, ts in enumerate([now - 60_000, YEAR_3000, 5_000, now - 50_000, now + 3_600_000]):
+        outs = h.handle(enc(ts), b"web-1", "forewarn.metrics", 0, i)
+        stages += [codec.decode(o.value)[1]["stage"] for o in outs if o.topic.endswith("letter")]
+    assert stages == ["time", "time", "time"]
+    assert h.counters.dead == {"time": 3}
+    assert h.pipeline.components() == ["web-1"]  # the good samples went in
+
+
+def test_a_1mb_metrics_map_is_refused_and_makes_no_state():
+    h = _handler(wall_clock_ms=lambda: T0)
+    huge = {"component": "web-1", "host": "h1", "ts": T0,
+            "metrics": {f"m{i}": float(i) for i in range(60_000)}, "tags": {}}
+    import orjson
+
+    outs = h.handle(orjson.dumps({"_type": "MetricSample", **huge}), b"web-1", "t", 0, 0)
+    assert len(outs) == 1 and h.counters.dead == {"validate": 1}
+    assert h.pipeline.components() == []
