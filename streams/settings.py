@@ -46,6 +46,26 @@ class Settings:
     checkpoint_every_messages: int = 500
     checkpoint_every_s: int = 900  # event time
     checkpoint_max_replay: int = 10_000  # re-send a quiet component's state this far behind
+    # bad input and floods (docs/reliability.md): a sample stamped further ahead of / behind
+    # the worker's wall clock is dead-lettered alone; at most max_components states are held
+    # (the least recently seen is checkpointed and evicted), and one unseen for evict_idle_s
+    # of event time is checkpointed and evicted; 0 turns each off
+    max_future_s: int = 3600
+    max_past_s: int = 30 * 86_400
+    max_components: int = 50_000
+    evict_idle_s: int = 6 * 3600
+    # a secured cluster (streams/security.py, docs/security.md); secrets are never shown
+    security_protocol: str = "PLAINTEXT"  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
+    sasl_mechanism: str = ""  # PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
+    sasl_username: str = ""
+    sasl_password: str = dataclasses.field(default="", repr=False)
+    sasl_password_file: str = ""
+    ssl_ca_location: str = ""
+    ssl_certificate_location: str = ""
+    ssl_key_location: str = ""
+    ssl_key_password: str = dataclasses.field(default="", repr=False)
+    ssl_key_password_file: str = ""
+    ssl_check_hostname: bool = True
     # allocation
     risk_threshold: float = 0.6
     backend: str = "dryrun"  # dryrun | linux | kubernetes | aws (simulator: inside `run`)
@@ -55,6 +75,13 @@ class Settings:
     # operations
     worker_web_port: int = 0  # 0: Faust's web server off
     metrics_port: int = 0  # Prometheus exporter port; 0: off
+    metrics_host: str = "127.0.0.1"  # the exporter's bind address (0.0.0.0: every interface)
+    # the HTTP API and dashboard (`forewarn api`, started by `forewarn run`)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    # bearer tokens, "name:role:secret,..." (role read or write); empty: open, loopback only
+    api_tokens: str = dataclasses.field(default="", repr=False)
+    api_max_series: int = 500  # components with per-component Prometheus series, at most
     log_level: str = "INFO"
     data_dir: str = ".forewarn"
 

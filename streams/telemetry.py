@@ -6,9 +6,19 @@ components in one process never collide; :func:`serve` exposes one registry over
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+from schemas.errors import ConfigError
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -46,7 +56,36 @@ class ActuatorMetrics:
         )
 
 
-def serve(port: int, registry: CollectorRegistry) -> None:
-    """Expose ``registry`` on ``127.0.0.1:port``/metrics (no-op when port is 0)."""
-    if port > 0:
-        start_http_server(port, addr="0.0.0.0", registry=registry)
+class _Exporter(BaseHTTPRequestHandler):
+    registry: CollectorRegistry
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path.split("?", 1)[0] != "/metrics":
+            self.send_error(404, "only /metrics is served here")
+            return
+        body = generate_latest(self.registry)
+        self.send_response(200)
+        self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - scrapes are quiet
+        return
+
+
+def serve(port: int, registry: CollectorRegistry, host: str = "127.0.0.1"
+          ) -> ThreadingHTTPServer | None:
+    """Expose ``registry`` on ``host:port/metrics`` only (every other path: 404), in a daemon
+    thread; None when ``port`` is 0. A port another process holds is a ConfigError."""
+    if port <= 0:
+        return None
+    handler = type("Exporter", (_Exporter,), {"registry": registry})
+    try:
+        server = ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        raise ConfigError(f"metrics exporter cannot listen on {host}:{port}: {exc.strerror}; "
+                          "set FOREWARN_METRICS_PORT to a free port (0: off)") from exc
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server

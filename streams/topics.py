@@ -13,6 +13,7 @@ from typing import Any
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from schemas.errors import BrokerError
+from streams.security import KafkaSecurity
 from streams.settings import Settings
 
 
@@ -52,6 +53,7 @@ def client_config(settings: Settings, extra: Mapping[str, object] = ()) -> dict[
         # Tansu closes idle connections; librdkafka would log each close at INFO level.
         "log.connection.close": False,
     }
+    conf.update(KafkaSecurity.from_settings(settings).librdkafka())  # {} for PLAINTEXT
     conf.update(dict(extra))
     return conf
 
@@ -80,6 +82,20 @@ def consumer_config(
 
 def admin_client(settings: Settings) -> AdminClient:
     return AdminClient(client_config(settings))
+
+
+def check_broker(settings: Settings, timeout_s: float = 5.0) -> None:
+    """A quick metadata request with librdkafka's own logging off: a broker that cannot be
+    reached is one BrokerError, not a screenful of reconnect lines."""
+    admin = AdminClient(client_config(settings, {"log_level": 0}))
+    try:
+        admin.list_topics(timeout=timeout_s)
+    except Exception as exc:  # KafkaException: transport failure, timeout
+        raise BrokerError(
+            f"cannot reach a Kafka broker at {settings.bootstrap_servers} within "
+            f"{timeout_s:g} s; is it running? (set --bootstrap-servers or "
+            "FOREWARN_BOOTSTRAP_SERVERS; `forewarn broker` starts a local one)"
+        ) from exc
 
 
 def ensure_topics(settings: Settings, timeout_s: float = 15.0) -> list[str]:

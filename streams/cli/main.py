@@ -23,8 +23,11 @@ from streams.settings import Settings
 # through ``args.func(args)`` like the ones here, and may call :func:`settings_of`.
 PLUGGED: tuple[str, ...] = (
     "streams.cli.ship", "streams.cli.ingest", "streams.cli.replay", "streams.cli.backtest",
-    "streams.cli.prefs",
+    "streams.cli.prefs", "streams.cli.api", "streams.cli.tail",
 )
+# Subcommands that talk to a broker at once: a quick check first says "unreachable" once
+# (a module's parser may also set ``needs_broker=True``).
+NEEDS_BROKER = ("topics", "worker", "actuate", "simulate", "ingest", "prefs")
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -113,17 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (host:port,...)")
     p.add_argument("--topic-prefix", help="topic name prefix (default 'forewarn.')")
     p.add_argument("--log-level", default="INFO")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     sub = p.add_subparsers(dest="command", required=True)
 
+    from streams.sim.incidents import SCENARIOS
+
+    scenarios = sorted(SCENARIOS)
     s = sub.add_parser("run", help="embedded default: broker + simulated fleet + worker + actuator")
-    s.add_argument("--scenario", default="ramp")
+    s.add_argument("--scenario", default="ramp", choices=scenarios, metavar="NAME",
+                   help=f"the simulated fleet: {', '.join(scenarios)} (default ramp)")
     s.add_argument("--speed", type=float, default=60.0, help="simulated seconds per wall second")
     s.add_argument("--duration", type=float, default=0.0, help="wall seconds; 0 = until Ctrl-C")
     s.add_argument("--seed", type=int, default=42)
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("worker", help="a processor worker (Faust) in the group")
-    s.add_argument("--loglevel", default="info")
+    s.add_argument("--log-level", "--loglevel", dest="loglevel", default="info",
+                   help="the worker's log level (default info)")
     s.set_defaults(func=cmd_worker)
 
     s = sub.add_parser("actuate", help="an actuator (consumer group) applying allocations")
@@ -134,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_topics)
 
     s = sub.add_parser("simulate", help="publish a simulated fleet to forewarn.metrics")
-    s.add_argument("--scenario", default="mixed")
+    s.add_argument("--scenario", default="mixed", choices=scenarios, metavar="NAME",
+                   help=f"{', '.join(scenarios)} (default mixed)")
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--speed", type=float, default=0.0, help="0 = as fast as possible")
     s.add_argument("--out", help="directory for the ground-truth timeline")
@@ -151,15 +161,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand. Every error a user can cause is one ``forewarn: ...`` line on
+    stderr and a non-zero exit (2: forewarn's own errors, 1: anything else); ``--debug``
+    shows the traceback instead."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
+        if args.command in NEEDS_BROKER or getattr(args, "needs_broker", False):
+            from streams.topics import check_broker
+
+            check_broker(_settings(args))
         return int(args.func(args))
-    except ForewarnError as exc:
-        print(f"forewarn: {exc}", file=sys.stderr)
-        return 2
+    except BrokenPipeError:  # `forewarn ... | head`: the reader left; so do we, quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a process killed by SIGPIPE
+    except KeyboardInterrupt:
+        print("forewarn: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        what = str(exc) if isinstance(exc, ForewarnError | OSError | ValueError) else repr(exc)
+        hint = "" if isinstance(exc, ForewarnError) else " (--debug shows the traceback)"
+        print(f"forewarn: {what}{hint}", file=sys.stderr)
+        return 2 if isinstance(exc, ForewarnError) else 1
 
 
 if __name__ == "__main__":

@@ -7,8 +7,16 @@ import time
 
 from actuators.pool import RESOURCES
 from schemas.codec import Codec
-from schemas.errors import ContractError
+from schemas.errors import ConfigError, ContractError
 from streams.runtime.prefs import make_preference, parse_maxima, read_preferences
+
+
+def describe(p: dict) -> str:  # type: ignore[type-arg]
+    """One line for a preference: ``db-* criticality 9 active allow * max MEMORY_HIGH=8192``."""
+    allowed = ",".join(p["allowed_resources"] or ["*"])
+    maxima = ",".join(f"{k}={v:g}" for k, v in sorted(p["maxima"].items())) or "-"
+    state = "PAUSED" if p["paused"] else "active"
+    return f"{p['selector']} criticality {p['criticality']} {state} allow {allowed} max {maxima}"
 
 
 def cmd_prefs(args: argparse.Namespace) -> int:
@@ -31,6 +39,9 @@ def cmd_prefs(args: argparse.Namespace) -> int:
         return 0
     topic, producer = settings.topic("preferences"), Producer(producer_config(settings))
     if args.verb == "clear":
+        if args.selector not in current:
+            known = ", ".join(sorted(current)) or "none"
+            raise ConfigError(f"no preference for {args.selector!r} to clear (in force: {known})")
         producer.produce(topic, key=args.selector.encode(), value=None)
         print(f"cleared {args.selector}")
     else:
@@ -41,7 +52,7 @@ def cmd_prefs(args: argparse.Namespace) -> int:
                               paused=paused)
         producer.produce(topic, key=args.selector.encode(),
                          value=codec.encode("Preference", rec, topic=topic))
-        print(f"set {args.selector}: {rec}")
+        print(f"set {describe(rec)}")
     if producer.flush(10) > 0:
         raise ContractError(f"could not deliver to {topic} within 10 s")
     return 0
@@ -49,7 +60,8 @@ def cmd_prefs(args: argparse.Namespace) -> int:
 
 def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("prefs", help="steer the actuators: criticality, resources, pause",
-                       description=__doc__.split("\n\n")[1])
+                       description="Operators steer the actuators through the compacted "
+                       "preferences topic: criticality 0..10, allowed resources, maxima, pause.")
     verbs = p.add_subparsers(dest="verb", required=True)
     s = verbs.add_parser("set", help="create or change a selector's preference")
     s.add_argument("selector", help="a component id or an fnmatch glob, e.g. 'db-*'")
@@ -57,7 +69,10 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     s.add_argument("--allow", nargs="*", metavar="RESOURCE",
                    help=f"only these resources ({', '.join(RESOURCES)}); none given: all")
     s.add_argument("--max", action="append", default=[], metavar="RESOURCE=AMOUNT",
-                   help="the largest lease of a resource (repeatable)")
+                   help="the largest lease of a resource (repeatable), in the resource's unit: "
+                        "MEMORY_HIGH MiB, CPU_WEIGHT and IO_WEIGHT cgroup weight, CPU_QUOTA "
+                        "millicores, CPU_AFFINITY cpus, NICE levels, NET_BANDWIDTH Mbit/s, "
+                        "REPLICAS replicas; amounts are over the baseline")
     onoff = s.add_mutually_exclusive_group()
     onoff.add_argument("--pause", action="store_true", help="no command at all until resumed")
     onoff.add_argument("--resume", action="store_true")

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def serve_metrics(shipper: Shipper, port: int) -> None:
-    """Export the shipper's counters for Prometheus on ``port`` (no-op for 0)."""
+def serve_metrics(shipper: Shipper, port: int, host: str = "127.0.0.1") -> None:
+    """Export the shipper's counters for Prometheus on ``host:port`` (no-op for port 0)."""
     if port <= 0:
         return
     from prometheus_client import CollectorRegistry
@@ -48,7 +48,7 @@ def serve_metrics(shipper: Shipper, port: int) -> None:
 
     registry = CollectorRegistry()
     registry.register(Exporter())
-    serve(port, registry)
+    serve(port, registry, host)
 
 
 # ---------------------------------------------------------------------------------- CLI
@@ -120,7 +120,7 @@ def cmd_ship(args: argparse.Namespace) -> int:
         buffer_samples=args.buffer_samples, delivery_timeout_s=args.delivery_timeout,
         create_topics=not args.no_create_topics,
     )
-    serve_metrics(shipper, settings.metrics_port)
+    serve_metrics(shipper, settings.metrics_port, settings.metrics_host)
     stop = threading.Event()
     previous = None
     if threading.current_thread() is threading.main_thread():

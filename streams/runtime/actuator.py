@@ -16,9 +16,8 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import importlib
-import json
 import logging
-import os
+import re
 import threading
 import time
 import uuid
@@ -36,6 +35,7 @@ from actuators.engine import AllocationEngine, EngineConfig
 from schemas.codec import Codec
 from schemas.errors import BrokerError, ConfigError, ContractError
 from streams.handler import DeadLetters
+from streams.runtime.enginestate import EngineStateStore, read, stale_reasons
 from streams.settings import Settings
 from streams.telemetry import ActuatorMetrics, serve
 from streams.topics import consumer_config, producer_config
@@ -104,13 +104,15 @@ class Actuator:
         self._event_ms: int | None = None  # newest risk event time seen
         self._event_wall = 0.0  # monotonic time when it was seen
         # The engine's state (leases the backends hold, cooldowns, learnt posteriors) survives
-        # a restart: saved before each commit, so what is committed is always in it.
-        self.state_path = (Path(settings.data_dir) / f"actuator-{settings.actuator_group}.json"
+        # a restart: streams/runtime/enginestate.py, bound to this cluster, backend and the
+        # offsets it covers. Before each commit the offsets are appended, and the parts of the
+        # components whose commands or engine outcomes changed them; the rest every
+        # STATE_EVERY_S (what changes in between, a component's last risk time, is safe to lose).
+        self.state_path = (Path(settings.data_dir) / f"actuator-{settings.actuator_group}.state"
                            if persist else None)
-        # Leases, cooldowns and posteriors change only with commands and engine outcomes:
-        # the state is written before the commit that follows one, else every STATE_EVERY_S
-        # (what changes in between, a component's last risk time, is safe to lose).
         self._changed, self._saved_at = False, time.monotonic()
+        self.state_refused: list[str] = []  # why a saved state was not applied, if it was not
+        self._store: EngineStateStore | None = None
         self._restore_state()
 
     @staticmethod
@@ -140,8 +142,7 @@ class Actuator:
         if (msgs or len(self._producer)) and self._producer.flush(30) > 0:
             raise BrokerError("producer could not deliver within 30 s; not committing")
         if msgs:
-            if self._changed or time.monotonic() - self._saved_at >= STATE_EVERY_S:
-                self.save_state()
+            self.save_state(self._changed or time.monotonic() - self._saved_at >= STATE_EVERY_S)
             self._risk.commit(asynchronous=False)
         return len(msgs)
 
@@ -220,6 +221,8 @@ class Actuator:
 
     def _dispatch(self, commands: list[dict[str, Any]], msg: Message | None) -> None:
         """Publish, apply and report each command, then the engine's own outcomes."""
+        if self._store is not None:
+            self._store.touch(str(c["component"]) for c in commands)
         for command in commands:
             self._send("allocations", "AllocationCommand", command)
             outcome = self.backend.apply(command)
@@ -232,6 +235,8 @@ class Actuator:
         for outcome in self.engine.drain_outcomes():
             self._send("outcomes", "AllocationOutcome", outcome)
             self._changed = True  # a lease ended, a deferral, a learnt effect
+            if self._store is not None:
+                self._store.touch([str(outcome["component"])])
         if commands:
             self._changed = True
 
@@ -259,29 +264,67 @@ class Actuator:
                          stage, exc, detail)
         self._producer.produce(out.topic, key=out.key, value=out.value)
 
-    def _restore_state(self) -> None:
-        if self.state_path is None or not self.state_path.exists():
-            return
-        try:
-            self.engine.restore(json.loads(self.state_path.read_text()))
-        except (OSError, ValueError, KeyError, TypeError, ContractError) as exc:
-            kept = self.state_path.with_suffix(".unreadable")
-            self.state_path.replace(kept)
-            log.error("engine state %s unreadable (%s): starting fresh; kept as %s",
-                      self.state_path, exc, kept)
-            return
-        log.info("engine state restored from %s: %d leases", self.state_path,
-                 len(self.engine.leases()))
+    def _binding(self) -> dict[str, Any]:
+        """What a saved engine state is valid for (besides the offsets it covers)."""
+        cluster = self._risk.list_topics(timeout=10).cluster_id
+        return {"cluster_id": cluster or "", "backend": self.backend.name,
+                "owned": self.settings.owned, "group": self.settings.actuator_group}
 
-    def save_state(self) -> None:
-        """Write the engine's snapshot atomically (a temporary file, then a rename)."""
+    def _restore_state(self) -> None:
+        """Apply the saved engine state if it fits this cluster; else keep it aside, warn and
+        start fresh (stale state is never applied silently)."""
         if self.state_path is None:
             return
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.engine.snapshot()))
-        os.replace(tmp, self.state_path)
-        self._changed, self._saved_at = False, time.monotonic()
+        binding = self._binding()
+        self._store = EngineStateStore(self.state_path, binding)
+        old_json = self.state_path.with_suffix(".json")
+        if old_json.exists():  # format of before: no binding, so nothing says it is current
+            self._refuse(old_json, ["a JSON engine state from before states were bound to a "
+                                    "cluster and offsets"], ".unbound")
+        if not self.state_path.exists():
+            return
+        try:
+            loaded = read(self.state_path)
+            snapshot = loaded.snapshot()
+            tps = [_partition(key) for key in loaded.offsets]
+        except (OSError, ValueError, KeyError, TypeError, ContractError) as exc:
+            self._refuse(self.state_path, [f"unreadable ({exc})"], ".unreadable")
+            return
+        committed = {f"{tp.topic}[{tp.partition}]": (tp.offset if tp.offset >= 0 else None)
+                     for tp in (self._risk.committed(tps, timeout=10) if tps else [])}
+        ends = {f"{tp.topic}[{tp.partition}]":
+                self._risk.get_watermark_offsets(tp, timeout=10, cached=False)[1] for tp in tps}
+        reasons = stale_reasons(loaded, binding, committed, ends)
+        if reasons:
+            self._refuse(self.state_path, reasons, ".stale")
+            return
+        try:
+            self.engine.restore(snapshot)
+        except (ValueError, KeyError, TypeError, ContractError) as exc:
+            self._refuse(self.state_path, [f"does not fit this engine ({exc})"], ".unreadable")
+            return
+        self._store.compact(self.engine, loaded.offsets)
+        log.info("engine state restored from %s: %d leases, offsets %s", self.state_path,
+                 len(self.engine.leases()), loaded.offsets)
+
+    def _refuse(self, path: Path, reasons: list[str], suffix: str) -> None:
+        kept = path.with_suffix(path.suffix + suffix)
+        path.replace(kept)
+        self.state_refused = reasons
+        log.warning("engine state %s NOT applied: %s. Starting with no leases: allocations the "
+                    "backend still holds from it are not tracked. Kept as %s", path,
+                    "; ".join(reasons), kept)
+
+    def save_state(self, parts: bool = True) -> None:
+        """Append the offsets about to be committed and (with ``parts``) the parts of the
+        engine's state that changed; bounded by what changed, not by the fleet."""
+        if self._store is None:
+            return
+        offsets = {f"{tp.topic}[{tp.partition}]": tp.offset
+                   for tp in self._risk.position(self._risk.assignment()) if tp.offset >= 0}
+        self._store.save(self.engine, offsets, parts)
+        if parts:
+            self._changed, self._saved_at = False, time.monotonic()
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -290,11 +333,21 @@ class Actuator:
     def close(self) -> None:
         self._producer.flush(10)
         self.save_state()
+        if self._store is not None:
+            self._store.close()
         for consumer in (self._risk, self._prefs):
             consumer.close()
         close_backend = getattr(self.backend, "close", None)  # a client's connections
         if callable(close_backend):
             close_backend()
+
+
+def _partition(key: str) -> TopicPartition:
+    """``topic[p]`` → its TopicPartition."""
+    m = re.fullmatch(r"(.+)\[(\d+)\]", key)
+    if m is None:
+        raise ContractError(f"engine state: {key!r} is not topic[partition]")
+    return TopicPartition(m.group(1), int(m.group(2)))
 
 
 def owned_globs(owned: str) -> tuple[str, ...]:
@@ -361,7 +414,7 @@ def run_actuator(settings: Settings) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     actuator = Actuator(settings, make_backend(settings))
-    serve(settings.metrics_port, actuator.metrics.registry)
+    serve(settings.metrics_port, actuator.metrics.registry, settings.metrics_host)
     log.info("actuator up: group %s, backend %s", settings.actuator_group, actuator.backend.name)
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is a normal stop

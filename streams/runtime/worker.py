@@ -365,7 +365,8 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
 
     ensure_topics(settings)
     app = create_app(settings)
-    serve(settings.metrics_port, app.forewarn_metrics.registry)  # type: ignore[attr-defined]
+    serve(settings.metrics_port, app.forewarn_metrics.registry,  # type: ignore[attr-defined]
+          settings.metrics_host)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     # Faust's start-up spinner puts the root logger at DEBUG for good: every aiokafka and Faust
     # debug line would then be formatted, ~5 % of the worker's time.
