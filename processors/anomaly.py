@@ -40,6 +40,7 @@ from river import anomaly as river_anomaly
 from river.tree.padded import PaddedBranch, PaddedLeaf
 
 from processors.features import MetricFeatures
+from processors.multivariate import JointDeviation
 from processors.univariate import ContextNovelty, Suppressor
 
 if TYPE_CHECKING:
@@ -60,10 +61,16 @@ def anomaly_features(features: Mapping[str, MetricFeatures]) -> dict[str, float]
     }
 
 
-def detector_for(config: PipelineConfig, component: str) -> AnomalyDetector | ComponentNovelty:
+def detector_for(
+    config: PipelineConfig, component: str
+) -> AnomalyDetector | ComponentNovelty | JointDeviation:
     """A component's new detector, as ``config.anomaly_model`` names it; an HST's seed is the
     config's mixed with the component id, so it is stable across runs and workers."""
     c = config
+    if c.anomaly_model == "joint":
+        return JointDeviation(
+            alpha=c.anomaly_joint_alpha, k=c.anomaly_joint_k, smooth=c.anomaly_joint_smooth
+        )
     if c.anomaly_model == "hst":
         seed = (c.seed ^ zlib.crc32(component.encode())) & 0x7FFFFFFF
         return AnomalyDetector(c.anomaly_trees, c.anomaly_height, c.anomaly_window, seed)

@@ -39,13 +39,17 @@ class PipelineConfig:
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()
-    anomaly_model: str = "novelty"  # novelty | hst
+    anomaly_model: str = "novelty"  # novelty | hst | joint (multivariate.JointDeviation)
     anomaly_warm: int = 250  # windows before a metric's novelty scores (its range is set)
     anomaly_rest: int = 150  # windows over which scores recover after an alarm
     anomaly_seasonal_max_metrics: int = 2  # seasonal channel only for components this small
     anomaly_trees: int = 10  # hst only
     anomaly_height: int = 6
     anomaly_window: int = 50  # HalfSpaceTrees reference window, in windows
+    # joint only (JointDeviation; chosen by SMD tune-on-one-machine, docs/modelling.md)
+    anomaly_joint_alpha: float = 0.0001  # rate of each metric's EW mean and EW |residual|
+    anomaly_joint_k: int = 2  # the joint score is the mean of the k largest |z|
+    anomaly_joint_smooth: float = 0.1  # EW rate smoothing the joint score
     # a sample more than max_jump_s from its component's own event time (ahead, or behind a
     # watermark that one absurd sample set) is rejected alone, unless jump_confirm samples in a
     # row agree on the new time: then the component's clock really moved and it follows.
@@ -64,8 +68,13 @@ class PipelineConfig:
             problems.append("heartbeat_s must be > 0, min_windows_warm >= 0, trend_windows >= 3")
         if not self.forecast_horizons_s or min(self.forecast_horizons_s) <= 0:
             problems.append("forecast_horizons_s must hold positive horizons")
-        if self.anomaly_model not in ("novelty", "hst"):
-            problems.append(f"anomaly_model must be 'novelty' or 'hst', not {self.anomaly_model!r}")
+        if self.anomaly_model not in ("novelty", "hst", "joint"):
+            problems.append(
+                f"anomaly_model must be 'novelty', 'hst' or 'joint', not {self.anomaly_model!r}"
+            )
+        if not (0 < self.anomaly_joint_alpha < 1 and 0 < self.anomaly_joint_smooth <= 1
+                and self.anomaly_joint_k >= 1):
+            problems.append("anomaly_joint_alpha in (0, 1), _smooth in (0, 1], _k >= 1")
         if self.anomaly_warm < 1 or self.anomaly_rest < 0 or self.anomaly_seasonal_max_metrics < 0:
             problems.append("anomaly_warm must be >= 1; anomaly_rest, _seasonal_max_metrics >= 0")
         if self.forecaster not in ("seasonal", "trend", "snarimax"):
@@ -102,6 +111,13 @@ class PipelineConfig:
             "anomaly": (
                 (self.anomaly_model, self.anomaly_trees, self.anomaly_height, self.anomaly_window)
                 if self.anomaly_model == "hst"
+                else (
+                    self.anomaly_model,
+                    self.anomaly_joint_alpha,
+                    self.anomaly_joint_k,
+                    self.anomaly_joint_smooth,
+                )
+                if self.anomaly_model == "joint"
                 else (
                     self.anomaly_model,
                     self.anomaly_warm,

@@ -41,6 +41,7 @@ from processors.config import PipelineConfig
 from processors.drift import MetricOutlook
 from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
 from processors.health import HealthEvaluator, HealthState, Rule, Status
+from processors.multivariate import JointDeviation
 from processors.outlook import Item, observe_window
 from processors.risk import GROWTH_PATTERNS, BreachEstimate, RiskModel, contributors
 from processors.stateformat import VERSION as SNAPSHOT_FORMAT
@@ -70,6 +71,7 @@ class ComponentState:
 
     host: str
     windower: Windower
+    detector: AnomalyDetector | ComponentNovelty | JointDeviation
     health: HealthState = field(default_factory=HealthState)
     outlooks: dict[str, MetricOutlook] = field(default_factory=dict)
     pending: PendingLabels | None = None  # scored windows waiting for their label
@@ -331,7 +333,7 @@ class Pipeline:
         statuses = self._statuses_at(st, window)
 
         det = st.detector
-        if isinstance(det, ComponentNovelty):
+        if isinstance(det, ComponentNovelty | JointDeviation):
             anomaly = det.step(window.features)  # score, then learn, in one pass
         else:
             x = anomaly_features(window.features)

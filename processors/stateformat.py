@@ -188,6 +188,7 @@ def schema() -> dict[str, TypeSchema]:
     from processors.features import Windower, WindowState
     from processors.forecast import SeasonalTrendForecaster, TrendFit, TrendForecaster
     from processors.health import HealthState, RuleState
+    from processors.multivariate import JointDeviation
     from processors.pipeline import ComponentState
     from processors.risk import LogisticRisk
     from processors.season import SeasonalHistory
@@ -201,7 +202,8 @@ def schema() -> dict[str, TypeSchema]:
     )
     types: dict[str, TypeSchema] = {
         "ComponentState": TypeSchema(ComponentState, _fields(
-            host=STR, windower=("Windower",), detector=("AnomalyDetector", "ComponentNovelty"),
+            host=STR, windower=("Windower",),
+            detector=("AnomalyDetector", "ComponentNovelty", "JointDeviation"),
             health=("HealthState",), outlooks=(dict,), pending=("PendingLabels", _NONE),
             learner=("RiskLearner",), window_status=(dict,), last_status=(dict,),
             last_fail_ms=(dict,), last_risk=FLOAT, samples_seen=INT, windows_seen=INT,
@@ -229,6 +231,12 @@ def schema() -> dict[str, TypeSchema]:
             lo=FLOAT, hi=FLOAT, levels=(tuple,), seen=(bytearray,),
             hist=("SeasonalHistory", _NONE), resid=("TailBuffer", _NONE), recent=(deque,),
             err_local=opt_float, err_season=opt_float, _changes=INT,
+        )),
+        "JointDeviation": TypeSchema(JointDeviation, _fields(
+            alpha=FLOAT, k=INT, smooth=FLOAT, norm_rate=FLOAT, floor=FLOAT, clip=FLOAT,
+            scale=FLOAT, warm=INT, metrics=(list,), index=(dict,), mean=(np.ndarray,),
+            mad=(np.ndarray,), lo=(np.ndarray,), hi=(np.ndarray,), n=INT, joint=FLOAT,
+            ref_mean=opt_float, ref_dev=FLOAT, top=(str, _NONE), last_z=FLOAT,
         )),
         "Suppressor": TypeSchema(Suppressor, _fields(
             rest=INT, alarm=FLOAT, t=INT, t_alarm=opt_int,

@@ -41,6 +41,9 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     s = kinds.add_parser("smd", help="SMD: point-wise F1 with and without point-adjust")
     s.add_argument("--data", required=True, help="folder of <machine>/{train,test,test_label}.csv")
     s.add_argument("--out", default="out/backtest-smd")
+    s.add_argument("--anomaly-model", default="joint", choices=("joint", "novelty", "hst"),
+                   help="the pipeline's anomaly model for this run (default: joint, the "
+                        "multivariate per-component score)")
     for p in (n, f, s):
         p.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     for p in (f, s):
@@ -81,7 +84,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         result = backtest_fleet(names, args.seed, base, threshold, args.out, args.jobs, over)
         headers, rows = fleet_table(result)
     else:
-        result = backtest_smd(args.data, base, args.out, args.jobs)
+        from dataclasses import replace
+
+        result = backtest_smd(args.data, replace(base, anomaly_model=args.anomaly_model),
+                              args.out, args.jobs)
         headers, rows = smd_table(result)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(clean_json(result), option=orjson.OPT_SORT_KEYS))

@@ -27,6 +27,7 @@ CONFIGS = {
     "novelty": PipelineConfig(),
     "hst": PipelineConfig(anomaly_model="hst", forecaster="trend"),
     "trend-no-drift": PipelineConfig(forecaster="trend", drift_threshold=0),
+    "joint": PipelineConfig(anomaly_model="joint"),
 }
 
 

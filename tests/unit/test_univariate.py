@@ -101,3 +101,27 @@ def test_periods_are_found_and_trends_are_not_taken_for_seasons() -> None:
     for v in np.sin(2 * np.pi * i / 120):
         h.push(float(v))
     assert h.period == 30  # in blocks of four
+
+
+def test_the_likelihood_is_a_tail_probability_on_the_scores_own_scale() -> None:
+    from processors.univariate import AnomalyLikelihood
+
+    for level in (0.0, 0.3):  # a quiet raw score and a busy one: one threshold for both
+        lik = AnomalyLikelihood(short=5, rate=0.01, learn=100)
+        rng = np.random.default_rng(7)
+        noise = np.clip(level + 0.05 * rng.standard_normal(600), 0, 1)
+        out = [lik.step(float(r)) for r in noise]
+        assert out[:100] == [0.0] * 100  # learning
+        assert 0.0 <= min(out) and max(out[150:]) < 0.4  # nothing rarer than a 1e-4 tail
+        burst = [lik.step(1.0) for _ in range(5)]
+        assert max(burst) >= 0.5  # a 1e-5 tail or rarer
+        assert sum(b >= 0.5 for b in burst) == 1  # a run of certainties alarms once (HTM)
+
+
+def test_the_likelihood_detector_runs_on_a_series() -> None:
+    from processors.univariate import LikelihoodDetector
+
+    d = LikelihoodDetector(rest=0, warm=50, likelihood={"learn": 50})
+    scores = [d.step(50.0 if i == 400 else float(i % 5)) for i in range(500)]
+    assert max(scores[:100]) == 0.0
+    assert max(scores[400:410]) > 0.5 > max(scores[200:400])

@@ -1,0 +1,149 @@
+"""Joint deviation of one component's metrics: a multivariate anomaly score in [0, 1].
+
+The per-metric detectors (:mod:`processors.univariate`) judge each metric alone, and a
+component's score is the largest of them. On a host with dozens of metrics that misses what
+matters most there: several metrics moving off their usual level *together*, each by an amount
+that alone is unremarkable. :class:`JointDeviation` scores that, streaming, in O(metrics) state:
+
+1. **Robust per-metric deviation.** For each metric, the residual from a slow exponentially
+   weighted mean (rate ``alpha``; ``1/n`` over the first ``n < 1/alpha`` windows, so the
+   start is a plain average), divided by a slow EW mean absolute residual (the same rate;
+   a robust scale: one outlier moves it by ``alpha`` of its size, not by its square). The scale
+   is floored at ``floor`` of the range the metric has covered, so a metric that was constant
+   and starts to move reads as far out (``|z|`` is clipped at ``clip``).
+2. **Joint score.** The mean of the ``k`` largest ``|z|``: one noisy metric alone does not
+   make the component anomalous, ``k`` metrics off together do. This is a diagonal robust
+   Mahalanobis distance restricted to its ``k`` largest terms (a full covariance was tried, see
+   ``docs/modelling.md``: more state, no better).
+3. **Smoothing.** An EW mean of that score (rate ``smooth``): a server incident lasts minutes,
+   and point-wise scoring rewards a score that stays up while it lasts.
+4. **Likelihood scale.** The smoothed score is compared with its own history: its z against a
+   slow EW mean and EW mean absolute deviation of itself (rate ``norm_rate``), so a threshold
+   reads "this many typical deviations above this component's usual joint deviation", the same
+   on every component. ``anomaly = 1 - exp(-max(z, 0) / scale)``: 0.63 at ``z = scale``.
+
+Scores are 0 until ``warm`` windows have been seen. :meth:`step` takes the window's
+``{metric: MetricFeatures}`` (it reads each metric's ``mean``), :meth:`step_values` a plain
+``{metric: float}``; both score then learn. ``top`` names the metric with the largest ``|z|``.
+
+State: five floats per metric plus a few scalars (about 1.6 KB for 38 metrics in a snapshot).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["JointDeviation"]
+
+
+class JointDeviation:
+    """Per-component joint deviation (see the module doc); score, then learn, in one pass."""
+
+    def __init__(
+        self,
+        alpha: float = 0.0001,
+        k: int = 2,
+        smooth: float = 0.1,
+        norm_rate: float = 0.0003,
+        floor: float = 0.01,
+        clip: float = 10.0,
+        scale: float = 4.0,
+        warm: int = 100,
+    ) -> None:
+        if not (0 < alpha < 1 and 0 < smooth <= 1 and 0 < norm_rate < 1):
+            raise ValueError("alpha and norm_rate must be in (0, 1), smooth in (0, 1]")
+        if k < 1 or floor <= 0 or clip <= 0 or scale <= 0 or warm < 0:
+            raise ValueError("k >= 1; floor, clip and scale > 0; warm >= 0")
+        self.alpha = alpha
+        self.k = k
+        self.smooth = smooth
+        self.norm_rate = norm_rate
+        self.floor = floor
+        self.clip = clip
+        self.scale = scale
+        self.warm = warm
+        self.metrics: list[str] = []
+        self.index: dict[str, int] = {}
+        self.mean = np.zeros(0)
+        self.mad = np.zeros(0)
+        self.lo = np.zeros(0)
+        self.hi = np.zeros(0)
+        self.n = 0
+        self.joint = 0.0  # the smoothed joint deviation
+        self.ref_mean: float | None = None  # its own EW mean and mean absolute deviation
+        self.ref_dev = 0.0
+        self.top: str | None = None
+        self.last_z = 0.0
+
+    def _grow(self, metric: str, x: float) -> int:
+        i = self.index[metric] = len(self.metrics)
+        self.metrics.append(metric)
+        self.mean = np.append(self.mean, x)
+        self.mad = np.append(self.mad, 0.0)
+        self.lo = np.append(self.lo, x)
+        self.hi = np.append(self.hi, x)
+        return i
+
+    def step(self, features: Mapping[str, Any]) -> float:
+        """Score the window's metric means, then learn them; returns the anomaly."""
+        return self.step_values({m: float(f.mean) for m, f in features.items()})
+
+    def step_values(self, values: Mapping[str, float]) -> float:
+        """Score ``{metric: value}``, then learn it; returns the anomaly in [0, 1]."""
+        idx, x = [], []
+        for m, v in values.items():
+            if not math.isfinite(v):
+                continue
+            i = self.index.get(m)
+            if i is None:
+                i = self._grow(m, v)
+            idx.append(i)
+            x.append(v)
+        if not idx:
+            return 0.0
+        ii = np.asarray(idx)
+        return self._step(ii, np.asarray(x, dtype=np.float64))
+
+    def step_array(self, x: np.ndarray) -> float:
+        """:meth:`step_values` for a vector whose entry ``j`` is metric ``str(j)`` (the fast
+        path of the backtests; the same arithmetic)."""
+        if not self.metrics:
+            for j, v in enumerate(x):
+                self._grow(str(j), float(v))
+        return self._step(np.arange(x.size), np.asarray(x, dtype=np.float64))
+
+    def _step(self, ii: np.ndarray, x: np.ndarray) -> float:
+        mu, mad = self.mean[ii], self.mad[ii]
+        lo = np.minimum(self.lo[ii], x)
+        hi = np.maximum(self.hi[ii], x)
+        r = x - mu
+        scale = np.maximum(mad, self.floor * (hi - lo) + 1e-12)
+        z = np.minimum(np.abs(r) / scale, self.clip)
+        k = min(self.k, z.size)
+        top = np.partition(z, z.size - k)[z.size - k :]
+        raw = float(top.mean())
+        j = int(np.argmax(z))
+        self.top = self.metrics[int(ii[j])]
+        self.joint += self.smooth * (raw - self.joint)
+        s = self.joint
+        if self.ref_mean is None:
+            self.ref_mean, self.ref_dev = s, 0.0
+        zn = (s - self.ref_mean) / max(self.ref_dev, 1e-3)
+        d = s - self.ref_mean
+        n = self.n + 1
+        b = max(self.norm_rate, 1.0 / n)  # a plain average until 1/n falls below the rate
+        self.ref_mean += b * d
+        self.ref_dev += b * (abs(d) - self.ref_dev)
+        a = max(self.alpha, 1.0 / n)
+        self.mean[ii] = mu + a * r
+        self.mad[ii] = mad + a * (np.abs(r) - mad)
+        self.lo[ii], self.hi[ii] = lo, hi
+        self.n += 1
+        self.last_z = zn
+        if self.n <= self.warm:
+            return 0.0
+        return 1.0 - math.exp(-max(zn, 0.0) / self.scale)
