@@ -261,6 +261,34 @@ class AllocationEngine(Easing):
             "feedback": self._feedback.to_dict(),
         }
 
+    def snapshot_shared(self) -> Record:
+        """:meth:`snapshot` less its per-component parts (:meth:`snapshot_component`):
+        :func:`assemble_snapshot` puts them together again."""
+        return {
+            "version": SNAPSHOT_VERSION,
+            "clock_ms": self._clock_ms,
+            "preferences": self._prefs.records(),
+            "outcomes": [dict(o) for o in self._outcomes],
+            "feedback": self._feedback.shared_dict(),
+        }
+
+    def state_components(self) -> list[str]:
+        """Every component the engine holds anything of (state, a lease, feedback)."""
+        held = {lease.component for lease in self._pool.all()}
+        return sorted(held | set(self._comps) | self._feedback.components())
+
+    def snapshot_component(self, component: str) -> Record | None:
+        """One component's part of :meth:`snapshot` (its state, leases and feedback maps), or
+        ``None`` when the engine holds nothing of it: what an incremental store writes for a
+        component that changed, in time proportional to the component, not the fleet."""
+        comp = self._comps.get(component)
+        leases = [lease.to_dict() for lease in self._pool.of_component(component)]
+        feedback = self._feedback.component_dict(component)
+        if comp is None and not leases and not feedback:
+            return None
+        return {"state": comp.to_dict() if comp is not None else None, "leases": leases,
+                "feedback": feedback}
+
     def restore(self, state: Mapping[str, Any]) -> None:
         """Replace the state with a :meth:`snapshot`; leases are kept even where a smaller
         configured capacity no longer holds them (they are real allocations until they end).

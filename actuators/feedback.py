@@ -231,13 +231,37 @@ class Feedback:
 
     def to_dict(self) -> Record:
         return {
-            "pending": [{"command_id": c, **e} for c, e in self._pending.items()],
-            "wins": [[k, r, s, f] for (k, r), (s, f) in sorted(self._wins.items())],
+            **self.shared_dict(),
             "acted": {c: [list(i) for i in v] for c, v in sorted(self._acted.items())},
             "fails": {c: list(v) for c, v in sorted(self._fails.items())},
             "values": {c: dict(v) for c, v in sorted(self._values.items())},
             "levels": {c: dict(v) for c, v in sorted(self._levels.items())},
         }
+
+    def shared_dict(self) -> Record:
+        """:meth:`to_dict` less its per-component maps (``acted``, ``fails``, ``values``,
+        ``levels``: :meth:`component_dict`)."""
+        return {
+            "pending": [{"command_id": c, **e} for c, e in self._pending.items()],
+            "wins": [[k, r, s, f] for (k, r), (s, f) in sorted(self._wins.items())],
+        }
+
+    def components(self) -> set[str]:
+        """The components the per-component maps hold."""
+        return set(self._acted) | set(self._fails) | set(self._values) | set(self._levels)
+
+    def component_dict(self, component: str) -> Record:
+        """``component``'s entries of the per-component maps of :meth:`to_dict`."""
+        out: Record = {}
+        if component in self._acted:
+            out["acted"] = [list(i) for i in self._acted[component]]
+        if component in self._fails:
+            out["fails"] = list(self._fails[component])
+        if component in self._values:
+            out["values"] = dict(self._values[component])
+        if component in self._levels:
+            out["levels"] = dict(self._levels[component])
+        return out
 
     def load(self, state: Mapping[str, Any]) -> None:
         self._pending = {}

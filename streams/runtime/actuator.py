@@ -113,6 +113,7 @@ class Actuator:
         self._changed, self._saved_at = False, time.monotonic()
         self.state_refused: list[str] = []  # why a saved state was not applied, if it was not
         self._store: EngineStateStore | None = None
+        self._offsets: dict[str, int] = {}  # topic[p] -> the next offset the state covers
         self._restore_state()
 
     @staticmethod
@@ -264,19 +265,24 @@ class Actuator:
                          stage, exc, detail)
         self._producer.produce(out.topic, key=out.key, value=out.value)
 
-    def _binding(self) -> dict[str, Any]:
-        """What a saved engine state is valid for (besides the offsets it covers)."""
-        cluster = self._risk.list_topics(timeout=10).cluster_id
-        return {"cluster_id": cluster or "", "backend": self.backend.name,
-                "owned": self.settings.owned, "group": self.settings.actuator_group}
+    def _binding(self) -> tuple[dict[str, Any], list[TopicPartition]]:
+        """What a saved engine state is valid for (besides the offsets it covers), and the
+        partitions whose offsets it covers."""
+        meta = self._risk.list_topics(timeout=10)
+        tps = [TopicPartition(t, p) for t in (self.settings.topic("risk"), self._health_topic)
+               if t in meta.topics for p in sorted(meta.topics[t].partitions)]
+        return {"cluster_id": meta.cluster_id or "", "backend": self.backend.name,
+                "owned": self.settings.owned, "group": self.settings.actuator_group}, tps
 
     def _restore_state(self) -> None:
         """Apply the saved engine state if it fits this cluster; else keep it aside, warn and
         start fresh (stale state is never applied silently)."""
         if self.state_path is None:
             return
-        binding = self._binding()
+        binding, tps = self._binding()
         self._store = EngineStateStore(self.state_path, binding)
+        # the state covers each partition from what the group had committed when it began
+        self._offsets = {k: v or 0 for k, v in self._committed(tps).items()}
         old_json = self.state_path.with_suffix(".json")
         if old_json.exists():  # format of before: no binding, so nothing says it is current
             self._refuse(old_json, ["a JSON engine state from before states were bound to a "
@@ -286,15 +292,14 @@ class Actuator:
         try:
             loaded = read(self.state_path)
             snapshot = loaded.snapshot()
-            tps = [_partition(key) for key in loaded.offsets]
+            saved = [_partition(key) for key in loaded.offsets]
         except (OSError, ValueError, KeyError, TypeError, ContractError) as exc:
             self._refuse(self.state_path, [f"unreadable ({exc})"], ".unreadable")
             return
-        committed = {f"{tp.topic}[{tp.partition}]": (tp.offset if tp.offset >= 0 else None)
-                     for tp in (self._risk.committed(tps, timeout=10) if tps else [])}
         ends = {f"{tp.topic}[{tp.partition}]":
-                self._risk.get_watermark_offsets(tp, timeout=10, cached=False)[1] for tp in tps}
-        reasons = stale_reasons(loaded, binding, committed, ends)
+                self._risk.get_watermark_offsets(tp, timeout=10, cached=False)[1]
+                for tp in saved}
+        reasons = stale_reasons(loaded, binding, self._committed(saved), ends)
         if reasons:
             self._refuse(self.state_path, reasons, ".stale")
             return
@@ -303,9 +308,17 @@ class Actuator:
         except (ValueError, KeyError, TypeError, ContractError) as exc:
             self._refuse(self.state_path, [f"does not fit this engine ({exc})"], ".unreadable")
             return
-        self._store.compact(self.engine, loaded.offsets)
+        for key, offset in loaded.offsets.items():
+            self._offsets[key] = max(offset, self._offsets.get(key, 0))
+        self._store.compact(self.engine, self._offsets)
         log.info("engine state restored from %s: %d leases, offsets %s", self.state_path,
                  len(self.engine.leases()), loaded.offsets)
+
+    def _committed(self, tps: list[TopicPartition]) -> dict[str, int | None]:
+        """The group's committed offset of each partition (None: nothing committed)."""
+        found = self._risk.committed(tps, timeout=10) if tps else []
+        return {f"{tp.topic}[{tp.partition}]": tp.offset if tp.offset >= 0 else None
+                for tp in found}
 
     def _refuse(self, path: Path, reasons: list[str], suffix: str) -> None:
         kept = path.with_suffix(path.suffix + suffix)
@@ -320,9 +333,11 @@ class Actuator:
         engine's state that changed; bounded by what changed, not by the fleet."""
         if self._store is None:
             return
-        offsets = {f"{tp.topic}[{tp.partition}]": tp.offset
-                   for tp in self._risk.position(self._risk.assignment()) if tp.offset >= 0}
-        self._store.save(self.engine, offsets, parts)
+        for tp in self._risk.position(self._risk.assignment()):
+            key = f"{tp.topic}[{tp.partition}]"
+            if tp.offset > self._offsets.get(key, 0):
+                self._offsets[key] = tp.offset
+        self._store.save(self.engine, self._offsets, parts)
         if parts:
             self._changed, self._saved_at = False, time.monotonic()
 

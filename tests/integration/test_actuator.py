@@ -163,13 +163,87 @@ def test_a_restarted_actuator_keeps_its_leases_and_does_not_grant_again(settings
 
 
 def test_an_unreadable_engine_state_is_kept_aside_and_the_actuator_starts_fresh(settings) -> None:
-    path = settings.data_dir + f"/actuator-{settings.actuator_group}.json"
-    with open(path, "w") as fh:
-        fh.write('{"version": 99}')
+    path = settings.data_dir + f"/actuator-{settings.actuator_group}.state"
+    with open(path, "wb") as fh:
+        fh.write(b"FWAS\x01garbage")
     actuator = Actuator(settings, DryRunBackend())
     try:
         assert actuator.engine.leases() == []
-        with open(path.replace(".json", ".unreadable")) as fh:
-            assert fh.read() == '{"version": 99}'
+        assert actuator.state_refused and "unreadable" in actuator.state_refused[0]
+        with open(path + ".unreadable", "rb") as fh:
+            assert fh.read() == b"FWAS\x01garbage"
     finally:
         actuator.close()
+
+
+def run_until(actuator: Actuator, done) -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=actuator.run, args=(stop,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    try:
+        while not done():
+            assert time.monotonic() < deadline, "the actuator did not get there"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(30)
+        actuator.close()
+
+
+def test_state_the_group_has_moved_past_is_refused_not_applied(settings, caplog) -> None:
+    """Issue #12: a stale state (another actuator committed past it) restored 30 old leases
+    and silently issued nothing. Now it is refused with a warning and kept aside."""
+    s = settings.replace(owned="web-*")
+    p = producer(s)
+    p.produce(s.topic("risk"), key=b"web-9/app", value=codec.encode(
+        "RiskScore", risk_event("web-9/app", T0)))
+    p.flush(10)
+    first = Actuator(s, DryRunBackend(hosts=("web-*",)))
+    run_until(first, lambda: first.stats.commands >= 1)
+    assert first.state_path is not None and first.state_path.exists()
+    # another actuator of the group (keeping no state) acts on a later risk event
+    p.produce(s.topic("risk"), key=b"web-8/app", value=codec.encode(
+        "RiskScore", risk_event("web-8/app", T0 + 1000)))
+    p.flush(10)
+    other = Actuator(s, DryRunBackend(hosts=("web-*",)), persist=False)
+    run_until(other, lambda: other.stats.risks >= 1)
+    with caplog.at_level("WARNING"):
+        third = Actuator(s, DryRunBackend(hosts=("web-*",)))
+    try:
+        assert third.engine.leases() == []
+        assert any("another actuator" in r for r in third.state_refused)
+        assert "NOT applied" in caplog.text
+        assert first.state_path.with_suffix(".state.stale").exists()
+    finally:
+        third.close()
+
+
+def test_state_of_another_cluster_or_backend_or_format_is_refused(settings) -> None:
+    from streams.runtime.enginestate import EngineStateStore, read
+
+    s = settings.replace(owned="web-*")
+    first = Actuator(s, DryRunBackend(hosts=("web-*",)))
+    first.close()
+    assert first.state_path is not None
+    good = first.state_path.read_bytes()
+    binding = read(first.state_path).binding
+    assert binding["cluster_id"] and binding["backend"] == "dryrun"
+    for change in ({"cluster_id": "another-cluster"}, {"backend": "linux"}):
+        store = EngineStateStore(first.state_path, {**binding, **change})
+        store.compact(first.engine, {})
+        store.close()
+        again = Actuator(s, DryRunBackend(hosts=("web-*",)))
+        again.close()
+        key = next(iter(change))
+        assert any(r.startswith(f"{key} was") for r in again.state_refused), again.state_refused
+    old = first.state_path.with_suffix(".json")
+    old.write_text('{"version": 2, "leases": []}')  # the retired, unbound JSON file
+    again = Actuator(s, DryRunBackend(hosts=("web-*",)))
+    again.close()
+    assert "JSON engine state" in again.state_refused[0]
+    assert old.with_suffix(".json.unbound").exists() and not old.exists()
+    first.state_path.write_bytes(good)
+    fine = Actuator(s, DryRunBackend(hosts=("web-*",)))
+    fine.close()
+    assert fine.state_refused == []
