@@ -7,8 +7,9 @@ Wire format, version 1. Key: the component id (UTF-8). Value::
     byte  4     format version (1)
     bytes 5-8   H, the header's length (unsigned, big-endian)
     H bytes     header: a UTF-8 JSON object
-    the rest    blob: ``Pipeline.snapshot(component)``, opaque here (a zlib'd pickle: trusted
-                bytes, so only the worker group may write this topic)
+    the rest    blob: ``Pipeline.snapshot(component)``, opaque here: the explicit, versioned
+                state format of ``processors/stateformat.py`` (data, never code: a forged
+                or pickled blob is refused and the component starts cold; docs/state.md)
 
 Header fields (readers ignore fields they do not know; new fields are only ever added, and the
 version changes only when the layout or a field's meaning does):
@@ -208,6 +209,7 @@ class CheckpointedPipeline(Pipeline):
         self.positions: dict[int, int] = {}  # partition -> next offset
         self.skip_below: dict[str, int] = {}  # component -> offset its restored state covers
         self.touched: list[str] = []  # components of the current message
+        self.unsaveable = 0  # snapshots refused (a model state with no explicit format)
         self._partition, self._offset, self._seq = -1, -1, 0
         self._refreshed: dict[int, int] = {}  # partition -> offset of the last stale scan
 
@@ -279,6 +281,12 @@ class CheckpointedPipeline(Pipeline):
             try:
                 blob = self.snapshot(component)
             except KeyError:  # samples that never made a state (all invalid)
+                del self.marks[component]
+                return None
+            except ContractError as exc:  # state with no explicit format (snarimax)
+                if not self.unsaveable:
+                    log.warning("component %r cannot be checkpointed: %s", component, exc)
+                self.unsaveable += 1
                 del self.marks[component]
                 return None
             written = int(time.time() * 1000) if now_ms is None else now_ms
