@@ -19,7 +19,7 @@ from typing import Annotated, Any, Protocol
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -54,8 +54,8 @@ class Live(Protocol):
     def alive(self) -> bool: ...
 
 
-class JSON(Response):
-    media_type = "application/json"
+class JSON(JSONResponse):
+    """JSON rendered by orjson (several times faster than the standard library's)."""
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
@@ -210,7 +210,8 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
         return JSON(got)
 
     @app.put("/v1/preferences/{selector:path}", response_model=S.Preference,
-             responses={**errors, 422: {"model": S.Problem}, 503: {"model": S.Problem}},
+             responses={**errors, 400: {"model": S.Problem}, 422: {"model": S.Problem},
+                        503: {"model": S.Problem}},
              tags=["preferences"])
     def put_preference(selector: Selector, change: S.PreferenceChange,
                        _: Annotated[Token | None, Depends(writer_of)]) -> Any:
@@ -239,7 +240,8 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
         return Response(status_code=204)
 
     @app.post("/v1/feedback", response_model=S.FeedbackOut, status_code=202,
-              responses={**errors, 404: {"model": S.Problem}, 503: {"model": S.Problem}},
+              responses={**errors, 400: {"model": S.Problem}, 404: {"model": S.Problem},
+                         503: {"model": S.Problem}},
               tags=["feedback"])
     def feedback(body: S.FeedbackIn,
                  token: Annotated[Token | None, Depends(writer_of)]) -> Any:

@@ -106,6 +106,9 @@ class ReadModel:
     plotted: frozenset[str] | None = None
     version: int = 0  # bumped by every change, for the live feed
     grants: dict[str, tuple[str, str]] = field(default_factory=dict)  # command_id -> lease key
+    # command ids whose outcome ended them, for a command read after its outcome (two topics,
+    # no order between them)
+    ended: dict[str, None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.allocations_ = EventLog(self.keep_events)
@@ -186,7 +189,9 @@ class ReadModel:
     def _on_AllocationCommand(self, rec: Record) -> None:  # noqa: N802
         self.allocations_.append(rec)
         view = self.component(rec["component"])
-        if rec["action"] == "GRANT":
+        if rec["action"] == "GRANT" and rec["command_id"] in self.ended:
+            pass  # its outcome came first and ended it
+        elif rec["action"] == "GRANT":
             view.leases[rec["resource"]] = {
                 "resource": rec["resource"], "amount": rec["amount"], "unit": rec["unit"],
                 "since_ms": rec["ts"], "until_ms": rec["ts"] + rec["lease_s"] * 1000,
@@ -200,6 +205,10 @@ class ReadModel:
 
     def _on_AllocationOutcome(self, rec: Record) -> None:  # noqa: N802
         self.outcomes_.append(rec)
+        if rec["status"] in ENDED_BY_OUTCOME:
+            self.ended[rec["command_id"]] = None
+            if len(self.ended) > 4 * self.keep_events:
+                del self.ended[next(iter(self.ended))]
         if rec["status"] in ENDED_BY_OUTCOME and rec["command_id"] in self.grants:
             comp, resource = self.grants.pop(rec["command_id"])
             lease = self.component(comp).leases.get(resource)

@@ -4,7 +4,7 @@ describe them; the event fields follow ``schemas/avro/`` (the contract)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -207,7 +207,8 @@ class Heatmap(BaseModel):
 
 
 class Problem(BaseModel):
-    detail: str
+    detail: str | list[dict[str, Any]] = Field(
+        description="what is wrong: a sentence, or the validation errors field by field")
 
 
 RiskHistory.model_rebuild()
