@@ -47,11 +47,12 @@ class Settings:
     checkpoint_every_s: int = 900  # event time
     checkpoint_max_replay: int = 10_000  # re-send a quiet component's state this far behind
     # bad input and floods (docs/reliability.md): a sample stamped further ahead of / behind
-    # the worker's wall clock is dead-lettered alone; at most max_components states are held
+    # the worker's wall clock is dead-lettered alone (a simulated fleet whose time runs ahead
+    # of the wall clock needs max_future_s = 0); at most max_components states are held
     # (the least recently seen is checkpointed and evicted), and one unseen for evict_idle_s
     # of event time is checkpointed and evicted; 0 turns each off
     max_future_s: int = 3600
-    max_past_s: int = 30 * 86_400
+    max_past_s: int = 0  # off: backfills of old data are legitimate
     max_components: int = 50_000
     evict_idle_s: int = 6 * 3600
     # a secured cluster (streams/security.py, docs/security.md); secrets are never shown
@@ -65,7 +66,7 @@ class Settings:
     ssl_key_location: str = ""
     ssl_key_password: str = dataclasses.field(default="", repr=False)
     ssl_key_password_file: str = ""
-    ssl_check_hostname: bool = True
+    ssl_check_hostname: str = "true"  # false: skip the broker host name check
     # allocation
     risk_threshold: float = 0.6
     backend: str = "dryrun"  # dryrun | linux | kubernetes | aws (simulator: inside `run`)
@@ -136,6 +137,9 @@ class Settings:
             )
         if settings.partitions < 1:
             raise ConfigError("partitions must be at least 1")
+        from streams.security import KafkaSecurity
+
+        KafkaSecurity.from_settings(settings, env={})  # one clear ConfigError if inconsistent
         return settings
 
     def dependency_pairs(self) -> tuple[tuple[str, str], ...]:

@@ -199,11 +199,17 @@ class CheckpointedPipeline(Pipeline):
     """
 
     def __init__(
-        self, config: PipelineConfig, source_topic: str, policy: CheckpointPolicy | None = None
+        self, config: PipelineConfig, source_topic: str, policy: CheckpointPolicy | None = None,
+        max_components: int = 0, evict_idle_s: int = 0,
     ) -> None:
         super().__init__(config)
         self.source_topic = source_topic
         self.policy = policy or CheckpointPolicy()
+        # a flood of unknown component ids must not grow memory without bound (see evictable)
+        self.max_components = max_components
+        self.evict_idle_ms = evict_idle_s * 1000
+        self.newest_ms: int | None = None  # the newest accepted event time of any component
+        self._idle_scan = 0
         self.state_key = normal_key(config.state_key())
         self.marks: dict[str, Mark] = {}
         self.positions: dict[int, int] = {}  # partition -> next offset
@@ -229,10 +235,15 @@ class CheckpointedPipeline(Pipeline):
         m = self.marks.get(comp)
         if m is None:
             m = self.marks[comp] = Mark(self._partition, covered=self._offset)
+        elif self.max_components:  # least recently seen first, for evictable()
+            self.marks[comp] = self.marks.pop(comp)
         m.partition = self._partition
         ts = sample.get("ts")
-        if type(ts) is int and (m.watermark_ms is None or ts > m.watermark_ms):
-            m.watermark_ms = ts
+        if type(ts) is int and not out.rejected:  # a refused stamp moves no watermark
+            if m.watermark_ms is None or ts > m.watermark_ms:
+                m.watermark_ms = ts
+            if self.newest_ms is None or ts > self.newest_ms:
+                self.newest_ms = ts
         if m.since_ms is None:
             m.since_ms = m.watermark_ms
         m.dirty = True
@@ -258,6 +269,24 @@ class CheckpointedPipeline(Pipeline):
         if off - self._refreshed.get(part, -1) >= max(1, p.max_replay // 4):
             self._refreshed[part] = off
             out += [c for c in self.behind(p.max_replay, part) if c not in out]
+        return out
+
+    def evictable(self, scan_every: int = 1000) -> list[tuple[str, str]]:
+        """``(component, reason)`` to checkpoint and evict now: the least recently seen while
+        more than ``max_components`` are held (``cap``), and, every ``scan_every`` messages,
+        those whose event time is ``evict_idle_s`` behind the newest (``idle``). The caller
+        checkpoints each one's state, then calls :meth:`forget`. A component seen again after
+        its eviction starts cold until the next rebalance restores it from that checkpoint."""
+        out: list[tuple[str, str]] = []
+        if self.max_components and len(self.marks) > self.max_components:
+            extra = len(self.marks) - self.max_components
+            out += [(c, "cap") for c in list(self.marks)[:extra]]
+        self._idle_scan += 1
+        if self.evict_idle_ms and self.newest_ms is not None and self._idle_scan >= scan_every:
+            self._idle_scan = 0
+            limit, chosen = self.newest_ms - self.evict_idle_ms, {c for c, _ in out}
+            out += [(c, "idle") for c, m in self.marks.items()
+                    if c not in chosen and m.watermark_ms is not None and m.watermark_ms < limit]
         return out
 
     def behind(self, lag: int = 0, partition: int | None = None) -> list[str]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +37,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from processors.pipeline import PipelineConfig
 from schemas.codec import Codec
 from schemas.errors import BrokerError
-from streams.handler import MetricsHandler
+from streams.handler import MetricsHandler, TimeBounds
 from streams.runtime.actions import ActionFeed
 from streams.runtime.checkpoint import (
     CheckpointedPipeline,
@@ -44,6 +45,7 @@ from streams.runtime.checkpoint import (
     CheckpointStore,
     Restorer,
 )
+from streams.security import KafkaSecurity
 from streams.settings import Settings
 from streams.telemetry import WorkerMetrics, serve
 from streams.topics import producer_config
@@ -51,6 +53,7 @@ from streams.topics import producer_config
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 10_000  # messages processed but not yet acked before the agent waits
+WAIT_S = 30.0  # at most this long for the broker to acknowledge checkpoints on revoke/shutdown
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
@@ -170,13 +173,31 @@ class Sink:
             self.producer.poll(0)
             await asyncio.sleep(0.005)
 
-    async def wait(self, futures: Sequence[asyncio.Future[None]]) -> None:
-        """Wait for deliveries, serving reports meanwhile (also while the loop winds down)."""
+    async def wait(self, futures: Sequence[asyncio.Future[None]], timeout_s: float = WAIT_S
+                   ) -> None:
+        """Wait for deliveries, serving reports meanwhile (also while the loop winds down);
+        BrokerError when they are not all acknowledged within ``timeout_s`` (a broker outage
+        must not hang a revocation or a shutdown) or when one failed."""
+        deadline = time.monotonic() + timeout_s
         while not all(f.done() for f in futures):
+            if time.monotonic() > deadline:
+                left = sum(not f.done() for f in futures)
+                raise BrokerError(f"{left} of {len(futures)} deliveries not acknowledged "
+                                  f"within {timeout_s:g} s")
             self.producer.poll(0.01)
             await asyncio.sleep(0)
         for f in futures:
             f.result()
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Deliver what is queued (for at most ``timeout_s``), then free the producer's
+        threads and sockets: an agent that restarts makes a new Sink, never leaks one."""
+        try:
+            self.producer.flush(timeout_s)
+        finally:
+            close = getattr(self.producer, "close", None)
+            if callable(close):
+                close()
 
 
 @dataclass
@@ -194,6 +215,12 @@ class CheckpointMetrics:
         self.dropped = Counter("forewarn_states_dropped", "component states dropped", registry=r)
         self.partitions = Gauge("forewarn_worker_partitions", "source partitions assigned",
                                 registry=r)
+        self.evicted = Counter("forewarn_components_evicted",
+                               "component states checkpointed and evicted (cap: over "
+                               "max_components; idle: unseen for evict_idle_s)", ["reason"],
+                               registry=r)
+        self.components = Gauge("forewarn_worker_components", "component states held",
+                                registry=r)
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -202,9 +229,11 @@ def create_app(settings: Settings) -> faust.App:
 
     datadir = Path(settings.data_dir) / "faust"
     datadir.mkdir(parents=True, exist_ok=True)
+    security = KafkaSecurity.from_settings(settings)
     app = faust.App(
         settings.worker_group,
         broker=f"kafka://{settings.bootstrap_servers}",
+        broker_credentials=security.faust_credentials(),  # None: plaintext
         store="memory://",
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
@@ -224,9 +253,11 @@ def create_app(settings: Settings) -> faust.App:
     codec = Codec(settings.wire_format, registry_url=settings.registry_url or None)
     source = settings.topic("metrics")
     pipeline = CheckpointedPipeline(
-        pipeline_config(settings), source, CheckpointPolicy.from_settings(settings)
+        pipeline_config(settings), source, CheckpointPolicy.from_settings(settings),
+        max_components=settings.max_components, evict_idle_s=settings.evict_idle_s,
     )
-    handler = MetricsHandler(pipeline, codec, settings.topic)
+    bounds = TimeBounds(settings.max_future_s or 10**12, settings.max_past_s or 10**12)
+    handler = MetricsHandler(pipeline, codec, settings.topic, time_bounds=bounds)
     app.forewarn_handler = handler  # type: ignore[attr-defined]  # for tests and metrics
 
     metrics = app.topic(source, key_type=bytes, value_type=bytes)
@@ -277,8 +308,24 @@ def create_app(settings: Settings) -> faust.App:
             got = framed(comp)
             if got is not None:
                 pending.append(sink.send(checkpoints, comp.encode(), got[1], got[0]))
-        await sink.wait(pending)
+        try:
+            await sink.wait(pending)
+        except BrokerError as exc:  # the next owner restores older checkpoints and replays
+            log.error("%s: %d checkpoints not confirmed: %s", reason, len(pending), exc)
+            return
         log.info("%s: %d checkpoints written", reason, len(pending))
+
+    def evict() -> None:
+        """Checkpoint and drop the states :meth:`CheckpointedPipeline.evictable` names."""
+        for comp, why in pipeline.evictable():
+            got = framed(comp)
+            pipeline.forget(comp)
+            ck_metrics.evicted.labels(why).inc()
+            if got is not None and sink is not None:
+                s, (p, value) = sink, got
+                outbox.add((), lambda s=s, c=comp, p=p, v=value: s.send(
+                    checkpoints, c.encode(), v, p))
+        ck_metrics.components.set(len(pipeline.marks))
 
     @app.agent(metrics, name="forewarn.process", concurrency=1)
     async def process(stream: faust.StreamT[bytes]) -> None:
@@ -307,6 +354,7 @@ def create_app(settings: Settings) -> faust.App:
                 outbox.add(futures, event.ack)
                 for comp in pipeline.due():
                     outbox.add((), lambda c=comp: send_checkpoint(c))
+                evict()
                 out.poll()
                 actions.drain()
                 if len(outbox) >= MAX_PENDING:
@@ -314,6 +362,7 @@ def create_app(settings: Settings) -> faust.App:
         finally:
             poller.cancel()
             actions.close()
+            out.close()
 
     @app.on_partitions_revoked.connect
     async def on_revoked(sender: faust.App, revoked: set[Any], **_: Any) -> None:
@@ -327,7 +376,12 @@ def create_app(settings: Settings) -> faust.App:
         async with rebalancing:
             await checkpoint_all("shutdown")
             if restorer is not None:
-                await asyncio.get_running_loop().run_in_executor(executor, restorer.store.close)
+                closing = asyncio.get_running_loop().run_in_executor(executor,
+                                                                     restorer.store.close)
+                try:
+                    await asyncio.wait_for(closing, WAIT_S)
+                except TimeoutError:
+                    log.error("shutdown: the checkpoint reader did not close in %g s", WAIT_S)
 
     @app.on_rebalance_complete.connect
     async def on_rebalance_complete(sender: faust.App, **_: Any) -> None:
