@@ -127,7 +127,7 @@ def _spawn_worker(settings: Settings, log: Path) -> tuple[subprocess.Popen[bytes
         env[f"FOREWARN_{key}"] = value
     fh = open(log, "wb")  # noqa: SIM115 - closed by the caller
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streams.cli.main", "worker", "--loglevel", "warning"],
+        [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
         env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
     return proc, fh

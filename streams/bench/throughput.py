@@ -232,7 +232,7 @@ def bench_worker(seconds: float = 3.0) -> dict[str, float]:
         env = {"FOREWARN_BOOTSTRAP_SERVERS": s.bootstrap_servers,
                "FOREWARN_TOPIC_PREFIX": s.topic_prefix, "FOREWARN_WORKER_GROUP": s.worker_group,
                "FOREWARN_DATA_DIR": tmp, "FOREWARN_METRICS_PORT": str(port)}
-        ours = _Child([sys.executable, "-m", "streams.cli.main", "worker", "--loglevel", "warning"],
+        ours = _Child([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
                       env, port, Path(tmp) / "ours.log")
         try:
             got = measure(ours, n, _committed(s, s.worker_group, s.topic("metrics")),

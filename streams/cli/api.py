@@ -15,7 +15,7 @@ import argparse
 def cmd_api(args: argparse.Namespace) -> int:
     from streams.api.auth import parse_tokens
     from streams.api.server import ApiServer
-    from streams.cli.main import settings_of
+    from streams.cli.commands import settings_of
     from streams.topics import ensure_topics
 
     settings = settings_of(args)

@@ -52,7 +52,7 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from streams.cli.main import settings_of
+    from streams.cli.commands import settings_of
     from streams.lab.report import text_table
     from streams.runtime.worker import pipeline_config
 

@@ -69,7 +69,7 @@ def component_rule(template: str, fallbacks: Sequence[str] | None) -> Any:
 def cmd_ingest(args: argparse.Namespace) -> int:
     import signal
 
-    from streams.cli.main import settings_of
+    from streams.cli.commands import settings_of
     from streams.topics import ensure_topics
 
     settings = settings_of(args)

@@ -22,7 +22,7 @@ def describe(p: dict) -> str:  # type: ignore[type-arg]
 def cmd_prefs(args: argparse.Namespace) -> int:
     from confluent_kafka import Producer
 
-    from streams.cli.main import settings_of
+    from streams.cli.commands import settings_of
     from streams.topics import ensure_topics, producer_config
 
     settings = settings_of(args)

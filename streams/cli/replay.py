@@ -130,7 +130,7 @@ class _Sink:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from streams.cli.main import settings_of
+    from streams.cli.commands import settings_of
     from streams.runtime.worker import pipeline_config
 
     settings = settings_of(args)

@@ -109,7 +109,7 @@ def build_collectors(args: argparse.Namespace, host: str) -> list[Collector]:
 def cmd_ship(args: argparse.Namespace) -> int:
     import signal
 
-    from streams.cli.main import settings_of
+    from streams.cli.commands import settings_of
     from streams.ship.shipper import Shipper
 
     settings = settings_of(args)

@@ -103,7 +103,7 @@ def cmd_tail(args: argparse.Namespace) -> int:
     from schemas.codec import Codec
     from schemas.errors import ContractError
     from streams.api.follow import Follower
-    from streams.cli.main import reachable, settings_of
+    from streams.cli.commands import reachable, settings_of
     from streams.topics import events_of
 
     settings = settings_of(args)

@@ -74,7 +74,7 @@ def test_owned_risk_is_granted_once_foreign_skipped_garbage_dead_lettered(runnin
 
 
 def test_prefs_cli_sets_changes_and_clears_through_the_compacted_topic(settings, capsys) -> None:
-    from streams.cli.main import main
+    from streams.cli.commands import main
     from streams.runtime.prefs import read_preferences
 
     flags = ["--bootstrap-servers", settings.bootstrap_servers,

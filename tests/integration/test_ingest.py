@@ -186,8 +186,7 @@ def test_component_template_from_the_command_line(settings: Settings) -> None:
     messages = example_messages("vector")
     src = source_topic(settings, "src-cli")
     produce_raw(settings, src, messages)
-    shim = ("import sys, streams.cli.main as c; "
-            "c.PLUGGED = tuple(dict.fromkeys(c.PLUGGED + ('streams.runtime.ingest',))); "
+    shim = ("import sys, streams.cli.commands as c; "
             "sys.exit(c.main(sys.argv[1:]))")
     env = {**os.environ, "FOREWARN_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
            "FOREWARN_TOPIC_PREFIX": settings.topic_prefix}

@@ -196,8 +196,7 @@ def test_shipped_samples_arrive_batched_with_cgroups_and_probes(
 @pytest.mark.integration
 def test_ship_command_runs_and_exits(settings: Settings) -> None:
     host = f"cli-{uuid.uuid4().hex[:6]}"
-    shim = ("import sys, streams.cli.main as c; "
-            "c.PLUGGED = tuple(dict.fromkeys(c.PLUGGED + ('streams.ship.shipper',))); "
+    shim = ("import sys, streams.cli.commands as c; "
             "sys.exit(c.main(sys.argv[1:]))")
     env = {**os.environ, "FOREWARN_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
            "FOREWARN_TOPIC_PREFIX": settings.topic_prefix}
