@@ -101,8 +101,12 @@ class Actuator:
         self._assign_all(self._prefs, settings.topic("preferences"))
         self._dead = DeadLetters(self.codec, settings.topic)
         self.owns = ownership(settings.owned)
-        self._event_ms: int | None = None  # newest risk event time seen
-        self._event_wall = 0.0  # monotonic time when it was seen
+        self._event_ms: int | None = None  # the fleet's event time, as last taken
+        self._event_wall = 0.0  # monotonic time when it was taken
+        # each owned component's newest risk time: the fleet's time is their lower median,
+        # so a minority of hosts whose clocks run ahead (or forged scores) cannot move it
+        self._latest: dict[str, int] = {}
+        self._median_at = -1.0
         # The engine's state (leases the backends hold, cooldowns, learnt posteriors) survives
         # a restart: streams/runtime/enginestate.py, bound to this cluster, backend and the
         # offsets it covers. Before each commit the offsets are appended, and the parts of the
@@ -163,8 +167,15 @@ class Actuator:
                 self.engine.forget_preference(msg.key().decode())
             return
         pref = self._decoded(msg, "Preference")
-        if pref is not None:
-            self.engine.on_preference(pref)
+        if pref is None:
+            return
+        ts = pref.get("ts")
+        if isinstance(ts, int) and ts > self._clock() + MAX_FUTURE_MS:
+            # per selector the latest ts wins: one stamped 2^53 would override every later one
+            self._dead_letter(msg, "validate", detail=f"preference ts {ts} is more than "
+                              f"{MAX_FUTURE_MS // 60_000} min ahead of this host's clock")
+            return
+        self.engine.on_preference(pref)
 
     def _decoded(self, msg: Message, event_type: str) -> dict[str, Any] | None:
         """The message's record, or None once it is dead-lettered as undecodable."""
@@ -191,7 +202,7 @@ class Actuator:
             return
         self.stats.risks += 1
         self.metrics.risks.inc()
-        self._seen(ts)
+        self._seen(ts, component)
         self._dispatch(self.engine.on_risk(risk, host_of(component)), msg)
 
     def _on_health(self, msg: Message) -> None:
@@ -208,16 +219,35 @@ class Actuator:
             return
         self._dispatch([], None)  # effects the signal completed
 
-    def _seen(self, ts: int) -> None:
-        if self._event_ms is None or ts > self._event_ms:
-            self._event_ms, self._event_wall = ts, time.monotonic()
+    def _seen(self, ts: int, component: str) -> None:
+        if ts > self._latest.get(component, ts - 1):
+            self._latest[component] = ts
+
+    def fleet_ms(self) -> int | None:
+        """The fleet's event time: the lower median of the components' newest risk times
+        (recomputed at most once a second), carried forward by the wall time since, never
+        backwards; None before the first risk."""
+        if not self._latest:
+            return None
+        mono = time.monotonic()
+        carried = (None if self._event_ms is None
+                   else self._event_ms + int((mono - self._event_wall) * 1000))
+        if carried is None or mono - self._median_at >= 1.0:
+            self._median_at = mono
+            times = sorted(self._latest.values())
+            median = times[(len(times) - 1) // 2]
+            if carried is None or median > carried:
+                self._event_ms, self._event_wall = median, mono
+                return median
+        return carried
 
     def tick(self) -> None:
-        """End leases whose time is up. Event time is the newest risk seen, carried forward
-        by the wall time since, so leases still end while the risk stream is quiet."""
-        if self._event_ms is None:
+        """End leases whose time is up, by the fleet's event time (:meth:`fleet_ms`), so
+        leases still end while the risk stream is quiet, and one host's clock moves no other's
+        (the engine decides each component on its own clock)."""
+        now = self.fleet_ms()
+        if now is None:
             return
-        now = self._event_ms + int((time.monotonic() - self._event_wall) * 1000)
         self._dispatch(self.engine.tick(now), None)
 
     def _dispatch(self, commands: list[dict[str, Any]], msg: Message | None) -> None:

@@ -1,0 +1,90 @@
+"""Forged events on a real broker, against a live actuator (issue #12, "anyone who can write
+to the topics steers the fleet"): each was an attack that worked, and must not any more."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from actuators.backends.dryrun import DryRunBackend
+from schemas.codec import Codec
+from streams.runtime.actuator import Actuator
+from streams.settings import Settings
+from streams.sim.examples import risk_event
+from tests.kafkautil import producer, read_all
+
+pytestmark = pytest.mark.integration
+codec = Codec()
+MIN = 60_000
+
+
+@pytest.fixture
+def running(settings: Settings) -> Iterator[tuple[Settings, Actuator]]:
+    s = settings.replace(owned="web-*")
+    actuator = Actuator(s, DryRunBackend(hosts=("web-*",)))
+    stop = threading.Event()
+    thread = threading.Thread(target=actuator.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield s, actuator
+    finally:
+        stop.set()
+        thread.join(30)
+        actuator.close()
+
+
+def wait_for(cond, what: str, timeout_s: float = 30) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_one_forged_risk_stamped_ahead_releases_no_other_lease(running) -> None:
+    s, actuator = running
+    now = int(time.time() * 1000)
+    lease_s = actuator.engine.config.lease_s
+    start = now - lease_s * 1000 + 10 * MIN  # the leases end 10 minutes from now
+    p = producer(s)
+    for i in range(5):
+        comp = f"web-{i}/app"
+        p.produce(s.topic("risk"), key=comp.encode(),
+                  value=codec.encode("RiskScore", risk_event(comp, start)))
+    p.flush(10)
+    wait_for(lambda: len(actuator.engine.leases()) == 5, "the five grants never came")
+    # one forged score, risk 0, stamped 59 minutes ahead (within the actuator's 60 min bound)
+    forged = risk_event("web-9/forged", now + 59 * MIN, value=0.0)
+    p.produce(s.topic("risk"), key=b"web-9/forged", value=codec.encode("RiskScore", forged))
+    p.flush(10)
+    wait_for(lambda: actuator.stats.risks >= 6, "the forged score was never read")
+    time.sleep(2.5)  # ticks, and the fleet's time recomputed (once a second)
+    # before per-component clocks: the engine's one clock jumped, every lease ended (RELEASE)
+    assert len(actuator.engine.leases()) == 5
+    cmds = read_all(s, "allocations", codec=codec)
+    assert [c[3]["action"] for c in cmds if c[3]["component"] != "web-9/forged"] == ["GRANT"] * 5
+
+
+def test_a_preference_stamped_2_to_the_53_cannot_override_later_ones(running) -> None:
+    s, actuator = running
+    now = int(time.time() * 1000)
+    p = producer(s)
+
+    def pref(ts: int, paused: bool) -> bytes:
+        return codec.encode("Preference", {"selector": "web-1/*", "ts": ts, "criticality": 5,
+                                           "allowed_resources": None, "maxima": {},
+                                           "paused": paused})
+
+    p.produce(s.topic("preferences"), key=b"web-1/*", value=pref(2**53, True))
+    p.flush(10)
+    dead = read_all(s, "deadletter", until=lambda r: len(r) >= 1, codec=codec)
+    assert dead[0][3]["stage"] == "validate" and "preference ts" in dead[0][3]["reason"]
+    p.produce(s.topic("preferences"), key=b"web-1/*", value=pref(now, True))
+    p.flush(10)
+    wait_for(lambda: actuator.engine.preference("web-1/app")["paused"], "pause never arrived")
+    p.produce(s.topic("preferences"), key=b"web-1/*", value=pref(now + 1000, False))  # resume
+    p.flush(10)
+    wait_for(lambda: not actuator.engine.preference("web-1/app")["paused"],
+             "the resume did not take: the forged preference still wins")
