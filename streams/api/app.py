@@ -127,7 +127,8 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
         min_risk: Annotated[float | None, Query(ge=0, le=1)] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
     ) -> Any:
-        return JSON(live.read(lambda m: m.components(host, glob, min_risk, limit)))
+        body = live.read(lambda m: m.components_json(host, glob, min_risk, limit))
+        return Response(body, media_type="application/json")
 
     @app.get("/v1/components/{component_id:path}/risk", response_model=S.RiskHistory,
              dependencies=read, responses={**errors, 404: {"model": S.Problem}}, tags=["read"])

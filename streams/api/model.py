@@ -25,10 +25,13 @@ DEFERRED or REJECTED of the grant that made it.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 Record = dict[str, Any]
 HISTORY = 720  # risk scores kept per component (12 h of 1-minute windows)
@@ -79,6 +82,9 @@ class ComponentView:
     leases: dict[str, Record] = field(default_factory=dict)  # resource -> lease
     peak: float = 0.0  # highest risk over the last PEAK_S of its event time
     metrics: deque[Record] = field(default_factory=lambda: deque(maxlen=METRIC_POINTS))
+    rev: int = 0  # bumped whenever its summary may change
+    # (rev, host clock, bytes): its summary as JSON, reused while neither has moved
+    cached: tuple[int, int, bytes] | None = None
     updated_ms: int = 0
 
     def health_state(self) -> str:
@@ -109,6 +115,12 @@ class ReadModel:
     # command ids whose outcome ended them, for a command read after its outcome (two topics,
     # no order between them)
     ended: dict[str, None] = field(default_factory=dict)
+    _sorted: list[str] = field(default_factory=list, repr=False)
+    holding: set[str] = field(default_factory=set, repr=False)  # components that held a lease
+    # the full list as JSON, kept up to date piecewise: one entry per sorted id
+    _dirty: set[str] = field(default_factory=set, repr=False)
+    _parts: list[bytes] = field(default_factory=list, repr=False)
+    _pos: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.allocations_ = EventLog(self.keep_events)
@@ -150,6 +162,7 @@ class ReadModel:
         if view.risk is None or rec["ts"] >= view.risk["ts"]:
             view.risk = rec
         view.history.append(rec)
+        self._touch(view)
         self.risks_.append(rec)
         view.peak = recent_peak(view.history, PEAK_S)
         view.updated_ms = max(view.updated_ms, rec["ts"])
@@ -184,11 +197,13 @@ class ReadModel:
         old = view.health.get(rec["metric"])
         if old is None or rec["ts"] >= old["ts"]:
             view.health[rec["metric"]] = rec
+            self._touch(view)
         view.updated_ms = max(view.updated_ms, rec["ts"])
 
     def _on_AllocationCommand(self, rec: Record) -> None:  # noqa: N802
         self.allocations_.append(rec)
         view = self.component(rec["component"])
+        self._touch(view)
         if rec["action"] == "GRANT" and rec["command_id"] in self.ended:
             pass  # its outcome came first and ended it
         elif rec["action"] == "GRANT":
@@ -198,6 +213,7 @@ class ReadModel:
                 "command_id": rec["command_id"], "reason": rec["reason"],
             }
             self.grants[rec["command_id"]] = (rec["component"], rec["resource"])
+            self.holding.add(rec["component"])
             if len(self.grants) > 4 * self.keep_events:  # oldest first: dicts keep order
                 del self.grants[next(iter(self.grants))]
         else:  # RELEASE, PREEMPT
@@ -214,6 +230,7 @@ class ReadModel:
             lease = self.component(comp).leases.get(resource)
             if lease is not None and lease["command_id"] == rec["command_id"]:
                 del self.component(comp).leases[resource]
+                self._touch(self.component(comp))
 
     def _on_Preference(self, rec: Record) -> None:  # noqa: N802
         self.preferences[rec["selector"]] = rec
@@ -252,22 +269,84 @@ class ReadModel:
             "model": r["model"] if r else None,
         }
 
-    def components(self, host: str | None = None, glob: str | None = None,
-                   min_risk: float | None = None, limit: int | None = None) -> list[Record]:
-        """Components by id, filtered by host (exact), id glob (fnmatch) and minimum risk."""
+    def _touch(self, view: ComponentView) -> None:
+        view.rev += 1
+        self._dirty.add(view.id)
+
+    def all_json(self) -> bytes:
+        """Every component as a JSON array: only those changed since the previous call (and
+        those holding leases, whose end depends on their host's clock) are encoded again."""
+        ids = self.sorted_ids()
+        if len(self._parts) != len(ids):
+            self._pos = {cid: i for i, cid in enumerate(ids)}
+            self._parts = [self.summary_json(self.components_[cid]) for cid in ids]
+        else:
+            for cid in self._dirty:
+                self._parts[self._pos[cid]] = self.summary_json(self.components_[cid])
+            for cid in self._leased():
+                self._parts[self._pos[cid]] = self.summary_json(self.components_[cid])
+        self._dirty.clear()
+        return b"[" + b",".join(self._parts) + b"]"
+
+    def _leased(self) -> list[str]:
+        return [cid for cid in self.holding if self.components_[cid].leases]
+
+    def summary_json(self, view: ComponentView) -> bytes:
+        """:meth:`summary` as JSON, cached until the component changes (or, while it holds a
+        lease, until its host's clock moves): listing 10,000 components joins bytes."""
+        clock = self.host_ms.get(host_of(view.id), self.now_ms) if view.leases else 0
+        c = view.cached
+        if c is not None and c[0] == view.rev and c[1] == clock:
+            return c[2]
+        data = orjson.dumps(self.summary(view))
+        view.cached = (view.rev, clock, data)
+        return data
+
+    def components_json(self, host: str | None = None, glob: str | None = None,
+                        min_risk: float | None = None, limit: int | None = None) -> bytes:
+        """:meth:`components` as a JSON array."""
+        if host is None and glob is None and min_risk is None and (
+                limit is None or limit >= len(self.components_)):
+            return self.all_json()
+        parts = []
+        for view in self._select(host, glob, min_risk, limit):
+            c = view.cached  # the common case inline: unchanged and holding no lease
+            if c is not None and c[0] == view.rev and not view.leases:
+                parts.append(c[2])
+            else:
+                parts.append(self.summary_json(view))
+        return b"[" + b",".join(parts) + b"]"
+
+    def _select(self, host: str | None, glob: str | None, min_risk: float | None,
+                limit: int | None) -> list[ComponentView]:
+        if host is None and glob is None and min_risk is None:
+            views = [self.components_[cid] for cid in self.sorted_ids()]
+            return views if limit is None else views[:limit]
         out = []
-        for cid in sorted(self.components_):
+        match = None if glob is None else re.compile(fnmatch.translate(glob)).match
+        for cid in self.sorted_ids():
             if host is not None and host_of(cid) != host:
                 continue
-            if glob is not None and not fnmatch.fnmatchcase(cid, glob):
+            if match is not None and not match(cid):
                 continue
             view = self.components_[cid]
             if min_risk is not None and (view.risk is None or view.risk["risk"] < min_risk):
                 continue
-            out.append(self.summary(view))
+            out.append(view)
             if limit is not None and len(out) >= limit:
                 break
         return out
+
+    def sorted_ids(self) -> list[str]:
+        """Component ids in order, sorted again only when one was added."""
+        if len(self._sorted) != len(self.components_):
+            self._sorted = sorted(self.components_)
+        return self._sorted
+
+    def components(self, host: str | None = None, glob: str | None = None,
+                   min_risk: float | None = None, limit: int | None = None) -> list[Record]:
+        """Components by id, filtered by host (exact), id glob (fnmatch) and minimum risk."""
+        return [self.summary(v) for v in self._select(host, glob, min_risk, limit)]
 
     def risk_history(self, cid: str, from_ms: int | None = None,
                      to_ms: int | None = None) -> list[Record] | None:

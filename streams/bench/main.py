@@ -143,6 +143,7 @@ SECTIONS: dict[str, Callable[[int], dict[str, Any]]] = {
     "replay": lambda runs: _optional("streams.lab.replay", "bench_replay", runs),
     "worker": lambda runs: _optional("streams.bench.throughput", "bench_worker", runs),
     "actuation": lambda runs: _optional("streams.bench.actuation", "bench_actuation", runs),
+    "api": lambda runs: _optional("streams.bench.api", "bench_api", runs),
 }
 
 
