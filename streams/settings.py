@@ -3,6 +3,16 @@
 Sources, later wins: built-in defaults, a TOML file (``--config`` or ``FOREWARN_CONFIG``), then
 environment variables ``FOREWARN_<FIELD>`` (upper case, e.g. ``FOREWARN_BOOTSTRAP_SERVERS``).
 Nothing here runs at import time.
+
+Every knob of the core is a setting too: the ``[forewarn.engine]`` table and
+``FOREWARN_ENGINE__<FIELD>`` variables set any field of ``actuators.config.EngineConfig``, the
+``[forewarn.pipeline]`` table and ``FOREWARN_PIPELINE__<FIELD>`` any of
+``processors.config.PipelineConfig`` (values in the environment are JSON where they are not
+strings). Each value is checked against its field's type (pydantic) and the configs' own range
+checks run when the settings are loaded, so ``risk_threshold = 7`` or an unknown knob stops the
+process at start with one line naming it. :meth:`Settings.engine_config` and
+:meth:`Settings.pipeline_config` build what the actuator and the worker run; the table of every
+knob is ``docs/settings.md`` (generated: ``python -m streams.settings``).
 """
 
 from __future__ import annotations
@@ -10,13 +20,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemas.errors import ConfigError
+
+if TYPE_CHECKING:
+    from actuators.config import EngineConfig
+    from processors.config import PipelineConfig
 
 ENV_PREFIX = "FOREWARN_"
 
@@ -73,6 +88,9 @@ class Settings:
     # the backend's own options as a JSON object; a TOML file may give a [backend_options] table
     backend_options: str = ""
     owned: str = "*"  # comma-separated globs of hosts/components this actuator may act on
+    # [forewarn.engine] / [forewarn.pipeline]: EngineConfig / PipelineConfig knobs, validated
+    engine: tuple[tuple[str, Any], ...] = ()
+    pipeline: tuple[tuple[str, Any], ...] = ()
     # operations
     worker_web_port: int = 0  # 0: Faust's web server off
     metrics_port: int = 0  # Prometheus exporter port; 0: off
@@ -111,10 +129,17 @@ class Settings:
                 values["backend_options"] = json.dumps(values["backend_options"])
         for f in fields(cls):
             key = f"{ENV_PREFIX}{f.name.upper()}"
-            if key in env:
+            if key in env and f.name not in KNOB_TABLES:
                 values[f.name] = env[key]
+        from_env = _env_knobs(env, values)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls._coerce(values)
+        knobs = {t: _knobs(t, values.pop(t, None) or {}, from_env[t]) for t in KNOB_TABLES}
+        _fold_aliases(values, knobs)
+        settings = cls._coerce(values)
+        settings = settings.replace(**{t: tuple(sorted(knobs[t].items())) for t in KNOB_TABLES})
+        settings.engine_config()  # the configs' own checks, now: one clear error at start
+        settings.pipeline_config()
+        return settings
 
     @classmethod
     def _coerce(cls, values: Mapping[str, Any]) -> Settings:
@@ -141,6 +166,37 @@ class Settings:
 
         KafkaSecurity.from_settings(settings, env={})  # one clear ConfigError if inconsistent
         return settings
+
+    def engine_config(self) -> EngineConfig:
+        """The allocation engine's config: every ``[forewarn.engine]`` knob given."""
+        from actuators.config import EngineConfig
+
+        knobs = dict(self.engine)
+        if "resources" in knobs:  # resources given replace those; the others keep defaults
+            knobs["resources"] = {**EngineConfig().resources, **knobs["resources"]}
+        try:
+            return EngineConfig(**{"risk_threshold": self.risk_threshold, **knobs})
+        except ConfigError as exc:
+            raise ConfigError(f"[forewarn.engine] / FOREWARN_ENGINE__*: {exc}") from exc
+
+    def pipeline_config(self) -> PipelineConfig:
+        """The processing core's config: the modelling settings, then every
+        ``[forewarn.pipeline]`` knob given."""
+        from processors.config import PipelineConfig
+        from processors.health import load_rules
+
+        kwargs: dict[str, Any] = {
+            "window_s": self.window_s,
+            "lateness_s": self.lateness_s,
+            "horizon_s": self.horizon_s,
+            "dependencies": self.dependency_pairs(),
+        }
+        if self.health_rules:
+            kwargs["rules"] = load_rules(self.health_rules)
+        try:
+            return PipelineConfig(**{**kwargs, **dict(self.pipeline)})
+        except ConfigError as exc:
+            raise ConfigError(f"[forewarn.pipeline] / FOREWARN_PIPELINE__*: {exc}") from exc
 
     def dependency_pairs(self) -> tuple[tuple[str, str], ...]:
         """``dependencies`` parsed: ``(component, dependency)`` pairs."""
@@ -170,3 +226,229 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+# -- the core's knobs: [forewarn.engine] / [forewarn.pipeline], FOREWARN_ENGINE__<FIELD> ------
+
+KNOB_TABLES = ("engine", "pipeline")
+# knobs that older top-level settings also set: the two are one knob, given once
+_ALIASES = {("engine", "risk_threshold"): "risk_threshold",
+            ("pipeline", "window_s"): "window_s", ("pipeline", "lateness_s"): "lateness_s",
+            ("pipeline", "horizon_s"): "horizon_s"}
+_CLASS_CHOICES = ("trailing-number", "component")  # EngineConfig.component_class by name
+# what a knob does, where its field carries no comment (a field's own comment comes first)
+_NOTES = {
+    "engine": {
+        "release_threshold": "risk at or below this for release_hold_s releases (or steps "
+        "down) a lease; unless given, it moves with risk_threshold",
+        "min_criticality": "components less critical than this get no grant",
+        "preempt_criticality": "components this critical may preempt leases of less "
+        "critical ones when a host's pool is full",
+        "default_criticality": "criticality of a component no preference names (0..10)",
+        "lease_s": "a grant's term; renewed while risk stays high",
+        "cooldown_s": "commands about one component and resource at least this far apart; "
+        "no new grant this soon after a lease ended",
+        "resources": "each resource's unit, baseline, per-host capacity, minimum grant",
+        "host_capacity": "per-host overrides of a resource's capacity: {host: {resource: "
+        "capacity}}",
+        "metric_resources": "metric glob -> the resources that relieve it, in order of "
+        "preference",
+        "new_component_window_s": "the window of max_new_components_per_host",
+        "capacity_thresholds": "FAIL thresholds of capacity metrics, for release, step-down "
+        "and scale-down when a risk score names none",
+    },
+    "pipeline": {
+        "window_s": "tumbling event-time window length",
+        "lateness_s": "how long after its end a window waits for late samples",
+        "horizon_s": "risk is about a FAIL within this horizon",
+        "seed": "seed of every seeded model (mixed with the component id)",
+        "model_version": "stamped into each RiskScore's model.version",
+        "rules": "the health rules: metric, fail, warn, direction, hysteresis, for_s, name",
+        "min_windows_warm": "windows before a component's RiskScore says warm",
+        "forecast_horizons_s": "the horizons forecast (and reported) per rule metric",
+        "anomaly_height": "hst only: tree height",
+        "jump_confirm": "samples in a row that confirm a component's clock really jumped",
+    },
+}
+
+
+def _knob_class(table: str) -> type:
+    from actuators.config import EngineConfig
+    from processors.config import PipelineConfig
+
+    return EngineConfig if table == "engine" else PipelineConfig
+
+
+def knob_fields(table: str) -> list[dataclasses.Field[Any]]:
+    """The settable fields of ``EngineConfig`` (``engine``) or ``PipelineConfig``."""
+    return [f for f in fields(_knob_class(table)) if f.init]
+
+
+def _hints(table: str) -> dict[str, Any]:
+    import typing
+
+    return typing.get_type_hints(_knob_class(table))
+
+
+def _component_class(name: object) -> Any:
+    from actuators.config import default_component_class
+
+    if name == "trailing-number":
+        return default_component_class
+    if name == "component":
+        return str  # every component its own class
+    raise ConfigError(f"[forewarn.engine] component_class={name!r}: use "
+                      f"{' or '.join(_CLASS_CHOICES)}")
+
+
+def _knob_value(table: str, name: str, raw: Any, from_env: bool) -> Any:
+    """One knob's value, as its dataclass field's type; ConfigError naming it if it is not."""
+    from pydantic import TypeAdapter
+    from pydantic import ValidationError as PydanticError
+
+    if table == "engine" and name == "component_class":
+        return _component_class(raw)
+    hint = _hints(table)[name]
+    if from_env and hint is not str:
+        try:  # numbers, booleans, null, lists and tables come as JSON
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            pass  # a bare word: a string
+    try:
+        return TypeAdapter(hint).validate_python(raw)
+    except PydanticError as exc:
+        problem = "; ".join(e["msg"] for e in exc.errors()[:3])
+        where = f"FOREWARN_{table.upper()}__{name.upper()}" if from_env else \
+            f"[forewarn.{table}] {name}"
+        raise ConfigError(f"{where}={raw!r}: {problem}") from exc
+    except ConfigError as exc:  # a nested value's own check (a health rule, a resource)
+        raise ConfigError(f"[forewarn.{table}] {name}: {exc}") from exc
+
+
+def _knobs(table: str, raw: object, env_names: frozenset[str]) -> dict[str, Any]:
+    """A table's knobs, each checked against its field's type."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"[forewarn.{table}] must be a table of knobs, not {raw!r}")
+    valid = [f.name for f in knob_fields(table)]
+    out = {}
+    for name, value in raw.items():
+        if name not in valid:
+            where = (f"FOREWARN_{table.upper()}__{name.upper()}" if name in env_names
+                     else f"[forewarn.{table}] {name}")
+            raise ConfigError(f"{where}: unknown knob; valid: {', '.join(valid)}")
+        out[name] = _knob_value(table, name, value, name in env_names)
+    return out
+
+
+def _env_knobs(env: Mapping[str, str], values: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """``FOREWARN_ENGINE__<FIELD>`` and ``FOREWARN_PIPELINE__<FIELD>`` into ``values``; the
+    knob names each table got from the environment."""
+    got: dict[str, frozenset[str]] = {}
+    for table in KNOB_TABLES:
+        prefix = f"{ENV_PREFIX}{table.upper()}__"
+        names = {k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix)}
+        if names:
+            merged = dict(values.get(table) or {})
+            merged.update(names)
+            values[table] = merged
+        got[table] = frozenset(names)
+    return got
+
+
+def _fold_aliases(values: dict[str, Any], knobs: dict[str, dict[str, Any]]) -> None:
+    """A knob that an older top-level setting also sets becomes that setting (so one value
+    holds it); given both ways with different values is an error."""
+    for (table, name), top in _ALIASES.items():
+        if name in knobs[table]:
+            value = knobs[table].pop(name)
+            if top in values and _same_type(values[top], value) != value:
+                raise ConfigError(f"{top} is given twice: {values[top]!r} (top level or "
+                                  f"FOREWARN_{top.upper()}) and [forewarn.{table}] {name} = "
+                                  f"{value!r}; give it once")
+            values[top] = value
+    if "rules" in knobs["pipeline"] and values.get("health_rules"):
+        raise ConfigError("rules are given twice: health_rules (a rule file) and "
+                          "[forewarn.pipeline] rules; give one")
+    if "dependencies" in knobs["pipeline"] and values.get("dependencies"):
+        raise ConfigError("dependencies are given twice: the dependencies setting and "
+                          "[forewarn.pipeline] dependencies; give one")
+
+
+def _same_type(raw: Any, like: Any) -> Any:
+    try:
+        return type(like)(raw)
+    except (TypeError, ValueError):
+        return raw
+
+
+def _default_repr(f: dataclasses.Field[Any]) -> str:
+    if f.default is not dataclasses.MISSING:
+        value = f.default
+    elif f.default_factory is not dataclasses.MISSING:
+        value = f.default_factory()
+    else:
+        return "required"
+    if callable(value) and not isinstance(value, type):
+        return '"trailing-number"'
+    if f.name == "rules":
+        return "processors/defaults.toml"
+    if isinstance(value, tuple) and len(value) > 3 or isinstance(value, Mapping) and value:
+        return "built-in (docs/allocation.md)"
+    return f"`{value!r}`".replace("|", "\\|")
+
+
+def _comments(cls: type) -> dict[str, str]:
+    """Each field's comment in the class source: the one on its line, else the block above."""
+    import inspect
+    import re
+
+    out: dict[str, str] = {}
+    block: list[str] = []
+    for line in inspect.getsource(cls).splitlines():
+        text = line.strip()
+        if text.startswith("#"):
+            block.append(text.lstrip("# "))
+            continue
+        m = re.match(r"(\w+): [^=]+?(?:=.*?)?(?:\s+#\s*(.*))?$", text)
+        if m and line.startswith("    ") and not line.startswith("     "):
+            out[m.group(1)] = m.group(2) or " ".join(block)
+        block = []
+    return out
+
+
+def knob_table(table: str) -> str:
+    """The Markdown table of one table's knobs (docs/settings.md is generated from it)."""
+    cls, hints = _knob_class(table), _hints(table)
+    notes = _comments(cls)
+    rows = ["| knob | type | default | environment | what |", "|---|---|---|---|---|"]
+    for f in knob_fields(table):
+        kind = "str (a choice)" if f.name == "component_class" else \
+            str(hints[f.name]).replace("typing.", "").replace("collections.abc.", "")
+        kind = re.sub(r"<class '(\w+)'>", r"\1", kind).replace("|", "\\|")
+        kind = re.sub(r"(\w+\.)+(\w+)", r"\2", kind)
+        alias = _ALIASES.get((table, f.name))
+        env = f"`FOREWARN_{table.upper()}__{f.name.upper()}`" + (
+            f" (or `FOREWARN_{alias.upper()}`)" if alias else "")
+        what = (notes.get(f.name) or _NOTES[table].get(f.name, "")).replace("|", "\\|")
+        if f.name == "component_class":
+            what = ("how components are grouped for learning: `trailing-number` (each path "
+                    "segment without its trailing number) or `component` (each its own)")
+        rows.append(f"| `{f.name}` | {kind} | {_default_repr(f)} | {env} | {what} |")
+    return "\n".join(rows) + "\n"
+
+
+def write_docs(path: str | os.PathLike[str] = "docs/settings.md") -> bool:
+    """Regenerate the knob tables between the markers of ``path``; whether it changed."""
+    doc = Path(path)
+    text = doc.read_text()
+    for table in KNOB_TABLES:
+        begin, end = f"<!-- knobs:{table}:begin -->\n", f"<!-- knobs:{table}:end -->"
+        head, _, rest = text.partition(begin)
+        _, _, tail = rest.partition(end)
+        text = f"{head}{begin}{knob_table(table)}{end}{tail}"
+    changed = text != doc.read_text()
+    doc.write_text(text)
+    return changed
+
+
+if __name__ == "__main__":
+    print("docs/settings.md", "updated" if write_docs() else "already current")

@@ -31,7 +31,7 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartit
 
 from actuators.backends.base import Backend
 from actuators.backends.dryrun import DryRunBackend
-from actuators.engine import AllocationEngine, EngineConfig
+from actuators.engine import AllocationEngine
 from schemas.codec import Codec
 from schemas.errors import BrokerError, ConfigError, ContractError
 from streams.handler import DeadLetters
@@ -78,9 +78,7 @@ class Actuator:
     ) -> None:
         self.settings = settings
         self.backend = backend
-        self.engine = engine or AllocationEngine(
-            EngineConfig(risk_threshold=settings.risk_threshold)
-        )
+        self.engine = engine or AllocationEngine(settings.engine_config())
         self.codec = Codec(settings.wire_format, registry_url=settings.registry_url or None)
         self.stats = ActuatorStats()
         self.metrics = ActuatorMetrics()

@@ -57,17 +57,8 @@ WAIT_S = 30.0  # at most this long for the broker to acknowledge checkpoints on 
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
-    from processors.health import load_rules
-
-    kwargs: dict[str, Any] = {
-        "window_s": settings.window_s,
-        "lateness_s": settings.lateness_s,
-        "horizon_s": settings.horizon_s,
-        "dependencies": settings.dependency_pairs(),
-    }
-    if settings.health_rules:
-        kwargs["rules"] = load_rules(settings.health_rules)
-    return PipelineConfig(**kwargs)
+    """The worker's pipeline config: :meth:`Settings.pipeline_config` (every knob)."""
+    return settings.pipeline_config()
 
 
 class Outbox:
