@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -106,6 +108,18 @@ def read_topic(settings: Settings, name: str, expect: int, timeout_s: float) -> 
         c.close()
 
 
+def scrape(port: int) -> dict[str, float]:
+    """The worker's Prometheus counters and gauges (name with labels -> value)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("forewarn_") and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
 def proc_stats(pid: int) -> tuple[int, int, int]:
     """(threads, open file descriptors, RSS in KB) of a process."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -117,6 +131,9 @@ def proc_stats(pid: int) -> tuple[int, int, int]:
 def test_fuzzed_metrics_are_all_accounted_for(settings: Settings, tmp_path: Path) -> None:
     now = int(time.time() * 1000)
     msgs = metrics_messages(N, now_ms=now)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     env = {**os.environ,
            "FOREWARN_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
            "FOREWARN_TOPIC_PREFIX": settings.topic_prefix,
@@ -124,7 +141,8 @@ def test_fuzzed_metrics_are_all_accounted_for(settings: Settings, tmp_path: Path
            "FOREWARN_DATA_DIR": settings.data_dir,
            "FOREWARN_MAX_PAST_S": str(30 * 86_400),
            # a flood of new ids: null-keyed valid samples are each a component of their own
-           "FOREWARN_MAX_COMPONENTS": str(max(200, N // 40))}
+           "FOREWARN_MAX_COMPONENTS": str(max(200, N // 40)),
+           "FOREWARN_METRICS_PORT": str(port)}
     log_path = tmp_path / "worker.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(
@@ -192,6 +210,14 @@ def test_fuzzed_metrics_are_all_accounted_for(settings: Settings, tmp_path: Path
                    if scored.get(c, 0) < t - 3 * WINDOW_MS}
         assert not lagging, lagging
 
+        # the worker's own counters agree: every message read, every dead letter counted
+        scraped = scrape(port)
+        assert scraped.get("forewarn_worker_messages_total") == N
+        assert sum(v for k, v in scraped.items()
+                   if k.startswith("forewarn_dead_letters_total")) == len(expected_bad)
+        result["worker_counters"] = {
+            k: v for k, v in scraped.items() if "_created" not in k and (
+                "evicted" in k or "dead_letters" in k or k.startswith("forewarn_worker_comp"))}
         kinds = Counter(m.kind for m in msgs)
         result.update({
             "valid": sum(1 for m in msgs if not m.stage), "bad": len(expected_bad),
