@@ -21,6 +21,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check schemas processors actuators streams tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 BENCH_ARGS ?=

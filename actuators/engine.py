@@ -53,7 +53,8 @@ from typing import Any
 
 from actuators.config import EngineConfig
 from actuators.contract import make_outcome
-from actuators.easing import Easing, command_id, priority
+from actuators.contract import command_id
+from actuators.easing import Easing, priority
 from actuators.feedback import ENGINE, Feedback
 from actuators.pool import ComponentState, Lease, Pool, Preferences
 from actuators.pool import EffectivePreference as Pref

@@ -66,7 +66,7 @@ class MetricFeatures(NamedTuple):
     growth: float  # (mean - previous window's mean) / |previous mean|; 0 without one
     volatility: float  # population standard deviation
     rate_of_change: float  # (last - first) / seconds between them
-    count: int
+    count: int  # type: ignore[assignment]  # shadows tuple.count(); a field since v1
     ts_mean_ms: int  # mean sample time, where ``mean`` is best placed on a time axis
 
 

@@ -356,13 +356,15 @@ class SeasonalTrendForecaster(TrendForecaster):
         latest, held = h.n - 1, len(h)
         out = 0.0 + (1.0 - frac) * self._blocks(latest - lo + 1, held)
         out = out + frac * self._blocks(latest - lo, held)
-        return out - level
+        diff: np.ndarray = out - level
+        return diff
 
     def _blocks(self, lag: np.ndarray, held: int) -> np.ndarray:
         """Block means ``lag`` blocks back, lags clipped to those held (as ``ago``)."""
         h = self.history
         idx = (h.n - np.clip(lag, 1, held).astype(np.int64)) % h.capacity
-        return h.buf[idx].astype(np.float64)
+        out: np.ndarray = h.buf[idx].astype(np.float64)
+        return out
 
     def offsets(self, horizons_s: Sequence[int], origin_ms: int | None = None
                 ) -> list[float] | None:
@@ -372,7 +374,8 @@ class SeasonalTrendForecaster(TrendForecaster):
             return None
         offset_s = 0.0 if origin_ms is None else (origin_ms - self.ts_ms[-1]) / 1000.0
         at = (self.n - 1) + (offset_s + np.asarray(horizons_s, dtype=np.float64)) / self.step_s
-        return self.offsets_at(at, self._level()).tolist()  # type: ignore[no-any-return]
+        offsets: list[float] = self.offsets_at(at, self._level()).tolist()
+        return offsets
 
     def learn_one(self, ts_ms: int, value: float) -> None:
         if not math.isfinite(value) or (self.ts_ms and ts_ms <= self.ts_ms[-1]):

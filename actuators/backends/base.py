@@ -36,14 +36,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from actuators.contract import (  # noqa: F401  (re-exported for backends)
-    ACTIONS,
-    COMMAND_FIELDS,
-    STATUSES,
-    Record,
-    command_problem,
-    make_outcome,
-)
+from actuators.contract import ACTIONS as ACTIONS  # re-exported: backends import them here
+from actuators.contract import COMMAND_FIELDS as COMMAND_FIELDS
+from actuators.contract import STATUSES as STATUSES
+from actuators.contract import Record as Record
+from actuators.contract import command_problem as command_problem
+from actuators.contract import make_outcome as make_outcome
 from schemas.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)

@@ -150,7 +150,7 @@ class AffinityKnob(Knob):
 
     def _set_all(self, target: Path, original: dict[str, list[int]], extra: set[int]) -> str:
         base = frozenset(usual(frozenset(m) for m in original.values()))
-        done, masks = 0, set()
+        done, masks = 0, set[str]()
         for tid in cgroup_threads(target):
             wanted = set(original.get(str(tid), base)) | extra
             try:
@@ -239,7 +239,7 @@ class NiceKnob(Knob):
         usual_nice = usual(nices.values())
         usual_io = usual(ios.values()) if ios else None
         io_levels = levels if self.ionice else 0  # ionice off since: its originals go back
-        done, values, io_values = 0, set(), set()
+        done, values, io_values = 0, set[int](), set[str]()
         for tid in cgroup_threads(target):
             orig_nice = nices.get(str(tid), usual_nice)
             value = max(-20, orig_nice - levels)
