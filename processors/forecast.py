@@ -1,7 +1,7 @@
 """Short-horizon forecasters of one metric's window means, behind one small seam.
 
 A :class:`Forecaster` learns ``(ts_ms, value)`` points and forecasts the value ``h`` seconds
-after an origin (by default its latest point) as a mean and a prediction interval. Two
+after an origin (by default its latest point) as a mean and a prediction interval. Three
 implementations:
 
 * :class:`TrendForecaster` (default) — least-squares line through the last ``k`` points; the

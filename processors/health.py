@@ -173,9 +173,6 @@ class HealthEvaluator:
         ]
         self.states: dict[str, HealthState] = {}
 
-    def rules_for(self, metric: str) -> list[Rule]:
-        return self._by_metric.get(metric, [])
-
     def evaluate(
         self, component: str, ts_ms: int, metrics: Mapping[str, float]
     ) -> list[dict[str, Any]]:

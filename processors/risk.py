@@ -1,6 +1,9 @@
 """Risk: the probability that a component's health turns FAIL within ``horizon_s``.
 
-Three pieces of evidence, all computed at the close of a window:
+This module holds the evidence and the logistic combiner; the model the pipeline runs is
+:class:`processors.calibration.RiskLearner` (a Bayesian network over per-metric states with
+context, this combiner on top, and isotonic calibration from delayed labels). The combiner's
+base evidence, all computed at the close of a window:
 
 * ``breach`` — the forecast breach probability: the largest, over forecast horizons up to
   ``horizon_s``, of ``P(value_h crosses the FAIL threshold)``, taken as normal with the

@@ -148,10 +148,6 @@ class ContextNovelty:
         self._changes = 0
 
     @property
-    def warm_now(self) -> bool:
-        return self.n >= self.warm
-
-    @property
     def period(self) -> int | None:
         return self.hist.period if self.hist is not None else None
 
