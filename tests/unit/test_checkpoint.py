@@ -24,7 +24,7 @@ from streams.runtime.checkpoint import (
     decode,
     normal_key,
 )
-from streams.runtime.worker import Outbox
+from streams.runtime.outbox import Outbox
 from streams.sim.examples import fleet_samples
 
 BASE_MS = 1_767_571_200_000
