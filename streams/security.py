@@ -244,6 +244,9 @@ AUTH_CODES = {
     "CLUSTER_AUTHORIZATION_FAILED": "cluster",
     "TRANSACTIONAL_ID_AUTHORIZATION_FAILED": "transactional id",
     "SASL_AUTHENTICATION_FAILED": "authentication",
+    "_AUTHENTICATION": "authentication",  # librdkafka's error callback
+    "SaslAuthenticationFailed": "authentication",  # aiokafka
+    "Authentication failed": "authentication",
     "TopicAuthorizationFailedError": "topic",
     "GroupAuthorizationFailedError": "group",
     "ClusterAuthorizationFailedError": "cluster",
@@ -266,3 +269,68 @@ def refused(exc: BaseException | object, role: str, operation: str, resource: st
                 "sasl_username, the password and sasl_mechanism")
     return (f"forewarn {role}: not authorised to {operation} {resource} as {who} "
             f"({kind} ACL missing; see docs/security.md for the ACLs of each role)")
+
+
+# -- ACLs per role (docs/security.md) -------------------------------------------------------
+
+# role -> (resource type, name, pattern, operations). Names are catalog topic names (the
+# prefix is added), "{worker_group}" / "{actuator_group}" (the settings' group ids), or a
+# literal ending in "-" for a prefix. Faust creates its own topics named after the worker group.
+ROLE_ACLS: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] = {
+    "shipper": (
+        ("topic", "metrics", "literal", ("WRITE", "DESCRIBE")),
+    ),
+    "worker": (
+        ("topic", "metrics", "literal", ("READ", "DESCRIBE")),
+        ("topic", "allocations", "literal", ("READ", "DESCRIBE")),  # acted intervals
+        ("topic", "health", "literal", ("WRITE", "DESCRIBE")),
+        ("topic", "risk", "literal", ("WRITE", "DESCRIBE")),
+        ("topic", "deadletter", "literal", ("WRITE", "DESCRIBE")),
+        ("topic", "checkpoints", "literal", ("READ", "WRITE", "DESCRIBE")),
+        ("group", "{worker_group}", "prefixed", ("READ", "DESCRIBE")),
+        ("topic", "{worker_group}-", "prefixed", ("ALL",)),  # Faust's own topics
+    ),
+    "actuator": (
+        ("topic", "risk", "literal", ("READ", "DESCRIBE")),
+        ("topic", "health", "literal", ("READ", "DESCRIBE")),
+        ("topic", "preferences", "literal", ("READ", "DESCRIBE")),
+        ("topic", "allocations", "literal", ("WRITE", "DESCRIBE")),
+        ("topic", "outcomes", "literal", ("WRITE", "DESCRIBE")),
+        ("topic", "deadletter", "literal", ("WRITE", "DESCRIBE")),
+        ("group", "{actuator_group}", "prefixed", ("READ", "DESCRIBE")),
+    ),
+    "operator": (
+        ("topic", "preferences", "literal", ("WRITE", "DESCRIBE")),
+    ),
+}
+
+
+def role_acls(role: str, settings: Any, principal: str) -> list[Any]:
+    """confluent-kafka ``AclBinding``s that give ``principal`` (``User:name``) what ``role``
+    needs and nothing more; ``AdminClient.create_acls`` applies them."""
+    from confluent_kafka.admin import (
+        AclBinding,
+        AclOperation,
+        AclPermissionType,
+        ResourcePatternType,
+        ResourceType,
+    )
+
+    if role not in ROLE_ACLS:
+        raise ConfigError(f"role {role!r}: use {', '.join(ROLE_ACLS)}")
+    groups = {"{worker_group}": settings.worker_group,
+              "{actuator_group}": settings.actuator_group}
+    out = []
+    for kind, name, pattern, ops in ROLE_ACLS[role]:
+        if name.startswith("{"):
+            group_name = next(v for k, v in groups.items() if name.startswith(k))
+            resolved = group_name + name.split("}", 1)[1]
+        else:
+            resolved = settings.topic(name)
+        for op in ops:
+            out.append(AclBinding(
+                ResourceType.TOPIC if kind == "topic" else ResourceType.GROUP, resolved,
+                ResourcePatternType.PREFIXED if pattern == "prefixed"
+                else ResourcePatternType.LITERAL,
+                principal, "*", getattr(AclOperation, op), AclPermissionType.ALLOW))
+    return out

@@ -36,6 +36,7 @@ from schemas.codec import Codec
 from schemas.errors import BrokerError, ConfigError, ContractError
 from streams.handler import DeadLetters
 from streams.runtime.enginestate import EngineStateStore, read, stale_reasons
+from streams.security import KafkaSecurity, refused
 from streams.settings import Settings
 from streams.telemetry import ActuatorMetrics, serve
 from streams.topics import consumer_config, producer_config
@@ -96,7 +97,8 @@ class Actuator:
         self._prefs = Consumer(
             consumer_config(settings, f"{settings.actuator_group}-prefs-{uuid.uuid4().hex[:8]}")
         )
-        self._assign_all(self._prefs, settings.topic("preferences"))
+        self._assign_all(self._prefs, settings.topic("preferences"),
+                         KafkaSecurity.from_settings(settings))
         self._dead = DeadLetters(self.codec, settings.topic)
         self.owns = ownership(settings.owned)
         self._event_ms: int | None = None  # the fleet's event time, as last taken
@@ -119,9 +121,14 @@ class Actuator:
         self._restore_state()
 
     @staticmethod
-    def _assign_all(consumer: Consumer, topic: str) -> None:
+    def _assign_all(consumer: Consumer, topic: str, security: KafkaSecurity | None = None
+                    ) -> None:
         meta = consumer.list_topics(topic, timeout=10)
-        if topic not in meta.topics or meta.topics[topic].error is not None:
+        err = meta.topics[topic].error if topic in meta.topics else None
+        line = refused(err, "actuator", "read", topic, security) if err is not None else None
+        if line:
+            raise BrokerError(line)
+        if topic not in meta.topics or err is not None:
             raise BrokerError(f"topic {topic} does not exist; run `forewarn topics` first")
         parts = meta.topics[topic].partitions
         consumer.assign([TopicPartition(topic, p, 0) for p in parts])
@@ -154,6 +161,10 @@ class Actuator:
         if err is None:
             return True
         if err.code() != KafkaError._PARTITION_EOF:
+            line = refused(err, "actuator", "read", msg.topic() or "its topics",
+                           KafkaSecurity.from_settings(self.settings))
+            if line:  # no ACL for it: stop with one clear line, not a warning per poll
+                raise BrokerError(line)
             log.warning("consumer error on %s: %s", msg.topic(), err)
         return False
 
