@@ -33,13 +33,9 @@ from schemas.codec import Codec
 from schemas.errors import BrokerError
 from streams.handler import MetricsHandler, TimeBounds
 from streams.runtime.actions import ActionFeed
-from streams.runtime.checkpoint import (
-    CheckpointedPipeline,
-    CheckpointPolicy,
-    CheckpointStore,
-    Restorer,
-)
+from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy
 from streams.runtime.outbox import MAX_PENDING, WAIT_S, CheckpointMetrics, Outbox, Sink
+from streams.runtime.restore import CheckpointStore, Restorer
 from streams.security import KafkaSecurity
 from streams.settings import Settings
 from streams.telemetry import WorkerMetrics, serve

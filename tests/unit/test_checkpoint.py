@@ -20,11 +20,11 @@ from streams.runtime.checkpoint import (
     Checkpoint,
     CheckpointedPipeline,
     CheckpointPolicy,
-    Restorer,
     decode,
     normal_key,
 )
 from streams.runtime.outbox import Outbox
+from streams.runtime.restore import Restorer
 from streams.sim.examples import fleet_samples
 
 BASE_MS = 1_767_571_200_000
