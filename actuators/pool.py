@@ -19,11 +19,12 @@ nothing out, so it never counts as used capacity (nor frees any for others).
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import heapq
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -115,7 +116,11 @@ class Lease:
     stepped: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # what asdict gives, a tenth of its time: the engine's state file writes one per lease
+        out = {name: getattr(self, name) for name in _LEASE_FIELDS}
+        if self.prev is not None:
+            out["prev"] = copy.deepcopy(self.prev)
+        return out
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Lease:
@@ -253,7 +258,13 @@ class ComponentState:
         return per_hour - len(self.changes_ms)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # asdict's value (fields hold scalars, or lists and maps of them), without its cost
+        out = {name: getattr(self, name) for name in _COMPONENT_FIELDS}
+        return {k: v.copy() if isinstance(v, list | dict) else v for k, v in out.items()}
+
+
+_LEASE_FIELDS = tuple(f.name for f in fields(Lease))
+_COMPONENT_FIELDS = tuple(f.name for f in fields(ComponentState))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ What a save writes: every component named by :meth:`EngineStateStore.touch` sinc
 (the actuator names those of commands and engine outcomes: leases, cooldowns, learnt
 effects), plus a round-robin sweep of ``sweep`` other known components, so a change the
 actuator did not see (a component's last risk time, its latest health values: safe to lose)
-reaches the file within ``components / sweep`` saves.
+reaches the file within ``components / sweep`` saves. Compaction copies the live frames as
+they are (their places are known), so it costs one copy of the live bytes, not an encoding
+of the engine.
 
 Binding: the state is valid only for the cluster, backend and owned hosts it was written
 under, and the offsets its last commit frame covers. :func:`stale_reasons` says why a state
@@ -179,12 +181,12 @@ class EngineStateStore:
     path: Path
     binding: dict[str, Any]
     sweep: int = 1000
-    _hashes: dict[str, int] = field(default_factory=dict)  # component -> crc of its frame
-    _shared: int | None = None
+    _hashes: dict[str, int] = field(default_factory=dict)  # key -> CRC of its latest frame
+    _at: dict[str, tuple[int, int]] = field(default_factory=dict)  # key -> (offset, length)
     _touched: set[str] = field(default_factory=set)
     _order: list[str] = field(default_factory=list)  # the sweep's round
-    _live: int = 0  # bytes of the frames that still count
     _size: int = 0
+    _live: int = 0  # bytes of the latest frame of each key: what a compaction keeps
     _fh: BinaryIO | None = None
 
     def touch(self, components: Iterable[str]) -> None:
@@ -192,75 +194,102 @@ class EngineStateStore:
         self._touched.update(components)
 
     def compact(self, engine: PartwiseEngine, offsets: Mapping[str, int]) -> None:
-        """Write the whole state afresh (a temporary file, then a rename)."""
-        self.close()
-        self._hashes.clear()
-        frames = [_frame({"t": "binding", "v": dict(self.binding)})]
-        shared = _frame({"t": "shared", "v": engine.snapshot_shared()})
-        self._shared = zlib.crc32(shared)
-        frames.append(shared)
+        """Write the whole state afresh from the engine (at start: a temporary file, then a
+        rename)."""
+        frames = {"binding": _frame({"t": "binding", "v": dict(self.binding)}),
+                  "shared": _frame({"t": "shared", "v": engine.snapshot_shared()})}
         for c in engine.state_components():
             part = engine.snapshot_component(c)
             if part is not None:
-                frame = _frame({"t": "part", "c": c, "v": part})
-                self._hashes[c] = zlib.crc32(frame)
-                frames.append(frame)
-        frames.append(self._commit(offsets))
+                frames[f"c:{c}"] = _frame({"t": "part", "c": c, "v": part})
+        self._rewrite(frames, offsets)
+
+    def compact_log(self, offsets: Mapping[str, int]) -> None:
+        """Rewrite the file with only its live frames, copied as they are (no engine call,
+        no encoding: the cost of copying the live bytes once)."""
+        self.close()
+        data = self.path.read_bytes()
+        self._rewrite({k: data[o:o + n] for k, (o, n) in list(self._at.items())}, offsets)
+
+    def _rewrite(self, frames: Mapping[str, bytes], offsets: Mapping[str, int]) -> None:
+        self.close()
+        self._hashes, self._at, self._live = {}, {}, 0
+        pos = len(MAGIC) + 1
+        for key, frame in frames.items():
+            self._hashes[key] = zlib.crc32(frame)
+            self._place(key, (pos, len(frame)))
+            pos += len(frame)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         with tmp.open("wb") as fh:
             fh.write(MAGIC + bytes([VERSION]))
-            fh.write(b"".join(frames))
+            fh.write(b"".join(frames.values()))
+            fh.write(self._commit(offsets))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
-        self._size = self._live = self.path.stat().st_size
-        self._touched.clear()
+        self._size = self.path.stat().st_size
         self._order = []
+
+    @property
+    def live_bytes(self) -> int:
+        return self._live
+
+    def _place(self, key: str, at: tuple[int, int] | None) -> None:
+        old = self._at.pop(key, None) if at is None else self._at.get(key)
+        self._live -= old[1] if old is not None else 0
+        if at is not None:
+            self._at[key] = at
+            self._live += at[1]
 
     def save(self, engine: PartwiseEngine, offsets: Mapping[str, int], parts: bool = True
              ) -> int:
         """Append the parts that changed (with ``parts``; else only the offsets), then a
         commit frame; the bytes written. Compacts when dead frames outgrow live ones."""
         if self._fh is None:
-            if not self.path.exists() or self._size == 0:
+            if not self._at:
                 self.compact(engine, offsets)
+                self._touched.clear()
                 return self._size
             self._fh = self.path.open("ab")
-        frames = []
-        if parts:
-            frames += self._changed_parts(engine)
-        frames.append(self._commit(offsets))
-        blob = b"".join(frames)
+        frames = self._changed_parts(engine) if parts else []
+        frames.append(("", self._commit(offsets)))
+        pos = self._size
+        for key, frame in frames:
+            if key:
+                self._place(key, (pos, len(frame)))
+            pos += len(frame)
+        blob = b"".join(frame for _, frame in frames)
         self._fh.write(blob)
         self._fh.flush()
         self._size += len(blob)
-        if self._size > max(4 * self._live, 1 << 20):
-            self.compact(engine, offsets)
+        if self._size > max(4 * self.live_bytes, 1 << 20):
+            self.compact_log(offsets)
         return len(blob)
 
-    def _changed_parts(self, engine: PartwiseEngine) -> list[bytes]:
+    def _changed_parts(self, engine: PartwiseEngine) -> list[tuple[str, bytes]]:
         if not self._order:
-            self._order = sorted(self._hashes, reverse=True)
+            self._order = sorted((k[2:] for k in self._hashes if k.startswith("c:")),
+                                 reverse=True)
         sweep = [self._order.pop() for _ in range(min(self.sweep, len(self._order)))]
         frames = []
         shared = _frame({"t": "shared", "v": engine.snapshot_shared()})
-        if zlib.crc32(shared) != self._shared:
-            self._shared = zlib.crc32(shared)
-            frames.append(shared)
+        if zlib.crc32(shared) != self._hashes.get("shared"):
+            self._hashes["shared"] = zlib.crc32(shared)
+            frames.append(("shared", shared))
         for c in sorted(self._touched.union(sweep)):
+            key = f"c:{c}"
             part = engine.snapshot_component(c)
             if part is None:
-                if self._hashes.pop(c, None) is not None:
-                    frames.append(_frame({"t": "part", "c": c, "v": None}))
+                if self._hashes.pop(key, None) is not None:
+                    self._place(key, None)
+                    frames.append(("", _frame({"t": "part", "c": c, "v": None})))
                 continue
             frame = _frame({"t": "part", "c": c, "v": part})
             crc = zlib.crc32(frame)
-            if self._hashes.get(c) != crc:
-                if c not in self._hashes:
-                    self._live += len(frame)
-                self._hashes[c] = crc
-                frames.append(frame)
+            if self._hashes.get(key) != crc:
+                self._hashes[key] = crc
+                frames.append((key, frame))
         self._touched.clear()
         return frames
 

@@ -64,6 +64,20 @@ def test_parts_assemble_to_the_whole_snapshot() -> None:
     assert assemble_snapshot(engine.snapshot_shared(), parts_of(engine)) == engine.snapshot()
 
 
+def test_fast_to_dicts_equal_asdict() -> None:
+    from dataclasses import asdict
+
+    from actuators.pool import ComponentState, Lease
+
+    engine = fleet(60)
+    for raw in engine.leases():
+        lease = Lease.from_dict(raw)
+        assert lease.to_dict() == asdict(lease)
+    comp = ComponentState(3, 0.5, 7, [1, 2], {"CPU_WEIGHT": 1}, {"IO_WEIGHT": 2}, {"m": 3}, 9)
+    assert comp.to_dict() == asdict(comp)
+    assert comp.to_dict()["changes_ms"] is not comp.changes_ms
+
+
 def test_saved_state_restores_the_same_engine(tmp_path: Path) -> None:
     engine = fleet(60)
     store = EngineStateStore(tmp_path / "a.state", dict(BINDING))
