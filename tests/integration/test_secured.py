@@ -242,3 +242,61 @@ def test_librdkafka_consumer_of_the_actuator_role(secured) -> None:
         assert refused(info.value, "shipper", "read", topic) is not None
     finally:
         c.close()
+
+
+def test_the_faust_worker_runs_as_the_worker_role_over_sasl_ssl(secured, tmp_path: Path
+                                                                 ) -> None:
+    """The whole worker process (Faust on aiokafka, plus its librdkafka sink, checkpoint
+    reader and action feed) with nothing but FOREWARN_* settings: SCRAM-SHA-256 over TLS."""
+    import os
+    import signal
+    import sys
+
+    from schemas.codec import Codec
+
+    worker = as_user(secured, "worker")
+    shipper, actuator = as_user(secured, "shipper"), as_user(secured, "actuator")
+    secret = tmp_path / "worker.password"
+    secret.write_text(USERS["worker"][1])
+    env = {**os.environ, "FOREWARN_BOOTSTRAP_SERVERS": worker.bootstrap_servers,
+           "FOREWARN_TOPIC_PREFIX": worker.topic_prefix,
+           "FOREWARN_WORKER_GROUP": worker.worker_group, "FOREWARN_DATA_DIR": str(tmp_path),
+           "FOREWARN_SECURITY_PROTOCOL": "SASL_SSL", "FOREWARN_SASL_MECHANISM": "SCRAM-SHA-256",
+           "FOREWARN_SASL_USERNAME": "worker", "FOREWARN_SASL_PASSWORD_FILE": str(secret),
+           "FOREWARN_SSL_CA_LOCATION": worker.ssl_ca_location}
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel",
+                                 "warning"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    try:
+        codec, t0 = Codec(), int(time.time() * 1000) // 60_000 * 60_000 - 3_600_000
+        p = Producer(producer_config(shipper))
+        for i in range(60):  # ten minutes at 10 s
+            p.produce(shipper.topic("metrics"), key=b"sec-1", value=codec.encode(
+                "MetricSample", {"component": "sec-1", "host": "sec-1", "ts": t0 + i * 10_000,
+                                 "metrics": {"cpu.util": 0.5}, "tags": {}}))
+        assert p.flush(20) == 0
+        c = Consumer(consumer_config(actuator, f"{actuator.actuator_group}-probe"))
+        try:
+            topic = actuator.topic("risk")
+            parts = c.list_topics(topic, timeout=10).topics[topic].partitions
+            c.assign([TopicPartition(topic, q, 0) for q in parts])
+            deadline, risks = time.monotonic() + 120, []
+            while time.monotonic() < deadline and len(risks) < 5:
+                assert proc.poll() is None, log_path.read_text()[-2000:]
+                risks += [codec.decode(m.value())[1] for m in c.consume(100, 0.5)
+                          if not m.error() and m.value() != b"r1"]
+            assert len(risks) >= 5 and {r["component"] for r in risks} == {"sec-1"}
+        finally:
+            c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    text = log_path.read_text(errors="replace")
+    assert USERS["worker"][1] not in text  # the password is never logged
+    assert proc.returncode == 0, text[-2000:]
