@@ -140,10 +140,11 @@ SECTIONS: dict[str, Callable[[int], dict[str, Any]]] = {
     "sim": section_sim,
     "shipper": lambda runs: _optional("streams.bench.shipper", "bench_shipper", runs),
     "ingest": lambda runs: section_ingest(runs),
-    "replay": lambda runs: _optional("streams.lab.replay", "bench_replay", runs),
+    "replay": lambda runs: _optional("streams.bench.replay", "bench_replay", runs),
     "worker": lambda runs: _optional("streams.bench.throughput", "bench_worker", runs),
     "actuation": lambda runs: _optional("streams.bench.actuation", "bench_actuation", runs),
     "api": lambda runs: _optional("streams.bench.api", "bench_api", runs),
+    "stop": lambda runs: _optional("streams.bench.stop", "bench_stop", runs),
 }
 
 

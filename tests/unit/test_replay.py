@@ -18,7 +18,6 @@ from schemas.codec import Codec
 from streams.cli.replay import add_subcommand
 from streams.lab.replay import (
     Replay,
-    bench_replay,
     merge_samples,
     nab_run,
     per_row_scores,
@@ -192,9 +191,3 @@ def test_dead_letters_are_deterministic_too() -> None:
     assert first == second
     dead = [Codec().decode(o.value)[1] for o in first if o.topic == "deadletter"]
     assert len(dead) == 1 and dead[0]["stage"] == "late" and dead[0]["ts"] == 0
-
-
-def test_bench_replay_returns_rates() -> None:
-    rates = bench_replay(0.3, warm_steps=5, steps=20)
-    assert set(rates) == {"replay_samples_s", "handler_samples_s", "pipeline_samples_s"}
-    assert all(v > 0 for v in rates.values())
