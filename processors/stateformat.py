@@ -12,7 +12,7 @@ extension of a closed set:
 =====  ===========  ===========================================================================
 code   what         payload (msgpack)
 =====  ===========  ===========================================================================
-1      a state      ``[tag, {field: value}]``: ``tag`` names a type in :data:`SCHEMA` (a stable
+1      a state      ``[tag, {field: value}]``: ``tag`` names a type of :func:`schema` (a stable
        object       name, not a class path); the fields are exactly the schema's
 2      tuple        its items
 3      deque        ``[maxlen, items]``
@@ -20,12 +20,13 @@ code   what         payload (msgpack)
 6      enum         ``[tag, int]``
 =====  ===========  ===========================================================================
 
-Reading builds only the types named in :data:`SCHEMA`, without calling their constructors, and
+Reading builds only the types :func:`schema` names, without calling their constructors, and
 checks every field's name and outer type against it: a forged or corrupt snapshot is refused
 with a :class:`~schemas.errors.ContractError` naming the type and field, and can never run code
-(nothing is looked up by a name it carries). A type's field list is the contract: adding,
-removing or renaming a field changes the format, so :data:`VERSION` goes up and the field is
-given to older states by a :class:`Field` ``default`` (a migration, applied as they are read).
+(nothing is looked up by a name it carries). A type's field list is the contract. A field
+added to a type gets a :class:`Field` ``default``: older states are read with it (the
+migration, applied as they are read), and the version stays; removing, renaming or changing
+the meaning of a field raises :data:`VERSION`, with a migration from the version before.
 ``tests/unit/test_state_format.py`` fails when a class's attributes and its schema part ways.
 
 Two River objects are written by hand: ``PageHinkley`` (the drift test of a forecaster) as its
