@@ -197,3 +197,71 @@ def test_a_1mb_metrics_map_is_refused_and_makes_no_state():
     outs = h.handle(orjson.dumps({"_type": "MetricSample", **huge}), b"web-1", "t", 0, 0)
     assert len(outs) == 1 and h.counters.dead == {"validate": 1}
     assert h.pipeline.components() == []
+
+
+# -- the worker's component cap and eviction; bounded waits ---------------------------------
+
+def test_a_flood_of_unknown_components_is_capped_and_evicted_least_recently_seen_first():
+    from streams.runtime.checkpoint import CheckpointedPipeline
+
+    pipe = CheckpointedPipeline(PipelineConfig(), "forewarn.metrics", max_components=100,
+                                evict_idle_s=0)
+    evicted = []
+    for i in range(40_000 // 40):  # 1,000 unknown ids, each seen once, and one real one
+        pipe.at(0, i)
+        pipe.ingest(sample(T0 + i * 1000, comp=f"forged-{i}"))
+        pipe.ingest(sample(T0 + i * 1000, comp="web-1"))
+        for comp, why in pipe.evictable():
+            assert why == "cap"
+            assert pipe.checkpoint(comp) is not None  # its state is checkpointed first
+            pipe.forget(comp)
+            evicted.append(comp)
+    assert len(pipe.marks) == 100 and len(pipe.components()) == 100
+    assert "web-1" in pipe.marks  # seen all along: never the least recently seen
+    assert len(evicted) == 901 and evicted[0] == "forged-0"
+
+
+def test_components_unseen_for_evict_idle_s_are_evicted():
+    from streams.runtime.checkpoint import CheckpointedPipeline
+
+    pipe = CheckpointedPipeline(PipelineConfig(), "forewarn.metrics", evict_idle_s=600)
+    pipe.at(0, 0)
+    pipe.ingest(sample(T0, comp="gone"))
+    out = []
+    for i in range(1, 200):
+        pipe.at(0, i)
+        pipe.ingest(sample(T0 + i * 10_000, comp="here"))
+        for comp, why in pipe.evictable(scan_every=10):
+            out.append((comp, why, i))
+            pipe.forget(comp)
+    assert [(c, w) for c, w, _ in out] == [("gone", "idle")]
+    assert 60 <= out[0][2] <= 70  # once 600 s of event time behind, at the next scan
+
+
+def test_sink_wait_gives_up_after_its_timeout_when_the_broker_is_gone():
+    import asyncio
+    import socket
+    import time
+
+    from schemas.errors import BrokerError
+    from streams.runtime.worker import Sink
+    from streams.settings import Settings
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sink = Sink(Settings.load(env={}, bootstrap_servers=f"127.0.0.1:{port}"))
+
+    async def run() -> float:
+        fut = sink.send("t", b"k", b"v")
+        t = time.monotonic()
+        try:
+            await sink.wait([fut], timeout_s=1.0)
+        except BrokerError as exc:
+            assert "1 of 1 deliveries not acknowledged within 1 s" in str(exc)
+            return time.monotonic() - t
+        raise AssertionError("wait returned with the broker gone")
+
+    assert asyncio.run(run()) < 30  # before: no timeout at all (it never returned)
+    sink.producer.purge()
+    sink.close(timeout_s=0.1)
