@@ -149,3 +149,4 @@ class TopicWriter:
 
     def close(self) -> None:
         self.producer.flush(5)
+        self.producer.close()  # now, not when collected (its broker may be gone by then)

@@ -3,117 +3,43 @@
 It starts Tansu (memory only) on a free loopback port, creates the topics, starts a processor
 worker (a child process), publishes a simulated fleet in accelerated event time, ships this
 machine's own metrics (real time, every 10 s), runs the actuator with the simulator backend
-(so allocations change the simulated hosts; this machine is only watched), and shows risk and
-allocations live until Ctrl-C (or ``--duration``). Logs go to ``.forewarn/``.
+(so allocations change the simulated hosts; this machine is only watched), serves the API and
+the dashboard, and shows risk and allocations live until Ctrl-C (or ``--duration``). Logs go
+to ``.forewarn/``.
+
+Stopping: the broker and the worker run in their own process groups, so Ctrl-C reaches this
+process only; it stops the fleet, the actuator, the shipper, the API and the worker, and the
+broker last, with librdkafka's logging off from then on, and says "stopped" once.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from confluent_kafka import Consumer, TopicPartition
-
 from actuators.backends.simulator import SimulatorBackend
-from schemas.codec import Codec
+from schemas.errors import ConfigError
+from streams.api.server import ApiServer
+from streams.app.liveview import ViewInfo, render, screen
 from streams.runtime.actuator import Actuator
-from streams.runtime.broker import EmbeddedBroker
+from streams.runtime.broker import EmbeddedBroker, free_port
 from streams.settings import Settings
 from streams.ship.collect import HostCollector
 from streams.ship.shipper import Shipper
 from streams.sim.publish import FleetPublisher
 from streams.sim.simulator import Fleet, scenario
-from streams.topics import consumer_config, ensure_topics
+from streams.topics import ensure_topics
 
-CLEAR = "\x1b[H\x1b[2J"
-
-
-@dataclass
-class LiveView:
-    """Reads risk, allocations and outcomes from the start and draws them."""
-
-    settings: Settings
-    started: float
-    risk: dict[str, dict[str, Any]] = field(default_factory=dict)
-    events: list[str] = field(default_factory=list)
-    first_risk_s: float | None = None
-
-    def __post_init__(self) -> None:
-        self.codec = Codec()
-        self.consumer = Consumer(consumer_config(self.settings, "forewarn-live-view"))
-        parts = []
-        for name in ("risk", "allocations", "outcomes"):
-            topic = self.settings.topic(name)
-            meta = self.consumer.list_topics(topic, timeout=10).topics[topic]
-            parts += [TopicPartition(topic, p, 0) for p in meta.partitions]
-        self.consumer.assign(parts)
-
-    def poll(self, timeout_s: float) -> None:
-        for msg in self.consumer.consume(1000, timeout_s):
-            if msg.error():
-                continue
-            try:
-                kind, rec = self.codec.decode(msg.value())
-            except Exception:  # the view only shows; the dead-letter path is the worker's
-                continue
-            if kind == "RiskScore":
-                self.risk[rec["component"]] = rec
-                if self.first_risk_s is None:
-                    self.first_risk_s = time.monotonic() - self.started
-            elif kind == "AllocationCommand":
-                self.events.append(
-                    f"{_hhmm(rec['ts'])} {rec['action']:7} {rec['resource']:12} "
-                    f"{rec['amount']:>8g} {rec['unit']:6} → {rec['component']:14} "
-                    f"risk {rec['risk']:.2f}  {rec['reason'][:60]}"
-                )
-            elif kind == "AllocationOutcome":
-                self.events.append(
-                    f"{_hhmm(rec['ts'])} {rec['status']:9} by {rec['backend']:9} "
-                    f"{rec['component']:14} {rec['detail'][:70]}"
-                )
-        del self.events[:-12]
-
-    def render(self, out: IO[str], tty: bool) -> None:
-        lines = [
-            f"forewarn — embedded broker {self.settings.bootstrap_servers} · "
-            f"{time.monotonic() - self.started:5.0f} s"
-            + (f" · first risk after {self.first_risk_s:.1f} s" if self.first_risk_s else ""),
-            "",
-            f"{'component':16} {'event time':>10} {'risk':>5}  {'':20} {'anom':>5}  "
-            f"{'breach forecast':28} model",
-        ]
-        for comp in sorted(self.risk):
-            r = self.risk[comp]
-            bar = "█" * int(round(r["risk"] * 20))
-            b = r["breach"]
-            breach = (
-                f"{b['metric']} in {b['eta_s'] / 60:4.1f} min p={b['probability']:.2f}"
-                if b else "-"
-            )
-            model = r["model"]
-            lines.append(
-                f"{comp:16} {_hhmm(r['ts']):>10} {r['risk']:5.2f}  {bar:20} {r['anomaly']:5.2f}  "
-                f"{breach:28} {'warm' if model['warm'] else 'cold'}/{model['source']}"
-            )
-        lines += ["", "allocations and outcomes (latest last):"] + (self.events or ["  (none yet)"])
-        text = "\n".join(lines)
-        out.write((CLEAR + text + "\n") if tty else (text + "\n\n"))
-        out.flush()
-
-    def close(self) -> None:
-        self.consumer.close()
-
-
-def _hhmm(ts_ms: int) -> str:
-    return time.strftime("%d %H:%M", time.gmtime(ts_ms / 1000))
+WORKER_GRACE_S = 1.0  # the broker is memory-only: nothing of the worker's outlives the run
 
 
 def _spawn_worker(settings: Settings, log: Path) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
@@ -129,8 +55,20 @@ def _spawn_worker(settings: Settings, log: Path) -> tuple[subprocess.Popen[bytes
     proc = subprocess.Popen(
         [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
         env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl-C is ours to hand on, in order
     )
     return proc, fh
+
+
+def _api(settings: Settings) -> ApiServer:
+    """The API on its configured port, or a free one when that is taken."""
+    from streams.api.auth import parse_tokens
+
+    tokens = parse_tokens(settings.api_tokens)
+    try:
+        return ApiServer(settings, host=settings.api_host, port=settings.api_port, tokens=tokens)
+    except ConfigError:
+        return ApiServer(settings, host=settings.api_host, port=free_port(), tokens=tokens)
 
 
 def run_embedded(
@@ -147,61 +85,137 @@ def run_embedded(
     data.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with EmbeddedBroker(log_path=data / "tansu.log") as broker:
-        fleet = Fleet(_scenario(scenario, seed))
-        # The actuator owns the simulated hosts only: this machine is watched, not actuated
-        # (and its samples are in wall-clock time, the fleet's in simulated time).
-        sim_hosts = sorted({c["host"] for c in fleet.step()})
-        deps = ",".join(f"{c.id}={d}" for c in fleet.scenario.components for d in c.depends_on)
-        s = settings.replace(bootstrap_servers=broker.bootstrap_servers, backend="simulator",
-                             owned=",".join(sim_hosts), dependencies=deps)
-        ensure_topics(s)
-        worker, worker_log = _spawn_worker(s, data / "worker.log")
-        lock = threading.Lock()
-        publisher = FleetPublisher(s, fleet, speed=speed, lock=lock)
-        # the broker and the fleet start afresh each time: so does the engine
-        actuator = Actuator(s, SimulatorBackend(fleet, lock), persist=False)
-        shipper = Shipper(s, [HostCollector(socket.gethostname())], interval_s=host_interval_s)
-        threads = [
-            threading.Thread(target=publisher.run, args=(stop,), name="fleet", daemon=True),
-            threading.Thread(target=actuator.run, args=(stop,), name="actuator", daemon=True),
-            threading.Thread(target=shipper.run, args=(stop,), name="shipper", daemon=True),
-        ]
-        for t in threads:
-            t.start()
-        view = LiveView(s, started)
-        tty = sys.stdout.isatty()
-        next_draw = 0.0
+    fleet = Fleet(_scenario(scenario, seed))
+    broker = EmbeddedBroker(log_path=data / "tansu.log").start()
+    parts: dict[str, Any] = {}
+    code = 0
+    try:
+        s = _start(settings, broker, fleet, stop, speed, host_interval_s, data, parts)
+        print(f"forewarn run: dashboard {parts['api'].url} · broker "
+              f"{broker.bootstrap_servers}", flush=True)
+        code = _watch(s, parts["api"], parts["worker"], parts["threads"][0], fleet, stop,
+                      started, scenario, duration_s, parts["this_host"], data)
+    except KeyboardInterrupt:  # Ctrl-C is the normal way to end `make run`
+        pass
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C cannot cut it short
+        stop.set()
+        terminal = _quiet_librdkafka(data / "shutdown.log")
         try:
-            while not stop.is_set():
-                view.poll(0.2)
-                now = time.monotonic()
-                if now >= next_draw:
-                    view.render(sys.stdout, tty)
-                    next_draw = now + (1.0 if tty else 5.0)
-                if worker.poll() is not None:
-                    print(f"worker exited ({worker.returncode}); see {data / 'worker.log'}")
-                    return 1
-                if duration_s and now - started >= duration_s:
-                    break
-        except KeyboardInterrupt:  # Ctrl-C is the normal way to end `make run`
-            print("\nstopping: fleet, actuator, worker and broker", file=sys.stderr)
+            _shutdown(parts, broker)
         finally:
-            stop.set()
-            for t in threads:
-                t.join(10)
-            actuator.close()
-            shipper.close()
-            view.close()
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-            worker_log.close()
-        if view.first_risk_s is not None:
-            print(f"first risk event on screen {view.first_risk_s:.1f} s after start")
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        print(f"\nforewarn stopped ({time.monotonic() - started:.1f} s after start; "
+              f"shutdown details in {data / 'shutdown.log'})", file=terminal, flush=True)
+    return code
+
+
+def _start(settings: Settings, broker: EmbeddedBroker, fleet: Fleet, stop: threading.Event,
+           speed: float, host_interval_s: float, data: Path, parts: dict[str, Any]
+           ) -> Settings:
+    """Start the worker, fleet, actuator, shipper and API; each goes into ``parts`` as soon as
+    it exists (the only reference kept, so shutdown can drop them before the broker)."""
+    # The actuator owns the simulated hosts only: this machine is watched, not actuated
+    # (and its samples are in wall-clock time, the fleet's in simulated time).
+    sim_hosts = sorted({c["host"] for c in fleet.step()})
+    deps = ",".join(f"{c.id}={d}" for c in fleet.scenario.components for d in c.depends_on)
+    s = settings.replace(bootstrap_servers=broker.bootstrap_servers, backend="simulator",
+                         owned=",".join(sim_hosts), dependencies=deps)
+    ensure_topics(s)
+    parts["worker"], parts["worker_log"] = _spawn_worker(s, data / "worker.log")
+    lock = threading.Lock()
+    parts["publisher"] = FleetPublisher(s, fleet, speed=speed, lock=lock)
+    # the broker and the fleet start afresh each time: so does the engine
+    parts["actuator"] = Actuator(s, SimulatorBackend(fleet, lock), persist=False)
+    parts["this_host"] = socket.gethostname()
+    parts["shipper"] = Shipper(s, [HostCollector(parts["this_host"])],
+                               interval_s=host_interval_s)
+    parts["api"] = _api(s).start()
+    parts["threads"] = [
+        threading.Thread(target=parts[name].run, args=(stop,), name=name, daemon=True)
+        for name in ("publisher", "actuator", "shipper")
+    ]
+    for t in parts["threads"]:
+        t.start()
+    return s
+
+
+def _watch(s: Settings, api: ApiServer, worker: subprocess.Popen[bytes],
+           fleet_thread: threading.Thread, fleet: Fleet, stop: threading.Event,
+           started: float, scenario_name: str, duration_s: float, this_host: str,
+           data: Path) -> int:
+    """Draw the live view until Ctrl-C, ``duration_s`` or the worker's exit."""
+    tty = sys.stdout.isatty()
+    first_risk_s: float | None = None
+    ended_ms: int | None = None
+    while not stop.is_set():
+        now = time.monotonic()
+        if first_risk_s is None and api.live.read(lambda m: m.risks_.total):
+            first_risk_s = now - started
+        if ended_ms is None and not fleet_thread.is_alive() and fleet.done():
+            ended_ms = fleet.now_ms()
+        info = ViewInfo(broker=s.bootstrap_servers, dashboard=api.url, elapsed_s=now - started,
+                        scenario=scenario_name, ended_ms=ended_ms, this_host=this_host,
+                        first_risk_s=first_risk_s)
+        width = shutil.get_terminal_size((160, 40)).columns
+        lines = api.live.read(lambda m, i=info, w=width: render(m, i, w))
+        sys.stdout.write(screen(lines, tty))
+        sys.stdout.flush()
+        if worker.poll() is not None:
+            print(f"forewarn: the worker exited ({worker.returncode}); see "
+                  f"{data / 'worker.log'}", file=sys.stderr)
+            return 1
+        if duration_s and now - started >= duration_s:
+            return 0
+        stop.wait(1.0 if tty else 5.0)
     return 0
+
+
+def _shutdown(parts: dict[str, Any], broker: EmbeddedBroker) -> None:
+    """Everything in order, the broker last."""
+    t0 = time.monotonic()
+    marks = []
+    for t in parts.get("threads", []):
+        t.join(3)
+        marks.append((t.name, time.monotonic() - t0))
+    for name in ("api", "actuator", "shipper"):
+        part = parts.get(name)
+        if part is not None:
+            part.close()
+            marks.append((name, time.monotonic() - t0))
+    worker = parts.get("worker")
+    if worker is not None and worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(WORKER_GRACE_S)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(5)
+    if parts.get("worker_log") is not None:
+        parts["worker_log"].close()
+    marks.append(("worker", time.monotonic() - t0))
+    parts.clear()  # the last references to the producers: destroyed before the broker goes
+    gc.collect()
+    marks.append(("gc", time.monotonic() - t0))
+    broker.stop(timeout_s=0.5)  # memory only: nothing to lose by a kill after that
+    marks.append(("broker", time.monotonic() - t0))
+    # into shutdown.log (fd 2 is there now): where the seconds went
+    print("shutdown:", " ".join(f"{n} {t:.2f}s" for n, t in marks), file=sys.stderr, flush=True)
+
+
+def _quiet_librdkafka(log: Path) -> IO[str]:
+    """librdkafka writes its logs to fd 2 from its own threads; from shutdown to the process's
+    exit (clients that lose the broker they were talking to, handles destroyed at exit) they
+    are noise: fd 2 goes to ``log``. Returns the terminal's stderr, for the last line."""
+    sys.stderr.flush()
+    try:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except OSError:
+        return sys.stderr
+    saved = os.dup(2)
+    os.dup2(fd, 2)
+    os.close(fd)
+    return os.fdopen(saved, "w", buffering=1)
 
 
 def _scenario(name: str, seed: int) -> Any:

@@ -99,12 +99,15 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
     from streams.runtime.broker import EmbeddedBroker
 
-    with EmbeddedBroker(port=args.port) as broker:
-        print(f"Tansu listening on {broker.bootstrap_servers} (memory only); Ctrl-C stops it")
+    with EmbeddedBroker(port=args.port, log_path=args.log) as broker:
+        print(f"Tansu listening on {broker.bootstrap_servers} (memory only, pid "
+              f"{broker.pid}); Ctrl-C stops it", flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop it
-            stop.wait()
+            while not stop.wait(0.5):
+                broker.check_alive()  # a dead child is an error, not a silent wait
+    print("forewarn broker stopped")
     return 0
 
 
@@ -152,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("broker", help="start the embedded Tansu broker and wait")
     s.add_argument("--port", type=int, default=9092)
+    s.add_argument("--log", help="Tansu's log file (default: discarded)")
     s.set_defaults(func=cmd_broker)
 
     # Subcommands that live with their code; each module keeps heavy imports inside functions.

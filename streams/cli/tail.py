@@ -103,11 +103,10 @@ def cmd_tail(args: argparse.Namespace) -> int:
     from schemas.codec import Codec
     from schemas.errors import ContractError
     from streams.api.follow import Follower
-    from streams.cli.commands import reachable, settings_of
+    from streams.cli.commands import settings_of
     from streams.topics import events_of
 
-    settings = settings_of(args)
-    reachable(settings)
+    settings = settings_of(args)  # the broker was checked before (needs_broker)
     codec = Codec(settings.wire_format, registry_url=settings.registry_url or None)
     topic = settings.topic(args.topic)
     expected = events_of(args.topic)
@@ -154,4 +153,4 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
                    help="only these components (fnmatch glob; preferences: selector)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--max", type=int, metavar="N", help="stop after N records")
-    p.set_defaults(func=cmd_tail)
+    p.set_defaults(func=cmd_tail, needs_broker=True)

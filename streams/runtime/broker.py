@@ -36,6 +36,20 @@ def tansu_binary() -> str:
         raise BrokerError(f"no Tansu binary: {exc}") from exc
 
 
+def port_taken(host: str, port: int) -> None:
+    """Raise BrokerError naming the port when another process listens on it (else Tansu would
+    fail to bind, or a client would take the other process for our broker)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise BrokerError(
+                f"port {port} on {host} is taken by another process ({exc.strerror}); "
+                "stop it or choose another port (--port)"
+            ) from exc
+
+
 class EmbeddedBroker:
     """A Tansu broker process on ``127.0.0.1:port`` with in-memory storage."""
 
@@ -53,12 +67,16 @@ class EmbeddedBroker:
         if self._proc is not None:
             return self
         url = f"tcp://{self.host}:{self.port}"
+        port_taken(self.host, self.port)
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self._proc = subprocess.Popen(
             [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
              "--storage-engine", "memory://tansu/", "--cluster-id", "forewarn"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+            # its own process group: a Ctrl-C meant for `forewarn run` does not reach it, so
+            # the run stops its clients first and the broker last
+            start_new_session=True,
         )
         if log is not subprocess.DEVNULL:
             log.close()
@@ -101,8 +119,21 @@ class EmbeddedBroker:
             proc.kill()
             proc.wait(timeout=timeout_s)
 
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    def check_alive(self) -> None:
+        """Raise BrokerError when the Tansu child has died."""
+        proc = self._proc
+        if proc is not None and proc.poll() is not None:
+            raise BrokerError(
+                f"Tansu (pid {proc.pid}) exited with code {proc.returncode}"
+                + (f"; see {self.log_path}" if self.log_path else "")
+            )
 
     def __enter__(self) -> EmbeddedBroker:
         return self.start()
