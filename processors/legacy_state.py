@@ -53,10 +53,13 @@ def _safe_frombuffer(buf: object, dtype: object, shape: object, order: object) -
         or dtype.kind not in _NUMERIC_KINDS
         or dtype.fields is not None
         or not isinstance(buf, bytes | bytearray | memoryview)
+        or not isinstance(shape, tuple)
+        or not all(type(n) is int for n in shape)
     ):
         raise ContractError("format 2: only numeric arrays are allowed")
-    arr = np.frombuffer(buf, dtype=dtype).copy()
-    return arr.reshape(shape, order="F" if order == "F" else "C")  # type: ignore[call-overload]
+    arr: np.ndarray = np.frombuffer(buf, dtype=dtype).copy()
+    out: np.ndarray = arr.reshape(shape, order="F" if order == "F" else "C")
+    return out
 
 
 def _allowed() -> dict[tuple[str, str], Any]:

@@ -317,7 +317,8 @@ def _tags() -> dict[type, str]:
 
 
 def _pack(value: Any) -> bytes:
-    return msgpack.packb(value, default=_default, strict_types=True, use_bin_type=True)
+    out: bytes = msgpack.packb(value, default=_default, strict_types=True, use_bin_type=True)
+    return out
 
 
 def _default(obj: Any) -> msgpack.ExtType:
@@ -455,7 +456,7 @@ def _build(tag: str, fields: dict[str, Any], version: int) -> Any:
             )
     if ts.decode is not None:
         return ts.decode(fields)
-    obj = ts.cls.__new__(ts.cls)
+    obj: Any = object.__new__(ts.cls)
     vars(obj).update(fields)
     if ts.after is not None:
         ts.after(obj)

@@ -125,7 +125,7 @@ def stale_reasons(
 
 
 def _frame(body: Mapping[str, Any]) -> bytes:
-    raw = msgpack.packb(body, use_bin_type=True)
+    raw: bytes = msgpack.packb(body, use_bin_type=True)
     return _FRAME.pack(len(raw), zlib.crc32(raw)) + raw
 
 
