@@ -41,15 +41,28 @@ COMMAND_FIELDS = (
 
 
 def command_id(component: str, resource: str, action: str, key: str) -> str:
-    """A deterministic id: the same decision on the same event always gets the same one."""
+    """The key of a decision: which component, resource and action, on which event. A
+    command's own id (:func:`content_id`) hashes this key with everything the command says."""
     return hashlib.sha1(f"{component}|{resource}|{action}|{key}".encode()).hexdigest()
+
+
+def content_id(decision: str, command: Mapping[str, Any]) -> str:
+    """The ``command_id`` a command carries: its decision key and every other field of the
+    contract, hashed together. One id therefore always means one command: an actuator killed
+    between sending a command and saving its state, that decides again on the redelivered
+    event, re-sends the same id when it decides the same (the backend acts once), and a new id
+    when it decides differently (a GRANT sets the lease, so the backend follows the engine),
+    never the old id with a different amount."""
+    body = "|".join(f"{k}={command[k]!r}" for k in COMMAND_FIELDS if k != "command_id")
+    return hashlib.sha1(f"{decision}|{body}".encode()).hexdigest()
 
 
 def make_command(cid: str, component: str, host: str, ts: int, resource: str, action: str,
                  amount: float, unit: str, lease_s: int, reason: str, risk: float,
                  priority: int) -> Record:
-    """An ``AllocationCommand`` record with exactly the contract's fields."""
-    return {
+    """An ``AllocationCommand`` record with exactly the contract's fields; ``cid`` is the
+    decision key (:func:`command_id`), and the record's id is :func:`content_id` of it."""
+    cmd = {
         "command_id": cid,
         "component": component,
         "host": host,
@@ -63,6 +76,8 @@ def make_command(cid: str, component: str, host: str, ts: int, resource: str, ac
         "risk": float(risk),
         "priority": int(priority),
     }
+    cmd["command_id"] = content_id(cid, cmd)
+    return cmd
 
 
 def make_outcome(

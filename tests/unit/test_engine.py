@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from actuators.backends.dryrun import DryRunBackend
+from actuators.contract import content_id
 from actuators.engine import AllocationEngine, EngineConfig, command_id, priority
 from schemas.codec import Codec
 from schemas.errors import ConfigError, ContractError
@@ -120,7 +121,8 @@ def test_grant_is_sized_from_forecast_overshoot_and_fits_the_contract() -> None:
         "weight",
     )
     assert cmd["host"] == "web-1" and cmd["ts"] == T0 and cmd["lease_s"] == 900
-    assert cmd["command_id"] == hashlib.sha1(f"web-1/db|CPU_WEIGHT|GRANT|{T0}".encode()).hexdigest()
+    decision = hashlib.sha1(f"web-1/db|CPU_WEIGHT|GRANT|{T0}".encode()).hexdigest()
+    assert cmd["command_id"] == content_id(decision, cmd)
     assert cmd["priority"] == priority(5, 0.8) == 579
     [lease] = engine.leases()
     assert lease["amount"] == 30.0 and lease["end_ms"] == T0 + 900 * S
@@ -248,7 +250,8 @@ def test_critical_component_preempts_the_lowest_priority_grant() -> None:
     cmds = engine.on_risk(risk("vip", ts, 0.95, upper=0.99), host="h")
     assert [(c["action"], c["component"]) for c in cmds] == [("PREEMPT", "a"), ("GRANT", "vip")]
     assert cmds[0]["amount"] == 20.0 and cmds[0]["lease_s"] == 0
-    assert cmds[0]["command_id"] == command_id("a", "CPU_WEIGHT", "PREEMPT", f"vip@{ts}")
+    assert cmds[0]["command_id"] == content_id(
+        command_id("a", "CPU_WEIGHT", "PREEMPT", f"vip@{ts}"), cmds[0])
     [preempted] = engine.drain_outcomes()
     assert (preempted["status"], preempted["command_id"]) == ("PREEMPTED", grant_a["command_id"])
     assert {ls["component"] for ls in engine.leases()} == {"b", "vip"}
@@ -308,7 +311,8 @@ def test_release_needs_sustained_low_risk_with_hysteresis() -> None:
     assert engine.on_risk(risk("a", T0 + 700 * S, 0.2, upper=0.5), host="h") == []
     [release] = engine.on_risk(risk("a", T0 + 800 * S, 0.2, upper=0.5), host="h")
     assert (release["action"], release["amount"], release["lease_s"]) == ("RELEASE", 44.0, 0)
-    assert release["command_id"] == command_id("a", "CPU_WEIGHT", "RELEASE", str(T0 + 800 * S))
+    assert release["command_id"] == content_id(
+        command_id("a", "CPU_WEIGHT", "RELEASE", str(T0 + 800 * S)), release)
     assert engine.leases() == []
 
 
@@ -698,8 +702,8 @@ def run(steps: list[tuple[Any, ...]], *, outcomes: bool = True) -> dict[str, Any
             new = engine.on_risk(r, host=comp.split("/")[0])
             for c in new:
                 if c["action"] == "GRANT":  # the granted component's own, from this score
-                    assert c["command_id"] == command_id(
-                        c["component"], c["resource"], "GRANT", str(now)
+                    assert c["command_id"] == content_id(
+                        command_id(c["component"], c["resource"], "GRANT", str(now)), c
                     )
         elif s[0] == "outcome" and outcomes and commands:
             engine.on_outcome(outcome(commands[s[1] % len(commands)], s[2]))
