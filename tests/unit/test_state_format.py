@@ -225,3 +225,25 @@ def test_snarimax_state_is_refused_with_the_reason() -> None:
     _run(p, samples("db-1", 100))
     with pytest.raises(ContractError, match="snarimax"):
         p.snapshot("db-1")
+
+
+def test_no_live_code_unpickles() -> None:
+    """The rule behind all of this: nothing but the offline migration (and the bench that
+    measures the old format's cost on its own bytes) calls pickle.load(s) or an Unpickler."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    allowed = {"processors/legacy_state.py", "streams/bench/state.py"}
+    found = []
+    for package in ("schemas", "processors", "actuators", "streams"):
+        for path in sorted((root / package).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            for node in ast.walk(ast.parse(path.read_text(), rel)):
+                name = node.attr if isinstance(node, ast.Attribute) else (
+                    node.id if isinstance(node, ast.Name) else "")
+                if name in ("loads", "load", "Unpickler") and rel not in allowed:
+                    base = node.value if isinstance(node, ast.Attribute) else None
+                    if name == "Unpickler" or (isinstance(base, ast.Name)
+                                               and base.id in ("pickle", "cPickle", "dill")):
+                        found.append(f"{rel}:{node.lineno}")
+    assert found == []
