@@ -247,3 +247,14 @@ def test_state_of_another_cluster_or_backend_or_format_is_refused(settings) -> N
     fine = Actuator(s, DryRunBackend(hosts=("web-*",)))
     fine.close()
     assert fine.state_refused == []
+
+
+def test_engine_knobs_from_the_settings_reach_the_actuator(settings) -> None:
+    s = settings.replace(engine=(("cooldown_s", 77), ("lease_s", 7200)), risk_threshold=0.55)
+    actuator = Actuator(s, DryRunBackend(), persist=False)
+    try:
+        config = actuator.engine.config
+        assert (config.cooldown_s, config.lease_s, config.risk_threshold) == (77, 7200, 0.55)
+        assert config.release_threshold < 0.55  # moves with the alarm point
+    finally:
+        actuator.close()
