@@ -1,6 +1,6 @@
 """The allocation engine's policy knobs, validated once when they are made.
 
->>> EngineConfig(release_threshold=0.7)
+>>> EngineConfig(release_threshold=0.5)
 Traceback (most recent call last):
 ...
 schemas.errors.ConfigError: EngineConfig: need 0 <= release_threshold < risk_threshold <= 1
@@ -51,8 +51,11 @@ class EngineConfig:
     ``host_capacity[host][resource]`` overrides a capacity for one host.
     """
 
-    risk_threshold: float = 0.6
-    release_threshold: float = 0.3
+    # the alarm point: risk is a calibrated P(a new FAIL within the horizon), so 1/3 is where
+    # acting pays when a missed breach costs twice a false alarm (streams.settings
+    # miss_cost_ratio; processors.calibration.alarm_threshold); release at half of it
+    risk_threshold: float = 1.0 / 3.0
+    release_threshold: float = 1.0 / 6.0
     release_hold_s: int = 1800  # how long risk must stay low before a lease is released
     min_criticality: int = 3
     preempt_criticality: int = 8

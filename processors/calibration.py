@@ -44,6 +44,27 @@ Evidence = dict[str, float]
 States = dict[str, int]
 
 
+RELEASE_FRACTION = 0.5  # a grant is released once risk stays below this share of the alarm
+
+
+def alarm_threshold(miss_cost_ratio: float) -> float:
+    """The risk at which acting is worth it, for a calibrated risk ``p`` = P(a new FAIL within
+    the horizon): alarm when the expected cost of staying put, ``p * C_miss``, exceeds that of
+    acting, ``(1 - p) * C_false_alarm``, i.e. ``p > 1 / (1 + C_miss / C_false_alarm)``.
+
+    >>> alarm_threshold(2.0), alarm_threshold(1.0)
+    (0.3333333333333333, 0.5)
+    """
+    if not (math.isfinite(miss_cost_ratio) and miss_cost_ratio > 0):
+        raise ValueError(f"miss_cost_ratio must be a positive number, not {miss_cost_ratio!r}")
+    return 1.0 / (1.0 + miss_cost_ratio)
+
+
+def release_threshold_for(risk_threshold: float) -> float:
+    """The release point that moves with the alarm point (``RELEASE_FRACTION`` of it)."""
+    return RELEASE_FRACTION * risk_threshold
+
+
 def combiner_priors(target: str = "onset") -> dict[str, float]:
     """The combiner's starting weights for a risk target (``"onset"`` or ``"fail"``)."""
     return dict(ONSET_PRIORS) if target == "onset" else {**PRIORS, **EXTRA_PRIORS}

@@ -48,7 +48,7 @@ class PipelineConfig:
     anomaly_window: int = 50  # HalfSpaceTrees reference window, in windows
     # joint only (JointDeviation; chosen by SMD tune-on-one-machine, docs/modelling.md)
     anomaly_joint_alpha: float = 0.0001  # rate of each metric's EW mean and EW |residual|
-    anomaly_joint_k: int = 2  # the joint score is the mean of the k largest |z|
+    anomaly_joint_k: int = 1  # the joint score is the mean of the k largest |z|
     anomaly_joint_smooth: float = 0.1  # EW rate smoothing the joint score
     # a sample more than max_jump_s from its component's own event time (ahead, or behind a
     # watermark that one absurd sample set) is rejected alone, unless jump_confirm samples in a

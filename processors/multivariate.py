@@ -11,10 +11,11 @@ that alone is unremarkable. :class:`JointDeviation` scores that, streaming, in O
    a robust scale: one outlier moves it by ``alpha`` of its size, not by its square). The scale
    is floored at ``floor`` of the range the metric has covered, so a metric that was constant
    and starts to move reads as far out (``|z|`` is clipped at ``clip``).
-2. **Joint score.** The mean of the ``k`` largest ``|z|``: one noisy metric alone does not
-   make the component anomalous, ``k`` metrics off together do. This is a diagonal robust
-   Mahalanobis distance restricted to its ``k`` largest terms (a full covariance was tried, see
-   ``docs/modelling.md``: more state, no better).
+2. **Joint score.** The mean of the ``k`` largest ``|z|``: with ``k > 1`` one noisy metric
+   alone does not make the component anomalous, ``k`` metrics off together do (a diagonal
+   robust Mahalanobis distance restricted to its ``k`` largest terms; a full covariance was
+   tried, see ``docs/modelling.md``: more state, no better). The default ``k = 1``, the
+   largest robust deviation, is what tuning on either SMD machine chose.
 3. **Smoothing.** An EW mean of that score (rate ``smooth``): a server incident lasts minutes,
    and point-wise scoring rewards a score that stays up while it lasts.
 4. **Likelihood scale.** The smoothed score is compared with its own history: its z against a
@@ -46,7 +47,7 @@ class JointDeviation:
     def __init__(
         self,
         alpha: float = 0.0001,
-        k: int = 2,
+        k: int = 1,
         smooth: float = 0.1,
         norm_rate: float = 0.0003,
         floor: float = 0.01,

@@ -82,8 +82,12 @@ class Settings:
     ssl_key_password: str = dataclasses.field(default="", repr=False)
     ssl_key_password_file: str = ""
     ssl_check_hostname: str = "true"  # false: skip the broker host name check
-    # allocation
-    risk_threshold: float = 0.6
+    # allocation. The alarm point: risk is a calibrated P(a new FAIL within horizon_s), so
+    # acting pays when risk > 1 / (1 + miss_cost_ratio), the cost of a missed breach over that
+    # of a false alarm (processors.calibration.alarm_threshold). risk_threshold > 0 overrides
+    # it; 0 (the default) takes it from the ratio: 1/3. The release point moves with it.
+    miss_cost_ratio: float = 2.0
+    risk_threshold: float = 0.0
     backend: str = "dryrun"  # dryrun | linux | kubernetes | aws (simulator: inside `run`)
     # the backend's own options as a JSON object; a TOML file may give a [backend_options] table
     backend_options: str = ""
@@ -103,6 +107,16 @@ class Settings:
     api_max_series: int = 500  # components with per-component Prometheus series, at most
     log_level: str = "INFO"
     data_dir: str = ".forewarn"
+
+    def __post_init__(self) -> None:
+        from processors.calibration import alarm_threshold
+
+        if not self.miss_cost_ratio > 0:
+            raise ConfigError(f"miss_cost_ratio={self.miss_cost_ratio}: must be > 0")
+        if not self.risk_threshold <= 1.0:
+            raise ConfigError(f"risk_threshold={self.risk_threshold}: must be <= 1")
+        if self.risk_threshold <= 0:  # resolved once; replace(miss_cost_ratio=...) keeps it
+            object.__setattr__(self, "risk_threshold", alarm_threshold(self.miss_cost_ratio))
 
     def topic(self, name: str) -> str:
         """The full topic name for a catalog name (``risk`` → ``forewarn.risk``)."""
@@ -170,10 +184,12 @@ class Settings:
     def engine_config(self) -> EngineConfig:
         """The allocation engine's config: every ``[forewarn.engine]`` knob given."""
         from actuators.config import EngineConfig
+        from processors.calibration import release_threshold_for
 
         knobs = dict(self.engine)
         if "resources" in knobs:  # resources given replace those; the others keep defaults
             knobs["resources"] = {**EngineConfig().resources, **knobs["resources"]}
+        knobs.setdefault("release_threshold", release_threshold_for(self.risk_threshold))
         try:
             return EngineConfig(**{"risk_threshold": self.risk_threshold, **knobs})
         except ConfigError as exc:

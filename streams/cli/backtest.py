@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import orjson
 
@@ -31,6 +32,9 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     n.add_argument("--out", required=True)
     n.add_argument("--detector", default="forewarn",
                    help=f"one of {', '.join(DETECTORS)}, a comma list, or all")
+    n.add_argument("--cv", action="store_true",
+                   help="also leave-one-category-out cross-validation of the novelty and "
+                        "likelihood detectors' parameter grids (OUT/cv-<detector>.json)")
     f = kinds.add_parser("fleet", help="simulated fleet: breach prediction vs ground truth")
     f.add_argument("--scenario", default="mixed", help="a scenario name, or all")
     f.add_argument("--seed", type=int, default=42)
@@ -41,6 +45,9 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     s = kinds.add_parser("smd", help="SMD: point-wise F1 with and without point-adjust")
     s.add_argument("--data", required=True, help="folder of <machine>/{train,test,test_label}.csv")
     s.add_argument("--out", default="out/backtest-smd")
+    s.add_argument("--cv", action="store_true",
+                   help="also tune the joint model's grid on each machine and score the "
+                        "other (OUT/cv.json)")
     s.add_argument("--anomaly-model", default="joint", choices=("joint", "novelty", "hst"),
                    help="the pipeline's anomaly model for this run (default: joint, the "
                         "multivariate per-component score)")
@@ -72,6 +79,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
               "corpus, 58 files / 116 windows; indicative, not comparable digit for digit)")
         print(text_table(headers, rows))
         print(f"written {args.out}/scores.json, {args.out}/index.html, {args.out}/results/")
+        if args.cv:
+            from streams.lab.cv import main as cv_main
+
+            for det in ("novelty", "likelihood"):
+                print(f"\nleave-one-category-out, {det} detector:")
+                cv_main(["nab", "--data", args.data, "--detector", det,
+                         "--out", f"{args.out}/cv-{det}.json"])
         return 0
     if args.kind == "fleet" and args.policy:
         return closed_loop_cmd(args, base)
@@ -88,11 +102,21 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
         result = backtest_smd(args.data, replace(base, anomaly_model=args.anomaly_model),
                               args.out, args.jobs)
+        if args.cv:
+            from streams.lab.backtest import write_json
+            from streams.lab.cv import smd_cv
+
+            result["cv"] = smd_cv(args.data)
+            write_json(Path(args.out) / "cv.json", result["cv"])
         headers, rows = smd_table(result)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(clean_json(result), option=orjson.OPT_SORT_KEYS))
         sys.stdout.write("\n")
     else:
         print(text_table(headers, rows))
+        for f in result.get("cv", {}).get("folds", []):
+            print(f"tuned on {f['tuned_on']} -> {f['scored']}: F1 {f['f1']:.3f} (P "
+                  f"{f['precision']:.2f} R {f['recall']:.2f}), event F1 {f['event_f1']:.3f}; "
+                  f"{f['config']} threshold {f['threshold']:.3f}")
         print(f"written {args.out}/scores.json, {args.out}/index.html")
     return 0

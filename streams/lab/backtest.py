@@ -188,13 +188,28 @@ def breaches_of(truth: Mapping[str, Any], merge_gap_ms: int) -> list[Any]:
     return sorted(out, key=lambda b: (b.breach_ms, b.component, b.metric))
 
 
-def breach_figures(events: Sequence[Any], breaches: Sequence[Any],
-                   spans: Mapping[str, tuple[int, int]], threshold: float, horizon_s: float
-                   ) -> dict[str, Any]:
-    """The breach-prediction figures at ``threshold`` and at the best-F1 threshold."""
-    from streams.lab.scoring.breach import best_f1_threshold, score_breaches
+def failing_of(truth: Mapping[str, Any]) -> dict[str, list[tuple[int, int]]]:
+    """Each component's FAIL intervals ``[start, end)`` (an open one ends at ``now_ms``)."""
+    return {comp: [(int(a), int(b) if b is not None else int(truth["now_ms"]))
+                   for intervals in info["fail_intervals"].values() for a, b in intervals]
+            for comp, info in truth["components"].items()}
 
-    kw = {"horizon_s": horizon_s, "leads_s": LEADS_S}
+
+def breach_figures(events: Sequence[Any], breaches: Sequence[Any],
+                   spans: Mapping[str, tuple[int, int]], threshold: float, horizon_s: float,
+                   failing: Mapping[str, Sequence[tuple[int, int]]] | None = None
+                   ) -> dict[str, Any]:
+    """The breach-prediction figures at ``threshold`` and at the best-F1 threshold. With
+    ``failing``, the Brier label leaves out windows inside an ongoing FAIL (risk is P(a new
+    FAIL)); ``brier_all_windows`` keeps the score that labels them 0, for comparison."""
+    from streams.lab.scoring.breach import (
+        best_f1_threshold,
+        brier_score,
+        event_labels,
+        score_breaches,
+    )
+
+    kw = {"horizon_s": horizon_s, "leads_s": LEADS_S, "failing": failing}
     at = score_breaches(events, breaches, spans, threshold=threshold, **kw)  # type: ignore[arg-type]
     best = best_f1_threshold(events, breaches, spans, lead_s=F1_LEAD_S, **kw)  # type: ignore[arg-type]
     leads = np.asarray(at.lead_times_s, dtype=np.float64)
@@ -213,6 +228,7 @@ def breach_figures(events: Sequence[Any], breaches: Sequence[Any],
         if at.eta_abs_errors_s else math.nan,
         "false_alarms_per_component_day": at.false_alarms_per_component_day,
         "brier": at.brier,
+        "brier_all_windows": brier_score(*event_labels(events, breaches, spans, horizon_s)),
         "reliability": [{"lower": b.lower, "upper": b.upper, "count": b.count,
                          "mean_risk": b.mean_risk, "frequency": b.frequency}
                         for b in at.reliability],
@@ -260,7 +276,8 @@ def fleet_run(name: str, seed: int, base: PipelineConfig, threshold: float,
     truth = fleet.ground_truth()
     breaches = breaches_of(truth, base.horizon_s * 1000)
     spans = {c: (truth["start_ms"], truth["now_ms"]) for c in truth["components"]}
-    figures = breach_figures(events, breaches, spans, threshold, base.horizon_s)
+    failing = failing_of(truth)
+    figures = breach_figures(events, breaches, spans, threshold, base.horizon_s, failing)
     plots = [{
         "title": f"{inc['kind']} on {inc['component']}", "metric": inc["metric"],
         "threshold": inc["threshold"], "values": values[(inc["component"], inc["metric"])],
@@ -268,7 +285,7 @@ def fleet_run(name: str, seed: int, base: PipelineConfig, threshold: float,
         "breaches": [b.breach_ms for b in breaches if b.component == inc["component"]],
     } for inc in truth["incidents"][:12]]
     return {"scenario": name, "seed": seed, "figures": figures, "events": events,
-            "breaches": breaches, "spans": spans, "plots": plots,
+            "breaches": breaches, "spans": spans, "failing": failing, "plots": plots,
             "samples": replay.handler.counters.samples, "start_ms": truth["start_ms"],
             "end_ms": truth["now_ms"]}
 
@@ -290,7 +307,8 @@ def backtest_fleet(names: Sequence[str], seed: int, base: PipelineConfig, thresh
         br = [Breach(f"{r['scenario']}:{b.component}", b.metric, b.breach_ms)
               for r in runs for b in r["breaches"]]
         sp = {f"{r['scenario']}:{c}": s for r in runs for c, s in r["spans"].items()}
-        figures["all"] = breach_figures(ev, br, sp, threshold, base.horizon_s)
+        fl = {f"{r['scenario']}:{c}": s for r in runs for c, s in r["failing"].items()}
+        figures["all"] = breach_figures(ev, br, sp, threshold, base.horizon_s, fl)
     result = {"seed": seed, "threshold": threshold, "horizon_s": base.horizon_s,
               "leads_s": list(LEADS_S), "scenarios": figures,
               "samples": {r["scenario"]: r["samples"] for r in runs}}

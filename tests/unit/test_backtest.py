@@ -89,7 +89,9 @@ def test_fleet_json_has_the_figures(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert set(f["recall"]) == {"60", "300", "900"}
     assert {"min", "p25", "median", "p75", "max", "mean", "n"} == set(f["lead_time_s"])
     assert len(f["reliability"]) == 10 and f["breaches"] >= 1
-    assert 0.0 <= f["brier"] <= 1.0 and f["threshold"] == 0.6
+    # the default alarm point: 1 / (1 + miss_cost_ratio 2), issue #15
+    assert 0.0 <= f["brier"] <= 1.0 and f["threshold"] == pytest.approx(1 / 3)
+    assert 0.0 <= f["brier_all_windows"] <= 1.0  # the old label (0 inside an ongoing FAIL)
     assert (tmp_path / "scores.json").is_file()
     page = (tmp_path / "index.html").read_text()
     assert page.count("<svg") >= 3  # reliability, lead times, the incident's timeline
@@ -124,6 +126,32 @@ def test_smd_backtest_on_a_tiny_machine(tmp_path: Path) -> None:
     assert 0.0 <= r["f1"] <= r["f1_pa"] <= 1.0 and 0.0 <= r["random_f1"] <= 1.0
     assert r["anomaly_ratio"] == pytest.approx(10 / 150)
     assert "<svg" in (tmp_path / "out" / "index.html").read_text()
+
+
+def test_smd_held_out_threshold_comes_from_the_other_machine(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    rng = np.random.default_rng(2)
+    for k, name in enumerate(("machine-1-1", "machine-1-2")):
+        machine = tmp_path / "smd" / name
+        machine.mkdir(parents=True)
+        rows = 0.5 + 0.02 * rng.standard_normal((600, 4))
+        rows[500 + 10 * k: 520 + 10 * k, 1:3] += 0.3  # two metrics off together
+        for part, lo, hi in (("train", 0, 400), ("test", 400, 600)):
+            lines = ["ts,m0,m1,m2,m3"] + [f"{i},{','.join(f'{v:.5f}' for v in rows[i])}"
+                                          for i in range(lo, hi)]
+            (machine / f"{part}.csv").write_text("\n".join(lines) + "\n")
+        labels = ["ts,label"] + [f"{i},{int(500 + 10 * k <= i < 520 + 10 * k)}"
+                                 for i in range(400, 600)]
+        (machine / "test_label.csv").write_text("\n".join(labels) + "\n")
+    cfg = replace(PipelineConfig(), anomaly_model="joint")
+    result = backtest.backtest_smd(tmp_path / "smd", cfg, None)
+    for r in result["machines"].values():
+        assert r["anomaly_model"] == "joint"
+        assert r["f1_held_out"] > 0.5 and r["event_recall"] == 1.0
+        assert r["f1_held_out"] <= r["f1"] + 1e-12  # the machine's own best bounds it
+    headers, rows = backtest.smd_table(result)
+    assert headers[2] == "F1 (thr. from other)" and len(rows) == 2
 
 
 def test_report_pieces() -> None:

@@ -27,6 +27,7 @@ CODEC = Codec()
 # figures (sizes with margin 0.1, 900 s leases, 300 s release hold, quarter scale-downs after a
 # quiet hour) stay meaningful; the current defaults have their own tests.
 LEGACY: dict[str, Any] = {
+    "risk_threshold": 0.6, "release_threshold": 0.3,  # the alarm point before issue #15
     "release_hold_s": 300, "lease_s": 900, "margin": 0.1, "holdout_max_risk": 1.0,
     "shrink_below": 0.5, "shrink_hold_s": 3600, "max_shrink": 0.25, "shrink_target": 0.8,
     "shrink_revert": 0.9, "shrink_settle_s": 0, "shrink_step": 1.0,
@@ -592,9 +593,10 @@ def test_a_settling_scale_down_is_judged_by_level_and_high_risk_then_by_forecast
     [lease] = engine.leases()
     assert lease["amount"] == -20.0
     # settling: the step it made reads as a trend; a forecast peak of 0.9 (> 0.9 x 0.95) with
-    # a level of 0.81 and risk 0.4 do not revert it ...
+    # a level of 0.81 and risk 0.25 (over release, under the alarm point 1/3) do not revert
+    # it ...
     at = T0 + 16 * 60 * S
-    assert engine.on_risk(quiet("a", at, 0.4, {"cpu.util": 0.9}), host="h") == []
+    assert engine.on_risk(quiet("a", at, 0.25, {"cpu.util": 0.9}), host="h") == []
     # ... a level over the limit, or a high risk, does, at once
     [revert] = engine.on_risk(quiet("a", at + 60 * S, 0.1, {"cpu.util": 1.0}), host="h")
     assert revert["action"] == "RELEASE" and "cpu.util level 0.9 > 0.855" in revert["reason"]
@@ -602,8 +604,8 @@ def test_a_settling_scale_down_is_judged_by_level_and_high_risk_then_by_forecast
     engine = AllocationEngine(EngineConfig(holdout=0.0))
     for minute in range(31):
         engine.on_risk(quiet("a", T0 + minute * 60 * S), host="h")
-    [revert] = engine.on_risk(quiet("a", T0 + 46 * 60 * S, 0.35), host="h")
-    assert revert["action"] == "RELEASE" and "risk 0.35 > 0.3" in revert["reason"]
+    [revert] = engine.on_risk(quiet("a", T0 + 46 * 60 * S, 0.2), host="h")
+    assert revert["action"] == "RELEASE" and "risk 0.20 > 0.166667" in revert["reason"]
 
 
 def test_each_quiet_pool_of_a_component_is_scaled_down() -> None:

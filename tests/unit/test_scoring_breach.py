@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from streams.lab.scoring import breach as br
@@ -157,3 +158,23 @@ def test_an_alarm_that_begins_within_the_last_horizon_is_censored() -> None:
     report = br.score_breaches(events, [], {"a": (0, 120 * minute)}, threshold=0.5,
                                horizon_s=900)
     assert report.censored_episodes == 1 and report.episodes == 0
+
+
+def test_windows_inside_an_ongoing_fail_leave_the_brier_label_unless_a_new_breach_follows(
+) -> None:
+    m = 60_000
+    spans = {"c": (0, 300 * m)}
+    # a breach of cpu at 100 min, FAIL until 160; a breach of mem at 150 min, inside it
+    breaches = [br.Breach("c", "cpu", 100 * m), br.Breach("c", "mem", 150 * m)]
+    failing = {"c": [(100 * m, 160 * m), (150 * m, 155 * m)]}
+    events = [br.RiskEvent("c", i * m, 0.5) for i in range(300)]
+    risk0, y0 = br.event_labels(events, breaches, spans, HORIZON_S)
+    risk1, y1 = br.event_labels(events, breaches, spans, HORIZON_S, failing)
+    h = HORIZON_S // 60
+    # left out: the FAIL's 60 windows, less those followed by the mem breach (135..149 min)
+    inside_kept = sum(1 for i in range(100, 160) if 150 - h <= i < 150)
+    assert y0.size - y1.size == 60 - inside_kept
+    assert y1.sum() == y0.sum()  # every positive stays
+    rep = br.score_breaches(events, breaches, spans, threshold=0.5, horizon_s=HORIZON_S,
+                            failing=failing)
+    assert rep.brier == pytest.approx(float(np.mean((risk1 - y1) ** 2)))

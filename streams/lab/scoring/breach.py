@@ -22,7 +22,12 @@ Definitions (``h`` is ``horizon_s``):
 * **False alarms per component-day** = false uncensored episodes / total observed span, days.
 * **Brier score** and the **reliability curve** (equal-width bins over ``[0, 1]``) compare
   ``risk`` with the label "a breach of the component occurs in ``(ts, ts + h]``", over every
-  event whose label is known (label 1, or ``ts + h <= span end``).
+  event whose label is known (label 1, or ``ts + h <= span end``). Risk is P(a *new* FAIL
+  within ``h``), so when the component's FAIL intervals are given (``failing``), an event
+  inside one of them is left out unless a new breach follows it within ``h`` (label 1): a
+  component already failing is not asked whether it will start to fail, and labelling those
+  windows 0 (as this scorer did without ``failing``) scored the risk model on a question it
+  does not answer.
 """
 
 from __future__ import annotations
@@ -107,12 +112,14 @@ class _Component:
     eta_s: FloatArray  # NaN where absent
     breaches: IntArray
     span_end: int
+    failing: npt.NDArray[np.bool_]  # per event: inside one of the component's FAIL intervals
 
 
 def _group(
     events: Iterable[RiskEvent],
     breaches: Iterable[Breach],
     spans: Mapping[str, tuple[int, int]],
+    failing: Mapping[str, Sequence[tuple[int, int]]] | None = None,
 ) -> dict[str, _Component]:
     ev: dict[str, list[RiskEvent]] = defaultdict(list)
     br: dict[str, list[int]] = defaultdict(list)
@@ -131,14 +138,19 @@ def _group(
         if end < start:
             raise ValueError(f"{comp}: span end {end} before start {start}")
         items = sorted(ev.get(comp, []), key=lambda e: e.ts_ms)
+        ts = np.array([e.ts_ms for e in items], dtype=np.int64)
+        inside = np.zeros(ts.size, dtype=bool)
+        for a, b in (failing or {}).get(comp, ()):
+            inside |= (ts >= a) & (ts < b)
         out[comp] = _Component(
-            ts=np.array([e.ts_ms for e in items], dtype=np.int64),
+            ts=ts,
             risk=np.array([e.risk for e in items], dtype=np.float64),
             eta_s=np.array(
                 [math.nan if e.eta_s is None else e.eta_s for e in items], dtype=np.float64
             ),
             breaches=np.sort(np.array(br.get(comp, []), dtype=np.int64)),
             span_end=end,
+            failing=inside,
         )
     return out
 
@@ -155,7 +167,7 @@ def _labels(comps: Mapping[str, _Component], horizon_ms: int) -> tuple[FloatArra
     labels: list[FloatArray] = [np.empty(0)]
     for c in comps.values():
         y = _followed(c.ts, c.breaches, horizon_ms)
-        known = y | (c.ts + horizon_ms <= c.span_end)
+        known = y | ((c.ts + horizon_ms <= c.span_end) & ~c.failing)
         risks.append(c.risk[known])
         labels.append(y[known].astype(np.float64))
     return np.concatenate(risks), np.concatenate(labels)
@@ -166,10 +178,11 @@ def event_labels(
     breaches: Iterable[Breach],
     spans: Mapping[str, tuple[int, int]],
     horizon_s: float,
+    failing: Mapping[str, Sequence[tuple[int, int]]] | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """``(risk, label)`` of every event whose label is known; label 1.0 when a breach of its
     component follows within ``(ts, ts + horizon]``."""
-    return _labels(_group(events, breaches, spans), round(horizon_s * 1000))
+    return _labels(_group(events, breaches, spans, failing), round(horizon_s * 1000))
 
 
 def brier_score(probs: npt.ArrayLike, labels: npt.ArrayLike) -> float:
@@ -282,8 +295,9 @@ def _prepare(
     spans: Mapping[str, tuple[int, int]],
     horizon_ms: int,
     n_bins: int,
+    failing: Mapping[str, Sequence[tuple[int, int]]] | None = None,
 ) -> tuple[dict[str, _Component], float, _Calibration]:
-    comps = _group(events, breaches, spans)
+    comps = _group(events, breaches, spans, failing)
     days = sum((end - start) / 86_400_000 for start, end in spans.values())
     risk, label = _labels(comps, horizon_ms)
     return (
@@ -302,10 +316,12 @@ def score_breaches(
     horizon_s: float,
     leads_s: Sequence[int] = DEFAULT_LEADS_S,
     n_bins: int = 10,
+    failing: Mapping[str, Sequence[tuple[int, int]]] | None = None,
 ) -> BreachReport:
-    """Score risk events against breaches at one alarm ``threshold`` (see the module doc)."""
+    """Score risk events against breaches at one alarm ``threshold`` (see the module doc);
+    ``failing``: each component's FAIL intervals ``[start, end)``, for the Brier label."""
     horizon_ms = _check(horizon_s, leads_s)
-    comps, days, calibration = _prepare(events, breaches, spans, horizon_ms, n_bins)
+    comps, days, calibration = _prepare(events, breaches, spans, horizon_ms, n_bins, failing)
     return _score(comps, days, calibration, threshold, horizon_s, leads_s)
 
 
@@ -319,6 +335,7 @@ def best_f1_threshold(
     leads_s: Sequence[int] = DEFAULT_LEADS_S,
     n_bins: int = 10,
     max_candidates: int = 512,
+    failing: Mapping[str, Sequence[tuple[int, int]]] | None = None,
 ) -> BreachReport:
     """The report at the threshold with the best F1 (episode precision, recall at ``lead_s``,
     which must be one of ``leads_s``); its ``threshold`` says which.
@@ -330,7 +347,7 @@ def best_f1_threshold(
     if lead_s not in leads_s:
         raise ValueError(f"lead_s {lead_s} must be one of leads_s {list(leads_s)}")
     horizon_ms = _check(horizon_s, leads_s)
-    comps, days, calibration = _prepare(events, breaches, spans, horizon_ms, n_bins)
+    comps, days, calibration = _prepare(events, breaches, spans, horizon_ms, n_bins, failing)
     values = np.unique(np.concatenate([np.empty(0)] + [c.risk for c in comps.values()]))
     if values.size > max_candidates:
         values = values[np.linspace(0, values.size - 1, max_candidates).round().astype(np.int64)]
