@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 FORMAT_CHOICES = ("telegraf", "prometheus", "otlp-json", "vector")
 TIMESTAMP_NOT_AVAILABLE = 0
+MAX_METRICS = 1000  # per sample, as the worker's PipelineConfig.max_metrics
+
+
+TOPIC_RECHECK_S = 3.0  # how often a missing source topic is looked for
 
 
 @dataclass
@@ -106,8 +110,15 @@ class Ingestor:
         self._failed = 0
         self._stop = threading.Event()
         self._last_log = time.monotonic()
-        self.consumer = Consumer(consumer_config(settings, self.group))
+        # a source topic created after the start is seen within seconds, not librdkafka's
+        # default 5 minutes (and re-subscribed to once it exists: see _await_topic)
+        self.consumer = Consumer(consumer_config(settings, self.group, {
+            "topic.metadata.refresh.interval.ms": int(TOPIC_RECHECK_S * 1000)}))
         self.consumer.subscribe([source_topic])
+        self._topic_seen = self._topic_exists()
+        self._checked = time.monotonic()
+        if not self._topic_seen:
+            log.warning("ingest: topic %s does not exist yet; waiting for it", source_topic)
         self.producer = self._new_producer()
 
     # -- the loop ----------------------------------------------------------------------
@@ -127,6 +138,7 @@ class Ingestor:
 
         msgs = self.consumer.consume(max_messages, timeout_s)
         if not msgs:
+            self._await_topic()
             return 0
         first: dict[tuple[str, int], int] = {}
         grouped = _Grouped()
@@ -147,6 +159,26 @@ class Ingestor:
         else:
             self._reread(first)
         return len(msgs)
+
+    def _topic_exists(self) -> bool:
+        try:
+            meta = self.consumer.list_topics(self.source_topic, timeout=5)
+        except Exception:  # KafkaException: the broker is away; the next check tries again
+            return False
+        t = meta.topics.get(self.source_topic)
+        return t is not None and t.error is None and bool(t.partitions)
+
+    def _await_topic(self) -> None:
+        """While the source topic is missing, check for it every few seconds; once it appears,
+        subscribe again so that the group assigns its partitions now."""
+        if self._topic_seen or time.monotonic() - self._checked < TOPIC_RECHECK_S:
+            return
+        self._checked = time.monotonic()
+        if self._topic_exists():
+            self._topic_seen = True
+            log.info("ingest: topic %s exists now; subscribing", self.source_topic)
+            self.consumer.unsubscribe()
+            self.consumer.subscribe([self.source_topic])
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Send what the adapter still holds (half-joined rounds), flush, leave the group."""
@@ -178,6 +210,12 @@ class Ingestor:
             log.exception("%s adapter failed on %s[%d]@%d", self.fmt, msg.topic(),
                           msg.partition(), msg.offset())
             self._dead(msg, "process", exc)
+            return
+        wide = next((s for s in samples if len(s.get("metrics") or ()) > MAX_METRICS), None)
+        if wide is not None:  # a huge map would make a batch larger than the broker takes
+            self._dead(msg, "validate", ContractError(
+                f"{len(wide['metrics'])} metrics in one sample of component "
+                f"{str(wide.get('component'))[:200]!r}, over {MAX_METRICS}"))
             return
         self.stats.samples += len(samples)
         for sample in samples:
