@@ -245,3 +245,87 @@ def test_fuzzed_metrics_are_all_accounted_for(settings: Settings, tmp_path: Path
     out = os.environ.get("FOREWARN_FUZZ_OUT")
     if out:
         Path(out).write_text(json.dumps(result, indent=1))
+
+
+FORMATS = {"telegraf": "telegraf", "prometheus": "prometheus", "otlp-json": "otlp",
+           "vector": "vector"}
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_fuzzed_ingest_topics_are_all_accounted_for(fmt: str, settings: Settings) -> None:
+    """Each ingest format's topic, fuzzed likewise (``FOREWARN_FUZZ_N`` / 4 messages each):
+    ``forewarn ingest`` neither crashes nor stalls, dead-letters every malformed message once
+    with its reason, and none of the format's own good messages."""
+    import threading
+
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    from streams.runtime.ingest import Ingestor
+    from streams.sim.fuzz import ingest_messages
+
+    root = Path(__file__).resolve().parents[1] / "data" / "formats"
+    good = [line.encode() for line in (root / f"{FORMATS[fmt]}_messages.jsonl").read_text()
+            .splitlines() if line.strip()]
+    n = max(500, N // 4)
+    msgs = ingest_messages(fmt, n, now_ms=int(time.time() * 1000), good=good)
+    source = f"{settings.topic_prefix}in.{fmt}"
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
+    for fut in admin.create_topics([NewTopic(source, 3, 1)]).values():
+        fut.result(15)
+    p = Producer(producer_config(settings, {"message.max.bytes": 2_000_000}))
+    where: list = [None] * n
+    for i, m in enumerate(msgs):
+        p.produce(source, value=m.value, key=m.key,
+                  on_delivery=lambda err, msg, i=i: where.__setitem__(
+                      i, None if err else (msg.partition(), msg.offset())))
+        p.poll(0)
+    assert p.flush(60) == 0 and None not in where
+
+    group = f"ingest-{fmt}-{settings.topic_prefix}"
+    ingestor = Ingestor(settings, fmt, source, group=group)
+    stop, failure = threading.Event(), []
+
+    def loop() -> None:
+        try:
+            ingestor.run(stop)
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            failure.append(exc)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        ends = end_offsets(settings, source)
+        c = Consumer(consumer_config(settings, group))
+        deadline = time.monotonic() + 120 + n / 100
+        try:
+            while time.monotonic() < deadline:
+                assert not failure, failure
+                got = {tp.partition: tp.offset for tp in c.committed(
+                    [TopicPartition(source, q) for q in ends], timeout=10)}
+                if all(got.get(q, -1) >= e for q, e in ends.items()):
+                    break
+                time.sleep(1)
+            else:
+                pytest.fail(f"ingest stalled: committed {got}, end {ends}")
+        finally:
+            c.close()
+    finally:
+        stop.set()
+        thread.join(30)
+        ingestor.close()
+    assert not thread.is_alive() and not failure
+
+    codec = Codec()
+    bad = {w: m for w, m in zip(where, msgs, strict=True) if m.stage}
+    dead = [codec.decode(v, ("DeadLetter",))[1] for _, _, v in
+            read_topic(settings, "deadletter", len(bad), 60)]
+    mine: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for rec in dead:
+        if rec["source_topic"] == source:
+            mine[(rec["partition"], rec["offset"])].append(rec["stage"])
+            assert rec["reason"] and len(rec["original"]) <= MAX_ORIGINAL_BYTES
+    wrong = {w: (bad[w].kind if w in bad else "good", stages) for w, stages in mine.items()
+             if w not in bad or len(stages) != 1}
+    missing = [bad[w].kind for w in bad if w not in mine]
+    assert not wrong and not missing, (wrong, Counter(missing))
+    assert ingestor.stats.messages >= n and ingestor.stats.batches > 0
