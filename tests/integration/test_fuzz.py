@@ -329,3 +329,63 @@ def test_fuzzed_ingest_topics_are_all_accounted_for(fmt: str, settings: Settings
     missing = [bad[w].kind for w in bad if w not in mine]
     assert not wrong and not missing, (wrong, Counter(missing))
     assert ingestor.stats.messages >= n and ingestor.stats.batches > 0
+
+
+def test_ten_unreadable_1mb_messages_then_12000_valid_ones(settings: Settings,
+                                                            tmp_path: Path) -> None:
+    """The attack as reported: ten 1 MB unreadable messages froze commits, and of 12,000
+    valid messages sent afterwards only part were processed; SIGTERM did not stop it."""
+    from schemas.codec import Codec as _Codec
+
+    codec, now = _Codec(), int(time.time() * 1000)
+    t0 = now - 400 * 10_000
+    msgs = [FuzzMessage("huge_random", b"attacker", b"\xfe" + bytes(range(256)) * 3900, "decode")
+            for _ in range(10)]
+    for i in range(300):
+        for c in range(40):
+            rec = {"component": f"v-{c}", "host": f"v-{c}", "ts": t0 + i * 10_000,
+                   "metrics": {"cpu.util": 0.4}, "tags": {}}
+            msgs.append(FuzzMessage("avro", f"v-{c}".encode(),
+                                    codec.encode("MetricSample", rec), "", f"v-{c}"))
+    env = {**os.environ, "FOREWARN_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+           "FOREWARN_TOPIC_PREFIX": settings.topic_prefix,
+           "FOREWARN_WORKER_GROUP": settings.worker_group, "FOREWARN_DATA_DIR": settings.data_dir}
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel",
+                                   "warning"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL)
+    try:
+        where = produce(settings, msgs)
+        topic = settings.topic("metrics")
+        ends = end_offsets(settings, topic)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert worker.poll() is None, log_path.read_text()[-2000:]
+            got = committed(settings, topic, list(ends))
+            if all(got.get(q, -1) >= e for q, e in ends.items()):
+                break
+            time.sleep(1)
+        else:
+            pytest.fail(f"stalled: committed {got}, end {ends}")
+        dead = [codec.decode(v, ("DeadLetter",))[1]
+                for _, _, v in read_topic(settings, "deadletter", 10, 60)]
+        assert sorted((d["partition"], d["offset"]) for d in dead) == sorted(where[:10])
+        assert all("truncated" in d["reason"] and len(d["original"]) == MAX_ORIGINAL_BYTES
+                   for d in dead)
+        risk = [codec.decode(v, ("RiskScore",))[1]
+                for _, _, v in read_topic(settings, "risk", 40 * 45, 60)]
+        last = {}
+        for r in risk:
+            last[r["component"]] = max(last.get(r["component"], 0), r["ts"])
+        assert len(last) == 40  # every valid component scored, to its last closed window
+        assert min(last.values()) >= t0 + 299 * 10_000 - 3 * WINDOW_MS
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(10)
+            pytest.fail("the worker did not stop within 60 s of SIGTERM")
+    assert worker.returncode == 0, log_path.read_text()[-2000:]
