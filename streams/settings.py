@@ -48,7 +48,9 @@ class Settings:
     replication_factor: int = 1
     worker_group: str = "forewarn-processors"
     actuator_group: str = "forewarn-actuators"
-    session_timeout_ms: int = 6000  # Tansu holds a join for about half of this
+    # Tansu holds a join for about half of this; Apache Kafka refuses less than 6000
+    # (group.min.session.timeout.ms) and holds no join
+    session_timeout_ms: int = 6000
     # modelling
     window_s: int = 60
     lateness_s: int = 30

@@ -53,7 +53,8 @@ def client_config(settings: Settings, extra: Mapping[str, object] = ()) -> dict[
     """Base librdkafka configuration for every forewarn client, plus ``extra``."""
     conf: dict[str, Any] = {
         "bootstrap.servers": settings.bootstrap_servers,
-        # Tansu closes idle connections; librdkafka would log each close at INFO level.
+        # Tansu closes idle connections, and Apache Kafka does too after
+        # connections.max.idle.ms (10 min): librdkafka would log each close. Kept for both.
         "log.connection.close": False,
     }
     conf.update(KafkaSecurity.from_settings(settings).librdkafka())  # {} for PLAINTEXT
@@ -76,7 +77,9 @@ def consumer_config(
         "group.id": group,
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
-        # Tansu holds a group join for about half the session timeout.
+        # Tansu holds a group join for about half the session timeout, hence a short one
+        # (6 s). Apache Kafka does not hold joins; 6 s is also its group.min.session.timeout.ms,
+        # the shortest it accepts, and a kill -9'd member is noticed after it on both.
         "session.timeout.ms": settings.session_timeout_ms,
         "heartbeat.interval.ms": max(100, settings.session_timeout_ms // 6),
     }

@@ -242,7 +242,9 @@ def topic_messages(
     An assigned consumer (no group membership, nothing committed) reads each partition up to
     the high watermark of its first fetch, so messages produced meanwhile are not replayed.
     Brokers may answer ``offsets_for_times`` and ``ListOffsets`` coarsely (Tansu answers per
-    batch), so the start is refined and the end found message by message."""
+    batch), so the start is refined and the end found message by message. Apache Kafka answers
+    both exactly, and the refinement then skips nothing: the same code is right on both
+    (tests/integration/test_replay_topic.py runs on each)."""
     from confluent_kafka import Consumer, KafkaError, TopicPartition
 
     from streams.topics import consumer_config
