@@ -247,3 +247,17 @@ def test_no_live_code_unpickles() -> None:
                                                and base.id in ("pickle", "cPickle", "dill")):
                         found.append(f"{rel}:{node.lineno}")
     assert found == []
+
+
+def test_a_state_without_format_is_not_checkpointed_and_the_worker_goes_on(caplog) -> None:
+    from streams.runtime.checkpoint import CheckpointedPipeline
+
+    pipe = CheckpointedPipeline(PipelineConfig(forecaster="snarimax"), "m")
+    for offset, sample in enumerate(samples("db-1", 100) + samples("db-2", 100)):
+        pipe.at(0, offset)
+        pipe.ingest(sample)
+    with caplog.at_level("WARNING"):
+        assert pipe.checkpoint("db-1") is None and pipe.checkpoint("db-2") is None
+    assert pipe.unsaveable == 2 and "cannot be checkpointed" in caplog.text
+    warned = [r for r in caplog.records if "cannot be checkpointed" in r.getMessage()]
+    assert len(warned) == 1, [r.getMessage() for r in warned]  # one warning, then a counter
