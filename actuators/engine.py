@@ -52,8 +52,7 @@ from dataclasses import replace
 from typing import Any
 
 from actuators.config import EngineConfig
-from actuators.contract import make_outcome
-from actuators.contract import command_id
+from actuators.contract import command_id, make_outcome
 from actuators.easing import Easing, priority
 from actuators.feedback import ENGINE, Feedback
 from actuators.pool import ComponentState, Lease, Pool, Preferences
@@ -66,6 +65,9 @@ SNAPSHOT_VERSION = 2  # 1: before feedback and scale-down (still read: nothing l
 
 __all__ = ["ENGINE", "AllocationEngine", "EngineConfig", "command_id", "priority"]
 
+
+FEEDBACK_STEP = 0.05  # alarm point moved per operator verdict (on_feedback)
+FEEDBACK_CAP = 0.3  # at most this far over risk_threshold
 
 class AllocationEngine(Easing):
     """Turns risk scores into allocation commands, one host pool per (host, resource).
@@ -167,12 +169,26 @@ class AllocationEngine(Easing):
         elif comp.low_since_ms is None:
             comp.low_since_ms = now
         out.extend(self._revert(risk, pref, comp, now, ts, component))
-        if comp.risk >= cfg.risk_threshold and pref.criticality >= cfg.min_criticality:
+        alarm = min(1.0, cfg.risk_threshold + comp.alarm_offset)
+        if comp.risk >= alarm and pref.criticality >= cfg.min_criticality:
             out.extend(self._acquire(risk, component, host, pref, comp, now))
         else:
             out.extend(self._ease(risk, pref, comp, now, ts, component))
             out.extend(self._scale_down(risk, component, host, pref, comp, now))
         return out
+
+    def on_feedback(self, feedback: Mapping[str, Any]) -> float:
+        """Take an operator's verdict on one of a component's alarms (a Feedback record): a
+        FALSE_POSITIVE raises the component's alarm point by ``FEEDBACK_STEP`` (up to
+        ``FEEDBACK_CAP`` over ``risk_threshold``), a TRUE_POSITIVE lowers it back by as much
+        (never under ``risk_threshold``). Returns the component's offset now."""
+        verdict = feedback.get("verdict")
+        if verdict not in ("FALSE_POSITIVE", "TRUE_POSITIVE"):
+            raise ContractError(f"feedback verdict {verdict!r}: FALSE_POSITIVE or TRUE_POSITIVE")
+        comp = self._state(str(feedback["component"]))
+        step = FEEDBACK_STEP if verdict == "FALSE_POSITIVE" else -FEEDBACK_STEP
+        comp.alarm_offset = min(FEEDBACK_CAP, max(0.0, comp.alarm_offset + step))
+        return comp.alarm_offset
 
     def on_health(self, signal: Mapping[str, Any]) -> None:
         """Take a HealthSignal: a FAIL marks the grants whose horizon it falls in as not having

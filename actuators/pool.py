@@ -245,6 +245,9 @@ class ComponentState:
     last_end_ms: dict[str, int] = field(default_factory=dict)  # per resource
     quiet_since_ms: dict[str, int] = field(default_factory=dict)  # per metric, for scale-down
     holdout_until_ms: int | None = None  # would-be grants are withheld until then
+    # added to risk_threshold for this component: raised by operators' false-positive
+    # verdicts on its alarms, lowered by true-positive ones (AllocationEngine.on_feedback)
+    alarm_offset: float = 0.0
 
     def cooled(self, resource: str, now_ms: int, cooldown_ms: int) -> bool:
         """Whether ``cooldown_ms`` has passed since the resource was last granted and since

@@ -213,6 +213,15 @@ class PendingLabels:
         self.acted = acted[-self.limit :]
         self._prune()
 
+    def take(self, end_ms: int) -> tuple[Evidence, States] | None:
+        """Remove and return the pending window that ends at ``end_ms`` (None: not pending,
+        e.g. already labelled): an operator's verdict labels it instead of the health stream."""
+        for i, (end, x, s) in enumerate(self.items):
+            if end == end_ms:
+                del self.items[i]
+                return x, s
+        return None
+
     def under_action(self, end_ms: int) -> bool:
         """Whether an acted interval overlaps the horizon of the window ending at ``end_ms``."""
         last = end_ms + self.horizon_ms

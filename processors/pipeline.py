@@ -192,6 +192,20 @@ class Pipeline:
         if st.pending is not None:
             st.pending.act(start_ms, end_ms)
 
+    def on_feedback(self, component: str, ts_ms: int, true_positive: bool) -> bool:
+        """An operator's verdict on the risk scored for the window of ``component`` ending at
+        ``ts_ms``: if that window still waits for its label, the verdict is its label and the
+        models learn it now (the health stream will not label it again). Whether it was
+        learnt (False: unknown component, or the window was labelled already)."""
+        st = self._states.get(component)
+        if st is None or st.pending is None:
+            return False
+        got = st.pending.take(int(ts_ms))
+        if got is None:
+            return False
+        self._learn(st, got[0], got[1], bool(true_positive))
+        return True
+
     def advance_to(self, watermark_ms: int, component: str | None = None) -> Output:
         """Move watermarks forward to ``watermark_ms`` (a partition's stream time)."""
         out = Output()

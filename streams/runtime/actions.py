@@ -68,11 +68,18 @@ class ActionFeed:
         self.every_s = every_s
         self._last = 0.0
         topic = settings.topic("allocations")
+        # operators' verdicts on alarms (POST /v1/feedback) come the same way: they label the
+        # window they judge (Pipeline.on_feedback)
+        self.feedback_topic = settings.topic("feedback")
+        self.feedback_learnt = 0
         self.consumer = Consumer(consumer_config(
             settings, f"{settings.worker_group}-actions-{uuid.uuid4().hex[:8]}"))
-        meta = self.consumer.list_topics(topic, timeout=10)
-        parts = meta.topics[topic].partitions if topic in meta.topics else {}
-        self.consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in parts])
+        assigned = []
+        for name in (topic, self.feedback_topic):
+            meta = self.consumer.list_topics(name, timeout=10)
+            parts = meta.topics[name].partitions if name in meta.topics else {}
+            assigned += [TopicPartition(name, p, OFFSET_END) for p in parts]
+        self.consumer.assign(assigned)
 
     def drain(self) -> int:
         """Read what has arrived (at most every ``every_s``); the commands handled."""
@@ -91,6 +98,9 @@ class ActionFeed:
                 if err.code() != KafkaError._PARTITION_EOF:
                     log.warning("action feed: %s", err)
                 continue
+            if msg.topic() == self.feedback_topic:
+                handled += self._feedback(msg, known)
+                continue
             try:
                 _, command = self.codec.decode(msg.value(), ("AllocationCommand",))
             except ContractError as exc:  # the actuator wrote it; the dead letters are theirs
@@ -99,6 +109,19 @@ class ActionFeed:
             self.tracker.on_command(command, known)
             handled += 1
         return handled
+
+    def _feedback(self, msg: Any, known: set[str]) -> int:
+        try:
+            _, fb = self.codec.decode(msg.value(), ("Feedback",))
+        except ContractError as exc:  # the API wrote it; skipped, said once here
+            log.warning("action feed: unreadable feedback at %s: %s", msg.offset(), exc)
+            return 0
+        if fb["component"] not in known:
+            return 0
+        pipeline = self.tracker.pipeline
+        if pipeline.on_feedback(fb["component"], fb["ts"], fb["verdict"] == "TRUE_POSITIVE"):
+            self.feedback_learnt += 1
+        return 1
 
     def close(self) -> None:
         self.consumer.close()

@@ -92,7 +92,10 @@ class Actuator:
         # health comes with risk (keyed alike, so co-partitioned): it says whether a breach
         # followed a grant, which the engine's feedback learns from
         self._health_topic = settings.topic("health")
-        self._risk.subscribe([settings.topic("risk"), self._health_topic])
+        # operators' verdicts on alarms (keyed by component too): the engine moves the
+        # component's alarm point (AllocationEngine.on_feedback)
+        self._feedback_topic = settings.topic("feedback")
+        self._risk.subscribe([settings.topic("risk"), self._health_topic, self._feedback_topic])
         # A private group id: preferences are assigned whole and never committed.
         self._prefs = Consumer(
             consumer_config(settings, f"{settings.actuator_group}-prefs-{uuid.uuid4().hex[:8]}")
@@ -146,6 +149,8 @@ class Actuator:
                 continue
             if msg.topic() == self._health_topic:
                 self._on_health(msg)
+            elif msg.topic() == self._feedback_topic:
+                self._on_feedback(msg)
             else:
                 self._on_risk(msg)
         self.tick()
@@ -213,6 +218,15 @@ class Actuator:
         self.metrics.risks.inc()
         self._seen(ts, component)
         self._dispatch(self.engine.on_risk(risk, host_of(component)), msg)
+
+    def _on_feedback(self, msg: Message) -> None:
+        fb = self._decoded(msg, "Feedback")
+        if fb is None or not self.owns(str(fb["component"])):
+            return
+        offset = self.engine.on_feedback(fb)
+        self._changed = True
+        log.info("feedback %s on %s@%s: its alarm point is now risk_threshold + %.2f",
+                 fb["verdict"], fb["component"], fb["ts"], offset)
 
     def _on_health(self, msg: Message) -> None:
         signal = self._decoded(msg, "HealthSignal")
