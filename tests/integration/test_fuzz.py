@@ -329,6 +329,9 @@ def test_fuzzed_ingest_topics_are_all_accounted_for(fmt: str, settings: Settings
     missing = [bad[w].kind for w in bad if w not in mine]
     assert not wrong and not missing, (wrong, Counter(missing))
     assert ingestor.stats.messages >= n and ingestor.stats.batches > 0
+    print(f"\ningest fuzz {fmt}: {n} messages, {len(bad)} malformed, {len(mine)} dead letters "
+          f"{dict(Counter(s for v in mine.values() for s in v))}, {ingestor.stats.batches} "
+          "MetricBatch messages out")
 
 
 def test_ten_unreadable_1mb_messages_then_12000_valid_ones(settings: Settings,
