@@ -7,8 +7,10 @@ components in one process never collide; :func:`serve` exposes one registry over
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,6 +19,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from schemas.errors import ConfigError
 
@@ -54,6 +58,30 @@ class ActuatorMetrics:
             "risk event produced → command applied and its outcome sent",
             buckets=LATENCY_BUCKETS_S, registry=r,
         )
+
+
+def counters_registry(prefix: str, read: Callable[[], Mapping[str, Any]],
+                      doc: str = "") -> CollectorRegistry:
+    """A registry exporting a process's stats object at scrape time: each number in ``read()``
+    as the counter ``<prefix>_<name>_total``; a map of numbers as one counter labelled
+    ``kind`` (bounded by the code: dead-letter stages, and the like)."""
+
+    class _Stats(Collector):
+        def collect(self) -> Iterator[CounterMetricFamily]:
+            for name, value in read().items():
+                if isinstance(value, Mapping):
+                    family = CounterMetricFamily(f"{prefix}_{name}", f"{doc} {name}".strip(),
+                                                 labels=["kind"])
+                    for kind, n in sorted(value.items()):
+                        family.add_metric([str(kind)], float(n))
+                    yield family
+                elif isinstance(value, int | float) and not isinstance(value, bool):
+                    yield CounterMetricFamily(f"{prefix}_{name}", f"{doc} {name}".strip(),
+                                              value=float(value))
+
+    registry = CollectorRegistry()
+    registry.register(_Stats())
+    return registry
 
 
 class _Exporter(BaseHTTPRequestHandler):

@@ -87,6 +87,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
              ingestor.topic, ingestor.group)
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is a normal stop
+            from dataclasses import asdict
+
+            from streams.telemetry import counters_registry, serve
+
+            serve(settings.metrics_port, counters_registry(
+                "forewarn_ingest", lambda: asdict(ingestor.stats), "ingest"),
+                settings.metrics_host)
             ingestor.run(stop, args.duration)
     finally:
         ingestor.close()

@@ -36,3 +36,18 @@ def test_serves_metrics_only_on_its_path_and_address() -> None:
 
 def test_port_zero_is_off() -> None:
     assert serve(0, CollectorRegistry()) is None
+
+
+def test_counters_registry_exports_a_stats_object() -> None:
+    from prometheus_client import generate_latest
+
+    from streams.telemetry import counters_registry
+
+    stats = {"messages": 3, "dead": {"decode": 2}, "name": "not a number"}
+    text = generate_latest(counters_registry("forewarn_ingest", lambda: stats)).decode()
+    assert "forewarn_ingest_messages_total 3.0" in text
+    assert 'forewarn_ingest_dead_total{kind="decode"} 2.0' in text
+    assert "not a number" not in text
+    stats["messages"] = 5  # read at scrape time
+    assert "forewarn_ingest_messages_total 5.0" in generate_latest(
+        counters_registry("forewarn_ingest", lambda: stats)).decode()
