@@ -261,3 +261,23 @@ def test_a_state_without_format_is_not_checkpointed_and_the_worker_goes_on(caplo
     assert pipe.unsaveable == 2 and "cannot be checkpointed" in caplog.text
     warned = [r for r in caplog.records if "cannot be checkpointed" in r.getMessage()]
     assert len(warned) == 1, [r.getMessage() for r in warned]  # one warning, then a counter
+
+
+def test_a_forged_checkpoint_record_on_the_topic_runs_no_code(tmp_path: Path, caplog) -> None:
+    """What the Restorer does with a record read from forewarn.checkpoints: a well-framed
+    envelope (right magic, CRC and state key) around a pickled gadget is refused, the
+    component starts cold, and the gadget never runs."""
+    from streams.runtime.checkpoint import Checkpoint, CheckpointedPipeline, decode
+
+    target = tmp_path / "pwned"
+    config = PipelineConfig()
+    gadget = zlib.compress(pickle.dumps({"format": 2, "component": "db-1",
+                                         "key": config.state_key(),
+                                         "state": _Touch(target), "fleet": None}))
+    pipe = CheckpointedPipeline(config, "m")
+    for blob in (gadget, stateformat.MAGIC + bytes([stateformat.VERSION]) + gadget[1:]):
+        value = Checkpoint("db-1", "m", 0, 10, 0, pipe.state_key, blob).encode()
+        with caplog.at_level("WARNING"):
+            assert pipe.restore_checkpoint(decode(value), value) is False
+    assert "starting cold" in caplog.text and pipe.components() == []
+    assert not target.exists()
