@@ -90,10 +90,18 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.kind == "fleet" and args.policy:
         return closed_loop_cmd(args, base)
     if args.kind == "fleet":
-        from streams.sim.simulator import SCENARIOS
+        from streams.cli.closedloop import scenario_overrides
+        from streams.sim.incidents import scenario_names
 
-        names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
-        over = {"fleet": {"n_components": args.fleet_components}} if args.fleet_components else {}
+        try:
+            names = scenario_names(args.scenario, args.trace_data)
+        except ValueError as exc:
+            print(f"forewarn: {exc}", file=sys.stderr)
+            return 2
+        if "trace" in names and not args.trace_data:
+            print("forewarn: scenario 'trace' needs --trace-data DIR", file=sys.stderr)
+            return 2
+        over = scenario_overrides(args)
         threshold = args.threshold if args.threshold is not None else settings.risk_threshold
         result = backtest_fleet(names, args.seed, base, threshold, args.out, args.jobs, over)
         headers, rows = fleet_table(result)

@@ -29,6 +29,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", action="append", default=[], metavar="KEY=VALUE",
                    help="closed loop: an EngineConfig field for the forewarn policy "
                         "(repeatable), e.g. --engine release_hold_s=1800")
+    p.add_argument("--platform", choices=("k8s", "aws", "instant"),
+                   help="how fast REPLICAS arrive: k8s (pods, 60-180 s + 60 s warm-up; the "
+                        "default), aws (instances, 3-5 min + 2 min warm-up), instant")
+    p.add_argument("--trace-data", metavar="DIR",
+                   help="the 'trace' scenario's demand: a trace file or directory (Bitbrains "
+                        "or ts,component,metric,value CSV); with it, 'all' includes 'trace'")
+    p.add_argument("--trace-vms", type=int, default=10,
+                   help="the 'trace' scenario: how many traces (components), default 10")
+
+
+def scenario_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Per scenario name, the overrides the options ask for."""
+    from streams.sim.incidents import SCENARIOS
+
+    over: dict[str, dict[str, Any]] = {n: {} for n in SCENARIOS}
+    if getattr(args, "fleet_components", None):
+        over["fleet"]["n_components"] = args.fleet_components
+    if getattr(args, "trace_data", None):
+        over["trace"].update(data=args.trace_data, vms=args.trace_vms)
+    if getattr(args, "platform", None):
+        for o in over.values():
+            o["platform"] = args.platform
+    return {n: o for n, o in over.items() if o}
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
@@ -52,20 +75,19 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
 
 def cmd(args: argparse.Namespace, base: PipelineConfig) -> int:
     from streams.lab.backtest import clean_json, write_json
-    from streams.sim.simulator import SCENARIOS
+    from streams.sim.incidents import scenario_names
 
-    if args.scenario != "all" and args.scenario not in SCENARIOS:
-        print(f"forewarn: unknown scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}, "
-              "all", file=sys.stderr)
-        return 2
     try:
+        names = scenario_names(args.scenario, args.trace_data)
         engine = parse_overrides(args.engine)
     except ValueError as exc:
         print(f"forewarn: {exc}", file=sys.stderr)
         return 2
-    names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    if "trace" in names and not args.trace_data:
+        print("forewarn: scenario 'trace' needs --trace-data DIR", file=sys.stderr)
+        return 2
     policies = list(POLICIES) if args.policy == "all" else [args.policy]
-    over = {"fleet": {"n_components": args.fleet_components}} if args.fleet_components else {}
+    over = scenario_overrides(args)
     result = closed_loop(names, args.seed, policies, base, args.jobs, over, args.delay_s, engine)
     write_json(Path(args.out) / "closedloop.json", result)
     if args.json:

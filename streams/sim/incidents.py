@@ -125,6 +125,65 @@ def capacity_delta(pool: str, unit: str, amount: float, comp: Component) -> floa
 
 
 @dataclass(frozen=True)
+class Provisioning:
+    """How long a change of one resource takes to act once the backend has it: an increase
+    after a delay drawn (per command, seeded) from ``[up_lo_s, up_hi_s]``, then the added
+    capacity serves linearly more over ``warmup_s`` (cold caches, JIT, connection pools); a
+    decrease (or a release, a preemption) after ``down_s``."""
+
+    up_lo_s: float
+    up_hi_s: float
+    warmup_s: float = 0.0
+    down_s: float = 10.0
+
+
+CGROUP = Provisioning(10.0, 10.0, 0.0, 10.0)  # a cgroup/tc knob: the next control interval
+INSTANT = Provisioning(0.0, 0.0, 0.0, 0.0)  # the old model: from the next step on
+# platform -> resource -> Provisioning; resources not listed take CGROUP (INSTANT on "instant")
+PLATFORMS: dict[str, dict[str, Provisioning]] = {
+    # Kubernetes: a pod is scheduled, pulls its image and passes readiness in 60-180 s
+    "k8s": {"REPLICAS": Provisioning(60.0, 180.0, 60.0, 10.0)},
+    # AWS Auto Scaling: an EC2 instance boots and joins in 3-5 min, then warms up
+    "aws": {"REPLICAS": Provisioning(180.0, 300.0, 120.0, 10.0)},
+    "instant": {},
+}
+
+
+def provisioning(platform: str, resource: str) -> Provisioning:
+    """The provisioning delay of ``resource`` on ``platform`` (see :data:`PLATFORMS`)."""
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}; known: {sorted(PLATFORMS)}")
+    return PLATFORMS[platform].get(resource, INSTANT if platform == "instant" else CGROUP)
+
+
+@dataclass(frozen=True, eq=False)
+class TraceDemand:
+    """Demand read from a trace, replacing the seasonal model for the components it covers:
+    ``load[i, k, :]`` is component ``i``'s cpu, io and net demand (``k`` = 0, 1, 2) in units of
+    its base capacity at ``ts_ms``, ``mem_gib[i, :]`` its memory in GiB; NaN rows (components
+    the trace does not cover) keep the model. Between two points demand is interpolated
+    linearly; before the first and after the last it holds."""
+
+    ts_ms: np.ndarray  # (T,) increasing
+    load: np.ndarray  # (n, 3, T)
+    mem_gib: np.ndarray  # (n, T)
+    source: str = ""
+
+    def at(self, t_ms: int) -> tuple[np.ndarray, np.ndarray]:
+        """(load (n, 3), memory (n,)) at ``t_ms``."""
+        ts = self.ts_ms
+        j = int(np.searchsorted(ts, t_ms, side="right"))
+        if j <= 0:
+            return self.load[:, :, 0], self.mem_gib[:, 0]
+        if j >= ts.size:
+            return self.load[:, :, -1], self.mem_gib[:, -1]
+        w = (t_ms - ts[j - 1]) / (ts[j] - ts[j - 1])
+        load = self.load[:, :, j - 1] + w * (self.load[:, :, j] - self.load[:, :, j - 1])
+        mem = self.mem_gib[:, j - 1] + w * (self.mem_gib[:, j] - self.mem_gib[:, j - 1])
+        return load, mem
+
+
+@dataclass(frozen=True)
 class Incident:
     """An injected fault. Its effect grows from ``start_ms``; at ``breach_planned_ms`` it alone
     would put ``metric`` exactly on its FAIL threshold; at ``end_ms`` it is fixed (rollback,
@@ -152,6 +211,8 @@ class Scenario:
     duration_s: int
     seed: int
     start_ms: int
+    platform: str = "k8s"  # how REPLICAS are provisioned: PLATFORMS
+    demand: TraceDemand | None = field(default=None, compare=False, repr=False)
 
 
 # kind -> (metric, shape, g_max: how far past the threshold the effect grows, default ramp_s)
@@ -249,6 +310,48 @@ def plan_incident(
         effects=effects,
         params={"ramp_s": ramp, "g_max": g_max, "growth": growth, "tau_max_s": tau_max_s,
                 "hold_s": float(hold_s)},
+    )
+
+
+# Fast-onset demand: kind -> (default ramp_s, hold_s, fall_s, factor). The load on cpu, io and
+# net (the component's own seasonal level at the start) is multiplied by ``factor`` within
+# ``ramp_s``, held ``hold_s``, and back within ``fall_s``.
+PULSES: dict[str, tuple[float, float, float, float]] = {
+    "flash_crowd": (120.0, 20 * 60.0, 10 * 60.0, 5.0),  # 5x in 2 minutes (a link on a front page)
+    "morning_peak": (15 * 60.0, 8 * 3600.0, 2 * 3600.0, 2.5),  # the working day starts at once
+}
+
+
+def plan_pulse(kind: str, comp: Component, start_ms: int, factor: float | None = None,
+               ramp_s: float | None = None, hold_s: float | None = None,
+               fall_s: float | None = None) -> Incident:
+    """A demand pulse on ``comp``: its cpu, io and net load times ``factor`` (at the seasonal
+    level of ``start_ms``) within ``ramp_s``, held ``hold_s``, back to normal within ``fall_s``.
+    ``breach_planned_ms``: when the pulse alone (seasonality and noise aside) puts ``cpu.util``
+    on its FAIL threshold at base capacity; ``end_ms`` when it never does."""
+    if kind not in PULSES:
+        raise ValueError(f"unknown pulse {kind!r}; known: {sorted(PULSES)}")
+    d_ramp, d_hold, d_fall, d_factor = PULSES[kind]
+    ramp = float(d_ramp if ramp_s is None else ramp_s)
+    hold = float(d_hold if hold_s is None else hold_s)
+    fall = float(d_fall if fall_s is None else fall_s)
+    f = float(d_factor if factor is None else factor)
+    if ramp <= 0 or hold < 0 or fall < 0 or f <= 1.0:
+        raise ValueError(f"{kind} on {comp.id}: need ramp_s > 0, hold_s, fall_s >= 0, factor > 1")
+    extra = f - 1.0
+    load = {ch: float(baseline(comp, m, start_ms))
+            for ch, m in (("cpu", "cpu.util"), ("io", "disk.io_util"), ("net", "net.util"))}
+    effects = {ch: float(extra * v) for ch, v in load.items()}
+    end_ms = start_ms + round((ramp + hold + fall) * 1000)
+    thr = FAIL_THRESHOLDS["cpu.util"]
+    g_star = (thr - load["cpu"]) / effects["cpu"] if effects["cpu"] > 0 else math.inf
+    breach = start_ms + round(max(g_star, 0.0) * ramp * 1000) if g_star <= 1.0 else end_ms
+    return Incident(
+        kind=kind, component=comp.id, start_ms=start_ms,
+        onset_ms=start_ms + round(ONSET_FRACTION * ramp * 1000), breach_planned_ms=breach,
+        end_ms=end_ms, metric="cpu.util", shape="pulse", effects=effects,
+        params={"ramp_s": ramp, "g_max": 1.0, "growth": 1.0, "tau_max_s": ramp,
+                "hold_s": hold, "fall_s": fall, "factor": f},
     )
 
 
@@ -379,19 +482,168 @@ def _build_fleet(seed: int, start_ms: int, duration_s: int | None,
     return Scenario("fleet", comps, tuple(incs), DEFAULT_STEP_S, duration, seed, start_ms)
 
 
+def _build_flash_crowd(seed: int, start_ms: int, duration_s: int | None) -> Scenario:
+    """Two flash crowds on the small fleet (30 min and 2 h 30 in): the webs' load 5x within
+    2 minutes, the app's 3x, the database's and the cache's 2x, held 20 minutes."""
+    rng = _rng(seed)
+    comps = _fleet_of(_SMALL, rng)
+    factor = {"web": 5.0, "app": 3.0, "db": 2.0, "cache": 2.0}
+    incs = []
+    for minute in (30, 150):
+        t0 = start_ms + 60_000 * (minute + int(rng.integers(-5, 6)))
+        incs += [plan_pulse("flash_crowd", c, t0, factor=factor[c.role]) for c in comps]
+    return Scenario("flash_crowd", comps, tuple(incs), DEFAULT_STEP_S, duration_s or 4 * 3600,
+                    seed, start_ms)
+
+
+# role -> the morning peak's factor on a working day
+_MORNING = {"web": 4.0, "app": 3.0, "db": 2.5, "cache": 2.0}
+
+
+def _peaks(comps: Sequence[Component], start_ms: int, days: int, rng: np.random.Generator,
+           weekly: bool) -> list[Incident]:
+    """One morning peak per component and day: 08:00 (± 10 min, the same for the whole fleet
+    that day) with a 15-minute ramp; ``weekly``: Mondays higher, Fridays lower, and a late,
+    slow, small weekend peak (10:00, a 1-hour ramp, half the weekday's extra load)."""
+    incs = []
+    for day in range(days):
+        t_day = start_ms + day * DAY_MS
+        weekday = int((t_day / DAY_MS + 3) % 7)  # Monday 0
+        jitter = 60_000 * int(rng.integers(-10, 11))
+        scale, hour, ramp = 1.0, 8.0, 15 * 60.0
+        if weekly:
+            scale = {0: 1.15, 4: 0.85, 5: 0.5, 6: 0.5}.get(weekday, 1.0)
+            if weekday >= 5:
+                hour, ramp = 10.0, 3600.0
+        for c in comps:
+            factor = 1.0 + (_MORNING[c.role] - 1.0) * scale
+            incs.append(plan_pulse("morning_peak", c, t_day + round(hour * HOUR_MS) + jitter,
+                                   factor=factor, ramp_s=ramp))
+    return incs
+
+
+def _build_daily_peaks(seed: int, start_ms: int, duration_s: int | None) -> Scenario:
+    """Three working days on the small fleet, each with a steep morning ramp (08:00, 15 min,
+    the webs 4x), held through the day and down in the evening."""
+    rng = _rng(seed)
+    comps = _fleet_of(_SMALL, rng)
+    duration = duration_s or 3 * 86_400
+    incs = _peaks(comps, start_ms, math.ceil(duration / 86_400), rng, weekly=False)
+    return Scenario("daily_peaks", comps, tuple(incs), DEFAULT_STEP_S, duration, seed, start_ms)
+
+
+def _build_weekly(seed: int, start_ms: int, duration_s: int | None) -> Scenario:
+    """A week (Monday first) on the small fleet at one-minute steps: morning peaks that differ
+    by weekday (Monday's highest, Friday's lower, a late and slow weekend)."""
+    rng = _rng(seed)
+    comps = _fleet_of(_SMALL, rng)
+    duration = duration_s or 7 * 86_400
+    incs = _peaks(comps, start_ms, math.ceil(duration / 86_400), rng, weekly=True)
+    return Scenario("weekly", comps, tuple(incs), 60.0, duration, seed, start_ms)
+
+
+MHZ_PER_CORE = 2926.0  # Bitbrains' MHz per core (actuators/rightsize.py uses the same)
+IO_KB_S = 100 * 1024.0  # the disk bandwidth a trace's disk KB/s is read against (100 MiB/s)
+
+
+def _first_traces(data: str, n: int) -> list[Any]:
+    """The first ``n`` traces under ``data`` in file order, reading only the files needed; a
+    Bitbrains file's component is its path under ``data`` without the suffix, as in
+    :func:`streams.sim.traces.load_traces`."""
+    from pathlib import Path
+
+    from streams.sim.traces import load_traces, trace_files
+
+    root, out = Path(data), []
+    for f in trace_files(root):
+        got = load_traces(f)
+        if root.is_dir() and len(got) == 1:
+            rel = f.relative_to(root).as_posix()
+            stem = rel.removesuffix(".gz").removesuffix(".csv")
+            if got[0].component == stem.rsplit("/", 1)[-1]:
+                got = [replace(got[0], component=stem)]
+        out += got
+        if len(out) >= n:
+            break
+    return out
+
+
+def _build_trace(seed: int, start_ms: int, duration_s: int | None, data: str | None = None,
+                 vms: int = 10, first: int = 0) -> Scenario:
+    """Demand from a trace (``data``: a file or directory :func:`streams.sim.traces.load_traces`
+    reads): ``vms`` traces from the ``first`` (natural order), one component each, sized as
+    provisioned in the trace (median provisioned CPU and memory; a trace without capacity
+    columns: its peak demand). CPU in MHz and memory in KB (Bitbrains' units) make the
+    component's cores and GiB right; event time is the trace's
+    (its first sample, down to the minute; ``start_ms`` is not used). One-minute steps; two
+    days unless ``duration_s``."""
+    del start_ms
+    if not data:
+        raise ValueError("scenario 'trace' needs data=DIR (a trace file or a directory)")
+    if vms < 1 or first < 0:
+        raise ValueError("scenario 'trace': vms >= 1 and first >= 0")
+    traces = _first_traces(data, first + vms)[first:first + vms]
+    if not traces:
+        raise ValueError(f"scenario 'trace': {data} has no trace from #{first}")
+    t0_s = min(int(t.ts[0]) for t in traces) // 60 * 60
+    duration = int(duration_s or 2 * 86_400)
+    grid = np.arange(t0_s, t0_s + duration + 301, 300, dtype=np.int64)  # the trace's 5 minutes
+    comps, load, mem = [], [], []
+    for t in traces:
+        def cap(r: str, t: Any = t) -> float:
+            c = t.capacity.get(r)
+            pos = c[c > 0] if c is not None else np.empty(0)
+            if pos.size:
+                return float(np.median(pos))
+            peak = float(np.nanmax(t.demand[r])) if t.demand.get(r) is not None else 0.0
+            return peak if peak > 0 else 1.0
+
+        cpu_mhz, mem_kb = cap("cpu"), cap("mem")
+        ts = t.ts.astype(float)
+
+        def on(r: str, t: Any = t, ts: np.ndarray = ts) -> np.ndarray:
+            v = t.demand.get(r)
+            if v is None or not ts.size:
+                return np.zeros(grid.size)
+            return np.interp(grid.astype(float), ts, np.nan_to_num(v.astype(float)))
+
+        cpu, mem_used = on("cpu") / cpu_mhz, on("mem") / 2**20
+        io, net = on("disk") / IO_KB_S, on("net") / 125_000.0  # 1 Gbit/s = 125,000 KB/s
+        cid = "vm-" + t.component.replace("/", "-")
+        mem_gib = mem_kb / 2**20
+        comps.append(Component(
+            id=cid, host=cid, role="vm", depends_on=(), cores=cpu_mhz / MHZ_PER_CORE,
+            mem_gib=mem_gib, link_mbit=1000.0, base_cpu=float(np.median(cpu)),
+            base_mem_pct=float(100.0 * np.median(mem_used) / mem_gib), base_disk_pct=30.0,
+            base_io=float(np.median(io)), base_net=float(np.median(net)),
+            base_latency_ms=50.0, base_error_rate=0.001, amp_day=0.0, amp_week=0.0,
+            phase_h=0.0))
+        load.append(np.stack([cpu, io, net]))
+        mem.append(mem_used)
+    demand = TraceDemand(grid * 1000, np.stack(load), np.stack(mem), source=str(data))
+    return Scenario("trace", tuple(comps), (), 60.0, duration, seed, t0_s * 1000,
+                    demand=demand)
+
+
 SCENARIOS: dict[str, Callable[..., Scenario]] = {
     "ramp": _build_ramp,
     "mixed": _build_mixed,
     "fleet": _build_fleet,
     **{kind: _kind_builder(kind) for kind in KINDS},
+    "flash_crowd": _build_flash_crowd,
+    "daily_peaks": _build_daily_peaks,
+    "weekly": _build_weekly,
+    "trace": _build_trace,
 }
-_REPLACEABLE = {"step_s", "name", "components", "incidents"}
+NEEDS_DATA = frozenset({"trace"})  # scenarios that read a trace: ``all`` leaves them out
+_REPLACEABLE = {"step_s", "name", "components", "incidents", "platform"}
 
 
 def scenario(name: str, seed: int = 42, **overrides: Any) -> Scenario:
     """The named scenario for ``seed``. Overrides: ``start_ms`` and ``duration_s`` (incidents
-    are placed relative to them), ``step_s``, ``components``, ``incidents``, and the builder's
-    own keywords (``fleet``: ``n_components``, ``incident_rate``)."""
+    are placed relative to them), ``step_s``, ``components``, ``incidents``, ``platform``
+    (``k8s``, ``aws``, ``instant``: how fast REPLICAS arrive), and the builder's own keywords
+    (``fleet``: ``n_components``, ``incident_rate``; ``trace``: ``data``, ``vms``, ``first``)."""
     try:
         build = SCENARIOS[name]
     except KeyError:
@@ -406,4 +658,16 @@ def scenario(name: str, seed: int = 42, **overrides: Any) -> Scenario:
     sc = replace(sc, **fields_)
     if sc.step_s <= 0 or sc.duration_s <= 0:
         raise ValueError(f"scenario {name!r}: step_s and duration_s must be positive")
+    if sc.platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {sc.platform!r}; known: {sorted(PLATFORMS)}")
     return sc
+
+
+def scenario_names(which: str, data: str | None = None) -> list[str]:
+    """``which`` as a list of scenario names: ``all`` is every scenario, those that read a
+    trace only when ``data`` is given."""
+    if which != "all":
+        if which not in SCENARIOS:
+            raise ValueError(f"unknown scenario {which!r}; known: {', '.join(SCENARIOS)}, all")
+        return [which]
+    return [n for n in SCENARIOS if n not in NEEDS_DATA or data]

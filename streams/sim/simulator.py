@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,9 @@ from streams.sim.incidents import (
     Component,
     Incident,
     Scenario,
+    TraceDemand,
     capacity_delta,
+    provisioning,
     scenario,
     seasonal,
 )
@@ -59,12 +62,27 @@ MIN_CAPACITY = 0.1  # a scale-down never takes a pool below this fraction of its
 
 @dataclass
 class _Grant:
+    """A (component, resource)'s lease: ``delta`` over base as commanded; ``prev`` acts until
+    ``effective_ms``, then an increase serves linearly more until ``warm_ms``."""
+
     command_id: str
     comp: int
     resource: str
     pool: str
     delta: float
     expires_ms: int | None
+    prev: float = 0.0
+    effective_ms: int = 0
+    warm_ms: int = 0
+
+    def value(self, t: int) -> float:
+        """The capacity over base in force at ``t``."""
+        if t < self.effective_ms:
+            return self.prev
+        if t < self.warm_ms and self.delta > self.prev:
+            w = (t - self.effective_ms) / (self.warm_ms - self.effective_ms)
+            return self.prev + w * (self.delta - self.prev)
+        return self.delta
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -102,6 +120,14 @@ class Fleet:
                       for c in comps]
         self._edges(comps)
         self._incidents(scenario.incidents)
+        self._trace = scenario.demand
+        if self._trace is not None:
+            if self._trace.load.shape[:2] != (n, 3) or self._trace.mem_gib.shape[0] != n:
+                raise ValueError(f"scenario {scenario.name!r}: trace demand does not match "
+                                 f"its {n} components")
+            self._traced = ~np.isnan(self._trace.load[:, 0, 0])
+            self._trace = TraceDemand(self._trace.ts_ms, np.nan_to_num(self._trace.load),
+                                      np.nan_to_num(self._trace.mem_gib), self._trace.source)
 
         self._rng = np.random.Generator(np.random.PCG64(scenario.seed))
         self._phi = math.exp(-scenario.step_s / _NOISE_TAU_S)
@@ -178,12 +204,16 @@ class Fleet:
         self._i_den = np.where(self._i_exp, np.expm1(self._i_k * ramp), 1.0)
         self._i_w = np.array([[i.effects.get(ch, 0.0) for ch in _CHANNELS] for i in incidents]
                              ).reshape(k, len(_CHANNELS))
+        # a pulse falls back linearly over its last fall_s (0: the effect ends at once)
+        self._i_fall = np.array([i.params.get("fall_s", 0.0) for i in incidents]) * 1000.0
 
-    def _caps(self) -> None:
+    def _caps(self, t: int | None = None) -> None:
+        """Capacities in force at ``t`` (default: the next step)."""
         n = self._n
+        t = self._now + self._step_ms if t is None else t
         add = {p: np.zeros(n) for p in ("cpu", "mem", "net", "io", "replicas")}
         for g in self._grants.values():
-            add[g.pool][g.comp] += g.delta
+            add[g.pool][g.comp] += g.value(t)
         # a scale-down (negative grant) stops at MIN_CAPACITY of the base; replicas at one
         self._caps3 = np.maximum(1.0 + np.column_stack((add["cpu"], add["io"], add["net"])),
                                  MIN_CAPACITY)
@@ -193,6 +223,9 @@ class Fleet:
         self._share = r0 / np.maximum(r0 + add["replicas"], 1.0)
         expiries = [g.expires_ms for g in self._grants.values() if g.expires_ms is not None]
         self._next_expiry = min(expiries, default=None)
+        # until every change has acted (and warmed up), the capacities move step by step
+        self._settle_ms = max((max(g.effective_ms, g.warm_ms) for g in self._grants.values()),
+                              default=None)
 
     # -- the model ----------------------------------------------------------------------
     def _effects(self, t: int) -> np.ndarray:
@@ -204,6 +237,9 @@ class Fleet:
             return eff
         tau = np.minimum(np.maximum((t - self._i_start) / 1000.0, 0.0), self._i_taumax)
         g = np.where(self._i_exp, np.expm1(self._i_k * tau) / self._i_den, tau / self._i_ramp)
+        if self._i_fall.any():
+            left = (self._i_end - t) / np.maximum(self._i_fall, 1.0)
+            g = g * np.where(self._i_fall > 0, np.minimum(left, 1.0), 1.0)
         np.add.at(eff, self._i_comp, (g * active)[:, None] * self._i_w)
         return eff
 
@@ -214,11 +250,17 @@ class Fleet:
         s = seasonal(t, p["amp_day"], p["amp_week"], p["phase_h"])
         eff = self._effects(t)
         # demand for cpu, io, net (columns), in units of the base capacity; then utilisation
-        raw = self._base_load * s[:, None] * (1.0 + _LOAD_NOISE * e[:, :3]) + eff[:, :3]
-        demand = raw * self._share[:, None]
-        x = demand / self._caps3
+        level = self._base_load * s[:, None]
         mem_used = p["mem_gib"] * (p["base_mem_pct"] / 100.0 * (1.0 + MEM_SEASONAL * (s - 1.0))
                                    + 0.008 * e[:, 3]) + eff[:, 3]
+        if self._trace is not None:  # demand read from a trace replaces the model's level
+            t_load, t_mem = self._trace.at(t)
+            level = np.where(self._traced[:, None], t_load, level)
+            mem_used = np.where(self._traced, t_mem + p["mem_gib"] * 0.008 * e[:, 3] + eff[:, 3],
+                                mem_used)
+        raw = level * (1.0 + _LOAD_NOISE * e[:, :3]) + eff[:, :3]
+        demand = raw * self._share[:, None]
+        x = demand / self._caps3
         out = np.empty((n, len(METRICS)))
         mem = out[:, 1] = np.minimum(np.maximum(100.0 * mem_used / self._mem_total, 0.0), 100.0)
         out[:, 2] = np.minimum(np.maximum(p["base_disk_pct"] + 0.05 * e[:, 4] + eff[:, 4], 0.0),
@@ -266,13 +308,19 @@ class Fleet:
 
     def _advance(self) -> np.ndarray:
         t = self._now = self._now + self._step_ms
+        recompute = self._settle_ms is not None and self._settle_ms > t - self._step_ms
         if self._next_expiry is not None and self._next_expiry <= t:
             for key, g in [(k, g) for k, g in self._grants.items()
                            if g.expires_ms is not None and g.expires_ms <= t]:
                 del self._grants[key]
                 self._log.append({"ts_ms": t, "command_id": g.command_id, "event": "EXPIRED",
                                   "component": self._ids[g.comp], "resource": g.resource})
-            self._caps()
+            recompute = True
+        if recompute:
+            for key in [k for k, g in self._grants.items()
+                        if g.delta == 0.0 and g.effective_ms <= t]:
+                del self._grants[key]  # a release that has acted
+            self._caps(t)
         m = self._last = self._compute(t)
         self._alloc_s += self._alloc * self.scenario.step_s
         self._used_s += self._used * self.scenario.step_s
@@ -348,6 +396,7 @@ class Fleet:
             return out
         before = float(self._last[i, _COL[metric]])
         key = (i, str(resource))
+        old = self._grants.get(key)
         if action == "GRANT":
             if not (math.isfinite(delta) and delta != 0.0):
                 out["detail"] = (f"GRANT needs a non-zero finite amount, got {amount} {unit} "
@@ -355,25 +404,58 @@ class Fleet:
                 return out
             lease_s = int(cmd.get("lease_s", 0) or 0)
             expires = self._now + 1000 * lease_s if lease_s > 0 else None
-            prev = self._grants.get(key)
-            self._grants[key] = _Grant(cid, i, str(resource), pool, delta, expires)
-            was = f", replacing {prev.delta:+.3g}" if prev is not None else ""
+            grant = self._change(cid, i, str(resource), pool, delta, expires, old)
+            was = f", replacing {old.delta:+.3g}" if old is not None and old.delta else ""
             detail = (f"granted {amount:g} {cmd.get('unit') or default_unit} of {resource} to "
                       f"{comp_id} ({delta:+.3g} {POOL_UNIT[pool]} over base{was})")
         else:
-            gone = self._grants.pop(key, None)
-            released = gone.delta if gone is not None else 0.0
+            released = old.delta if old is not None else 0.0
+            grant = self._change(cid, i, str(resource), pool, 0.0, None, old)
             verb = "released" if action == "RELEASE" else "preempted"
             detail = (f"{verb} {released:+.3g} {POOL_UNIT[pool]} of {resource} on {comp_id}: "
                       "back to base")
+        if grant.effective_ms > self._now:
+            detail += f"; acts in {(grant.effective_ms - self._now) / 1000:g} s"
+        if grant.warm_ms > grant.effective_ms and grant.delta > grant.prev:
+            detail += f", fully warm {(grant.warm_ms - grant.effective_ms) / 1000:g} s later"
         self._caps()
         self._log.append({"ts_ms": self._now, "command_id": cid, "event": action,
                           "component": comp_id, "resource": resource, "amount": amount,
-                          "unit": unit})
+                          "unit": unit, "effective_ms": grant.effective_ms})
         out.update(status="APPLIED", detail=detail,
                    effect={"metric": metric, "before": before, "after": None,
                            "breach_avoided": None})
         return out
+
+    def _change(self, cid: str, i: int, resource: str, pool: str, delta: float,
+                expires: int | None, old: _Grant | None) -> _Grant:
+        """The lease of (component ``i``, ``resource``) becomes ``delta`` over base, acting
+        after the resource's provisioning delay on the scenario's platform (an increase: a
+        delay drawn per command, seeded by the scenario's seed and the command id, then the
+        warm-up; a decrease: ``down_s``). An increase still under way when a larger one comes
+        keeps its start (the instances already booting serve the larger one first)."""
+        now = self._now
+        prev = old.value(now) if old is not None else 0.0
+        prov = provisioning(self.scenario.platform, resource)
+        if delta > prev:
+            u = np.random.Generator(np.random.PCG64(
+                [self.scenario.seed, zlib.crc32(cid.encode())])).uniform()
+            effective = now + round(1000 * (prov.up_lo_s + u * (prov.up_hi_s - prov.up_lo_s)))
+            if old is not None and old.delta > old.prev and now < old.effective_ms:
+                effective = min(effective, old.effective_ms)
+            warm = effective + round(1000 * prov.warmup_s)
+        else:
+            effective = warm = now + round(1000 * prov.down_s)
+        grant = _Grant(cid, i, resource, pool, delta, expires, prev, effective, warm)
+        self._grants[(i, resource)] = grant
+        return grant
+
+    def pending(self) -> dict[tuple[str, str], tuple[float, int]]:
+        """Changes not yet in full force: (component, resource) -> (capacity over base in
+        force now, when the change is complete in ms)."""
+        t = self._now
+        return {(self._ids[g.comp], g.resource): (g.value(t), max(g.effective_ms, g.warm_ms))
+                for g in self._grants.values() if max(g.effective_ms, g.warm_ms) > t}
 
     def usage(self) -> dict[str, np.ndarray]:
         """The latest step's ``allocated`` and ``used`` capacity, arrays (components x POOLS)
@@ -386,9 +468,10 @@ class Fleet:
         return {"allocated": self._alloc_s.copy(), "used": self._used_s.copy()}
 
     def grants(self) -> dict[tuple[str, str], float]:
-        """The leases in force: (component, resource) -> capacity over base, in the pool's
-        unit (negative: a scale-down)."""
-        return {(self._ids[g.comp], g.resource): g.delta for g in self._grants.values()}
+        """The leases as commanded: (component, resource) -> capacity over base, in the pool's
+        unit (negative: a scale-down); :meth:`pending` says which have not fully acted yet."""
+        return {(self._ids[g.comp], g.resource): g.delta for g in self._grants.values()
+                if g.delta != 0.0}
 
     def ground_truth(self) -> dict[str, Any]:
         """JSON-ready timeline: incidents with actual first breaches, FAIL intervals, commands."""
