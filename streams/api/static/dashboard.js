@@ -276,7 +276,9 @@ $("pref-form").addEventListener("submit", async (e) => {
 function onUpdate(u) {
   state.components = u.components;
   state.prefs = u.preferences;
-  $("clock").textContent = "event time " + fmtTime(u.now_ms) + " UTC";
+  // each host's clock is its own: show the riskiest component's
+  const top = u.components.find((c) => c.ts != null);
+  $("clock").textContent = top ? `event time ${fmtTime(top.ts)} UTC (${top.id})` : "";
   $("count").textContent = `${u.components_total} components`;
   renderComponents();
   renderPrefs();
