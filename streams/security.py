@@ -264,10 +264,10 @@ def refused(exc: BaseException | object, role: str, operation: str, resource: st
     who = (f"User:{security.username}" if security is not None and security.sasl
            else "this principal")
     if kind == "authentication":
-        return (f"forewarn {role}: the broker refused to authenticate {who} "
+        return (f"{role}: the broker refused to authenticate {who} "
                 f"({security.describe() if security else 'see security_protocol'}): check "
                 "sasl_username, the password and sasl_mechanism")
-    return (f"forewarn {role}: not authorised to {operation} {resource} as {who} "
+    return (f"{role}: not authorised to {operation} {resource} as {who} "
             f"({kind} ACL missing; see docs/security.md for the ACLs of each role)")
 
 

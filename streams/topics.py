@@ -104,6 +104,32 @@ def check_broker(settings: Settings, timeout_s: float = 5.0) -> None:
         ) from exc
 
 
+def check_access(settings: Settings, role: str, timeout_s: float = 10.0) -> None:
+    """Before a process starts its clients: every catalog topic its ``role`` uses
+    (``streams.security.ROLE_ACLS``) is visible to this principal; BrokerError with one line
+    naming the principal, the topic and the docs otherwise (a missing ACL), instead of a
+    client retrying and logging for ever."""
+    from streams.security import ROLE_ACLS, KafkaSecurity, refused
+
+    security = KafkaSecurity.from_settings(settings)
+    admin = admin_client(settings)
+    for kind, name, _pattern, ops in ROLE_ACLS[role]:
+        if kind != "topic" or name.startswith("{"):
+            continue
+        topic = settings.topic(name)
+        try:
+            meta = admin.list_topics(topic, timeout=timeout_s)
+        except Exception as exc:
+            line = refused(exc, role, "reach", settings.bootstrap_servers, security)
+            raise BrokerError(line or f"cannot read metadata of {topic}: {exc}") from exc
+        err = meta.topics[topic].error if topic in meta.topics else None
+        if err is not None:
+            verb = "read" if "READ" in ops else "write to"
+            line = refused(err, role, verb, topic, security)
+            if line:
+                raise BrokerError(line)
+
+
 def ensure_topics(settings: Settings, timeout_s: float = 15.0) -> list[str]:
     """Create missing catalog topics; return the names created."""
     admin = admin_client(settings)

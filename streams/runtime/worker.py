@@ -270,9 +270,10 @@ def create_app(settings: Settings) -> faust.App:
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Run a worker until SIGINT/SIGTERM."""
-    from streams.topics import ensure_topics
+    from streams.topics import check_access, ensure_topics
 
     ensure_topics(settings)
+    check_access(settings, "worker")  # a missing ACL: one line, not Faust retrying for ever
     app = create_app(settings)
     serve(settings.metrics_port, app.forewarn_metrics.registry,  # type: ignore[attr-defined]
           settings.metrics_host)

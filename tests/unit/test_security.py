@@ -87,7 +87,7 @@ def test_an_acl_refusal_becomes_one_line() -> None:
     sec = KafkaSecurity("SASL_PLAINTEXT", "PLAIN", "shipper", Secret(PW))
     line = refused(Exception("KafkaError{code=TOPIC_AUTHORIZATION_FAILED,val=29}"), "shipper",
                    "write to", "forewarn.risk", sec)
-    assert line == ("forewarn shipper: not authorised to write to forewarn.risk as User:shipper "
+    assert line == ("shipper: not authorised to write to forewarn.risk as User:shipper "
                     "(topic ACL missing; see docs/security.md for the ACLs of each role)")
     assert refused(Exception("_MSG_TIMED_OUT"), "shipper", "write to", "x", sec) is None
     auth = refused(Exception("SASL_AUTHENTICATION_FAILED"), "worker", "read", "x", sec)
