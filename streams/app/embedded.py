@@ -86,6 +86,11 @@ def run_embedded(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     fleet = Fleet(_scenario(scenario, seed))
+    # librdkafka logs from its own threads to fd 2; under a full-screen view its reconnect
+    # chatter (and at shutdown, clients losing the broker) goes to clients.log instead, while
+    # Python's own messages keep the terminal
+    terminal = _quiet_librdkafka(data / "clients.log")
+    sys.stderr = terminal
     broker = EmbeddedBroker(log_path=data / "tansu.log").start()
     parts: dict[str, Any] = {}
     code = 0
@@ -100,13 +105,12 @@ def run_embedded(
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C cannot cut it short
         stop.set()
-        terminal = _quiet_librdkafka(data / "shutdown.log")
         try:
-            _shutdown(parts, broker)
+            _shutdown(parts, broker, data / "shutdown.log")
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
-        print(f"\nforewarn stopped ({time.monotonic() - started:.1f} s after start; "
-              f"shutdown details in {data / 'shutdown.log'})", file=terminal, flush=True)
+        print(f"\nforewarn stopped ({time.monotonic() - started:.1f} s after start)",
+              file=terminal, flush=True)
     return code
 
 
@@ -171,7 +175,7 @@ def _watch(s: Settings, api: ApiServer, worker: subprocess.Popen[bytes],
     return 0
 
 
-def _shutdown(parts: dict[str, Any], broker: EmbeddedBroker) -> None:
+def _shutdown(parts: dict[str, Any], broker: EmbeddedBroker, log: Path) -> None:
     """Everything in order, the broker last."""
     t0 = time.monotonic()
     marks = []
@@ -199,14 +203,13 @@ def _shutdown(parts: dict[str, Any], broker: EmbeddedBroker) -> None:
     marks.append(("gc", time.monotonic() - t0))
     broker.stop(timeout_s=0.5)  # memory only: nothing to lose by a kill after that
     marks.append(("broker", time.monotonic() - t0))
-    # into shutdown.log (fd 2 is there now): where the seconds went
-    print("shutdown:", " ".join(f"{n} {t:.2f}s" for n, t in marks), file=sys.stderr, flush=True)
+    with open(log, "w") as fh:  # where the seconds went
+        print("shutdown:", " ".join(f"{n} {t:.2f}s" for n, t in marks), file=fh)
 
 
 def _quiet_librdkafka(log: Path) -> IO[str]:
-    """librdkafka writes its logs to fd 2 from its own threads; from shutdown to the process's
-    exit (clients that lose the broker they were talking to, handles destroyed at exit) they
-    are noise: fd 2 goes to ``log``. Returns the terminal's stderr, for the last line."""
+    """fd 2 goes to ``log`` until the process exits (librdkafka writes there from its own
+    threads, handles destroyed at exit included); returns the terminal's stderr."""
     sys.stderr.flush()
     try:
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
