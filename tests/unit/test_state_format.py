@@ -23,12 +23,15 @@ from processors.pipeline import Pipeline, PipelineConfig
 from schemas.errors import ContractError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-CONFIGS = {
-    "novelty": PipelineConfig(),
+CONFIGS = {  # novelty warm after 50 windows, not 250: the tests stay short
+    "novelty": PipelineConfig(anomaly_warm=50),
     "hst": PipelineConfig(anomaly_model="hst", forecaster="trend"),
     "trend-no-drift": PipelineConfig(forecaster="trend", drift_threshold=0),
     "joint": PipelineConfig(anomaly_model="joint"),
 }
+# (config, metrics): with 2 metrics the novelty model keeps its seasonal channel too
+CASES = [("novelty", 2), ("novelty", 3), ("hst", 3), ("trend-no-drift", 3), ("joint", 3)]
+N, MORE, ACTED_MS = 1200, 300, 11_000_000  # samples before the snapshot, after; an action
 
 
 def samples(component: str, n: int, metrics: int = 3, seed: int = 7) -> list[dict[str, Any]]:
@@ -52,20 +55,19 @@ def _run(p: Pipeline, batch: list[dict[str, Any]]) -> list[str]:
             for o in map(p.ingest, batch)]
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-@pytest.mark.parametrize("metrics", [2, 3])  # 2: the seasonal novelty channel is kept too
+@pytest.mark.parametrize(("name", "metrics"), CASES)
 def test_restored_state_continues_byte_for_byte(name: str, metrics: int) -> None:
     config = CONFIGS[name]
-    batch = samples("db-1", 3000, metrics)
+    batch = samples("db-1", N + MORE, metrics)
     p = Pipeline(config)
-    _run(p, batch[:2400])
-    p.on_action("db-1", 23_000_000)
+    _run(p, batch[:N])
+    p.on_action("db-1", ACTED_MS)
     blob = p.snapshot("db-1")
     assert stateformat.version_of(blob) == stateformat.VERSION
     twin = Pipeline(config)
     twin.restore("db-1", blob)
     assert twin.snapshot("db-1") == blob  # nothing lost or added on the way
-    assert _run(twin, batch[2400:]) == _run(p, batch[2400:])
+    assert _run(twin, batch[N:]) == _run(p, batch[N:])
     assert twin.snapshot("db-1") == p.snapshot("db-1")
 
 
@@ -73,13 +75,11 @@ def test_state_of_every_type_is_written_and_fields_match_the_schema() -> None:
     """Each class's attributes equal its schema's fields (encode checks them): a field added
     to a state class without the format fails here."""
     seen: set[str] = set()
-    for config in CONFIGS.values():
-        for metrics in (2, 3):
-            p = Pipeline(config)
-            _run(p, samples("db-1", 2400, metrics))
-            p.on_action("db-1", 23_000_000)
-            raw = zlib.decompress(p.snapshot("db-1")[4:])
-            seen |= _tags(raw)
+    for name, metrics in CASES:
+        p = Pipeline(CONFIGS[name])
+        _run(p, samples("db-1", N, metrics))
+        p.on_action("db-1", ACTED_MS)
+        seen |= _tags(zlib.decompress(p.snapshot("db-1")[4:]))
     assert seen == set(stateformat.schema())
 
 
@@ -101,9 +101,11 @@ def test_previous_format_fixture_is_migrated(name: str) -> None:
     """tests/data/checkpoint-v2-*.bin were written by format 2 (a zlib'd pickle)."""
     blob = (DATA / f"checkpoint-v2-{name}.bin").read_bytes()
     facts = json.loads((DATA / f"checkpoint-v2-{name}.json").read_text())
+    config = {"novelty": PipelineConfig(),  # as tests/data/make_checkpoint_v2.py made them
+              "hst": PipelineConfig(anomaly_model="hst", forecaster="trend")}[name]
     with pytest.raises(ContractError, match="pickled format 1-2 checkpoint: refused"):
-        Pipeline(CONFIGS[name]).restore("db-1", blob)
-    p = Pipeline(CONFIGS[name])
+        Pipeline(config).restore("db-1", blob)
+    p = Pipeline(config)
     p.restore("db-1", migrate_v2(blob))
     state = p._states["db-1"]
     assert state.samples_seen == facts["samples_seen"]
@@ -118,15 +120,15 @@ def test_previous_format_fixture_is_migrated(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_migrated_state_continues_as_the_pickled_one_would(name: str) -> None:
     config = CONFIGS[name]
-    batch = samples("db-1", 2700)
+    batch = samples("db-1", N + MORE)
     p = Pipeline(config)
-    _run(p, batch[:2400])
+    _run(p, batch[:N])
     payload = {"format": 2, "component": "db-1", "key": config.state_key(),
                "state": p._states["db-1"], "fleet": p.fleet}
     old = zlib.compress(pickle.dumps(payload, protocol=5), 6)  # what format 2 wrote
     q = Pipeline(config)
     q.restore("db-1", migrate_v2(old))
-    assert _run(q, batch[2400:]) == _run(p, batch[2400:])
+    assert _run(q, batch[N:]) == _run(p, batch[N:])
 
 
 class _Touch:
