@@ -16,7 +16,8 @@ from pydantic import TypeAdapter
 from actuators.config import EngineConfig, default_component_class
 from processors.config import PipelineConfig
 from schemas.errors import ConfigError
-from streams.settings import KNOB_TABLES, Settings, knob_fields, knob_table
+from streams.cli.knobs import knob_table
+from streams.settings import KNOB_TABLES, Settings, knob_fields
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 CLASSES = {"engine": EngineConfig, "pipeline": PipelineConfig}
@@ -24,7 +25,7 @@ CLASSES = {"engine": EngineConfig, "pipeline": PipelineConfig}
 
 @pytest.mark.parametrize("table", KNOB_TABLES)
 def test_the_doc_table_is_the_dataclass(table: str) -> None:
-    """Regenerate with `.venv/bin/python -m streams.settings` after changing a field."""
+    """Regenerate with `.venv/bin/python -m streams.cli.knobs` after changing a field."""
     text = DOC.read_text()
     begin, end = f"<!-- knobs:{table}:begin -->\n", f"<!-- knobs:{table}:end -->"
     documented = text.split(begin, 1)[1].split(end, 1)[0]
