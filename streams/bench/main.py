@@ -145,6 +145,7 @@ SECTIONS: dict[str, Callable[[int], dict[str, Any]]] = {
     "actuation": lambda runs: _optional("streams.bench.actuation", "bench_actuation", runs),
     "api": lambda runs: _optional("streams.bench.api", "bench_api", runs),
     "stop": lambda runs: _optional("streams.bench.stop", "bench_stop", runs),
+    "anomaly": lambda runs: _optional("streams.bench.anomaly", "bench_anomaly", runs),
 }
 
 

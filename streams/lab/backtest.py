@@ -31,8 +31,10 @@ import orjson
 
 from processors.pipeline import PipelineConfig
 
-DETECTORS = ("forewarn", "null", "random", "gaussian", "hst")
-DETECTOR_NAMES = {"forewarn": "forewarn (pipeline anomaly)", "null": "Null", "random": "Random",
+DETECTORS = ("forewarn", "likelihood", "null", "random", "gaussian", "hst")
+DETECTOR_NAMES = {"forewarn": "forewarn (pipeline anomaly)",
+                  "likelihood": "forewarn novelty -> HTM-style likelihood",
+                  "null": "Null", "random": "Random",
                   "gaussian": "Windowed Gaussian", "hst": "HalfSpaceTrees (plain)"}
 PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
 # NAB v1.1 scoreboard, full corpus (58 files, 116 windows): standard, low FP, low FN.
@@ -88,6 +90,11 @@ def nab_file_scores(detector: str, path: str, name: str, base: PipelineConfig
     from streams.lab import detectors as d
     from streams.lab.nabdata import read_series
 
+    if detector == "likelihood":  # the novelty's raw score through AnomalyLikelihood, rest 0
+        from processors.univariate import LikelihoodDetector
+
+        lik = LikelihoodDetector(rest=0)
+        return np.array([lik.step(float(x)) for x in read_series(Path(path), name).values])
     make: dict[str, Callable[[], d.UnivariateDetector]] = {
         "null": d.NullDetector, "gaussian": d.WindowedGaussian, "hst": d.HSTDetector,
         "random": lambda: d.RandomDetector(seed=zlib.crc32(name.encode())),
