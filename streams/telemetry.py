@@ -16,6 +16,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -58,6 +59,13 @@ class ActuatorMetrics:
             "risk event produced → command applied and its outcome sent",
             buckets=LATENCY_BUCKETS_S, registry=r,
         )
+        self.state_refused = Gauge(
+            "forewarn_actuator_state_refused",
+            "1 if the saved engine state was refused at start as stale or unreadable",
+            registry=r,
+        )
+        self.state_bytes = Counter("forewarn_actuator_state_bytes",
+                                   "bytes appended to the engine state file", registry=r)
 
 
 def counters_registry(prefix: str, read: Callable[[], Mapping[str, Any]],

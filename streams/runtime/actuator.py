@@ -377,6 +377,7 @@ class Actuator:
         kept = path.with_suffix(path.suffix + suffix)
         path.replace(kept)
         self.state_refused = reasons
+        self.metrics.state_refused.set(1)
         log.warning("engine state %s NOT applied: %s. Starting with no leases: allocations the "
                     "backend still holds from it are not tracked. Kept as %s", path,
                     "; ".join(reasons), kept)
@@ -390,7 +391,7 @@ class Actuator:
             key = f"{tp.topic}[{tp.partition}]"
             if tp.offset > self._offsets.get(key, 0):
                 self._offsets[key] = tp.offset
-        self._store.save(self.engine, self._offsets, parts)
+        self.metrics.state_bytes.inc(self._store.save(self.engine, self._offsets, parts))
         if parts:
             self._changed, self._saved_at = False, time.monotonic()
 

@@ -214,6 +214,7 @@ def test_state_the_group_has_moved_past_is_refused_not_applied(settings, caplog)
         assert third.engine.leases() == []
         assert any("another actuator" in r for r in third.state_refused)
         assert "NOT applied" in caplog.text
+        assert third.metrics.registry.get_sample_value("forewarn_actuator_state_refused") == 1
         assert first.state_path.with_suffix(".state.stale").exists()
     finally:
         third.close()
