@@ -147,6 +147,10 @@ class Settings:
             if key in env and f.name not in KNOB_TABLES:
                 values[f.name] = env[key]
         from_env = _env_knobs(env, values)
+        for table in KNOB_TABLES:  # knobs given as arguments join those of file and env
+            if isinstance(overrides.get(table), Mapping):
+                overrides = {**overrides, table: {**(values.get(table) or {}),
+                                                  **overrides[table]}}
         values.update({k: v for k, v in overrides.items() if v is not None})
         knobs = {t: _knobs(t, values.pop(t, None) or {}, from_env[t]) for t in KNOB_TABLES}
         _fold_aliases(values, knobs)

@@ -139,3 +139,10 @@ def test_the_same_value_given_both_ways_is_fine() -> None:
     s = Settings.load(env={"FOREWARN_RISK_THRESHOLD": "0.7",
                            "FOREWARN_ENGINE__RISK_THRESHOLD": "0.70"})
     assert s.risk_threshold == 0.7 and s.engine_config().risk_threshold == 0.7
+
+
+def test_knobs_given_as_arguments_join_those_of_the_environment() -> None:
+    s = Settings.load(env={"FOREWARN_ENGINE__LEASE_S": "7200"}, engine={"cooldown_s": 60})
+    assert (s.engine_config().lease_s, s.engine_config().cooldown_s) == (7200, 60)
+    with pytest.raises(ConfigError, match=r"\[forewarn.engine\] lease: unknown knob"):
+        Settings.load(env={}, engine={"lease": 1})
