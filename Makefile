@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean setup fuzz
+.PHONY: run test bench lint clean setup kafka kafka-jars test-kafka faults fuzz
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,26 @@ test: $(STAMP)
 	$(BIN)/ruff check schemas processors actuators streams tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# Apache Kafka 4.x (KRaft) from Maven Central: deploy/kafka/pom.xml, tests/kafka_harness.py.
+# Each target fails loudly where java or mvn is missing.
+KAFKA_NODES ?= 3
+FAULTS_ARGS ?=
+
+kafka-jars:
+	$(PY) -m tests.kafka_harness --fetch-only
+
+kafka: $(STAMP) kafka-jars
+	$(BIN)/python -m tests.kafka_harness --nodes $(KAFKA_NODES)
+
+# the integration suite on a 3-node Apache Kafka cluster (RF 3, min.insync.replicas 2),
+# including the small fault runs (tests/integration/test_faults.py)
+test-kafka: $(STAMP) kafka-jars
+	FOREWARN_TEST_BROKER=kafka $(BIN)/python -m pytest -q tests/integration
+
+# the full scale-out and fault runs behind docs/reliability.md
+faults: $(STAMP) kafka-jars
+	$(BIN)/python -m tests.faults $(FAULTS_ARGS)
 
 BENCH_ARGS ?=
 

@@ -22,7 +22,7 @@ from streams.runtime.checkpoint import decode
 from streams.runtime.worker import pipeline_config
 from streams.settings import Settings
 from streams.topics import consumer_config
-from tests.conftest import WorkerProcess, fresh_settings
+from tests.conftest import SHORT_SESSION_MS, WorkerProcess, fresh_settings
 from tests.kafkautil import producer, read_all
 
 pytestmark = pytest.mark.integration
@@ -118,8 +118,9 @@ def start(s: Settings, name: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
           ) -> tuple[WorkerProcess, int]:
     port = free_port()
     monkeypatch.setenv("FOREWARN_METRICS_PORT", str(port))
-    # Tansu holds a join for half of this and a killed member is noticed after all of it
-    monkeypatch.setenv("FOREWARN_SESSION_TIMEOUT_MS", "3000")
+    # Tansu holds a join for half of this and a killed member is noticed after all of it;
+    # Apache Kafka refuses less than 6 s (its group.min.session.timeout.ms)
+    monkeypatch.setenv("FOREWARN_SESSION_TIMEOUT_MS", str(SHORT_SESSION_MS))
     return WorkerProcess(s, tmp_path / f"{name}.log"), port
 
 

@@ -1,5 +1,6 @@
-"""The host shipper: its buffer and wire format (pure), then against real Tansu brokers — the
-session's, and brokers of its own that it stops and restarts on the same port."""
+"""The host shipper: its buffer and wire format (pure), then against real brokers — the
+session's, and brokers of its own that it stops and restarts on the same port (of the session's
+kind: Tansu, or one Apache Kafka node under ``make test-kafka``)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from schemas.codec import Codec, WireFormat
-from streams.runtime.broker import EmbeddedBroker, free_port
 from streams.settings import Settings
 from streams.ship.collect import CgroupCollector, HostCollector, HttpProbes, Sample
 from streams.ship.shipper import BatchAssembler, SampleBuffer, Shipper
 from streams.topics import ensure_topics
+from tests.conftest import restartable_broker
 from tests.kafkautil import read_all
 
 codec = Codec()
@@ -217,9 +218,7 @@ def partitions_of(bootstrap: str, topic: str) -> int:
 
 @pytest.mark.integration
 def test_broker_restart_loses_no_sample(tmp_path: Path) -> None:
-    port = free_port()
-    broker = EmbeddedBroker(port=port, log_path=tmp_path / "tansu-1.log").start()
-    try:
+    with restartable_broker(tmp_path) as broker:
         s = Settings.load(env={}, bootstrap_servers=broker.bootstrap_servers,
                           topic_prefix=f"r{uuid.uuid4().hex[:6]}.")
         ensure_topics(s)
@@ -235,7 +234,7 @@ def test_broker_restart_loses_no_sample(tmp_path: Path) -> None:
             cut = len(rec.ts)  # from here on, nothing can have reached the old broker
             wait_until(lambda: len(rec.ts) >= cut + 15, what="collections during the outage")
             assert shipper.buffered >= 10  # kept while the broker is away
-            broker = EmbeddedBroker(port=port, log_path=tmp_path / "tansu-2.log").start()
+            broker.start()
             back = len(rec.ts)
             wait_until(lambda: shipper.stats.acked > 0 and shipper.healthy
                        and len(rec.ts) > back + 5 and shipper.buffered <= 2,
@@ -248,17 +247,14 @@ def test_broker_restart_loses_no_sample(tmp_path: Path) -> None:
         after = set(rec.ts[cut:])
         records = read_all(s, "metrics", codec=codec, until=lambda r: ts_of(r, host) >= after)
         assert sorted(after - ts_of(records, host)) == []
-        # The new broker's topic came from ensure_topics, with the catalog's partitions.
+        # Tansu came back empty: its topic came from ensure_topics, with the catalog's
+        # partitions (Apache Kafka kept its own).
         assert partitions_of(broker.bootstrap_servers, s.topic("metrics")) == s.partitions
-    finally:
-        broker.stop()
 
 
 @pytest.mark.integration
 def test_full_buffer_drops_the_oldest_and_counts_them(tmp_path: Path) -> None:
-    port = free_port()
-    broker = EmbeddedBroker(port=port, log_path=tmp_path / "tansu-1.log").start()
-    try:
+    with restartable_broker(tmp_path) as broker:
         s = Settings.load(env={}, bootstrap_servers=broker.bootstrap_servers,
                           topic_prefix=f"d{uuid.uuid4().hex[:6]}.")
         ensure_topics(s)
@@ -285,7 +281,7 @@ def test_full_buffer_drops_the_oldest_and_counts_them(tmp_path: Path) -> None:
             while time.monotonic() < end:
                 shipper.service(0.2)
             assert shipper.buffered <= bound
-            broker = EmbeddedBroker(port=port, log_path=tmp_path / "tansu-2.log").start()
+            broker.start()
             wait_until(drained, what="the kept samples to be delivered")
         finally:
             left = shipper.close()
@@ -297,5 +293,3 @@ def test_full_buffer_drops_the_oldest_and_counts_them(tmp_path: Path) -> None:
         missing = set(outage) - delivered
         assert set(outage[-(bound - 1):]) <= delivered  # the newest are kept
         assert len(missing) >= len(outage) - bound and shipper.dropped == len(missing)
-    finally:
-        broker.stop()
