@@ -271,6 +271,7 @@ class AllocationEngine(Easing):
         return {
             "version": SNAPSHOT_VERSION,
             "clock_ms": self._clock_ms,
+            "fleet_ms": self._fleet_ms,  # the clock tick() moves (absent before: None)
             "leases": self.leases(),
             "components": {c: s.to_dict() for c, s in sorted(self._comps.items())},
             "preferences": self._prefs.records(),
@@ -284,6 +285,7 @@ class AllocationEngine(Easing):
         return {
             "version": SNAPSHOT_VERSION,
             "clock_ms": self._clock_ms,
+            "fleet_ms": self._fleet_ms,  # the clock tick() moves (absent before: None)
             "preferences": self._prefs.records(),
             "outcomes": [dict(o) for o in self._outcomes],
             "feedback": self._feedback.shared_dict(),
@@ -320,6 +322,7 @@ class AllocationEngine(Easing):
         self._prefs.load(state["preferences"])
         self._outcomes = deque((dict(o) for o in state["outcomes"]), maxlen=self._outcomes.maxlen)
         self._clock_ms = state["clock_ms"]
+        self._fleet_ms = state.get("fleet_ms")
         self._feedback = Feedback(self.config)
         self._feedback.load(state.get("feedback", {}))
 

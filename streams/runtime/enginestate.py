@@ -71,6 +71,7 @@ def assemble_snapshot(shared: Mapping[str, Any],
     return {
         "version": shared["version"],
         "clock_ms": shared["clock_ms"],
+        "fleet_ms": shared.get("fleet_ms"),
         "leases": [lease for c in names for lease in parts[c]["leases"]],
         "components": {c: parts[c]["state"] for c in names if parts[c]["state"] is not None},
         "preferences": shared["preferences"],

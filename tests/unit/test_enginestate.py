@@ -80,6 +80,8 @@ def test_fast_to_dicts_equal_asdict() -> None:
 
 def test_saved_state_restores_the_same_engine(tmp_path: Path) -> None:
     engine = fleet(60)
+    engine.tick(T0 + 90_000)  # the fleet's clock, which only tick moves, is kept too
+    assert engine.snapshot()["fleet_ms"] == T0 + 90_000
     store = EngineStateStore(tmp_path / "a.state", dict(BINDING))
     store.save(engine, {"forewarn.risk[0]": 60})
     engine.on_risk(risk("h-0/app-2", T0 + 120_000, 0.95), "h-0")
