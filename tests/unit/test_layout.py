@@ -95,11 +95,17 @@ def test_allocation_engine_imports_no_backend_kafka_or_streams() -> None:
 
 
 @pytest.mark.parametrize("seam", ["streams.settings", "streams.topics", "streams.handler",
-                                  "streams.telemetry"])
+                                  "streams.telemetry", "streams.security"])
 def test_seams_import_no_package_above_them(seam: str) -> None:
     above = tuple(f"streams.{p}" for p in ("runtime", "ingest", "ship", "sim", "lab", "bench",
                                             "app", "cli", "api"))
     assert offenders(seam, above) == []
+
+
+def test_api_stands_on_the_seams_and_the_runtime() -> None:
+    others = tuple(f"streams.{p}" for p in ("ingest", "ship", "sim", "lab", "bench", "app",
+                                             "cli"))
+    assert offenders("streams.api", others) == []
 
 
 def test_lower_packages_import_no_evaluation_or_benchmarks() -> None:
