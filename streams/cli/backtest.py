@@ -1,4 +1,4 @@
-"""``forewarn backtest {nab,fleet,smd}``'s command line and tables."""
+"""``forewarn backtest {nab,fleet,smd,trace}``'s command line and tables."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import orjson
 
 from streams.cli.closedloop import add_arguments as add_closed_loop_arguments
 from streams.cli.closedloop import cmd as closed_loop_cmd
+from streams.cli.trace import add_parser as add_trace_parser
+from streams.cli.trace import cmd as trace_cmd
 from streams.lab.backtest import (
     DETECTORS,
     backtest_fleet,
@@ -51,6 +53,7 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     s.add_argument("--anomaly-model", default="joint", choices=("joint", "novelty", "hst"),
                    help="the pipeline's anomaly model for this run (default: joint, the "
                         "multivariate per-component score)")
+    add_trace_parser(kinds)
     for p in (n, f, s):
         p.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     for p in (f, s):
@@ -87,6 +90,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 cv_main(["nab", "--data", args.data, "--detector", det,
                          "--out", f"{args.out}/cv-{det}.json"])
         return 0
+    if args.kind == "trace":
+        return trace_cmd(args, base)
     if args.kind == "fleet" and args.policy:
         return closed_loop_cmd(args, base)
     if args.kind == "fleet":

@@ -212,12 +212,15 @@ def _carry(ts: np.ndarray, values: dict[float, float]) -> np.ndarray:
     return out
 
 
-def _stem(path: Path) -> str:
-    name = path.name
+def _strip(name: str) -> str:
     for suf in _SUFFIXES:
         if name.endswith(suf):
             return name[: -len(suf)]
     return name
+
+
+def _stem(path: Path) -> str:
+    return _strip(path.name)
 
 
 def _natural(s: str) -> list[Any]:
@@ -253,7 +256,7 @@ def load_traces(data: str | Path, components: Sequence[str] | None = None) -> li
             out += read_long_csv(path)
         else:
             rel = path.relative_to(root) if root.is_dir() else Path(path.name)
-            out.append(read_bitbrains(path, component=_stem(Path(str(rel)))))
+            out.append(read_bitbrains(path, component=_strip(rel.as_posix())))
     if components is not None:
         wanted = set(components)
         out = [t for t in out if t.component in wanted]
