@@ -23,7 +23,7 @@ CHOICES = (*POLICIES, "all")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", choices=CHOICES,
                    help="closed loop: run the scenario(s) under this allocation policy (all: "
-                        "the three side by side); without it, the open-loop breach backtest")
+                        "the four side by side); without it, the open-loop breach backtest")
     p.add_argument("--delay-s", type=float,
                    help="closed loop: actuation delay in event time (default: one step)")
     p.add_argument("--engine", action="append", default=[], metavar="KEY=VALUE",

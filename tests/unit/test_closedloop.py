@@ -176,3 +176,38 @@ def test_cli_table_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture) 
     assert args.func(args) == 2 and "KEY=VALUE" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         p.parse_args(["backtest", "fleet", "--policy", "magic"])
+
+
+# -- #11 section 3: the sizing policy, platforms and the trace scenario ----------------------
+def test_the_sizing_policy_drives_the_fleet_with_the_rightsize_sizers() -> None:
+    quiet = {"ramp": {"duration_s": 3600, "incidents": ()}}
+
+    def once() -> bytes:
+        res = closed_loop(["ramp"], 5, ["none", "sizing"], BASE, overrides=quiet)
+        return orjson.dumps(backtest.clean_json(res), option=orjson.OPT_SORT_KEYS)
+
+    first = once()
+    assert first == once()
+    res = json.loads(first)
+    sizing = res["policies"]["sizing"]["scenarios"]["ramp"]
+    assert sizing["commands"] > 0 and sizing["outcomes"] == {"APPLIED": sizing["commands"]}
+    assert "sizing_vs_none" in res["reductions"]
+
+
+def test_the_platform_and_trace_options_reach_the_scenarios(tmp_path: Path) -> None:
+    from streams.cli.closedloop import scenario_overrides
+
+    args = parser().parse_args(["backtest", "fleet", "--policy", "none", "--platform", "aws",
+                                "--trace-data", str(tmp_path), "--trace-vms", "3"])
+    over = scenario_overrides(args)
+    assert over["trace"] == {"data": str(tmp_path), "vms": 3, "platform": "aws"}
+    assert over["ramp"] == {"platform": "aws"}
+    r = run_policy("ramp", 1, "none", BASE, {"platform": "aws", "duration_s": 60})
+    assert r["violation_minutes"] == 0.0
+
+
+def test_cli_trace_scenario_needs_its_data(tmp_path: Path, capsys: pytest.CaptureFixture
+                                           ) -> None:
+    args = parser().parse_args(["backtest", "fleet", "--scenario", "trace", "--policy", "none",
+                                "--out", str(tmp_path)])
+    assert args.func(args) == 2 and "--trace-data" in capsys.readouterr().err
