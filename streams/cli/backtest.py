@@ -38,7 +38,8 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
                    help="also leave-one-category-out cross-validation of the novelty and "
                         "likelihood detectors' parameter grids (OUT/cv-<detector>.json)")
     f = kinds.add_parser("fleet", help="simulated fleet: breach prediction vs ground truth")
-    f.add_argument("--scenario", default="mixed", help="a scenario name, or all")
+    f.add_argument("--scenario", default="mixed",
+                   help="a scenario name, names separated by commas, or all")
     f.add_argument("--seed", type=int, default=42)
     f.add_argument("--threshold", type=float, help="alarm threshold (default: risk_threshold)")
     f.add_argument("--fleet-components", type=int, help="size of the 'fleet' scenario")

@@ -665,9 +665,11 @@ def scenario(name: str, seed: int = 42, **overrides: Any) -> Scenario:
 
 def scenario_names(which: str, data: str | None = None) -> list[str]:
     """``which`` as a list of scenario names: ``all`` is every scenario, those that read a
-    trace only when ``data`` is given."""
+    trace only when ``data`` is given; ``a,b`` is a list of names."""
     if which != "all":
-        if which not in SCENARIOS:
+        names = [w.strip() for w in which.split(",") if w.strip()]
+        bad = [n for n in names if n not in SCENARIOS]
+        if bad or not names:
             raise ValueError(f"unknown scenario {which!r}; known: {', '.join(SCENARIOS)}, all")
-        return [which]
+        return names
     return [n for n in SCENARIOS if n not in NEEDS_DATA or data]

@@ -233,6 +233,9 @@ def test_the_trace_scenario_needs_its_data_and_all_leaves_it_out() -> None:
     assert {"flash_crowd", "daily_peaks", "weekly"} <= set(scenario_names("all"))
     with pytest.raises(ValueError, match="unknown scenario"):
         scenario_names("nope")
+    assert scenario_names("ramp, weekly") == ["ramp", "weekly"]
+    with pytest.raises(ValueError, match="unknown scenario"):
+        scenario_names("ramp,nope")
 
 
 def test_the_shared_bitbrains_traces_drive_a_scenario() -> None:
