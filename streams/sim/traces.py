@@ -11,8 +11,8 @@ Two formats:
       Network transmitted throughput [KB/s]
 
   The header says milliseconds but the archive's values are Unix **seconds**; a timestamp
-  column whose values are over ``1e11`` is read as milliseconds instead, so a corrected file
-  reads the same. Steps are mostly 300 s, with gaps (kept as gaps) and a few denser stretches.
+  over ``1e11`` is read as milliseconds instead, so a corrected file reads the same. Steps
+  are mostly 300 s, with gaps (kept as gaps) and a few denser stretches.
 * **long CSV**: a header ``ts,component,metric,value`` and one row per value; ``ts`` in Unix
   seconds (or milliseconds, over ``1e11``), ``component`` any id, ``metric`` one of
   ``cpu``, ``mem``, ``disk``, ``net`` (demand, any unit, the same for every row of that
@@ -92,10 +92,8 @@ def _open_text(path: Path) -> io.TextIOBase:
 
 
 def _seconds(values: np.ndarray) -> np.ndarray:
-    """Timestamps in seconds: columns of milliseconds (over ``MS_OVER``) are divided."""
-    if values.size and float(np.nanmedian(values)) > MS_OVER:
-        values = values / 1000.0
-    return np.floor(values).astype(np.int64)
+    """Timestamps in seconds: values over ``MS_OVER`` are milliseconds, divided."""
+    return np.floor(np.where(values > MS_OVER, values / 1000.0, values)).astype(np.int64)
 
 
 def _ordered(ts: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

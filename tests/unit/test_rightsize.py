@@ -1,0 +1,147 @@
+"""Each right-sizing peer against a hand-computed example from its published description, and
+forewarn's sizing on what it must do (actuators/rightsize.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from actuators.rightsize import (
+    KB_PER_MB,
+    MHZ_PER_CORE,
+    DecayingHistogram,
+    make_sizer,
+)
+from schemas.errors import ConfigError
+
+
+def test_static_is_the_provisioned_size_times_the_knob() -> None:
+    sz = make_sizer("static", (1.0, 0.5), capacity=4000.0)
+    sz.observe(0, 123.0)
+    np.testing.assert_allclose(sz.recommend(0), [4000.0, 2000.0])
+
+
+def test_hpa_rule_tolerance_and_scale_down_stabilisation() -> None:
+    # HPA: desired = current * (utilisation / target); |ratio - 1| <= 0.1 keeps it; a scale
+    # down takes the largest recommendation of the last 300 s.
+    sz = make_sizer("reactive", (0.7,), capacity=100.0)
+    alloc = np.array([100.0])
+    sz.observe(0, 100.0, alloc)  # utilisation 1.0: 100 * 1.0 / 0.7
+    assert sz.recommend(0)[0] == pytest.approx(100 / 0.7)
+    alloc = sz.recommend(0)
+    sz.observe(300, 40.0, alloc)  # wants 57.1, but 142.9 was recommended 300 s ago
+    assert sz.recommend(300)[0] == pytest.approx(100 / 0.7)
+    sz.observe(600, 40.0, alloc)  # both recommendations in the window are now 57.1
+    assert sz.recommend(600)[0] == pytest.approx(40 / 0.7)
+    alloc = sz.recommend(600)
+    sz.observe(900, 0.7 * alloc[0] * 1.09, alloc)  # within the 10 % tolerance: unchanged
+    assert sz.recommend(900)[0] == pytest.approx(alloc[0])
+    sz.observe(1200, 0.7 * alloc[0] * 1.11, alloc)  # past it: scale up at once
+    assert sz.recommend(1200)[0] == pytest.approx(alloc[0] * 1.11)
+
+
+def _bucket_end(value: float, first: float, ratio: float = 1.05) -> float:
+    i = math.floor(math.log(value * (ratio - 1) / first + 1) / math.log(ratio))
+    return first * (ratio ** (i + 1) - 1) / (ratio - 1)
+
+
+def test_vpa_cpu_target_is_the_percentile_bucket_end_plus_margin() -> None:
+    # VPA: P90 of the decaying histogram (first bucket 0.01 core, x1.05), times 1.15.
+    first = 0.01 * MHZ_PER_CORE
+    sz = make_sizer("vpa", (0.9,), capacity=100 * MHZ_PER_CORE)
+    alloc = np.array([100 * MHZ_PER_CORE])
+    values = [1000.0] * 9 + [5000.0]  # P90 falls on 1000 (9 of 10 samples)
+    for i, v in enumerate(values):
+        sz.observe(i * 300, v, alloc)
+        alloc = sz.recommend(i * 300)
+    assert alloc[0] == pytest.approx(_bucket_end(1000.0, first) * 1.15)
+
+
+def test_vpa_histogram_halves_a_sample_per_half_life() -> None:
+    h = DecayingHistogram(1.0, 1.05, 1e6, half_life_s=86400)
+    h.add(10.0, 1.0, 0)
+    h.add(1000.0, 1.0, 86400)  # twice the weight of the one a day older
+    assert h.weights.sum() == pytest.approx(3.0)
+    assert h.percentiles(np.array([0.34]))[0] == pytest.approx(_bucket_end(1000.0, 1.0))
+    assert h.percentiles(np.array([0.33]))[0] == pytest.approx(_bucket_end(10.0, 1.0))
+
+
+def test_vpa_memory_oom_bump_up() -> None:
+    # OOM: a sample of max(1.2 x limit, limit + 100 MB) and the pod restarts with the target.
+    gib = 1024.0 * 1024.0
+    sz = make_sizer("vpa", (0.9,), capacity=8 * gib, resource="mem")
+    alloc = np.array([1 * gib])
+    sz.observe(0, 2 * gib, alloc)  # over the 1 GiB limit
+    got = sz.recommend(0)[0]
+    bump = max(1.2 * gib, gib + 100 * KB_PER_MB)
+    # the interval's peak is the larger of the demand (2 GiB) and the bump
+    assert got == pytest.approx(_bucket_end(max(2 * gib, bump), 10 * KB_PER_MB) * 1.15)
+    # and never below VPA's 250 MB minimum
+    small = make_sizer("vpa", (0.9,), capacity=8 * gib, resource="mem")
+    small.observe(0, 1.0, np.array([8 * gib]))
+    small.observe(13 * 3600, 1.0, np.array([8 * gib]))
+    assert small.recommend(13 * 3600)[0] == pytest.approx(250 * KB_PER_MB * 1.0)
+
+
+def test_autopilot_memory_is_the_max_of_peaks_in_the_window_plus_margin() -> None:
+    # Autopilot's moving window, memory: S_max over the window; limit = (1 + margin) x S.
+    sz = make_sizer("autopilot", (0.1,), capacity=2000.0, resource="mem", choose=False)
+    for i, v in enumerate([500.0, 1000.0, 300.0]):
+        sz.observe(i * 300, v)
+    assert sz.recommend(600)[0] == pytest.approx(1100.0)
+    sz.observe(86400 + 300, 200.0)  # a day after the 1000: out of the 24 h window
+    assert sz.recommend(86400 + 300)[0] == pytest.approx(330.0)
+
+
+def test_autopilot_cpu_is_a_decayed_percentile_and_models_compete_on_cost() -> None:
+    first = 0.01 * MHZ_PER_CORE
+    sz = make_sizer("autopilot", (0.0,), capacity=10 * MHZ_PER_CORE, choose=False)
+    for i in range(20):
+        sz.observe(i * 300, 2000.0 if i % 10 == 0 else 1000.0)  # 10 % of samples at 2000
+    # P95 of 18 x 1000 and 2 x 2000: 2000's bucket
+    assert sz.recommend(6000)[0] == pytest.approx(_bucket_end(2000.0, first))
+    both = make_sizer("autopilot", (0.0,), capacity=10 * MHZ_PER_CORE)
+    for i in range(300):
+        both.observe(i * 300, 1000.0 + (1500.0 if i % 7 == 0 else 0.0))
+    assert both.chosen in range(len(both.models))
+    assert both.cost[both.chosen] == pytest.approx(both.cost.min(), rel=0.12)
+
+
+def test_forewarn_cold_start_then_sizes_from_what_happened() -> None:
+    sz = make_sizer("forewarn", (0.01,), capacity=8000.0, warm=4)
+    for i in range(4):
+        sz.observe(i * 300, 1000.0)
+        assert sz.recommend(i * 300)[0] == 8000.0  # the provisioned size until warm
+    for i in range(4, 200):
+        sz.observe(i * 300, 1000.0)
+        got = sz.recommend(i * 300)[0]
+    # constant demand: the allocation is that demand, within one histogram bucket (2 %)
+    assert 1000.0 <= got <= 1000.0 * 1.03 + 80.0
+
+
+def test_forewarn_lower_lambda_never_allocates_less_and_risk_overrides() -> None:
+    rng = np.random.default_rng(7)
+    sz = make_sizer("forewarn", (1.0, 0.1, 0.01, 0.001), capacity=8000.0)
+    last = None
+    for i in range(600):
+        sz.observe(i * 300, float(500 + 400 * rng.random() + (3000 if i % 50 == 0 else 0)))
+        last = sz.recommend(i * 300)
+    assert np.all(np.diff(last) >= -1e-9)
+    ts = 600 * 300
+    sz.observe(ts, 600.0)
+    sz.on_risk({"ts": ts * 1000, "risk": 0.9, "anomaly": 0.0,
+                "forecasts": [{"metric": "cpu.util", "horizon_s": 300, "upper": 0.9}]})
+    assert np.all(sz.recommend(ts) >= 0.9 * 8000.0)
+    sz.observe(ts + 7200, 600.0)  # two hours on: the override has lapsed
+    assert np.all(sz.recommend(ts + 7200) < 0.9 * 8000.0)
+
+
+def test_bad_knobs_are_refused() -> None:
+    with pytest.raises(ConfigError):
+        make_sizer("vpa", (1.5,), capacity=1.0)
+    with pytest.raises(ConfigError):
+        make_sizer("reactive", (0.0,), capacity=1.0)
+    with pytest.raises(ConfigError):
+        make_sizer("nope", capacity=1.0)
