@@ -54,7 +54,7 @@ def test_user_errors_are_one_line_and_debug_shows_the_traceback(tmp_path: Path) 
     assert got.returncode != 0
     assert got.stderr.strip().splitlines() == [got.stderr.strip()]
     assert got.stderr.startswith("forewarn: unknown scenario 'nosuch'")
-    got = forewarn("--debug", "backtest", "fleet", "--scenario", "nosuch", "--out", str(tmp_path))
+    got = forewarn("--debug", "replay", "--nab", "/nonexistent.csv")
     assert got.returncode != 0 and "Traceback" in got.stderr
     got = forewarn("replay", "--nab", "/nonexistent.csv")
     assert got.returncode != 0 and got.stderr.startswith("forewarn: ") and \
