@@ -12,7 +12,7 @@ them in the OpenAPI document (``docs/openapi.json``).
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -22,6 +22,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from schemas.errors import BrokerError, ConfigError
 from streams.api import schemas as S
@@ -64,9 +66,11 @@ class JSON(JSONResponse):
 def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
                clock_ms: Callable[[], float] = lambda: time.time() * 1000,
                max_series: int = 500,
-               thresholds: dict[str, dict[str, Any]] | None = None) -> FastAPI:
+               thresholds: dict[str, dict[str, Any]] | None = None,
+               also_export: Sequence[CollectorRegistry] = ()) -> FastAPI:
     """The API over ``live``; ``writer`` puts writes on the topics; ``thresholds``: the health
-    rules' (metric -> warn, fail, direction), shown with the metric series."""
+    rules' (metric -> warn, fail, direction), shown with the metric series; ``also_export``:
+    registries of components in the same process, served on /metrics too (``forewarn run``)."""
     thresholds = thresholds or {}
     app = FastAPI(
         title="forewarn API", version=VERSION,
@@ -79,6 +83,8 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
     bearer = HTTPBearer(auto_error=False)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(live, max_series=max_series))
+    for other in also_export:
+        registry.register(_Forward(other))
 
     def caller(creds: HTTPAuthorizationCredentials | None, need: str,
                query_token: str | None = None) -> Token | None:
@@ -298,6 +304,16 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
         return FileResponse(path)
 
     return app
+
+
+class _Forward(Collector):
+    """Another registry's metrics, collected at scrape time."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.registry.collect())
 
 
 def _update(m: ReadModel, seen: dict[str, int], first: bool) -> dict[str, Any] | None:

@@ -32,6 +32,7 @@ class ApiServer:
     tokens: Tokens = Tokens()
     max_series: int = 500
     follow_metrics: bool = True
+    also_export: tuple[Any, ...] = ()  # registries served on /metrics too
 
     def __post_init__(self) -> None:
         self.notice = check_bind(self.host, self.tokens)
@@ -41,7 +42,7 @@ class ApiServer:
                               follow_metrics=self.follow_metrics)
         self.writer = TopicWriter(self.settings, self.live.codec)
         self.app = create_app(self.live, self.writer, self.tokens, max_series=self.max_series,
-                              thresholds=rules)
+                              thresholds=rules, also_export=self.also_export)
         config = uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning",
                                 access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)

@@ -60,15 +60,20 @@ def _spawn_worker(settings: Settings, log: Path) -> tuple[subprocess.Popen[bytes
     return proc, fh
 
 
-def _api(settings: Settings) -> ApiServer:
-    """The API on its configured port, or a free one when that is taken."""
+def _api(settings: Settings, actuator: Actuator) -> ApiServer:
+    """The API on its configured port, or a free one when that is taken; its /metrics serves
+    the actuator's metrics too (the worker, a child process, exports on FOREWARN_METRICS_PORT
+    when that is set)."""
     from streams.api.auth import parse_tokens
 
     tokens = parse_tokens(settings.api_tokens)
+    extra = (actuator.metrics.registry,)
     try:
-        return ApiServer(settings, host=settings.api_host, port=settings.api_port, tokens=tokens)
+        return ApiServer(settings, host=settings.api_host, port=settings.api_port, tokens=tokens,
+                         also_export=extra)
     except ConfigError:
-        return ApiServer(settings, host=settings.api_host, port=free_port(), tokens=tokens)
+        return ApiServer(settings, host=settings.api_host, port=free_port(), tokens=tokens,
+                         also_export=extra)
 
 
 def run_embedded(
@@ -134,7 +139,7 @@ def _start(settings: Settings, broker: EmbeddedBroker, fleet: Fleet, stop: threa
     parts["this_host"] = socket.gethostname()
     parts["shipper"] = Shipper(s, [HostCollector(parts["this_host"])],
                                interval_s=host_interval_s)
-    parts["api"] = _api(s).start()
+    parts["api"] = _api(s, parts["actuator"]).start()
     parts["threads"] = [
         threading.Thread(target=parts[name].run, args=(stop,), name=name, daemon=True)
         for name in ("publisher", "actuator", "shipper")
