@@ -1,0 +1,97 @@
+"""``backtest trace``: the loop's timing, the JSON contract, byte-identical repeats, and the
+matched-slack reading."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+
+from streams.lab.backtest import clean_json
+from streams.lab.trace import backtest_trace
+from streams.lab.trace.loop import allocations
+from streams.lab.trace.summary import matched, read_curve
+from streams.sim.traces import Trace, read_bitbrains
+
+DATA = Path("/work/shared/data/bitbrains/rnd/2013-7")
+needs_data = pytest.mark.skipif(not (DATA / "1.csv.gz").exists(),
+                                reason="the shared Bitbrains subset is not here")
+
+
+def _short(vm: int, n: int = 400) -> Trace:
+    t = read_bitbrains(DATA / f"{vm}.csv.gz", component=f"vm-{vm}")
+    return Trace(component=t.component, ts=t.ts[:n],
+                 demand={k: v[:n] for k, v in t.demand.items()},
+                 capacity={k: v[:n] for k, v in t.capacity.items()}, units=t.units)
+
+
+def test_a_decision_acts_after_the_delay_never_on_its_own_step() -> None:
+    ts = np.arange(0, 3000, 300, dtype=np.int64)
+    demand = np.array([100.0, 100, 400, 100, 100, 100, 100, 100, 100, 100])
+    t = Trace("c", ts, {"cpu": demand, "mem": demand}, {"cpu": np.full(10, 1000.0),
+                                                        "mem": np.full(10, 1000.0)})
+    one = allocations(t, "reactive", "cpu", [0.5], 300)[0]
+    assert one[0] == 1000.0  # before any decision: the provisioned size
+    assert one[1] == pytest.approx(200.0)  # decided at step 0 (100 / 0.5), acting at step 1
+    assert one[3] == pytest.approx(800.0)  # the step-2 spike answered at step 3
+    two = allocations(t, "reactive", "cpu", [0.5], 600)[0]
+    assert two[1] == 1000.0 and two[2] == pytest.approx(200.0)
+    assert two[4] == pytest.approx(800.0)
+
+
+@needs_data
+def test_json_contract_and_identical_bytes_on_repeat() -> None:
+    traces = [_short(1), _short(2)]
+    a = backtest_trace(traces, jobs=1)
+    b = backtest_trace(traces, jobs=1)
+    dump = [orjson.dumps(clean_json(r), option=orjson.OPT_SORT_KEYS) for r in (a, b)]
+    assert dump[0] == dump[1]
+    pols = a["policies"]
+    assert set(pols) == {"static", "reactive", "vpa", "autopilot", "forewarn"}
+    for entry in pols.values():
+        for key in ("total", "cpu", "mem"):
+            assert {"violation_minutes", "unmet_demand_pct", "slack",
+                    "resource_hours"} <= set(entry[key])
+        assert len(entry["curve"]) >= 6
+        point = entry["curve"][0]
+        assert set(point) == {"knob", "cpu", "mem"}
+        assert set(point["cpu"]) == {"violation_minutes", "slack"}
+        assert set(entry["vms"]) == {"vm-1", "vm-2"}
+    assert pols["static"]["total"]["resource_hours_vs_static"] == 1.0
+    for peer in ("static", "reactive", "vpa", "autopilot"):
+        for res in ("cpu", "mem"):
+            m = a["matched"][peer][res]
+            assert {"slack", "peer_violation_minutes", "forewarn_violation_minutes"} <= set(m)
+
+
+def test_matched_reads_forewarn_curve_at_the_peer_slack() -> None:
+    def entry(points: list[tuple[float, float, float]], default: int) -> dict:
+        curve = [{"knob": k, "cpu": {"slack": s, "violation_minutes": v},
+                  "mem": {"slack": s, "violation_minutes": v}} for k, s, v in points]
+        d = {"slack": points[default][1], "violation_minutes": points[default][2]}
+        return {"curve": curve, "cpu": d, "mem": d}
+
+    fw = entry([(1.0, 0.2, 1000.0), (0.1, 0.4, 200.0), (0.01, 0.6, 50.0)], 1)
+    peer = entry([(0.5, 0.3, 900.0)], 0)
+    assert read_curve(fw, "cpu", 0.3) == pytest.approx(600.0)
+    assert read_curve(fw, "cpu", 0.7) is None
+    m = matched({"forewarn": fw, "vpa": peer})["vpa"]["cpu"]
+    assert m["forewarn_violation_minutes"] == pytest.approx(600.0)
+    assert m["ratio"] == pytest.approx(600.0 / 900.0) and m["met"] is False
+
+
+@needs_data
+def test_cli_json_is_the_same_twice(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "streams.cli", "backtest", "trace", "--data",
+           str(DATA / "3.csv.gz"), "--policy", "vpa", "--json", "--jobs", "1",
+           "--out", str(tmp_path / "o")]
+    outs = [subprocess.run(cmd, capture_output=True, check=True, timeout=300).stdout
+            for _ in range(2)]
+    assert outs[0] == outs[1]
+    got = orjson.loads(outs[0])
+    assert got["policies"]["vpa"]["knob"] == {"name": "percentile", "default": 0.9}
+    assert (tmp_path / "o" / "index.html").exists() and (tmp_path / "o" / "trace.json").exists()
