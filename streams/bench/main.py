@@ -142,6 +142,8 @@ SECTIONS: dict[str, Callable[[int], dict[str, Any]]] = {
     "ingest": lambda runs: section_ingest(runs),
     "replay": lambda runs: _optional("streams.bench.replay", "bench_replay", runs),
     "worker": lambda runs: _optional("streams.bench.throughput", "bench_worker", runs),
+    "scaleout": lambda runs: _optional("streams.bench.throughput", "bench_scaleout", runs),
+    "memory": lambda runs: _optional("streams.bench.memory", "bench_memory", runs),
     "actuation": lambda runs: _optional("streams.bench.actuation", "bench_actuation", runs),
     "api": lambda runs: _optional("streams.bench.api", "bench_api", runs),
     "stop": lambda runs: _optional("streams.bench.stop", "bench_stop", runs),
@@ -154,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("sections", nargs="*", choices=[*SECTIONS, []], default=[])
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--out", default="out/bench.json")
+    p.add_argument("--json", action="store_true",
+                   help="print, as the last line, one JSON object: with the worker section, "
+                        "its medians at the top level (worker_samples_per_s, "
+                        "naive_samples_per_s, raw_consume_samples_per_s, "
+                        "state_bytes_per_component); else every section's results")
     args = p.parse_args(argv)
     chosen = args.sections or list(SECTIONS)
     results: dict[str, Any] = {"machine": _machine()}
@@ -165,7 +172,22 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, default=str))
     print(f"written {args.out}")
+    if args.json:
+        print(json.dumps(last_line(results), default=str, sort_keys=True))
     return 0
+
+
+def last_line(results: dict[str, Any]) -> dict[str, Any]:
+    """The ``--json`` object: the worker section's medians flat at the top level (the issue
+    #14 contract), the other sections under their names.
+
+    >>> last_line({"machine": {}, "worker": {"worker_samples_per_s": 1.0, "runs": 3}})
+    {'worker_samples_per_s': 1.0, 'runs': 3}
+    >>> last_line({"sim": {"x": 1}})
+    {'sim': {'x': 1}}
+    """
+    rest = {k: v for k, v in results.items() if k not in ("machine", "worker")}
+    return {**results.get("worker", {}), **rest}
 
 
 def _machine() -> dict[str, Any]:

@@ -162,22 +162,28 @@ class _Child:
         self._log.close()
 
 
-def measure(child: _Child, total: int, committed: Callable[[], int], n_msgs: int,
-            timeout_s: float) -> dict[str, float]:
-    """Poll ``child`` until it has processed ``total`` samples and the group committed all."""
-    proc = psutil.Process(child.proc.pid)
+def measure(child: _Child | list[_Child], total: int, committed: Callable[[], int],
+            n_msgs: int, timeout_s: float) -> dict[str, float]:
+    """Poll ``child`` (or several in one group, their counters summed) until it has processed
+    ``total`` samples and the group committed all."""
+    children = child if isinstance(child, list) else [child]
+    procs = [psutil.Process(c.proc.pid) for c in children]
     deadline = time.monotonic() + timeout_s
     first: tuple[float, float, float] | None = None
     done = lag0 = None
     cpu_s = 0.0
     while time.monotonic() < deadline:
-        if child.proc.poll() is not None:
-            raise RuntimeError(f"worker exited with {child.proc.returncode}")
-        now, n = time.monotonic(), child.samples()
+        for c in children:
+            if c.proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {c.proc.returncode}")
+        now, counts = time.monotonic(), [c.samples() for c in children]
+        # a child not answering yet has processed nothing: the clock starts at the first
+        # progress of any of them
+        n = None if all(x is None for x in counts) else sum(x or 0.0 for x in counts)
         if n and first is None:
-            first = (now, n, _cpu(proc))
+            first = (now, n, sum(map(_cpu, procs)))
         if first is not None and done is None and n is not None and n >= total:
-            done, cpu_s = now, _cpu(proc) - first[2]
+            done, cpu_s = now, sum(map(_cpu, procs)) - first[2]
         if done is not None and committed() >= n_msgs:
             lag0 = time.monotonic()
             break
@@ -259,6 +265,62 @@ def bench_worker(seconds: float = 3.0) -> dict[str, float]:
     out["ours_over_naive_cpu"] = out["ours_samples_cpu_s"] / out["naive_samples_cpu_s"]
     out["ours_over_raw_cpu"] = out["ours_samples_cpu_s"] / out["raw_samples_cpu_s"]
     out["ours_over_inproc_cpu"] = out["ours_samples_cpu_s"] / out["inproc_samples_cpu_s"]
+    out |= contract(out)
+    return out
+
+
+def contract(out: dict[str, float]) -> dict[str, float]:
+    """The issue #14 output contract's names for one run's figures (``--json``)."""
+    return {"worker_samples_per_s": out["ours_samples_s"],
+            "naive_samples_per_s": out["naive_samples_s"],
+            "raw_consume_samples_per_s": out["raw_samples_s"],
+            "state_bytes_per_component": out["state_bytes_median"]}
+
+
+def _workers(n: int, s: Settings, tmp: str, tag: str) -> list[_Child]:
+    children = []
+    for i in range(n):
+        port = free_port()
+        env = {"FOREWARN_BOOTSTRAP_SERVERS": s.bootstrap_servers,
+               "FOREWARN_TOPIC_PREFIX": s.topic_prefix, "FOREWARN_WORKER_GROUP": s.worker_group,
+               "FOREWARN_PARTITIONS": str(s.partitions),
+               "FOREWARN_DATA_DIR": str(Path(tmp) / f"{tag}-{i}"),
+               "FOREWARN_METRICS_PORT": str(port)}
+        children.append(_Child([sys.executable, "-m", "streams.cli", "worker", "--loglevel",
+                                "warning"], env, port, Path(tmp) / f"{tag}-{i}.log"))
+    return children
+
+
+def bench_scaleout(seconds: float = 3.0, counts: tuple[int, ...] = (1, 2),
+                   partitions: int = 4) -> dict[str, float]:
+    """1 and 2 ``forewarn worker`` processes in one group, side by side on one broker and one
+    data set (the ``fleet`` batches, ``partitions`` partitions): the group's samples/s from the
+    summed counters, and per CPU-second of all its workers. Each count reads its own copy of
+    the data under its own topic prefix, so no checkpoint of an earlier count is restored."""
+    n = max(1, round(seconds * 4000 / (COMPONENTS * POINTS))) * COMPONENTS * POINTS
+    codec = Codec()
+    batches = encode_batches(codec, samples(n))
+    out: dict[str, float] = {"samples": float(n), "partitions": float(partitions)}
+    tag = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
+        for count in counts:
+            s = Settings.load(env={}, bootstrap_servers=broker.bootstrap_servers,
+                              topic_prefix=f"so{tag}{count}.", worker_group=f"so-{tag}-{count}",
+                              data_dir=tmp, partitions=partitions)
+            ensure_topics(s)
+            _produce(s, s.topic("metrics"), [(k, v) for k, v, _ in batches])
+            children = _workers(count, s, tmp, f"w{count}")
+            try:
+                got = measure(children, n, _committed(s, s.worker_group, s.topic("metrics")),
+                              len(batches), 60 + 20 * seconds)
+            finally:
+                for c in children:
+                    c.stop()
+            out |= {f"workers{count}_{k}": v for k, v in got.items()}
+    for count in counts[1:]:
+        out[f"workers{count}_over_1"] = out[f"workers{count}_samples_s"] / out["workers1_samples_s"]
+        out[f"workers{count}_over_1_cpu"] = (out[f"workers{count}_samples_cpu_s"]
+                                             / out["workers1_samples_cpu_s"])
     return out
 
 
@@ -333,11 +395,16 @@ def main(argv: list[str] | None = None) -> int:
     for flag in ("--bootstrap-servers", "--group", "--source", "--sink", "--data-dir"):
         n.add_argument(flag, required=True)
     n.add_argument("--metrics-port", type=int, required=True)
+    so = sub.add_parser("scaleout", help="1 and 2 worker processes side by side, printed")
+    so.add_argument("--seconds", type=float, default=3.0)
     f = sub.add_parser("profile", help="cProfile of the in-process work")
     f.add_argument("--samples", type=int, default=12_000)
     args = p.parse_args(argv)
     if args.cmd == "bench":
         for k, v in bench_worker(args.seconds).items():
+            print(f"{k:28} {v:,.3f}")
+    elif args.cmd == "scaleout":
+        for k, v in bench_scaleout(args.seconds).items():
             print(f"{k:28} {v:,.3f}")
     elif args.cmd == "naive":
         run_naive(args.bootstrap_servers, args.group, args.source, args.sink,
