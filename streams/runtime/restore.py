@@ -180,7 +180,15 @@ class Restorer:
 
     def _restore(self, p: int, g: int, stats: RestoreStats) -> None:
         starts = []
-        for ck, value in self.store.latest(p, self.n_partitions).values():
+        cap = self.pipeline.max_components
+        # most recently checkpointed first: over max_components, the rest start cold (as an
+        # evicted component does), so a flood's checkpoints never fill a new owner's memory
+        found = sorted(self.store.latest(p, self.n_partitions).values(),
+                       key=lambda cv: (-cv[0].offset, cv[0].component))
+        for ck, value in found:
+            if cap and len(self.pipeline.marks) >= cap:
+                stats.dropped += 1
+                continue
             if self.pipeline.restore_checkpoint(ck, value):
                 stats.restored += 1
                 starts.append(ck.offset)
