@@ -265,7 +265,8 @@ class CheckpointedPipeline(Pipeline):
         more than ``max_components`` are held (``cap``), and, every ``scan_every`` messages,
         those whose event time is ``evict_idle_s`` behind the newest (``idle``). The caller
         checkpoints each one's state, then calls :meth:`forget`. A component seen again after
-        its eviction starts cold until the next rebalance restores it from that checkpoint."""
+        its eviction starts cold: that checkpoint is read only at a rebalance, and the
+        component's next checkpoint replaces it."""
         out: list[tuple[str, str]] = []
         if self.max_components and len(self.marks) > self.max_components:
             extra = len(self.marks) - self.max_components
