@@ -37,7 +37,9 @@ def add_parser(kinds: argparse._SubParsersAction) -> argparse.ArgumentParser:  #
     t.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     t.add_argument("--json", action="store_true", help="print one JSON object, no table")
     t.add_argument("--out", default="out/backtest-trace",
-                   help="writes OUT/trace.json and OUT/index.html (default out/backtest-trace)")
+                   help="writes OUT/trace.json (what --json prints), OUT/runs.json (the sums "
+                        "per component and knob) and OUT/index.html (default "
+                        "out/backtest-trace)")
     return t
 
 
@@ -103,6 +105,7 @@ def cmd(args: argparse.Namespace, base: Any) -> int:
         print(f"forewarn: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
+    write_json(out / "runs.json", result.pop("runs"))  # per component and knob: the sums
     write_json(out / "trace.json", result)
     write_report(result, out)
     if args.json:
