@@ -44,7 +44,10 @@ import numpy as np
 from schemas.errors import ConfigError
 
 __all__ = ["DEFAULT_KNOB", "KNOBS", "POLICIES", "AutopilotSizer", "DecayingHistogram",
-           "ForewarnSizer", "HpaSizer", "Sizer", "StaticSizer", "VpaSizer", "make_sizer"]
+           "ForewarnSizer", "HpaSizer", "InEffect", "RightSizing", "Sizer", "StaticSizer",
+           "VpaSizer", "make_sizer"]
+
+Record = dict[str, Any]
 
 POLICIES = ("static", "reactive", "vpa", "autopilot", "forewarn")
 # each policy's knob: (name, default, the sweep of ``backtest trace --policy all``)
@@ -570,6 +573,122 @@ class ForewarnSizer(Sizer):
         if ts <= self.override_until:
             self.alloc = np.maximum(self.alloc, self.override_level)
         return self.alloc.copy()
+
+
+class InEffect:
+    """Which decided allocation is in effect when: a decision made at ``ts`` acts from the
+    first sample at or after ``ts + delay_s`` (never on the sample it was made on); before
+    any, ``initial``. The backtest's loop and :class:`RightSizing` both keep time with it."""
+
+    def __init__(self, initial: np.ndarray, delay_s: int) -> None:
+        self.effect = initial
+        self.delay_s = int(delay_s)
+        self.decided: deque[tuple[int, np.ndarray]] = deque()
+
+    def at(self, ts: int) -> np.ndarray:
+        """The allocation in effect at ``ts`` (call before deciding on the sample at ``ts``)."""
+        while self.decided and self.decided[0][0] + self.delay_s <= ts:
+            self.effect = self.decided.popleft()[1]
+        return self.effect
+
+    def decide(self, ts: int, alloc: np.ndarray) -> None:
+        self.decided.append((ts, alloc))
+
+
+# resource -> (metric of demand, metric of the provisioned size, AllocationCommand resource)
+SAMPLE_METRICS: dict[str, tuple[str, str, str]] = {
+    "cpu": ("cpu.used_mhz", "cpu.capacity_mhz", "CPU_QUOTA"),
+    "mem": ("mem.used_kb", "mem.capacity_kb", "MEMORY_HIGH"),
+}
+UNITS = {"cpu": "MHz", "mem": "KB"}
+
+
+class RightSizing:
+    """The fleet face ``forewarn actuate`` drives: one :class:`Sizer` per (component, resource)
+    of one policy at one knob, fed ``MetricSample`` dicts (demand ``cpu.used_mhz``,
+    ``mem.used_kb``; the provisioned size ``cpu.capacity_mhz``, ``mem.capacity_kb``, as
+    ``streams.sim.traces.samples`` writes them) and ``RiskScore`` dicts; out come
+    ``AllocationCommand`` GRANTs whenever a sizing changes: ``amount`` = the new allocation
+    minus the provisioned size (negative: under it), in the demand's unit, ``lease_s`` 0
+    (it holds until the next), the allocation itself in ``reason``. A component's sizer starts
+    on its first sample that gives its provisioned size. The backtest
+    (``streams/lab/trace/loop.py``) calls the same sizers with the same :class:`InEffect`
+    timing, so the same samples give the same decisions."""
+
+    def __init__(self, policy: str, knob: float | None = None, *, delay_s: int = 300,
+                 step_s: int = 300, resources: Sequence[str] = ("cpu", "mem"),
+                 options: Mapping[str, Any] | None = None) -> None:
+        if policy not in POLICIES:
+            raise ConfigError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
+        self.policy = policy
+        self.knob = DEFAULT_KNOB[policy] if knob is None else float(knob)
+        self.delay_s, self.step_s = int(delay_s), int(step_s)
+        self.resources = tuple(resources)
+        self.options = dict(options or {})
+        self.sizers: dict[tuple[str, str], Sizer] = {}
+        self.timing: dict[tuple[str, str], InEffect] = {}
+        self.capacity: dict[tuple[str, str], float] = {}
+        self.sent: dict[tuple[str, str], float] = {}
+        self.decisions: dict[tuple[str, str], list[tuple[int, float]]] = {}
+        self.risk: dict[str, float] = {}
+
+    def on_risk(self, risk: Mapping[str, Any]) -> None:
+        comp = str(risk.get("component", ""))
+        self.risk[comp] = float(risk.get("risk") or 0.0)
+        for res in self.resources:
+            sz = self.sizers.get((comp, res))
+            if sz is not None:
+                sz.on_risk(risk)
+
+    def on_sample(self, sample: Mapping[str, Any]) -> list[Record]:
+        comp = str(sample["component"])
+        host = str(sample.get("host") or comp.split("/", 1)[0])
+        ts = int(sample["ts"]) // 1000
+        metrics = sample.get("metrics") or {}
+        out: list[Record] = []
+        for res in self.resources:
+            used_m, cap_m, resource = SAMPLE_METRICS[res]
+            usage = metrics.get(used_m)
+            if not isinstance(usage, int | float) or not math.isfinite(usage):
+                continue
+            key = (comp, res)
+            if key not in self.sizers:
+                cap = metrics.get(cap_m)
+                if not isinstance(cap, int | float) or not cap > 0:
+                    continue
+                self.capacity[key] = float(cap)
+                self.sizers[key] = make_sizer(self.policy, (self.knob,), capacity=float(cap),
+                                              step_s=self.step_s, delay_s=self.delay_s,
+                                              resource=res, **self.options)
+                self.timing[key] = InEffect(np.array([float(cap)]), self.delay_s)
+                self.sent[key] = float(cap)
+            sz, timing = self.sizers[key], self.timing[key]
+            effect = timing.at(ts)
+            if isinstance(sz, StaticSizer):
+                cap = metrics.get(cap_m)
+                sz.observe(ts, float(usage), effect,
+                           capacity=float(cap) if isinstance(cap, int | float) else None)
+            else:
+                sz.observe(ts, float(usage), effect)
+            alloc = sz.recommend(ts)
+            timing.decide(ts, alloc)
+            amount = float(alloc[0])
+            self.decisions.setdefault(key, []).append((ts, amount))
+            if amount != self.sent[key]:
+                self.sent[key] = amount
+                out.append(self._command(comp, host, ts, res, resource, amount))
+        return out
+
+    def _command(self, comp: str, host: str, ts: int, res: str, resource: str,
+                 amount: float) -> Record:
+        from actuators.contract import command_id, make_command
+
+        extra = amount - self.capacity[(comp, res)]
+        cid = command_id(comp, resource, "GRANT", f"rightsize|{self.policy}|{ts}")
+        return make_command(cid, comp, host, ts * 1000, resource, "GRANT", extra, UNITS[res], 0,
+                            f"rightsize {self.policy} {KNOBS[self.policy][0]}={self.knob:g}: "
+                            f"allocation {amount:.6g} {UNITS[res]}", self.risk.get(comp, 0.0),
+                            0)
 
 
 _CLASSES: dict[str, type[Sizer]] = {"static": StaticSizer, "reactive": HpaSizer,

@@ -30,6 +30,7 @@ last row.
     cpu.used_mhz, mem.used_kb   demand in absolute units (the trace's)
     cpu.util                    CPU demand / provisioned CPU (0..1, can exceed 1)
     mem.used_pct                memory demand / provisioned memory x 100
+    cpu.capacity_mhz, mem.capacity_kb   the provisioned sizes (where the trace has them)
     disk.kb_s, net.kb_s         read + write, received + transmitted (when the trace has them)
 
 Pure apart from reading files; no Kafka.
@@ -275,8 +276,10 @@ def samples(trace: Trace, host: str | None = None) -> Iterator[dict[str, Any]]:
         metrics = {"cpu.used_mhz": float(cpu[i]), "mem.used_kb": float(mem[i])}
         if cpu_cap is not None and cpu_cap[i] > 0:
             metrics["cpu.util"] = float(cpu[i] / cpu_cap[i])
+            metrics["cpu.capacity_mhz"] = float(cpu_cap[i])
         if mem_cap is not None and mem_cap[i] > 0:
             metrics["mem.used_pct"] = float(100.0 * mem[i] / mem_cap[i])
+            metrics["mem.capacity_kb"] = float(mem_cap[i])
         for r, name in extra:
             metrics[name] = float(trace.demand[r][i])
         yield {"component": comp, "host": host, "ts": int(trace.ts[i]) * 1000,

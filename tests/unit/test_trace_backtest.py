@@ -95,3 +95,36 @@ def test_cli_json_is_the_same_twice(tmp_path: Path) -> None:
     got = orjson.loads(outs[0])
     assert got["policies"]["vpa"]["knob"] == {"name": "percentile", "default": 0.9}
     assert (tmp_path / "o" / "index.html").exists() and (tmp_path / "o" / "trace.json").exists()
+
+
+@needs_data
+@pytest.mark.parametrize("policy", ["static", "reactive", "vpa", "autopilot", "forewarn"])
+def test_the_fleet_face_decides_as_the_backtest(policy: str) -> None:
+    """What ``forewarn actuate`` runs (RightSizing: samples and risk in, commands out) makes
+    the backtest's decisions on the same samples."""
+    from actuators.rightsize import DEFAULT_KNOB, InEffect, RightSizing
+    from processors.pipeline import PipelineConfig
+    from streams.lab.trace.loop import risk_by_step
+    from streams.sim.traces import samples
+
+    trace = _short(1, 300)
+    risks = risk_by_step(trace, PipelineConfig()) if policy == "forewarn" else None
+    live = RightSizing(policy, delay_s=300, step_s=trace.step_s)
+    commands = []
+    for i, s in enumerate(samples(trace)):
+        commands += live.on_sample(s)
+        for r in (risks[i] if risks else []):
+            live.on_risk(r)
+    for res in ("cpu", "mem"):
+        if policy == "static":  # the backtest reads the recorded size; live holds it
+            continue
+        want = allocations(trace, policy, res, [DEFAULT_KNOB[policy]], 300, risks)[0]
+        timing = InEffect(np.array([live.capacity[("vm-1", res)]]), 300)
+        got = []
+        for ts, amount in live.decisions[("vm-1", res)]:
+            got.append(float(timing.at(ts)[0]))
+            timing.decide(ts, np.array([amount]))
+        np.testing.assert_array_equal(np.asarray(got), want)
+    assert all(c["action"] == "GRANT" and c["lease_s"] == 0 for c in commands)
+    if policy != "static":
+        assert commands, "a sizing policy changes the allocation at least once"

@@ -107,4 +107,5 @@ def test_samples_are_metric_sample_shaped() -> None:
     assert m["cpu.util"] == pytest.approx(87.7799835 / 5851.9989)
     assert m["mem.used_pct"] == pytest.approx(100 * 1034592.8 / 8218624.0)
     assert set(m) == {"cpu.used_mhz", "mem.used_kb", "cpu.util", "mem.used_pct",
-                      "disk.kb_s", "net.kb_s"}
+                      "cpu.capacity_mhz", "mem.capacity_kb", "disk.kb_s", "net.kb_s"}
+    assert m["cpu.capacity_mhz"] == 5851.9989

@@ -6,10 +6,11 @@ Per step ``i`` of a trace (event time ``ts_i``, seconds):
    ``ts_j + delay_s <= ts_i`` (before any: the provisioned capacity) — a decision never acts
    on the step it was made at;
 2. the policy observes the sample (``Sizer.observe``: demand in absolute units, and the
-   allocation in effect); ``forewarn`` also gets the risk scores the :class:`Pipeline` gave
-   for that sample (the trace's ``MetricSample`` dicts, ``streams.sim.traces.samples``,
-   through the pipeline configured as ``forewarn worker`` is);
-3. the policy decides the next allocation (``Sizer.recommend``).
+   allocation in effect) and decides the next allocation (``Sizer.recommend``);
+3. ``forewarn`` then gets the risk scores the :class:`Pipeline` gave for that sample (the
+   trace's ``MetricSample`` dicts, ``streams.sim.traces.samples``, through the pipeline
+   configured as ``forewarn worker`` is): as live, where the worker scores a sample after it
+   was shipped, they weigh on the next decision.
 
 The demand at step ``i`` is compared with the allocation in effect at step ``i``. Each step
 weighs ``w_i = min(ts_{i+1} - ts_i, step_s)`` seconds (the last: ``step_s``), so a gap in the
@@ -32,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from actuators.rightsize import DEFAULT_KNOB, KNOBS, POLICIES, make_sizer
+from actuators.rightsize import DEFAULT_KNOB, KNOBS, POLICIES, InEffect, make_sizer
 from processors.pipeline import Pipeline, PipelineConfig
 from streams.sim.traces import Trace, samples
 
@@ -41,11 +42,13 @@ Record = dict[str, Any]
 
 
 def risk_by_step(trace: Trace, base: PipelineConfig | None) -> list[list[Record]]:
-    """The risk scores the pipeline emits on each sample of ``trace`` (one list per step)."""
+    """The risk scores the pipeline emits on each sample of ``trace`` (one list per step).
+    The pipeline gets the demand metrics; the provisioned sizes (constant) go to the sizers."""
     pipe = Pipeline(dataclasses.replace(base) if base is not None else PipelineConfig())
     out: list[list[Record]] = []
     for s in samples(trace):
-        out.append(pipe.ingest(s).risk)
+        metrics = {k: v for k, v in s["metrics"].items() if ".capacity_" not in k}
+        out.append(pipe.ingest({**s, "metrics": metrics}).risk)
     return out
 
 
@@ -90,20 +93,16 @@ def allocations(trace: Trace, policy: str, resource: str, knobs: Sequence[float]
     demand = trace.demand[resource]
     ts = trace.ts
     out = np.empty((k, n))
-    decided: list[np.ndarray] = []
-    effect = np.full(k, float(cap[0]))
-    p = 0  # decisions [0, p) have taken effect
+    timing = InEffect(np.full(k, float(cap[0])), delay_s)
     for i in range(n):
         t = int(ts[i])
-        while p < i and int(ts[p]) + delay_s <= t:
-            effect = decided[p]
-            p += 1
+        effect = timing.at(t)
         out[:, i] = effect
         sizer.observe(t, float(demand[i]), effect)
-        if risks is not None:
+        timing.decide(t, sizer.recommend(t))
+        if risks is not None:  # the worker scores a sample after it is shipped: next decision
             for r in risks[i]:
                 sizer.on_risk(r)
-        decided.append(sizer.recommend(t))
     return out
 
 
