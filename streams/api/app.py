@@ -99,7 +99,10 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
             raise HTTPException(403, f"token {token.name!r} may only read")
         return token
 
-    def reader(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+    # reads run on the event loop (they take the model's lock for a few ms at most): a hop to
+    # the thread pool and back costs more than that on a busy machine
+    async def reader(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+                     ) -> None:
         caller(creds, "read")
 
     def writer_of(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -111,7 +114,7 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
         401: {"model": S.Problem}, 403: {"model": S.Problem}}
 
     @app.get("/healthz", response_model=S.Health, tags=["operations"])
-    def healthz() -> Any:
+    async def healthz() -> Any:
         def view(m: ReadModel) -> dict[str, Any]:
             return {"components": len(m.components_), "event_time_ms": m.now_ms}
 
@@ -122,12 +125,12 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
 
     @app.get("/metrics", tags=["operations"], response_class=Response,
              responses={200: {"content": {"text/plain": {}}}})
-    def metrics() -> Response:
+    async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/v1/components", response_model=list[S.Component], dependencies=read,
              responses=errors, tags=["read"])
-    def components(
+    async def components(
         host: str | None = None,
         glob: Annotated[str | None, Query(description="fnmatch glob over component ids")] = None,
         min_risk: Annotated[float | None, Query(ge=0, le=1)] = None,
@@ -138,7 +141,7 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
 
     @app.get("/v1/components/{component_id:path}/risk", response_model=S.RiskHistory,
              dependencies=read, responses={**errors, 404: {"model": S.Problem}}, tags=["read"])
-    def risk(
+    async def risk(
         component_id: str,
         from_ms: Annotated[int | None, Query(alias="from", ge=0, le=2**53,
                                              description="event time, ms")] = None,
@@ -164,7 +167,7 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
 
     @app.get("/v1/allocations", response_model=list[S.AllocationCommand], dependencies=read,
              responses=errors, tags=["read"])
-    def allocations(
+    async def allocations(
         component: Annotated[str | None, Query(description="id or fnmatch glob")] = None,
         action: Annotated[str | None, Query(pattern="^(GRANT|RELEASE|PREEMPT)$")] = None,
         from_ms: Annotated[int | None, Query(alias="from", ge=0, le=2**53)] = None,
@@ -177,7 +180,7 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
 
     @app.get("/v1/outcomes", response_model=list[S.AllocationOutcome], dependencies=read,
              responses=errors, tags=["read"])
-    def outcomes(
+    async def outcomes(
         component: Annotated[str | None, Query(description="id or fnmatch glob")] = None,
         status: Annotated[str | None, Query(
             pattern="^(APPLIED|FAILED|DEFERRED|PREEMPTED|EXPIRED|REVERTED|REJECTED)$")] = None,
@@ -191,7 +194,7 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
 
     @app.get("/v1/heatmap", response_model=S.Heatmap, dependencies=read, responses=errors,
              tags=["read"])
-    def heatmap(
+    async def heatmap(
         buckets: Annotated[int, Query(ge=1, le=1440)] = 60,
         bucket_s: Annotated[int, Query(ge=1, le=86_400)] = 60,
         top: Annotated[int, Query(ge=1, le=5_000, description="highest peak risk first")] = 200,
@@ -205,12 +208,12 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
 
     @app.get("/v1/preferences", response_model=list[S.Preference], dependencies=read,
              responses=errors, tags=["preferences"])
-    def preferences() -> Any:
+    async def preferences() -> Any:
         return JSON(live.read(lambda m: [m.preferences[k] for k in sorted(m.preferences)]))
 
     @app.get("/v1/preferences/{selector:path}", response_model=S.Preference, dependencies=read,
              responses={**errors, 404: {"model": S.Problem}}, tags=["preferences"])
-    def preference(selector: Selector) -> Any:
+    async def preference(selector: Selector) -> Any:
         got = live.read(lambda m: m.preferences.get(selector))
         if got is None:
             raise HTTPException(404, f"no preference for {selector!r}")

@@ -129,7 +129,7 @@ class TopicWriter:
         self.lock = threading.Lock()
 
     def _produce(self, name: str, key: str, event_type: str | None,
-                 record: dict[str, Any] | None, timeout_s: float = 5.0) -> None:
+                 record: dict[str, Any] | None, timeout_s: float = 15.0) -> None:
         topic = self.settings.topic(name)
         value = None if record is None or event_type is None else self.codec.encode(
             event_type, record, topic=topic)

@@ -1,12 +1,15 @@
 """``GET /v1/components`` latency for a fleet of 10,000 components (``make bench``, section
 ``api``): the read model is filled as the feed would fill it (a risk score with forecasts,
-health per metric, a lease on every tenth), the API runs under uvicorn on loopback, and one
-keep-alive client asks for the whole list again and again. Target: p99 <= 50 ms.
+health per metric, a lease on every tenth), the API runs under uvicorn on loopback in its own
+process, and one keep-alive client asks for the whole list again and again. Target: p99 <= 50
+ms.
 """
 
 from __future__ import annotations
 
 import http.client
+import multiprocessing
+import os
 import statistics
 import threading
 import time
@@ -64,24 +67,45 @@ def fleet_model(n: int) -> ReadModel:
     return m
 
 
-def bench_api(seconds: float = 3.0, components: int = 10_000) -> dict[str, float]:
-    """Latency of ``GET /v1/components`` (whole list) over HTTP for ``seconds``."""
+def _serve(components: int, port: int) -> None:
+    """The server's process: the model, the app, uvicorn (until terminated)."""
     app = create_app(_Held(fleet_model(components)), writer=None)  # type: ignore[arg-type]
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False,
+                lifespan="off")
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_api(seconds: float = 3.0, components: int = 10_000) -> dict[str, float]:
+    """Latency of ``GET /v1/components`` (whole list) over HTTP for ``seconds``; the server
+    runs in its own process, so the client's work is not counted in its CPU."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    server = multiprocessing.get_context("fork").Process(
+        target=_serve, args=(components, port), daemon=True)
+    server.start()
     latencies: list[float] = []
     size = 0
     try:
-        for _ in range(3):  # warm up
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or not server.is_alive():
+                    raise
+                time.sleep(0.2)
+        for _ in range(3):  # warm up: the first request encodes every component once
             conn.request("GET", "/v1/components")
             conn.getresponse().read()
-        cpu0 = time.process_time()
+        assert server.pid is not None
+        cpu0 = _cpu_s(server.pid)
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline or len(latencies) < 20:
             t0 = time.perf_counter()
@@ -91,19 +115,19 @@ def bench_api(seconds: float = 3.0, components: int = 10_000) -> dict[str, float
             latencies.append((time.perf_counter() - t0) * 1000)
             assert resp.status == 200
             size = len(body)
-        cpu_s = time.process_time() - cpu0
-    finally:
+        cpu_s = _cpu_s(server.pid) - cpu0
         conn.close()
-        server.should_exit = True
-        thread.join(10)
+    finally:
+        server.terminate()
+        server.join(10)
     latencies.sort()
     return {
         "components": components, "requests": len(latencies), "bytes": size,
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
-        # CPU of this process (server and client together) per request: what the wall-clock
-        # figures are made of on a machine that is not shared
-        "cpu_ms_per_request": cpu_s * 1000 / len(latencies),
+        # the server's CPU per request: what the wall-clock figures are made of on a machine
+        # that is not shared
+        "server_cpu_ms_per_request": cpu_s * 1000 / len(latencies),
     }
 
 
