@@ -69,6 +69,13 @@ def cmd_actuate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.backend:
         settings = settings.replace(backend=args.backend)
+    if args.sizing:
+        from streams.runtime.actuator import make_backend
+        from streams.runtime.sizing import run_sizing
+
+        run_sizing(settings, make_backend(settings), args.sizing, args.sizing_knob,
+                   args.delay_s, args.step_s)
+        return 0
     run_actuator(settings)
     return 0
 
@@ -140,6 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("actuate", help="an actuator (consumer group) applying allocations")
     s.add_argument("--backend", help="override FOREWARN_BACKEND: dryrun, linux, kubernetes, aws")
+    s.add_argument("--sizing", choices=("static", "reactive", "vpa", "autopilot", "forewarn"),
+                   help="right-size each component's cpu and memory from forewarn.metrics "
+                        "(and forewarn.risk) with this policy, the code `backtest trace` "
+                        "measures, instead of the risk-driven engine")
+    s.add_argument("--sizing-knob", type=float,
+                   help="the policy's knob (default: its default; see backtest trace --help)")
+    s.add_argument("--delay-s", type=int, default=300,
+                   help="with --sizing: provisioning delay the sizing plans for (default 300)")
+    s.add_argument("--step-s", type=int, default=300,
+                   help="with --sizing: the decision interval, the samples' step (default 300)")
     s.set_defaults(func=cmd_actuate)
 
     s = sub.add_parser("topics", help="create the topic catalog and list it")
