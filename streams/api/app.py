@@ -11,6 +11,7 @@ them in the OpenAPI document (``docs/openapi.json``).
 
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
@@ -67,10 +68,14 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
                clock_ms: Callable[[], float] = lambda: time.time() * 1000,
                max_series: int = 500,
                thresholds: dict[str, dict[str, Any]] | None = None,
-               also_export: Sequence[CollectorRegistry] = ()) -> FastAPI:
+               also_export: Sequence[CollectorRegistry] = (),
+               closing: threading.Event | None = None) -> FastAPI:
     """The API over ``live``; ``writer`` puts writes on the topics; ``thresholds``: the health
     rules' (metric -> warn, fail, direction), shown with the metric series; ``also_export``:
-    registries of components in the same process, served on /metrics too (``forewarn run``)."""
+    registries of components in the same process, served on /metrics too (``forewarn run``);
+    ``closing``: set when the server stops, so that event streams end (else a browser left open
+    would hold the shutdown)."""
+    closing = closing or threading.Event()
     thresholds = thresholds or {}
     app = FastAPI(
         title="forewarn API", version=VERSION,
@@ -291,7 +296,7 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
                 first = False
             elif once:
                 return
-            if once or await request.is_disconnected():
+            if once or closing.is_set() or await request.is_disconnected():
                 return
             await asyncio.sleep(SSE_INTERVAL_S)
 

@@ -41,8 +41,10 @@ class ApiServer:
         self.live = LiveModel(self.settings, ReadModel(plotted=frozenset(rules)),
                               follow_metrics=self.follow_metrics)
         self.writer = TopicWriter(self.settings, self.live.codec)
+        self.closing = threading.Event()
         self.app = create_app(self.live, self.writer, self.tokens, max_series=self.max_series,
-                              thresholds=rules, also_export=self.also_export)
+                              thresholds=rules, also_export=self.also_export,
+                              closing=self.closing)
         config = uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning",
                                 access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
@@ -75,6 +77,7 @@ class ApiServer:
             self.close()
 
     def close(self) -> None:
+        self.closing.set()  # event streams end: open browsers do not hold the shutdown
         self.server.should_exit = True
         if self._thread is not None:
             self._thread.join(5)

@@ -205,3 +205,24 @@ def test_feedback_reaches_the_engine_and_the_worker_models(settings: Settings,
         thread.join(10)
         actuator.close()
         feed.close()
+
+
+def test_an_open_event_stream_does_not_hold_the_shutdown(settings: Settings) -> None:
+    import threading
+    import urllib.request
+
+    server = ApiServer(settings, port=free_port()).start()
+    got: list[bytes] = []
+
+    def listen() -> None:
+        with urllib.request.urlopen(f"{server.url}v1/events", timeout=60) as resp:
+            while chunk := resp.read(64):
+                got.append(chunk)
+
+    client = threading.Thread(target=listen, daemon=True)
+    client.start()
+    wait_for(lambda: got)  # the stream is open and has sent its first update
+    server.close()
+    assert server._thread is not None and not server._thread.is_alive()  # noqa: SLF001
+    client.join(30)
+    assert not client.is_alive()  # the stream ended: the client saw its end
