@@ -24,6 +24,7 @@ The small versions run in ``make test-kafka`` (tests/integration/test_faults.py)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -319,6 +320,14 @@ class Proc:
         return int(self.proc.returncode)
 
 
+def _answers(p: Proc) -> bool:
+    try:
+        p.scrape()
+        return True
+    except OSError:
+        return False
+
+
 def _tail(path: Path, lines: int = 3) -> str:
     text = [ln for ln in path.read_text(errors="replace").splitlines()
             if ln.strip() and not ln.startswith("%")]  # librdkafka's own log lines
@@ -583,18 +592,21 @@ def actuator_kill(cluster: KafkaCluster, work: Path, kills: int = 8, seed: int =
     # The risk stream arrives while the actuator is killed again and again, each time
     # 0.2-2 s after it has begun to act (it has read risk): kills land anywhere between
     # produce, apply, state save and commit. A new life waits out the dead member's session.
-    feeder = Feeder(s, records, seconds=kills * 12.0)
+    feeder = Feeder(s, records, seconds=kills * 6.0)
     feeder.start()
     for _ in range(kills):
         act = Proc(s, ["actuate", "--backend", "dryrun"], work / "actuator.log")
         try:
-            wait_until(lambda a=act: a.gauge("forewarn_actuator_risk_events_total") > 0,
-                       90, "the actuator to read risk")
+            wait_until(lambda a=act: _answers(a), 90, "the actuator's metrics endpoint")
+            with contextlib.suppress(TimeoutError):  # none left to read: kill it all the same
+                wait_until(lambda a=act: a.gauge("forewarn_actuator_risk_events_total") > 0,
+                           15, "the actuator to read risk")
             time.sleep(rnd.uniform(0.2, 2.0))
         finally:
             act.kill9()
             act.stop()
     feeder.join()
+    last_kill_ms = now_ms()
     final = Proc(s, ["actuate", "--backend", "dryrun"], work / "actuator.log")
     try:
         figures["drain_s"] = round(wait_until(
@@ -607,14 +619,16 @@ def actuator_kill(cluster: KafkaCluster, work: Path, kills: int = 8, seed: int =
         if found:
             restored.append(int(found.group(1)))
     cmds: dict[str, set[str]] = defaultdict(set)
-    copies = 0
+    copies = before_last_kill = 0
     for r in read_topic(s, "allocations"):
         assert r.value is not None
         c = codec.decode(r.value)[1]
         cmds[c["command_id"]].add(json.dumps(c, sort_keys=True))
         copies += 1
+        before_last_kill += r.ts_ms < last_kill_ms
     conflicting = sorted(cid for cid, v in cmds.items() if len(v) > 1)
     figures.update(commands=len(cmds), command_records=copies,
+                   command_records_in_killed_lives=before_last_kill,
                    ids_with_different_content=len(conflicting),
                    restarts_with_leases_restored=sum(1 for n in restored if n > 0))
     problems = [feeder.error] if feeder.error else []

@@ -27,7 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 
 from actuators.backends.base import Backend
 from actuators.backends.dryrun import DryRunBackend
@@ -158,7 +165,15 @@ class Actuator:
             raise BrokerError("producer could not deliver within 30 s; not committing")
         if msgs:
             self.save_state(self._changed or time.monotonic() - self._saved_at >= STATE_EVERY_S)
-            self._risk.commit(asynchronous=False)
+            try:
+                self._risk.commit(asynchronous=False)
+            except KafkaException as exc:
+                # The group coordinator moved (its broker died) or a rebalance is under way:
+                # nothing is lost, the next commit covers these offsets (or the batch comes
+                # again, and the engine and the backends take it once). Anything else stops.
+                if exc.args[0].code() not in COMMIT_AGAIN:
+                    raise
+                log.warning("commit deferred to the next batch: %s", exc.args[0])
         return len(msgs)
 
     def _usable(self, msg: Message) -> bool:
@@ -349,8 +364,9 @@ class Actuator:
         except (OSError, ValueError, KeyError, TypeError, ContractError) as exc:
             self._refuse(self.state_path, [f"unreadable ({exc})"], ".unreadable")
             return
-        ends = {f"{tp.topic}[{tp.partition}]":
-                self._risk.get_watermark_offsets(tp, timeout=10, cached=False)[1]
+        ends = {f"{tp.topic}[{tp.partition}]": _retrying(
+                    lambda tp=tp: self._risk.get_watermark_offsets(tp, timeout=10,
+                                                                   cached=False))[1]
                 for tp in saved}
         reasons = stale_reasons(loaded, binding, self._committed(saved), ends)
         if reasons:
@@ -368,8 +384,10 @@ class Actuator:
                  len(self.engine.leases()), loaded.offsets)
 
     def _committed(self, tps: list[TopicPartition]) -> dict[str, int | None]:
-        """The group's committed offset of each partition (None: nothing committed)."""
-        found = self._risk.committed(tps, timeout=10) if tps else []
+        """The group's committed offset of each partition (None: nothing committed). A group
+        coordinator that is loading or moving (Apache Kafka, after a broker restart or a new
+        group) answers NOT_COORDINATOR for a while: asked again for up to 30 s."""
+        found = _retrying(lambda: self._risk.committed(tps, timeout=10)) if tps else []
         return {f"{tp.topic}[{tp.partition}]": tp.offset if tp.offset >= 0 else None
                 for tp in found}
 
@@ -417,6 +435,31 @@ def _partition(key: str) -> TopicPartition:
     if m is None:
         raise ContractError(f"engine state: {key!r} is not topic[partition]")
     return TopicPartition(m.group(1), int(m.group(2)))
+
+
+# Errors after which a commit is simply left to the next batch (or the redelivery).
+COMMIT_AGAIN = frozenset({
+    KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.REQUEST_TIMED_OUT,
+    KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION,
+    KafkaError.UNKNOWN_MEMBER_ID, KafkaError._TIMED_OUT, KafkaError._TRANSPORT,
+    KafkaError._WAIT_COORD, KafkaError._NO_OFFSET,
+})
+
+
+def _retrying(call: Callable[[], Any], timeout_s: float = 30.0) -> Any:
+    """``call()``, asked again while it fails with a retriable Kafka error, up to ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return call()
+        except KafkaException as exc:
+            err = exc.args[0]
+            retriable = err.retriable() or err.code() in COMMIT_AGAIN - {KafkaError._NO_OFFSET}
+            if not retriable or time.monotonic() > deadline:
+                raise
+            log.info("asked again after %s", err)
+            time.sleep(0.5)
 
 
 def owned_globs(owned: str) -> tuple[str, ...]:
