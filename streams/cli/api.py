@@ -10,6 +10,7 @@ The OpenAPI document is served at /openapi.json (browse it at /docs); docs/api.m
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -29,7 +30,8 @@ def cmd_api(args: argparse.Namespace) -> int:
         print(f"forewarn: {server.notice}")
     print(f"forewarn api on {server.url} (dashboard), {server.url}docs (OpenAPI); "
           f"topics on {settings.bootstrap_servers}; Ctrl-C stops it", flush=True)
-    server.serve()
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C once it stopped
+        server.serve()
     print("forewarn api stopped")
     return 0
 

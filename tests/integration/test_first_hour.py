@@ -152,3 +152,36 @@ def test_prefs_clear_refuses_an_unknown_selector(settings: Settings) -> None:
     got = forewarn("prefs", "set", "db-*", "--criticality", "9", "--max", "MEMORY_HIGH=8192",
                    settings=settings)
     assert got.stdout.strip() == "set db-* criticality 9 active allow * max MEMORY_HIGH=8192"
+
+
+def test_forewarn_api_says_it_is_open_and_stops_on_ctrl_c(settings: Settings) -> None:
+    import json
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "FOREWARN_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+           "FOREWARN_TOPIC_PREFIX": settings.topic_prefix, "FOREWARN_API_PORT": str(port)}
+    proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "api"], env=env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as resp:
+                    assert json.loads(resp.read())["following"] is True
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    text = out.decode()
+    assert proc.returncode == 0, text
+    assert "no FOREWARN_API_TOKENS: the API is open, so it listens on 127.0.0.1 only" in text
+    assert text.rstrip().endswith("forewarn api stopped")
+    assert "Traceback" not in text
