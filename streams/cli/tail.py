@@ -114,7 +114,7 @@ def cmd_tail(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
     shown = 0
     try:
-        while args.max is None or shown < args.max:
+        while args.max is None or shown < args.max:  # Ctrl-C ends it (main: quietly, 0)
             for msg in follower.poll(0.5):
                 if msg.value() is None:  # a tombstone on a compacted topic
                     key = (msg.key() or b"").decode(errors="replace")
@@ -136,6 +136,8 @@ def cmd_tail(args: argparse.Namespace) -> int:
                 if args.max is not None and shown >= args.max:
                     break
             out.flush()
+    except KeyboardInterrupt:  # the normal way to stop a tail
+        pass
     finally:
         follower.close()
     return 0
