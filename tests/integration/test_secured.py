@@ -53,6 +53,14 @@ def make_certs(d: Path) -> tuple[Path, Path]:
             "-CAcreateserial", "-out", "broker.pem", "-days", "2", "-extfile", "san.ext", cwd=d)
     openssl("pkcs12", "-export", "-in", "broker.pem", "-inkey", "broker.key", "-out",
             "broker.p12", "-name", "broker", "-passout", f"pass:{STOREPASS}", cwd=d)
+    # mutual TLS: the brokers trust the CA (keytool), a client holds a key and certificate
+    subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "ca", "-file", "ca.pem",
+                    "-keystore", "trust.p12", "-storetype", "PKCS12", "-storepass", STOREPASS],
+                   cwd=d, check=True, capture_output=True)
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out",
+            "client.csr", "-subj", "/CN=forewarn-client", cwd=d)
+    openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "client.pem", "-days", "2", cwd=d)
     return d / "ca.pem", d / "broker.p12"
 
 
@@ -72,7 +80,8 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     for name, (mech, pw) in USERS.items():
         fmt += ["--add-scram", f"{mech}=[name={name},password={pw}]"]
     cluster = KafkaCluster(
-        nodes=1, heap="384m", extra_listeners={"SECURE": "SASL_SSL"}, format_args=fmt,
+        nodes=1, heap="384m", extra_listeners={"SECURE": "SASL_SSL", "MTLS": "SSL"},
+        format_args=fmt,
         broker_config={
             "sasl.enabled.mechanisms": "SCRAM-SHA-256,SCRAM-SHA-512",
             "listener.name.secure.scram-sha-256.sasl.jaas.config": jaas,
@@ -81,10 +90,18 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
             "listener.name.secure.ssl.keystore.location": str(p12),
             "listener.name.secure.ssl.keystore.password": STOREPASS,
             "listener.name.secure.ssl.key.password": STOREPASS,
+            "listener.name.mtls.ssl.keystore.type": "PKCS12",
+            "listener.name.mtls.ssl.keystore.location": str(p12),
+            "listener.name.mtls.ssl.keystore.password": STOREPASS,
+            "listener.name.mtls.ssl.key.password": STOREPASS,
+            "listener.name.mtls.ssl.truststore.type": "PKCS12",
+            "listener.name.mtls.ssl.truststore.location": str(p12.parent / "trust.p12"),
+            "listener.name.mtls.ssl.truststore.password": STOREPASS,
+            "listener.name.mtls.ssl.client.auth": "required",
             "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             "allow.everyone.if.no.acl.found": "false",
             # the PLAINTEXT listener (inter-broker, controller, and this test's admin) is trusted
-            "super.users": "User:ANONYMOUS",
+            "super.users": "User:ANONYMOUS;User:CN=forewarn-client",
         })
     try:
         cluster.start()
@@ -320,3 +337,36 @@ def test_a_worker_without_its_acls_exits_with_one_clear_line(secured, tmp_path: 
     assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr[-2000:]
     assert lines[0].startswith("forewarn: worker: not authorised to read ")
     assert "as User:shipper" in lines[0] and USERS["shipper"][1] not in res.stderr
+
+
+def test_mutual_tls_with_a_client_certificate_for_librdkafka_and_aiokafka(secured) -> None:
+    """SSL with the client's certificate and key (``ssl_certificate_location`` /
+    ``ssl_key_location``): both clients get in; without the certificate, neither does."""
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.errors import KafkaError as AioKafkaError
+
+    cluster, base, ca = secured
+    d = ca.parent
+    mtls = base.replace(bootstrap_servers=cluster.bootstrap("MTLS"), security_protocol="SSL",
+                        ssl_ca_location=str(ca), ssl_certificate_location=str(d / "client.pem"),
+                        ssl_key_location=str(d / "client.key"))
+    assert deliver(mtls, "metrics", b"over mtls") is None
+    no_cert = base.replace(bootstrap_servers=cluster.bootstrap("MTLS"), security_protocol="SSL",
+                           ssl_ca_location=str(ca))
+    assert deliver(no_cert, "metrics") is not None
+
+    async def send(settings: Settings) -> str:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers,
+                                    request_timeout_ms=8000,
+                                    **KafkaSecurity.from_settings(settings).aiokafka())
+        try:
+            await asyncio.wait_for(producer.start(), 15)
+            await producer.send_and_wait(settings.topic("metrics"), b"aio over mtls")
+            return ""
+        except (AioKafkaError, OSError, TimeoutError) as exc:
+            return repr(exc)
+        finally:
+            await producer.stop()
+
+    assert asyncio.run(send(mtls)) == ""
+    assert asyncio.run(send(no_cert)) != ""
