@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 FORMAT_CHOICES = ("telegraf", "prometheus", "otlp-json", "vector")
 TIMESTAMP_NOT_AVAILABLE = 0
 MAX_METRICS = 1000  # per sample, as the worker's PipelineConfig.max_metrics
-MAX_METRICS = 1000  # per sample, as the worker's PipelineConfig.max_metrics
 
 
 TOPIC_RECHECK_S = 3.0  # how often a missing source topic is looked for
@@ -211,12 +210,6 @@ class Ingestor:
             log.exception("%s adapter failed on %s[%d]@%d", self.fmt, msg.topic(),
                           msg.partition(), msg.offset())
             self._dead(msg, "process", exc)
-            return
-        wide = next((s for s in samples if len(s.get("metrics") or ()) > MAX_METRICS), None)
-        if wide is not None:  # a huge map would make a batch larger than the broker takes
-            self._dead(msg, "validate", ContractError(
-                f"{len(wide['metrics'])} metrics in one sample of component "
-                f"{str(wide.get('component'))[:200]!r}, over {MAX_METRICS}"))
             return
         wide = next((s for s in samples if len(s.get("metrics") or ()) > MAX_METRICS), None)
         if wide is not None:  # a huge map would make a batch larger than the broker takes
