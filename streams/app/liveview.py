@@ -46,20 +46,22 @@ def render(model: ReadModel, info: ViewInfo, width: int = 120, events: int = 12)
         "",
     ]
     cols = (f"{'component':22} {'event time':>10} {'risk':>5} {'':10} {'peak15m':>7} "
-            f"{'health':6} {'breach forecast (metric in min, p)':36} {'leases held':24} model")
+            f"{'health':6} {'breach forecast (metric in min, p)':36} "
+            f"{'leases held (over base)':44} model")
     rows = [cols]
     comps = [model.summary(v) for v in model.components_.values() if v.risk is not None]
     comps.sort(key=lambda c: (c["id"] == info.this_host, c["id"]))
     for c in comps:
         b = c["breach"]
         breach = f"{b['metric']} in {b['eta_s'] / 60:.1f}, p={b['probability']:.2f}" if b else "-"
-        leases = ", ".join(f"{x['resource']}+{x['amount']:g}" for x in c["leases"]) or "-"
+        # amounts are over the baseline: +87 a grant, -50 a scale-down
+        leases = ",".join(f"{x['resource']}{x['amount']:+g}" for x in c["leases"]) or "-"
         m = c["model"]
         name = c["id"] + (" (this machine)" if c["id"] == info.this_host else "")
         bar = "█" * round(c["risk"] * 10)
         rows.append(
             f"{name:22} {when(c['ts']):>10} {c['risk']:5.2f} {bar:10} {c['peak_risk']:7.2f} "
-            f"{c['health']:6} {breach:36} {leases:24} {'warm' if m['warm'] else 'cold'}/"
+            f"{c['health']:6} {breach:36} {leases:44} {'warm' if m['warm'] else 'cold'}/"
             f"{m['source']}")
     if not comps:
         rows.append("  (no risk scored yet: the first windows close after a minute of event time)")

@@ -35,7 +35,7 @@ def test_view_labels_holds_peaks_and_sorts_events() -> None:
         assert label in header
     web = next(line for line in lines if line.startswith("web-01"))
     assert " 0.05 " in web and " 0.95 " in web  # risk now, and the peak it had
-    assert "CPU_WEIGHT+200" in web and "IO_WEIGHT+200" in web
+    assert "CPU_WEIGHT+200" in web and "IO_WEIGHT+200" in web and "+-" not in web
     rows = [line.split()[0] for line in lines[lines.index(header) + 1:] if line[:1].isalnum()]
     assert rows[:2] == ["web-01", "laptop"]  # this machine last, and said what it is
     assert "laptop: this machine's own metrics, in wall-clock time" in text
