@@ -30,6 +30,7 @@ async function api(path, opts) {
 }
 
 const fmtTime = (ms) => ms == null ? "" : new Date(ms).toISOString().slice(5, 16).replace("T", " ");
+const signed = (x) => (x >= 0 ? "+" : "") + +x.toFixed(2);  // over the baseline
 const fmtRisk = (r) => r == null ? "–" : r.toFixed(2);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({
   "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -65,7 +66,7 @@ function renderComponents() {
   const held = [];
   for (const c of state.components) for (const l of c.leases) held.push([c.id, l]);
   $("fleet-leases").innerHTML = held.length ? held.map(([id, l]) =>
-    `<li>${esc(id)}: ${l.resource} +${+l.amount.toFixed(2)} ${esc(l.unit)} until ${
+    `<li>${esc(id)}: ${l.resource} ${signed(l.amount)} ${esc(l.unit)} until ${
       fmtTime(l.until_ms)}</li>`).join("") : '<li class="none">none</li>';
 }
 
@@ -197,7 +198,7 @@ function drawDetail() {
     : "no breach forecast";
   const comp = state.components.find((c) => c.id === d.component);
   const leases = comp ? comp.leases : [];
-  $("leases").innerHTML = leases.map((l) => `<li>${l.resource} +${+l.amount.toFixed(2)} ${
+  $("leases").innerHTML = leases.map((l) => `<li>${l.resource} ${signed(l.amount)} ${
     esc(l.unit)} since ${fmtTime(l.since_ms)} until ${fmtTime(l.until_ms)}</li>`).join("")
     || '<li class="none">none</li>';
   for (const c of charts) c.destroy();
