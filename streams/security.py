@@ -300,7 +300,13 @@ ROLE_ACLS: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] = {
         ("group", "{actuator_group}", "prefixed", ("READ", "DESCRIBE")),
     ),
     "operator": (
-        ("topic", "preferences", "literal", ("WRITE", "DESCRIBE")),
+        ("topic", "preferences", "literal", ("READ", "WRITE", "DESCRIBE")),
+    ),
+    # `forewarn ingest`: also READ on its source topic, which the administrator names
+    "ingest": (
+        ("topic", "metrics", "literal", ("WRITE", "DESCRIBE")),
+        ("topic", "deadletter", "literal", ("WRITE", "DESCRIBE")),
+        ("group", "forewarn-ingest-", "prefixed", ("READ", "DESCRIBE")),
     ),
 }
 
@@ -325,6 +331,8 @@ def role_acls(role: str, settings: Any, principal: str) -> list[Any]:
         if name.startswith("{"):
             group_name = next(v for k, v in groups.items() if name.startswith(k))
             resolved = group_name + name.split("}", 1)[1]
+        elif kind == "group":
+            resolved = name
         else:
             resolved = settings.topic(name)
         for op in ops:

@@ -70,10 +70,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     import signal
 
     from streams.cli.commands import settings_of
-    from streams.topics import ensure_topics
+    from streams.topics import check_access, ensure_topics
 
     settings = settings_of(args)
     ensure_topics(settings)
+    check_access(settings, "ingest")  # a missing ACL: one line
     ingestor = Ingestor(
         settings, args.format, args.source_topic, group=args.group,
         rule=component_rule(args.component_template, args.component_fallback),

@@ -23,10 +23,11 @@ def cmd_prefs(args: argparse.Namespace) -> int:
     from confluent_kafka import Producer
 
     from streams.cli.commands import settings_of
-    from streams.topics import ensure_topics, producer_config
+    from streams.topics import check_access, ensure_topics, producer_config
 
     settings = settings_of(args)
     ensure_topics(settings)
+    check_access(settings, "operator")  # a missing ACL: one line
     codec = Codec(settings.wire_format, registry_url=settings.registry_url or None)
     current = read_preferences(settings, codec)
     if args.verb == "list":

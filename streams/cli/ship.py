@@ -111,8 +111,10 @@ def cmd_ship(args: argparse.Namespace) -> int:
 
     from streams.cli.commands import settings_of
     from streams.ship.shipper import Shipper
+    from streams.topics import check_access
 
     settings = settings_of(args)
+    check_access(settings, "shipper")  # a missing ACL: one line, not a buffer filling up
     host = args.host or socket.gethostname()
     shipper = Shipper(
         settings, build_collectors(args, host), interval_s=args.interval,

@@ -370,3 +370,36 @@ def test_mutual_tls_with_a_client_certificate_for_librdkafka_and_aiokafka(secure
 
     assert asyncio.run(send(mtls)) == ""
     assert asyncio.run(send(no_cert)) != ""
+
+
+def _cli(secured: tuple, user: str, mech_user: str, *args: str, tmp: Path
+         ) -> subprocess.CompletedProcess[str]:
+    """``forewarn <args>`` as ``user`` (with ``mech_user``'s mechanism and password)."""
+    import os
+    import sys
+
+    s = as_user(secured, mech_user)
+    env = {**os.environ, "FOREWARN_BOOTSTRAP_SERVERS": s.bootstrap_servers,
+           "FOREWARN_TOPIC_PREFIX": s.topic_prefix, "FOREWARN_DATA_DIR": str(tmp),
+           "FOREWARN_SECURITY_PROTOCOL": "SASL_SSL", "FOREWARN_SASL_MECHANISM": s.sasl_mechanism,
+           "FOREWARN_SASL_USERNAME": user, "FOREWARN_SASL_PASSWORD": USERS[mech_user][1],
+           "FOREWARN_SSL_CA_LOCATION": s.ssl_ca_location}
+    return subprocess.run([sys.executable, "-m", "streams.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_the_operator_and_shipper_commands_with_and_without_their_acls(secured,
+                                                                        tmp_path: Path) -> None:
+    ok = _cli(secured, "operator", "operator", "prefs", "set", "web-*", "--criticality", "9",
+              tmp=tmp_path)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    denied = _cli(secured, "shipper", "shipper", "prefs", "set", "web-*", "--criticality", "1",
+                  tmp=tmp_path)
+    lines = [ln for ln in denied.stderr.splitlines() if ln.startswith("forewarn:")]
+    assert denied.returncode == 2 and len(lines) == 1, denied.stderr[-2000:]
+    assert lines[0].startswith("forewarn: operator: not authorised to read ")
+    assert "User:shipper" in lines[0]
+    ship = _cli(secured, "operator", "operator", "ship", "--duration", "1", tmp=tmp_path)
+    lines = [ln for ln in ship.stderr.splitlines() if ln.startswith("forewarn:")]
+    assert ship.returncode == 2 and len(lines) == 1, ship.stderr[-2000:]
+    assert lines[0].startswith("forewarn: shipper: not authorised to write to ")
