@@ -44,7 +44,8 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import NewTopic
 
 from schemas.codec import Codec
-from streams.runtime.broker import EmbeddedBroker, free_port
+from streams.bench.brokers import bench_broker
+from streams.runtime.broker import free_port
 from streams.settings import Settings
 from streams.sim.examples import COMPONENTS
 from streams.sim.examples import fleet_samples as samples
@@ -218,13 +219,14 @@ def bench_worker(seconds: float = 3.0) -> dict[str, float]:
     out: dict[str, float] = {"samples": float(n), "components": float(COMPONENTS),
                              "samples_per_msg": float(POINTS)}
     tag = uuid.uuid4().hex[:8]
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
+    with tempfile.TemporaryDirectory() as tmp, bench_broker() as broker:
         s = Settings.load(env={}, bootstrap_servers=broker.bootstrap_servers,
+                          replication_factor=broker.replication_factor,
                           topic_prefix=f"tp{tag}.", worker_group=f"tp-{tag}", data_dir=tmp)
         ensure_topics(s)
         naive_in, naive_out = s.topic("naive-in"), s.topic("naive-out")
         admin = admin_client(s)
-        for f in admin.create_topics([NewTopic(t, s.partitions, 1)
+        for f in admin.create_topics([NewTopic(t, s.partitions, s.replication_factor)
                                       for t in (naive_in, naive_out)]).values():
             f.result()
         _produce(s, s.topic("metrics"), [(k, v) for k, v, _ in batches])
@@ -237,7 +239,8 @@ def bench_worker(seconds: float = 3.0) -> dict[str, float]:
         port = free_port()
         env = {"FOREWARN_BOOTSTRAP_SERVERS": s.bootstrap_servers,
                "FOREWARN_TOPIC_PREFIX": s.topic_prefix, "FOREWARN_WORKER_GROUP": s.worker_group,
-               "FOREWARN_DATA_DIR": tmp, "FOREWARN_METRICS_PORT": str(port)}
+               "FOREWARN_DATA_DIR": tmp, "FOREWARN_METRICS_PORT": str(port),
+               "FOREWARN_REPLICATION_FACTOR": str(s.replication_factor)}
         ours = _Child([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
                       env, port, Path(tmp) / "ours.log")
         try:
@@ -284,6 +287,7 @@ def _workers(n: int, s: Settings, tmp: str, tag: str) -> list[_Child]:
         env = {"FOREWARN_BOOTSTRAP_SERVERS": s.bootstrap_servers,
                "FOREWARN_TOPIC_PREFIX": s.topic_prefix, "FOREWARN_WORKER_GROUP": s.worker_group,
                "FOREWARN_PARTITIONS": str(s.partitions),
+               "FOREWARN_REPLICATION_FACTOR": str(s.replication_factor),
                "FOREWARN_DATA_DIR": str(Path(tmp) / f"{tag}-{i}"),
                "FOREWARN_METRICS_PORT": str(port)}
         children.append(_Child([sys.executable, "-m", "streams.cli", "worker", "--loglevel",
@@ -302,9 +306,10 @@ def bench_scaleout(seconds: float = 3.0, counts: tuple[int, ...] = (1, 2),
     batches = encode_batches(codec, samples(n))
     out: dict[str, float] = {"samples": float(n), "partitions": float(partitions)}
     tag = uuid.uuid4().hex[:8]
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
+    with tempfile.TemporaryDirectory() as tmp, bench_broker() as broker:
         for count in counts:
             s = Settings.load(env={}, bootstrap_servers=broker.bootstrap_servers,
+                              replication_factor=broker.replication_factor,
                               topic_prefix=f"so{tag}{count}.", worker_group=f"so-{tag}-{count}",
                               data_dir=tmp, partitions=partitions)
             ensure_topics(s)
@@ -364,13 +369,25 @@ def run_naive(bootstrap: str, group: str, source: str, sink: str, port: int,
     worker.execute_from_commandline()
 
 
-def profile(n: int = 12_000, top: int = 25) -> None:
-    """cProfile of the in-process work (``inproc``), with the time per module."""
+def profile(n: int = 12_000, top: int = 25, sampler: str = "cprofile") -> None:
+    """cProfile of the in-process work (``inproc``), with the time per module; or, with
+    ``sampler="pyinstrument"`` (installed separately: not a project dependency), its sampling
+    call tree every 0.5 ms, which distorts small calls less."""
     import streams.runtime.checkpoint  # noqa: F401 - imported before the profile starts
     import streams.runtime.worker  # noqa: F401
 
     settings = Settings.load(env={})
     batches = encode_batches(Codec(), samples(n))
+    if sampler == "pyinstrument":
+        from pyinstrument import Profiler
+
+        sampling = Profiler(interval=0.0005)
+        sampling.start()
+        result = inproc(settings, batches)
+        sampling.stop()
+        print(result)
+        print(sampling.output_text(unicode=False, color=False))
+        return
     prof = cProfile.Profile()
     prof.enable()
     result = inproc(settings, batches)
@@ -399,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     so.add_argument("--seconds", type=float, default=3.0)
     f = sub.add_parser("profile", help="cProfile of the in-process work")
     f.add_argument("--samples", type=int, default=12_000)
+    f.add_argument("--sampler", choices=("cprofile", "pyinstrument"), default="cprofile")
+    i = sub.add_parser("inproc", help="CPU µs per sample of the in-process work, printed")
+    i.add_argument("--samples", type=int, default=12_000)
     args = p.parse_args(argv)
     if args.cmd == "bench":
         for k, v in bench_worker(args.seconds).items():
@@ -409,8 +429,13 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "naive":
         run_naive(args.bootstrap_servers, args.group, args.source, args.sink,
                   args.metrics_port, args.data_dir)
+    elif args.cmd == "inproc":
+        got = inproc(Settings.load(env={}), encode_batches(Codec(), samples(args.samples)))
+        print(f"{1e6 / got['inproc_samples_cpu_s']:.1f} µs of CPU per sample "
+              f"({got['inproc_samples_cpu_s']:,.0f} samples per CPU-second; checkpoints "
+              f"{100 * got['checkpoint_share']:.1f} % of the time)")
     else:
-        profile(args.samples)
+        profile(args.samples, sampler=args.sampler)
     return 0
 
 
