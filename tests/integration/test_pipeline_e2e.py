@@ -54,11 +54,13 @@ def test_ramp_gives_rising_risk_then_a_command_and_an_outcome(worker_env) -> Non
     t = threading.Thread(target=actuator.run, args=(stop,), daemon=True)
     t.start()
     try:
-        # the ramp's grant (flat-1 may be scaled down first: partitions are read in any order)
+        # the ramp's grant of more (flat-1 may be scaled down first: partitions are read in any
+        # order; and the ramp's idle memory may be scaled down, a negative grant, before it)
         cmds = read_all(s, "allocations", codec=codec, until=lambda r: any(
-            c[3]["component"] == "ramp-1" and c[3]["action"] == "GRANT" for c in r))
-        grants = [c[3] for c in cmds
-                  if c[3]["action"] == "GRANT" and c[3]["component"] == "ramp-1"]
+            c[3]["component"] == "ramp-1" and c[3]["action"] == "GRANT" and c[3]["amount"] > 0
+            for c in r))
+        grants = [c[3] for c in cmds if c[3]["action"] == "GRANT"
+                  and c[3]["component"] == "ramp-1" and c[3]["amount"] > 0]
         assert grants, cmds
         outs = read_all(s, "outcomes", codec=codec, until=lambda r: any(
             o[3]["command_id"] == grants[0]["command_id"] for o in r))
