@@ -103,6 +103,21 @@ def _hash(order: int, levels: tuple[int, ...], bits: int) -> int:
     return (h ^ (h >> 15)) & ((1 << bits) - 1)
 
 
+@functools.lru_cache(maxsize=1 << 14)  # levels repeat: one lookup instead of order + 1 (#14)
+def _context_slots(prev: tuple[int, ...], q: int, order: int, bits: int) -> tuple[int, ...]:
+    """The bitset slots of the contexts ending at level ``q`` after levels ``prev``.
+
+    >>> _context_slots((1, 2), 3, 3, 13) == tuple(
+    ...     _hash(k, (1, 2, 3)[3 - k - 1:], 13) for k in range(3))
+    True
+    """
+    return tuple([
+        _hash(k, prev[len(prev) - k :] + (q,), bits)
+        for k in range(order + 1)
+        if len(prev) >= k
+    ])
+
+
 class ContextNovelty:
     """Raw novelty of one metric's values (see the module doc); score, then learn."""
 
@@ -159,16 +174,11 @@ class ContextNovelty:
         u = (x - (lo - self.margin * span)) / width
         return int(math.floor(max(-_Q_LIMIT, min(_Q_LIMIT, u))))
 
-    def _slots(self, q: int) -> list[int]:
+    def _slots(self, q: int) -> tuple[int, ...]:
         """The bitset slots of the contexts ending at level ``q``."""
-        prev = self.levels
-        return [
-            _hash(k, prev[len(prev) - k :] + (q,), self.bits)
-            for k in range(self.order + 1)
-            if len(prev) >= k
-        ]
+        return _context_slots(self.levels, q, self.order, self.bits)
 
-    def _novelty(self, slots: list[int]) -> float:
+    def _novelty(self, slots: tuple[int, ...]) -> float:
         seen = self.seen
         new = sum(not (seen[s >> 3] >> (s & 7)) & 1 for s in slots)
         return new / len(slots)
