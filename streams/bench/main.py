@@ -5,6 +5,7 @@ several runs, and comparisons are ratios measured side by side in one run.
 
     python -m streams.bench                 # everything
     python -m streams.bench kafka sim       # some sections
+    python -m streams.bench kafka worker --broker kafka   # on Apache Kafka (bench/brokers.py)
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import NewTopic
 
 from schemas.codec import Codec
-from streams.runtime.broker import EmbeddedBroker
 from streams.settings import Settings
 from streams.topics import admin_client, consumer_config, producer_config
 
@@ -39,7 +39,8 @@ def median_of(runs: int, fn: Callable[[], float]) -> tuple[float, list[float]]:
 def _topic(settings: Settings, partitions: int) -> str:
     name = f"bench-{uuid.uuid4().hex[:8]}"
     admin = admin_client(settings)  # keep a reference until the future resolves
-    admin.create_topics([NewTopic(name, partitions, 1)])[name].result()
+    rf = settings.replication_factor
+    admin.create_topics([NewTopic(name, partitions, rf)])[name].result()
     return name
 
 
@@ -93,9 +94,13 @@ def kafka_rates(settings: Settings, n: int, partitions: int, points: int) -> dic
 
 
 def section_kafka(runs: int) -> dict[str, Any]:
+    from streams.bench.brokers import bench_broker
+
     out: dict[str, Any] = {}
-    with EmbeddedBroker() as broker:
-        settings = Settings.load(env={}, bootstrap_servers=broker.bootstrap_servers)
+    with bench_broker() as broker:
+        settings = Settings.load(env={}, bootstrap_servers=broker.bootstrap_servers,
+                                 replication_factor=broker.replication_factor)
+        out["broker"] = broker.kind
         for partitions, points, n in ((1, 1, 200_000), (3, 1, 200_000), (3, 30, 20_000)):
             key = f"p{partitions}_x{points}"
             per_run = [kafka_rates(settings, n, partitions, points) for _ in range(runs)]
@@ -161,9 +166,15 @@ def main(argv: list[str] | None = None) -> int:
                         "its medians at the top level (worker_samples_per_s, "
                         "naive_samples_per_s, raw_consume_samples_per_s, "
                         "state_bytes_per_component); else every section's results")
+    p.add_argument("--broker", choices=("tansu", "kafka"), default="tansu",
+                   help="the broker of the kafka, worker and scale-out sections: the embedded "
+                        "Tansu, or a 3-node Apache Kafka 4.x cluster (RF 3, tests/kafka_harness)")
     args = p.parse_args(argv)
+    from streams.bench import brokers
+
+    brokers.KIND = args.broker
     chosen = args.sections or list(SECTIONS)
-    results: dict[str, Any] = {"machine": _machine()}
+    results: dict[str, Any] = {"machine": _machine(), "broker": args.broker}
     for name in chosen:
         t0 = time.perf_counter()
         results[name] = SECTIONS[name](args.runs)
