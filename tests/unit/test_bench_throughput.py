@@ -52,3 +52,12 @@ def test_memory_child_holds_every_component_and_reports_its_size() -> None:
     assert got["held"] == 20 and got["metrics"] == 12
     assert 0 < got["state_bytes_per_component"] < 50_000
     assert got["rss_after_mb"] >= got["rss_before_mb"] > 0
+
+
+def test_memory_bench_skips_a_count_that_would_not_fit() -> None:
+    from streams.bench.memory import bench_memory
+
+    got = bench_memory(counts=(20, 10**9))
+    assert got["c20_rss_per_component_bytes"] > 0
+    assert "c1000000000_rss_after_mb" not in got
+    assert got["c1000000000_skipped_needs_mb"] > got["c1000000000_skipped_free_mb"] / 2
