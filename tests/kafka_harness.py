@@ -66,6 +66,18 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL it when the process that started it dies, however
+    it dies (a test run aborted by a C extension, kill -9), so no broker outlives its owner.
+    Linux only (prctl PR_SET_PDEATHSIG); elsewhere nothing."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def lib_ready() -> bool:
     return any(LIB.glob("kafka_2.13-4.*.jar")) and any(LIB.glob("kafka-clients-4.*.jar"))
 
@@ -305,6 +317,7 @@ class KafkaCluster:
             node.proc = subprocess.Popen(
                 self._java(node, "kafka.Kafka", str(node.properties)),
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         if wait:
             self.wait_ready(timeout_s)
