@@ -57,3 +57,47 @@ def test_a_config_that_only_works_on_one_category_is_caught_by_its_fold() -> Non
     assert [f.threshold for f in only_odd.folds[:3]] == [math.inf, 1.0, 1.0]
     assert [f.score for f in only_odd.folds[:3]] == [0.0, 0.0, 0.0]
     assert only_odd.pooled == 0.0 < only_odd.all_in
+
+
+def test_the_command_line_runs_both_protocols_on_tiny_data(tmp_path, capsys) -> None:
+    import json
+
+    from streams.lab.cv import main
+
+    rng = np.random.default_rng(3)
+    nab = tmp_path / "nab"
+    windows = {}
+    for cat in ("catA", "catB"):
+        (nab / "data" / cat).mkdir(parents=True)
+        values = 10 + rng.standard_normal(800)
+        values[700] = 60.0
+        stamps = [f"2020-01-01 {i // 60:02d}:{i % 60:02d}:00" for i in range(800)]
+        body = "".join(f"{t},{v:.4f}\n" for t, v in zip(stamps, values, strict=True))
+        (nab / "data" / cat / "f.csv").write_text("timestamp,value\n" + body)
+        windows[f"{cat}/f.csv"] = [[f"{stamps[695]}.000000", f"{stamps[720]}.000000"]]
+    (nab / "combined_windows.json").write_text(json.dumps(windows))
+    (nab / "profiles.json").write_text(json.dumps({p: {"CostMatrix": {
+        "tpWeight": 1.0, "fnWeight": fn, "fpWeight": fp}} for p, fn, fp in (
+        ("standard", 1.0, 0.11), ("reward_low_FP_rate", 1.0, 0.22),
+        ("reward_low_FN_rate", 2.0, 0.11))}))
+    out = tmp_path / "cv.json"
+    assert main(["nab", "--data", str(nab), "--default-only", "--out", str(out)]) == 0
+    got = json.loads(out.read_text())["profiles"]["standard"]
+    assert got["grid_size"] == 1 and [f["held_out"] for f in got["folds"]] == ["catA", "catB"]
+    assert got["all_in"] > 90  # the spike is found in both files, near the window's start
+    assert got["cv_pooled"] <= got["all_in"]
+
+    smd = tmp_path / "smd"
+    for k, name in enumerate(("m-1", "m-2")):
+        d = smd / name
+        d.mkdir(parents=True)
+        rows = 0.5 + 0.02 * rng.standard_normal((500, 3))
+        rows[420 + 5 * k: 440 + 5 * k, 0] += 0.4
+        for part, lo, hi in (("train", 0, 300), ("test", 300, 500)):
+            (d / f"{part}.csv").write_text("ts,m0,m1,m2\n" + "".join(
+                f"{i},{','.join(f'{v:.4f}' for v in rows[i])}\n" for i in range(lo, hi)))
+        (d / "test_label.csv").write_text("ts,label\n" + "".join(
+            f"{i},{int(420 + 5 * k <= i < 440 + 5 * k)}\n" for i in range(300, 500)))
+    assert main(["smd", "--data", str(smd), "--default-only"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sum(line.startswith("tuned on m-") for line in lines) == 2
