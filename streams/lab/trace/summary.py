@@ -12,8 +12,9 @@
   component left at its size costs 1 per hour per resource), and ``resource_hours_vs_static``.
 
 ``matched.<peer>.<resource>``: the peer at its default knob (slack ``s``, violation minutes
-``v``) and forewarn's curve read at ``s`` (linear interpolation between its two nearest knob
-points; ``None`` when ``s`` is outside the slack forewarn's knobs span, with the range given).
+``v``) and forewarn's curve read at ``s`` (linear interpolation between its two nearest
+efficient knob points — dominated ones left out, see ``_curve``; ``None`` when ``s`` is
+outside the slack forewarn's knobs span, with the range given).
 ``dominance.<peer>.<resource>``: forewarn's and the peer's curves compared at every slack in
 [20 %, 80 %] that both reach (41 points): the largest ratio forewarn / peer.
 """
@@ -113,8 +114,13 @@ def distribution(vms: Mapping[str, Mapping[str, Any]]) -> Record:
 
 
 def _curve(entry: Mapping[str, Any], res: str) -> tuple[np.ndarray, np.ndarray]:
+    """The curve's efficient points, by slack: a knob value that another beats on both
+    counts (less slack and fewer violation minutes) is one no user would pick, and is left
+    out of every reading (it stays in ``curve``)."""
     pts = sorted((p[res]["slack"], p[res]["violation_minutes"]) for p in entry["curve"])
-    return np.asarray([p[0] for p in pts]), np.asarray([p[1] for p in pts])
+    keep = [(s, v) for s, v in pts
+            if not any(s2 <= s and v2 <= v and (s2, v2) != (s, v) for s2, v2 in pts)]
+    return np.asarray([p[0] for p in keep]), np.asarray([p[1] for p in keep])
 
 
 def read_curve(entry: Mapping[str, Any], res: str, slack: float) -> float | None:
