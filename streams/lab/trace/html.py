@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.lab.report import legend, table_html, write_page
+from streams.lab.trace.summary import _curve as efficient
 
 COLOURS = {"static": "#718096", "reactive": "#dd6b20", "vpa": "#3182ce",
            "autopilot": "#38a169", "forewarn": "#c53030"}
@@ -56,13 +57,16 @@ def curve_svg(policies: Mapping[str, Mapping[str, Any]], res: str, width: int = 
         colour = COLOURS.get(policy, "#000")
         pts = sorted((p[res]["slack"], p[res]["violation_minutes"], p["knob"])
                      for p in entry["curve"])
-        path = " ".join(f"{x(s):.1f},{y(v):.1f}" for s, v, _ in pts)
+        xs, ys = efficient(entry, res)  # the line: the efficient points only
+        path = " ".join(f"{x(s):.1f},{y(v):.1f}" for s, v in zip(xs, ys, strict=True))
         out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
                    'stroke-width="2"/>')
+        on = set(zip(xs.tolist(), ys.tolist(), strict=True))
         for s, v, k in pts:
-            out.append(f'<circle cx="{x(s):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
-                       f'<title>{html.escape(policy)} knob {k:g}: {v:.0f} min at '
-                       f'{100 * s:.1f} % slack</title></circle>')
+            fill = colour if (s, v) in on else "none"  # hollow: dominated by another knob
+            out.append(f'<circle cx="{x(s):.1f}" cy="{y(v):.1f}" r="3" fill="{fill}" '
+                       f'stroke="{colour}"><title>{html.escape(policy)} knob {k:g}: {v:.0f} '
+                       f'min at {100 * s:.1f} % slack</title></circle>')
         d = entry[res]
         out.append(f'<circle cx="{x(d["slack"]):.1f}" cy="{y(d["violation_minutes"]):.1f}" '
                    f'r="7" fill="none" stroke="{colour}" stroke-width="2"/>')
@@ -125,8 +129,10 @@ def write_report(result: Mapping[str, Any], out: str | Path) -> Path:
                        "p50", "p90"], dist_rows)
     intro = (f"{result['components']} components, {result['hours']:.0f} component-hours, "
              f"step {result['step_s']} s, actuation delay {result['delay_s']} s. Each point is "
-             "one knob value; the circled point is the policy's default. Lower and to the "
-             "left is better: fewer violation minutes for the same slack.")
+             "one knob value; the circled point is the policy's default; a hollow point is "
+             "dominated by another knob value (more slack and more violations) and left off "
+             "the line and the readings. Lower and to the left is better: fewer violation "
+             "minutes for the same slack; 0 minutes is drawn on the lowest gridline.")
     return write_page(Path(out) / "index.html", "Right-sizing on real traces", intro,
                       [("Violation minutes against slack", curves),
                        ("Matched slack: forewarn's curve at each peer's default", matched),
