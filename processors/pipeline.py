@@ -373,7 +373,7 @@ class Pipeline:
         patterns = seen.patterns
         growing = [m for m, p in patterns.items() if p in GROWTH_PATTERNS]
         failed = self._failed_lately(st, window.end_ms)
-        for metric, f, _, rules in items:
+        for metric, f, _, metric_rules in items:
             estimates = seen.estimates[metric]
             p_metric = 0.0
             for est in estimates:
@@ -385,7 +385,7 @@ class Pipeline:
             if estimates:
                 breach_p[metric] = p_metric
             states[metric] = max(
-                metric_state(f.mean, r.warn, r.fail, r.sign, p_metric) for r in rules
+                metric_state(f.mean, r.warn, r.fail, r.sign, p_metric) for r in metric_rules
             )
         context = self._context(component)
         if context is not None:

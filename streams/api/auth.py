@@ -4,8 +4,8 @@ separated, role ``read`` or ``write`` (write implies read).
 With tokens configured every ``/v1`` request needs one (reads: any role; writes: ``write``);
 with none, the API is open and must bind to loopback only (:func:`check_bind`).
 
->>> t = parse_tokens("ops:write:s3cret, grafana:read:r3ad")
->>> t.role("s3cret"), t.role("r3ad"), t.role("nope")
+>>> t = parse_tokens("ops:write:s3cret-0p5, grafana:read:r3ad-gr4f")
+>>> t.role("s3cret-0p5"), t.role("r3ad-gr4f"), t.role("nope")
 ('write', 'read', None)
 """
 
