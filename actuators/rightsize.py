@@ -82,7 +82,7 @@ class DecayingHistogram:
         n = int(math.ceil(math.log(most * (ratio - 1) / first + 1) / math.log(ratio))) + 1
         self.starts = first * (ratio ** np.arange(n + 1) - 1) / (ratio - 1)
         self.weights = np.zeros(n)
-        self.ref = None  # reference timestamp of the weights (s)
+        self.ref: float | None = None  # reference timestamp of the weights (s)
         self.total = 0.0
         self._log_ratio = math.log(ratio)
 
@@ -122,7 +122,8 @@ class DecayingHistogram:
         cum = np.cumsum(self.weights)
         idx = np.searchsorted(cum, np.asarray(ps) * cum[-1] - 1e-12 * cum[-1])
         idx = np.minimum(idx, self.weights.size - 1)
-        return self.starts[idx + 1]
+        ends: np.ndarray = self.starts[idx + 1]
+        return ends
 
 
 class Sizer:
@@ -308,12 +309,13 @@ class AutopilotSizer(Sizer):
         if np.any(self.knobs < 0):
             raise ConfigError("autopilot: margin >= 0")
         self.is_mem = self.resource == "mem"
-        self.models = self.MEM_MODELS if self.is_mem else self.CPU_MODELS
+        self.models: tuple[tuple[int, float], ...] = (
+            self.MEM_MODELS if self.is_mem else self.CPU_MODELS)
         if not choose:
             self.models = self.models[:1]
         unit = 1.0 if self.is_mem else 0.01 * MHZ_PER_CORE
         self.w_over, self.w_under, self.switch = w_over, w_under, switch
-        self.hists = []
+        self.hists: list[tuple[DecayingHistogram, float] | None] = []
         self.windows: list[deque[tuple[int, float]]] = []
         for span, p in self.models:
             if self.is_mem and p >= 1.0:
@@ -449,10 +451,11 @@ class ForewarnSizer(Sizer):
     def weights(self) -> np.ndarray:
         """Each forecaster's weight in the mixture (they sum to 1)."""
         w = np.exp(self.score - self.score.max())
-        return w / w.sum()
+        weights: np.ndarray = w / w.sum()
+        return weights
 
     def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
-        if self.level is None:
+        if self.level is None or self.last_ts is None:
             self.level = usage
         else:
             a = 1.0 - 2.0 ** (-(ts - self.last_ts) / self.level_hl)
@@ -528,8 +531,10 @@ class ForewarnSizer(Sizer):
         surv = 1.0 - np.cumsum(h.weights) / h.total
         if not self.cost:
             idx = np.searchsorted(-surv, -(1.0 - self.knobs))
-            return amounts[np.minimum(idx, amounts.size - 1)]
-        return amounts[np.argmin(surv[None, :] + self.lam * amounts[None, :], axis=1)]
+            at_q: np.ndarray = amounts[np.minimum(idx, amounts.size - 1)]
+            return at_q
+        best: np.ndarray = amounts[np.argmin(surv[None, :] + self.lam * amounts[None, :], axis=1)]
+        return best
 
     def _size(self, bases: np.ndarray) -> np.ndarray:
         """The allocation (plus ``u``) per knob under the weighted mixture."""
@@ -548,9 +553,11 @@ class ForewarnSizer(Sizer):
                 surv += wi * np.where(i >= 0, s[np.maximum(i, 0)], 1.0)
         if not self.cost:
             idx = np.searchsorted(-surv, -(1.0 - self.knobs))  # first a with surv <= 1 - q
-            return grid[np.minimum(idx, grid.size - 1)]
+            at_q: np.ndarray = grid[np.minimum(idx, grid.size - 1)]
+            return at_q
         j = np.argmin(surv[None, :] + self.lam * grid[None, :], axis=1)
-        return grid[j]
+        best: np.ndarray = grid[j]
+        return best
 
     def recommend(self, ts: int) -> np.ndarray:
         if self.level is None:
