@@ -226,7 +226,10 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
 
     @app.put("/v1/preferences/{selector:path}", response_model=S.Preference,
              responses={**errors, 400: {"model": S.Problem}, 422: {"model": S.Problem},
-                        503: {"model": S.Problem}},
+                        503: {"model": S.Problem},
+                        # a selector holding a line break matches no route (Starlette's path
+                        # pattern stops at one): the router answers 404 before we see it
+                        404: {"model": S.Problem}},
              tags=["preferences"])
     def put_preference(selector: Selector, change: S.PreferenceChange,
                        _: Annotated[Token | None, Depends(writer_of)]) -> Any:
