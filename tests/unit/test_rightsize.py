@@ -8,12 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from actuators.rightsize import (
-    KB_PER_MB,
-    MHZ_PER_CORE,
-    DecayingHistogram,
-    make_sizer,
-)
+from actuators.rightsize import make_sizer
+from actuators.sizerbase import KB_PER_MB, MHZ_PER_CORE, DecayingHistogram
 from schemas.errors import ConfigError
 
 

@@ -1,0 +1,238 @@
+"""forewarn's right-sizing: an upper quantile of *forecast demand*, learnt per component, by
+cost (one knob), with the pipeline's risk as the override (see :mod:`actuators.rightsize`)."""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from actuators.sizerbase import DAY, GIB_KB, HOUR, MHZ_PER_CORE, DecayingHistogram, Sizer
+from schemas.errors import ConfigError
+
+
+class ForewarnSizer(Sizer):
+    """forewarn's sizing: the allocation that covers the forecast demand over the time it will
+    be in effect, ``[now + delay, now + delay + step)``, learnt per component.
+
+    * **forecast distributions**: each of up to three forecasters keeps, per component, a
+      decaying histogram (half-life ``spread_half_life_s``) of what then happened — the
+      largest demand in that window, plus ``u`` (1 % of the provisioned size, so an idle
+      component has a scale) — as a ratio to its own point forecast ``b``, recorded once the
+      window has passed:
+
+      - ``level``: ``b`` = the larger of the recent level (EWMA, half-life
+        ``level_half_life_s``) and the last sample (demand that wanders, CPU);
+      - ``window``: ``b`` = ``u``: the distribution of demand itself, as VPA's and
+        Autopilot's histograms (demand that is noise around a level, memory);
+      - ``peak``: ``b`` = the component's peak of the last day;
+
+    * **combination**: the forecast distribution is the mixture of the forecasters', weighted
+      by how well each predicted this component lately (Bayesian model averaging: weights
+      proportional to ``exp`` of each one's log predictive density of what happened,
+      summed under exponential decay with half-life ``score_half_life_s``);
+    * **sizing**: over the candidate allocations (the histograms' bucket ends times their
+      ``b``), the one that minimises ``P(demand > a) + lambda * a``: capacity is added while
+      one more core (cpu) or GiB (mem) still cuts the probability of a violation by
+      ``lambda`` (the knob, 0.01: 1 % per core / GiB). A large component gets a lower quantile
+      than a small one, as a fleet that pays for capacity wants. ``cost=False`` reads the knob
+      as a plain quantile of the mixture instead;
+    * **cold start**: the provisioned size until ``warm`` outcomes are in;
+    * **override**: when the pipeline's risk is at or over ``risk_threshold``, or its anomaly
+      at or over ``anomaly_threshold``, the allocation is at least the pipeline's forecast upper
+      bound of the demand (its ``cpu.util`` / ``mem.used_pct`` forecast times the provisioned
+      size) and the largest demand of the last hour, until ``override_s`` after the risk.
+    """
+
+    policy = "forewarn"
+    METRIC = {"cpu": ("cpu.util", 1.0), "mem": ("mem.used_pct", 0.01)}
+    FORECASTERS = ("level", "window", "peak")
+
+    def __init__(self, *args: Any, level_half_life_s: int = 900,
+                 spread_half_life_s: int = 7 * DAY, score_half_life_s: int = 3 * DAY,
+                 warm: int = 24, risk_threshold: float = 0.6, anomaly_threshold: float = 0.9,
+                 override_s: int = HOUR, cost: bool = True,
+                 forecasters: Sequence[str] = FORECASTERS, combine: str = "cost",
+                 **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.cost = cost
+        if cost and np.any(self.knobs <= 0):
+            raise ConfigError("forewarn: lambda > 0")
+        if not cost and (np.any(self.knobs <= 0) or np.any(self.knobs >= 1)):
+            raise ConfigError("forewarn: quantile within (0, 1)")
+        bad = [f for f in forecasters if f not in self.FORECASTERS]
+        if bad or not forecasters:
+            raise ConfigError(f"forewarn: forecasters among {self.FORECASTERS}, not {bad}")
+        if combine not in ("cost", "mixture"):
+            raise ConfigError("forewarn: combine is 'cost' or 'mixture'")
+        self.combine = combine
+        per = GIB_KB if self.resource == "mem" else MHZ_PER_CORE
+        self.lam = self.knobs[:, None] / per
+        self.level_hl = level_half_life_s
+        self.unit = max(0.01 * self.capacity, 1e-6)
+        self.names = tuple(forecasters)
+        # ratio * 100 of what happened over each forecaster's b: up to 10^4 times b
+        self.hists = [DecayingHistogram(0.01, 1.02, 1e6, spread_half_life_s)
+                      for _ in self.names]
+        self.widths = np.diff(self.hists[0].starts) / 100.0  # bucket widths, in ratio
+        self.score = np.zeros(len(self.names))  # decayed log predictive density
+        # per knob and forecaster: decayed violations + lambda * allocation of its own sizing
+        self.costs = np.zeros((self.knobs.size, len(self.names)))
+        self.score_hl = score_half_life_s
+        self.score_ts: int | None = None
+        self.resolved = 0
+        self.warm = warm
+        self.level: float | None = None
+        self.last_ts: int | None = None
+        self.last = 0.0
+        # (decision ts, each forecaster's b, each one's allocation per knob or None)
+        self.pending: deque[tuple[int, np.ndarray, np.ndarray | None]] = deque()
+        self.hist_ts: list[int] = []  # about a day of demand, for the windows
+        self.hist_v: list[float] = []
+        self.peak: deque[tuple[int, float]] = deque()  # max of the last day (monotone)
+        self.risk_threshold, self.anomaly_threshold = risk_threshold, anomaly_threshold
+        self.override_s = override_s
+        self.override_until = -1
+        self.override_level = 0.0
+
+    def _max_between(self, start: int, end: int) -> float | None:
+        i = bisect.bisect_left(self.hist_ts, start)
+        j = bisect.bisect_left(self.hist_ts, end)
+        return max(self.hist_v[i:j]) if j > i else None
+
+    def weights(self) -> np.ndarray:
+        """Each forecaster's weight in the mixture (they sum to 1)."""
+        w = np.exp(self.score - self.score.max())
+        weights: np.ndarray = w / w.sum()
+        return weights
+
+    def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
+        if self.level is None or self.last_ts is None:
+            self.level = usage
+        else:
+            a = 1.0 - 2.0 ** (-(ts - self.last_ts) / self.level_hl)
+            self.level += a * (usage - self.level)
+        self.last_ts, self.last = ts, usage
+        self.hist_ts.append(ts)
+        self.hist_v.append(usage)
+        if len(self.hist_ts) > 4096:  # keep about a day and a bit
+            cut = bisect.bisect_left(self.hist_ts, ts - DAY - 2 * HOUR)
+            del self.hist_ts[:cut], self.hist_v[:cut]
+        while self.peak and self.peak[-1][1] <= usage:
+            self.peak.pop()
+        self.peak.append((ts, usage))
+        while self.peak[0][0] <= ts - DAY:
+            self.peak.popleft()
+        span = self.delay_s + self.step_s
+        while self.pending and ts >= self.pending[0][0] + span:
+            t0, bases, own = self.pending.popleft()
+            got = self._max_between(t0 + self.delay_s, t0 + span)
+            if got is not None:
+                self._learn(ts, got + self.unit, bases, own)
+
+    def _learn(self, ts: int, got: float, bases: np.ndarray, own: np.ndarray | None) -> None:
+        if self.score_ts is not None and len(self.names) > 1:
+            decay = 2.0 ** (-(ts - self.score_ts) / self.score_hl)
+            self.score *= decay
+            self.costs *= decay
+        self.score_ts = ts
+        if own is not None:
+            self.costs += (got > own) + self.lam * own
+        for i, h in enumerate(self.hists):
+            ratio = 100.0 * got / bases[i]
+            if len(self.names) > 1 and not h.empty():
+                j = h.index(ratio)
+                density = h.weights[j] / h.total / (self.widths[j] * bases[i])
+                self.score[i] += math.log(max(density * self.unit, 1e-9))
+            h.add(ratio, 1.0, ts)
+        self.resolved += 1
+
+    def on_risk(self, risk: Mapping[str, Any]) -> None:
+        r, an = float(risk.get("risk") or 0.0), float(risk.get("anomaly") or 0.0)
+        if r < self.risk_threshold and an < self.anomaly_threshold:
+            return
+        ts = int(risk["ts"]) // 1000
+        metric, scale = self.METRIC.get(self.resource, ("", 0.0))
+        want = self._max_between(ts - HOUR, ts + 1) or 0.0
+        horizon = self.delay_s + self.step_s
+        for f in risk.get("forecasts") or ():
+            if f.get("metric") == metric and f.get("horizon_s", 0) <= max(horizon, 300):
+                upper = f.get("upper")
+                if isinstance(upper, int | float) and math.isfinite(upper):
+                    want = max(want, float(upper) * scale * self.capacity)
+        if ts > self.override_until:
+            self.override_level = 0.0
+        self.override_until = ts + self.override_s
+        self.override_level = max(want, self.override_level)
+
+    def _bases(self) -> np.ndarray:
+        out = []
+        for name in self.names:
+            if name == "level":
+                out.append(max(self.level or 0.0, self.last) + self.unit)
+            elif name == "window":
+                out.append(self.unit)
+            else:
+                out.append((self.peak[0][1] if self.peak else self.last) + self.unit)
+        return np.asarray(out)
+
+    def _one(self, i: int, base: float) -> np.ndarray:
+        """Forecaster ``i``'s own allocation (plus ``u``) per knob."""
+        h = self.hists[i]
+        amounts = base * h.starts[1:] / 100.0
+        surv = 1.0 - np.cumsum(h.weights) / h.total
+        if not self.cost:
+            idx = np.searchsorted(-surv, -(1.0 - self.knobs))
+            at_q: np.ndarray = amounts[np.minimum(idx, amounts.size - 1)]
+            return at_q
+        best: np.ndarray = amounts[np.argmin(surv[None, :] + self.lam * amounts[None, :], axis=1)]
+        return best
+
+    def _size(self, bases: np.ndarray) -> np.ndarray:
+        """The allocation (plus ``u``) per knob under the weighted mixture."""
+        w = self.weights()
+        amounts = [b * h.starts[1:] / 100.0 for b, h in zip(bases, self.hists, strict=True)]
+        survs = [1.0 - np.cumsum(h.weights) / h.total for h in self.hists]
+        if len(amounts) == 1:
+            grid, surv = amounts[0], survs[0]
+        else:
+            grid = np.unique(np.concatenate(amounts))
+            surv = np.zeros(grid.size)
+            for wi, a, s in zip(w, amounts, survs, strict=True):
+                if wi < 1e-4:
+                    continue
+                i = np.searchsorted(a, grid, side="right") - 1  # survival is a step function
+                surv += wi * np.where(i >= 0, s[np.maximum(i, 0)], 1.0)
+        if not self.cost:
+            idx = np.searchsorted(-surv, -(1.0 - self.knobs))  # first a with surv <= 1 - q
+            at_q: np.ndarray = grid[np.minimum(idx, grid.size - 1)]
+            return at_q
+        j = np.argmin(surv[None, :] + self.lam * grid[None, :], axis=1)
+        best: np.ndarray = grid[j]
+        return best
+
+    def recommend(self, ts: int) -> np.ndarray:
+        if self.level is None:
+            return self.alloc.copy()
+        bases = self._bases()
+        own = None
+        if self.resolved < self.warm:
+            self.alloc = np.full(self.knobs.size, max(self.capacity, float(bases[0])))
+        elif self.combine == "cost" and len(self.names) > 1:
+            own = np.stack([self._one(i, b) for i, b in enumerate(bases)], axis=1)
+            best = np.argmin(self.costs, axis=1)
+            self.alloc = np.maximum(own[np.arange(self.knobs.size), best] - self.unit,
+                                    self.floor)
+        else:
+            self.alloc = np.maximum(self._size(bases) - self.unit, self.floor)
+        if own is None and len(self.names) > 1 and self.combine == "cost" and \
+                self.resolved >= self.warm:
+            own = None
+        self.pending.append((ts, bases, own))
+        if ts <= self.override_until:
+            self.alloc = np.maximum(self.alloc, self.override_level)
+        return self.alloc.copy()
