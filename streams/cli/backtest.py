@@ -97,7 +97,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         return closed_loop_cmd(args, base)
     if args.kind == "fleet":
         from streams.cli.closedloop import scenario_overrides
-        from streams.sim.incidents import scenario_names
+        from streams.sim.scenarios import scenario_names
 
         try:
             names = scenario_names(args.scenario, args.trace_data)

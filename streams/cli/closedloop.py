@@ -41,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def scenario_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """Per scenario name, the overrides the options ask for."""
-    from streams.sim.incidents import SCENARIOS
+    from streams.sim.scenarios import SCENARIOS
 
     over: dict[str, dict[str, Any]] = {n: {} for n in SCENARIOS}
     if getattr(args, "fleet_components", None):
@@ -75,7 +75,7 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
 
 def cmd(args: argparse.Namespace, base: PipelineConfig) -> int:
     from streams.lab.backtest import clean_json, write_json
-    from streams.sim.incidents import scenario_names
+    from streams.sim.scenarios import scenario_names
 
     try:
         names = scenario_names(args.scenario, args.trace_data)

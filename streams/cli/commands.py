@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     sub = p.add_subparsers(dest="command", required=True)
 
-    from streams.sim.incidents import NEEDS_DATA, SCENARIOS
+    from streams.sim.scenarios import NEEDS_DATA, SCENARIOS
 
     scenarios = sorted(set(SCENARIOS) - NEEDS_DATA)  # a trace-driven fleet needs its data
     s = sub.add_parser("run", help="embedded default: broker + simulated fleet + worker + actuator")

@@ -29,16 +29,15 @@ from streams.sim.incidents import (
     MEM_SEASONAL,
     POOL_UNIT,
     RESOURCES,
-    SCENARIOS,
     Component,
     Incident,
     Scenario,
     TraceDemand,
     capacity_delta,
     provisioning,
-    scenario,
     seasonal,
 )
+from streams.sim.scenarios import SCENARIOS, scenario
 
 __all__ = [
     "FAIL_THRESHOLDS", "KINDS", "METRICS", "MIN_CAPACITY", "POOLS", "SCENARIOS", "Component",

@@ -9,16 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from streams.sim.incidents import (
-    DAY_MS,
-    HOUR_MS,
-    NEEDS_DATA,
-    PLATFORMS,
-    SCENARIOS,
-    provisioning,
-    scenario,
-    scenario_names,
-)
+from streams.sim.incidents import DAY_MS, HOUR_MS, PLATFORMS, provisioning
+from streams.sim.scenarios import NEEDS_DATA, SCENARIOS, scenario, scenario_names
 from streams.sim.simulator import POOLS, Fleet
 
 CPU = POOLS.index("cpu")
