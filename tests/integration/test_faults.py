@@ -5,6 +5,7 @@ risk windows against the pure pipeline, command ids against their contents."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,18 @@ import pytest
 from tests import faults
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def kafka_cluster(broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A 3-node cluster of this module's own: the faults kill its nodes, and the session's
+    cluster, which the rest of the suite shares, is left alone."""
+    if broker.cluster is None:
+        pytest.skip("Apache Kafka only: run by `make test-kafka` (FOREWARN_TEST_BROKER=kafka)")
+    from tests.kafka_harness import KafkaCluster
+
+    with KafkaCluster(nodes=3, base_dir=tmp_path_factory.mktemp("faults-kafka")) as cluster:
+        yield cluster
 
 
 def run(name: str, kafka_cluster: Any, tmp_path: Path) -> faults.Result:

@@ -126,8 +126,7 @@ def test_ingest_picks_up_a_topic_created_later(settings: Settings) -> None:
     finally:
         stop.set()
         thread.join(30)
-        # closing the consumer while the loop still uses it aborts the whole test process
-        # (librdkafka); seen once per full `make test-kafka` run on the loaded 2-core machine
+        # closing the consumer while the loop still uses it would abort the test process
         assert not thread.is_alive(), "the ingest loop did not stop within 30 s of stop"
         ing.close()
     got = read_all(settings, "metrics", until=lambda r: len(r) >= 1, codec=Codec())
