@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +22,12 @@ from schemas.codec import Codec, Schema, load_schemas
 from schemas.errors import DecodeError, UnknownSchemaError
 from tests.registry_harness import Registry, unavailable
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.environ.get("FOREWARN_TEST_BROKER", "").strip().lower() == "kafka",
+                       reason="not again under make test-kafka: "
+                       "it starts its own registry; make test runs it"),
+]
 
 TOPIC = "forewarn.metrics"
 SUBJECT = f"{TOPIC}-value"
