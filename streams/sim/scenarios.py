@@ -17,8 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from processors.health import default_rules
 from streams.sim.incidents import (
+    _SERVICE,
+    DAY_MS,
+    DEFAULT_START_MS,
+    DEFAULT_STEP_S,
+    HOUR_MS,
     KINDS,
     PLATFORMS,
     Component,
@@ -29,40 +33,6 @@ from streams.sim.incidents import (
     plan_incident,
     plan_pulse,
 )
-
-DEFAULT_START_MS = 1_767_571_200_000  # 2026-01-05T00:00:00Z, a Monday
-DEFAULT_STEP_S = 10.0
-HOUR_MS = 3_600_000
-DAY_MS = 24 * HOUR_MS
-
-# The default health rules' FAIL thresholds (value >= threshold is a FAIL).
-# The simulated metrics' FAIL thresholds: the default health rules', so ground truth and the
-# health stream agree on what a breach is.
-_SIMULATED = ("cpu.util", "mem.used_pct", "disk.used_pct", "disk.io_util", "net.util",
-              "latency.p99_ms", "errors.rate")
-FAIL_THRESHOLDS: dict[str, float] = {
-    r.metric: r.fail for r in default_rules() if r.metric in _SIMULATED and r.direction == "above"
-}
-assert set(FAIL_THRESHOLDS) == set(_SIMULATED), "default health rules lack a simulated metric"
-
-MEM_SEASONAL = 0.05  # memory follows the load's seasonality, damped (caches, buffers)
-ONSET_FRACTION = 0.1  # onset: the injected effect reaches 10 % of the gap to the threshold
-
-# Per role: capacity and the levels at the seasonal mean (jittered ±10 % per component).
-ROLES: dict[str, dict[str, float]] = {
-    "web": dict(cores=4, mem_gib=8, link_mbit=1000, cpu=0.30, mem_pct=50, disk_pct=35,
-                io=0.05, net=0.25, latency_ms=80, error_rate=0.002, amp_day=0.35, amp_week=0.20),
-    "app": dict(cores=8, mem_gib=16, link_mbit=1000, cpu=0.30, mem_pct=55, disk_pct=30,
-                io=0.10, net=0.20, latency_ms=60, error_rate=0.002, amp_day=0.35, amp_week=0.20),
-    "db": dict(cores=16, mem_gib=64, link_mbit=10000, cpu=0.28, mem_pct=65, disk_pct=55,
-               io=0.30, net=0.15, latency_ms=15, error_rate=0.001, amp_day=0.30, amp_week=0.15),
-    "cache": dict(cores=4, mem_gib=32, link_mbit=10000, cpu=0.15, mem_pct=60, disk_pct=20,
-                  io=0.03, net=0.30, latency_ms=3, error_rate=0.0005, amp_day=0.30, amp_week=0.15),
-    "worker": dict(cores=8, mem_gib=16, link_mbit=1000, cpu=0.35, mem_pct=50, disk_pct=40,
-                   io=0.20, net=0.10, latency_ms=200, error_rate=0.002, amp_day=0.20,
-                   amp_week=0.10),
-}
-_SERVICE = {"app": "api", "db": "postgres", "cache": "redis", "worker": "jobs"}
 
 
 def _rng(seed: int) -> np.random.Generator:
