@@ -4,6 +4,7 @@ histogram (VPA's and forewarn's), and the :class:`Sizer` seam (see :mod:`actuato
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -90,7 +91,7 @@ class DecayingHistogram:
         return ends
 
 
-class Sizer:
+class Sizer(ABC):
     """One (component, resource) under one policy, for a vector of knob values."""
 
     policy = ""
@@ -109,8 +110,9 @@ class Sizer:
         self.floor = 0.01 * self.capacity  # no policy sizes a resource to nothing
         self.alloc = np.full(self.knobs.size, self.capacity)  # what it last asked for
 
+    @abstractmethod
     def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
-        raise NotImplementedError
+        """Learn one demand sample (each policy its own way)."""
 
     def on_risk(self, risk: Mapping[str, Any]) -> None:  # noqa: B027 (optional hook)
         """A RiskScore of the component (only ``forewarn`` uses it)."""

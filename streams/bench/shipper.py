@@ -5,15 +5,10 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from schemas.errors import ForewarnError
 from streams.settings import Settings
 from streams.ship.collect import CgroupCollector, Collector, HostCollector
-
-if TYPE_CHECKING:
-    pass
-
 
 # -------------------------------------------------------------------------------- bench
 
