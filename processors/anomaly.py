@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from river import anomaly as river_anomaly
@@ -59,6 +59,13 @@ def anomaly_features(features: Mapping[str, MetricFeatures]) -> dict[str, float]
         for metric, f in features.items()
         for name in ANOMALY_FEATURES
     }
+
+
+class WindowDetector(Protocol):
+    """What the pipeline asks of a component's anomaly model: score one closed window's
+    ``{metric: MetricFeatures}``, then learn it, in one call; the score in [0, 1]."""
+
+    def step(self, features: Mapping[str, MetricFeatures]) -> float: ...
 
 
 def detector_for(
@@ -219,6 +226,13 @@ class AnomalyDetector:
             return 0.0
         z = (self._raw(x) - self.mu) / max(math.sqrt(self.var), 0.02)
         return 1.0 / (1.0 + math.exp(-1.5 * (min(z, 50.0) - 3.0)))
+
+    def step(self, features: Mapping[str, MetricFeatures]) -> float:
+        """One window's features (:func:`anomaly_features`): score, then learn; the score."""
+        x = anomaly_features(features)
+        score = self.score_one(x)
+        self.learn_one(x)
+        return score
 
     def learn_one(self, x: Mapping[str, float]) -> None:
         if not self.hst._first_window:

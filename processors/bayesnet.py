@@ -131,9 +131,13 @@ class BayesNet:
 
     def log_odds(self, evidence: Mapping[str, int]) -> float:
         """``log P(Y=1 | evidence) / P(Y=0 | evidence)``."""
+        return self.log_odds_of(self.explain(evidence))
+
+    def log_odds_of(self, llr: Mapping[str, float]) -> float:
+        """:meth:`log_odds` from the ratios :meth:`explain` gave."""
         y0 = self.prior_y[0] + self.y_counts[0]
         y1 = self.prior_y[1] + self.y_counts[1]
-        return math.log(y1 / y0) + math.fsum(self.explain(evidence).values())
+        return math.log(y1 / y0) + math.fsum(llr.values())
 
     def probability(self, evidence: Mapping[str, int]) -> float:
         z = max(-50.0, min(50.0, self.log_odds(evidence)))

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from processors.bayesnet import BayesNet
-from processors.risk import PRIOR_BIAS, PRIORS, LogisticRisk
+from processors.risk import PRIOR_BIAS, PRIORS, Assessment, LogisticRisk
 
 BN_SCALE = 5.0  # the network's log-odds enter the combiner divided by this, clipped to +/-2
 EXTRA_PRIORS: dict[str, float] = {"bn": 0.5, "growth": 0.5, "context": 4.5}
@@ -72,7 +72,8 @@ def combiner_priors(target: str = "onset") -> dict[str, float]:
 
 @dataclass
 class RiskLearner:
-    """A Bayesian network and a logistic combiner on top of it, learnt from labels."""
+    """A Bayesian network and a logistic combiner on top of it, learnt from labels: the
+    pipeline's :class:`~processors.risk.RiskModel`."""
 
     lr: float = 0.05
     l2: float = 0.002  # pull towards the priors per update (keeps a quiet history from
@@ -91,11 +92,22 @@ class RiskLearner:
 
     def evidence(self, base: Mapping[str, float], states: Mapping[str, int]) -> Evidence:
         """The combiner's inputs: ``base`` plus the network's scaled log-odds."""
-        z = self.bn.log_odds(states) / BN_SCALE
-        return {**base, "bn": max(-2.0, min(2.0, z))}
+        return self._evidence(base, self.bn.log_odds(states))
+
+    @staticmethod
+    def _evidence(base: Mapping[str, float], log_odds: float) -> Evidence:
+        return {**base, "bn": max(-2.0, min(2.0, log_odds / BN_SCALE))}
 
     def score_one(self, base: Mapping[str, float], states: Mapping[str, int]) -> float:
-        return self.calibrated(self.combiner.score_one(self.evidence(base, states)))
+        return self.assess(base, states).risk
+
+    def assess(self, base: Mapping[str, float], states: Mapping[str, int]) -> Assessment:
+        """The calibrated risk, the combiner's terms and the network's drivers, in one pass
+        (the network's ratios are computed once)."""
+        drivers = self.bn.explain(states)
+        x = self._evidence(base, self.bn.log_odds_of(drivers))
+        c = self.combiner
+        return Assessment(self.calibrated(c.score_one(x)), c.terms(x), drivers)
 
     def calibrated(self, raw: float) -> float:
         return self.calibrator.score_one(raw) if self.calibrate else raw

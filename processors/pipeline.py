@@ -34,16 +34,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from processors.anomaly import AnomalyDetector, ComponentNovelty, anomaly_features, detector_for
-from processors.bayesnet import metric_state
+from processors.anomaly import AnomalyDetector, ComponentNovelty, detector_for
 from processors.calibration import PendingLabels, RiskLearner
 from processors.config import PipelineConfig
 from processors.drift import MetricOutlook
+from processors.evidence import window_evidence
 from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
 from processors.health import HealthEvaluator, HealthState, Rule, Status
 from processors.multivariate import JointDeviation
-from processors.outlook import Item, observe_window
-from processors.risk import GROWTH_PATTERNS, BreachEstimate, RiskModel, contributors
+from processors.risk import RiskModel, contributors
 from processors.stateformat import VERSION as SNAPSHOT_FORMAT
 from processors.stateformat import decode as decode_state
 from processors.stateformat import encode as encode_state
@@ -103,7 +102,8 @@ class Pipeline:
         self, config: PipelineConfig | None = None, risk_model: RiskModel | None = None
     ) -> None:
         self.config = config if config is not None else PipelineConfig()
-        # A model given here speaks for every component (and learns their labels); otherwise
+        # A model given here (any RiskModel: score_one / learn_one / assess on the window's
+        # evidence and states) speaks for every component and learns their labels; otherwise
         # each component's own learnt model does, or the fleet's while it has too few labels.
         self.risk_model: RiskModel | None = risk_model
         self.fleet = self._new_learner()
@@ -345,100 +345,59 @@ class Pipeline:
         c = self.config
         st.windows_seen += 1
         statuses = self._statuses_at(st, window)
-
-        det = st.detector
-        if isinstance(det, ComponentNovelty | JointDeviation):
-            anomaly = det.step(window.features)  # score, then learn, in one pass
-        else:
-            x = anomaly_features(window.features)
-            anomaly = det.score_one(x)  # score, then learn
-            det.learn_one(x)
-
-        best: BreachEstimate | None = None
-        breach_p: dict[str, float] = {}
-        states: dict[str, int] = {}
-        p_new = 0.0  # the breach probability of metrics not in FAIL already
-        items: list[Item] = []
-        for metric, f in window.features.items():
-            rules = self._rules_by_metric.get(metric)
-            if rules is None:
-                continue
-            o = st.outlooks.get(metric)
-            if o is None:
-                o = st.outlooks[metric] = MetricOutlook(
-                    c.forecaster, c.window_s, c.trend_windows, c.drift_threshold
-                )
-            items.append((metric, f, o, rules))
-        seen = observe_window(items, window.end_ms, statuses, self._grid, c.forecast_horizons_s)
-        patterns = seen.patterns
-        growing = [m for m, p in patterns.items() if p in GROWTH_PATTERNS]
-        failed = self._failed_lately(st, window.end_ms)
-        for metric, f, _, metric_rules in items:
-            estimates = seen.estimates[metric]
-            p_metric = 0.0
-            for est in estimates:
-                p_metric = max(p_metric, est.probability)
-                if best is None or (est.probability, -est.eta_s) > (best.probability, -best.eta_s):
-                    best = est
-                if est.probability > p_new and metric not in failed:
-                    p_new = est.probability
-            if estimates:
-                breach_p[metric] = p_metric
-            states[metric] = max(
-                metric_state(f.mean, r.warn, r.fail, r.sign, p_metric) for r in metric_rules
-            )
+        anomaly = st.detector.step(window.features)  # score, then learn, in one pass
+        ev = window_evidence(window, st.outlooks, self._rules_by_metric, statuses,
+                             self._failed_lately(st, window.end_ms), self._grid, c)
         context = self._context(component)
         if context is not None:
-            states["context"] = 0 if context < 0.3 else (1 if context < 0.6 else 2)
-
+            ev.states["context"] = 0 if context < 0.3 else (1 if context < 0.6 else 2)
         worst = Status(max(statuses.values(), default=Status.PASS))
-        onset = c.risk_target == "onset"
         base = {
-            "breach": p_new if onset else (best.probability if best is not None else 0.0),
+            "breach": ev.p_new if c.risk_target == "onset" else ev.p_any,
             "warn": 1.0 if worst == Status.WARN else 0.0,
             "fail": 1.0 if worst == Status.FAIL else 0.0,
             "anomaly": anomaly,
-            "growth": 1.0 if growing else 0.0,
+            "growth": 1.0 if ev.growing else 0.0,
             "context": context or 0.0,
         }
-        own = st.learner.labels >= c.fleet_min_labels
-        learner = st.learner if own else self.fleet
-        x = learner.evidence(base, states)
-        model: RiskModel = self.risk_model or learner.combiner
-        risk = model.score_one(x)
-        if self.risk_model is None:
-            risk = learner.calibrated(risk)
-        at_worst = sorted(
-            {
-                self._rule_metric[n]
-                for n, s in statuses.items()
-                if s == worst > Status.PASS and n in self._rule_metric
-            }
-        )
-        status_term = {Status.WARN: "warn", Status.FAIL: "fail"}.get(worst)
+        model, source = self._model_for(st)
+        judged = model.assess(base, ev.states)
+        at_worst = sorted({self._rule_metric[n] for n, s in statuses.items()
+                           if s == worst > Status.PASS and n in self._rule_metric})
         shares = contributors(
-            model.terms(x), breach_p, at_worst, patterns, status_term,
-            bn_nodes=learner.bn.explain(states), growth_metrics=growing,
+            judged.terms, ev.breach_p, at_worst, ev.patterns,
+            {Status.WARN: "warn", Status.FAIL: "fail"}.get(worst),
+            bn_nodes=judged.drivers, growth_metrics=ev.growing,
         )
         if st.pending is not None:
-            st.pending.add(window.end_ms, base, states)
-        st.last_risk = _clip01(risk)
+            st.pending.add(window.end_ms, base, ev.states)
+        st.last_risk = risk = _clip01(judged.risk)
         return {
             "component": component,
             "ts": window.end_ms,
-            "risk": _clip01(risk),
+            "risk": risk,
             "anomaly": _clip01(anomaly),
             "horizon_s": c.horizon_s,
-            "breach": best.as_record() if best is not None else None,
-            "forecasts": seen.forecasts,
+            "breach": ev.best.as_record() if ev.best is not None else None,
+            "forecasts": ev.forecasts,
             "contributors": shares,
             "model": {
                 "version": c.model_version,
                 "samples_seen": st.samples_seen,
                 "warm": st.windows_seen >= c.min_windows_warm,
-                "source": "component" if own or self.risk_model is not None else "fleet",
+                "source": source,
             },
         }
+
+    def _model_for(self, st: ComponentState) -> tuple[RiskModel, str]:
+        """The risk model that speaks for the component, and its ``model.source``: a model
+        given to the pipeline; else the component's own once it has ``fleet_min_labels``
+        labels; else the fleet's."""
+        if self.risk_model is not None:
+            return self.risk_model, "component"
+        if st.learner.labels >= self.config.fleet_min_labels:
+            return st.learner, "component"
+        return self.fleet, "fleet"
 
     def _new_learner(self) -> RiskLearner:
         c = self.config
@@ -463,7 +422,7 @@ class Pipeline:
                y: bool) -> None:
         """One labelled window: the component's model, the fleet's and a given model learn."""
         if self.risk_model is not None:
-            self.risk_model.learn_one(st.learner.evidence(base, states), y)
+            self.risk_model.learn_one(base, states, y)
         st.learner.learn_one(base, states, y)
         self.fleet.learn_one(base, states, y)
 

@@ -1,33 +1,35 @@
-"""Risk: the probability that a component's health turns FAIL within ``horizon_s``.
+"""Risk: the probability of a *new* FAIL (a FAIL onset) of a component within ``horizon_s``.
 
-This module holds the evidence and the logistic combiner; the model the pipeline runs is
-:class:`processors.calibration.RiskLearner` (a Bayesian network over per-metric states with
-context, this combiner on top, and isotonic calibration from delayed labels). The combiner's
-base evidence, all computed at the close of a window:
+This module holds the evidence, the logistic combiner and the one protocol the pipeline scores
+through, :class:`RiskModel`: ``score_one(base, states)``, ``learn_one(base, states, y)`` and
+``assess(base, states)`` (the score with its explanation). The model the pipeline runs is
+:class:`processors.calibration.RiskLearner`: a Bayesian network over per-metric states and
+parent context, this module's combiner on top of it, and isotonic calibration, all learnt from
+delayed labels. The base evidence, computed at the close of a window:
 
-* ``breach`` — the forecast breach probability: the largest, over forecast horizons up to
-  ``horizon_s``, of ``P(value_h crosses the FAIL threshold)``, taken as normal with the
-  forecaster's mean and spread widened by the window's sample volatility, because rules judge
-  single samples, not window means (see :func:`estimate_breach`), over every rule's metric;
+* ``breach`` — the forecast breach probability of the metrics not in FAIL lately: the
+  largest, over forecast horizons up to ``horizon_s``, of ``P(value_h crosses the FAIL
+  threshold)``, taken as normal with the forecaster's mean and spread widened by the window's
+  sample volatility, because rules judge single samples, not window means (see
+  :func:`estimate_breach`);
 * ``warn`` / ``fail`` — 1 when the component's worst current health status is WARN / FAIL;
-* ``anomaly`` — the window's anomaly score, 0..1.
+* ``anomaly`` — the window's anomaly score, 0..1;
+* ``growth`` — 1 when a metric shows a growth pattern (:data:`GROWTH_PATTERNS`);
+* ``context`` — how badly the component's declared parents stand, 0..1;
 
-They are combined by a logistic model (:class:`LogisticRisk`)::
-
-    risk = sigmoid(-4.0 + 8.0 * breach + 2.0 * warn + 7.5 * fail + 2.5 * anomaly)
-
-With fixed priors: nothing going on -> 0.018; WARN alone -> 0.12; FAIL alone -> 0.97;
-a forecast breach at 50 % -> 0.5, at 90 % -> 0.96; a fully anomalous window alone -> 0.18.
-``learn_one(x, y)`` is the seam for the online calibration that comes later (plain SGD on
-the log loss; ``lr=0`` keeps the priors fixed).
+plus ``bn``, the network's log-odds (added by the learner). The combiner
+(:class:`LogisticRisk`) is ``sigmoid(bias + sum(w_k * x_k))`` from priors: :data:`PRIORS`
+here, with the onset target's weights in :data:`processors.calibration.ONSET_PRIORS` (being
+FAIL already says little about a *new* FAIL: weight 1.0, not 7.5). Its weights stay at the
+priors by default (``lr=0``); learning happens in the network's counts and the calibration.
 
 Contributors share the positive terms of that sum among their causes: the breach term among
 metrics in proportion to their breach probability, the status terms among the metrics at that
-status, the anomaly term under ``"anomaly"``; shares sum to 1. Each contributing metric's
-share is also credited to the pattern it shows (see :func:`pattern_of`): ``in_breach``,
-``linear_growth`` (a steady trend towards the threshold), ``exponential_growth``,
-``fragmentation``, ``step_change``, ``spike``, ``periodic``, ``drift``; a latency or
-error-rate metric's share is also credited to ``pattern:sla``.
+status, the network's term among its nodes, the anomaly term under ``"anomaly"``; shares sum
+to 1. Each contributing metric's share is also credited to the pattern it shows (see
+:func:`pattern_of`): ``in_breach``, ``linear_growth`` (a steady trend towards the threshold),
+``exponential_growth``, ``fragmentation``, ``step_change``, ``spike``, ``periodic``,
+``drift``; a latency or error-rate metric's share is also credited to ``pattern:sla``.
 """
 
 from __future__ import annotations
@@ -156,21 +158,36 @@ def is_sla_metric(metric: str) -> bool:
     return any(w in metric for w in SLA_WORDS)
 
 
+@dataclass(frozen=True)
+class Assessment:
+    """One window's risk with what explains it: the combiner's additive ``terms`` of the
+    log-odds (for :func:`contributors`) and the network's per-node log-likelihood ratios."""
+
+    risk: float
+    terms: dict[str, float]
+    drivers: dict[str, float]
+
+
 class RiskModel(Protocol):
-    """The combiner seam: River style, score then learn; ``terms`` explains a score."""
+    """The one risk model protocol the pipeline calls, River style: score, then learn later.
 
-    def score_one(self, x: Mapping[str, float]) -> float: ...
+    ``base`` is the window's evidence (see the module doc), ``states`` its discretised metric
+    states (:func:`processors.bayesnet.metric_state`, plus ``context``)."""
 
-    def learn_one(self, x: Mapping[str, float], y: bool) -> None: ...
+    def score_one(self, base: Mapping[str, float], states: Mapping[str, int]) -> float: ...
 
-    def terms(self, x: Mapping[str, float]) -> dict[str, float]:
-        """Each evidence's additive share of the score's log-odds (for contributors)."""
+    def learn_one(self, base: Mapping[str, float], states: Mapping[str, int], y: bool) -> None:
+        ...
+
+    def assess(self, base: Mapping[str, float], states: Mapping[str, int]) -> Assessment:
+        """:meth:`score_one` with its explanation, in one pass."""
         ...
 
 
 @dataclass
 class LogisticRisk:
-    """Logistic regression over the evidence, starting from (and by default kept at) priors."""
+    """The combiner: logistic regression over the evidence, from (by default kept at) priors;
+    ``terms`` are each evidence's additive share of the log-odds."""
 
     weights: dict[str, float] = field(default_factory=lambda: dict(PRIORS))
     bias: float = PRIOR_BIAS

@@ -1,0 +1,91 @@
+"""One closed window's forecast evidence for the risk model: breaches, metric states, patterns.
+
+:func:`window_evidence` runs each rule metric's outlook (:mod:`processors.outlook`: forecasts,
+breach estimates, patterns) and reduces it to what :class:`~processors.risk.RiskModel` reads:
+
+* ``p_new`` — the largest breach probability of a metric *not* in FAIL within the horizon
+  before the window (its next crossing would be the same breach, not a new onset); the
+  ``breach`` evidence for ``risk_target="onset"``;
+* ``best`` — the most probable (then the earliest) breach of any metric, the record's
+  ``breach``; its probability is the ``breach`` evidence for ``risk_target="fail"``;
+* ``states`` — each rule metric's network state (:func:`~processors.bayesnet.metric_state`,
+  the worst over its rules);
+* ``patterns`` and ``growing`` — what each metric is doing, and those growing towards a
+  threshold (:data:`~processors.risk.GROWTH_PATTERNS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from processors.bayesnet import metric_state
+from processors.config import PipelineConfig
+from processors.drift import MetricOutlook
+from processors.features import ClosedWindow
+from processors.health import Rule
+from processors.outlook import Item, observe_window
+from processors.risk import GROWTH_PATTERNS, BreachEstimate
+
+__all__ = ["WindowEvidence", "window_evidence"]
+
+
+@dataclass
+class WindowEvidence:
+    best: BreachEstimate | None = None
+    p_new: float = 0.0
+    breach_p: dict[str, float] = field(default_factory=dict)  # metric -> its largest
+    states: dict[str, int] = field(default_factory=dict)
+    forecasts: list[dict[str, Any]] = field(default_factory=list)
+    patterns: dict[str, str] = field(default_factory=dict)
+    growing: list[str] = field(default_factory=list)
+
+    @property
+    def p_any(self) -> float:
+        return self.best.probability if self.best is not None else 0.0
+
+
+def window_evidence(
+    window: ClosedWindow,
+    outlooks: dict[str, MetricOutlook],
+    rules_by_metric: Mapping[str, Sequence[Rule]],
+    statuses: Mapping[str, int],
+    failed: set[str],
+    grid_s: Sequence[int],
+    config: PipelineConfig,
+) -> WindowEvidence:
+    """The window's evidence; ``outlooks`` (metric -> its outlook) gains the metrics new here,
+    ``failed`` are the metrics in FAIL lately."""
+    c = config
+    items: list[Item] = []
+    for metric, f in window.features.items():
+        rules = rules_by_metric.get(metric)
+        if rules is None:
+            continue
+        o = outlooks.get(metric)
+        if o is None:
+            o = outlooks[metric] = MetricOutlook(
+                c.forecaster, c.window_s, c.trend_windows, c.drift_threshold
+            )
+        items.append((metric, f, o, rules))
+    seen = observe_window(items, window.end_ms, statuses, grid_s, c.forecast_horizons_s)
+    ev = WindowEvidence(forecasts=seen.forecasts, patterns=seen.patterns)
+    ev.growing = [m for m, p in seen.patterns.items() if p in GROWTH_PATTERNS]
+    best = None
+    for metric, f, _, metric_rules in items:
+        estimates = seen.estimates[metric]
+        p_metric = 0.0
+        for est in estimates:
+            p_metric = max(p_metric, est.probability)
+            if best is None or (est.probability, -est.eta_s) > (best.probability, -best.eta_s):
+                best = est
+            if est.probability > ev.p_new and metric not in failed:
+                ev.p_new = est.probability
+        if estimates:
+            ev.breach_p[metric] = p_metric
+        ev.states[metric] = max(
+            metric_state(f.mean, r.warn, r.fail, r.sign, p_metric) for r in metric_rules
+        )
+    ev.best = best
+    return ev
