@@ -73,6 +73,18 @@ class Component:
     replicas: int = 1
 
 
+# How much of each pool a host has, as a multiple of the base capacity of the components it
+# runs (summed): a cgroup/tc knob can give a component at most what its host has left. A
+# component's base CPU and memory are half and two thirds of its host's (a pod's request on a
+# node of twice its size, the usual bin-packing picture); its disk and link are the host's
+# devices, so IO_WEIGHT and NET_BANDWIDTH cannot add capacity the device lacks. A new replica
+# runs on a host of its own, with the same headroom. Chosen, not fitted (no labels read).
+HOST_HEADROOM = {"cpu": 2.0, "mem": 1.5, "io": 1.0, "net": 1.0}
+
+METRICS = ("cpu.util", "mem.used_pct", "disk.used_pct", "disk.io_util", "net.util",
+           "net.rx_bytes_s", "latency.p99_ms", "errors.rate", "load.1m")
+
+
 # -- capacity: how an AllocationCommand's amount and unit change a component ----------------
 # Resource -> (capacity pool, metric it relieves, default unit)
 RESOURCES = {

@@ -12,40 +12,35 @@ The model is described in docs/simulator.md.
 
 from __future__ import annotations
 
-import json
 import math
 import time
-import zlib
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from streams.sim.commands import Commands, _Grant
 from streams.sim.incidents import (
     FAIL_THRESHOLDS,
+    HOST_HEADROOM,
     KINDS,
     MEM_SEASONAL,
-    POOL_UNIT,
-    RESOURCES,
+    METRICS,
     Component,
     Incident,
     Scenario,
     TraceDemand,
-    capacity_delta,
-    provisioning,
     seasonal,
 )
 from streams.sim.scenarios import SCENARIOS, scenario
+from streams.sim.truth import Truth, to_batches, write_ground_truth
 
 __all__ = [
-    "FAIL_THRESHOLDS", "KINDS", "METRICS", "MIN_CAPACITY", "POOLS", "SCENARIOS", "Component",
-    "Fleet", "Incident", "Scenario", "bench", "scenario", "to_batches", "write_ground_truth",
+    "FAIL_THRESHOLDS", "HOST_HEADROOM", "KINDS", "METRICS", "MIN_CAPACITY", "POOLS", "SCENARIOS",
+    "Component", "Fleet", "Incident", "Scenario", "bench", "scenario", "to_batches",
+    "write_ground_truth",
 ]
 
-METRICS = ("cpu.util", "mem.used_pct", "disk.used_pct", "disk.io_util", "net.util",
-           "net.rx_bytes_s", "latency.p99_ms", "errors.rate", "load.1m")
 _COL = {m: j for j, m in enumerate(METRICS)}
 _FAIL_METRICS = tuple(FAIL_THRESHOLDS)
 _FAIL_COLS = np.array([_COL[m] for m in _FAIL_METRICS])
@@ -59,36 +54,12 @@ _LOAD_NOISE = np.array([0.06, 0.08, 0.08])  # relative noise on cpu, io, net dem
 POOLS = ("cpu", "mem", "io", "net")  # the capacity pools of the usage accounting, in order
 MIN_CAPACITY = 0.1  # a scale-down never takes a pool below this fraction of its base
 
-@dataclass
-class _Grant:
-    """A (component, resource)'s lease: ``delta`` over base as commanded; ``prev`` acts until
-    ``effective_ms``, then an increase serves linearly more until ``warm_ms``."""
-
-    command_id: str
-    comp: int
-    resource: str
-    pool: str
-    delta: float
-    expires_ms: int | None
-    prev: float = 0.0
-    effective_ms: int = 0
-    warm_ms: int = 0
-
-    def value(self, t: int) -> float:
-        """The capacity over base in force at ``t``."""
-        if t < self.effective_ms:
-            return self.prev
-        if t < self.warm_ms and self.delta > self.prev:
-            w = (t - self.effective_ms) / (self.warm_ms - self.effective_ms)
-            return self.prev + w * (self.delta - self.prev)
-        return self.delta
-
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # tanh: no overflow warnings
 
 
-class Fleet:
+class Fleet(Commands, Truth):
     """The simulated fleet of one scenario. ``step`` advances event time by ``step_s``;
     ``apply`` changes the capacities used from the next step on."""
 
@@ -115,6 +86,10 @@ class Fleet:
             (self._p["base_cpu"], self._p["base_io"], self._p["base_net"]))
         self._rx_per_unit = 0.5 * self._p["link_mbit"] * 125_000.0  # half the link is rx
         self._hosts = [c.host for c in comps]
+        host_ids = {h: k for k, h in enumerate(dict.fromkeys(self._hosts))}
+        self._host_of = np.array([host_ids[h] for h in self._hosts], int)
+        # a host's pools are sized by its components' base: cores, IO (1 each), link
+        self._host_w = np.column_stack((self._p["cores"], np.ones(n), self._p["link_mbit"]))
         self._tags = [{"source": "simulator", "scenario": scenario.name, "role": c.role}
                       for c in comps]
         self._edges(comps)
@@ -213,11 +188,15 @@ class Fleet:
         add = {p: np.zeros(n) for p in ("cpu", "mem", "net", "io", "replicas")}
         for g in self._grants.values():
             add[g.pool][g.comp] += g.value(t)
-        # a scale-down (negative grant) stops at MIN_CAPACITY of the base; replicas at one
-        self._caps3 = np.maximum(1.0 + np.column_stack((add["cpu"], add["io"], add["net"])),
-                                 MIN_CAPACITY)
+        # a scale-down (negative grant) stops at MIN_CAPACITY of the base; replicas at one;
+        # an increase at what the host has left (HOST_HEADROOM)
+        caps3 = np.maximum(1.0 + np.column_stack((add["cpu"], add["io"], add["net"])),
+                           MIN_CAPACITY)
+        self._caps3 = np.column_stack([self._host_bound(caps3[:, j], self._host_w[:, j], pool)
+                                       for j, pool in enumerate(("cpu", "io", "net"))])
         mem = self._p["mem_gib"]
-        self._mem_total = np.maximum(mem + add["mem"], MIN_CAPACITY * mem)
+        self._mem_total = mem * self._host_bound(
+            np.maximum(1.0 + add["mem"] / mem, MIN_CAPACITY), mem, "mem")
         r0 = self._p["replicas"]
         self._share = r0 / np.maximum(r0 + add["replicas"], 1.0)
         expiries = [g.expires_ms for g in self._grants.values() if g.expires_ms is not None]
@@ -225,6 +204,19 @@ class Fleet:
         # until every change has acted (and warmed up), the capacities move step by step
         self._settle_ms = max((max(g.effective_ms, g.warm_ms) for g in self._grants.values()),
                               default=None)
+
+    def _host_bound(self, x: np.ndarray, w: np.ndarray, pool: str) -> np.ndarray:
+        """Capacities ``x`` (base = 1) bounded by their hosts: a host has ``HOST_HEADROOM``
+        times its components' base (``w``, absolute units); what those at or under their base
+        hold is theirs, and the rest is shared by those over it in proportion to their asks."""
+        h = self._host_of
+        over = np.maximum(x - 1.0, 0.0) * w
+        held = np.minimum(x, 1.0) * w
+        room = HOST_HEADROOM[pool] * np.bincount(h, w) - np.bincount(h, held)
+        asked = np.bincount(h, over)
+        scale = np.where(asked > room, np.maximum(room, 0.0) / np.maximum(asked, 1e-12), 1.0)
+        out: np.ndarray = np.where(x > 1.0, 1.0 + (x - 1.0) * scale[h], x)
+        return out
 
     # -- the model ----------------------------------------------------------------------
     def _effects(self, t: int) -> np.ndarray:
@@ -295,15 +287,17 @@ class Fleet:
 
     def _account(self, raw: np.ndarray, mem_used: np.ndarray) -> None:
         """Allocated and used capacity per pool, in units of the component's base capacity;
-        replicas multiply the capacity that serves cpu, io and net demand."""
+        replicas multiply every pool (a replica is a whole pod or instance: its CPU, memory,
+        disk and link), though only cpu, io and net demand is spread over them."""
         cap3 = self._caps3 / self._share[:, None]
         mem = self._p["mem_gib"]
         alloc, used = self._alloc, self._used
         alloc[:, 0], alloc[:, 2], alloc[:, 3] = cap3[:, 0], cap3[:, 1], cap3[:, 2]
-        alloc[:, 1] = self._mem_total / mem
+        alloc[:, 1] = self._mem_total / mem / self._share  # each replica has its memory
         used3 = np.minimum(np.maximum(raw, 0.0), cap3)
         used[:, 0], used[:, 2], used[:, 3] = used3[:, 0], used3[:, 1], used3[:, 2]
-        used[:, 1] = np.minimum(np.maximum(mem_used, 0.0), self._mem_total) / mem
+        used[:, 1] = (np.minimum(np.maximum(mem_used, 0.0), self._mem_total) / mem
+                      / self._share)
 
     def _advance(self) -> np.ndarray:
         t = self._now = self._now + self._step_ms
@@ -359,103 +353,6 @@ class Fleet:
         while not self.done() and (until_ms is None or self._now + self._step_ms <= until_ms):
             yield self.step()
 
-    def apply(self, command: Mapping[str, Any]) -> dict[str, Any]:
-        """Apply an AllocationCommand from the next step on; idempotent by ``command_id``."""
-        cid = str(command.get("command_id", ""))
-        if cid and cid in self._outcomes:
-            return _copy_outcome(self._outcomes[cid])
-        outcome = self._apply(cid, command)
-        if cid:
-            self._outcomes[cid] = outcome
-        return _copy_outcome(outcome)
-
-    def _apply(self, cid: str, cmd: Mapping[str, Any]) -> dict[str, Any]:
-        comp_id = str(cmd.get("component", ""))
-        out: dict[str, Any] = {"command_id": cid, "component": comp_id, "ts": self._now,
-                               "status": "REJECTED", "detail": "", "backend": "simulator",
-                               "effect": None}
-        resource, action = cmd.get("resource"), cmd.get("action")
-        i = self._index.get(comp_id)
-        if not cid:
-            out["detail"] = "command has no command_id"
-        elif i is None:
-            out["detail"] = f"unknown component {comp_id!r} in scenario {self.scenario.name!r}"
-        elif resource not in RESOURCES:
-            out["detail"] = f"unknown resource {resource!r}; known: {sorted(RESOURCES)}"
-        elif action not in ("GRANT", "RELEASE", "PREEMPT"):
-            out["detail"] = f"unknown action {action!r}"
-        if out["detail"] or i is None:
-            return out
-        pool, metric, default_unit = RESOURCES[str(resource)]
-        unit = str(cmd.get("unit") or default_unit).strip().lower()
-        amount = float(cmd.get("amount", 0.0))
-        delta = capacity_delta(pool, unit, amount, self.scenario.components[i])
-        if delta is None:
-            out["detail"] = f"unit {unit!r} not understood for {resource}"
-            return out
-        before = float(self._last[i, _COL[metric]])
-        key = (i, str(resource))
-        old = self._grants.get(key)
-        if action == "GRANT":
-            if not (math.isfinite(delta) and delta != 0.0):
-                out["detail"] = (f"GRANT needs a non-zero finite amount, got {amount} {unit} "
-                                 "(RELEASE returns to the base capacity)")
-                return out
-            lease_s = int(cmd.get("lease_s", 0) or 0)
-            expires = self._now + 1000 * lease_s if lease_s > 0 else None
-            grant = self._change(cid, i, str(resource), pool, delta, expires, old)
-            was = f", replacing {old.delta:+.3g}" if old is not None and old.delta else ""
-            detail = (f"granted {amount:g} {cmd.get('unit') or default_unit} of {resource} to "
-                      f"{comp_id} ({delta:+.3g} {POOL_UNIT[pool]} over base{was})")
-        else:
-            released = old.delta if old is not None else 0.0
-            grant = self._change(cid, i, str(resource), pool, 0.0, None, old)
-            verb = "released" if action == "RELEASE" else "preempted"
-            detail = (f"{verb} {released:+.3g} {POOL_UNIT[pool]} of {resource} on {comp_id}: "
-                      "back to base")
-        if grant.effective_ms > self._now:
-            detail += f"; acts in {(grant.effective_ms - self._now) / 1000:g} s"
-        if grant.warm_ms > grant.effective_ms and grant.delta > grant.prev:
-            detail += f", fully warm {(grant.warm_ms - grant.effective_ms) / 1000:g} s later"
-        self._caps()
-        self._log.append({"ts_ms": self._now, "command_id": cid, "event": action,
-                          "component": comp_id, "resource": resource, "amount": amount,
-                          "unit": unit, "effective_ms": grant.effective_ms})
-        out.update(status="APPLIED", detail=detail,
-                   effect={"metric": metric, "before": before, "after": None,
-                           "breach_avoided": None})
-        return out
-
-    def _change(self, cid: str, i: int, resource: str, pool: str, delta: float,
-                expires: int | None, old: _Grant | None) -> _Grant:
-        """The lease of (component ``i``, ``resource``) becomes ``delta`` over base, acting
-        after the resource's provisioning delay on the scenario's platform (an increase: a
-        delay drawn per command, seeded by the scenario's seed and the command id, then the
-        warm-up; a decrease: ``down_s``). An increase still under way when a larger one comes
-        keeps its start (the instances already booting serve the larger one first)."""
-        now = self._now
-        prev = old.value(now) if old is not None else 0.0
-        prov = provisioning(self.scenario.platform, resource)
-        if delta > prev:
-            u = np.random.Generator(np.random.PCG64(
-                [self.scenario.seed, zlib.crc32(cid.encode())])).uniform()
-            effective = now + round(1000 * (prov.up_lo_s + u * (prov.up_hi_s - prov.up_lo_s)))
-            if old is not None and old.delta > old.prev and now < old.effective_ms:
-                effective = min(effective, old.effective_ms)
-            warm = effective + round(1000 * prov.warmup_s)
-        else:
-            effective = warm = now + round(1000 * prov.down_s)
-        grant = _Grant(cid, i, resource, pool, delta, expires, prev, effective, warm)
-        self._grants[(i, resource)] = grant
-        return grant
-
-    def pending(self) -> dict[tuple[str, str], tuple[float, int]]:
-        """Changes not yet in full force: (component, resource) -> (capacity over base in
-        force now, when the change is complete in ms)."""
-        t = self._now
-        return {(self._ids[g.comp], g.resource): (g.value(t), max(g.effective_ms, g.warm_ms))
-                for g in self._grants.values() if max(g.effective_ms, g.warm_ms) > t}
-
     def usage(self) -> dict[str, np.ndarray]:
         """The latest step's ``allocated`` and ``used`` capacity, arrays (components x POOLS)
         in units of each component's base capacity (copies)."""
@@ -466,91 +363,7 @@ class Fleet:
         seconds (components x POOLS); divide by 3600 for base-capacity hours."""
         return {"allocated": self._alloc_s.copy(), "used": self._used_s.copy()}
 
-    def grants(self) -> dict[tuple[str, str], float]:
-        """The leases as commanded: (component, resource) -> capacity over base, in the pool's
-        unit (negative: a scale-down); :meth:`pending` says which have not fully acted yet."""
-        return {(self._ids[g.comp], g.resource): g.delta for g in self._grants.values()
-                if g.delta != 0.0}
 
-    def ground_truth(self) -> dict[str, Any]:
-        """JSON-ready timeline: incidents with actual first breaches, FAIL intervals, commands."""
-        comps = {}
-        for i, c in enumerate(self.scenario.components):
-            fails = {m: [list(iv) for iv in self._intervals[(i, j)]]
-                     for j, m in enumerate(_FAIL_METRICS) if (i, j) in self._intervals}
-            comps[c.id] = {"host": c.host, "role": c.role, "depends_on": list(c.depends_on),
-                           "fail_intervals": fails}
-        return {
-            "scenario": self.scenario.name, "seed": self.scenario.seed,
-            "start_ms": self.scenario.start_ms, "step_s": self.scenario.step_s,
-            "now_ms": self._now, "thresholds": dict(FAIL_THRESHOLDS),
-            "incidents": [self._incident_truth(inc) for inc in self.scenario.incidents],
-            "components": comps, "allocations": [dict(e) for e in self._log],
-        }
-
-    def _first_breach(self, i: int, metric: str, lo: int, hi: int) -> int | None:
-        for start, end in self._intervals.get((i, _FAIL_METRICS.index(metric)), []):
-            if start is not None and start < hi and (end is None or end > lo):
-                return max(start, lo)
-        return None
-
-    def _incident_truth(self, inc: Incident) -> dict[str, Any]:
-        i = self._index[inc.component]
-        hi = min(inc.end_ms, self._now + 1)
-        affected, todo = [i], [i]
-        while todo:  # the component and everything that depends on it, transitively
-            for d in sorted(self._dependents[todo.pop()]):
-                if d not in affected:
-                    affected.append(d)
-                    todo.append(d)
-        impacts = []
-        for j in affected:
-            for m in _FAIL_METRICS:
-                if (j, m) == (i, inc.metric):
-                    continue
-                at = self._first_breach(j, m, inc.start_ms, hi)
-                if at is not None:
-                    impacts.append({"component": self._ids[j], "metric": m,
-                                    "threshold": FAIL_THRESHOLDS[m], "breach_ms": at})
-        return {
-            "kind": inc.kind, "component": inc.component, "metric": inc.metric,
-            "threshold": FAIL_THRESHOLDS[inc.metric], "start_ms": inc.start_ms,
-            "onset_ms": inc.onset_ms,
-            "breach_ms": self._first_breach(i, inc.metric, inc.start_ms, hi),
-            "breach_planned_ms": inc.breach_planned_ms, "end_ms": inc.end_ms,
-            "impacts": sorted(impacts, key=lambda x: (x["breach_ms"], x["component"])),
-        }
-
-
-def _copy_outcome(o: dict[str, Any]) -> dict[str, Any]:
-    return {**o, "effect": dict(o["effect"]) if o["effect"] else None}
-
-
-def write_ground_truth(fleet: Fleet, path: str | Path) -> None:
-    """Write ``fleet.ground_truth()`` as JSON to ``path`` (parents created)."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(fleet.ground_truth(), indent=1) + "\n", encoding="utf-8")
-
-
-def to_batches(samples: Iterable[Mapping[str, Any]], per_message: int) -> list[dict[str, Any]]:
-    """Group samples into MetricBatch dicts of at most ``per_message`` points each, one
-    component (and host, tags) per batch, keeping each component's order."""
-    if per_message < 1:
-        raise ValueError(f"per_message must be >= 1, got {per_message}")
-    open_: dict[str, dict[str, Any]] = {}
-    out: list[dict[str, Any]] = []
-    for s in samples:
-        tags = s.get("tags") or {}
-        b = open_.get(s["component"])
-        if b is None or len(b["points"]) >= per_message or b["host"] != s["host"] \
-                or b["tags"] != tags:
-            b = {"component": s["component"], "host": s["host"], "tags": dict(tags),
-                 "points": []}
-            open_[s["component"]] = b
-            out.append(b)
-        b["points"].append({"ts": s["ts"], "metrics": s["metrics"]})
-    return out
 
 
 def bench(seconds: float = 2.0, n_components: int = 1000, seed: int = 42) -> float:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from streams.sim.simulator import (
     FAIL_THRESHOLDS,
+    HOST_HEADROOM,
     KINDS,
     METRICS,
     MIN_CAPACITY,
@@ -205,8 +206,8 @@ def test_a_small_cpu_grant_delays_the_breach() -> None:
         ("load_surge", "CPU_WEIGHT", 100, "weight"),
         ("load_surge", "REPLICAS", 1, "replicas"),
         ("memory_leak_linear", "MEMORY_HIGH", 8, "GiB"),
-        ("network_saturation", "NET_BANDWIDTH", 10, "Gbit/s"),
-        ("noisy_neighbour", "IO_WEIGHT", 100, "weight"),
+        ("network_saturation", "REPLICAS", 1, "replicas"),
+        ("noisy_neighbour", "REPLICAS", 1, "replicas"),
     ],
 )
 def test_each_resource_relieves_its_metric(
@@ -223,6 +224,52 @@ def test_each_resource_relieves_its_metric(
     b = _series(helped_steps, inc.component, inc.metric)[i]
     assert b < a
     assert helped.ground_truth()["incidents"][0]["breach_ms"] is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "resource", "amount", "unit"),
+    [
+        ("network_saturation", "NET_BANDWIDTH", 10, "Gbit/s"),
+        ("noisy_neighbour", "IO_WEIGHT", 100, "weight"),
+    ],
+)
+def test_the_link_and_the_disk_are_the_hosts_no_knob_adds_to_them(
+    kind: str, resource: str, amount: float, unit: str
+) -> None:
+    sc = scenario(kind, seed=8)
+    inc = sc.incidents[0]
+    _, plain_steps = _run(sc)
+    _, helped_steps = _run(sc, [(_on_grid(sc, inc.onset_ms), _cmd(
+        inc.component, resource, amount, unit, lease_s=6 * 3600))])
+    assert _series(helped_steps, inc.component, inc.metric) == _series(
+        plain_steps, inc.component, inc.metric)
+
+
+def test_a_cgroup_grant_stops_at_what_the_host_has_left() -> None:
+    fleet = Fleet(scenario("ramp", seed=1))  # web-01: 4 cores, 8 GiB on a host of its own
+    fleet.step()
+    for cid, res, amount, unit in (("c", "CPU_WEIGHT", 500, "weight"),
+                                   ("m", "MEMORY_HIGH", 50, "GiB")):
+        assert fleet.apply(_cmd("web-01", res, amount, unit) | {"command_id": cid}
+                           )["status"] == "APPLIED"
+    fleet.step()
+    fleet.step()
+    alloc = fleet.usage()["allocated"][0]  # cpu, mem, io, net in units of the base
+    assert alloc[0] == pytest.approx(HOST_HEADROOM["cpu"])  # +500 % asked, the host has 2x
+    assert alloc[1] == pytest.approx(HOST_HEADROOM["mem"])
+    assert fleet.grants()[("web-01", "CPU_WEIGHT")] == 5.0  # the lease records what was asked
+
+
+def test_replicas_are_ready_after_their_delay_and_bring_whole_pods() -> None:
+    fleet = Fleet(scenario("ramp", seed=1))
+    fleet.step()
+    fleet.apply(_cmd("web-01", "REPLICAS", 2, "replicas") | {"command_id": "r"})
+    fleet.step()
+    assert fleet.replicas()["web-01"] == (1, 3)  # commanded, not ready (60-180 s)
+    for _ in range(18):
+        fleet.step()
+    assert fleet.replicas()["web-01"] == (3, 3)
+    assert fleet.usage()["allocated"][0][1] == pytest.approx(3.0)  # memory of 3 pods
 
 
 def test_apply_is_idempotent_by_command_id() -> None:
@@ -264,10 +311,10 @@ def test_a_grant_replaces_the_previous_grant() -> None:
     once.apply(_cmd("web-01", amount=1, cid="only"))
     assert twice.grants() == once.grants() == {("web-01", "CPU_QUOTA"): pytest.approx(0.25)}
     assert [twice.step() for _ in range(5)] == [once.step() for _ in range(5)]
-    # another resource of the same pool is a lease of its own: the two add up
-    twice.apply(_cmd("web-01", "CPU_WEIGHT", 100, "weight", cid="w"))
+    # another resource of the same pool is a lease of its own: the two add up (to the host's)
+    twice.apply(_cmd("web-01", "CPU_WEIGHT", 50, "weight", cid="w"))
     twice.step()
-    assert twice.usage()["allocated"][0, POOLS.index("cpu")] == pytest.approx(2.25)
+    assert twice.usage()["allocated"][0, POOLS.index("cpu")] == pytest.approx(1.75)
 
 
 def test_a_release_takes_the_whole_lease_back_whatever_its_amount() -> None:
@@ -447,7 +494,8 @@ def test_simulator_imports_no_kafka() -> None:
         "streams",
         "processors",  # the default health rules: one source of the FAIL thresholds
     }
-    for name in ("sim/simulator.py", "sim/incidents.py", "sim/scenarios.py"):
+    for name in ("sim/simulator.py", "sim/incidents.py", "sim/scenarios.py", "sim/commands.py",
+                 "sim/truth.py"):
         tree = ast.parse((ROOT / "streams" / name).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -460,7 +508,8 @@ def test_simulator_imports_no_kafka() -> None:
                 assert mod.split(".")[0] in allowed, f"{name} imports {mod}"
                 # its own pure parts, and the pure trace reader
                 assert mod.split(".")[0] != "streams" or mod in (
-                    "streams.sim.incidents", "streams.sim.scenarios", "streams.sim.traces")
+                    "streams.sim.incidents", "streams.sim.scenarios", "streams.sim.traces",
+                    "streams.sim.commands", "streams.sim.truth")
 
 
 def test_bench_reports_component_hours_per_second() -> None:
