@@ -14,6 +14,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -64,6 +65,36 @@ class JSON(JSONResponse):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
+Creds = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
+ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": S.Problem}, 403: {"model": S.Problem}}
+
+
+@dataclass
+class Api:
+    """What the routes share: the read model, the topic writer, the tokens, the clock."""
+
+    live: Live
+    writer: Writer
+    tokens: Tokens
+    clock_ms: Callable[[], float]
+    thresholds: dict[str, dict[str, Any]]
+    closing: threading.Event
+
+    def caller(self, creds: HTTPAuthorizationCredentials | None, need: str,
+               query_token: str | None = None) -> Token | None:
+        """The token of a request that may do ``need`` ("read", "write"); 401/403 else."""
+        if not self.tokens.enabled:
+            return None
+        secret = creds.credentials if creds is not None else query_token
+        token = self.tokens.find(secret) if secret else None
+        if token is None:
+            raise HTTPException(401, "a bearer token is needed (FOREWARN_API_TOKENS)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if need == "write" and token.role != "write":
+            raise HTTPException(403, f"token {token.name!r} may only read")
+        return token
+
+
 def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
                clock_ms: Callable[[], float] = lambda: time.time() * 1000,
                max_series: int = 500,
@@ -75,8 +106,8 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
     registries of components in the same process, served on /metrics too (``forewarn run``);
     ``closing``: set when the server stops, so that event streams end (else a browser left open
     would hold the shutdown)."""
-    closing = closing or threading.Event()
-    thresholds = thresholds or {}
+    api = Api(live, writer, tokens or Tokens(), clock_ms, thresholds or {},
+              closing or threading.Event())
     app = FastAPI(
         title="forewarn API", version=VERSION,
         description="Risk, forecasts, leases and outcomes of a fleet, read from forewarn's "
@@ -84,57 +115,53 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
                     "FOREWARN_API_TOKENS set, /v1 needs a bearer token (writes: role write).",
         default_response_class=JSON,
     )
-    tokens = tokens or Tokens()
-    bearer = HTTPBearer(auto_error=False)
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(live, max_series=max_series))
     for other in also_export:
         registry.register(_Forward(other))
 
-    def caller(creds: HTTPAuthorizationCredentials | None, need: str,
-               query_token: str | None = None) -> Token | None:
-        if not tokens.enabled:
-            return None
-        secret = creds.credentials if creds is not None else query_token
-        token = tokens.find(secret) if secret else None
-        if token is None:
-            raise HTTPException(401, "a bearer token is needed (FOREWARN_API_TOKENS)",
-                                headers={"WWW-Authenticate": "Bearer"})
-        if need == "write" and token.role != "write":
-            raise HTTPException(403, f"token {token.name!r} may only read")
-        return token
-
     # reads run on the event loop (they take the model's lock for a few ms at most): a hop to
     # the thread pool and back costs more than that on a busy machine
-    async def reader(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-                     ) -> None:
-        caller(creds, "read")
+    async def reader(creds: Creds) -> None:
+        api.caller(creds, "read")
 
-    def writer_of(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-                  ) -> Token | None:
-        return caller(creds, "write")
+    def writer_of(creds: Creds) -> Token | None:
+        return api.caller(creds, "write")
 
-    read = [Depends(reader)]
-    errors: dict[int | str, dict[str, Any]] = {
-        401: {"model": S.Problem}, 403: {"model": S.Problem}}
+    _operations(app, api, registry)
+    _reads(app, api, [Depends(reader)])
+    _model_views(app, api, [Depends(reader)])
+    _writes(app, api, writer_of)
+    _events(app, api)
+    return app
+
+
+def _operations(app: FastAPI, api: Api, registry: CollectorRegistry) -> None:
+    """/healthz and /metrics: open, for probes and scrapers."""
 
     @app.get("/healthz", response_model=S.Health, tags=["operations"])
     async def healthz() -> Any:
         def view(m: ReadModel) -> dict[str, Any]:
             return {"components": len(m.components_), "event_time_ms": m.now_ms}
 
+        live = api.live
         following = live.alive()
         return JSON({"status": "ok" if following else "degraded", "following": following,
                      "messages": live.stats.messages, "undecodable": live.stats.undecodable,
-                     "auth": tokens.enabled, "error": live.error, **live.read(view)})
+                     "auth": api.tokens.enabled, "error": live.error, **live.read(view)})
 
     @app.get("/metrics", tags=["operations"], response_class=Response,
              responses={200: {"content": {"text/plain": {}}}})
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+
+def _reads(app: FastAPI, api: Api, read: list[Any]) -> None:
+    """Components, one component's risk history, allocations and outcomes."""
+    live = api.live
+
     @app.get("/v1/components", response_model=list[S.Component], dependencies=read,
-             responses=errors, tags=["read"])
+             responses=ERRORS, tags=["read"])
     async def components(
         host: str | None = None,
         glob: Annotated[str | None, Query(description="fnmatch glob over component ids")] = None,
@@ -145,33 +172,20 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
         return Response(body, media_type="application/json")
 
     @app.get("/v1/components/{component_id:path}/risk", response_model=S.RiskHistory,
-             dependencies=read, responses={**errors, 404: {"model": S.Problem}}, tags=["read"])
+             dependencies=read, responses={**ERRORS, 404: {"model": S.Problem}}, tags=["read"])
     async def risk(
         component_id: str,
         from_ms: Annotated[int | None, Query(alias="from", ge=0, le=2**53,
                                              description="event time, ms")] = None,
         to_ms: Annotated[int | None, Query(alias="to", ge=0, le=2**53)] = None,
     ) -> Any:
-        def view(m: ReadModel) -> dict[str, Any] | None:
-            points = m.risk_history(component_id, from_ms, to_ms)
-            if points is None:
-                return None
-            kw = {"component": component_id, "from_ms": from_ms, "to_ms": to_ms,
-                  "limit": 1000}
-            return {"component": component_id, "points": points,
-                    "health": m.health_history(component_id),
-                    "metrics": m.metric_series(component_id, from_ms, to_ms),
-                    "thresholds": thresholds,
-                    "allocations": m.allocations(**kw),
-                    "outcomes": m.outcomes(**kw)}
-
-        got = live.read(view)
+        got = live.read(lambda m: _risk_view(m, component_id, from_ms, to_ms, api.thresholds))
         if got is None:
             raise HTTPException(404, f"no component {component_id!r} in the read model")
         return JSON(got)
 
     @app.get("/v1/allocations", response_model=list[S.AllocationCommand], dependencies=read,
-             responses=errors, tags=["read"])
+             responses=ERRORS, tags=["read"])
     async def allocations(
         component: Annotated[str | None, Query(description="id or fnmatch glob")] = None,
         action: Annotated[str | None, Query(pattern="^(GRANT|RELEASE|PREEMPT)$")] = None,
@@ -184,7 +198,7 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
             kind_field="action", limit=limit)))
 
     @app.get("/v1/outcomes", response_model=list[S.AllocationOutcome], dependencies=read,
-             responses=errors, tags=["read"])
+             responses=ERRORS, tags=["read"])
     async def outcomes(
         component: Annotated[str | None, Query(description="id or fnmatch glob")] = None,
         status: Annotated[str | None, Query(
@@ -197,7 +211,27 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
             component=component, from_ms=from_ms, to_ms=to_ms, kind=status,
             kind_field="status", limit=limit)))
 
-    @app.get("/v1/heatmap", response_model=S.Heatmap, dependencies=read, responses=errors,
+
+def _risk_view(m: ReadModel, component_id: str, from_ms: int | None, to_ms: int | None,
+               thresholds: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """One component's risk history with its health, metrics, allocations and outcomes."""
+    points = m.risk_history(component_id, from_ms, to_ms)
+    if points is None:
+        return None
+    kw = {"component": component_id, "from_ms": from_ms, "to_ms": to_ms, "limit": 1000}
+    return {"component": component_id, "points": points,
+            "health": m.health_history(component_id),
+            "metrics": m.metric_series(component_id, from_ms, to_ms),
+            "thresholds": thresholds,
+            "allocations": m.allocations(**kw),
+            "outcomes": m.outcomes(**kw)}
+
+
+def _model_views(app: FastAPI, api: Api, read: list[Any]) -> None:
+    """The heatmap and the preferences in force."""
+    live = api.live
+
+    @app.get("/v1/heatmap", response_model=S.Heatmap, dependencies=read, responses=ERRORS,
              tags=["read"])
     async def heatmap(
         buckets: Annotated[int, Query(ge=1, le=1440)] = 60,
@@ -212,20 +246,25 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
         return JSON(live.read(view))
 
     @app.get("/v1/preferences", response_model=list[S.Preference], dependencies=read,
-             responses=errors, tags=["preferences"])
+             responses=ERRORS, tags=["preferences"])
     async def preferences() -> Any:
         return JSON(live.read(lambda m: [m.preferences[k] for k in sorted(m.preferences)]))
 
     @app.get("/v1/preferences/{selector:path}", response_model=S.Preference, dependencies=read,
-             responses={**errors, 404: {"model": S.Problem}}, tags=["preferences"])
+             responses={**ERRORS, 404: {"model": S.Problem}}, tags=["preferences"])
     async def preference(selector: Selector) -> Any:
         got = live.read(lambda m: m.preferences.get(selector))
         if got is None:
             raise HTTPException(404, f"no preference for {selector!r}")
         return JSON(got)
 
+
+def _writes(app: FastAPI, api: Api, writer_of: Callable[..., Token | None]) -> None:
+    """Preferences set and cleared, operator feedback: onto their topics."""
+    live, writer = api.live, api.writer
+
     @app.put("/v1/preferences/{selector:path}", response_model=S.Preference,
-             responses={**errors, 400: {"model": S.Problem}, 422: {"model": S.Problem},
+             responses={**ERRORS, 400: {"model": S.Problem}, 422: {"model": S.Problem},
                         503: {"model": S.Problem},
                         # a selector holding a line break matches no route (Starlette's path
                         # pattern stops at one): the router answers 404 before we see it
@@ -239,7 +278,7 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
         current = live.read(lambda m: m.preferences.get(selector))
         try:
             rec = make_preference(
-                selector, int(clock_ms()), current, criticality=change.criticality,
+                selector, int(api.clock_ms()), current, criticality=change.criticality,
                 allow=change.allowed_resources, maxima=change.maxima, paused=change.paused)
         except ConfigError as exc:
             raise HTTPException(422, str(exc)) from exc
@@ -247,7 +286,7 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
         return JSON(rec)
 
     @app.delete("/v1/preferences/{selector:path}", status_code=204,
-                responses={**errors, 404: {"model": S.Problem}, 503: {"model": S.Problem}},
+                responses={**ERRORS, 404: {"model": S.Problem}, 503: {"model": S.Problem}},
                 tags=["preferences"], response_class=Response)
     def delete_preference(selector: Selector,
                           _: Annotated[Token | None, Depends(writer_of)]) -> Response:
@@ -258,26 +297,29 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
         return Response(status_code=204)
 
     @app.post("/v1/feedback", response_model=S.FeedbackOut, status_code=202,
-              responses={**errors, 400: {"model": S.Problem}, 404: {"model": S.Problem},
+              responses={**ERRORS, 400: {"model": S.Problem}, 404: {"model": S.Problem},
                          503: {"model": S.Problem}},
               tags=["feedback"])
     def feedback(body: S.FeedbackIn,
                  token: Annotated[Token | None, Depends(writer_of)]) -> Any:
         _check_key(body.component)
-        known = live.read(lambda m: body.component in m.components_)
-        if not known:
+        if not live.read(lambda m: body.component in m.components_):
             raise HTTPException(404, f"no component {body.component!r} in the read model")
         rec = {"component": body.component, "ts": body.ts, "verdict": body.verdict,
                "operator": token.name if token else "anonymous", "note": body.note,
-               "received_ms": int(clock_ms())}
+               "received_ms": int(api.clock_ms())}
         _write(lambda: writer.feedback(rec))
         return JSON(rec, status_code=202)
 
+
+def _events(app: FastAPI, api: Api) -> None:
+    """The Server-Sent Events stream and the dashboard's static files."""
+
     @app.get("/v1/events", tags=["read"], response_class=StreamingResponse,
-             responses={200: {"content": {"text/event-stream": {}}}, **errors})
+             responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
     async def events(
         request: Request,
-        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        creds: Creds,
         access_token: Annotated[str | None, Query(
             description="the token, for browsers' EventSource (no headers)")] = None,
         once: Annotated[bool, Query(description="send one update and end")] = False,
@@ -285,23 +327,9 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
         """Server-Sent Events: an ``update`` whenever the model changes (at most every
         0.5 s) with the top components, and the risk scores, allocations and outcomes that
         came since the previous update."""
-        caller(creds, "read", access_token)
-        return StreamingResponse(_stream(request, once), media_type="text/event-stream",
+        api.caller(creds, "read", access_token)
+        return StreamingResponse(_stream(api, request, once), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
-
-    async def _stream(request: Request, once: bool) -> AsyncIterator[bytes]:
-        seen = {"version": -1, "risk": 0, "alloc": 0, "out": 0}
-        first = True
-        while True:
-            update = live.read(lambda m, f=first: _update(m, seen, f))
-            if update is not None:
-                yield b"event: update\ndata: " + orjson.dumps(update) + b"\n\n"
-                first = False
-            elif once:
-                return
-            if once or closing.is_set() or await request.is_disconnected():
-                return
-            await asyncio.sleep(SSE_INTERVAL_S)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -314,7 +342,20 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
             raise HTTPException(404, "no such file")
         return FileResponse(path)
 
-    return app
+
+async def _stream(api: Api, request: Request, once: bool) -> AsyncIterator[bytes]:
+    seen = {"version": -1, "risk": 0, "alloc": 0, "out": 0}
+    first = True
+    while True:
+        update = api.live.read(lambda m, f=first: _update(m, seen, f))
+        if update is not None:
+            yield b"event: update\ndata: " + orjson.dumps(update) + b"\n\n"
+            first = False
+        elif once:
+            return
+        if once or api.closing.is_set() or await request.is_disconnected():
+            return
+        await asyncio.sleep(SSE_INTERVAL_S)
 
 
 class _Forward(Collector):
