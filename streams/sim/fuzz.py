@@ -73,15 +73,33 @@ class FuzzMessage:
 def metrics_messages(n: int, *, seed: int = 12, now_ms: int, components: int = 40,
                      bad_share: float = 0.5) -> list[FuzzMessage]:
     """``n`` messages for ``forewarn.metrics``; about ``bad_share`` of them bad."""
-    rng = random.Random(seed)
-    codec = Codec()
-    n_valid = max(1, round(n * (1 - bad_share)))
-    per_comp = n_valid // components + 2
-    start = now_ms - (per_comp + 2) * STEP_MS * 2  # every valid stamp lies behind now
-    seq = [0] * components  # samples so far per component
+    fuzz = _MetricsFuzz(random.Random(seed), n, now_ms, components, bad_share)
+    bad_kinds = sorted(BAD_KINDS)
+    rare = max(2, min(RARE_EVERY, n // 2))
     out: list[FuzzMessage] = []
+    for i in range(n):
+        if i % rare == rare // 2:
+            out.append(fuzz.bad("huge_map" if (i // rare) % 2 == 0 else "huge_random", i))
+        elif fuzz.rng.random() < bad_share:
+            out.append(fuzz.bad(bad_kinds[fuzz.rng.randrange(len(bad_kinds))], i))
+        else:
+            out.append(fuzz.valid(i))
+    return out
 
-    def sample(comp: str, ts: int, **over: object) -> dict:
+
+class _MetricsFuzz:
+    """The valid and the bad messages of :func:`metrics_messages`, from one generator."""
+
+    def __init__(self, rng: random.Random, n: int, now_ms: int, components: int,
+                 bad_share: float) -> None:
+        self.rng, self.codec, self.components = rng, Codec(), components
+        n_valid = max(1, round(n * (1 - bad_share)))
+        self.per_comp = n_valid // components + 2
+        self.start = now_ms - (self.per_comp + 2) * STEP_MS * 2  # valid stamps lie behind now
+        self.seq = [0] * components  # samples so far per component
+
+    def sample(self, comp: str, ts: int, **over: object) -> dict:
+        rng = self.rng
         s = {"component": comp, "host": comp.split("/")[0], "ts": ts,
              "metrics": {"cpu.util": round(0.3 + 0.4 * rng.random(), 4),
                          "mem.used_pct": round(40 + 20 * rng.random(), 3)},
@@ -89,79 +107,72 @@ def metrics_messages(n: int, *, seed: int = 12, now_ms: int, components: int = 4
         s.update(over)
         return s
 
-    def next_valid(i: int) -> FuzzMessage:
+    def valid(self, i: int) -> FuzzMessage:
+        rng, codec = self.rng, self.codec
         kind = VALID_KINDS[rng.randrange(len(VALID_KINDS))]
         if kind in ("null_key", "empty_key"):
             comp = f"fz-nk-{i}"
-            s = sample(comp, start + rng.randrange(per_comp) * STEP_MS)
+            s = self.sample(comp, self.start + rng.randrange(self.per_comp) * STEP_MS)
             return FuzzMessage(kind, None if kind == "null_key" else b"",
                                codec.encode("MetricSample", s), "", comp, s["ts"])
-        c = rng.randrange(components)
+        c = rng.randrange(self.components)
         comp = f"fz-{c}"
-        ts = start + seq[c] * 2 * STEP_MS
-        seq[c] += 1
+        ts = self.start + self.seq[c] * 2 * STEP_MS
+        self.seq[c] += 1
         if kind == "batch":
-            seq[c] += 1
-            points = [{"ts": ts, "metrics": sample(comp, ts)["metrics"]},
-                      {"ts": ts + STEP_MS, "metrics": sample(comp, ts)["metrics"]}]
+            self.seq[c] += 1
+            points = [{"ts": ts, "metrics": self.sample(comp, ts)["metrics"]},
+                      {"ts": ts + STEP_MS, "metrics": self.sample(comp, ts)["metrics"]}]
             value = codec.encode("MetricBatch", {"component": comp, "host": comp,
                                                  "points": points, "tags": {}})
             return FuzzMessage(kind, comp.encode(), value, "", comp, ts + STEP_MS)
-        s = sample(comp, ts)
+        s = self.sample(comp, ts)
         value = (orjson.dumps({"_type": "MetricSample", **s}) if kind == "json"
                  else codec.encode("MetricSample", s))
         return FuzzMessage(kind, comp.encode(), value, "", comp, ts)
 
-    def bad(kind: str, i: int) -> FuzzMessage:
+    def bad(self, kind: str, i: int) -> FuzzMessage:
         comp = f"fz-bad-{i % 97}"
-        key = comp.encode()
-        good = codec.encode("MetricSample", sample(comp, start))
-        if kind == "truncated_avro":
-            value = good[: rng.randrange(1, len(good) - 1)]
-        elif kind == "random_bytes":
-            value = rng.randbytes(rng.randrange(1, 2000))
-            key = rng.choice([None, b"", rng.randbytes(8)])
-        elif kind == "unknown_fingerprint":
-            value = good[:2] + rng.randbytes(8) + good[10:]
-        elif kind in ("json_nan", "json_inf"):
-            word = b"NaN" if kind == "json_nan" else b"Infinity"
-            value = orjson.dumps({"_type": "MetricSample", **sample(comp, start)}).replace(
-                b'"cpu.util":', b'"cpu.util":' + word + b',"x":', 1)
-        elif kind == "json_strings":
-            value = orjson.dumps({"_type": "MetricSample",
-                                  **sample(comp, start, metrics={"cpu.util": "high",
-                                                                 "mem.used_pct": "NaN"})})
-        elif kind == "null_value":
-            value = None
-        elif kind == "empty_value":
-            value = b""
-        elif kind == "ts_1970":
-            value = codec.encode("MetricSample", sample(comp, rng.randrange(0, 10**9)))
-        elif kind == "ts_3000":
-            value = codec.encode("MetricSample", sample(comp, YEAR_3000_MS + i))
-        elif kind == "empty_component":
-            value = codec.encode("MetricSample", sample("", start))
-        elif kind == "huge_map":
-            metrics = {f"m{j:06d}.{rng.randrange(10**6)}": rng.random() for j in range(24_000)}
-            value = orjson.dumps({"_type": "MetricSample", **sample(comp, start,
-                                                                     metrics=metrics)})
-        elif kind == "huge_random":
-            value = b"\xfe" + rng.randbytes(990_000)
+        key: bytes | None = comp.encode()
+        good = self.codec.encode("MetricSample", self.sample(comp, self.start))
+        if kind == "random_bytes":
+            value: bytes | None = self.rng.randbytes(self.rng.randrange(1, 2000))
+            key = self.rng.choice([None, b"", self.rng.randbytes(8)])
         else:
-            raise ValueError(kind)
+            value = self.bad_value(kind, i, comp, good)
         stage = BAD_KINDS.get(kind) or RARE_BAD[kind]
         return FuzzMessage(kind, key, value, stage)
 
-    bad_kinds = sorted(BAD_KINDS)
-    rare = max(2, min(RARE_EVERY, n // 2))
-    for i in range(n):
-        if i % rare == rare // 2:
-            out.append(bad("huge_map" if (i // rare) % 2 == 0 else "huge_random", i))
-        elif rng.random() < bad_share:
-            out.append(bad(bad_kinds[rng.randrange(len(bad_kinds))], i))
-        else:
-            out.append(next_valid(i))
-    return out
+    def bad_value(self, kind: str, i: int, comp: str, good: bytes) -> bytes | None:
+        """A malformed value of ``kind`` (``good``: a valid one to spoil)."""
+        rng, codec, start = self.rng, self.codec, self.start
+        if kind == "truncated_avro":
+            return good[: rng.randrange(1, len(good) - 1)]
+        if kind == "unknown_fingerprint":
+            return good[:2] + rng.randbytes(8) + good[10:]
+        if kind in ("json_nan", "json_inf"):
+            word = b"NaN" if kind == "json_nan" else b"Infinity"
+            return orjson.dumps({"_type": "MetricSample", **self.sample(comp, start)}).replace(
+                b'"cpu.util":', b'"cpu.util":' + word + b',"x":', 1)
+        if kind == "json_strings":
+            return orjson.dumps({"_type": "MetricSample",
+                                 **self.sample(comp, start, metrics={"cpu.util": "high",
+                                                                     "mem.used_pct": "NaN"})})
+        if kind in ("null_value", "empty_value"):
+            return None if kind == "null_value" else b""
+        if kind == "ts_1970":
+            return codec.encode("MetricSample", self.sample(comp, rng.randrange(0, 10**9)))
+        if kind == "ts_3000":
+            return codec.encode("MetricSample", self.sample(comp, YEAR_3000_MS + i))
+        if kind == "empty_component":
+            return codec.encode("MetricSample", self.sample("", start))
+        if kind == "huge_map":
+            metrics = {f"m{j:06d}.{rng.randrange(10**6)}": rng.random() for j in range(24_000)}
+            return orjson.dumps({"_type": "MetricSample",
+                                 **self.sample(comp, start, metrics=metrics)})
+        if kind == "huge_random":
+            return b"\xfe" + rng.randbytes(990_000)
+        raise ValueError(kind)
 
 
 # -- ingest formats ---------------------------------------------------------------------------
