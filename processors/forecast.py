@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -137,6 +138,9 @@ def fit_trend(ts_ms: Sequence[int], values: Sequence[float]) -> TrendFit | None:
     return fit if all(map(math.isfinite, (slope, intercept, r2, fit.resid_std))) else None
 
 
+_ARRAYS = {"ts_ms": "q", "values": "d", "raw": "d"}  # the forecasters' array fields
+
+
 class TrendForecaster:
     """Linear trend over the last ``k`` points.
 
@@ -158,8 +162,9 @@ class TrendForecaster:
         self.z = z
         self.min_std_abs = min_std_abs
         self.min_std_rel = min_std_rel
-        self.ts_ms: list[int] = []
-        self.values: list[float] = []
+        # compact arrays, not lists of boxed numbers: ~200 bytes less per list (#14 memory)
+        self.ts_ms: array[int] = array("q")
+        self.values: array[float] = array("d")
         self._fit: TrendFit | None = None
         self._s = 0.0  # floored residual spread
 
@@ -182,6 +187,20 @@ class TrendForecaster:
 
     def trend(self) -> TrendFit | None:
         return self._fit
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with lists, as format 2 wrote them (``processors.legacy_state``)."""
+        state = dict(self.__dict__)
+        for name in _ARRAYS:
+            if name in state:
+                state[name] = state[name].tolist()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, code in _ARRAYS.items():
+            if name in state:
+                state[name] = array(code, state[name])
+        self.__dict__.update(state)
 
     def line(self, origin_ms: int | None = None) -> Line | None:
         """The fitted line's forecast parameters from ``origin_ms`` (``None`` until warm):
@@ -320,7 +339,7 @@ class SeasonalTrendForecaster(TrendForecaster):
             capacity, block=block, recheck=16, min_lag=2, min_acf=min_acf, min_points=32
         )
         self.n = 0  # points learnt
-        self.raw: list[float] = []  # the last k values as learnt (the base list is deseasonalised)
+        self.raw: array[float] = array("d")  # the last k values as learnt (values: deseasonalised)
         self._raw_fit: TrendFit | None = None  # trend() of the points as learnt, once computed
 
     @property
@@ -402,11 +421,12 @@ class SeasonalTrendForecaster(TrendForecaster):
         if len(self.ts_ms) > self.k:
             del self.ts_ms[0], self.raw[0]
         if self.history.period is None:
-            self.values = list(self.raw)
+            self.values = array("d", self.raw)
         else:  # offsets move with every block: deseasonalise the whole (short) list again
             first = self.n - len(self.raw)
             at = np.arange(first, self.n, dtype=np.float64)
-            self.values = (np.asarray(self.raw) - self.offsets_at(at, self._level())).tolist()
+            season = self.offsets_at(at, self._level())
+            self.values = array("d", (np.asarray(self.raw) - season).tobytes())
         self._refit()
         return None
 
@@ -436,7 +456,7 @@ class SeasonalTrendForecaster(TrendForecaster):
         return fit
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
+        state = super().__getstate__()
         for cache in ("_raw_fit", "_level_at"):  # recomputed on demand, not checkpointed
             state.pop(cache, None)
         return state

@@ -39,7 +39,9 @@ snapshotted (:class:`~schemas.errors.ContractError` says so) and starts cold on 
 from __future__ import annotations
 
 import functools
+import sys
 import zlib
+from array import array
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -70,6 +72,7 @@ class Field:
 
     kinds: tuple[type | str, ...]
     default: Callable[[], Any] | None = None
+    typecode: str | None = None  # an ``array.array`` of this typecode, written as a list
 
 
 @dataclass(frozen=True)
@@ -197,9 +200,10 @@ def schema() -> dict[str, TypeSchema]:
 
     opt_int = (int, _NONE)
     opt_float = (int, float, _NONE)
-    trend = dict(
-        k=INT, min_points=INT, z=FLOAT, min_std_abs=FLOAT, min_std_rel=FLOAT, ts_ms=(list,),
-        values=(list,), _fit=("TrendFit", _NONE), _s=FLOAT,
+    trend: dict[str, tuple[type | str, ...] | Field] = dict(
+        k=INT, min_points=INT, z=FLOAT, min_std_abs=FLOAT, min_std_rel=FLOAT,
+        ts_ms=Field((array,), typecode="q"), values=Field((array,), typecode="d"),
+        _fit=("TrendFit", _NONE), _s=FLOAT,
     )
     types: dict[str, TypeSchema] = {
         "ComponentState": TypeSchema(ComponentState, _fields(
@@ -230,7 +234,7 @@ def schema() -> dict[str, TypeSchema]:
             bins=INT, order=INT, warm=INT, margin=FLOAT, bits=INT, seasonal=BOOL, history=INT,
             tail=INT, local=INT, s_lo=FLOAT, s_hi=FLOAT, eta=FLOAT, tail_min=INT, n=INT,
             lo=FLOAT, hi=FLOAT, levels=(tuple,), seen=(bytearray,),
-            hist=("SeasonalHistory", _NONE), resid=("TailBuffer", _NONE), recent=(deque,),
+            hist=("SeasonalHistory", _NONE), resid=("TailBuffer", _NONE), recent=(deque, _NONE),
             err_local=opt_float, err_season=opt_float, _changes=INT,
         )),
         "JointDeviation": TypeSchema(JointDeviation, _fields(
@@ -238,6 +242,8 @@ def schema() -> dict[str, TypeSchema]:
             scale=FLOAT, warm=INT, metrics=(list,), index=(dict,), mean=(np.ndarray,),
             mad=(np.ndarray,), lo=(np.ndarray,), hi=(np.ndarray,), n=INT, joint=FLOAT,
             ref_mean=opt_float, ref_dev=FLOAT, top=(str, _NONE), last_z=FLOAT,
+            freeze=_f(*FLOAT, default=lambda: 0.0), freeze_max=_f(*INT, default=lambda: 1000),
+            frozen=_f(*INT, default=lambda: 0),
         )),
         "Suppressor": TypeSchema(Suppressor, _fields(
             rest=INT, alarm=FLOAT, t=INT, t_alarm=opt_int,
@@ -269,7 +275,7 @@ def schema() -> dict[str, TypeSchema]:
         "TrendForecaster": TypeSchema(TrendForecaster, _fields(**trend)),
         "SeasonalTrendForecaster": TypeSchema(SeasonalTrendForecaster, _fields(
             **trend, step_s=INT, block=INT, capacity=INT, min_acf=FLOAT,
-            history=("SeasonalHistory",), n=INT, raw=(list,),
+            history=("SeasonalHistory",), n=INT, raw=Field((array,), typecode="d"),
         ), transient=("_raw_fit", "_level_at"), after=_after_seasonal),
         "TrendFit": TypeSchema(TrendFit, _fields(
             slope=FLOAT, intercept=FLOAT, r2=FLOAT, resid_std=FLOAT, n=INT, t_mean_s=FLOAT,
@@ -329,6 +335,8 @@ def _default(obj: Any) -> msgpack.ExtType:
         return msgpack.ExtType(_TUPLE, _pack(list(obj)))
     if type(obj) is deque:
         return msgpack.ExtType(_DEQUE, _pack([obj.maxlen, list(obj)]))
+    if type(obj) is array and obj.typecode in "qd":  # as the list it was before (#14)
+        return obj.tolist()
     if type(obj) is np.ndarray:
         dtype = obj.dtype.newbyteorder("<") if obj.dtype.byteorder == ">" else obj.dtype
         if dtype.str not in DTYPES:
@@ -390,7 +398,7 @@ def decode(blob: bytes) -> Any:
         raw = inflater.decompress(blob[4:], MAX_STATE_BYTES)
         if inflater.unconsumed_tail:
             raise ContractError(f"state: inflates beyond {MAX_STATE_BYTES} bytes")
-        return _unpack(raw, version)
+        return _unpack(raw, version, ({}, {}))
     except ContractError:
         raise
     except (ValueError, TypeError, KeyError, zlib.error, RecursionError,
@@ -398,21 +406,47 @@ def decode(blob: bytes) -> Any:
         raise ContractError(f"state: unreadable: {type(exc).__name__}: {exc}") from exc
 
 
-def _unpack(raw: bytes, version: int) -> Any:
+_Memo = tuple[dict[float, float], dict[int, int]]
+
+
+def _unpack(raw: bytes, version: int, memo: _Memo) -> Any:
     return msgpack.unpackb(
-        raw, ext_hook=functools.partial(_ext, version), strict_map_key=False, raw=False,
+        raw, ext_hook=functools.partial(_ext, version, memo), strict_map_key=False, raw=False,
         use_list=True,
     )
 
 
-def _ext(version: int, code: int, data: bytes) -> Any:
-    inner = _unpack(data, version)
+def _interned(value: Any, memo: _Memo) -> Any:
+    """``value`` with its equal numbers (in lists and dicts too) one object each, as in a live
+    state (msgpack makes a new float or int object for every value it reads: a restored
+    state held twice the numbers of a live one, #14); short strings (metric names, the keys
+    of many maps) are interned. Zeros and NaN are left as they are (``0.0 == -0.0``); bools
+    are not ints here. Dicts keep their order."""
+    kind = type(value)
+    if kind is float:
+        return memo[0].setdefault(value, value) if value == value and value != 0.0 else value
+    if kind is int:
+        return value if -5 <= value <= 256 else memo[1].setdefault(value, value)
+    if kind is str:
+        return sys.intern(value) if len(value) <= 64 else value  # metric names, mostly
+    if kind is list:
+        value[:] = [_interned(v, memo) for v in value]
+    elif kind is dict:
+        items = [(sys.intern(k) if type(k) is str and len(k) <= 64 else k, _interned(v, memo))
+                 for k, v in value.items()]
+        value.clear()
+        value.update(items)
+    return value
+
+
+def _ext(version: int, memo: _Memo, code: int, data: bytes) -> Any:
+    inner = _unpack(data, version, memo)
     if code == _TUPLE and isinstance(inner, list):
-        return tuple(inner)
+        return tuple(_interned(inner, memo))
     if code == _DEQUE and isinstance(inner, list) and len(inner) == 2:
         maxlen, items = inner
         if (maxlen is None or type(maxlen) is int) and isinstance(items, list):
-            return deque(items, maxlen)
+            return deque(_interned(items, memo), maxlen)
     if code == _NDARRAY and isinstance(inner, list) and len(inner) == 3:
         return _array(*inner)
     if code == _ENUM and isinstance(inner, list) and len(inner) == 2:
@@ -422,7 +456,7 @@ def _ext(version: int, code: int, data: bytes) -> Any:
     if code == _OBJ and isinstance(inner, list) and len(inner) == 2:
         tag, fields = inner
         if isinstance(tag, str) and isinstance(fields, dict):
-            return _build(tag, fields, version)
+            return _build(tag, _interned(fields, memo), version)
     raise ContractError(f"state: a malformed extension (code {code})")
 
 
@@ -449,6 +483,8 @@ def _build(tag: str, fields: dict[str, Any], version: int) -> Any:
     for name, spec in ts.fields.items():
         if bytearray in spec.kinds and type(fields[name]) is bytes:
             fields[name] = bytearray(fields[name])  # msgpack writes a bytearray as bytes
+        if spec.typecode is not None and type(fields[name]) is list:
+            fields[name] = _typed(tag, name, spec.typecode, fields[name])
         if not _fits(fields[name], spec.kinds):
             raise ContractError(
                 f"state: {tag}.{name} is a {type(fields[name]).__name__}, not "
@@ -457,10 +493,24 @@ def _build(tag: str, fields: dict[str, Any], version: int) -> Any:
     if ts.decode is not None:
         return ts.decode(fields)
     obj: Any = object.__new__(ts.cls)
-    vars(obj).update(fields)
+    setattr_ = object.__setattr__
+    for name, value in fields.items():  # one by one, in the class's order: the instance keeps
+        setattr_(obj, name, value)  # CPython's shared keys (``vars().update`` made a dict each)
     if ts.after is not None:
         ts.after(obj)
     return obj
+
+
+def _typed(tag: str, name: str, typecode: str, items: list[Any]) -> array[Any]:
+    """A list written for an ``array.array`` field, as that array (ints for ``q``, numbers
+    for ``d``: anything else is refused, never coerced)."""
+    kinds = (int,) if typecode == "q" else (int, float)
+    if not all(type(v) in kinds for v in items):
+        raise ContractError(f"state: {tag}.{name} holds a value that is not a number")
+    try:
+        return array(typecode, items)
+    except OverflowError as exc:
+        raise ContractError(f"state: {tag}.{name}: {exc}") from exc
 
 
 def _fits(value: Any, kinds: tuple[type | str, ...]) -> bool:

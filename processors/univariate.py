@@ -157,7 +157,8 @@ class ContextNovelty:
         self.seen = bytearray((1 << bits) // 8)
         self.hist: SeasonalHistory | None = SeasonalHistory(history) if seasonal else None
         self.resid: TailBuffer | None = TailBuffer(tail, tail_min) if seasonal else None
-        self.recent: deque[float] = deque(maxlen=local)  # float32-rounded, as the history
+        # float32-rounded, as the history; none without one (an empty deque is ~760 bytes, #14)
+        self.recent: deque[float] | None = deque(maxlen=local) if seasonal else None
         self.err_local: float | None = None
         self.err_season: float | None = None
         self._changes = 0
@@ -186,7 +187,7 @@ class ContextNovelty:
     def _residuals(self, x: float) -> tuple[float, float | None]:
         """``(|x - local mean|, |x - seasonal-naive| or None)``; NaN local when too short."""
         h = self.hist
-        if h is None or len(self.recent) < self.local:
+        if h is None or self.recent is None or len(self.recent) < self.local:
             return math.nan, None
         loc = sum(self.recent) / self.local
         p = h.period
@@ -241,7 +242,7 @@ class ContextNovelty:
                 self.resid.add(season)
                 e = self.err_season
                 self.err_season = season if e is None else e + self.eta * (season - e)
-            if h.push(x) and h.block == 1:
+            if h.push(x) and h.block == 1 and self.recent is not None:
                 self.recent.append(h.ago(1))
             if h.changes != self._changes:  # a new season: its residuals start afresh
                 self._changes = h.changes
