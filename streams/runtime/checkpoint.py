@@ -83,6 +83,9 @@ _PREFIX = struct.Struct(">4sBI")  # magic, version, header length
 EVERY_MESSAGES = 500
 EVERY_EVENT_S = 900
 MAX_REPLAY = 10_000
+# evicted components' last checkpoints kept in memory (~8 KB each, against ~90 KB of live
+# state), so that one seen again is restored, not cold (#12, #14); the oldest go past this
+PARK_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,7 @@ class CheckpointedPipeline(Pipeline):
 
     def __init__(
         self, config: PipelineConfig, source_topic: str, policy: CheckpointPolicy | None = None,
-        max_components: int = 0, evict_idle_s: int = 0,
+        max_components: int = 0, evict_idle_s: int = 0, park_bytes: int = PARK_BYTES,
     ) -> None:
         super().__init__(config)
         self.source_topic = source_topic
@@ -207,6 +210,12 @@ class CheckpointedPipeline(Pipeline):
         self.unsaveable = 0  # snapshots refused (a model state with no explicit format)
         self._partition, self._offset, self._seq = -1, -1, 0
         self._refreshed: dict[int, int] = {}  # partition -> offset of the last stale scan
+        # evicted components: their last checkpoint (framed), oldest first, and its partition
+        self.parked: dict[str, tuple[int, bytes]] = {}
+        self.park_bytes = park_bytes
+        self.parked_size = 0
+        self.unparked = 0  # evicted components seen again and restored from their checkpoint
+        self.unpark_failed = 0  # ... that could not be (started cold), or dropped from the park
 
     def at(self, partition: int, offset: int) -> None:
         self._partition, self._offset = partition, offset
@@ -220,6 +229,8 @@ class CheckpointedPipeline(Pipeline):
             return super().ingest(sample)
         if self.skip_below and self._offset < self.skip_below.get(comp, -1):
             return Output()  # the restored state already holds this message
+        if self.parked and comp in self.parked:
+            self._unpark(comp)  # evicted, now seen again: its state back, not cold
         out = super().ingest(sample)
         m = self.marks.get(comp)
         if m is None:
@@ -264,9 +275,9 @@ class CheckpointedPipeline(Pipeline):
         """``(component, reason)`` to checkpoint and evict now: the least recently seen while
         more than ``max_components`` are held (``cap``), and, every ``scan_every`` messages,
         those whose event time is ``evict_idle_s`` behind the newest (``idle``). The caller
-        checkpoints each one's state, then calls :meth:`forget`. A component seen again after
-        its eviction starts cold: that checkpoint is read only at a rebalance, and the
-        component's next checkpoint replaces it."""
+        checkpoints each one's state, calls :meth:`forget`, then :meth:`park` with the
+        checkpoint: a component seen again after its eviction is restored from it (cold only
+        once more than ``park_bytes`` of parked checkpoints came after it)."""
         out: list[tuple[str, str]] = []
         if self.max_components and len(self.marks) > self.max_components:
             extra = len(self.marks) - self.max_components
@@ -331,6 +342,7 @@ class CheckpointedPipeline(Pipeline):
         self.marks[ck.component] = Mark(ck.partition, ck.offset, ck.watermark_ms,
                                         ck.watermark_ms, value=value)
         self.skip_below[ck.component] = ck.offset
+        self._unpark_value(ck.component)  # the checkpoint read supersedes one parked here
         return True
 
     def forget_partition(self, partition: int) -> int:
@@ -338,6 +350,8 @@ class CheckpointedPipeline(Pipeline):
         gone = [c for c, m in self.marks.items() if m.partition == partition]
         for comp in gone:
             self.forget(comp)
+        for comp in [c for c, (p, _) in self.parked.items() if p == partition]:
+            self._unpark_value(comp)  # a new owner restores it from the topic
         self.positions.pop(partition, None)
         self._refreshed.pop(partition, None)
         return len(gone)
@@ -346,3 +360,40 @@ class CheckpointedPipeline(Pipeline):
         self.marks.pop(component, None)
         self.skip_below.pop(component, None)
         self.drop(component)
+
+    def park(self, component: str, partition: int, value: bytes) -> None:
+        """Keep an evicted component's checkpoint ``value`` (as :meth:`checkpoint` framed it,
+        its source ``partition``): if the component is seen again here, :meth:`ingest` restores
+        it from this. Past ``park_bytes`` the oldest parked are let go (they start cold)."""
+        self._unpark_value(component)
+        self.parked[component] = (partition, value)
+        self.parked_size += len(value)
+        while self.parked_size > self.park_bytes and self.parked:
+            oldest = next(iter(self.parked))
+            self._unpark_value(oldest)
+            self.unpark_failed += 1
+
+    def _unpark_value(self, component: str) -> bytes | None:
+        got = self.parked.pop(component, None)
+        if got is None:
+            return None
+        self.parked_size -= len(got[1])
+        return got[1]
+
+    def _unpark(self, component: str) -> None:
+        """Restore a parked component from its eviction checkpoint (cold if it cannot be):
+        the state and mark it had when evicted, so its next checkpoint and a new owner's
+        replay from that checkpoint's offset stay as for a component never evicted."""
+        value = self._unpark_value(component)
+        if value is None:
+            return
+        try:
+            ck = decode(value, f"parked {component!r}")
+            self.restore(component, ck.blob)
+        except (ContractError, ConfigError) as exc:  # not expected: written by this process
+            log.warning("%s: starting cold", exc)
+            self.unpark_failed += 1
+            return
+        self.marks[component] = Mark(ck.partition, ck.offset, ck.watermark_ms, ck.watermark_ms,
+                                     value=value)
+        self.unparked += 1

@@ -162,8 +162,11 @@ class Worker:
     def evict(self) -> None:
         """Checkpoint and drop the states :meth:`CheckpointedPipeline.evictable` names."""
         for comp, why in self.pipeline.evictable():
+            partition = self.pipeline.marks[comp].partition
             got = self.framed(comp)
             self.pipeline.forget(comp)
+            if got is not None:  # restored from this if it is seen again (not cold)
+                self.pipeline.park(comp, partition, got[1])
             self.ck_metrics.evicted.labels(why).inc()
             if got is not None and self.sink is not None:
                 s, (p, value), topic = self.sink, got, self.checkpoints
