@@ -21,9 +21,10 @@ CHOICES = (*POLICIES, "all")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--policy", choices=CHOICES,
-                   help="closed loop: run the scenario(s) under this allocation policy (all: "
-                        "the four side by side); without it, the open-loop breach backtest")
+    p.add_argument("--policy", metavar="|".join(CHOICES),
+                   help="closed loop: run the scenario(s) under this allocation policy, or "
+                        "several (comma-separated; all: every one side by side); without it, "
+                        "the open-loop breach backtest")
     p.add_argument("--delay-s", type=float,
                    help="closed loop: actuation delay in event time (default: one step)")
     p.add_argument("--engine", action="append", default=[], metavar="KEY=VALUE",
@@ -73,6 +74,15 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def parse_policies(spec: str) -> list[str]:
+    """``"all"`` or ``"reactive,forewarn"`` -> the policies, in POLICIES order."""
+    asked = list(POLICIES) if spec == "all" else [p.strip() for p in spec.split(",")]
+    bad = [p for p in asked if p not in POLICIES]
+    if bad or not asked:
+        raise ValueError(f"--policy {spec!r}: unknown {bad}; known: {', '.join(CHOICES)}")
+    return [p for p in POLICIES if p in asked]
+
+
 def cmd(args: argparse.Namespace, base: PipelineConfig) -> int:
     from streams.lab.backtest import clean_json, write_json
     from streams.sim.scenarios import scenario_names
@@ -80,13 +90,13 @@ def cmd(args: argparse.Namespace, base: PipelineConfig) -> int:
     try:
         names = scenario_names(args.scenario, args.trace_data)
         engine = parse_overrides(args.engine)
+        policies = parse_policies(args.policy)
     except ValueError as exc:
         print(f"forewarn: {exc}", file=sys.stderr)
         return 2
     if "trace" in names and not args.trace_data:
         print("forewarn: scenario 'trace' needs --trace-data DIR", file=sys.stderr)
         return 2
-    policies = list(POLICIES) if args.policy == "all" else [args.policy]
     over = scenario_overrides(args)
     result = closed_loop(names, args.seed, policies, base, args.jobs, over, args.delay_s, engine)
     write_json(Path(args.out) / "closedloop.json", result)
@@ -103,7 +113,7 @@ def table(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """One row per scenario and policy, then the totals."""
     headers = ["scenario", "policy", "violation min", "relievable min", "resource-h", "slack %",
                "commands", "applied", "predicted", "fewer viol. vs none %",
-               "fewer viol. vs reactive %"]
+               "fewer viol. vs reactive %", "resource-h vs reactive %"]
     pols = result["policies"]
     names = list(next(iter(pols.values()))["scenarios"]) if pols else []
     cuts = result["reductions"]
@@ -117,13 +127,15 @@ def table(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
                          f"{r['violation_minutes_relievable']:.1f}", f"{r['resource_hours']:.1f}",
                          f"{100 * r['slack']:.1f}", r["commands"], r["actuations"],
                          r["breaches_predicted"], _pct(cuts, f"{p}_vs_none", name),
-                         _pct(cuts, f"{p}_vs_reactive", name)])
+                         _pct(cuts, f"{p}_vs_reactive", name),
+                         _pct(cuts, f"{p}_vs_reactive", name, "resource_hours_pct", -1.0)])
     return headers, rows
 
 
-def _pct(cuts: Mapping[str, Any], key: str, name: str) -> str | None:
-    v = cuts.get(key, {}).get(name, {}).get("violation_minutes_pct")
-    return None if v is None else f"{v:.0f}"
+def _pct(cuts: Mapping[str, Any], key: str, name: str, field: str = "violation_minutes_pct",
+         sign: float = 1.0) -> str | None:
+    v = cuts.get(key, {}).get(name, {}).get(field)
+    return None if v is None else f"{sign * v:+.0f}" if sign < 0 else f"{v:.0f}"
 
 
 def text(result: Mapping[str, Any]) -> str:

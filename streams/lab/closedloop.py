@@ -6,8 +6,14 @@ Each step, the fleet's samples go through the same :class:`processors.pipeline.P
 open-loop backtest (with the scenario's dependencies); then
 
 * ``none`` applies nothing;
-* ``reactive`` feeds the observed samples to :class:`actuators.reactive.ReactivePolicy`;
-* ``forewarn`` feeds the risk scores to :class:`actuators.engine.AllocationEngine` (health
+* ``reactive`` is Kubernetes' HorizontalPodAutoscaler (:mod:`actuators.hpa`): ``REPLICAS``
+  on the observed utilisation, reading which pods are ready;
+* ``reactive-vertical`` resizes each pool's cgroup/tc knob on the observed utilisation
+  (:class:`actuators.reactive.ReactivePolicy`, HPA's rule applied in place);
+* ``forewarn`` is :class:`actuators.fleetsizing.FleetSizing`: forecast demand over each
+  action's lead time, vertical knobs within the host, replicas beyond, the risk scores as
+  the override;
+* ``engine`` feeds the risk scores to :class:`actuators.engine.AllocationEngine` alone (health
   signals too, where the engine has ``on_health``) and ticks it at the step's time.
 
 Commands act on the fleet from the first step at or after ``ts + delay_s`` (at least the next
@@ -37,7 +43,7 @@ import numpy as np
 from processors.health import Status
 from processors.pipeline import Pipeline, PipelineConfig
 
-POLICIES = ("none", "reactive", "forewarn", "sizing")
+POLICIES = ("none", "reactive", "reactive-vertical", "forewarn", "engine")
 UNRELIEVABLE = frozenset({"disk.used_pct"})  # no resource of the command set relieves these
 
 Record = dict[str, Any]
@@ -68,26 +74,36 @@ class _Controller:
         self.policy = policy
         self.hosts = {c.id: c.host for c in sc.components}
         self.engine: Any = None
-        self.reactive: Any = None
         self.engine_outcomes: dict[str, int] = {}
-        if policy == "forewarn":
+        self.per_sample: Any = None  # on_sample(sample, ready) -> commands; on_outcome
+        if policy == "engine":
             from actuators.engine import AllocationEngine
 
             self.engine = AllocationEngine(engine_config(engine))
         elif policy == "reactive":
+            from actuators.hpa import HorizontalAutoscaler
+
+            self.per_sample = HorizontalAutoscaler(
+                min_replicas={c.id: c.replicas for c in sc.components})
+        elif policy == "reactive-vertical":
             from actuators.reactive import ReactivePolicy
 
-            self.reactive = ReactivePolicy(base={c.id: base_capacity(c) for c in sc.components})
-        self.sizing: SizingPolicy | None = SizingPolicy(sc) if policy == "sizing" else None
+            vertical = ReactivePolicy(base={c.id: base_capacity(c) for c in sc.components})
+            self.per_sample = _NoReady(vertical)
+        elif policy == "forewarn":
+            self.per_sample = fleet_sizing(sc)
 
     def on_step(self, samples: Sequence[Record], health: Sequence[Record],
-                risk: Sequence[Record], now_ms: int) -> list[Record]:
+                risk: Sequence[Record], now_ms: int,
+                ready: Mapping[str, tuple[int, int]]) -> list[Record]:
         out: list[Record] = []
-        if self.reactive is not None:
+        if self.per_sample is not None:
+            on_risk = getattr(self.per_sample, "on_risk", None)
+            if on_risk is not None:
+                for r in risk:
+                    on_risk(r)
             for s in samples:
-                out += self.reactive.on_sample(s)
-        if self.sizing is not None:
-            out += self.sizing.on_step(samples, risk, now_ms)
+                out += self.per_sample.on_sample(s, ready[s["component"]][0])
         if self.engine is not None:
             on_health = getattr(self.engine, "on_health", None)
             if on_health is not None:
@@ -104,119 +120,35 @@ class _Controller:
     def on_outcome(self, outcome: Mapping[str, Any]) -> None:
         if self.engine is not None:
             self.engine.on_outcome(outcome)
-        if self.reactive is not None:
-            self.reactive.on_outcome(outcome)
-        if self.sizing is not None:
-            self.sizing.on_outcome(outcome)
+        if self.per_sample is not None:
+            self.per_sample.on_outcome(outcome)
 
 
-# pool -> (resource that drives it, metric observed, metric -> utilisation, sizer resource)
-SIZING_POOLS = {"cpu": ("CPU_WEIGHT", "cpu.util", 1.0, "cpu"),
-                "mem": ("MEMORY_HIGH", "mem.used_pct", 0.01, "mem"),
-                "io": ("IO_WEIGHT", "disk.io_util", 1.0, "disk"),
-                "net": ("NET_BANDWIDTH", "net.util", 1.0, "net")}
-MHZ_PER_CORE = 2926.0
-GIB_KB = 1024.0 * 1024.0
+class _NoReady:
+    """A per-sample policy that reads no replica readiness (it scales no replicas)."""
 
+    def __init__(self, policy: Any) -> None:
+        self.policy = policy
 
-class SizingPolicy:
-    """The closed loop's ``sizing`` policy: ``actuators.rightsize``'s forecast-driven
-    ``forewarn`` sizer (#11 section 2; the same objects ``backtest trace`` runs), one per
-    component and pool, turned into the simulator's commands.
-
-    Interim adapter until ``actuators/`` has the fleet-level face that turns samples into
-    commands; it decides nothing itself. Demand is what the samples show, in absolute units:
-    ``cpu.util`` x the allocation in force x cores x 2,926 MHz; ``mem.used_pct`` x GiB; IO
-    and network in base-capacity units x 2,926 (the sizer prices them like one core). Every
-    ``decision_s`` it asks each sizer for the allocation over the next provisioning delay and
-    decision interval, and sends a GRANT (over base, in the pool's resource's unit, bounded as
-    the reactive policy is) when it moved by at least the resource's ``min_amount``; at most
-    one command per pool in flight. Risk scores go to the sizers as their override. The
-    allocation asked for is the sizer's divided by ``target`` (0.8): the simulated SLA is
-    utilisation (FAIL at 0.95, latency FAIL near 0.9), not demand over allocation."""
-
-    def __init__(self, sc: Any, decision_s: int = 60, knob: float | None = None,
-                 target: float = 0.8) -> None:
-        from actuators.pool import DEFAULT_RESOURCES
-        from actuators.rightsize import make_sizer
-        from streams.sim.incidents import provisioning
-
-        self.decision_ms = decision_s * 1000
-        self.target = target  # the simulated SLA fails at 0.95 and latency climbs from ~0.85
-        self.resources = DEFAULT_RESOURCES
-        self.comps = {c.id: c for c in sc.components}
-        self.base = {c.id: base_capacity(c) for c in sc.components}
-        self.sizers: dict[tuple[str, str], Any] = {}
-        self.scale: dict[tuple[str, str], float] = {}
-        self.ratio: dict[tuple[str, str], float] = {}  # allocation in force, base = 1
-        self.pending: dict[tuple[str, str], tuple[str, float]] = {}
-        self.next_ms: int | None = None
-        for c in sc.components:
-            for pool, (res, _, _, kind) in SIZING_POOLS.items():
-                unit = c.cores * MHZ_PER_CORE if pool == "cpu" else \
-                    c.mem_gib * GIB_KB if pool == "mem" else MHZ_PER_CORE
-                delay = provisioning(sc.platform, res).up_hi_s
-                self.scale[(c.id, pool)] = unit
-                self.ratio[(c.id, pool)] = 1.0
-                self.sizers[(c.id, pool)] = make_sizer(
-                    "forewarn", None if knob is None else (knob,), capacity=unit,
-                    step_s=decision_s, delay_s=int(delay), resource=kind)
-
-    def on_step(self, samples: Sequence[Record], risk: Sequence[Record], now_ms: int
-                ) -> list[Record]:
-        ts = now_ms // 1000
-        for s in samples:
-            m = s["metrics"]
-            for pool, (_, metric, k, _) in SIZING_POOLS.items():
-                v = m.get(metric)
-                if isinstance(v, int | float):
-                    key = (s["component"], pool)
-                    self.sizers[key].observe(ts, float(v) * k * self.ratio[key] * self.scale[key])
-        for r in risk:
-            for pool in SIZING_POOLS:
-                self.sizers[(r["component"], pool)].on_risk(r)
-        if self.next_ms is not None and now_ms < self.next_ms:
-            return []
-        self.next_ms = now_ms + self.decision_ms
-        out = []
-        for (cid, pool), sz in self.sizers.items():
-            want = float(sz.recommend(ts)[0]) / self.scale[(cid, pool)] / self.target
-            cmd = self._command(cid, pool, want, now_ms)
-            if cmd is not None:
-                out.append(cmd)
+    def on_sample(self, sample: Record, ready: int) -> list[Record]:
+        out: list[Record] = self.policy.on_sample(sample)
         return out
 
-    def _command(self, cid: str, pool: str, want: float, now_ms: int) -> Record | None:
-        import hashlib
-
-        from actuators.contract import make_command
-
-        key = (cid, pool)
-        if key in self.pending:
-            return None
-        res = SIZING_POOLS[pool][0]
-        spec, base = self.resources[res], self.base[cid][res]
-        want = min(max(want, 0.1), 1.0 + spec.capacity / base)
-        amount = spec.round_up((want - 1.0) * base)
-        held = (self.ratio[key] - 1.0) * base
-        if abs(amount - held) < spec.min_amount or amount == held:
-            return None
-        action = "RELEASE" if amount == 0.0 else "GRANT"
-        comp = self.comps[cid]
-        digest = hashlib.sha1(f"sizing|{cid}|{res}|{action}|{amount}|{now_ms}".encode())
-        cmd = make_command(digest.hexdigest(), cid, comp.host, now_ms, res, action, amount,
-                           spec.unit, 0, f"forecast demand: {want:.2f}x base", 0.0, 0)
-        self.pending[key] = (cmd["command_id"], 1.0 + amount / base)
-        return cmd
-
     def on_outcome(self, outcome: Mapping[str, Any]) -> None:
-        cid = outcome.get("command_id")
-        for key, (pid, ratio) in list(self.pending.items()):
-            if pid == cid:
-                if outcome.get("status") == "APPLIED":
-                    self.ratio[key] = ratio
-                del self.pending[key]
-                return
+        self.policy.on_outcome(outcome)
+
+
+def fleet_sizing(sc: Any) -> Any:
+    """forewarn's :class:`actuators.fleetsizing.FleetSizing` for a scenario's components:
+    their base, their hosts' headroom, and the lead of a new replica on its platform."""
+    from actuators.fleetsizing import FleetSizing, FleetSizingConfig, Workload
+    from streams.sim.incidents import HOST_HEADROOM, provisioning
+
+    prov = provisioning(sc.platform, "REPLICAS")
+    cfg = FleetSizingConfig(replica_lead_s=round(prov.up_hi_s + prov.warmup_s),
+                            vertical_lead_s=round(provisioning(sc.platform, "CPU_WEIGHT").up_hi_s))
+    return FleetSizing([Workload(c.id, c.host, c.cores, c.mem_gib, c.link_mbit, c.replicas,
+                                 dict(HOST_HEADROOM)) for c in sc.components], cfg)
 
 
 def base_capacity(comp: Any) -> dict[str, float]:
@@ -271,7 +203,7 @@ def run_policy(name: str, seed: int, policy: str, base: PipelineConfig,
             if high and not alarmed.get(r["component"], False):
                 predicted += 1
             alarmed[r["component"]] = high
-        for cmd in ctl.on_step(samples, health, risk, now):
+        for cmd in ctl.on_step(samples, health, risk, now, fleet.replicas()):
             actions[cmd["action"]] = actions.get(cmd["action"], 0) + 1
             queue.append((int(cmd["ts"]) + delay_ms, cmd))
         for i, cid in enumerate(ids):
@@ -340,10 +272,9 @@ def reductions(by_policy: Mapping[str, Record]) -> Record:
     """% fewer violation minutes of forewarn (and reactive) than the others, per scenario and
     in total; None where the reference had none."""
     out: Record = {}
-    pairs = [(a, b) for a in ("forewarn", "sizing", "reactive")
-             for b in ("none", "reactive", "forewarn")
-             if a != b and a in by_policy and b in by_policy and (a, b) != ("reactive",
-                                                                            "forewarn")]
+    pairs = [(a, b) for a in ("forewarn", "engine", "reactive-vertical", "reactive")
+             for b in ("none", "reactive", "reactive-vertical")
+             if a != b and a in by_policy and b in by_policy]
     for a, b in pairs:
         key = f"{a}_vs_{b}"
         out[key] = {"total": _cut(by_policy[a]["total"], by_policy[b]["total"])}

@@ -112,11 +112,14 @@ def test_figures_on_a_hand_made_case(monkeypatch: pytest.MonkeyPatch) -> None:
     assert r["commands"] == r["actuations"] == 0 and r["breaches_predicted"] == 0
 
 
-def test_none_issues_no_commands_and_reactive_scales_the_fleet_down() -> None:
+def test_none_issues_no_commands_and_reactive_vertical_scales_the_fleet_down() -> None:
     quiet = {"ramp": {"duration_s": 900, "incidents": ()}}
-    res = closed_loop(["ramp"], 4, ["none", "reactive"], BASE, overrides=quiet)
+    res = closed_loop(["ramp"], 4, ["none", "reactive-vertical", "reactive"], BASE,
+                      overrides=quiet)
     none = res["policies"]["none"]["total"]
-    reactive = res["policies"]["reactive"]["scenarios"]["ramp"]
+    hpa = res["policies"]["reactive"]["scenarios"]["ramp"]
+    assert hpa["commands"] == 0 and hpa["resource_hours"] == none["resource_hours"]  # min pods
+    reactive = res["policies"]["reactive-vertical"]["scenarios"]["ramp"]
     assert none["commands"] == none["actuations"] == 0
     assert reactive["commands"] > 0 and reactive["actuations"] == reactive["commands"] - (
         reactive["not_applied_by_end"])
@@ -132,14 +135,21 @@ def test_same_scenario_seed_and_policy_give_the_same_json() -> None:
     assert once() == once()
 
 
-def test_forewarn_cuts_violation_minutes_on_the_ramp() -> None:
-    res = closed_loop(["ramp"], 42, ["none", "forewarn"], BASE)
+@pytest.mark.parametrize("policy", ["forewarn", "engine", "reactive"])
+def test_each_policy_cuts_violation_minutes_on_the_ramp(policy: str) -> None:
+    res = closed_loop(["ramp"], 42, ["none", policy], BASE)
     none = res["policies"]["none"]["total"]["violation_minutes"]
-    fw = res["policies"]["forewarn"]["total"]
+    fw = res["policies"][policy]["total"]
     assert none > 10.0
     assert fw["violation_minutes"] < none and fw["actuations"] >= 1
-    cut = res["reductions"]["forewarn_vs_none"]["total"]["violation_minutes_pct"]
+    cut = res["reductions"][f"{policy}_vs_none"]["total"]["violation_minutes_pct"]
     assert cut == pytest.approx(100 * (none - fw["violation_minutes"]) / none)
+
+
+def test_the_hpa_scales_out_with_replicas_and_waits_for_them() -> None:
+    res = run_policy("flash_crowd", 42, "reactive", BASE, {"duration_s": 3 * 3600})
+    assert res["commands_by_action"].get("GRANT", 0) >= 2  # out in steps: pods start slowly
+    assert res["violation_minutes"] > 0  # a 2-minute surge outruns 60-180 s pods
 
 
 def test_engine_overrides_are_checked() -> None:
@@ -174,24 +184,26 @@ def test_cli_table_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture) 
     args = p.parse_args(["backtest", "fleet", "--scenario", "ramp", "--policy", "none",
                          "--engine", "oops", "--out", str(tmp_path)])
     assert args.func(args) == 2 and "KEY=VALUE" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        p.parse_args(["backtest", "fleet", "--policy", "magic"])
+    args = p.parse_args(["backtest", "fleet", "--scenario", "ramp", "--policy", "none,magic",
+                         "--out", str(tmp_path)])
+    assert args.func(args) == 2 and "unknown ['magic']" in capsys.readouterr().err
 
 
 # -- #11 section 3: the sizing policy, platforms and the trace scenario ----------------------
-def test_the_sizing_policy_drives_the_fleet_with_the_rightsize_sizers() -> None:
-    quiet = {"ramp": {"duration_s": 3600, "incidents": ()}}
+def test_forewarn_drives_the_fleet_with_the_forecast_sizers() -> None:
+    quiet = {"ramp": {"duration_s": 3 * 3600, "incidents": ()}}
 
     def once() -> bytes:
-        res = closed_loop(["ramp"], 5, ["none", "sizing"], BASE, overrides=quiet)
+        res = closed_loop(["ramp"], 5, ["none", "forewarn"], BASE, overrides=quiet)
         return orjson.dumps(backtest.clean_json(res), option=orjson.OPT_SORT_KEYS)
 
     first = once()
     assert first == once()
     res = json.loads(first)
-    sizing = res["policies"]["sizing"]["scenarios"]["ramp"]
-    assert sizing["commands"] > 0 and sizing["outcomes"] == {"APPLIED": sizing["commands"]}
-    assert "sizing_vs_none" in res["reductions"]
+    fw = res["policies"]["forewarn"]["scenarios"]["ramp"]
+    assert fw["commands"] > 0 and fw["outcomes"] == {"APPLIED": fw["commands"]}
+    assert fw["resource_hours"] < res["policies"]["none"]["scenarios"]["ramp"]["resource_hours"]
+    assert "forewarn_vs_none" in res["reductions"]
 
 
 def test_the_platform_and_trace_options_reach_the_scenarios(tmp_path: Path) -> None:
