@@ -76,7 +76,8 @@ def detector_for(
     c = config
     if c.anomaly_model == "joint":
         return JointDeviation(
-            alpha=c.anomaly_joint_alpha, k=c.anomaly_joint_k, smooth=c.anomaly_joint_smooth
+            alpha=c.anomaly_joint_alpha, k=c.anomaly_joint_k, smooth=c.anomaly_joint_smooth,
+            freeze=c.anomaly_joint_freeze,
         )
     if c.anomaly_model == "hst":
         seed = (c.seed ^ zlib.crc32(component.encode())) & 0x7FFFFFFF

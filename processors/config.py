@@ -5,6 +5,7 @@ Re-exported by :mod:`processors.pipeline`, its one user.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,7 @@ class PipelineConfig:
     anomaly_joint_alpha: float = 0.0001  # rate of each metric's EW mean and EW |residual|
     anomaly_joint_k: int = 1  # the joint score is the mean of the k largest |z|
     anomaly_joint_smooth: float = 0.1  # EW rate smoothing the joint score
+    anomaly_joint_freeze: float = 1.0  # metrics do not learn while the score's z is above (0: off)
     # a sample more than max_jump_s from its component's own event time (ahead, or behind a
     # watermark that one absurd sample set) is rejected alone, unless jump_confirm samples in a
     # row agree on the new time: then the component's clock really moved and it follows.
@@ -73,8 +75,9 @@ class PipelineConfig:
                 f"anomaly_model must be 'novelty', 'hst' or 'joint', not {self.anomaly_model!r}"
             )
         if not (0 < self.anomaly_joint_alpha < 1 and 0 < self.anomaly_joint_smooth <= 1
-                and self.anomaly_joint_k >= 1):
-            problems.append("anomaly_joint_alpha in (0, 1), _smooth in (0, 1], _k >= 1")
+                and self.anomaly_joint_k >= 1 and 0 <= self.anomaly_joint_freeze < math.inf):
+            problems.append("anomaly_joint_alpha in (0, 1), _smooth in (0, 1], _k >= 1, "
+                            "_freeze >= 0 and finite")
         if self.anomaly_warm < 1 or self.anomaly_rest < 0 or self.anomaly_seasonal_max_metrics < 0:
             problems.append("anomaly_warm must be >= 1; anomaly_rest, _seasonal_max_metrics >= 0")
         if self.forecaster not in ("seasonal", "trend", "snarimax"):
@@ -116,6 +119,7 @@ class PipelineConfig:
                     self.anomaly_joint_alpha,
                     self.anomaly_joint_k,
                     self.anomaly_joint_smooth,
+                    self.anomaly_joint_freeze,
                 )
                 if self.anomaly_model == "joint"
                 else (

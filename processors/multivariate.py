@@ -18,7 +18,14 @@ that alone is unremarkable. :class:`JointDeviation` scores that, streaming, in O
    largest robust deviation, is what tuning on either SMD machine chose.
 3. **Smoothing.** An EW mean of that score (rate ``smooth``): a server incident lasts minutes,
    and point-wise scoring rewards a score that stays up while it lasts.
-4. **Likelihood scale.** The smoothed score is compared with its own history: its z against a
+4. **No learning from what it flags.** While the component's score stands more than
+   ``freeze`` typical deviations above its usual level (the z of step 5 before the mapping),
+   the per-metric means and scales are not updated: an incident that lasts hours is not
+   learnt as the new normal while it lasts (the score's own reference keeps learning, so a
+   lasting change of level is accepted once that reference has moved, and after
+   ``freeze_max`` windows in a row the metrics learn again until the score has fallen). ``freeze=0``
+   learns every window (the model before issue #15's second round).
+5. **Likelihood scale.** The smoothed score is compared with its own history: its z against a
    slow EW mean and EW mean absolute deviation of itself (rate ``norm_rate``), so a threshold
    reads "this many typical deviations above this component's usual joint deviation", the same
    on every component. ``anomaly = 1 - exp(-max(z, 0) / scale)``: 0.63 at ``z = scale``.
@@ -54,11 +61,15 @@ class JointDeviation:
         clip: float = 10.0,
         scale: float = 4.0,
         warm: int = 100,
+        freeze: float = 1.0,
+        freeze_max: int = 1000,
     ) -> None:
         if not (0 < alpha < 1 and 0 < smooth <= 1 and 0 < norm_rate < 1):
             raise ValueError("alpha and norm_rate must be in (0, 1), smooth in (0, 1]")
         if k < 1 or floor <= 0 or clip <= 0 or scale <= 0 or warm < 0:
             raise ValueError("k >= 1; floor, clip and scale > 0; warm >= 0")
+        if not (freeze >= 0 and math.isfinite(freeze)) or freeze_max < 0:
+            raise ValueError("freeze must be a finite number >= 0, freeze_max >= 0")
         self.alpha = alpha
         self.k = k
         self.smooth = smooth
@@ -67,6 +78,9 @@ class JointDeviation:
         self.clip = clip
         self.scale = scale
         self.warm = warm
+        self.freeze = freeze
+        self.freeze_max = freeze_max
+        self.frozen = 0  # windows in a row the metrics have not learnt (-1: released)
         self.metrics: list[str] = []
         self.index: dict[str, int] = {}
         self.mean = np.zeros(0)
@@ -139,9 +153,14 @@ class JointDeviation:
         b = max(self.norm_rate, 1.0 / n)  # a plain average until 1/n falls below the rate
         self.ref_mean += b * d
         self.ref_dev += b * (abs(d) - self.ref_dev)
-        a = max(self.alpha, 1.0 / n)
-        self.mean[ii] = mu + a * r
-        self.mad[ii] = mad + a * (np.abs(r) - mad)
+        if not (self.freeze > 0 and self.n >= self.warm and zn > self.freeze):
+            self.frozen = 0
+        elif self.frozen >= 0:  # -1: released after freeze_max, learning until the score falls
+            self.frozen = self.frozen + 1 if self.frozen < self.freeze_max else -1
+        if self.frozen <= 0:
+            a = max(self.alpha, 1.0 / n)
+            self.mean[ii] = mu + a * r
+            self.mad[ii] = mad + a * (np.abs(r) - mad)
         self.lo[ii], self.hi[ii] = lo, hi
         self.n += 1
         self.last_z = zn

@@ -214,6 +214,8 @@ JOINT_GRID: dict[str, tuple[Any, ...]] = {
     "alpha": (0.0001, 0.0003, 0.001),
     "k": (1, 2, 3, 5),  # 1 was added after a first run over both machines (docs/modelling.md)
     "smooth": (0.1, 0.05, 0.2, 0.3),
+    # added in issue #15's second round, after trying 0.5-8 on both machines (docs/modelling.md)
+    "freeze": (1.0, 0.5, 2.0, 0.0),
 }
 
 
@@ -290,7 +292,8 @@ def joint_scores(train: FloatArray, test: FloatArray, cfg: Config) -> FloatArray
     the test rows' scores."""
     from processors.multivariate import JointDeviation
 
-    det = JointDeviation(alpha=cfg["alpha"], k=cfg["k"], smooth=cfg["smooth"])
+    det = JointDeviation(alpha=cfg["alpha"], k=cfg["k"], smooth=cfg["smooth"],
+                         freeze=cfg.get("freeze", 0.0))
     for x in train:
         det.step_array(x)
     return np.array([det.step_array(x) for x in test])

@@ -84,3 +84,38 @@ def test_pipeline_runs_the_joint_model_and_its_state_is_small() -> None:
     det = p._states["h"].detector
     assert isinstance(det, JointDeviation)
     assert len(pickle.dumps(det)) < 50_000
+
+
+def _incident(rng: np.random.Generator) -> np.ndarray:
+    x = _stream(rng, 4000, 6)
+    x[3000:3600, 2] += 0.1  # one metric off by ~5 typical deviations for 600 windows
+    return x
+
+
+def test_a_long_incident_is_not_learnt_while_it_lasts() -> None:
+    rng = np.random.default_rng(5)
+    x = _incident(rng)
+    scores = {}
+    for freeze in (0.0, 1.0):
+        det = JointDeviation(alpha=0.01, freeze=freeze)
+        scores[freeze] = np.array([det.step_array(v) for v in x])
+    late = slice(3300, 3600)  # the incident's second half
+    assert scores[1.0][late].min() > 0.5 > scores[0.0][late].min()
+    calm = slice(1000, 3000)  # before it, freezing changes nothing that matters
+    assert np.quantile(scores[1.0][calm], 0.99) < 0.5
+
+
+def test_freezing_stops_after_freeze_max_and_survives_a_restore() -> None:
+    rng = np.random.default_rng(6)
+    x = _stream(rng, 3000, 4)
+    x[2000:, 0] += 0.3  # a lasting change of level
+    det = JointDeviation(alpha=0.01, freeze=1.0, freeze_max=200)
+    s = np.array([det.step_array(v) for v in x[:2100]])
+    assert det.frozen == 100 and s[2050:2100].min() > 0.5
+    blob_det = pickle.loads(pickle.dumps(det))
+    assert blob_det.frozen == 100
+    s = np.append(s, [det.step_array(v) for v in x[2100:]])
+    assert det.frozen == 0 and (s[2201:2400] < s[2199]).all()  # learning from window 2200
+    assert s[-300:].max() < 0.3  # the new level has become normal
+    with pytest.raises(ValueError):
+        JointDeviation(freeze=float("nan"))
