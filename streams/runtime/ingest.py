@@ -110,13 +110,13 @@ class Ingestor:
         self._failed = 0
         self._stop = threading.Event()
         self._last_log = time.monotonic()
-        # a source topic created after the start is seen within seconds, not librdkafka's
-        # default 5 minutes (and re-subscribed to once it exists: see _await_topic)
-        self.consumer = Consumer(consumer_config(settings, self.group, {
-            "topic.metadata.refresh.interval.ms": int(TOPIC_RECHECK_S * 1000)}))
-        self.consumer.subscribe([source_topic])
-        self._topic_seen = self._topic_exists()
-        self._checked = time.monotonic()
+        # The consumer subscribes once, when the source topic exists (see _await_topic): never
+        # unsubscribe + subscribe on one consumer, after which librdkafka has aborted the process
+        # in close() on Apache Kafka.
+        self.consumer = Consumer(consumer_config(settings, self.group))
+        self._topic_seen = False
+        self._checked = -TOPIC_RECHECK_S
+        self._await_topic()
         if not self._topic_seen:
             log.warning("ingest: topic %s does not exist yet; waiting for it", source_topic)
         self.producer = self._new_producer()
@@ -169,15 +169,14 @@ class Ingestor:
         return t is not None and t.error is None and bool(t.partitions)
 
     def _await_topic(self) -> None:
-        """While the source topic is missing, check for it every few seconds; once it appears,
-        subscribe again so that the group assigns its partitions now."""
+        """Subscribe, once, when the source topic exists: until then check for it every few
+        seconds (the consumer has no subscription, so it polls nothing and joins no group)."""
         if self._topic_seen or time.monotonic() - self._checked < TOPIC_RECHECK_S:
             return
         self._checked = time.monotonic()
         if self._topic_exists():
             self._topic_seen = True
-            log.info("ingest: topic %s exists now; subscribing", self.source_topic)
-            self.consumer.unsubscribe()
+            log.info("ingest: subscribing to %s", self.source_topic)
             self.consumer.subscribe([self.source_topic])
 
     def close(self, timeout_s: float = 10.0) -> None:

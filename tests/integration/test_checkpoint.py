@@ -158,12 +158,16 @@ def test_two_workers_split_the_partitions_and_a_moved_one_resumes(broker, tmp_pa
     a, port_a = start(s, "a", tmp_path, monkeypatch)
     b, port_b = start(s, "b", tmp_path, monkeypatch)
     try:
-        produce(s, comps, range(200))
+        # Share first, then produce: produced earlier, a worker that held every partition alone
+        # could read it all before B joined, and its checkpoints on that revoke would then
+        # cover everything, leaving nothing to replay after the kill (the race seen on Kafka,
+        # whose first join waits group.initial.rebalance.delay.ms).
         wait_for(lambda: scrape(port_a).get("forewarn_worker_partitions", 0) > 0
                  and scrape(port_b).get("forewarn_worker_partitions", 0) > 0
                  and scrape(port_a)["forewarn_worker_partitions"]
                  + scrape(port_b)["forewarn_worker_partitions"] == s.partitions,
                  40, "the two workers to share the partitions")
+        produce(s, comps, range(200))
         wait_risk(s, reference(s, comps, 200))
         wait_for(lambda: committed_total(s) == 200 * len(comps), 20, "the group to commit")
         before = scrape(port_b)

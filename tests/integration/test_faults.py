@@ -55,16 +55,16 @@ def test_kill_9_worker_resumes_from_checkpoints(kafka_cluster, tmp_path) -> None
     assert f["risk_resumed_s"] == f["risk_resumed_s"]  # not NaN: risk came back
 
 
-@pytest.mark.xfail(strict=False, reason="open: in the last CI-like runs the actuator read no "
-                   "risk during the leader's outage (the check of acknowledged metrics held); "
-                   "README, Limits")
 @pytest.mark.timeout(600)
 def test_kill_9_partition_leader_loses_no_acknowledged_metric(kafka_cluster, tmp_path) -> None:
+    """Worker and actuator go on while the leader is down: the node stays down until the
+    actuator has read new risk (the time it took is a figure, not a bound)."""
     res = run("leader", kafka_cluster, tmp_path)
     assert res.ok, res.problems
     f = res.figures
-    assert f["acked_lost"] == 0 and f["windows_lost"] == 0
+    assert f["acked_lost"] == 0 and f["windows_lost"] == 0 and f["acked"] > 0
     assert f["new_leader"] != f["killed_node"] and f["actuator_risk_events_while_down"] > 0
+    assert f["actuator_resumed_s"] == f["actuator_resumed_s"]  # not NaN: it read risk again
     assert f["worker_exit"] == 0 and f["actuator_exit"] == 0
 
 

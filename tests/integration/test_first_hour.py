@@ -104,10 +104,6 @@ def test_broker_names_a_taken_port_and_notices_a_dead_child(tmp_path: Path) -> N
             proc.wait(10)
 
 
-@pytest.mark.skipif(
-    os.environ.get("FOREWARN_TEST_BROKER", "").strip().lower() == "kafka",
-    reason="open: on Apache Kafka librdkafka aborts the test process while this ingest "
-    "consumer closes after its re-subscribe (README, Limits); passes alone and on Tansu")
 def test_ingest_picks_up_a_topic_created_later(settings: Settings) -> None:
     source = f"telegraf-{uuid.uuid4().hex[:8]}"
     ing = Ingestor(settings, "telegraf", source, group=f"g-{uuid.uuid4().hex[:8]}")
