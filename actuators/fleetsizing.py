@@ -52,7 +52,7 @@ from schemas.errors import ConfigError
 
 Record = dict[str, Any]
 
-__all__ = ["POOLS", "FleetSizing", "FleetSizingConfig", "Workload"]
+__all__ = ["DEFAULT_HEADROOM", "POOLS", "FleetSizing", "FleetSizingConfig", "Workload"]
 
 # pool -> (resource that drives it, metric observed, metric -> utilisation, sizer resource)
 POOLS: dict[str, tuple[str, str, float, str]] = {
@@ -64,8 +64,12 @@ POOLS: dict[str, tuple[str, str, float, str]] = {
 LOAD_POOLS = ("cpu", "io", "net")  # spread over replicas
 
 
+# the host's size over a component's base, per pool, when a workload does not say
+DEFAULT_HEADROOM: Mapping[str, float] = {"cpu": 2.0, "mem": 1.5, "io": 1.0, "net": 1.0}
+
+
 def _default_headroom() -> dict[str, float]:
-    return {"cpu": 2.0, "mem": 1.5, "io": 1.0, "net": 1.0}
+    return dict(DEFAULT_HEADROOM)
 
 
 @dataclass(frozen=True)

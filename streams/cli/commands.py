@@ -74,7 +74,7 @@ def cmd_actuate(args: argparse.Namespace) -> int:
         from streams.runtime.sizing import run_sizing
 
         run_sizing(settings, make_backend(settings), args.sizing, args.sizing_knob,
-                   args.delay_s, args.step_s)
+                   args.delay_s, args.step_s, args.workloads)
         return 0
     run_actuator(settings)
     return 0
@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("actuate", help="an actuator (consumer group) applying allocations")
     s.add_argument("--backend", help="override FOREWARN_BACKEND: dryrun, linux, kubernetes, aws")
-    s.add_argument("--sizing", choices=("static", "reactive", "vpa", "autopilot", "forewarn"),
+    s.add_argument("--sizing",
+                   choices=("static", "reactive", "vpa", "autopilot", "forewarn", "fleet"),
                    help="right-size each component's cpu and memory from forewarn.metrics "
                         "(and forewarn.risk) with this policy, the code `backtest trace` "
                         "measures, instead of the risk-driven engine")
@@ -157,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --sizing: provisioning delay the sizing plans for (default 300)")
     s.add_argument("--step-s", type=int, default=300,
                    help="with --sizing: the decision interval, the samples' step (default 300)")
+    s.add_argument("--workloads", metavar="FILE",
+                   help="with --sizing fleet: the components as provisioned (JSON list; "
+                        "docs/closedloop.md); fleet sizes their cgroup knobs and replicas")
     s.set_defaults(func=cmd_actuate)
 
     s = sub.add_parser("topics", help="create the topic catalog and list it")

@@ -1,11 +1,15 @@
-"""``forewarn actuate --sizing POLICY``: right-sizing live, the same code as ``backtest trace``.
+"""``forewarn actuate --sizing POLICY``: right-sizing live, the same code as the backtests.
 
 A confluent-kafka consumer (group ``<actuator_group>-sizing``) over ``forewarn.metrics`` and
-``forewarn.risk``: each ``MetricSample`` goes to :class:`actuators.rightsize.RightSizing`
-(demand ``cpu.used_mhz`` / ``mem.used_kb`` and the provisioned ``cpu.capacity_mhz`` /
-``mem.capacity_kb``), each ``RiskScore`` to its ``on_risk``; every command it returns is
-written to ``forewarn.allocations``, applied by the backend, and its outcome written to
-``forewarn.outcomes``. A message no codec reads is dead-lettered with its reason. Offsets are
+``forewarn.risk``: each ``MetricSample`` goes to the sizing, each ``RiskScore`` to its
+``on_risk``; every command it returns is written to ``forewarn.allocations``, applied by the
+backend, its outcome written to ``forewarn.outcomes`` and handed back to the sizing (its
+``on_outcome``, where it has one). The sizing is :class:`actuators.rightsize.RightSizing`
+(``backtest trace``: demand ``cpu.used_mhz`` / ``mem.used_kb`` and the provisioned
+``cpu.capacity_mhz`` / ``mem.capacity_kb``) or, for ``--sizing fleet``,
+:class:`actuators.fleetsizing.FleetSizing` (``backtest fleet --policy forewarn``: utilisation
+samples, vertical knobs and replicas; the components as provisioned from a workloads file,
+:func:`load_workloads`). A message no codec reads is dead-lettered with its reason. Offsets are
 committed after the producer has flushed what a batch caused (at-least-once; backends are
 idempotent by ``command_id``). Metrics and risk of one component share its partition key, so
 one component's events keep their order within each topic.
@@ -14,17 +18,20 @@ one component's events keep their order within each topic.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, Producer
 
 from actuators.backends.base import Backend
+from actuators.fleetsizing import DEFAULT_HEADROOM, FleetSizing, FleetSizingConfig, Workload
 from actuators.rightsize import RightSizing
 from schemas.codec import Codec
-from schemas.errors import BrokerError, ContractError
+from schemas.errors import BrokerError, ConfigError, ContractError
 from streams.handler import DeadLetters
 from streams.settings import Settings
 from streams.topics import consumer_config, producer_config
@@ -43,7 +50,8 @@ class SizingStats:
 class SizingActuator:
     """Samples and risk in; right-sizing commands and their outcomes out."""
 
-    def __init__(self, settings: Settings, backend: Backend, sizing: RightSizing) -> None:
+    def __init__(self, settings: Settings, backend: Backend,
+                 sizing: RightSizing | FleetSizing) -> None:
         self.settings = settings
         self.backend = backend
         self.sizing = sizing
@@ -91,9 +99,13 @@ class SizingActuator:
             return None
 
     def _dispatch(self, commands: list[dict[str, Any]]) -> None:
+        on_outcome = getattr(self.sizing, "on_outcome", None)
         for command in commands:
             self._send("allocations", "AllocationCommand", command)
-            self._send("outcomes", "AllocationOutcome", self.backend.apply(command))
+            outcome = self.backend.apply(command)
+            self._send("outcomes", "AllocationOutcome", outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
             self.stats.commands += 1
 
     def _send(self, name: str, event_type: str, record: dict[str, Any]) -> None:
@@ -111,20 +123,46 @@ class SizingActuator:
         self._consumer.close()
 
 
+def load_workloads(path: str | Path) -> list[Workload]:
+    """The components ``--sizing fleet`` sizes, from a JSON list of objects with ``id``,
+    ``host``, ``cores``, ``mem_gib``, ``link_mbit`` and optional ``replicas`` and
+    ``headroom`` (pool -> the host's size over the component's base). Raises ConfigError
+    with one line on a bad file."""
+    try:
+        rows = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [Workload(str(r["id"]), str(r.get("host") or r["id"]), float(r["cores"]),
+                         float(r["mem_gib"]), float(r["link_mbit"]), int(r.get("replicas", 1)),
+                         dict(r.get("headroom") or DEFAULT_HEADROOM))
+                for r in rows]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"workloads file {path}: {exc!r}") from exc
+
+
+def make_sizing(policy: str, knob: float | None, delay_s: int, step_s: int,
+                workloads: str | Path | None = None) -> RightSizing | FleetSizing:
+    """The sizing ``--sizing POLICY`` runs: ``fleet`` needs ``workloads`` (a file)."""
+    if policy != "fleet":
+        return RightSizing(policy, knob, delay_s=delay_s, step_s=step_s)
+    if workloads is None:
+        raise ConfigError("--sizing fleet needs a workloads file (--workloads FILE)")
+    return FleetSizing(load_workloads(workloads),
+                       FleetSizingConfig(decision_s=step_s, replica_lead_s=delay_s, knob=knob))
+
+
 def run_sizing(settings: Settings, backend: Backend, policy: str, knob: float | None,
-               delay_s: int, step_s: int) -> None:
+               delay_s: int, step_s: int, workloads: str | Path | None = None) -> None:
     """Run until SIGINT/SIGTERM."""
     import signal
 
     from streams.topics import ensure_topics
 
+    sizing = make_sizing(policy, knob, delay_s, step_s, workloads)
     ensure_topics(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    act = SizingActuator(settings, backend, RightSizing(policy, knob, delay_s=delay_s,
-                                                        step_s=step_s))
+    act = SizingActuator(settings, backend, sizing)
     log.info("right-sizing up: policy %s, knob %s, backend %s", policy,
-             act.sizing.knob, backend.name)
+             getattr(sizing, "knob", knob), backend.name)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             act.run(stop)
