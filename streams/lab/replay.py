@@ -1,8 +1,9 @@
 """``forewarn replay``: recorded metrics through the live code path, in event time, fast.
 
 Every source becomes :class:`Message` values (raw bytes and a position) in a deterministic
-order: a topic range (:func:`topic_messages`), or samples from a simulator run, NAB CSV files
-or generic CSV/Parquet tables encoded by :func:`sample_messages`. :class:`Replay` feeds them to
+order: a topic range (:func:`topic_messages`, in ``streams/lab/topicsource.py``), or samples
+from a simulator run, NAB CSV files or generic CSV/Parquet tables encoded by
+:func:`sample_messages`. :class:`Replay` feeds them to
 :class:`streams.handler.MetricsHandler`, the very object the Faust worker calls, so live and
 replay share decode, pipeline and encode.
 
@@ -16,13 +17,10 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import time
-import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -30,26 +28,17 @@ import orjson
 
 from processors.pipeline import Pipeline, PipelineConfig
 from schemas.codec import Codec
-from schemas.errors import BrokerError, ConfigError
+from schemas.errors import ConfigError
 from streams.handler import MetricsHandler, Out
+from streams.lab.message import Message
+from streams.lab.topicsource import TopicRange, plan_range, topic_messages
 
-if TYPE_CHECKING:
-    from streams.settings import Settings
+__all__ = ["Message", "Replay", "TopicRange", "merge_samples", "nab_run", "nab_samples",
+           "parse_time", "per_row_scores", "plan_range", "row_time", "sample_messages",
+           "table_samples", "topic_messages", "write_json_lines"]
 
 Sample = dict[str, Any]
 JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-
-
-@dataclass(frozen=True)
-class Message:
-    """One metrics message as the worker sees it: value, key and position."""
-
-    value: bytes | None
-    key: bytes | None
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
 
 
 # -- sources: files and the simulator ----------------------------------------------------------
@@ -181,132 +170,6 @@ def _auto_ts(raw: object) -> int:
     if v is None:
         return parse_time(str(raw))
     return int(v) if abs(v) >= 1e11 else int(round(v * 1000))
-
-
-# -- source: a topic range ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TopicRange:
-    """Which messages of ``topic`` to replay, per partition: from ``start_ms`` (the first
-    message whose timestamp is at or after it, as ``offsets_for_times`` defines) and/or an
-    explicit start offset, up to the first message at or after ``end_ms`` and/or an explicit
-    end offset (exclusive). Offsets are ``{partition: offset}``; key ``-1`` is every partition.
-    """
-
-    topic: str
-    start_ms: int | None = None
-    end_ms: int | None = None
-    start_offsets: Mapping[int, int] | None = None
-    end_offsets: Mapping[int, int] | None = None
-
-
-_NO_END = 2**63 - 1
-
-
-def plan_range(consumer: Any, r: TopicRange, timeout_s: float) -> dict[int, tuple[int, int]]:
-    """``{partition: (start, end)}``: where to seek, and the explicit end (or no end yet)."""
-    from confluent_kafka import TopicPartition
-
-    meta = consumer.list_topics(r.topic, timeout=timeout_s).topics.get(r.topic)
-    if meta is None or meta.error is not None or not meta.partitions:
-        why = getattr(meta, "error", None) or "no such topic"
-        raise BrokerError(f"topic {r.topic!r} cannot be replayed: {why}")
-    plan = {}
-    for p in sorted(meta.partitions):
-        tp = TopicPartition(r.topic, p)
-        start = consumer.get_watermark_offsets(tp, timeout=timeout_s, cached=False)[0]
-        if r.start_ms is not None:
-            got = consumer.offsets_for_times([TopicPartition(r.topic, p, r.start_ms)],
-                                             timeout=timeout_s)[0]
-            if got.error is not None:
-                raise BrokerError(f"{r.topic}[{p}]: offsets_for_times({r.start_ms}): {got.error}")
-            if got.offset >= 0:
-                start = max(start, int(got.offset))
-        given, end = _for(r.start_offsets, p), _for(r.end_offsets, p)
-        plan[p] = (start if given is None else max(start, given), _NO_END if end is None else end)
-    return plan
-
-
-def _for(offsets: Mapping[int, int] | None, partition: int) -> int | None:
-    if not offsets:
-        return None
-    return offsets.get(partition, offsets.get(-1))
-
-
-def topic_messages(
-    settings: Settings, r: TopicRange, *, timeout_s: float = 30.0, buffer: int = 5000
-) -> Iterator[Message]:
-    """The range's messages, merged across partitions by ``(timestamp, key, partition)``.
-
-    An assigned consumer (no group membership, nothing committed) reads each partition up to
-    the high watermark of its first fetch, so messages produced meanwhile are not replayed.
-    Brokers may answer ``offsets_for_times`` and ``ListOffsets`` coarsely (Tansu answers per
-    batch), so the start is refined and the end found message by message. Apache Kafka answers
-    both exactly, and the refinement then skips nothing: the same code is right on both
-    (tests/integration/test_replay_topic.py runs on each)."""
-    from confluent_kafka import Consumer, KafkaError, TopicPartition
-
-    from streams.topics import consumer_config
-
-    extra = {"enable.partition.eof": True, "enable.auto.offset.store": False}
-    consumer = Consumer(consumer_config(settings, f"forewarn-replay-{uuid.uuid4().hex[:8]}", extra))
-    try:
-        plan = {p: se for p, se in plan_range(consumer, r, timeout_s).items() if se[0] < se[1]}
-        if not plan:
-            return
-        consumer.assign([TopicPartition(r.topic, p, s) for p, (s, _) in plan.items()])
-        queues: dict[int, deque[Message]] = {p: deque() for p in plan}
-        ends: dict[int, int] = {}  # end offsets, fixed at each partition's first fetch
-        reading, started, paused = set(plan), set(), set()
-        quiet_since = time.monotonic()
-        while True:
-            waiting = [p for p in reading if not queues[p]]
-            if not waiting:
-                heads = [(q[0].timestamp_ms, q[0].key or b"", p) for p, q in queues.items() if q]
-                if not heads:
-                    return
-                p = min(heads)[2]
-                yield queues[p].popleft()
-                if p in paused and len(queues[p]) < buffer // 2:
-                    consumer.resume([TopicPartition(r.topic, p)])
-                    paused.discard(p)
-                continue
-            msgs = consumer.consume(1000, 0.5)
-            for m in msgs:
-                err, p = m.error(), cast(int, m.partition())
-                if err is not None and err.code() != KafkaError._PARTITION_EOF:
-                    raise BrokerError(f"{r.topic}[{p}]: {err}")
-                if p not in reading:
-                    continue
-                if p not in ends:
-                    tp = TopicPartition(r.topic, p)
-                    high = consumer.get_watermark_offsets(tp, cached=True)[1]
-                    ends[p] = min(plan[p][1], high if high >= 0 else _NO_END)
-                if err is not None:  # at the high watermark: nothing more before the end
-                    reading.discard(p)
-                    continue
-                ts, off = m.timestamp()[1], cast(int, m.offset())
-                if off >= ends[p] or (r.end_ms is not None and ts >= r.end_ms):
-                    reading.discard(p)
-                    continue
-                if p not in started and off >= plan[p][0]:
-                    if r.start_ms is None or ts >= r.start_ms:
-                        started.add(p)
-                if p in started:
-                    queues[p].append(Message(m.value(), m.key(), r.topic, p, off, ts))
-                if off + 1 >= ends[p]:
-                    reading.discard(p)
-                if len(queues[p]) >= buffer and p not in paused:
-                    consumer.pause([TopicPartition(r.topic, p)])
-                    paused.add(p)
-            if msgs:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since > timeout_s:
-                where = ", ".join(f"{r.topic}[{p}]" for p in sorted(waiting))
-                raise BrokerError(f"replay stalled: nothing for {timeout_s:.0f} s from {where}")
-    finally:
-        consumer.close()
 
 
 # -- the replay itself -------------------------------------------------------------------------

@@ -98,6 +98,29 @@ def thin(x: npt.ArrayLike, y: npt.ArrayLike, columns: int) -> tuple[np.ndarray, 
     return xs[idx], ys[idx]
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """The geometry of a :func:`series_svg`: margins, size, and the x range drawn."""
+
+    width: int
+    height: int
+    x0: float
+    x1: float
+    left: int = 44
+    right: int = 18
+    gap: int = 12
+    top: int = 8
+    bottom: int = 4
+
+    @property
+    def columns(self) -> int:
+        return self.width - self.left - self.right
+
+    def px(self, v: float) -> float:
+        span = self.x1 - self.x0 if self.x1 > self.x0 else 1.0
+        return self.left + (v - self.x0) / span * self.columns
+
+
 def series_svg(
     x: npt.ArrayLike,
     panels: Sequence[Panel],
@@ -112,74 +135,82 @@ def series_svg(
     """Stacked panels over one x axis. ``marks`` (detections) are ticks above the first panel,
     ``vlines`` (e.g. actual breaches) red lines across all panels."""
     xs = np.asarray(x, dtype=np.float64)
-    left, right, gap, top = 44, 18, 12, 8
-    bottom = 18 if x_ticks else 4
+    gap, top, bottom = 12, 8, 18 if x_ticks else 4
     height = top + sum(p.height for p in panels) + gap * (len(panels) - 1) + bottom
     x0, x1 = (float(xs.min()), float(xs.max())) if xs.size else (0.0, 1.0)
-    span = x1 - x0 if x1 > x0 else 1.0
-
-    def px(v: float) -> float:
-        return left + (v - x0) / span * (width - left - right)
-
+    f = _Frame(width, height, x0, x1, gap=gap, top=top, bottom=bottom)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" role="img">'
            f"<title>{html.escape(title)}</title>"]
     plot_h = height - top - bottom
     for s in spans:
         for a, b in s.intervals:
-            xa, xb = px(max(a, x0)), px(min(b, x1))
+            xa, xb = f.px(max(a, x0)), f.px(min(b, x1))
             out.append(f'<rect x="{xa:.1f}" y="{top}" width="{max(xb - xa, 1.5):.1f}" '
                        f'height="{plot_h}" fill="{s.color}" fill-opacity="{s.opacity}">'
                        f'<title>{html.escape(s.title)}</title></rect>')
     y_top = top
-    columns = width - left - right
     for panel in panels:
-        ys = np.asarray(panel.y, dtype=np.float64)
-        finite = ys[np.isfinite(ys)]
-        lo = panel.lo if panel.lo is not None else (float(finite.min()) if finite.size else 0.0)
-        hi = panel.hi if panel.hi is not None else (float(finite.max()) if finite.size else 1.0)
-        if panel.hline is not None and panel.lo is None:
-            lo, hi = min(lo, panel.hline), max(hi, panel.hline)
-        if hi <= lo:
-            lo, hi = lo - 0.5, hi + 0.5
-        h = panel.height
+        out.extend(_panel_svg(f, panel, xs, y_top))
+        y_top += panel.height + gap
+    out.extend(_overlay_svg(f, marks, vlines, x_ticks))
+    out.append("</svg>")
+    return "".join(out)
 
-        def py(v: float, lo: float = lo, hi: float = hi, y_top: int = y_top, h: int = h) -> float:
-            return y_top + h - (min(max(v, lo), hi) - lo) / (hi - lo) * h
 
-        out.append(f'<rect x="{left}" y="{y_top}" width="{columns}" height="{h}" fill="none" '
-                   'stroke="#e2e8f0"/>')
-        for v in (lo, hi):
-            out.append(f'<text x="{left - 4}" y="{py(v) + (9 if v == hi else 0):.1f}" '
-                       f'text-anchor="end">{_short(v)}</text>')
-        if panel.label:
-            out.append(f'<text x="{left + 4}" y="{y_top + 12}" style="fill:{panel.color};'
-                       'paint-order:stroke;stroke:#fff;stroke-width:3px">'
-                       f'{html.escape(panel.label)}</text>')
-        if panel.hline is not None:
-            out.append(f'<line x1="{left}" x2="{width - right}" y1="{py(panel.hline):.1f}" '
-                       f'y2="{py(panel.hline):.1f}" stroke="{ALARM}" stroke-dasharray="4 3" '
-                       'stroke-width="1"/>')
-        ok = np.isfinite(ys)
-        tx, ty = thin(xs[ok], ys[ok], columns)
-        pts = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in zip(tx.tolist(), ty.tolist(),
-                                                                     strict=True))
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{panel.color}" '
-                   'stroke-width="1.1" stroke-linejoin="round"/>')
-        y_top += h + gap
+def _panel_svg(f: _Frame, panel: Panel, xs: np.ndarray, y_top: int) -> list[str]:
+    """One panel of :func:`series_svg`: frame, y range, label, threshold line, the series."""
+    ys = np.asarray(panel.y, dtype=np.float64)
+    finite = ys[np.isfinite(ys)]
+    lo = panel.lo if panel.lo is not None else (float(finite.min()) if finite.size else 0.0)
+    hi = panel.hi if panel.hi is not None else (float(finite.max()) if finite.size else 1.0)
+    if panel.hline is not None and panel.lo is None:
+        lo, hi = min(lo, panel.hline), max(hi, panel.hline)
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    h, left = panel.height, f.left
+
+    def py(v: float) -> float:
+        return y_top + h - (min(max(v, lo), hi) - lo) / (hi - lo) * h
+
+    out = [f'<rect x="{left}" y="{y_top}" width="{f.columns}" height="{h}" fill="none" '
+           'stroke="#e2e8f0"/>']
+    for v in (lo, hi):
+        out.append(f'<text x="{left - 4}" y="{py(v) + (9 if v == hi else 0):.1f}" '
+                   f'text-anchor="end">{_short(v)}</text>')
+    if panel.label:
+        out.append(f'<text x="{left + 4}" y="{y_top + 12}" style="fill:{panel.color};'
+                   'paint-order:stroke;stroke:#fff;stroke-width:3px">'
+                   f'{html.escape(panel.label)}</text>')
+    if panel.hline is not None:
+        out.append(f'<line x1="{left}" x2="{f.width - f.right}" y1="{py(panel.hline):.1f}" '
+                   f'y2="{py(panel.hline):.1f}" stroke="{ALARM}" stroke-dasharray="4 3" '
+                   'stroke-width="1"/>')
+    ok = np.isfinite(ys)
+    tx, ty = thin(xs[ok], ys[ok], f.columns)
+    pts = " ".join(f"{f.px(a):.1f},{py(b):.1f}" for a, b in zip(tx.tolist(), ty.tolist(),
+                                                                   strict=True))
+    out.append(f'<polyline points="{pts}" fill="none" stroke="{panel.color}" '
+               'stroke-width="1.1" stroke-linejoin="round"/>')
+    return out
+
+
+def _overlay_svg(f: _Frame, marks: npt.ArrayLike, vlines: npt.ArrayLike,
+                 x_ticks: Sequence[tuple[float, str]]) -> list[str]:
+    """Detections (ticks above the first panel), red lines across all panels, x labels."""
+    out, top, px = [], f.top, f.px
     cols = sorted({round(px(v)) for v in np.asarray(marks, dtype=np.float64).tolist()})
     if cols:
         path = "".join(f"M{c} {top}v7" for c in cols)
         out.append(f'<path d="{path}" stroke="{ALARM}" stroke-width="1.5"/>')
     for v in np.asarray(vlines, dtype=np.float64).tolist():
-        out.append(f'<line x1="{px(v):.1f}" x2="{px(v):.1f}" y1="{top}" y2="{top + plot_h}" '
-                   f'stroke="{ALARM}" stroke-width="1.5"/>')
+        out.append(f'<line x1="{px(v):.1f}" x2="{px(v):.1f}" y1="{top}" '
+                   f'y2="{f.height - f.bottom}" stroke="{ALARM}" stroke-width="1.5"/>')
     for v, label in x_ticks:
-        anchor = "end" if px(v) > width - 24 else "middle"
-        out.append(f'<text x="{px(v):.1f}" y="{height - 4}" text-anchor="{anchor}">'
+        anchor = "end" if px(v) > f.width - 24 else "middle"
+        out.append(f'<text x="{px(v):.1f}" y="{f.height - 4}" text-anchor="{anchor}">'
                    f'{html.escape(label)}</text>')
-    out.append("</svg>")
-    return "".join(out)
+    return out
 
 
 def _short(v: float) -> str:
@@ -329,136 +360,3 @@ def write_page(path: str | Path, title: str, intro: str,
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(page(title, intro, sections), encoding="utf-8")
     return p
-
-
-# -- the three backtest pages ------------------------------------------------------------------
-
-_NAB_LEGEND = legend([(VALUE, "line", "value"), (SCORE, "line", "anomaly score"),
-                      (ALARM, "dash", "corpus threshold (standard)"),
-                      (ALARM, "line", "detection (ticks on top)"),
-                      (WINDOW, "box", "labelled anomaly window"),
-                      (PROBATION, "box", "probation (not scored)")])
-
-
-def _nab_grid(plots: Sequence[Mapping[str, Any]], detector: str,
-              summary: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
-    std = summary[detector]["standard"]
-    thr = float(std["threshold"])
-    per_file: Mapping[str, Mapping[str, Any]] = std["per_file"]
-    cards = []
-    for p in plots:
-        name = str(p["name"])
-        values = np.asarray(p["values"], dtype=np.float64)
-        scores = np.asarray(p["scores"][detector], dtype=np.float64)
-        probation = int(p["probation"])
-        x = np.arange(values.size)
-        hits = np.flatnonzero(scores >= thr) if math.isfinite(thr) else np.empty(0, np.int64)
-        hits = hits[hits >= probation]
-        f = per_file.get(name)
-        sub = f"{values.size:,} rows · {len(p['windows'])} windows"
-        if f is not None:
-            sub += f" · TP {f['tp']} FP {f['fp']} FN {f['fn']} · raw {float(f['raw']):+.2f}"
-        svg = series_svg(
-            x, [Panel(values, 62, VALUE), Panel(scores, 34, SCORE, lo=0.0, hi=1.0,
-                                                 hline=thr if math.isfinite(thr) else None)],
-            spans=[Spans([(0, probation)], PROBATION, 0.45, "probation"),
-                   Spans([(a, b + 1) for a, b in p["windows"]], WINDOW, 0.4, "window")],
-            marks=hits, title=name)
-        cards.append(card(name, sub, svg))
-    return f'<div class="grid">{"".join(cards)}</div>'
-
-
-def nab_sections(table: tuple[list[str], list[list[object]], list[str]],
-                 plots: Sequence[Mapping[str, Any]],
-                 summary: Mapping[str, Mapping[str, Mapping[str, Any]]]
-                 ) -> list[tuple[str, str]]:
-    """Scores table, then a grid of small multiples per detector (the first one open)."""
-    headers, rows, classes = table
-    first, *rest = list(summary)
-    out = [("Normalised NAB score", table_html(headers, rows, classes) + (
-        '<p class="note">Bold: this run on the local subset. Grey: the published scoreboard, '
-        "full 58-file corpus; a subset score is indicative, not comparable digit for digit. "
-        "Each profile picks its own corpus-wide threshold.</p>")),
-        (f"Per file: {first}", _NAB_LEGEND + _nab_grid(plots, first, summary))]
-    for det in rest:
-        out.append(("", f"<details><summary>Per file: {html.escape(det)}</summary>"
-                        f"{_nab_grid(plots, det, summary)}</details>"))
-    return out
-
-
-def _calibration_row(f: Mapping[str, Any]) -> str:
-    leads = [float(v) for v in f["lead_times_s"]]
-    hist = histogram_svg(leads, list(range(0, 960, 60)), x_label="lead time before breach, min",
-                         fmt=lambda v: f"{v / 60:g}")
-    rel = reliability_svg(f["reliability"])
-    return (f'<div class="row"><div><h3>Reliability (risk vs observed breach within horizon)'
-            f'</h3>{rel}</div><div><h3>Lead time of predicted breaches ({len(leads)})</h3>'
-            f"{hist}</div></div>")
-
-
-def fleet_sections(table: tuple[list[str], list[list[object]]],
-                   runs: Sequence[Mapping[str, Any]],
-                   figures: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
-    """Table across scenarios, calibration and lead times, then each incident's timeline."""
-    headers, rows = table
-    main = "all" if "all" in figures else next(iter(figures))
-    thr = float(next(iter(figures.values()))["threshold"])
-    out = [("Breach prediction", table_html(headers, rows, ["ours" if r[0] == "all" else ""
-                                                           for r in rows]) + (
-        '<p class="note">Precision counts alarm episodes; recall@L counts breaches with an '
-        "alarm between one horizon and L before them; lead time is from the first such alarm. "
-        "F1@5m combines them. With the default 15-minute horizon, recall@15m only counts alarms "
-        "exactly 15 minutes ahead.</p>")),
-        (f"Calibration and lead time ({main})", _calibration_row(figures[main]))]
-    lg = legend([(VALUE, "line", "metric"), (RISK, "line", "risk"),
-                 (ALARM, "dash", "FAIL threshold / alarm threshold"),
-                 (ALARM, "line", "actual breach; ticks: alarms"),
-                 (WINDOW, "box", "incident (start to fix)")])
-    for run in runs:
-        name = str(run["scenario"])
-        t0, t1 = int(run["start_ms"]), int(run["end_ms"])
-        ticks = time_ticks(t0, t1)
-        cards = []
-        for p in run["plots"]:
-            vx, vy = (np.asarray(c, dtype=np.float64) for c in zip(*p["values"], strict=True))
-            risk = np.asarray(p["risk"], dtype=np.float64).reshape(-1, 2)
-            svg = series_svg(
-                np.r_[t0, vx, t1], [
-                    Panel(np.r_[np.nan, vy, np.nan], 90, VALUE, hline=p["threshold"],
-                          label=p["metric"]),
-                    Panel(np.interp(np.r_[t0, vx, t1], risk[:, 0], risk[:, 1]) if len(risk)
-                          else np.zeros(vx.size + 2), 60, RISK, 0.0, 1.0, thr, "risk")],
-                width=1320, spans=[Spans([p["incident"]], WINDOW, 0.22, "incident")],
-                marks=risk[risk[:, 1] >= thr, 0], vlines=p["breaches"], x_ticks=ticks,
-                title=p["title"])
-            cards.append(card(p["title"], f"{p['metric']} FAIL at {p['threshold']:g}", svg))
-        f = figures[name]
-        body = "".join(cards) or '<p class="note">No incident in this scenario.</p>'
-        extra = (f"<details><summary>Calibration and lead time ({html.escape(name)})</summary>"
-                 f"{_calibration_row(f)}</details>") if len(runs) > 1 else ""
-        out.append((f"Scenario {name}", (lg if cards else "") + body + extra))
-    return out
-
-
-def smd_sections(table: tuple[list[str], list[list[object]]],
-                 runs: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
-    headers, rows = table
-    out = [("Point-wise F1 on test", table_html(headers, rows) + (
-        '<p class="note">PA: point-adjust (a labelled segment counts as found if any of its '
-        "points is); it inflates scores, see the random detector. Published SMD F1 (with PA, "
-        "all 28 machines): OmniAnomaly 0.94, USAD 0.95, TranAD 0.96, Anomaly Transformer "
-        "0.92.</p>"))]
-    lg = legend([(SCORE, "line", "anomaly score"), (ALARM, "dash", "best-F1 threshold"),
-                 (ALARM, "line", "detections (ticks)"), (WINDOW, "box", "labelled segment")])
-    for run in runs:
-        plot: Mapping[str, Any] = run["plot"]
-        scores = np.asarray(plot["scores"], dtype=np.float64)
-        thr = float(run["threshold"])
-        svg = series_svg(np.arange(scores.size), [Panel(scores, 120, SCORE, 0.0, 1.0,
-                                                        thr if math.isfinite(thr) else None)],
-                         width=1320, spans=[Spans(plot["labels"], WINDOW, 0.45, "anomaly")],
-                         marks=plot["detections"], title=str(run["machine"]))
-        sub = (f"test rows (1 min each); F1 {float(run['f1']):.3f}, "
-               f"with point-adjust {float(run['f1_pa']):.3f}")
-        out.append((f"Machine {run['machine']}", lg + card(str(run["machine"]), sub, svg)))
-    return out

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -98,7 +99,7 @@ class _MetricsFuzz:
         self.start = now_ms - (self.per_comp + 2) * STEP_MS * 2  # valid stamps lie behind now
         self.seq = [0] * components  # samples so far per component
 
-    def sample(self, comp: str, ts: int, **over: object) -> dict:
+    def sample(self, comp: str, ts: int, **over: object) -> dict[str, Any]:
         rng = self.rng
         s = {"component": comp, "host": comp.split("/")[0], "ts": ts,
              "metrics": {"cpu.util": round(0.3 + 0.4 * rng.random(), 4),
