@@ -73,6 +73,13 @@ class EngineConfig:
     # forging ids must not fill a host's pools); 0: no cap
     max_new_components_per_host: int = 100
     new_component_window_s: int = 3600
+    # hosts never seen before are taken at most this many per window, fleet-wide, after the
+    # first window (forged host names must not open pools without end); 0: no cap
+    max_new_hosts: int = 50
+    new_host_window_s: int = 3600
+    # one component's lease on a resource is at most this share of its host's capacity of it
+    # (a writer forging risk 1.0 for a real component gets no more); 1: only the pool bounds it
+    max_component_share: float = 0.25
     capacity_thresholds: tuple[tuple[str, float], ...] = DEFAULT_CAPACITY_THRESHOLDS
     # scale-down: below-baseline grants for components that stay far from their thresholds
     scale_down: bool = True
@@ -104,6 +111,10 @@ class EngineConfig:
             problems.append("need cooldown_s >= 0, release_hold_s >= 0, lease_s >= cooldown_s")
         if self.max_new_components_per_host < 0 or self.new_component_window_s < 1:
             problems.append("need max_new_components_per_host >= 0, new_component_window_s >= 1")
+        if self.max_new_hosts < 0 or self.new_host_window_s < 1:
+            problems.append("need max_new_hosts >= 0, new_host_window_s >= 1")
+        if not 0.0 < self.max_component_share <= 1.0:
+            problems.append("need 0 < max_component_share <= 1")
         if self.max_changes_per_hour < 1 or self.outcome_buffer < 1:
             problems.append("max_changes_per_hour and outcome_buffer must be >= 1")
         if self.margin < 0 or self.max_growth <= 0:

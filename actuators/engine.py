@@ -58,6 +58,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from actuators.admission import Admission
 from actuators.books import Books, Decision, Record, priority
 from actuators.config import EngineConfig
 from actuators.contract import command_id
@@ -92,8 +93,9 @@ class AllocationEngine:
         self._grant = Grant(self._books)
         self._ease = Ease(self._books)
         self._scale_down = ScaleDown(self._books)
-        self._new_by_host: dict[str, deque[int]] = {}
-        self.refused_new = 0  # risk scores of new components over the per-host cap
+        cfg = self.config
+        self._admission = Admission(cfg.max_new_components_per_host, cfg.new_component_window_s,
+                                    cfg.max_new_hosts, cfg.new_host_window_s)
 
     # -- preferences -------------------------------------------------------------------------
 
@@ -132,21 +134,19 @@ class AllocationEngine:
             books.at_ms = None
 
     def _admit(self, host: str, ts: int) -> bool:
-        """Whether a component never seen before on ``host`` may be taken now (at most
-        ``max_new_components_per_host`` per ``new_component_window_s``; the host's arrival
-        time never goes back, so stamps in the past do not reopen the window)."""
-        cap = self.config.max_new_components_per_host
-        if cap <= 0:
-            return True
-        q = self._new_by_host.setdefault(host, deque())
-        t = max(ts, q[-1]) if q else ts
-        while q and q[0] <= t - self.config.new_component_window_s * 1000:
-            q.popleft()
-        if len(q) >= cap:
-            self.refused_new += 1
-            return False
-        q.append(t)
-        return True
+        """Whether a component never seen before on ``host`` may be taken now: the caps on
+        new components per host and on new hosts (``actuators/admission.py``)."""
+        return self._admission.admit(host, ts)
+
+    @property
+    def refused_new(self) -> int:
+        """Risk scores of new components refused by the per-host cap."""
+        return self._admission.refused_components
+
+    @property
+    def refused_hosts(self) -> int:
+        """Risk scores of components on new hosts refused by the new-host cap."""
+        return self._admission.refused_hosts
 
     def _on_risk(self, risk: Mapping[str, Any], component: str, host: str,
                  comp: ComponentState, ts: int) -> list[Record]:

@@ -102,7 +102,7 @@ class Grant:
             books.defer(d.component, ready[0][0], d.ts, d.now,
                         f"{books.config.max_changes_per_hour} changes in the last hour already")
             return []
-        sized = [(r, m, books.sizer.new_amount(r, m, d.risk, d.pref)) for r, m in ready]
+        sized = [(r, m, books.sizer.new_amount(r, m, d.risk, d.pref, d.host)) for r, m in ready]
         for resource, metric, amount in sized:
             if books.pool.fits(d.host, resource, amount):
                 return [self.grant(d, resource, metric, amount)]

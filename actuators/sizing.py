@@ -13,7 +13,8 @@ the peak lands under the threshold, with a margin, when the allocation grows by:
 
 rounded up to whole units and at least ``min_amount``. Without a forecast of that metric (or a
 threshold), ``risk / risk_threshold`` stands in for ``p / t``. The lease is capped by the
-preference's ``maxima[resource]`` and must fit the host's pool.
+preference's ``maxima[resource]`` and by ``max_component_share`` of the host's capacity (what
+one component's risk can obtain, forged or not), and must fit the host's pool.
 
 Pure: it reads the engine's config and pool, and changes neither.
 """
@@ -60,8 +61,8 @@ class Sizer:
         spec = self.config.resources.get(resource)
         if spec is None or (pref.allowed is not None and resource not in pref.allowed):
             return False
-        most = min(pref.maxima.get(resource, math.inf), self.pool.capacity(host, resource))
-        return most >= spec.min_amount
+        share = self.config.max_component_share * self.pool.capacity(host, resource)
+        return min(pref.maxima.get(resource, math.inf), share) >= spec.min_amount
 
     def pressure(self, risk: Mapping[str, Any], metric: str) -> float:
         """The forecast peak over the breach threshold, or risk over its threshold."""
@@ -80,20 +81,24 @@ class Sizer:
         growth = min(max(self.pressure(risk, metric) - 1.0, 0.0) + cfg.margin, cfg.max_growth)
         return spec.round_up(max(current * growth, spec.min_amount))
 
-    def cap(self, resource: str, pref: Pref, amount: float) -> float:
-        """``amount`` within the preference's maximum, rounded down to whole units."""
+    def cap(self, resource: str, pref: Pref, amount: float, host: str | None = None) -> float:
+        """``amount`` within the preference's maximum and, on ``host``, within
+        ``max_component_share`` of the host's capacity; rounded down to whole units."""
         spec = self.config.resources[resource]
-        return spec.round_down(min(amount, pref.maxima.get(resource, math.inf)))
+        most = pref.maxima.get(resource, math.inf)
+        if host is not None:
+            most = min(most, self.config.max_component_share * self.pool.capacity(host, resource))
+        return spec.round_down(min(amount, most))
 
     def new_amount(self, resource: str, metric: str, risk: Mapping[str, Any],
-                   pref: Pref) -> float:
-        """The lease a first grant asks for."""
+                   pref: Pref, host: str | None = None) -> float:
+        """The lease a first grant asks for (on ``host``: within its share cap)."""
         spec = self.config.resources[resource]
-        return self.cap(resource, pref, self.extra(spec, spec.baseline, risk, metric))
+        return self.cap(resource, pref, self.extra(spec, spec.baseline, risk, metric), host)
 
     def renewal(self, lease: Lease, risk: Mapping[str, Any], metric: str, pref: Pref) -> float:
         """The lease a renewal asks for: it grows into the host's free capacity only."""
         spec = self.config.resources[lease.resource]
         want = lease.amount + self.extra(spec, spec.baseline + lease.amount, risk, metric)
         room = lease.amount + self.pool.free(lease.host, lease.resource)
-        return self.cap(lease.resource, pref, min(want, room))
+        return self.cap(lease.resource, pref, min(want, room), lease.host)

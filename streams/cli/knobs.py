@@ -36,6 +36,7 @@ NOTES = {
         "metric_resources": "metric glob -> the resources that relieve it, in order of "
         "preference",
         "new_component_window_s": "the window of max_new_components_per_host",
+        "new_host_window_s": "the window of max_new_hosts",
         "capacity_thresholds": "FAIL thresholds of capacity metrics, for release, step-down "
         "and scale-down when a risk score names none",
     },

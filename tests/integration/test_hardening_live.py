@@ -88,3 +88,27 @@ def test_a_preference_stamped_2_to_the_53_cannot_override_later_ones(running) ->
     p.flush(10)
     wait_for(lambda: not actuator.engine.preference("web-1/app")["paused"],
              "the resume did not take: the forged preference still wins")
+
+
+def test_forged_risk_1_for_ten_minutes_gets_at_most_the_component_share(running) -> None:
+    s, actuator = running
+    now = int(time.time() * 1000)
+    comp = "web-1/app"
+    p = producer(s)
+    for i in range(61):  # risk 1.0 every 10 s of event time for 10 minutes, up to now
+        forged = risk_event(comp, now - 10 * MIN + i * 10_000, value=1.0)
+        forged["forecasts"][0].update(mean=3.0, upper=5.0)  # asks for all the growth it may
+        p.produce(s.topic("risk"), key=comp.encode(), value=codec.encode("RiskScore", forged))
+    p.flush(10)
+    wait_for(lambda: actuator.stats.risks >= 61, "the forged scores were never all read")
+    share = actuator.engine.config.max_component_share
+    cap = share * actuator.engine.capacity("web-1", "CPU_WEIGHT")
+
+    def grants(records: list) -> list[dict]:
+        return [r[3] for r in records if r[3]["component"] == comp and r[3]["action"] == "GRANT"]
+
+    got = grants(read_all(s, "allocations", codec=codec,
+                          until=lambda r: any(g["amount"] >= cap for g in grants(r))))
+    assert len(got) >= 2 and {g["resource"] for g in got} == {"CPU_WEIGHT"}, got
+    # before the cap: 63 % of the host's CPU_WEIGHT within these 10 minutes
+    assert max(g["amount"] for g in got) == cap, got

@@ -31,6 +31,7 @@ LEGACY: dict[str, Any] = {
     "release_hold_s": 300, "lease_s": 900, "margin": 0.1, "holdout_max_risk": 1.0,
     "shrink_below": 0.5, "shrink_hold_s": 3600, "max_shrink": 0.25, "shrink_target": 0.8,
     "shrink_revert": 0.9, "shrink_settle_s": 0, "shrink_step": 1.0,
+    "max_component_share": 1.0,  # before issue #12's share cap: the tiny pools here are one grant
 }
 
 
