@@ -27,70 +27,30 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-Record = dict[str, Any]
-HISTORY = 720  # risk scores kept per component (12 h of 1-minute windows)
+from streams.api.views import (
+    HEALTH_RANK,
+    HISTORY,
+    METRIC_POINTS,
+    ComponentView,
+    EventLog,
+    Record,
+    filtered,
+    host_of,
+    recent_peak,
+    within,
+)
+
+__all__ = ["HEALTH_RANK", "HISTORY", "METRIC_POINTS", "ComponentView", "EventLog", "ReadModel",
+           "host_of", "recent_peak"]
 KEEP_EVENTS = 5_000  # allocation commands, outcomes and dead letters kept, each
 ENDED_BY_OUTCOME = ("FAILED", "DEFERRED", "REJECTED", "PREEMPTED", "EXPIRED", "REVERTED")
-METRIC_POINTS = 180  # per-minute metric points kept per component
 PEAK_S = 900  # the "recent peak" looks back this far in event time
-HEALTH_RANK = {"PASS": 0, "WARN": 1, "FAIL": 2}
-
-
-def host_of(component: str) -> str:
-    """``web-17/postgres`` → ``web-17``."""
-    return component.split("/", 1)[0]
-
-
-class EventLog:
-    """The newest ``maxlen`` events of a kind, numbered from 1 so a reader can ask for what came
-    after the last one it saw."""
-
-    def __init__(self, maxlen: int) -> None:
-        self.events: deque[Record] = deque(maxlen=maxlen)
-        self.total = 0
-
-    def append(self, rec: Record) -> None:
-        self.events.append(rec)
-        self.total += 1
-
-    def since(self, seq: int, limit: int) -> list[Record]:
-        """Events numbered above ``seq`` (those still kept), at most the newest ``limit``."""
-        n = min(self.total - max(seq, 0), len(self.events), limit)
-        return list(self.events)[-n:] if n > 0 else []
-
-    def __iter__(self) -> Iterator[Record]:
-        return iter(self.events)
-
-    def __len__(self) -> int:
-        return len(self.events)
-
-
-@dataclass
-class ComponentView:
-    """One component as the topics describe it."""
-
-    id: str
-    risk: Record | None = None
-    history: deque[Record] = field(default_factory=lambda: deque(maxlen=HISTORY))
-    health: dict[str, Record] = field(default_factory=dict)  # metric -> latest signal
-    leases: dict[str, Record] = field(default_factory=dict)  # resource -> lease
-    peak: float = 0.0  # highest risk over the last PEAK_S of its event time
-    metrics: deque[Record] = field(default_factory=lambda: deque(maxlen=METRIC_POINTS))
-    rev: int = 0  # bumped whenever its summary may change
-    # (rev, host clock, bytes): its summary as JSON, reused while neither has moved
-    cached: tuple[int, int, bytes] | None = None
-    updated_ms: int = 0
-
-    def health_state(self) -> str:
-        """The worst status over its metrics (PASS with none known)."""
-        worst = max((HEALTH_RANK.get(h["status"], 0) for h in self.health.values()), default=0)
-        return ("PASS", "WARN", "FAIL")[worst]
 
 
 @dataclass
@@ -354,17 +314,17 @@ class ReadModel:
         view = self.components_.get(cid)
         if view is None:
             return None
-        return [r for r in view.history if _within(r["ts"], from_ms, to_ms)]
+        return [r for r in view.history if within(r["ts"], from_ms, to_ms)]
 
     def health_history(self, cid: str) -> list[Record]:
         view = self.components_.get(cid)
         return [] if view is None else sorted(view.health.values(), key=lambda h: h["metric"])
 
     def allocations(self, **filters: Any) -> list[Record]:
-        return _filtered(self.allocations_, **filters)
+        return filtered(self.allocations_, **filters)
 
     def outcomes(self, **filters: Any) -> list[Record]:
-        return _filtered(self.outcomes_, **filters)
+        return filtered(self.outcomes_, **filters)
 
     def deadletters(self, limit: int = 100) -> list[Record]:
         return list(self.deadletters_)[-limit:]
@@ -397,31 +357,4 @@ class ReadModel:
         view = self.components_.get(cid)
         if view is None:
             return []
-        return [p for p in view.metrics if _within(p["ts"], from_ms, to_ms)]
-
-
-def recent_peak(history: Iterable[Record], window_s: int) -> float:
-    """The highest risk within ``window_s`` before the newest record of ``history``."""
-    items = list(history)
-    if not items:
-        return 0.0
-    since = items[-1]["ts"] - window_s * 1000
-    return max(r["risk"] for r in items if r["ts"] >= since)
-
-
-def _within(ts: int, from_ms: int | None, to_ms: int | None) -> bool:
-    return (from_ms is None or ts >= from_ms) and (to_ms is None or ts <= to_ms)
-
-
-def _filtered(events: Iterable[Record], component: str | None = None,
-              from_ms: int | None = None, to_ms: int | None = None,
-              kind: str | None = None, kind_field: str = "", limit: int = 100) -> list[Record]:
-    """The newest ``limit`` events (oldest first) matching a component glob, a time range and
-    a value of ``kind_field`` (action or status)."""
-    out = [
-        e for e in events
-        if (component is None or fnmatch.fnmatchcase(e["component"], component))
-        and _within(e["ts"], from_ms, to_ms)
-        and (kind is None or e.get(kind_field) == kind)
-    ]
-    return out[-limit:] if limit > 0 else []
+        return [p for p in view.metrics if within(p["ts"], from_ms, to_ms)]
