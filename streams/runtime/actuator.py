@@ -14,10 +14,7 @@ by every actuator (not shared out by the group): each needs all of them.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
-import importlib
 import logging
-import re
 import threading
 import time
 import uuid
@@ -37,28 +34,26 @@ from confluent_kafka import (
 )
 
 from actuators.backends.base import Backend
-from actuators.backends.dryrun import DryRunBackend
 from actuators.engine import AllocationEngine
 from schemas.codec import Codec
-from schemas.errors import BrokerError, ConfigError, ContractError
+from schemas.errors import BrokerError, ContractError
 from streams.handler import DeadLetters
-from streams.runtime.enginestate import EngineStateStore, read, stale_reasons
+from streams.runtime.actuatorsetup import BACKENDS, host_of, make_backend, owned_globs, ownership
+from streams.runtime.actuatorstate import COMMIT_AGAIN, StateKeeper
 from streams.security import KafkaSecurity, refused
 from streams.settings import Settings
 from streams.telemetry import ActuatorMetrics, serve
 from streams.topics import consumer_config, producer_config
 
 log = logging.getLogger(__name__)
+# what other modules import from here (the setup moved to streams/runtime/actuatorsetup.py)
+__all__ = ["BACKENDS", "Actuator", "ActuatorStats", "host_of", "make_backend", "owned_globs",
+           "ownership", "run_actuator"]
 
 
 MAX_FUTURE_MS = 3_600_000  # risk stamped further ahead of the wall clock is refused
 FETCH_WAIT_MS = 20
 STATE_EVERY_S = 30.0  # the engine's state is written at least this often while risk flows
-
-
-def host_of(component: str) -> str:
-    """The host part of a component id: ``web-17/postgres`` → ``web-17``."""
-    return component.split("/", 1)[0]
 
 
 @dataclass
@@ -122,13 +117,20 @@ class Actuator:
         # offsets it covers. Before each commit the offsets are appended, and the parts of the
         # components whose commands or engine outcomes changed them; the rest every
         # STATE_EVERY_S (what changes in between, a component's last risk time, is safe to lose).
-        self.state_path = (Path(settings.data_dir) / f"actuator-{settings.actuator_group}.state"
-                           if persist else None)
-        self._changed, self._saved_at = False, time.monotonic()
-        self.state_refused: list[str] = []  # why a saved state was not applied, if it was not
-        self._store: EngineStateStore | None = None
-        self._offsets: dict[str, int] = {}  # topic[p] -> the next offset the state covers
-        self._restore_state()
+        path = (Path(settings.data_dir) / f"actuator-{settings.actuator_group}.state"
+                if persist else None)
+        self.state = StateKeeper(path, self.engine, self._risk, self.metrics)
+        if path is not None:
+            self.state.restore(*self._binding())
+
+    @property
+    def state_path(self) -> Path | None:
+        return self.state.path
+
+    @property
+    def state_refused(self) -> list[str]:
+        """Why a saved state was not applied, if it was not."""
+        return self.state.refused
 
     @staticmethod
     def _assign_all(consumer: Consumer, topic: str, security: KafkaSecurity | None = None
@@ -164,7 +166,8 @@ class Actuator:
         if (msgs or len(self._producer)) and self._producer.flush(30) > 0:
             raise BrokerError("producer could not deliver within 30 s; not committing")
         if msgs:
-            self.save_state(self._changed or time.monotonic() - self._saved_at >= STATE_EVERY_S)
+            due = time.monotonic() - self.state.saved_at >= STATE_EVERY_S
+            self.state.save(self.state.changed or due)
             try:
                 self._risk.commit(asynchronous=False)
             except KafkaException as exc:
@@ -239,7 +242,7 @@ class Actuator:
         if fb is None or not self.owns(str(fb["component"])):
             return
         offset = self.engine.on_feedback(fb)
-        self._changed = True
+        self.state.changed = True
         log.info("feedback %s on %s@%s: its alarm point is now risk_threshold + %.2f",
                  fb["verdict"], fb["component"], fb["ts"], offset)
 
@@ -290,8 +293,8 @@ class Actuator:
 
     def _dispatch(self, commands: list[dict[str, Any]], msg: Message | None) -> None:
         """Publish, apply and report each command, then the engine's own outcomes."""
-        if self._store is not None:
-            self._store.touch(str(c["component"]) for c in commands)
+        if commands:
+            self.state.touch([str(c["component"]) for c in commands])
         for command in commands:
             self._send("allocations", "AllocationCommand", command)
             outcome = self.backend.apply(command)
@@ -303,11 +306,8 @@ class Actuator:
                 self._latency(msg)
         for outcome in self.engine.drain_outcomes():
             self._send("outcomes", "AllocationOutcome", outcome)
-            self._changed = True  # a lease ended, a deferral, a learnt effect
-            if self._store is not None:
-                self._store.touch([str(outcome["component"])])
-        if commands:
-            self._changed = True
+            # a lease ended, a deferral, a learnt effect
+            self.state.touch([str(outcome["component"])])
 
     def _latency(self, msg: Message) -> None:
         kind, ts_ms = msg.timestamp()
@@ -342,76 +342,9 @@ class Actuator:
         return {"cluster_id": meta.cluster_id or "", "backend": self.backend.name,
                 "owned": self.settings.owned, "group": self.settings.actuator_group}, tps
 
-    def _restore_state(self) -> None:
-        """Apply the saved engine state if it fits this cluster; else keep it aside, warn and
-        start fresh (stale state is never applied silently)."""
-        if self.state_path is None:
-            return
-        binding, tps = self._binding()
-        self._store = EngineStateStore(self.state_path, binding)
-        # the state covers each partition from what the group had committed when it began
-        self._offsets = {k: v or 0 for k, v in self._committed(tps).items()}
-        old_json = self.state_path.with_suffix(".json")
-        if old_json.exists():  # format of before: no binding, so nothing says it is current
-            self._refuse(old_json, ["a JSON engine state from before states were bound to a "
-                                    "cluster and offsets"], ".unbound")
-        if not self.state_path.exists():
-            return
-        try:
-            loaded = read(self.state_path)
-            snapshot = loaded.snapshot()
-            saved = [_partition(key) for key in loaded.offsets]
-        except (OSError, ValueError, KeyError, TypeError, ContractError) as exc:
-            self._refuse(self.state_path, [f"unreadable ({exc})"], ".unreadable")
-            return
-        ends = {f"{tp.topic}[{tp.partition}]": _retrying(
-                    lambda tp=tp: self._risk.get_watermark_offsets(tp, timeout=10,
-                                                                   cached=False))[1]
-                for tp in saved}
-        reasons = stale_reasons(loaded, binding, self._committed(saved), ends)
-        if reasons:
-            self._refuse(self.state_path, reasons, ".stale")
-            return
-        try:
-            self.engine.restore(snapshot)
-        except (ValueError, KeyError, TypeError, ContractError) as exc:
-            self._refuse(self.state_path, [f"does not fit this engine ({exc})"], ".unreadable")
-            return
-        for key, offset in loaded.offsets.items():
-            self._offsets[key] = max(offset, self._offsets.get(key, 0))
-        self._store.compact(self.engine, self._offsets)
-        log.info("engine state restored from %s: %d leases, offsets %s", self.state_path,
-                 len(self.engine.leases()), loaded.offsets)
-
-    def _committed(self, tps: list[TopicPartition]) -> dict[str, int | None]:
-        """The group's committed offset of each partition (None: nothing committed). A group
-        coordinator that is loading or moving (Apache Kafka, after a broker restart or a new
-        group) answers NOT_COORDINATOR for a while: asked again for up to 30 s."""
-        found = _retrying(lambda: self._risk.committed(tps, timeout=10)) if tps else []
-        return {f"{tp.topic}[{tp.partition}]": tp.offset if tp.offset >= 0 else None
-                for tp in found}
-
-    def _refuse(self, path: Path, reasons: list[str], suffix: str) -> None:
-        kept = path.with_suffix(path.suffix + suffix)
-        path.replace(kept)
-        self.state_refused = reasons
-        self.metrics.state_refused.set(1)
-        log.warning("engine state %s NOT applied: %s. Starting with no leases: allocations the "
-                    "backend still holds from it are not tracked. Kept as %s", path,
-                    "; ".join(reasons), kept)
-
     def save_state(self, parts: bool = True) -> None:
-        """Append the offsets about to be committed and (with ``parts``) the parts of the
-        engine's state that changed; bounded by what changed, not by the fleet."""
-        if self._store is None:
-            return
-        for tp in self._risk.position(self._risk.assignment()):
-            key = f"{tp.topic}[{tp.partition}]"
-            if tp.offset > self._offsets.get(key, 0):
-                self._offsets[key] = tp.offset
-        self.metrics.state_bytes.inc(self._store.save(self.engine, self._offsets, parts))
-        if parts:
-            self._changed, self._saved_at = False, time.monotonic()
+        """Save the engine's state now (``streams/runtime/actuatorstate.py``)."""
+        self.state.save(parts)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -419,101 +352,13 @@ class Actuator:
 
     def close(self) -> None:
         self._producer.flush(10)
-        self.save_state()
-        if self._store is not None:
-            self._store.close()
+        self.state.save()
+        self.state.close()
         for consumer in (self._risk, self._prefs):
             consumer.close()
         close_backend = getattr(self.backend, "close", None)  # a client's connections
         if callable(close_backend):
             close_backend()
-
-
-def _partition(key: str) -> TopicPartition:
-    """``topic[p]`` → its TopicPartition."""
-    m = re.fullmatch(r"(.+)\[(\d+)\]", key)
-    if m is None:
-        raise ContractError(f"engine state: {key!r} is not topic[partition]")
-    return TopicPartition(m.group(1), int(m.group(2)))
-
-
-# Errors after which a commit is simply left to the next batch (or the redelivery).
-COMMIT_AGAIN = frozenset({
-    KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_NOT_AVAILABLE,
-    KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.REQUEST_TIMED_OUT,
-    KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION,
-    KafkaError.UNKNOWN_MEMBER_ID, KafkaError._TIMED_OUT, KafkaError._TRANSPORT,
-    KafkaError._WAIT_COORD, KafkaError._NO_OFFSET,
-})
-
-
-def _retrying(call: Callable[[], Any], timeout_s: float = 30.0) -> Any:
-    """``call()``, asked again while it fails with a retriable Kafka error, up to ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return call()
-        except KafkaException as exc:
-            err = exc.args[0]
-            retriable = err.retriable() or err.code() in COMMIT_AGAIN - {KafkaError._NO_OFFSET}
-            if not retriable or time.monotonic() > deadline:
-                raise
-            log.info("asked again after %s", err)
-            time.sleep(0.5)
-
-
-def owned_globs(owned: str) -> tuple[str, ...]:
-    """``FOREWARN_OWNED`` as globs; ``*`` (or nothing) owns everything."""
-    return tuple(g.strip() for g in owned.split(",") if g.strip() and g.strip() != "*")
-
-
-def ownership(owned: str) -> Callable[[str], bool]:
-    """Whether a component id is owned: its host or the id itself matches a glob.
-
-    Each actuator's engine keeps one pool per host, so the hosts of a fleet must be split
-    between actuators, not shared; and risk of components it does not own never reaches its
-    engine (their clocks and pools are another actuator's business).
-    """
-    globs = owned_globs(owned)
-    if not globs:
-        return lambda component: True
-    return lambda component: any(
-        fnmatch.fnmatchcase(host_of(component), g) or fnmatch.fnmatchcase(component, g)
-        for g in globs
-    )
-
-
-# FOREWARN_BACKEND → the class, imported only when chosen (each pulls in its own client).
-BACKENDS = {
-    "dryrun": "actuators.backends.dryrun:DryRunBackend",
-    "linux": "actuators.backends.linux:LinuxBackend",
-    "kubernetes": "actuators.backends.kubernetes:KubernetesBackend",
-    "aws": "actuators.backends.aws:AwsAutoScalingBackend",
-}
-
-
-def make_backend(settings: Settings) -> Backend:
-    """The configured backend, built from ``backend_options`` and owning ``owned``."""
-    if settings.backend == "simulator":
-        raise ConfigError("backend 'simulator' runs only inside `forewarn run`, beside its "
-                          f"simulated fleet; standalone backends: {', '.join(BACKENDS)}")
-    if settings.backend not in BACKENDS:
-        raise ConfigError(f"unknown backend {settings.backend!r}; known: {', '.join(BACKENDS)}")
-    module, _, name = BACKENDS[settings.backend].partition(":")
-    try:
-        cls = getattr(importlib.import_module(module), name)
-    except ImportError as exc:
-        extra = {"kubernetes": "kubernetes", "aws": "aws"}.get(settings.backend)
-        hint = f" (pip install 'forewarn[{extra}]')" if extra else ""
-        raise ConfigError(f"backend {settings.backend!r} cannot load: {exc}{hint}") from exc
-    options = settings.backend_options_map()
-    hosts = owned_globs(settings.owned)
-    if cls is DryRunBackend:
-        if options:
-            raise ConfigError(f"the dryrun backend takes no options, got {sorted(options)}")
-        return DryRunBackend(hosts=hosts)
-    backend: Backend = cls.from_options(options, hosts=hosts)
-    return backend
 
 
 def run_actuator(settings: Settings) -> None:
