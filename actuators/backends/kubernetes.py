@@ -10,11 +10,7 @@ being overwritten. What is remembered lives in this process only. See docs/backe
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import urllib3
@@ -22,100 +18,30 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
-from kubernetes.utils import parse_quantity
 
 from actuators.backends.base import IdempotentBackend, Record, check_options, make_outcome
-from actuators.pool import DEFAULT_RESOURCES
+from actuators.backends.k8s_objects import (
+    NAMESPACE,
+    RESIZED,
+    SUPPORTED,
+    UNITS,
+    Original,
+    Target,
+    api_error,
+    missing,
+    shift,
+)
 from schemas.errors import BackendError, ConfigError
 
-SUPPORTED = ("REPLICAS", "CPU_QUOTA", "MEMORY_HIGH")
-KINDS = ("deployment", "statefulset")
 DEFAULT_TARGET = "{namespace}/deployment/{name}"
 PLACEHOLDERS = ("namespace", "component", "name", "host", "service")
 OPTION_KEYS = ("api_client", "kubeconfig", "context", "in_cluster", "namespace", "target",
                "targets", "container", "request_timeout_s", "field_manager")
 MERGE, STRATEGIC = "application/merge-patch+json", "application/strategic-merge-patch+json"
-_MI = 1024 * 1024
-_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_NAMESPACE = re.compile(rf"{_LABEL}")
-_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
-# resource -> (container resource name, per-unit step of ``amount`` in the quantity's base unit)
-_RESIZED = {"CPU_QUOTA": ("cpu", Decimal("0.001")), "MEMORY_HIGH": ("memory", Decimal(_MI))}
-_UNITS = {r: DEFAULT_RESOURCES[r].unit for r in SUPPORTED}  # the units amounts are read in
-
-
-@dataclass(frozen=True)
-class Target:
-    """One workload: ``namespace/kind/name`` with kind ``deployment`` or ``statefulset``."""
-
-    namespace: str
-    kind: str
-    name: str
-
-    @classmethod
-    def parse(cls, text: str, default_namespace: str) -> Target:
-        """``ns/kind/name`` or ``kind/name``; ValueError saying what is wrong."""
-        parts = str(text).split("/")
-        if len(parts) == 2:
-            parts = [default_namespace, *parts]
-        if len(parts) != 3:
-            raise ValueError(f"{text!r} is not namespace/kind/name")
-        ns, kind, name = parts
-        if kind not in KINDS:
-            raise ValueError(f"{text!r}: kind {kind!r} is not one of {', '.join(KINDS)}")
-        if not (_NAMESPACE.fullmatch(ns) and len(ns) <= 63):
-            raise ValueError(f"{text!r}: namespace {ns!r} is not a DNS-1123 label")
-        if not (_NAME.fullmatch(name) and len(name) <= 253):
-            raise ValueError(f"{text!r}: name {name!r} is not a DNS-1123 subdomain")
-        return cls(ns, kind, name)
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}"
-
-
-@dataclass(frozen=True)
-class Original:
-    """A container's request and limit of one resource before forewarn resized it."""
-
-    uid: str
-    container: str
-    request: str | None
-    limit: str | None
-
-
-def _missing(exc: BackendError) -> bool:
-    """Whether the API answered 404: the object is gone."""
-    return isinstance(exc.__cause__, ApiException) and exc.__cause__.status == 404
 
 
 def _bad(key: str, why: str) -> ConfigError:
     return ConfigError(f"backend_options.{key}: {why}")
-
-
-def _api_error(what: str, exc: BaseException) -> BackendError:
-    """A BackendError that says what failed and how the API server answered."""
-    if isinstance(exc, ApiException):
-        message = ""
-        try:
-            message = str(json.loads(exc.body or "{}").get("message", ""))
-        except (ValueError, AttributeError):
-            message = str(exc.body or "")[:200]
-        return BackendError(f"{what}: API {exc.status} {exc.reason}" +
-                            (f": {message}" if message else ""))
-    return BackendError(f"{what}: cannot reach the API server: {type(exc).__name__}: {exc}")
-
-
-def _shift(quantity: str, resource: str, amount: float) -> str:
-    """``quantity`` plus ``amount`` (millicores for cpu, MiB for memory), as a quantity."""
-    key, step = _RESIZED[resource]
-    value = parse_quantity(quantity) + Decimal(str(amount)) * step
-    whole = int((value * (1000 if key == "cpu" else 1)).to_integral_value(ROUND_HALF_UP))
-    if whole <= 0:
-        raise BackendError(f"{key} {quantity} {amount:+g} {_UNITS[resource]} would not be "
-                           "positive")
-    if key == "cpu":
-        return f"{whole}m"
-    return f"{whole // _MI}Mi" if whole % _MI == 0 else str(whole)
 
 
 class KubernetesBackend(IdempotentBackend):
@@ -130,7 +56,7 @@ class KubernetesBackend(IdempotentBackend):
                  components: tuple[str, ...] = (), cache_size: int = 10_000) -> None:
         if not isinstance(api_client, k8s.ApiClient):
             raise _bad("api_client", f"{type(api_client).__name__} is not an ApiClient")
-        if not (isinstance(namespace, str) and _NAMESPACE.fullmatch(namespace)):
+        if not (isinstance(namespace, str) and NAMESPACE.fullmatch(namespace)):
             raise _bad("namespace", f"{namespace!r} is not a DNS-1123 label")
         try:
             Target.parse(str(target).format(**{p: "x" for p in PLACEHOLDERS}), namespace)
@@ -242,8 +168,8 @@ class KubernetesBackend(IdempotentBackend):
         resource = command["resource"]
         if resource not in SUPPORTED:
             raise BackendError(f"the kubernetes backend supports only {', '.join(SUPPORTED)}")
-        if command["unit"] != _UNITS[resource]:
-            raise BackendError(f"unit {command['unit']!r} is not {_UNITS[resource]!r}, the "
+        if command["unit"] != UNITS[resource]:
+            raise BackendError(f"unit {command['unit']!r} is not {UNITS[resource]!r}, the "
                                "unit this backend reads amounts in")
         target = self.target_of(command["component"])
         amount = float(command["amount"])
@@ -258,7 +184,7 @@ class KubernetesBackend(IdempotentBackend):
         try:
             return fn(*args, _request_timeout=self.timeout, **kw)
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise _api_error(what, exc) from exc
+            raise api_error(what, exc) from exc
 
     # -- REPLICAS ---------------------------------------------------------------------------
 
@@ -301,7 +227,7 @@ class KubernetesBackend(IdempotentBackend):
         try:
             current, wanted, _ = self._set_replicas(target, 0)
         except BackendError as exc:
-            if not _missing(exc):
+            if not missing(exc):
                 raise
             del self._replicas[target]
             return f"{target} is gone; nothing to restore"
@@ -359,7 +285,7 @@ class KubernetesBackend(IdempotentBackend):
 
     def _resize(self, target: Target, resource: str, amount: float) -> str:
         """Plan every pod's new values first (so a refusal patches nothing), then patch."""
-        key = _RESIZED[resource][0]
+        key = RESIZED[resource][0]
         held = self._originals.setdefault((target, resource), {})
         pods = self._pods(target)
         for gone in set(held) - {p.metadata.name for p in pods}:
@@ -379,8 +305,8 @@ class KubernetesBackend(IdempotentBackend):
                                        "change its QoS class")
                 original = Original(uid, container.name, request, limit)
             try:
-                request = _shift(original.request, resource, amount) if original.request else None
-                limit = _shift(original.limit, resource, amount) if original.limit else None
+                request = shift(original.request, resource, amount) if original.request else None
+                limit = shift(original.limit, resource, amount) if original.limit else None
             except BackendError as exc:
                 raise BackendError(f"pod {name} of {target}: {exc}") from None
             plan.append((name, original, request, limit))
@@ -394,13 +320,13 @@ class KubernetesBackend(IdempotentBackend):
                 if old is not None))
         more = f"; and {len(changes) - 5} more" if len(changes) > 5 else ""
         return (f"{target}: {key} of {len(pods)} pod(s) set to their original "
-                f"{amount:+g} {_UNITS[resource]}: " + "; ".join(changes[:5]) + more)
+                f"{amount:+g} {UNITS[resource]}: " + "; ".join(changes[:5]) + more)
 
     def _restore(self, target: Target, resource: str) -> str:
         held = self._originals.get((target, resource))
         if not held:
             return f"nothing to restore: no resize of this process on {target}; left as is"
-        key, restored, skipped = _RESIZED[resource][0], [], []
+        key, restored, skipped = RESIZED[resource][0], [], []
         for name, original in sorted(held.items()):
             pod = self._read_pod(target, name)
             if pod is None or pod.metadata.uid != original.uid:
@@ -419,6 +345,6 @@ class KubernetesBackend(IdempotentBackend):
             return self._call(f"read pod {name} of {target}", self.core.read_namespaced_pod,
                               name, target.namespace)
         except BackendError as exc:
-            if _missing(exc):
+            if missing(exc):
                 return None
             raise
