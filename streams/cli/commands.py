@@ -132,6 +132,17 @@ def build_parser() -> argparse.ArgumentParser:
     from streams.sim.scenarios import NEEDS_DATA, SCENARIOS
 
     scenarios = sorted(set(SCENARIOS) - NEEDS_DATA)  # a trace-driven fleet needs its data
+    _add_processes(sub, scenarios)
+    _add_tools(sub, scenarios)
+    # Subcommands that live with their code; each module keeps heavy imports inside functions.
+    for module in PLUGGED:
+        importlib.import_module(module).add_subcommand(sub)
+    return p
+
+
+def _add_processes(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+                   scenarios: list[str]) -> None:
+    """run, worker, actuate: the long-running processes."""
     s = sub.add_parser("run", help="embedded default: broker + simulated fleet + worker + actuator")
     s.add_argument("--scenario", default="ramp", choices=scenarios, metavar="NAME",
                    help=f"the simulated fleet: {', '.join(scenarios)} (default ramp)")
@@ -163,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "docs/closedloop.md); fleet sizes their cgroup knobs and replicas")
     s.set_defaults(func=cmd_actuate)
 
+
+def _add_tools(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+               scenarios: list[str]) -> None:
+    """topics, simulate, broker: set-up and test inputs."""
     s = sub.add_parser("topics", help="create the topic catalog and list it")
     s.set_defaults(func=cmd_topics)
 
@@ -178,11 +193,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=9092)
     s.add_argument("--log", help="Tansu's log file (default: discarded)")
     s.set_defaults(func=cmd_broker)
-
-    # Subcommands that live with their code; each module keeps heavy imports inside functions.
-    for module in PLUGGED:
-        importlib.import_module(module).add_subcommand(sub)
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
