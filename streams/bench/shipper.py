@@ -5,10 +5,14 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from schemas.errors import ForewarnError
 from streams.settings import Settings
 from streams.ship.collect import CgroupCollector, Collector, HostCollector
+
+if TYPE_CHECKING:
+    from streams.ship.shipper import Shipper
 
 # -------------------------------------------------------------------------------- bench
 
@@ -70,15 +74,8 @@ def _bench_child(argv: Sequence[str]) -> None:
     for _ in range(3):  # warm up: connect, metadata, first rates
         shipper.tick()
         shipper.service(0.5)
-
-    # Idle between collections, exactly as ``run`` waits (the slot is far ahead).
     half = seconds / 2
-    c0, t0 = time.process_time(), time.monotonic()
-    end = t0 + half
-    while (left := end - time.monotonic()) > 0:
-        shipper.service(min(left, 1.0))
-    idle_share = (time.process_time() - c0) / (time.monotonic() - t0)
-
+    idle_share = _idle_share(shipper, half)
     # Collections every 0.1 s: each is collect + encode + produce + its delivery report.
     fast = Shipper(settings, collectors, interval_s=0.1, create_topics=False)
     c0, t0 = time.process_time(), time.monotonic()
@@ -87,14 +84,7 @@ def _bench_child(argv: Sequence[str]) -> None:
     cpu = time.process_time() - c0
     ticks = max(1, fast.stats.collections)
     per_tick_s = max(0.0, cpu - idle_share * wall) / ticks
-
-    c0 = time.process_time()
-    n = 200
-    for i in range(n):
-        for c in collectors:
-            c.collect(i, time.monotonic())
-    collect_s = (time.process_time() - c0) / n
-
+    collect_s = _collect_only_s(collectors)
     fast.close(5.0)
     shipper.close(5.0)
     rss = psutil.Process().memory_info().rss
@@ -111,3 +101,22 @@ def _bench_child(argv: Sequence[str]) -> None:
         "dropped_samples": float(fast.dropped),
     }
     print(json.dumps(out))
+
+
+def _idle_share(shipper: Shipper, seconds: float) -> float:
+    """CPU share of a shipper idle between collections, exactly as ``run`` waits (the slot is
+    far ahead)."""
+    c0, t0 = time.process_time(), time.monotonic()
+    end = t0 + seconds
+    while (left := end - time.monotonic()) > 0:
+        shipper.service(min(left, 1.0))
+    return (time.process_time() - c0) / (time.monotonic() - t0)
+
+
+def _collect_only_s(collectors: Sequence[Collector], n: int = 200) -> float:
+    """CPU seconds of one round of collection alone (no encode, no produce)."""
+    c0 = time.process_time()
+    for i in range(n):
+        for c in collectors:
+            c.collect(i, time.monotonic())
+    return (time.process_time() - c0) / n
