@@ -7,11 +7,13 @@ seasonal ones: :meth:`~processors.forecast.TrendForecaster.line`) are evaluated 
 metrics and horizons at once as numpy arrays (metrics x horizons), and every rule's breach
 estimate likewise (rules x horizons), instead of a Python loop per metric, horizon and rule.
 
-The arithmetic is the scalar code's, element by element (numpy's ``+ - * /`` and ``sqrt``
-round as Python's; ``power`` is given an array exponent so that it calls ``pow`` as Python's
-``**`` does), so the numbers are the same to the last bit as :meth:`Forecaster.forecast`
-followed by :func:`~processors.risk.estimate_breach`, which remain the reference and serve
-the rows this pass does not take (another forecaster, a non-finite or zero spread).
+A line's forecast has one implementation, :func:`processors.forecast.line_rows`: this pass
+runs it over all metrics, a forecaster's own ``forecast()`` over its one line (and serves the
+rows this pass leaves out: another forecaster, a non-finite forecast). The breach estimates
+are :func:`~processors.risk.estimate_breach`'s arithmetic element by element (numpy's
+``+ - * /`` and ``sqrt`` round as Python's), which stays the reference and serves the rules
+with a zero spread. The risk events are the same to the last bit as before either was
+vectorised (``tests/unit/test_outlook.py`` holds both to a scalar oracle).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 
 from processors.drift import MetricOutlook
 from processors.features import MetricFeatures
-from processors.forecast import Z_95, ForecastPoint, SeasonalTrendForecaster, TrendForecaster
+from processors.forecast import Z_95, ForecastPoint, Line, TrendForecaster, line_rows
 from processors.health import Rule, Status
 from processors.risk import BreachEstimate, estimate_breach, normal_cdf, pattern_of
 
@@ -107,7 +109,7 @@ def _forecast_rows(
 ) -> tuple[_Rows, dict[int, list[ForecastPoint]]]:
     """Forecasts at ``cols``: line forecasters as array rows, the rest as point lists."""
     index: list[int] = []
-    params: list[tuple[float, ...]] = []
+    params: list[Line] = []
     offsets: list[list[float] | None] = []
     points: dict[int, list[ForecastPoint]] = {}
     for i, (_, _, o, _) in enumerate(items):
@@ -118,20 +120,12 @@ def _forecast_rows(
             continue
         index.append(i)
         params.append(line)
-        offsets.append(fc.offsets(cols, origin_ms)
-                       if isinstance(fc, SeasonalTrendForecaster) else None)
+        offsets.append(fc.offsets(cols, origin_ms) if isinstance(fc, TrendForecaster) else None)
     empty = np.zeros((0, len(cols)))
     if not index:
         return _Rows([], empty, empty, empty, empty), points
-    p = np.asarray(params, dtype=np.float64)
-    a, b, s, tm, sxx, inv_n, offset, z = (p[:, k : k + 1] for k in range(p.shape[1]))
+    mean, std, lower, upper = line_rows(params, cols)  # what each forecaster's forecast() runs
     with np.errstate(all="ignore"):
-        x = offset + np.asarray(cols, dtype=np.float64)
-        mean = a + b * x
-        d = x - tm
-        std = s * np.sqrt(1.0 + inv_n + np.power(d, np.full(d.shape, 2.0)) / sxx)
-        lower = mean - z * std
-        upper = mean + z * std
         ok = (np.isfinite(mean) & np.isfinite(std)).all(axis=1)
         if any(off is not None for off in offsets):
             shift = np.asarray([off if off is not None else [0.0] * len(cols)
@@ -141,7 +135,7 @@ def _forecast_rows(
             lower = np.where(seasonal, lower + shift, lower)
             upper = np.where(seasonal, upper + shift, upper)
             ok &= np.isfinite(mean).all(axis=1)
-    if not ok.all():  # a row with a non-finite forecast: the scalar code, which drops points
+    if not ok.all():  # a row with a non-finite forecast: its forecast(), which drops points
         for r in np.flatnonzero(~ok).tolist():
             i = index[r]
             points[i] = items[i][2].forecaster.forecast(cols, origin_ms=origin_ms)

@@ -169,7 +169,7 @@ def _after_seasonal(f: Any) -> None:
 
 
 def _encode_outlook(o: Any) -> dict[str, Any]:
-    from processors.forecast import SnarimaxForecaster
+    from processors.snarimax import SnarimaxForecaster
 
     if isinstance(o.forecaster, SnarimaxForecaster):
         raise ContractError(

@@ -11,7 +11,13 @@ import pytest
 
 from processors.drift import MetricOutlook
 from processors.features import MetricFeatures
-from processors.forecast import SeasonalTrendForecaster
+from processors.forecast import (
+    Forecaster,
+    ForecastPoint,
+    SeasonalTrendForecaster,
+    TrendForecaster,
+    make_forecaster,
+)
 from processors.health import Rule
 from processors.outlook import observe_window
 from processors.risk import estimate_breach, pattern_of
@@ -25,16 +31,64 @@ def features(mean: float, volatility: float, ts_ms: int) -> MetricFeatures:
                           volatility, 0.0, count=6, ts_mean_ms=ts_ms)
 
 
+def scalar_offset(f: SeasonalTrendForecaster, i: float, level: float) -> float:
+    """The seasonal offset of point ``i``, one point at a time: the scalar code the forecaster
+    had before ``offsets_at`` became its only form (the oracle of these tests)."""
+    h, p = f.history, f.history.period
+    if p is None or len(h) < p + 1:
+        return 0.0
+    pos = (i + 0.5) / f.block - 0.5 - p  # fractional block index, one season back
+    latest = h.n - 1
+    lo = math.floor(pos)
+    frac = pos - lo
+    out = 0.0
+    for blk, w in ((lo, 1.0 - frac), (lo + 1, frac)):
+        lag = latest - blk + 1
+        v = h.ago(lag) if 1 <= lag <= len(h) else h.ago(max(1, min(len(h), lag)))
+        out += w * v
+    return out - level
+
+
+def scalar_forecast(fc: Forecaster, horizons_s: list[int], origin_ms: int | None = None
+                    ) -> list[ForecastPoint]:
+    """A line forecaster's forecast one horizon at a time in plain Python: the code
+    ``TrendForecaster.forecast`` had before ``line_rows`` became the one implementation
+    (#10). Other forecasters: their own."""
+    if not isinstance(fc, TrendForecaster):
+        return fc.forecast(horizons_s, origin_ms)
+    fit = fc._fit
+    if fit is None:
+        return []
+    offset = 0.0 if origin_ms is None else (origin_ms - fc.ts_ms[-1]) / 1000.0
+    a, b, s, z = fit.intercept, fit.slope, fc._s, fc.z
+    tm, sxx, inv_n = fit.t_mean_s, fit.sxx, 1.0 / fit.n
+    out = []
+    for h in horizons_s:
+        x = offset + h
+        mean = a + b * x
+        std = s * math.sqrt(1.0 + inv_n + (x - tm) ** 2 / sxx)
+        if math.isfinite(mean) and math.isfinite(std):
+            out.append(ForecastPoint(int(h), mean, mean - z * std, mean + z * std, std))
+    if not isinstance(fc, SeasonalTrendForecaster) or fc.history.period is None or not out:
+        return out
+    level = fc._level()
+    shifted = []
+    for p in out:
+        d = scalar_offset(fc, fc.n - 1 + (offset + p.horizon_s) / fc.step_s, level)
+        shifted.append(ForecastPoint(p.horizon_s, p.mean + d, p.lower + d, p.upper + d, p.std))
+    return shifted
+
+
 def reference(o: MetricOutlook, f: MetricFeatures, rules: list[Rule], origin_ms: int
               ) -> tuple[list[dict[str, float]], list[object]]:
     """What the per-metric code gives: forecasts one horizon at a time, breaches point by
     point (``o`` must already have learnt the window)."""
     fc = o.forecaster
-    points = fc.forecast(GRID, origin_ms=origin_ms)
+    points = scalar_forecast(fc, GRID, origin_ms=origin_ms)
     by_h = {p.horizon_s: p for p in points}
     records = []
     for h in HORIZONS:
-        p = by_h.get(h) or next(iter(fc.forecast([h], origin_ms=origin_ms)), None)
+        p = by_h.get(h) or next(iter(scalar_forecast(fc, [h], origin_ms=origin_ms)), None)
         if p is not None:
             records.append({"mean": p.mean, "lower": p.lower, "upper": p.upper})
     estimates = [estimate_breach(r.metric, r.fail, r.sign, points, f.volatility) for r in rules]
@@ -86,7 +140,24 @@ def test_seasonal_offsets_for_many_points_equal_the_scalar_ones() -> None:
     assert f.period_points is not None
     at = np.asarray([f.n - 12.5, f.n - 1.0, f.n + 0.25, f.n + 14.0, f.n + 200.0])
     level = f._level()
-    assert f.offsets_at(at, level).tolist() == [f.offset(float(i), level) for i in at]
+    assert f.offsets_at(at, level).tolist() == [scalar_offset(f, float(i), level) for i in at]
+
+
+@pytest.mark.parametrize("kind", ["seasonal", "trend"])
+def test_a_forecasters_own_forecast_equals_the_scalar_oracle(kind: str) -> None:
+    """``forecast()`` is ``line_rows`` for one line: equal to the scalar code bit for bit."""
+    fc = make_forecaster(kind, 60)
+    horizons, sizes = [0, 60, 300, 900, 1800, 10**7], set()
+    for i in range(700):
+        fc.learn_one(i * 60_000, 50 + 10 * math.sin(2 * math.pi * i / 96) + 0.01 * i)
+        for origin in (None, i * 60_000 + 45_000):
+            want = scalar_forecast(fc, horizons, origin)
+            assert fc.forecast(horizons, origin) == want, (i, origin)
+            sizes.add(len(want))
+    assert kind == "trend" or fc.offsets([60]) is not None  # a season was found
+    assert sizes == {0, len(horizons)}  # cold, then warm
+    # a horizon whose spread is not finite is left out (the scalar code raised OverflowError)
+    assert [p.horizon_s for p in fc.forecast([60, 10**200])] == [60]
 
 
 def series(kind: str, n: int, seed: int) -> list[float]:
