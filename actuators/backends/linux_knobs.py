@@ -123,6 +123,22 @@ class Knob(ABC):
         """Put ``original`` back; say what was written."""
 
 
+class FileKnob(Knob):
+    """A knob that is one cgroup file (``filename``), read stripped and restored as read."""
+
+    filename: str
+
+    def read(self, target: Path) -> str:
+        return read_text(target / self.filename).strip()
+
+    def _write(self, target: Path, value: str) -> None:
+        write_text(target / self.filename, value + "\n")
+
+    def restore(self, target: Path, original: str) -> str:
+        self._write(target, original)
+        return f"{self.filename} = {original}"
+
+
 class WeightKnob(Knob):
     """``cpu.weight`` (``100``) or ``io.weight`` (``default 100``, device lines left alone)."""
 
@@ -151,13 +167,10 @@ class WeightKnob(Knob):
         return self._set(target, original)
 
 
-class CpuMaxKnob(Knob):
+class CpuMaxKnob(FileKnob):
     """``cpu.max`` (``$QUOTA $PERIOD``): the quota grows by millicores x period / 1000."""
 
-    resource = "CPU_QUOTA"
-
-    def read(self, target: Path) -> str:
-        return read_text(target / "cpu.max").strip()
+    resource, filename = "CPU_QUOTA", "cpu.max"
 
     def grant(self, target: Path, original: str, amount: float) -> str:
         quota, _, period = original.partition(" ")
@@ -168,21 +181,14 @@ class CpuMaxKnob(Knob):
             raise BackendError(f"{target / 'cpu.max'} holds {original!r}: expected "
                                "'$QUOTA $PERIOD'")
         new = int(quota) + round(amount * int(period) / 1000)
-        write_text(target / "cpu.max", f"{new} {period}\n")
+        self._write(target, f"{new} {period}")
         return f"cpu.max = {new} {period} (was {original})"
 
-    def restore(self, target: Path, original: str) -> str:
-        write_text(target / "cpu.max", original + "\n")
-        return f"cpu.max = {original}"
 
-
-class MemoryHighKnob(Knob):
+class MemoryHighKnob(FileKnob):
     """``memory.high`` in bytes: the throttling limit grows by the granted bytes."""
 
-    resource = "MEMORY_HIGH"
-
-    def read(self, target: Path) -> str:
-        return read_text(target / "memory.high").strip()
+    resource, filename = "MEMORY_HIGH", "memory.high"
 
     def grant(self, target: Path, original: str, amount: float) -> str:
         if original == "max":
@@ -191,15 +197,11 @@ class MemoryHighKnob(Knob):
         if not original.isdigit():
             raise BackendError(f"{target / 'memory.high'} holds {original!r}: expected bytes")
         new = int(original) + round(amount)
-        write_text(target / "memory.high", f"{new}\n")
+        self._write(target, str(new))
         return f"memory.high = {new} (was {original})"
 
-    def restore(self, target: Path, original: str) -> str:
-        write_text(target / "memory.high", original + "\n")
-        return f"memory.high = {original}"
 
-
-class CpusetKnob(Knob):
+class CpusetKnob(FileKnob):
     """``cpuset.cpus`` (the ``affinity: "cpuset"`` mode): the cgroup's CPUs plus the
     lowest-numbered lendable CPUs it lacks.
 
@@ -208,13 +210,10 @@ class CpusetKnob(Knob):
     written back empty on restore.
     """
 
-    resource = "CPU_AFFINITY"
+    resource, filename = "CPU_AFFINITY", "cpuset.cpus"
 
     def __init__(self, cpus: set[int] | None = None) -> None:
         self.cpus = cpus
-
-    def read(self, target: Path) -> str:
-        return read_text(target / "cpuset.cpus").strip()
 
     def grant(self, target: Path, original: str, amount: float) -> str:
         base = parse_cpus(original) or parse_cpus(read_text(target / "cpuset.cpus.effective"))
@@ -222,11 +221,11 @@ class CpusetKnob(Knob):
         if lendable is None:
             lendable = parse_cpus(read_text(target.parent / "cpuset.cpus.effective"))
         new = format_cpus(base | lend_cpus(base, lendable, amount, f"{target} has CPUs"))
-        write_text(target / "cpuset.cpus", new + "\n")
+        self._write(target, new)
         return f"cpuset.cpus = {new} (was {original or 'inherited'})"
 
     def restore(self, target: Path, original: str) -> str:
-        write_text(target / "cpuset.cpus", original + "\n")
+        self._write(target, original)
         return f"cpuset.cpus = {original or '(empty: inherit)'}"
 
 

@@ -42,6 +42,10 @@ SSE_TOP = 500  # components per update at most (highest risk first)
 
 Selector = Annotated[str, PathParam(min_length=1, max_length=256,
                                     description="a component id or an fnmatch glob")]
+ComponentGlob = Annotated[str | None, Query(description="id or fnmatch glob")]
+FromMs = Annotated[int | None, Query(alias="from", ge=0, le=2**53)]
+ToMs = Annotated[int | None, Query(alias="to", ge=0, le=2**53)]
+EventLimit = Annotated[int, Query(ge=1, le=10_000)]
 
 
 class Writer(Protocol):
@@ -177,7 +181,7 @@ def _reads(app: FastAPI, api: Api, read: list[Any]) -> None:
         component_id: str,
         from_ms: Annotated[int | None, Query(alias="from", ge=0, le=2**53,
                                              description="event time, ms")] = None,
-        to_ms: Annotated[int | None, Query(alias="to", ge=0, le=2**53)] = None,
+        to_ms: ToMs = None,
     ) -> Any:
         got = live.read(lambda m: _risk_view(m, component_id, from_ms, to_ms, api.thresholds))
         if got is None:
@@ -187,11 +191,9 @@ def _reads(app: FastAPI, api: Api, read: list[Any]) -> None:
     @app.get("/v1/allocations", response_model=list[S.AllocationCommand], dependencies=read,
              responses=ERRORS, tags=["read"])
     async def allocations(
-        component: Annotated[str | None, Query(description="id or fnmatch glob")] = None,
+        component: ComponentGlob = None,
         action: Annotated[str | None, Query(pattern="^(GRANT|RELEASE|PREEMPT)$")] = None,
-        from_ms: Annotated[int | None, Query(alias="from", ge=0, le=2**53)] = None,
-        to_ms: Annotated[int | None, Query(alias="to", ge=0, le=2**53)] = None,
-        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+        from_ms: FromMs = None, to_ms: ToMs = None, limit: EventLimit = 100,
     ) -> Any:
         return JSON(live.read(lambda m: m.allocations(
             component=component, from_ms=from_ms, to_ms=to_ms, kind=action,
@@ -200,12 +202,10 @@ def _reads(app: FastAPI, api: Api, read: list[Any]) -> None:
     @app.get("/v1/outcomes", response_model=list[S.AllocationOutcome], dependencies=read,
              responses=ERRORS, tags=["read"])
     async def outcomes(
-        component: Annotated[str | None, Query(description="id or fnmatch glob")] = None,
+        component: ComponentGlob = None,
         status: Annotated[str | None, Query(
             pattern="^(APPLIED|FAILED|DEFERRED|PREEMPTED|EXPIRED|REVERTED|REJECTED)$")] = None,
-        from_ms: Annotated[int | None, Query(alias="from", ge=0, le=2**53)] = None,
-        to_ms: Annotated[int | None, Query(alias="to", ge=0, le=2**53)] = None,
-        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+        from_ms: FromMs = None, to_ms: ToMs = None, limit: EventLimit = 100,
     ) -> Any:
         return JSON(live.read(lambda m: m.outcomes(
             component=component, from_ms=from_ms, to_ms=to_ms, kind=status,

@@ -132,20 +132,6 @@ def test_a_restarted_actuator_keeps_its_leases_and_does_not_grant_again(settings
         "RiskScore", risk_event("web-9/app", T0)))
     p.flush(10)
 
-    def run_until(actuator: Actuator, done) -> None:
-        stop = threading.Event()
-        thread = threading.Thread(target=actuator.run, args=(stop,), daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 60
-        try:
-            while not done():
-                assert time.monotonic() < deadline, "the actuator did not get there"
-                time.sleep(0.05)
-        finally:
-            stop.set()
-            thread.join(30)
-            actuator.close()
-
     first = Actuator(s, DryRunBackend(hosts=("web-*",)))
     run_until(first, lambda: first.stats.commands >= 1)
     held = first.engine.leases()
