@@ -86,7 +86,9 @@ class VectorAdapter(BaseAdapter):
         return self.read_each(events, lambda ev: self._read_event(ev, recv_ts_ms, whole),
                               "events")
 
-    def _read_event(self, ev: Any, recv_ts_ms: int | None, whole: bool) -> list[Point]:
+    def _metric(self, ev: Any) -> tuple[dict[str, Any], str, str, str]:
+        """A metric event's object, full name, value shape and kind; an error saying what is
+        wrong with anything else."""
         if isinstance(ev, dict) and isinstance(ev.get("metric"), dict):
             ev = ev["metric"]  # native_json
         if not isinstance(ev, dict):
@@ -103,6 +105,10 @@ class VectorAdapter(BaseAdapter):
         kind = ev.get("kind", "absolute")
         if kind not in ("absolute", "incremental"):
             raise self.error(f"metric {full!r}: kind {str(kind)[:20]!r} is not a Vector kind")
+        return ev, full, shape, kind
+
+    def _read_event(self, ev: Any, recv_ts_ms: int | None, whole: bool) -> list[Point]:
+        ev, full, shape, kind = self._metric(ev)
         tags = clean_tags(ev.get("tags"))
         ts = to_ts_ms(ev.get("timestamp"), recv_ts_ms, self.fmt)
         ident, series = self.identify(tags)

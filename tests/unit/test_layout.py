@@ -145,8 +145,6 @@ OVERSIZED: dict[str, int] = {
     "streams/lab/trace/html.py:curve_svg": 61,
     # h11b (#11 simulator): one policy's closed loop
     "streams/lab/closedloop.py:run_policy": 83,
-    # no owner this session: the Vector adapter's event reader
-    "streams/ingest/vector.py:VectorAdapter._read_event": 64,
 }
 
 
