@@ -50,6 +50,30 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "broker: embedded Tansu (FOREWARN_TEST_BROKER=kafka runs the suite on Apache Kafka)"
 
 
+def _set_nodeid(item: pytest.Item, nodeid: str) -> None:
+    """pytest has no public setter for a node id: pytest 9 keeps a parsed ``_id``, 8 a string."""
+    if hasattr(item, "_id"):
+        item._id = type(item._id).parse(nodeid)
+    else:
+        item._nodeid = nodeid
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every test its own node id. schemathesis names its cases ``test[GET /path]`` but
+    leaves them all the node id ``test``; pytest-xdist (``make test`` runs it) keys the cases
+    it hands out by node id, and would run one case of twelve. Two tests sharing an id are a
+    collection error here, rather than a silently lost test."""
+    seen: set[str] = set()
+    for item in items:
+        nodeid = item.nodeid
+        if "[" in item.name and not nodeid.endswith(f"::{item.name}"):
+            nodeid = f"{nodeid.rsplit('::', 1)[0]}::{item.name}"
+            _set_nodeid(item, nodeid)
+        if nodeid in seen:
+            raise pytest.UsageError(f"two tests share the node id {nodeid}")
+        seen.add(nodeid)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say plainly whether the Apache Kafka suite ran, and if it cannot, why."""
     if ON_KAFKA:
