@@ -162,7 +162,7 @@ def run_policy(name: str, seed: int, policy: str, base: PipelineConfig,
                overrides: Mapping[str, Any] | None = None, delay_s: float | None = None,
                engine: Mapping[str, Any] | None = None) -> Record:
     """One scenario under one policy; the figures of the module docstring, JSON-ready."""
-    from streams.sim.simulator import POOLS, Fleet, scenario
+    from streams.sim.simulator import Fleet, scenario
 
     sc = scenario(name, seed=seed, **dict(overrides or {}))
     fleet = Fleet(sc)
@@ -211,6 +211,18 @@ def run_policy(name: str, seed: int, policy: str, base: PipelineConfig,
             if failing:
                 fail[i] += 1
                 fail_relievable[i] += bool(failing - unrelievable)
+    return _figures(name, seed, policy, sc, fleet, ctl, delay_ms, fail, fail_relievable,
+                    actions, statuses, len(queue), predicted, threshold)
+
+
+def _figures(name: str, seed: int, policy: str, sc: Any, fleet: Any, ctl: _Controller,
+             delay_ms: int, fail: np.ndarray, fail_relievable: np.ndarray,
+             actions: Mapping[str, int], statuses: Mapping[str, int], left: int,
+             predicted: int, threshold: float) -> Record:
+    """A run's figures (module docstring), JSON-ready."""
+    from streams.sim.simulator import POOLS
+
+    ids = [c.id for c in sc.components]
     totals = fleet.usage_totals()
     alloc, used = totals["allocated"], totals["used"]
     minutes = sc.step_s / 60.0
@@ -237,7 +249,7 @@ def run_policy(name: str, seed: int, policy: str, base: PipelineConfig,
         "actuations": int(statuses.get("APPLIED", 0)),
         "outcomes": dict(sorted(statuses.items())),
         "engine_outcomes": dict(sorted(ctl.engine_outcomes.items())),
-        "not_applied_by_end": len(queue),
+        "not_applied_by_end": left,
         "breaches_predicted": predicted,
         "risk_threshold": threshold,
     }
