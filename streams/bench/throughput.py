@@ -25,26 +25,28 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import NewTopic
 
 from schemas.codec import Codec
 from streams.bench.brokers import bench_broker
+from streams.bench.workerproc import (
+    WORKER_ARGV,
+    WorkerChild,
+    committed_counter,
+    measure,
+    worker_children,
+    worker_env,
+)
 from streams.runtime.broker import free_port
 from streams.settings import Settings
 from streams.sim.examples import COMPONENTS
@@ -133,82 +135,6 @@ def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]]) -> dict[
             "state_bytes_median": float(last[len(last) // 2]), "state_bytes_max": float(last[-1])}
 
 
-class _Child:
-    """A worker-like child process whose samples counter we poll."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path) -> None:
-        self.port = port
-        self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=self._log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    def samples(self) -> float | None:
-        try:
-            text = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2)
-        except OSError:
-            return None
-        for line in text.read().decode().splitlines():
-            if line.startswith("forewarn_worker_samples_total "):
-                return float(line.split()[1])
-        return None
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._log.close()
-
-
-def measure(child: _Child | list[_Child], total: int, committed: Callable[[], int],
-            n_msgs: int, timeout_s: float) -> dict[str, float]:
-    """Poll ``child`` (or several in one group, their counters summed) until it has processed
-    ``total`` samples and the group committed all."""
-    children = child if isinstance(child, list) else [child]
-    procs = [psutil.Process(c.proc.pid) for c in children]
-    deadline = time.monotonic() + timeout_s
-    first: tuple[float, float, float] | None = None
-    done = lag0 = None
-    cpu_s = 0.0
-    while time.monotonic() < deadline:
-        for c in children:
-            if c.proc.poll() is not None:
-                raise RuntimeError(f"worker exited with {c.proc.returncode}")
-        now, counts = time.monotonic(), [c.samples() for c in children]
-        # a child not answering yet has processed nothing: the clock starts at the first
-        # progress of any of them
-        n = None if all(x is None for x in counts) else sum(x or 0.0 for x in counts)
-        if n and first is None:
-            first = (now, n, sum(map(_cpu, procs)))
-        if first is not None and done is None and n is not None and n >= total:
-            done, cpu_s = now, sum(map(_cpu, procs)) - first[2]
-        if done is not None and committed() >= n_msgs:
-            lag0 = time.monotonic()
-            break
-        time.sleep(0.05)
-    if first is None or done is None or lag0 is None:
-        raise RuntimeError(f"worker did not finish {total} samples in {timeout_s} s")
-    return {"samples_s": (total - first[1]) / max(done - first[0], 1e-9),
-            "samples_cpu_s": (total - first[1]) / max(cpu_s, 1e-9), "lag0_s": lag0 - first[0]}
-
-
-def _cpu(proc: psutil.Process) -> float:
-    t = proc.cpu_times()
-    return float(t.user + t.system)
-
-
-def _committed(settings: Settings, group: str, topic: str) -> Callable[[], int]:
-    c = Consumer(consumer_config(settings, group))
-    tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
-
-    def total() -> int:
-        return sum(max(tp.offset, 0) for tp in c.committed(tps, timeout=5))
-    return total
-
-
 def bench_worker(seconds: float = 3.0) -> dict[str, float]:
     """One side-by-side run; about ``seconds`` of processing for our worker."""
     n = max(1, round(seconds * 4000 / (COMPONENTS * POINTS))) * COMPONENTS * POINTS
@@ -237,14 +163,9 @@ def bench_worker(seconds: float = 3.0) -> dict[str, float]:
         out.update(inproc(s, batches))
 
         port = free_port()
-        env = {"FOREWARN_BOOTSTRAP_SERVERS": s.bootstrap_servers,
-               "FOREWARN_TOPIC_PREFIX": s.topic_prefix, "FOREWARN_WORKER_GROUP": s.worker_group,
-               "FOREWARN_DATA_DIR": tmp, "FOREWARN_METRICS_PORT": str(port),
-               "FOREWARN_REPLICATION_FACTOR": str(s.replication_factor)}
-        ours = _Child([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
-                      env, port, Path(tmp) / "ours.log")
+        ours = WorkerChild(WORKER_ARGV, worker_env(s, tmp, port), port, Path(tmp) / "ours.log")
         try:
-            got = measure(ours, n, _committed(s, s.worker_group, s.topic("metrics")),
+            got = measure(ours, n, committed_counter(s, s.worker_group, s.topic("metrics")),
                           len(batches), 60 + 20 * seconds)
         finally:
             ours.stop()
@@ -252,24 +173,29 @@ def bench_worker(seconds: float = 3.0) -> dict[str, float]:
 
         port = free_port()
         group = f"naive-{tag}"
-        naive = _Child([sys.executable, "-m", "streams.bench.throughput", "naive",
+        naive = WorkerChild([sys.executable, "-m", "streams.bench.throughput", "naive",
                         "--bootstrap-servers", s.bootstrap_servers, "--group", group,
                         "--source", naive_in, "--sink", naive_out, "--metrics-port", str(port),
                         "--data-dir", tmp], {}, port, Path(tmp) / "naive.log")
         try:
-            got = measure(naive, n, _committed(s, group, naive_in), n, 60 + 60 * seconds)
+            got = measure(naive, n, committed_counter(s, group, naive_in), n, 60 + 60 * seconds)
         finally:
             naive.stop()
         out |= {f"naive_{k}": v for k, v in got.items()}
-    out["ours_over_naive"] = out["ours_samples_s"] / out["naive_samples_s"]
-    out["ours_over_raw"] = out["ours_samples_s"] / out["raw_samples_s"]
-    out["ours_over_inproc"] = out["ours_samples_s"] / out["inproc_samples_s"]
-    # per CPU second: what the code costs, whatever else the machine runs
-    out["ours_over_naive_cpu"] = out["ours_samples_cpu_s"] / out["naive_samples_cpu_s"]
-    out["ours_over_raw_cpu"] = out["ours_samples_cpu_s"] / out["raw_samples_cpu_s"]
-    out["ours_over_inproc_cpu"] = out["ours_samples_cpu_s"] / out["inproc_samples_cpu_s"]
+    out |= ratios(out)
     out |= contract(out)
     return out
+
+
+def ratios(out: dict[str, float]) -> dict[str, float]:
+    """Ours over naive, raw and in-process, per wall second and per CPU second (what the code
+    costs, whatever else the machine runs)."""
+    got = {}
+    for other in ("naive", "raw", "inproc"):
+        got[f"ours_over_{other}"] = out["ours_samples_s"] / out[f"{other}_samples_s"]
+    for other in ("naive", "raw", "inproc"):
+        got[f"ours_over_{other}_cpu"] = out["ours_samples_cpu_s"] / out[f"{other}_samples_cpu_s"]
+    return got
 
 
 def contract(out: dict[str, float]) -> dict[str, float]:
@@ -278,21 +204,6 @@ def contract(out: dict[str, float]) -> dict[str, float]:
             "naive_samples_per_s": out["naive_samples_s"],
             "raw_consume_samples_per_s": out["raw_samples_s"],
             "state_bytes_per_component": out["state_bytes_median"]}
-
-
-def _workers(n: int, s: Settings, tmp: str, tag: str) -> list[_Child]:
-    children = []
-    for i in range(n):
-        port = free_port()
-        env = {"FOREWARN_BOOTSTRAP_SERVERS": s.bootstrap_servers,
-               "FOREWARN_TOPIC_PREFIX": s.topic_prefix, "FOREWARN_WORKER_GROUP": s.worker_group,
-               "FOREWARN_PARTITIONS": str(s.partitions),
-               "FOREWARN_REPLICATION_FACTOR": str(s.replication_factor),
-               "FOREWARN_DATA_DIR": str(Path(tmp) / f"{tag}-{i}"),
-               "FOREWARN_METRICS_PORT": str(port)}
-        children.append(_Child([sys.executable, "-m", "streams.cli", "worker", "--loglevel",
-                                "warning"], env, port, Path(tmp) / f"{tag}-{i}.log"))
-    return children
 
 
 def bench_scaleout(seconds: float = 3.0, counts: tuple[int, ...] = (1, 2),
@@ -314,9 +225,9 @@ def bench_scaleout(seconds: float = 3.0, counts: tuple[int, ...] = (1, 2),
                               data_dir=tmp, partitions=partitions)
             ensure_topics(s)
             _produce(s, s.topic("metrics"), [(k, v) for k, v, _ in batches])
-            children = _workers(count, s, tmp, f"w{count}")
+            children = worker_children(count, s, tmp, f"w{count}")
             try:
-                got = measure(children, n, _committed(s, s.worker_group, s.topic("metrics")),
+                got = measure(children, n, committed_counter(s, s.worker_group, s.topic("metrics")),
                               len(batches), 60 + 20 * seconds)
             finally:
                 for c in children:
