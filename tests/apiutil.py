@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import NewTopic
 
 from schemas.codec import Codec
@@ -66,7 +67,11 @@ def ensure_topic(settings: Settings, name: str) -> None:
     full = settings.topic(name)
     if full not in admin.list_topics(timeout=10).topics:
         for fut in admin.create_topics([NewTopic(full, settings.partitions, 1)]).values():
-            fut.result()
+            try:
+                fut.result()
+            except KafkaException as exc:  # created meanwhile (seen on Apache Kafka): fine
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
 
 
 def call(method: str, url: str, body: Any = None, token: str | None = None,

@@ -39,7 +39,8 @@ from schemas.codec import Codec
 from schemas.errors import BrokerError, ContractError
 from streams.handler import DeadLetters
 from streams.runtime.actuatorsetup import BACKENDS, host_of, make_backend, owned_globs, ownership
-from streams.runtime.actuatorstate import COMMIT_AGAIN, StateKeeper
+from streams.runtime.actuatorstate import StateKeeper
+from streams.runtime.retry import COMMIT_AGAIN
 from streams.security import KafkaSecurity, refused
 from streams.settings import Settings
 from streams.telemetry import ActuatorMetrics, serve

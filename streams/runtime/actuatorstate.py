@@ -5,8 +5,7 @@ The state is bound to the cluster id, the backend, the owned hosts and the actua
 covers the offsets of ``forewarn.risk`` and ``forewarn.health`` it was saved with. A state
 that does not fit (another cluster, a recreated topic, a group that committed past it, the old
 unbound ``.json``) is kept aside (``.stale``, ``.unbound``, ``.unreadable``) with a warning and
-never applied silently. Also here: the Kafka errors after which a commit or an offset query is
-simply asked again (:data:`COMMIT_AGAIN`, :func:`retrying`).
+never applied silently.
 """
 
 from __future__ import annotations
@@ -15,43 +14,19 @@ import functools
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
 from actuators.engine import AllocationEngine
 from schemas.errors import ContractError
 from streams.runtime.enginestate import EngineStateStore, read, stale_reasons
+from streams.runtime.retry import retrying
 from streams.telemetry import ActuatorMetrics
 
 log = logging.getLogger(__name__)
-
-# Errors after which a commit is simply left to the next batch (or the redelivery).
-COMMIT_AGAIN = frozenset({
-    KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_NOT_AVAILABLE,
-    KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.REQUEST_TIMED_OUT,
-    KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION,
-    KafkaError.UNKNOWN_MEMBER_ID, KafkaError._TIMED_OUT, KafkaError._TRANSPORT,
-    KafkaError._WAIT_COORD, KafkaError._NO_OFFSET,
-})
-
-
-def retrying(call: Callable[[], Any], timeout_s: float = 30.0) -> Any:
-    """``call()``, asked again while it fails with a retriable Kafka error, up to ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return call()
-        except KafkaException as exc:
-            err = exc.args[0]
-            retriable = err.retriable() or err.code() in COMMIT_AGAIN - {KafkaError._NO_OFFSET}
-            if not retriable or time.monotonic() > deadline:
-                raise
-            log.info("asked again after %s", err)
-            time.sleep(0.5)
-
 
 def partition_of(key: str) -> TopicPartition:
     """``topic[p]`` → its TopicPartition.

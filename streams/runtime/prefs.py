@@ -14,6 +14,7 @@ in force. Actuators read the whole topic from the start and follow changes as th
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,7 @@ from typing import Any
 from actuators.pool import RESOURCES
 from schemas.codec import Codec
 from schemas.errors import ConfigError, ContractError
+from streams.runtime.retry import retrying
 
 DEFAULT_CRITICALITY = 5
 
@@ -86,7 +88,9 @@ def read_preferences(settings: Any, codec: Codec, timeout_s: float = 10.0) -> di
         parts = consumer.list_topics(topic, timeout=timeout_s).topics[topic].partitions
         ends = {}
         for p in parts:
-            ends[p] = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout_s)[1]
+            # a topic just created may not have its leaders known yet (Apache Kafka)
+            ends[p] = retrying(functools.partial(consumer.get_watermark_offsets,
+                                                 TopicPartition(topic, p), timeout_s))[1]
         consumer.assign([TopicPartition(topic, p, 0) for p in parts if ends[p] > 0])
         left, out = {p for p, end in ends.items() if end > 0}, {}
         deadline = time.monotonic() + timeout_s
