@@ -66,6 +66,12 @@ class ActuatorMetrics:
         )
         self.state_bytes = Counter("forewarn_actuator_state_bytes",
                                    "bytes appended to the engine state file", registry=r)
+        self.refused_new = Gauge(
+            "forewarn_actuator_refused_new",
+            "risk scores of never-seen components refused since the start, by the cap: "
+            "component (new components per host) or host (new hosts per window)",
+            ["cap"], registry=r,
+        )
 
 
 def counters_registry(prefix: str, read: Callable[[], Mapping[str, Any]],

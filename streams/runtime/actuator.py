@@ -237,6 +237,8 @@ class Actuator:
         self.metrics.risks.inc()
         self._seen(ts, component)
         self._dispatch(self.engine.on_risk(risk, host_of(component)), msg)
+        self.metrics.refused_new.labels("component").set(self.engine.refused_new)
+        self.metrics.refused_new.labels("host").set(self.engine.refused_hosts)
 
     def _on_feedback(self, msg: Message) -> None:
         fb = self._decoded(msg, "Feedback")

@@ -112,3 +112,34 @@ def test_forged_risk_1_for_ten_minutes_gets_at_most_the_component_share(running)
     assert len(got) >= 2 and {g["resource"] for g in got} == {"CPU_WEIGHT"}, got
     # before the cap: 63 % of the host's CPU_WEIGHT within these 10 minutes
     assert max(g["amount"] for g in got) == cap, got
+
+
+def test_forged_hosts_are_capped_live_with_a_counter(settings: Settings) -> None:
+    from actuators.engine import AllocationEngine, EngineConfig
+
+    s = settings.replace(owned="web-*")
+    engine = AllocationEngine(EngineConfig(holdout=0.0, max_new_hosts=2, new_host_window_s=60))
+    actuator = Actuator(s, DryRunBackend(hosts=("web-*",)), engine=engine)
+    now = int(time.time() * 1000)
+    p = producer(s)
+
+    def send_and_read(events: list[tuple[str, int]], total: int) -> None:
+        for comp, ts in events:
+            p.produce(s.topic("risk"), key=comp.encode(),
+                      value=codec.encode("RiskScore", risk_event(comp, ts, value=1.0)))
+        p.flush(10)
+        deadline = time.monotonic() + 30
+        while actuator.stats.risks < total and time.monotonic() < deadline:
+            actuator.poll_once()
+
+    try:
+        send_and_read([("web-real/app", now - 10 * MIN)], 1)  # opens the first window
+        # 5 minutes later in event time: past the first (uncapped) window of 60 s
+        send_and_read([(f"web-forged-{i}/x", now - 5 * MIN) for i in range(8)], 9)
+    finally:
+        actuator.close()
+    assert actuator.stats.risks == 9
+    hosts = {lease["host"] for lease in engine.leases()}
+    assert "web-real" in hosts and len(hosts) == 3, hosts  # two forged hosts got in
+    assert engine.refused_hosts == 6
+    assert actuator.metrics.refused_new.labels("host")._value.get() == 6
