@@ -37,10 +37,9 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("api", help="the HTTP API and live dashboard",
-                       description=__doc__.split("\n\n")[0],
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog=__doc__.split("\n\n", 1)[1])
+    from streams.cli.commands import documented_parser
+
+    p = documented_parser(sub, "api", "the HTTP API and live dashboard", __doc__ or "")
     p.add_argument("--host", help="bind address (FOREWARN_API_HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (FOREWARN_API_PORT, default 8080)")
     p.add_argument("--no-metrics", action="store_true",

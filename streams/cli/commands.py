@@ -118,6 +118,16 @@ def cmd_broker(args: argparse.Namespace) -> int:
     return 0
 
 
+def documented_parser(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+                      name: str, help: str, doc: str) -> argparse.ArgumentParser:
+    """A subcommand whose description is the first paragraph of ``doc`` (its module's
+    docstring) and whose epilog is the rest, examples included, as written."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, description=doc.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc.split("\n\n", 1)[1])
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="forewarn", description="Predictive prevention for server fleets on Kafka."

@@ -144,10 +144,10 @@ def cmd_tail(args: argparse.Namespace) -> int:
 
 
 def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("tail", help="print a topic's records, decoded, one line each",
-                       description=__doc__.split("\n\n")[0],
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog=__doc__.split("\n\n", 1)[1])
+    from streams.cli.commands import documented_parser
+
+    p = documented_parser(sub, "tail", "print a topic's records, decoded, one line each",
+                          __doc__ or "")
     p.add_argument("topic", choices=TOPICS)
     p.add_argument("--from-beginning", action="store_true",
                    help="start at the oldest record kept (default: only new ones)")
