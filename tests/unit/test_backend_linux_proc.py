@@ -87,8 +87,10 @@ class Service:
 
     def spawn(self, nice: int = 0, cpus: set[int] | None = None) -> subprocess.Popen[str]:
         """A sleeping child with three threads (main + two) at ``nice`` on ``cpus``; the
-        threads are made after nice and affinity are set, so they inherit both."""
-        setup = f"os.nice({nice}); " + (f"os.sched_setaffinity(0, {cpus!r}); " if cpus else "")
+        threads are made after nice and affinity are set, so they inherit both. ``nice`` is
+        absolute, whatever the niceness of the test run (``nice make test``)."""
+        setup = f"os.setpriority(os.PRIO_PROCESS, 0, {nice}); " + (
+            f"os.sched_setaffinity(0, {cpus!r}); " if cpus else "")
         code = ("import os, threading, time; " + setup +
                 "[threading.Thread(target=time.sleep, args=(120,), daemon=True).start() "
                 "for _ in range(2)]; print('ready', flush=True); time.sleep(120)")
