@@ -26,16 +26,19 @@ implementations:
 
 from __future__ import annotations
 
-import functools
 import math
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from processors.season import SeasonalHistory
+from processors.trendline import Line as Line
+from processors.trendline import TrendFit as TrendFit
+from processors.trendline import fit_trend as fit_trend
+from processors.trendline import line_at as line_at
+from processors.trendline import line_rows as line_rows
 
 Z_95 = 1.959963984540054  # two-sided 95 % normal quantile
 
@@ -68,96 +71,14 @@ class Forecaster(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class TrendFit:
-    """A least-squares line ``value = intercept + slope * (t_s - t0_s)``, with its quality."""
-
-    slope: float  # per second
-    intercept: float  # value at the last point's time
-    r2: float
-    resid_std: float
-    n: int
-    t_mean_s: float = 0.0  # mean time of the points, seconds relative to the last one
-    sxx: float = 0.0  # sum of squared time deviations: what prediction intervals need
-    y_mean: float = 0.0
-
-
-class Line(NamedTuple):
-    """A linear forecast from an origin: at ``h`` seconds, ``x = offset + h``, mean ``a + b *
-    x``, spread ``s * sqrt(1 + inv_n + (x - tm) ** 2 / sxx)``, interval mean -/+ ``z`` spread."""
-
-    a: float
-    b: float
-    s: float
-    tm: float
-    sxx: float
-    inv_n: float
-    offset: float
-    z: float
-
-
-def line_rows(lines: Sequence[Line], horizons_s: Sequence[int]
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``mean, std, lower, upper``, each ``lines x horizons``: every line's forecast at every
-    horizon in one numpy expression, the only implementation of a line's forecast (a
-    forecaster's own :meth:`TrendForecaster.forecast` is the one-line case). ``pow`` gets an
-    array exponent: numpy's ``d ** 2`` is ``d * d``, which differs from C's ``pow`` in the
-    last bit 0.1 % of the time, and the risk events were fixed with ``pow`` (#14).
-
-    >>> m, s, lo, up = line_rows([Line(1.0, 0.5, 0.1, -5.0, 80.0, 0.1, 0.0, 2.0)], [0, 10])
-    >>> m.tolist(), bool((lo < m).all() and (m < up).all())
-    ([[1.0, 6.0]], True)
-    """
-    p = np.asarray(lines, dtype=np.float64).reshape(len(lines), len(Line._fields))
-    a, b, s, tm, sxx, inv_n, offset, z = (p[:, k : k + 1] for k in range(p.shape[1]))
-    with np.errstate(all="ignore"):
-        x = offset + np.asarray(horizons_s, dtype=np.float64)
-        mean = a + b * x
-        d = x - tm
-        std = s * np.sqrt(1.0 + inv_n + np.power(d, np.full(d.shape, 2.0)) / sxx)
-        return mean, std, mean - z * std, mean + z * std
-
-
-@functools.lru_cache(maxsize=1024)
-def _time_part(ts_ms: tuple[int, ...]) -> tuple[tuple[float, ...], float, tuple[float, ...],
-                                                float]:
-    """The half of a trend fit that depends on the times alone: every metric of a component
-    shares its windows' times, so a window's fits compute it once (issue #14). The same
-    arithmetic as before, in the same order, so the same floats.
-
-    >>> _time_part((0, 10_000, 20_000))
-    ((-20.0, -10.0, 0.0), -10.0, (-10.0, 0.0, 10.0), 200.0)
-    """
-    last = ts_ms[-1]
-    # summed left to right: the same floats as a loop, at less cost
-    t = tuple([(x - last) / 1000.0 for x in ts_ms])
-    tm = sum(t) / len(t)
-    tc = tuple([a - tm for a in t])
-    return t, tm, tc, sum([a * a for a in tc])
-
-
-def fit_trend(ts_ms: Sequence[int], values: Sequence[float]) -> TrendFit | None:
-    """Least-squares trend of ``values`` over time; ``None`` with fewer than 3 distinct times.
-
-    Plain Python: for the ten-odd points it sees, numpy's call overhead would dominate.
-    """
-    n = len(ts_ms)
-    if n < 3 or n != len(values):
-        return None
-    t, tm, tc, sxx = _time_part(tuple(ts_ms))
-    ym = sum(values) / n
-    if not sxx > 0:
-        return None
-    try:
-        slope = sum([a * (b - ym) for a, b in zip(tc, values, strict=True)]) / sxx
-        intercept = ym - slope * tm
-        sse = sum([(b - intercept - slope * a) ** 2 for a, b in zip(t, values, strict=True)])
-        sst = sum([(b - ym) ** 2 for b in values])
-    except OverflowError:
-        return None
-    r2 = 1.0 - sse / sst if sst > 0 else 0.0
-    fit = TrendFit(slope, intercept, r2, math.sqrt(sse / (n - 2)), n, tm, sxx, ym)
-    return fit if all(map(math.isfinite, (slope, intercept, r2, fit.resid_std))) else None
+def _interpolated(pos: Any, latest: int, floor: Any, blocks: Any) -> Any:
+    """The block means around fractional block index ``pos`` (one season back), weighted by
+    distance: the one formula of a seasonal offset, on floats or on arrays (``floor`` and
+    ``blocks``, a lag's block mean, given for either)."""
+    lo = floor(pos)
+    frac = pos - lo
+    out = 0.0 + (1.0 - frac) * blocks(latest - lo + 1)
+    return out + frac * blocks(latest - lo)
 
 
 _ARRAYS = {"ts_ms": "q", "values": "d", "raw": "d"}  # the forecasters' array fields
@@ -242,19 +163,21 @@ class TrendForecaster:
     def forecast(
         self, horizons_s: Sequence[int], origin_ms: int | None = None
     ) -> list[ForecastPoint]:
-        """:func:`line_rows` for this one line (the one implementation, #10), seasonal offset
-        added; a horizon whose line mean or spread is not finite is left out."""
+        """:func:`line_at` at each horizon, seasonal offset added; a horizon whose mean or
+        spread is not finite is left out."""
         line = self.line(origin_ms)
-        if line is None or not horizons_s:
+        if line is None:
             return []
-        mean, std, lower, upper = (r[0] for r in line_rows([line], horizons_s))
-        ok = (np.isfinite(mean) & np.isfinite(std)).tolist()
         shift = self.offsets(horizons_s, origin_ms)
-        if shift is not None:
-            mean, lower, upper = mean + shift, lower + shift, upper + shift
-        cols = zip(horizons_s, ok, mean.tolist(), lower.tolist(), upper.tolist(), std.tolist(),
-                   strict=True)
-        return [ForecastPoint(int(h), m, lo, up, sd) for h, keep, m, lo, up, sd in cols if keep]
+        out = []
+        for j, h in enumerate(horizons_s):
+            mean, std, lower, upper = line_at(line, line.offset + h)
+            if math.isfinite(mean) and math.isfinite(std):
+                if shift is not None:
+                    d = shift[j]
+                    mean, lower, upper = mean + d, lower + d, upper + d
+                out.append(ForecastPoint(int(h), mean, lower, upper, std))
+        return out
 
 
 class SeasonalTrendForecaster(TrendForecaster):
@@ -305,18 +228,25 @@ class SeasonalTrendForecaster(TrendForecaster):
 
     def offsets_at(self, i: np.ndarray, level: float) -> np.ndarray:
         """The seasonal offset (see :meth:`offsets`) of each point index in ``i`` (floats),
-        given the season's level."""
+        given the season's level: :func:`_interpolated` on arrays."""
         h, p = self.history, self.history.period
         if p is None or len(h) < p + 1:
             return np.zeros(len(i))
         pos = (i + 0.5) / self.block - 0.5 - p  # fractional block index, one season back
-        lo = np.floor(pos)
-        frac = pos - lo
-        latest, held = h.n - 1, len(h)
-        out = 0.0 + (1.0 - frac) * self._blocks(latest - lo + 1, held)
-        out = out + frac * self._blocks(latest - lo, held)
+        held = len(h)
+        out = _interpolated(pos, h.n - 1, np.floor, lambda lag: self._blocks(lag, held))
         diff: np.ndarray = out - level
         return diff
+
+    def offset_at(self, i: float, level: float) -> float:
+        """:meth:`offsets_at` of one point, on floats (cheaper for one or two points)."""
+        h, p = self.history, self.history.period
+        if p is None or len(h) < p + 1:
+            return 0.0
+        pos = (i + 0.5) / self.block - 0.5 - p
+        held = len(h)
+        out = _interpolated(pos, h.n - 1, math.floor, lambda lag: h.ago(max(1, min(held, lag))))
+        return float(out - level)
 
     def _blocks(self, lag: np.ndarray, held: int) -> np.ndarray:
         """Block means ``lag`` blocks back, lags clipped to those held (as ``ago``)."""
@@ -333,8 +263,12 @@ class SeasonalTrendForecaster(TrendForecaster):
         if self.history.period is None or not self.ts_ms:
             return None
         offset_s = 0.0 if origin_ms is None else (origin_ms - self.ts_ms[-1]) / 1000.0
+        level = self._level()
+        if len(horizons_s) <= 2:  # numpy's calls cost more than the floats for one or two
+            return [self.offset_at((self.n - 1) + (offset_s + h) / self.step_s, level)
+                    for h in horizons_s]
         at = (self.n - 1) + (offset_s + np.asarray(horizons_s, dtype=np.float64)) / self.step_s
-        offsets: list[float] = self.offsets_at(at, self._level()).tolist()
+        offsets: list[float] = self.offsets_at(at, level).tolist()
         return offsets
 
     def learn_one(self, ts_ms: int, value: float) -> None:

@@ -7,9 +7,10 @@ seasonal ones: :meth:`~processors.forecast.TrendForecaster.line`) are evaluated 
 metrics and horizons at once as numpy arrays (metrics x horizons), and every rule's breach
 estimate likewise (rules x horizons), instead of a Python loop per metric, horizon and rule.
 
-A line's forecast has one implementation, :func:`processors.forecast.line_rows`: this pass
-runs it over all metrics, a forecaster's own ``forecast()`` over its one line (and serves the
-rows this pass leaves out: another forecaster, a non-finite forecast). The breach estimates
+A line's forecast has one formula, :func:`processors.trendline.line_at`: this pass runs it
+on arrays over all metrics (``line_rows``), a forecaster's own ``forecast()`` on floats
+(which serves the rows this pass leaves out: another forecaster, a non-finite forecast).
+The breach estimates
 are :func:`~processors.risk.estimate_breach`'s arithmetic element by element (numpy's
 ``+ - * /`` and ``sqrt`` round as Python's), which stays the reference and serves the rules
 with a zero spread. The risk events are the same to the last bit as before either was

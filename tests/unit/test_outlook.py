@@ -154,6 +154,8 @@ def test_a_forecasters_own_forecast_equals_the_scalar_oracle(kind: str) -> None:
             want = scalar_forecast(fc, horizons, origin)
             assert fc.forecast(horizons, origin) == want, (i, origin)
             sizes.add(len(want))
+            for few in ([60], [0, 1800]):  # offsets on floats, not arrays, for one or two
+                assert fc.forecast(few, origin) == scalar_forecast(fc, few, origin), (i, few)
     assert kind == "trend" or fc.offsets([60]) is not None  # a season was found
     assert sizes == {0, len(horizons)}  # cold, then warm
     # a horizon whose spread is not finite is left out (the scalar code raised OverflowError)
