@@ -30,6 +30,7 @@ class ForewarnSizer(Sizer):
       - ``window``: ``b`` = ``u``: the distribution of demand itself, as VPA's and
         Autopilot's histograms (demand that is noise around a level, memory);
       - ``peak``: ``b`` = the component's peak of the last day;
+      - ``week``: ``b`` = its peak of the last seven days (rare bursts: the high-slack end);
 
     * **combination**: the forecast distribution is the mixture of the forecasters', weighted
       by how well each predicted this component lately (Bayesian model averaging: weights
@@ -50,14 +51,15 @@ class ForewarnSizer(Sizer):
 
     policy = "forewarn"
     METRIC = {"cpu": ("cpu.util", 1.0), "mem": ("mem.used_pct", 0.01)}
-    FORECASTERS = ("level", "window", "peak")
+    FORECASTERS = ("level", "window", "peak", "week")
+    PEAK_SPAN = {"peak": DAY, "week": 7 * DAY}
 
     def __init__(self, *args: Any, level_half_life_s: int = 900,
                  spread_half_life_s: int = 7 * DAY, score_half_life_s: int = 3 * DAY,
                  warm: int = 24, risk_threshold: float = 0.6, anomaly_threshold: float = 0.9,
                  override_s: int = HOUR, cost: bool = True,
                  forecasters: Sequence[str] = FORECASTERS, combine: str = "cost",
-                 **kw: Any) -> None:
+                 prior: float = 1.0, most_risk: float = 0.2, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.cost = cost
         if cost and np.any(self.knobs <= 0):
@@ -70,6 +72,12 @@ class ForewarnSizer(Sizer):
         if combine not in ("cost", "mixture"):
             raise ConfigError("forewarn: combine is 'cost' or 'mixture'")
         self.combine = combine
+        if prior < 0:
+            raise ConfigError("forewarn: prior >= 0")
+        self.prior = float(prior)
+        if not 0 < most_risk <= 1:
+            raise ConfigError("forewarn: most_risk within (0, 1]")
+        self.most_risk = float(most_risk)
         per = GIB_KB if self.resource == "mem" else MHZ_PER_CORE
         self.lam = self.knobs[:, None] / per
         self.level_hl = level_half_life_s
@@ -93,7 +101,9 @@ class ForewarnSizer(Sizer):
         self.pending: deque[tuple[int, np.ndarray, np.ndarray | None]] = deque()
         self.hist_ts: list[int] = []  # about a day of demand, for the windows
         self.hist_v: list[float] = []
-        self.peak: deque[tuple[int, float]] = deque()  # max of the last day (monotone)
+        # per peak forecaster: the max of its span, as a monotone deque of (ts, demand)
+        self.peaks: dict[str, deque[tuple[int, float]]] = {
+            n: deque() for n in self.names if n in self.PEAK_SPAN}
         self.risk_threshold, self.anomaly_threshold = risk_threshold, anomaly_threshold
         self.override_s = override_s
         self.override_until = -1
@@ -122,11 +132,12 @@ class ForewarnSizer(Sizer):
         if len(self.hist_ts) > 4096:  # keep about a day and a bit
             cut = bisect.bisect_left(self.hist_ts, ts - DAY - 2 * HOUR)
             del self.hist_ts[:cut], self.hist_v[:cut]
-        while self.peak and self.peak[-1][1] <= usage:
-            self.peak.pop()
-        self.peak.append((ts, usage))
-        while self.peak[0][0] <= ts - DAY:
-            self.peak.popleft()
+        for name, peak in self.peaks.items():
+            while peak and peak[-1][1] <= usage:
+                peak.pop()
+            peak.append((ts, usage))
+            while peak[0][0] <= ts - self.PEAK_SPAN[name]:
+                peak.popleft()
         span = self.delay_s + self.step_s
         while self.pending and ts >= self.pending[0][0] + span:
             t0, bases, own = self.pending.popleft()
@@ -177,26 +188,43 @@ class ForewarnSizer(Sizer):
             elif name == "window":
                 out.append(self.unit)
             else:
-                out.append((self.peak[0][1] if self.peak else self.last) + self.unit)
+                peak = self.peaks[name]
+                out.append((peak[0][1] if peak else self.last) + self.unit)
         return np.asarray(out)
 
-    def _one(self, i: int, base: float) -> np.ndarray:
-        """Forecaster ``i``'s own allocation (plus ``u``) per knob."""
+    def _prior(self, h: DecayingHistogram, ts: int) -> float:
+        """The prior's weight in ``h``'s units at ``ts`` (a sample weighs 1 when it is new)."""
+        if self.prior <= 0:
+            return 0.0
+        return self.prior * (2.0 ** ((ts - h.ref) / h.half_life) if h.ref is not None else 1.0)
+
+    def _one(self, i: int, base: float, ts: int) -> np.ndarray:
+        """Forecaster ``i``'s own allocation (plus ``u``) per knob: its histogram's survival
+        with the prior (the provisioned size, weight ``prior``) mixed in."""
         h = self.hists[i]
         amounts = base * h.starts[1:] / 100.0
-        surv = 1.0 - np.cumsum(h.weights) / h.total
+        cum = np.cumsum(h.weights)
+        prior, cap = self._prior(h, ts), self.capacity + self.unit
+        k = int(np.searchsorted(amounts, cap, side="right"))  # buckets ending at or under cap
+        cand = np.append(amounts, cap)
+        mass = np.append(h.total - cum + prior * (amounts < cap),
+                         h.total - (cum[k - 1] if k > 0 else 0.0))
+        surv = mass / max(h.total + prior, 1e-300)
         if not self.cost:
+            order = np.argsort(cand, kind="stable")
+            cand, surv = cand[order], surv[order]
             idx = np.searchsorted(-surv, -(1.0 - self.knobs))
-            at_q: np.ndarray = amounts[np.minimum(idx, amounts.size - 1)]
+            at_q: np.ndarray = cand[np.minimum(idx, cand.size - 1)]
             return at_q
-        best: np.ndarray = amounts[np.argmin(surv[None, :] + self.lam * amounts[None, :], axis=1)]
+        cost = np.where(surv <= self.most_risk, surv, np.inf)[None, :] + self.lam * cand[None, :]
+        best: np.ndarray = cand[np.argmin(cost, axis=1)]
         return best
 
-    def _size(self, bases: np.ndarray) -> np.ndarray:
-        """The allocation (plus ``u``) per knob under the weighted mixture."""
+    def _size(self, bases: np.ndarray, ts: int) -> np.ndarray:
+        """The allocation (plus ``u``) per knob under the weighted mixture (and the prior)."""
         w = self.weights()
         amounts = [b * h.starts[1:] / 100.0 for b, h in zip(bases, self.hists, strict=True)]
-        survs = [1.0 - np.cumsum(h.weights) / h.total for h in self.hists]
+        survs = [1.0 - np.cumsum(h.weights) / max(h.total, 1e-300) for h in self.hists]
         if len(amounts) == 1:
             grid, surv = amounts[0], survs[0]
         else:
@@ -207,11 +235,22 @@ class ForewarnSizer(Sizer):
                     continue
                 i = np.searchsorted(a, grid, side="right") - 1  # survival is a step function
                 surv += wi * np.where(i >= 0, s[np.maximum(i, 0)], 1.0)
+        h, cap = self.hists[0], self.capacity + self.unit
+        prior = self._prior(h, ts)
+        if prior > 0:
+            share = prior / (h.total + prior)
+            at = int(np.searchsorted(grid, cap, side="right")) - 1
+            surv = np.append((1 - share) * surv + share * (grid < cap),
+                             (1 - share) * (surv[at] if at >= 0 else 1.0))
+            grid = np.append(grid, cap)
+            order = np.argsort(grid, kind="stable")
+            grid, surv = grid[order], surv[order]
         if not self.cost:
             idx = np.searchsorted(-surv, -(1.0 - self.knobs))  # first a with surv <= 1 - q
             at_q: np.ndarray = grid[np.minimum(idx, grid.size - 1)]
             return at_q
-        j = np.argmin(surv[None, :] + self.lam * grid[None, :], axis=1)
+        cost = np.where(surv <= self.most_risk, surv, np.inf)[None, :] + self.lam * grid[None, :]
+        j = np.argmin(cost, axis=1)
         best: np.ndarray = grid[j]
         return best
 
@@ -223,15 +262,12 @@ class ForewarnSizer(Sizer):
         if self.resolved < self.warm:
             self.alloc = np.full(self.knobs.size, max(self.capacity, float(bases[0])))
         elif self.combine == "cost" and len(self.names) > 1:
-            own = np.stack([self._one(i, b) for i, b in enumerate(bases)], axis=1)
+            own = np.stack([self._one(i, b, ts) for i, b in enumerate(bases)], axis=1)
             best = np.argmin(self.costs, axis=1)
             self.alloc = np.maximum(own[np.arange(self.knobs.size), best] - self.unit,
                                     self.floor)
         else:
-            self.alloc = np.maximum(self._size(bases) - self.unit, self.floor)
-        if own is None and len(self.names) > 1 and self.combine == "cost" and \
-                self.resolved >= self.warm:
-            own = None
+            self.alloc = np.maximum(self._size(bases, ts) - self.unit, self.floor)
         self.pending.append((ts, bases, own))
         if ts <= self.override_until:
             self.alloc = np.maximum(self.alloc, self.override_level)

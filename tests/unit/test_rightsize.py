@@ -131,7 +131,50 @@ def test_forewarn_lower_lambda_never_allocates_less_and_risk_overrides() -> None
                 "forecasts": [{"metric": "cpu.util", "horizon_s": 300, "upper": 0.9}]})
     assert np.all(sz.recommend(ts) >= 0.9 * 8000.0)
     sz.observe(ts + 7200, 600.0)  # two hours on: the override has lapsed
-    assert np.all(sz.recommend(ts + 7200) < 0.9 * 8000.0)
+    lapsed = sz.recommend(ts + 7200)
+    assert np.all(lapsed[:3] < 0.9 * 8000.0)
+    # lambda 0.001 per core: the prior (the provisioned size) is still worth keeping here
+    assert lapsed[3] == pytest.approx(8000.0)
+
+
+def test_forewarn_prior_is_the_provisioned_size() -> None:
+    """Constant demand 1,000 MHz, 199 outcomes (total weight about 199, the prior 1): keeping
+    the provisioned 8,000 MHz cuts P(violation) by the prior's share, 1/200 = 0.005, for 7,000
+    MHz = 2.4 cores more. lambda 1e-6 per core pays (2.4e-6 < 0.005): the provisioned size;
+    lambda 0.01 does not (0.024 > 0.005): the demand; without the prior, the demand at both."""
+    for prior, low in ((1.0, 8000.0), (0.0, 1000.0)):
+        sz = make_sizer("forewarn", (1e-6, 0.01), capacity=8000.0, warm=0, prior=prior)
+        for i in range(201):
+            sz.observe(i * 300, 1000.0)
+            got = sz.recommend(i * 300)
+        assert got[0] == pytest.approx(low, rel=0.03, abs=80.0)
+        assert 1000.0 <= got[1] <= 1000.0 * 1.03 + 80.0
+    with pytest.raises(ConfigError):
+        make_sizer("forewarn", (0.01,), capacity=1.0, prior=-1.0)
+
+
+def test_forewarn_week_forecaster_remembers_a_burst_the_day_forgot() -> None:
+    """A 5,000 MHz burst three days ago: the ``peak`` base (last day) is back at 1,000 MHz
+    plus u (1 % of 8,000 = 80); the ``week`` base still holds 5,000 + 80."""
+    sz = make_sizer("forewarn", (0.01,), capacity=8000.0)
+    for i in range(4 * 288):
+        sz.observe(i * 300, 5000.0 if i == 288 else 1000.0)
+    bases = dict(zip(sz.names, sz._bases(), strict=True))
+    assert bases["peak"] == pytest.approx(1080.0)
+    assert bases["week"] == pytest.approx(5080.0)
+    assert bases["window"] == pytest.approx(80.0)
+
+
+def test_forewarn_most_risk_keeps_at_least_the_median() -> None:
+    """lambda 10 per core: no allocation pays for itself (1,000 MHz = 0.34 core costs 3.4 >
+    1), yet it never sizes with more than ``most_risk`` (0.5) chance of a violation: the
+    median of constant demand, the demand itself."""
+    sz = make_sizer("forewarn", (10.0,), capacity=8000.0, warm=0, prior=0.0,
+                    forecasters=("level",))
+    for i in range(100):
+        sz.observe(i * 300, 1000.0)
+        got = sz.recommend(i * 300)[0]
+    assert 1000.0 <= got <= 1000.0 * 1.03 + 80.0
 
 
 def test_bad_knobs_are_refused() -> None:
