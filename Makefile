@@ -19,10 +19,16 @@ RUN_ARGS ?=
 run: $(STAMP)
 	$(BIN)/forewarn run $(RUN_ARGS)
 
+# pytest-xdist: PYTEST_WORKERS processes, each with its own Tansu; a file's tests all run on one
+# of them (--dist loadfile), so a module's shared worker process is started once. Most of the
+# integration suite's time is spent waiting on the broker (group joins, polls), not on the CPU,
+# so more workers than cores pays. PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 4
+
 test: $(STAMP)
 	$(BIN)/ruff check schemas processors actuators streams tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 # Apache Kafka 4.x (KRaft) from Maven Central: deploy/kafka/pom.xml, tests/kafka_harness.py.
 # Each target fails loudly where java or mvn is missing.
