@@ -19,7 +19,7 @@ class ForewarnSizer(Sizer):
     """forewarn's sizing: the allocation that covers the forecast demand over the time it will
     be in effect, ``[now + delay, now + delay + step)``, learnt per component.
 
-    * **forecast distributions**: each of up to three forecasters keeps, per component, a
+    * **forecast distributions**: each of up to four forecasters keeps, per component, a
       decaying histogram (half-life ``spread_half_life_s``) of what then happened — the
       largest demand in that window, plus ``u`` (1 % of the provisioned size, so an idle
       component has a scale) — as a ratio to its own point forecast ``b``, recorded once the
@@ -32,17 +32,24 @@ class ForewarnSizer(Sizer):
       - ``peak``: ``b`` = the component's peak of the last day;
       - ``week``: ``b`` = its peak of the last seven days (rare bursts: the high-slack end);
 
-    * **combination**: the forecast distribution is the mixture of the forecasters', weighted
-      by how well each predicted this component lately (Bayesian model averaging: weights
-      proportional to ``exp`` of each one's log predictive density of what happened,
-      summed under exponential decay with half-life ``score_half_life_s``);
+    * **prior**: each distribution also holds the provisioned size as one outcome of weight
+      ``prior`` (1; a sample weighs 1 when new, about 2,900 in all at a 7-day half-life and
+      5-minute steps): early on it weighs much, so the cold start is what ``lambda`` makes of
+      the provisioned size, and at a tiny ``lambda`` the provisioned size is kept (the high-
+      slack end of the curve is at least ``static``, and covers what it does not);
+    * **combination** (``combine="cost"``, the default): per knob value, the forecaster
+      whose own sizing cost least lately (violations + ``lambda`` x allocation, decayed with
+      half-life ``score_half_life_s``); ``"mixture"``: the forecasters' mixture weighted by
+      their decayed log predictive density (Bayesian model averaging);
     * **sizing**: over the candidate allocations (the histograms' bucket ends times their
       ``b``), the one that minimises ``P(demand > a) + lambda * a``: capacity is added while
       one more core (cpu) or GiB (mem) still cuts the probability of a violation by
       ``lambda`` (the knob, 0.01: 1 % per core / GiB). A large component gets a lower quantile
-      than a small one, as a fleet that pays for capacity wants. ``cost=False`` reads the knob
-      as a plain quantile of the mixture instead;
-    * **cold start**: the provisioned size until ``warm`` outcomes are in;
+      than a small one, as a fleet that pays for capacity wants; but never one with a chance
+      of a violation over ``most_risk`` (0.2), so a large lambda sizes at the P80 instead of
+      giving a big component up. ``cost=False`` reads the knob as a plain quantile instead;
+    * **cold start**: the provisioned size until ``warm`` outcomes are in (24), then the
+      histograms with the prior;
     * **override**: when the pipeline's risk is at or over ``risk_threshold``, or its anomaly
       at or over ``anomaly_threshold``, the allocation is at least the pipeline's forecast upper
       bound of the demand (its ``cpu.util`` / ``mem.used_pct`` forecast times the provisioned

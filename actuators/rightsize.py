@@ -5,7 +5,7 @@ trace`` (``streams/lab/trace/``) and under ``forewarn actuate`` (``RightSizing``
 samples into AllocationCommands). Each object serves a vector of values of its policy's one
 knob at once (a backtest sweeps them over one pass; live, a vector of one)::
 
-    sz = make_sizer("forewarn", knobs=(0.99,), capacity=8_218_624.0, step_s=300, delay_s=300)
+    sz = make_sizer("forewarn", knobs=(0.01,), capacity=8_218_624.0, step_s=300, delay_s=300)
     sz.observe(ts_s, usage, allocated)   # a new demand sample; the allocation(s) then in effect
     sz.on_risk(risk)                     # a RiskScore dict from the Pipeline (forewarn only)
     sz.recommend(ts_s)                   # np.ndarray: the allocation to ask for now, per knob
@@ -24,7 +24,7 @@ Policies (each cites what it follows; its knob and default in ``KNOBS``):
 * ``autopilot`` — Google Autopilot's moving-window recommenders and its choice among window
   models by cost (Rzadca et al., EuroSys 2020; knob: the safety margin, 0.1); see
   :class:`AutopilotSizer`.
-* ``forewarn`` — an upper quantile (knob, 0.99) of *forecast demand* over the next delay plus
+* ``forewarn`` — sized by cost (knob: lambda, 0.01) from *forecast demand* over the next delay plus
   decision interval, learnt per component; the pipeline's risk overrides it; see
   :class:`ForewarnSizer`.
 
