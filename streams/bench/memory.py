@@ -12,9 +12,10 @@ Reported per count: the process's RSS before and after (``psutil``), the growth 
 and the checkpoint bytes of one component (``state_bytes_per_component``, the framed,
 compressed snapshot the worker writes). A count whose RSS, extrapolated from the smaller ones,
 would take more than half the memory now available is skipped and says so (the machine is
-shared: 100,000 components need ~14 GB). The worker's cap is reported beside it:
+shared: 100,000 components need ~9 GB). The worker's cap is reported beside it:
 ``max_components`` (default 50,000) states at most, the least recently seen checkpointed,
-then evicted; ``evict_idle_s`` (default 6 h of event time) likewise for one unseen that long.
+then evicted (and restored from that checkpoint if seen again); ``evict_idle_s`` (default
+6 h of event time) likewise for one unseen that long.
 """
 
 from __future__ import annotations
