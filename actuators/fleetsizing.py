@@ -103,6 +103,7 @@ class FleetSizingConfig:
     max_replicas: int = 20
     min_fraction: float = 0.1
     deadband: float = 0.05  # a vertical change smaller than this fraction of base waits
+    saturated: float = 0.98  # utilisation at or over this hides demand (throttled, full)
     knob: float | None = None  # the sizers' lambda (None: their default)
     resources: Mapping[str, ResourceSpec] = field(default_factory=lambda: DEFAULT_RESOURCES)
 
@@ -135,6 +136,19 @@ def _need(alloc: float, sizer: Sizer, target: float) -> float:
     if cold or abs(alloc - sizer.capacity) <= 1e-9 * max(sizer.capacity, 1.0):
         return alloc
     return alloc / target
+
+
+def _uncensored(util: float, cfg: FleetSizingConfig) -> float:
+    """Utilisation read as demand. A saturated pool (throttled CPU, a full link, memory at
+    its limit) shows the allocation, not the demand, which is at least that: it is read as
+    ``util / target``, the HPA's rule for a full pod, so a capped component's forecast
+    grows by that factor each decision instead of learning "demand = allocation".
+
+    >>> cfg = FleetSizingConfig()
+    >>> _uncensored(0.5, cfg), _uncensored(1.0, cfg)
+    (0.5, 1.25)
+    """
+    return util / cfg.target if util >= cfg.saturated else util
 
 
 class FleetSizing:
@@ -182,8 +196,8 @@ class FleetSizing:
             v = metrics.get(metric)
             if isinstance(v, int | float) and math.isfinite(v):
                 spread = serving / r0 if pool in LOAD_POOLS else 1.0
-                st.sizers[pool].observe(ts, float(v) * k * st.ratio[pool] * spread
-                                        * st.scale[pool])
+                st.sizers[pool].observe(ts, _uncensored(float(v) * k, self.config)
+                                        * st.ratio[pool] * spread * st.scale[pool])
         if st.next_ms is not None and now_ms < st.next_ms:
             return []
         st.next_ms = now_ms + self.config.decision_s * 1000
