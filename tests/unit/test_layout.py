@@ -141,8 +141,6 @@ OVERSIZED: dict[str, int] = {
     # h11a (#11 real traces): the backtest command, the trace report's curve plot
     "streams/cli/backtest.py:cmd_backtest": 72,
     "streams/lab/trace/html.py:curve_svg": 61,
-    # h11b (#11 simulator): one policy's closed loop
-    "streams/lab/closedloop.py:run_policy": 83,
 }
 
 
