@@ -44,6 +44,20 @@ Evidence = dict[str, float]
 States = dict[str, int]
 
 
+def explained(x: Evidence) -> Evidence:
+    """The evidence with what the FAIL under way explains taken out: while the component is
+    in FAIL (``x["fail"] > 0``), an anomalous window is what that FAIL looks like, not a sign
+    of a *new* FAIL, so ``anomaly`` reads 0 (issue #15, round three: in the seasonal
+    scenarios the anomaly of a held peak kept risk over the alarm point through the FAIL).
+
+    >>> explained({"fail": 1.0, "anomaly": 0.7})["anomaly"], explained({"anomaly": 0.7})
+    (0.0, {'anomaly': 0.7})
+    """
+    if x.get("fail", 0.0) > 0.0 and x.get("anomaly", 0.0) != 0.0:
+        return {**x, "anomaly": 0.0}
+    return x
+
+
 RELEASE_FRACTION = 0.5  # a grant is released once risk stays below this share of the alarm
 
 
@@ -91,12 +105,13 @@ class RiskLearner:
             self.combiner = LogisticRisk(weights=combiner_priors(self.target), bias=PRIOR_BIAS)
 
     def evidence(self, base: Mapping[str, float], states: Mapping[str, int]) -> Evidence:
-        """The combiner's inputs: ``base`` plus the network's scaled log-odds."""
+        """The combiner's inputs: ``base`` plus the network's scaled log-odds; for the onset
+        target, no anomaly while the component is in FAIL (see :func:`explained`)."""
         return self._evidence(base, self.bn.log_odds(states))
 
-    @staticmethod
-    def _evidence(base: Mapping[str, float], log_odds: float) -> Evidence:
-        return {**base, "bn": max(-2.0, min(2.0, log_odds / BN_SCALE))}
+    def _evidence(self, base: Mapping[str, float], log_odds: float) -> Evidence:
+        x = {**base, "bn": max(-2.0, min(2.0, log_odds / BN_SCALE))}
+        return explained(x) if self.target == "onset" else x
 
     def score_one(self, base: Mapping[str, float], states: Mapping[str, int]) -> float:
         return self.assess(base, states).risk
