@@ -7,7 +7,9 @@ are closed, on one side by ``Windower.advance`` per component, on the other by
 sides alternate poll by poll (so load hits both alike), and their closed windows are checked
 equal bit for bit. ``kernel_*``: the feature kernel alone, ``window_features`` per window
 against ``batch_window_features`` on the same windows, ``--poll // 12`` windows a call.
-Repeated ``--runs`` times; medians::
+``decode_*``: the same samples as the bench's 30-sample ``MetricBatch`` messages, read by
+``Codec.decode`` (fastavro) and by :func:`schemas.batchwire.read_columns` (the columns, and
+``to_record`` on them: the same dicts), checked equal. Repeated ``--runs`` times; medians::
 
     python -m streams.bench.batchstage [--samples 12000] [--poll 600] [--runs 5]
 """
@@ -23,6 +25,8 @@ from typing import Any
 from processors.batch.features import advance_all, batch_window_features
 from processors.config import PipelineConfig
 from processors.features import Windower, window_features
+from schemas.batchwire import read_columns
+from schemas.codec import Codec
 from streams.sim.examples import fleet_samples
 
 
@@ -78,6 +82,28 @@ def kernel_run(samples: list[dict[str, Any]], per_call: int) -> dict[str, float]
             "kernel_batch_us": 1e6 * t_many / len(wins), "kernel_ratio": t_one / t_many}
 
 
+def decode_run(samples: list[dict[str, Any]]) -> dict[str, float]:
+    """CPU µs per message: fastavro's record, the fast path's columns, and its record."""
+    from streams.bench.throughput import encode_batches
+
+    codec = Codec()
+    msgs = [value for _, value, _ in encode_batches(codec, samples)]
+    clock = time.process_time
+    t0 = clock()
+    records = [codec.decode(m, ("MetricBatch",))[1] for m in msgs]
+    t1 = clock()
+    columns = [read_columns(codec, m) for m in msgs]
+    t2 = clock()
+    again = [c.to_record() for c in columns if c is not None]
+    t3 = clock()
+    if repr(again) != repr(records):
+        raise AssertionError("the fast path's records differ from fastavro's")
+    n = len(msgs)
+    return {"decode_fastavro_us": 1e6 * (t1 - t0) / n, "decode_columns_us": 1e6 * (t2 - t1) / n,
+            "decode_columns_ratio": (t1 - t0) / (t2 - t1),
+            "decode_records_ratio": (t1 - t0) / (t3 - t1)}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m streams.bench.batchstage")
     p.add_argument("--samples", type=int, default=12_000)
@@ -86,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     samples = fleet_samples(args.samples)
     runs = [one_run(samples, args.poll) | kernel_run(samples, max(1, args.poll // 12))
-            for _ in range(args.runs)]
+            | decode_run(samples) for _ in range(args.runs)]
     for r in runs:
         print(" ".join(f"{k}={v:.2f}" for k, v in r.items()))
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
@@ -94,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
           f"per component, {med['batch_us_per_window']:.1f} batched: "
           f"{med['ratio']:.2f}x ({int(med['windows'])} windows a run, bit-identical); "
           f"kernel alone {med['kernel_per_window_us']:.1f} -> {med['kernel_batch_us']:.1f} µs "
-          f"per window: {med['kernel_ratio']:.2f}x")
+          f"per window: {med['kernel_ratio']:.2f}x; MetricBatch decode "
+          f"{med['decode_fastavro_us']:.0f} µs (fastavro) -> {med['decode_columns_us']:.0f} µs "
+          f"(columns): {med['decode_columns_ratio']:.2f}x, to dicts "
+          f"{med['decode_records_ratio']:.2f}x")
     return 0
 
 

@@ -1,0 +1,175 @@
+"""A fast path for the hot message: a ``MetricBatch`` read straight into columns (#14).
+
+A shipper's ``MetricBatch`` carries the same metrics, in the same order, at every point, and
+its timestamps have the same number of varint bytes, so after the header its points are rows
+of one fixed byte layout. :func:`read_columns` checks that layout against the first point —
+every byte that is not a timestamp or a value must match it — and then reads all timestamps
+and values with a few numpy operations: no dict per point or per value. Anything else (a point
+with other metrics, a timestamp of another length, several array or map blocks, another
+schema, corrupt bytes) returns ``None``, and the caller reads the message with fastavro as
+before (:meth:`schemas.codec.Codec.decode`). ``MetricColumns.to_record`` gives the record
+fastavro gives, bit for bit (``tests/unit/test_batchwire.py``).
+
+Body layout (Avro binary, ``schemas/avro/MetricBatch.avsc``): component, host (string =
+zigzag-varint length + UTF-8), tags (map of strings), points (array of ``{ts: long, metrics:
+map<double>}``); maps and arrays are blocks of ``count [, byte size if count < 0]`` ending in
+a zero count.
+
+>>> from schemas.codec import Codec
+>>> c = Codec()
+>>> rec = {"component": "web-1", "host": "h1", "tags": {"dc": "a"},
+...        "points": [{"ts": 1_700_000_000_000 + 10_000 * i,
+...                    "metrics": {"cpu": 0.5 + i, "mem": 2.0}} for i in range(3)]}
+>>> cols = read_columns(c, c.encode("MetricBatch", rec))
+>>> cols.names, cols.values.tolist(), cols.to_record() == rec
+(('cpu', 'mem'), [[0.5, 2.0], [1.5, 2.0], [2.5, 2.0]], True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from schemas.codec import SINGLE_OBJECT_MARKER, Codec
+
+__all__ = ["MetricColumns", "read_columns"]
+
+
+@dataclass(frozen=True)
+class MetricColumns:
+    """One ``MetricBatch`` as columns: ``values[i, j]`` is metric ``names[j]`` at ``ts[i]``."""
+
+    component: str
+    host: str
+    tags: dict[str, str]
+    ts: np.ndarray  # (points,) int64, epoch ms
+    names: tuple[str, ...]
+    values: np.ndarray  # (points, metrics) float64
+
+    def to_record(self) -> dict[str, Any]:
+        """The record fastavro reads from the same bytes."""
+        names = self.names
+        return {
+            "component": self.component,
+            "host": self.host,
+            "tags": self.tags,
+            "points": [{"ts": t, "metrics": dict(zip(names, row, strict=True))}
+                       for t, row in zip(self.ts.tolist(), self.values.tolist(), strict=True)],
+        }
+
+
+class _Bad(Exception):
+    """Not the fixed layout: the caller falls back to fastavro."""
+
+
+def _long(b: bytes, pos: int) -> tuple[int, int]:
+    """A zigzag varint at ``pos``: (value, position after it)."""
+    shift = u = 0
+    while True:
+        if pos >= len(b) or shift > 63:
+            raise _Bad
+        byte = b[pos]
+        pos += 1
+        u |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return (u >> 1) ^ -(u & 1), pos
+        shift += 7
+
+
+def _string(b: bytes, pos: int) -> tuple[str, int]:
+    n, pos = _long(b, pos)
+    if n < 0 or pos + n > len(b):
+        raise _Bad
+    try:
+        return b[pos:pos + n].decode(), pos + n
+    except UnicodeDecodeError:
+        raise _Bad from None
+
+
+def _tags(b: bytes, pos: int) -> tuple[dict[str, str], int]:
+    tags: dict[str, str] = {}
+    while True:
+        count, pos = _long(b, pos)
+        if count == 0:
+            return tags, pos
+        if count < 0:
+            count = -count
+            _, pos = _long(b, pos)  # the block's byte size
+        for _ in range(count):
+            k, pos = _string(b, pos)
+            tags[k], pos = _string(b, pos)
+
+
+def read_columns(codec: Codec, data: bytes | None) -> MetricColumns | None:
+    """The ``MetricBatch`` in ``data`` (Avro single-object, this codec's current schema) as
+    columns, or ``None`` when it is not in the fixed layout (read it with ``codec.decode``)."""
+    if not data or data[:2] != SINGLE_OBJECT_MARKER:
+        return None
+    if data[2:10] != codec.schema("MetricBatch").fingerprint:
+        return None
+    try:
+        return _read(data, 10)
+    except _Bad:
+        return None
+
+
+def _read(b: bytes, pos: int) -> MetricColumns:
+    component, pos = _string(b, pos)
+    host, pos = _string(b, pos)
+    tags, pos = _tags(b, pos)
+    points, pos = _long(b, pos)
+    if points < 0:
+        points = -points
+        _, pos = _long(b, pos)
+    if points == 0:
+        raise _Bad
+    start = pos
+    _, pos = _long(b, pos)  # the first point's ts
+    ts_len = pos - start
+    count, pos = _long(b, pos)
+    if count <= 0:
+        raise _Bad
+    names: list[str] = []
+    offsets: list[int] = []
+    for _ in range(count):
+        name, pos = _string(b, pos)
+        names.append(name)
+        offsets.append(pos - start)
+        pos += 8
+    if pos >= len(b) or b[pos] != 0:  # one map block, then its end
+        raise _Bad
+    stride = pos + 1 - start
+    end = start + points * stride
+    if end + 1 != len(b) or b[end] != 0:  # one array block, then the record's end
+        raise _Bad
+    rows = np.frombuffer(b, np.uint8, points * stride, start).reshape(points, stride)
+    return MetricColumns(component, host, tags, _ts(rows, ts_len), tuple(names),
+                         _values(rows, offsets, ts_len))
+
+
+def _ts(rows: np.ndarray, ts_len: int) -> np.ndarray:
+    """Every row's leading zigzag varint of ``ts_len`` bytes (all of that length, or _Bad)."""
+    head = rows[:, :ts_len]
+    if (head[:, :-1] < 0x80).any() or (head[:, -1] >= 0x80).any():
+        raise _Bad
+    u = np.zeros(len(rows), np.uint64)
+    for k in range(ts_len):
+        u |= (head[:, k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
+    return (u >> np.uint64(1)).astype(np.int64) ^ -(u & np.uint64(1)).astype(np.int64)
+
+
+def _values(rows: np.ndarray, offsets: list[int], ts_len: int) -> np.ndarray:
+    """The doubles at ``offsets`` of every row, once every other byte after the timestamp
+    matches the first row's."""
+    stride = rows.shape[1]
+    is_value = np.zeros(stride, bool)
+    for off in offsets:
+        is_value[off:off + 8] = True
+    fixed = ~is_value
+    fixed[:ts_len] = False
+    if not (rows[:, fixed] == rows[0, fixed]).all():
+        raise _Bad
+    cols = np.concatenate([np.arange(off, off + 8) for off in offsets])
+    return np.ascontiguousarray(rows[:, cols]).view("<f8").astype(np.float64)
