@@ -8,12 +8,13 @@ from typing import Any
 
 from schemas.batchwire import read_columns
 from schemas.codec import Codec
-from streams.bench.throughput import encode_batches
 from streams.sim.examples import fleet_samples
+from streams.sim.simulator import to_batches
 
 
 def _messages(codec: Codec, n: int = 3_000) -> list[bytes]:
-    return [value for _, value, _ in encode_batches(codec, fleet_samples(n))]
+    """The bench's messages: 30-sample MetricBatches of the simulated fleet."""
+    return [codec.encode("MetricBatch", b) for b in to_batches(fleet_samples(n), 30)]
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
