@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -22,6 +23,9 @@ from streams.lab.backtest import (
     nab_table,
     smd_table,
 )
+
+if TYPE_CHECKING:
+    from processors.config import PipelineConfig
 
 # -- command line ----------------------------------------------------------------------------
 
@@ -70,58 +74,19 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     base = pipeline_config(settings)
     if args.kind == "nab":
-        chosen = DETECTORS if args.detector == "all" else tuple(args.detector.split(","))
-        unknown = [d for d in chosen if d not in DETECTORS]
-        if unknown:
-            print(f"forewarn: unknown detector(s) {unknown}; use {DETECTORS} or all",
-                  file=sys.stderr)
-            return 2
-        result = backtest_nab(args.data, args.out, chosen, base, args.jobs)
-        headers, rows, _ = nab_table(result)
-        c = result["corpus"]
-        print(f"NAB subset: {c['files']} files, {c['windows']} windows (published rows: full "
-              "corpus, 58 files / 116 windows; indicative, not comparable digit for digit)")
-        print(text_table(headers, rows))
-        print(f"written {args.out}/scores.json, {args.out}/index.html, {args.out}/results/")
-        if args.cv:
-            from streams.lab.cv import main as cv_main
-
-            for det in ("novelty", "likelihood"):
-                print(f"\nleave-one-category-out, {det} detector:")
-                cv_main(["nab", "--data", args.data, "--detector", det,
-                         "--out", f"{args.out}/cv-{det}.json"])
-        return 0
+        return _nab_cmd(args, base)
     if args.kind == "trace":
         return trace_cmd(args, base)
     if args.kind == "fleet" and args.policy:
         return closed_loop_cmd(args, base)
     if args.kind == "fleet":
-        from streams.cli.closedloop import scenario_overrides
-        from streams.sim.scenarios import scenario_names
-
-        try:
-            names = scenario_names(args.scenario, args.trace_data)
-        except ValueError as exc:
-            print(f"forewarn: {exc}", file=sys.stderr)
-            return 2
-        if "trace" in names and not args.trace_data:
-            print("forewarn: scenario 'trace' needs --trace-data DIR", file=sys.stderr)
-            return 2
-        over = scenario_overrides(args)
         threshold = args.threshold if args.threshold is not None else settings.risk_threshold
-        result = backtest_fleet(names, args.seed, base, threshold, args.out, args.jobs, over)
-        headers, rows = fleet_table(result)
+        found = _fleet_result(args, base, threshold)
+        if found is None:
+            return 2
+        result, (headers, rows) = found, fleet_table(found)
     else:
-        from dataclasses import replace
-
-        result = backtest_smd(args.data, replace(base, anomaly_model=args.anomaly_model),
-                              args.out, args.jobs)
-        if args.cv:
-            from streams.lab.backtest import write_json
-            from streams.lab.cv import smd_cv
-
-            result["cv"] = smd_cv(args.data)
-            write_json(Path(args.out) / "cv.json", result["cv"])
+        result = _smd_result(args, base)
         headers, rows = smd_table(result)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(clean_json(result), option=orjson.OPT_SORT_KEYS))
@@ -134,3 +99,61 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                   f"{f['config']} threshold {f['threshold']:.3f}")
         print(f"written {args.out}/scores.json, {args.out}/index.html")
     return 0
+
+
+def _nab_cmd(args: argparse.Namespace, base: PipelineConfig) -> int:
+    from streams.lab.report import text_table
+
+    chosen = DETECTORS if args.detector == "all" else tuple(args.detector.split(","))
+    unknown = [d for d in chosen if d not in DETECTORS]
+    if unknown:
+        print(f"forewarn: unknown detector(s) {unknown}; use {DETECTORS} or all",
+              file=sys.stderr)
+        return 2
+    result = backtest_nab(args.data, args.out, chosen, base, args.jobs)
+    headers, rows, _ = nab_table(result)
+    c = result["corpus"]
+    print(f"NAB subset: {c['files']} files, {c['windows']} windows (published rows: full "
+          "corpus, 58 files / 116 windows; indicative, not comparable digit for digit)")
+    print(text_table(headers, rows))
+    print(f"written {args.out}/scores.json, {args.out}/index.html, {args.out}/results/")
+    if args.cv:
+        from streams.lab.cv import main as cv_main
+
+        for det in ("novelty", "likelihood"):
+            print(f"\nleave-one-category-out, {det} detector:")
+            cv_main(["nab", "--data", args.data, "--detector", det,
+                     "--out", f"{args.out}/cv-{det}.json"])
+    return 0
+
+
+def _fleet_result(args: argparse.Namespace, base: PipelineConfig, threshold: float
+                  ) -> dict[str, Any] | None:
+    """The open-loop fleet backtest's result, or None (after one error line) on a bad scenario."""
+    from streams.cli.closedloop import scenario_overrides
+    from streams.sim.scenarios import scenario_names
+
+    try:
+        names = scenario_names(args.scenario, args.trace_data)
+    except ValueError as exc:
+        print(f"forewarn: {exc}", file=sys.stderr)
+        return None
+    if "trace" in names and not args.trace_data:
+        print("forewarn: scenario 'trace' needs --trace-data DIR", file=sys.stderr)
+        return None
+    over = scenario_overrides(args)
+    return backtest_fleet(names, args.seed, base, threshold, args.out, args.jobs, over)
+
+
+def _smd_result(args: argparse.Namespace, base: PipelineConfig) -> dict[str, Any]:
+    from dataclasses import replace
+
+    result = backtest_smd(args.data, replace(base, anomaly_model=args.anomaly_model),
+                          args.out, args.jobs)
+    if args.cv:
+        from streams.lab.backtest import write_json
+        from streams.lab.cv import smd_cv
+
+        result["cv"] = smd_cv(args.data)
+        write_json(Path(args.out) / "cv.json", result["cv"])
+    return result

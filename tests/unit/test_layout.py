@@ -138,9 +138,6 @@ OVERSIZED: dict[str, int] = {
     "processors/stateformat.py:schema": 122,
     # h14/h15 (shared): the pipeline
     "processors/pipeline.py": 449,
-    # h11a (#11 real traces): the backtest command, the trace report's curve plot
-    "streams/cli/backtest.py:cmd_backtest": 72,
-    "streams/lab/trace/html.py:curve_svg": 61,
 }
 
 

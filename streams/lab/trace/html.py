@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,22 +54,7 @@ def curve_svg(policies: Mapping[str, Mapping[str, Any]], res: str, width: int = 
                    f'{decade:g}</text>')
         decade *= 10
     for policy, entry in policies.items():
-        colour = COLOURS.get(policy, "#000")
-        pts = sorted((p[res]["slack"], p[res]["violation_minutes"], p["knob"])
-                     for p in entry["curve"])
-        xs, ys = efficient(entry, res)  # the line: the efficient points only
-        path = " ".join(f"{x(s):.1f},{y(v):.1f}" for s, v in zip(xs, ys, strict=True))
-        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
-                   'stroke-width="2"/>')
-        on = set(zip(xs.tolist(), ys.tolist(), strict=True))
-        for s, v, k in pts:
-            fill = colour if (s, v) in on else "none"  # hollow: dominated by another knob
-            out.append(f'<circle cx="{x(s):.1f}" cy="{y(v):.1f}" r="3" fill="{fill}" '
-                       f'stroke="{colour}"><title>{html.escape(policy)} knob {k:g}: {v:.0f} '
-                       f'min at {100 * s:.1f} % slack</title></circle>')
-        d = entry[res]
-        out.append(f'<circle cx="{x(d["slack"]):.1f}" cy="{y(d["violation_minutes"]):.1f}" '
-                   f'r="7" fill="none" stroke="{colour}" stroke-width="2"/>')
+        out.extend(_policy_marks(policy, entry, res, x, y))
     out.append(f'<rect x="{pad_l}" y="{pad_t}" width="{iw}" height="{ih}" fill="none" '
                'stroke="#a0aec0"/>')
     out.append(f'<text x="{pad_l + iw / 2}" y="{height - 8}" text-anchor="middle">slack % '
@@ -78,6 +63,30 @@ def curve_svg(policies: Mapping[str, Mapping[str, Any]], res: str, width: int = 
                f'transform="rotate(-90 14 {pad_t + ih / 2})">violation minutes (log)</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def _policy_marks(policy: str, entry: Mapping[str, Any], res: str,
+                  x: Callable[[float], float], y: Callable[[float], float]) -> list[str]:
+    """One policy's curve: the efficient points' polyline, every knob's point (hollow when
+    dominated) and the default circled."""
+    out: list[str] = []
+    colour = COLOURS.get(policy, "#000")
+    pts = sorted((p[res]["slack"], p[res]["violation_minutes"], p["knob"])
+                 for p in entry["curve"])
+    xs, ys = efficient(entry, res)  # the line: the efficient points only
+    path = " ".join(f"{x(s):.1f},{y(v):.1f}" for s, v in zip(xs, ys, strict=True))
+    out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
+               'stroke-width="2"/>')
+    on = set(zip(xs.tolist(), ys.tolist(), strict=True))
+    for s, v, k in pts:
+        fill = colour if (s, v) in on else "none"  # hollow: dominated by another knob
+        out.append(f'<circle cx="{x(s):.1f}" cy="{y(v):.1f}" r="3" fill="{fill}" '
+                   f'stroke="{colour}"><title>{html.escape(policy)} knob {k:g}: {v:.0f} '
+                   f'min at {100 * s:.1f} % slack</title></circle>')
+    d = entry[res]
+    out.append(f'<circle cx="{x(d["slack"]):.1f}" cy="{y(d["violation_minutes"]):.1f}" '
+               f'r="7" fill="none" stroke="{colour}" stroke-width="2"/>')
+    return out
 
 
 def _pct(v: float | None) -> float | None:
