@@ -30,7 +30,8 @@ import numpy as np
 
 from processors.features import ClosedWindow, MetricFeatures, Windower
 
-__all__ = ["advance_all", "batch_window_features", "features_rows"]
+__all__ = ["advance_all", "batch_window_features", "close_due", "features_by_round",
+           "features_rows"]
 
 Window = Mapping[str, Mapping[int, float]]  # metric -> ts -> value
 # the rows of one window that share a time tuple: (window index, times, metric names, rows,
@@ -167,46 +168,53 @@ def advance_all(
     windowers: Sequence[Windower], watermarks_ms: Sequence[int | None] | None = None
 ) -> list[list[ClosedWindow]]:
     """``[w.advance(m) for w, m in zip(windowers, watermarks_ms)]``, with every closing
-    window's features computed together; the same windows, state and values.
-
-    A windower that closes several windows closes them oldest first, each after the one
-    before (its mean is the next one's ``prev_mean``): they go in successive rounds.
-    """
+    window's features computed together; the same windows, state and values."""
     marks = watermarks_ms if watermarks_ms is not None else [None] * len(windowers)
-    due: list[list[int]] = []
-    for w, mark in zip(windowers, marks, strict=True):
-        st = w.state
-        if mark is not None and (st.watermark_ms is None or mark > st.watermark_ms):
-            st.watermark_ms = mark
-        if st.watermark_ms is None:
-            due.append([])
-            continue
-        limit = st.watermark_ms - w.lateness_s * 1000 - w.window_s * 1000
-        due.append([s for s in sorted(st.open) if s <= limit])
     closed: list[list[ClosedWindow]] = [[] for _ in windowers]
-    for k in range(max((len(d) for d in due), default=0)):
-        idx = [j for j, d in enumerate(due) if len(d) > k]
-        _close_round([windowers[j] for j in idx], [due[j][k] for j in idx],
-                     [closed[j] for j in idx])
+    features_by_round([(w, close_due(w, m), sink)
+                       for w, m, sink in zip(windowers, marks, closed, strict=True)])
     return closed
 
 
-def _close_round(
-    windowers: Sequence[Windower], starts: Sequence[int], sinks: Sequence[list[ClosedWindow]]
-) -> None:
-    """Close window ``starts[j]`` of ``windowers[j]`` for every j, as ``Windower._close``."""
-    popped = [w.state.open.pop(s) for w, s in zip(windowers, starts, strict=True)]
-    feats = batch_window_features(
-        [(win, w.state.prev_mean) for w, win in zip(windowers, popped, strict=True)]
-    )
-    for w, start, window, f, sink in zip(windowers, starts, popped, feats, sinks, strict=True):
-        st = w.state
-        end_ms = start + w.window_s * 1000
+def close_due(windower: Windower, watermark_ms: int | None = None) -> list[tuple[int, Window]]:
+    """:meth:`Windower.advance` without the features: the windows due, oldest first, taken
+    out of the windower as ``(start, window)``, with the windower's state changed as closing
+    them changes it — except ``prev_mean``, which :func:`features_by_round` sets."""
+    st = windower.state
+    if watermark_ms is not None and (st.watermark_ms is None or watermark_ms > st.watermark_ms):
+        st.watermark_ms = watermark_ms
+    if st.watermark_ms is None:
+        return []
+    w_ms = windower.window_s * 1000
+    limit = st.watermark_ms - windower.lateness_s * 1000 - w_ms
+    due: list[tuple[int, Window]] = [(s, st.open.pop(s)) for s in sorted(st.open) if s <= limit]
+    for start, _ in due:
+        end_ms = start + w_ms
         st.closed_until_ms = (
             end_ms if st.closed_until_ms is None else max(st.closed_until_ms, end_ms)
         )
         st.windows_closed += 1
-        for name, mf in f.items():
-            st.prev_mean[name] = mf.mean
-        stamps = {t for series in window.values() for t in series}
-        sink.append(ClosedWindow(start, end_ms, len(stamps), f))
+    return due
+
+
+def features_by_round(
+    items: Sequence[tuple[Windower, Sequence[tuple[int, Window]], list[ClosedWindow]]],
+) -> None:
+    """The :class:`ClosedWindow` of every ``(windower, windows from close_due, sink)``,
+    appended to its sink; ``prev_mean`` updated as ``Windower._close`` updates it.
+
+    A windower's windows (across items, in order) are computed oldest first, each after the
+    one before (its mean is the next one's ``prev_mean``): round k takes every windower's
+    k-th window, and each round is one :func:`batch_window_features`."""
+    queues: dict[int, list[tuple[Windower, int, Window, list[ClosedWindow]]]] = {}
+    for w, due, sink in items:
+        queues.setdefault(id(w), []).extend((w, start, win, sink) for start, win in due)
+    lanes = list(queues.values())
+    for k in range(max((len(q) for q in lanes), default=0)):
+        batch = [q[k] for q in lanes if len(q) > k]
+        feats = batch_window_features([(win, w.state.prev_mean) for w, _, win, _ in batch])
+        for (w, start, window, sink), f in zip(batch, feats, strict=True):
+            for name, mf in f.items():
+                w.state.prev_mean[name] = mf.mean
+            stamps = {t for series in window.values() for t in series}
+            sink.append(ClosedWindow(start, start + w.window_s * 1000, len(stamps), f))
