@@ -54,6 +54,11 @@ class Outbox:
         if not self._armed:
             self._pump()
 
+    def in_flight(self) -> list[asyncio.Future[Any]]:
+        """The output futures of queued entries not yet done (what a checkpoint of the state
+        as it is now would cover before its outputs are acknowledged)."""
+        return [f for futures, _ in self._q for f in futures if not f.done()]
+
     async def room(self, below: int) -> None:
         """Wait until fewer than ``below`` entries are pending."""
         while len(self._q) >= below and not self._failed:

@@ -134,16 +134,32 @@ class Worker:
         self.ck_metrics.bytes.inc(len(got[1]))
         return self.checkpoint_partition(got[0]), got[1]
 
-    def send_checkpoint(self, component: str) -> None:
+    def queue_checkpoint(self, component: str) -> None:
+        """Frame the component's checkpoint now and send it once the outputs of every message
+        it covers are acknowledged (the outbox's order).
+
+        Framed now, not when the outbox reaches it: by then the pipeline has read further
+        messages whose outputs are still in flight, and a checkpoint framed then would cover
+        them. After a ``kill -9`` its new owner would skip those messages for the component
+        (``skip_below``) while their windows, acknowledged by no broker, died with the
+        producer: windows lost for good (#12, ``test_faults::test_kill_9_worker...``)."""
         got = self.framed(component)
-        if got is not None and self.sink is not None:
-            self.sink.send(self.checkpoints, component.encode(), got[1], got[0])
+        if got is None or self.sink is None:
+            return
+        s, (p, value), topic = self.sink, got, self.checkpoints
+        self.outbox.add((), lambda: s.send(topic, component.encode(), value, p))
 
     async def checkpoint_all(self, reason: str) -> None:
         """Checkpoint every component whose checkpoint is behind, and wait for the broker."""
         sink, pipeline = self.sink, self.pipeline
         if sink is None:
             return
+        try:  # a checkpoint covers these messages: their outputs must be acknowledged first
+            await sink.wait(self.outbox.in_flight())
+        except BrokerError as exc:  # the next owner restores older checkpoints and replays
+            log.error("%s: outputs not confirmed, no checkpoints written: %s", reason, exc)
+            return
+        await asyncio.sleep(0)  # the outbox sends the checkpoints it queued, older ones first
         todo = pipeline.behind(0)
         seen = set(todo)
         todo += [c for c, m in pipeline.marks.items() if m.dirty and c not in seen]
@@ -168,7 +184,7 @@ class Worker:
             if got is not None:  # restored from this if it is seen again (not cold)
                 self.pipeline.park(comp, partition, got[1])
             self.ck_metrics.evicted.labels(why).inc()
-            if got is not None and self.sink is not None:
+            if got is not None and self.sink is not None:  # framed now, sent in the outbox's order
                 s, (p, value), topic = self.sink, got, self.checkpoints
                 self.outbox.add((), lambda s=s, t=topic, c=comp, p=p, v=value: s.send(
                     t, c.encode(), v, p))
@@ -184,12 +200,7 @@ class Worker:
         emitted = {full: self.telemetry.emitted.labels(full) for full in self.outputs}
         try:
             async for event in manual.events():
-                futures = [out.send(o.topic, o.key, o.value)
-                           for o in self.handle(event.message, emitted)]
-                self.outbox.add(futures, event.ack)
-                for comp in self.pipeline.due():
-                    self.outbox.add((), lambda c=comp: self.send_checkpoint(c))
-                self.evict()
+                self.step(event.message, event.ack, emitted)
                 out.poll()
                 actions.drain()
                 if len(self.outbox) >= MAX_PENDING:
@@ -198,6 +209,17 @@ class Worker:
             poller.cancel()
             actions.close()
             out.close()
+
+    def step(self, msg: Any, ack: Any, emitted: dict[str, Any]) -> None:
+        """One source message: its outputs sent, its ack queued behind them, then the
+        checkpoints it makes due and the evictions, each framed now (:meth:`queue_checkpoint`)."""
+        assert self.sink is not None
+        out = self.sink
+        futures = [out.send(o.topic, o.key, o.value) for o in self.handle(msg, emitted)]
+        self.outbox.add(futures, ack)
+        for comp in self.pipeline.due():
+            self.queue_checkpoint(comp)
+        self.evict()
 
     def handle(self, msg: Any, emitted: dict[str, Any]) -> list[Any]:
         """One source message through the handler, counted; the outputs to send."""
