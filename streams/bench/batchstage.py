@@ -9,7 +9,9 @@ equal bit for bit. ``kernel_*``: the feature kernel alone, ``window_features`` p
 against ``batch_window_features`` on the same windows, ``--poll // 12`` windows a call.
 ``decode_*``: the same samples as the bench's 30-sample ``MetricBatch`` messages, read by
 ``Codec.decode`` (fastavro) and by :func:`schemas.batchwire.read_columns` (the columns, and
-``to_record`` on them: the same dicts), checked equal. Repeated ``--runs`` times; medians::
+``to_record`` on them: the same dicts), checked equal. ``pipeline_*``: the whole pipeline,
+``Pipeline.ingest`` on each sample against ``BatchPipeline.ingest_batch`` on each poll,
+alternating poll by poll, records checked equal. Repeated ``--runs`` times; medians::
 
     python -m streams.bench.batchstage [--samples 12000] [--poll 600] [--runs 5]
 """
@@ -23,8 +25,10 @@ import time
 from typing import Any
 
 from processors.batch.features import advance_all, batch_window_features
+from processors.batch.pipeline import BatchPipeline
 from processors.config import PipelineConfig
 from processors.features import Windower, window_features
+from processors.pipeline import Output, Pipeline
 from schemas.batchwire import read_columns
 from schemas.codec import Codec
 from streams.sim.examples import fleet_samples
@@ -104,6 +108,31 @@ def decode_run(samples: list[dict[str, Any]]) -> dict[str, float]:
             "decode_records_ratio": (t1 - t0) / (t3 - t1)}
 
 
+def pipeline_run(samples: list[dict[str, Any]], poll: int) -> dict[str, float]:
+    """CPU µs per sample of the whole pipeline: ingest per sample, and ingest_batch per poll."""
+    from streams.runtime.worker import pipeline_config
+    from streams.settings import Settings
+
+    config = pipeline_config(Settings.load(env={}))
+    one, many = Pipeline(config), BatchPipeline(config)
+    clock = time.process_time
+    t_one = t_many = 0.0
+    for i in range(0, len(samples), poll):
+        chunk = samples[i:i + poll]
+        t0 = clock()
+        a = Output()
+        for s in chunk:
+            a.extend(one.ingest(s))
+        t1 = clock()
+        b = many.ingest_batch(chunk)
+        t2 = clock()
+        t_one, t_many = t_one + t1 - t0, t_many + t2 - t1
+        if repr((a.health, a.risk, a.rejected)) != repr((b.health, b.risk, b.rejected)):
+            raise AssertionError(f"poll {i // poll}: ingest_batch differs from ingest")
+    return {"pipeline_ingest_us": 1e6 * t_one / len(samples),
+            "pipeline_batch_us": 1e6 * t_many / len(samples), "pipeline_ratio": t_one / t_many}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m streams.bench.batchstage")
     p.add_argument("--samples", type=int, default=12_000)
@@ -112,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     samples = fleet_samples(args.samples)
     runs = [one_run(samples, args.poll) | kernel_run(samples, max(1, args.poll // 12))
-            | decode_run(samples) for _ in range(args.runs)]
+            | decode_run(samples) | pipeline_run(samples, args.poll) for _ in range(args.runs)]
     for r in runs:
         print(" ".join(f"{k}={v:.2f}" for k, v in r.items()))
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
@@ -123,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
           f"per window: {med['kernel_ratio']:.2f}x; MetricBatch decode "
           f"{med['decode_fastavro_us']:.0f} µs (fastavro) -> {med['decode_columns_us']:.0f} µs "
           f"(columns): {med['decode_columns_ratio']:.2f}x, to dicts "
-          f"{med['decode_records_ratio']:.2f}x")
+          f"{med['decode_records_ratio']:.2f}x; whole pipeline {med['pipeline_ingest_us']:.1f} "
+          f"-> {med['pipeline_batch_us']:.1f} µs per sample: {med['pipeline_ratio']:.2f}x")
     return 0
 
 
