@@ -34,19 +34,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from processors.anomaly import AnomalyDetector, ComponentNovelty, detector_for
+from processors.anomaly import detector_for
 from processors.calibration import PendingLabels, RiskLearner
+from processors.componentstate import ComponentState, restore, snapshot
 from processors.config import PipelineConfig
-from processors.drift import MetricOutlook
 from processors.evidence import window_evidence
 from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
-from processors.health import HealthEvaluator, HealthState, Rule, Status
-from processors.multivariate import JointDeviation
+from processors.health import HealthEvaluator, Rule, Status
 from processors.risk import RiskModel, contributors
-from processors.stateformat import VERSION as SNAPSHOT_FORMAT
-from processors.stateformat import decode as decode_state
-from processors.stateformat import encode as encode_state
-from schemas.errors import ConfigError, ContractError
 
 __all__ = ["ComponentState", "Output", "Pipeline", "PipelineConfig"]
 
@@ -61,26 +56,6 @@ class Output:
         self.health += other.health
         self.risk += other.risk
         self.rejected += other.rejected
-
-
-@dataclass
-class ComponentState:
-    """One component's whole state (a value; written by :meth:`Pipeline.snapshot` in the
-    explicit format of :mod:`processors.stateformat`)."""
-
-    host: str
-    windower: Windower
-    detector: AnomalyDetector | ComponentNovelty | JointDeviation
-    health: HealthState = field(default_factory=HealthState)
-    outlooks: dict[str, MetricOutlook] = field(default_factory=dict)
-    pending: PendingLabels | None = None  # scored windows waiting for their label
-    learner: RiskLearner = field(default_factory=RiskLearner)  # the component's own model
-    window_status: dict[int, dict[str, int]] = field(default_factory=dict)  # start -> statuses
-    last_status: dict[str, int] = field(default_factory=dict)
-    last_fail_ms: dict[str, int] = field(default_factory=dict)  # rule -> last sample in FAIL
-    last_risk: float = 0.0  # of the latest window scored (context for its dependents)
-    samples_seen: int = 0
-    windows_seen: int = 0
 
 
 class Pipeline:
@@ -228,48 +203,17 @@ class Pipeline:
         """The component's state as bytes, valid for a pipeline with the same parameters."""
         if component not in self._states:
             raise KeyError(f"no state for component {component!r}")
-        payload = {
-            "component": component,
-            "key": self.config.state_key(),
-            "state": self._states[component],
-            "fleet": self.fleet,  # shared; restore keeps the most experienced copy
-        }
-        return encode_state(payload)
+        return snapshot(component, self.config.state_key(), self._states[component], self.fleet)
 
     def restore(self, component: str, blob: bytes) -> None:
         """Replace the component's state with a snapshot's. The bytes are data, never code
-        (:mod:`processors.stateformat`): anything else is refused with a ContractError."""
-        try:
-            payload = decode_state(blob)
-        except ContractError as exc:
-            raise ContractError(
-                f"checkpoint for component {component!r} is unreadable: {exc}"
-            ) from exc
-        if (
-            not isinstance(payload, dict)
-            or payload.get("component") != component
-            or not isinstance(payload.get("state"), ComponentState)
-        ):
-            raise ContractError(
-                f"checkpoint for component {component!r}: not a snapshot of this component "
-                f"(format {SNAPSHOT_FORMAT})"
-            )
-        if payload.get("key") != self.config.state_key():
-            raise ConfigError(
-                f"checkpoint for component {component!r} was made under {payload.get('key')}, "
-                f"this pipeline runs {self.config.state_key()}; replay instead of restoring"
-            )
-        state: ComponentState = payload["state"]
-        # rules may have changed since: the state of a rule no longer configured is dropped
-        known = set(self._rule_metric)
-        state.health.rules = {n: r for n, r in state.health.rules.items() if n in known}
-        state.last_status = {n: v for n, v in state.last_status.items() if n in known}
-        for start, statuses in state.window_status.items():
-            state.window_status[start] = {n: v for n, v in statuses.items() if n in known}
+        (:mod:`processors.stateformat`): anything else is refused with a ContractError; a
+        snapshot made under other parameters, with a ConfigError. The state of a rule no
+        longer configured is dropped."""
+        state, fleet = restore(component, blob, self.config.state_key(), self._rule_metric)
         self._states[component] = state
         self.evaluator.states[component] = state.health
-        fleet = payload.get("fleet")
-        if isinstance(fleet, RiskLearner) and fleet.labels > self.fleet.labels:
+        if fleet is not None and fleet.labels > self.fleet.labels:
             self.fleet = fleet
 
     # -- internals ----------------------------------------------------------------------------
@@ -331,23 +275,15 @@ class Pipeline:
             f"lateness {self.config.lateness_s} s)"
         )
 
-    def _statuses_at(self, st: ComponentState, window: ClosedWindow) -> dict[str, int]:
-        """Rule statuses as they stood at the window's end (no look-ahead into later samples)."""
-        done = [s for s in st.window_status if s <= window.start_ms]
-        if done:
-            st.last_status = st.window_status[max(done)]
-            for s in done:
-                del st.window_status[s]
-        return st.last_status
-
     def _score(self, component: str, st: ComponentState, window: ClosedWindow) -> dict[str, Any]:
         """The RiskScore of one closed window: anomaly, forecasts and breaches, then risk."""
         c = self.config
         st.windows_seen += 1
-        statuses = self._statuses_at(st, window)
+        statuses = st.statuses_at(window.start_ms)
         anomaly = st.detector.step(window.features)  # score, then learn, in one pass
-        ev = window_evidence(window, st.outlooks, self._rules_by_metric, statuses,
-                             self._failed_lately(st, window.end_ms), self._grid, c)
+        failed = st.failed_lately(window.end_ms, c.horizon_s * 1000, self._rule_metric)
+        ev = window_evidence(window, st.outlooks, self._rules_by_metric, statuses, failed,
+                             self._grid, c)
         context = self._context(component)
         if context is not None:
             ev.states["context"] = 0 if context < 0.3 else (1 if context < 0.6 else 2)
@@ -404,19 +340,9 @@ class Pipeline:
         return RiskLearner(lr=c.risk_lr, target=c.risk_target, calibrate=c.risk_calibration)
 
     def _label_event(self, st: ComponentState, ts: int) -> bool:
-        """Whether the sample at ``ts`` makes the windows before it positive: a FAIL onset (a
-        rule entering FAIL after at least ``horizon_s`` out of it, as the breach scorer merges
-        crossings) for ``risk_target="onset"``, any FAIL status for ``"fail"``."""
-        onset = False
-        horizon_ms = self.config.horizon_s * 1000
-        for name, rs in st.health.rules.items():
-            if rs.status == Status.FAIL:
-                last = st.last_fail_ms.get(name)
-                onset = onset or last is None or ts - last > horizon_ms
-                st.last_fail_ms[name] = ts
-        if self.config.risk_target == "fail":
-            return st.health.worst() == Status.FAIL
-        return onset
+        """Whether the sample at ``ts`` makes the windows before it positive
+        (:meth:`ComponentState.label_event`)."""
+        return st.label_event(ts, self.config.horizon_s * 1000, self.config.risk_target)
 
     def _learn(self, st: ComponentState, base: dict[str, float], states: dict[str, int],
                y: bool) -> None:
@@ -425,16 +351,6 @@ class Pipeline:
             self.risk_model.learn_one(base, states, y)
         st.learner.learn_one(base, states, y)
         self.fleet.learn_one(base, states, y)
-
-    def _failed_lately(self, st: ComponentState, ts: int) -> set[str]:
-        """The metrics with a rule in FAIL within ``horizon_s`` before ``ts`` (their next
-        crossing would be the same breach, not a new onset)."""
-        since = ts - self.config.horizon_s * 1000
-        return {
-            self._rule_metric[name]
-            for name, last in st.last_fail_ms.items()
-            if last >= since and name in self._rule_metric
-        }
 
     def _context(self, component: str) -> float | None:
         """How bad the components this one depends on stand, 0..1: the largest of their latest

@@ -193,7 +193,7 @@ def schema() -> dict[str, TypeSchema]:
     from processors.forecast import SeasonalTrendForecaster, TrendFit, TrendForecaster
     from processors.health import HealthState, RuleState
     from processors.multivariate import JointDeviation
-    from processors.pipeline import ComponentState
+    from processors.componentstate import ComponentState
     from processors.risk import LogisticRisk
     from processors.season import SeasonalHistory
     from processors.univariate import ContextNovelty, Suppressor, TailBuffer

@@ -136,8 +136,6 @@ OVERSIZED: dict[str, int] = {
     # h14 (#14 throughput/state): the state format's schema table
     "processors/stateformat.py": 531,
     "processors/stateformat.py:schema": 122,
-    # h14/h15 (shared): the pipeline
-    "processors/pipeline.py": 449,
 }
 
 
