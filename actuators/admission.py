@@ -14,6 +14,10 @@ Arrival times never go back (each queue's clock is the largest stamp it saw), so
 the past do not reopen a window. Refusals are counted (``refused_components``,
 ``refused_hosts``). Pure: plain values in, a bool out.
 
+The windows, the known hosts and the first arrival are part of the engine's saved state
+(:meth:`Admission.to_dict`, :meth:`Admission.load`): a restarted actuator keeps counting where
+it stopped, so crashing it neither opens a fresh allowance nor a new uncapped first window.
+
 >>> a = Admission(max_per_host=2, component_window_s=60, max_hosts=1, host_window_s=60)
 >>> [a.admit(h, 0) for h in ("h1", "h1", "h1")]  # the first window: hosts not capped
 [True, True, False]
@@ -21,11 +25,16 @@ the past do not reopen a window. Refusals are counted (``refused_components``,
 (True, False, 1)
 >>> a.admit("h3", 80_000 + 60_000), a.refused_components  # h2 left the host window
 (True, 1)
+>>> b = Admission(max_per_host=2, component_window_s=60, max_hosts=1, host_window_s=60)
+>>> b.load(a.to_dict()); b.admit("h4", 150_000), b.admit("h1", 150_000)  # a restart
+(False, True)
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
+from typing import Any
 
 
 class _Window:
@@ -80,6 +89,36 @@ class Admission:
             if capped:  # arrivals of the first window do not count against the next
                 self.hosts.times.append(self.hosts.count(ts)[1])
         return True
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counting state as plain values (msgpack/JSON-ready), config and the refusal
+        counters excluded (they are the process's metrics): it changes only when something is
+        admitted, so saving it costs nothing while a flood is refused. Each host's arrivals
+        older than its window (by its own clock) are left out: they can never count again."""
+        by_host = {}
+        for host, w in sorted(self._by_host.items()):
+            if w.times:
+                last = w.times[-1]
+                by_host[host] = [t for t in w.times if t > last - w.window_ms]
+        return {
+            "first_ms": self._first_ms,
+            "hosts": list(self.hosts.times),
+            "by_host": by_host,
+            "known_hosts": sorted(self._known_hosts),
+        }
+
+    def load(self, state: Mapping[str, Any] | None) -> None:
+        """Take up a :meth:`to_dict` (None: a state saved before admission was: start fresh).
+        The refusal counters are kept as they are."""
+        state = state or {}
+        self.hosts.times = deque(int(t) for t in state.get("hosts", ()))
+        self._by_host = {}
+        for host, times in state.get("by_host", {}).items():
+            w = self._by_host[str(host)] = _Window(self.component_window_s)
+            w.times = deque(int(t) for t in times)
+        self._known_hosts = {str(h) for h in state.get("known_hosts", ())}
+        first = state.get("first_ms")
+        self._first_ms = None if first is None else int(first)
 
     def _hosts_capped(self, ts: int) -> bool:
         """Whether the new-host cap applies at ``ts``: on, and past the first window."""

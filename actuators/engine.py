@@ -286,6 +286,7 @@ class AllocationEngine:
             "preferences": books.prefs.records(),
             "outcomes": [dict(o) for o in books.outcomes],
             "feedback": books.feedback.to_dict(),
+            "admission": self._admission.to_dict(),  # absent before: counted afresh
         }
 
     def snapshot_shared(self) -> Record:
@@ -300,6 +301,12 @@ class AllocationEngine:
             "outcomes": [dict(o) for o in books.outcomes],
             "feedback": books.feedback.shared_dict(),
         }
+
+    def snapshot_admission(self) -> Record:
+        """:meth:`snapshot`'s admission windows (``actuators/admission.py``): saved apart from
+        the shared part, whose clock moves at every risk score, as they change only when a
+        new component or host is admitted."""
+        return self._admission.to_dict()
 
     def state_components(self) -> list[str]:
         """Every component the engine holds anything of (state, a lease, feedback)."""
@@ -339,6 +346,7 @@ class AllocationEngine:
         books.fleet_ms = state.get("fleet_ms")
         books.feedback = Feedback(self.config)
         books.feedback.load(state.get("feedback", {}))
+        self._admission.load(state.get("admission"))
 
     # -- expiry ------------------------------------------------------------------------------
 

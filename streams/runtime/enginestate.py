@@ -7,6 +7,7 @@
 
     {"t": "binding", "v": {cluster_id, backend, owned, group}}   first; once per file
     {"t": "shared", "v": AllocationEngine.snapshot_shared()}     clock, preferences, ...
+    {"t": "admission", "v": snapshot_admission()}                new-component/host windows
     {"t": "part", "c": component, "v": snapshot_component(c)}    None: the engine let it go
     {"t": "commit", "offsets": {"topic[p]": next offset}, "wall_ms": int}
 
@@ -56,11 +57,12 @@ PER_COMPONENT = ("acted", "fails", "values", "levels")
 class PartwiseEngine(Protocol):
     def snapshot_shared(self) -> dict[str, Any]: ...
     def snapshot_component(self, component: str) -> dict[str, Any] | None: ...
+    def snapshot_admission(self) -> dict[str, Any]: ...
     def state_components(self) -> list[str]: ...
 
 
-def assemble_snapshot(shared: Mapping[str, Any],
-                      parts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def assemble_snapshot(shared: Mapping[str, Any], parts: Mapping[str, Mapping[str, Any]],
+                      admission: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The engine's whole :meth:`~actuators.engine.AllocationEngine.snapshot` from its shared
     part and its components' parts (equal to it: ``tests/unit/test_enginestate.py``)."""
     names = sorted(parts)
@@ -77,6 +79,7 @@ def assemble_snapshot(shared: Mapping[str, Any],
         "preferences": shared["preferences"],
         "outcomes": shared["outcomes"],
         "feedback": feedback,
+        "admission": dict(admission) if admission is not None else None,
     }
 
 
@@ -89,12 +92,13 @@ class Loaded:
     shared: dict[str, Any] | None
     parts: dict[str, dict[str, Any]]
     saved_ms: int | None = None
+    admission: dict[str, Any] | None = None  # None: saved before admission was (counted afresh)
     torn_bytes: int = 0  # frames after the last commit (a save cut short), ignored
 
     def snapshot(self) -> dict[str, Any]:
         if self.shared is None:
             raise ContractError("engine state: no shared part was ever committed")
-        return assemble_snapshot(self.shared, self.parts)
+        return assemble_snapshot(self.shared, self.parts, self.admission)
 
 
 def stale_reasons(
@@ -141,6 +145,7 @@ def read(path: Path) -> Loaded:
     pos, committed_at = 5, 5
     loaded = Loaded(binding={}, offsets={}, shared=None, parts={})
     shared: dict[str, Any] | None = None
+    admission: dict[str, Any] | None = None
     parts: dict[str, dict[str, Any] | None] = {}
     first = True
     while pos + _FRAME.size <= len(data):
@@ -161,12 +166,14 @@ def read(path: Path) -> Loaded:
             loaded.binding = body["v"]
         elif kind == "shared" and isinstance(body.get("v"), dict):
             shared = body["v"]
+        elif kind == "admission" and isinstance(body.get("v"), dict):
+            admission = body["v"]
         elif kind == "part" and isinstance(body.get("c"), str):
             parts[body["c"]] = body.get("v")
         elif kind == "commit" and isinstance(body.get("offsets"), dict):
             loaded.offsets = {str(k): int(v) for k, v in body["offsets"].items()}
             loaded.saved_ms = body.get("wall_ms")
-            loaded.shared = shared
+            loaded.shared, loaded.admission = shared, admission
             loaded.parts = {c: p for c, p in parts.items() if p is not None}
             committed_at = pos
         else:
@@ -198,7 +205,8 @@ class EngineStateStore:
         """Write the whole state afresh from the engine (at start: a temporary file, then a
         rename)."""
         frames = {"binding": _frame({"t": "binding", "v": dict(self.binding)}),
-                  "shared": _frame({"t": "shared", "v": engine.snapshot_shared()})}
+                  "shared": _frame({"t": "shared", "v": engine.snapshot_shared()}),
+                  "admission": _frame({"t": "admission", "v": engine.snapshot_admission()})}
         for c in engine.state_components():
             part = engine.snapshot_component(c)
             if part is not None:
@@ -274,10 +282,12 @@ class EngineStateStore:
                                  reverse=True)
         sweep = [self._order.pop() for _ in range(min(self.sweep, len(self._order)))]
         frames = []
-        shared = _frame({"t": "shared", "v": engine.snapshot_shared()})
-        if zlib.crc32(shared) != self._hashes.get("shared"):
-            self._hashes["shared"] = zlib.crc32(shared)
-            frames.append(("shared", shared))
+        for key, value in (("shared", engine.snapshot_shared()),
+                           ("admission", engine.snapshot_admission())):
+            frame = _frame({"t": key, "v": value})
+            if zlib.crc32(frame) != self._hashes.get(key):
+                self._hashes[key] = zlib.crc32(frame)
+                frames.append((key, frame))
         for c in sorted(self._touched.union(sweep)):
             key = f"c:{c}"
             part = engine.snapshot_component(c)

@@ -61,7 +61,8 @@ def parts_of(engine: AllocationEngine) -> dict[str, Any]:
 def test_parts_assemble_to_the_whole_snapshot() -> None:
     engine = fleet(60)
     assert engine.leases() and engine.feedback.to_dict()["values"]
-    assert assemble_snapshot(engine.snapshot_shared(), parts_of(engine)) == engine.snapshot()
+    assert assemble_snapshot(engine.snapshot_shared(), parts_of(engine),
+                             engine.snapshot_admission()) == engine.snapshot()
 
 
 def test_fast_to_dicts_equal_asdict() -> None:
