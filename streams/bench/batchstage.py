@@ -133,13 +133,42 @@ def pipeline_run(samples: list[dict[str, Any]], poll: int) -> dict[str, float]:
             "pipeline_batch_us": 1e6 * t_many / len(samples), "pipeline_ratio": t_one / t_many}
 
 
+def profile_batch(samples: list[dict[str, Any]], poll: int) -> None:
+    """pyinstrument's trees (every 0.5 ms; installed apart, not a project dependency) of
+    ``ingest`` per sample, then of ``ingest_batch`` per poll, over the same samples: the
+    pipeline's profile before and after the batch stage."""
+    from pyinstrument import Profiler
+
+    from streams.runtime.worker import pipeline_config
+    from streams.settings import Settings
+
+    config = pipeline_config(Settings.load(env={}))
+    for batched in (False, True):
+        p = BatchPipeline(config)
+        prof = Profiler(interval=0.0005)
+        prof.start()
+        for i in range(0, len(samples), poll):
+            if batched:
+                p.ingest_batch(samples[i:i + poll])
+            else:
+                for s in samples[i:i + poll]:
+                    p.ingest(s)
+        prof.stop()
+        print("ingest_batch per poll" if batched else "ingest per sample")
+        print(prof.output_text(unicode=False, color=False))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m streams.bench.batchstage")
     p.add_argument("--samples", type=int, default=12_000)
     p.add_argument("--poll", type=int, default=600, help="samples per poll (20 MetricBatches)")
     p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--profile", action="store_true", help="pyinstrument of ingest_batch only")
     args = p.parse_args(argv)
     samples = fleet_samples(args.samples)
+    if args.profile:
+        profile_batch(samples, args.poll)
+        return 0
     runs = [one_run(samples, args.poll) | kernel_run(samples, max(1, args.poll // 12))
             | decode_run(samples) | pipeline_run(samples, args.poll) for _ in range(args.runs)]
     for r in runs:
