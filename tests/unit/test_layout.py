@@ -114,6 +114,43 @@ def test_lower_packages_import_no_evaluation_or_benchmarks() -> None:
     assert found == []
 
 
+def package_of(module: str) -> str:
+    """The unit of the layout a module belongs to: ``streams.<package or seam>``, else its
+    top-level package (``processors``, ``actuators``, ``schemas``)."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "streams" and len(parts) > 1 else parts[0]
+
+
+def package_cycles() -> list[list[str]]:
+    """The cycles of the package graph (every import, lazy ones too), each as its packages."""
+    graph: dict[str, set[str]] = {}
+    for mod, imps in GRAPH.items():
+        for imp in imps:
+            here, there = package_of(mod), package_of(imp)
+            if here != there and there.split(".")[0] in PACKAGES and (
+                    there in {package_of(m) for m in GRAPH}):
+                graph.setdefault(here, set()).add(there)
+    found: list[list[str]] = []
+    for start in sorted(graph):  # a path back to itself, by depth-first search
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in sorted(graph.get(node, ())):
+                if nxt == start:
+                    found.append(path)
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+    return found
+
+
+def test_the_packages_import_one_way() -> None:
+    # No two packages import each other, through any chain (the cli -> embedded -> shipper ->
+    # cli and backtest -> closed loop -> backtest cycles of #10 may not come back).
+    assert len({package_of(m) for m in GRAPH}) > 15
+    assert package_cycles() == []
+
+
 def test_tests_take_no_fixtures_from_benchmarks() -> None:
     # Only the tests of the benchmarks themselves (test_bench*.py) import streams.bench.
     bad = sorted(
