@@ -116,7 +116,7 @@ def test_no_checkpoint_covers_an_unacknowledged_output(tmp_path: Path) -> None:
             if left:
                 left[0].set_result(None)
                 await pump()
-        assert kills > 50 and len(worker.acks) == len(log)
+        assert kills >= 40 and len(worker.acks) == len(log)  # 51 moments here
 
     asyncio.run(scenario())
 
