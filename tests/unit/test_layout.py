@@ -151,6 +151,36 @@ def test_the_packages_import_one_way() -> None:
     assert package_cycles() == []
 
 
+# The layers of docs/architecture.md: a package imports only packages on lower layers (the
+# seams also each other, one way: topics -> settings -> security).
+LAYERS = {
+    "schemas": 0, "processors": 1, "actuators": 1,
+    "streams.security": 2, "streams.settings": 2, "streams.topics": 2, "streams.handler": 2,
+    "streams.telemetry": 2, "streams.ingest": 2,
+    "streams.runtime": 3, "streams.ship": 3, "streams.sim": 3,
+    "streams.api": 4, "streams.lab": 4,
+    "streams.app": 5, "streams.bench": 6, "streams.cli": 7,
+}
+SEAMS = ("streams.security", "streams.settings", "streams.topics", "streams.handler",
+         "streams.telemetry")
+
+
+def test_every_package_has_a_layer() -> None:
+    assert {package_of(m) for m in GRAPH} - {"streams"} == set(LAYERS)
+
+
+def test_imports_point_down_the_layers() -> None:
+    up = sorted(
+        f"{mod} imports {imp}"
+        for mod, imps in GRAPH.items()
+        for imp in imps
+        if (here := package_of(mod)) in LAYERS and (there := package_of(imp)) in LAYERS
+        and here != there and LAYERS[there] >= LAYERS[here]
+        and not (here in SEAMS and there in SEAMS)
+    )
+    assert up == []
+
+
 def test_tests_take_no_fixtures_from_benchmarks() -> None:
     # Only the tests of the benchmarks themselves (test_bench*.py) import streams.bench.
     bad = sorted(
