@@ -11,7 +11,10 @@ against ``batch_window_features`` on the same windows, ``--poll // 12`` windows 
 ``Codec.decode`` (fastavro) and by :func:`schemas.batchwire.read_columns` (the columns, and
 ``to_record`` on them: the same dicts), checked equal. ``pipeline_*``: the whole pipeline,
 ``Pipeline.ingest`` on each sample against ``BatchPipeline.ingest_batch`` on each poll,
-alternating poll by poll, records checked equal. Repeated ``--runs`` times; medians::
+alternating poll by poll, records checked equal. ``trend_*``: the forecasters' trend refit,
+``fit_trend`` per series against ``fit_trends`` on all, over the last 10 minute means of every
+metric of every component at each minute (a worker's refits), checked equal. Repeated
+``--runs`` times; medians::
 
     python -m streams.bench.batchstage [--samples 12000] [--poll 600] [--runs 5]
 """
@@ -26,9 +29,11 @@ from typing import Any
 
 from processors.batch.features import advance_all, batch_window_features
 from processors.batch.pipeline import BatchPipeline
+from processors.batch.trend import fit_trends
 from processors.config import PipelineConfig
 from processors.features import Windower, window_features
 from processors.pipeline import Output, Pipeline
+from processors.trendline import fit_trend
 from schemas.batchwire import read_columns
 from schemas.codec import Codec
 from streams.sim.examples import fleet_samples
@@ -158,6 +163,41 @@ def profile_batch(samples: list[dict[str, Any]], poll: int) -> None:
         print(prof.output_text(unicode=False, color=False))
 
 
+def trend_run(samples: list[dict[str, Any]]) -> dict[str, float]:
+    """CPU µs per refit: fit_trend per series, and fit_trends per minute over all series."""
+    sums: dict[tuple[int, str, str], list[float]] = {}
+    for s in samples:
+        for m, v in s["metrics"].items():
+            sums.setdefault((s["ts"] // 60_000 * 60_000, s["component"], m), []).append(v)
+    last: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    rounds: list[tuple[list[list[int]], list[list[float]]]] = []
+    for minute in sorted({k[0] for k in sums}):
+        ts, ys = [], []
+        for (start, c, m), vs in sums.items():
+            if start == minute:
+                pts = last.setdefault((c, m), [])
+                pts[:] = [*pts[-9:], (start, sum(vs) / len(vs))]
+                if len(pts) == 10:
+                    ts.append([t for t, _ in pts])
+                    ys.append([y for _, y in pts])
+        if ts:
+            rounds.append((ts, ys))
+    clock = time.process_time
+    t_one = t_many = 0.0
+    fits = 0
+    for ts, ys in rounds:
+        t0 = clock()
+        one = [fit_trend(t, y) for t, y in zip(ts, ys, strict=True)]
+        t1 = clock()
+        many = fit_trends(ts, ys)
+        t2 = clock()
+        t_one, t_many, fits = t_one + t1 - t0, t_many + t2 - t1, fits + len(ts)
+        if repr(one) != repr(many):
+            raise AssertionError("fit_trends differs from fit_trend")
+    return {"trend_per_series_us": 1e6 * t_one / fits, "trend_batch_us": 1e6 * t_many / fits,
+            "trend_ratio": t_one / t_many}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m streams.bench.batchstage")
     p.add_argument("--samples", type=int, default=12_000)
@@ -170,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         profile_batch(samples, args.poll)
         return 0
     runs = [one_run(samples, args.poll) | kernel_run(samples, max(1, args.poll // 12))
-            | decode_run(samples) | pipeline_run(samples, args.poll) for _ in range(args.runs)]
+            | decode_run(samples) | pipeline_run(samples, args.poll) | trend_run(samples)
+            for _ in range(args.runs)]
     for r in runs:
         print(" ".join(f"{k}={v:.2f}" for k, v in r.items()))
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
@@ -182,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{med['decode_fastavro_us']:.0f} µs (fastavro) -> {med['decode_columns_us']:.0f} µs "
           f"(columns): {med['decode_columns_ratio']:.2f}x, to dicts "
           f"{med['decode_records_ratio']:.2f}x; whole pipeline {med['pipeline_ingest_us']:.1f} "
-          f"-> {med['pipeline_batch_us']:.1f} µs per sample: {med['pipeline_ratio']:.2f}x")
+          f"-> {med['pipeline_batch_us']:.1f} µs per sample: {med['pipeline_ratio']:.2f}x; "
+          f"trend refit {med['trend_per_series_us']:.1f} -> {med['trend_batch_us']:.2f} µs "
+          f"per series: {med['trend_ratio']:.2f}x")
     return 0
 
 

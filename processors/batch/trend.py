@@ -1,0 +1,101 @@
+"""The forecasters' trend refit for many series at once: the next batch stage's kernel (#14).
+
+:func:`processors.trendline.fit_trend` fits the last ~10 window means of one metric of one
+component, in plain Python; a worker refits one per rule metric per closed window.
+:func:`fit_trends` fits many series of the same length (rows) with numpy, column by column:
+every sum is accumulated left to right over the points, as Python's ``sum`` of floats does
+(3.11: no compensation), and every square is Python's ``x ** 2`` (C ``pow``: see
+:func:`_squares`), so each row's fit is ``fit_trend``'s bit for bit — including ``None``
+where it gives ``None`` (fewer than 3 points, no time spread, an overflow, a non-finite
+result). ``tests/unit/test_batch_trend.py`` checks it. NOT wired: the refit runs inside the
+outlook (``processors/drift.py`` / ``outlook.py``), which must first take a poll's windows in
+rounds (docs/throughput.md "Design").
+
+>>> from processors.trendline import fit_trend
+>>> ts = [[0, 60_000, 120_000, 180_000], [0, 60_000, 120_000, 180_000]]
+>>> ys = [[1.0, 2.0, 3.0, 4.5], [5.0, 5.0, 5.0, 5.0]]
+>>> fit_trends(ts, ys) == [fit_trend(t, y) for t, y in zip(ts, ys)]
+True
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from processors.trendline import TrendFit
+
+__all__ = ["fit_trends"]
+
+# Python 3.12 compensates float sums (Neumaier); this kernel reproduces the plain sums of 3.11
+_PLAIN_SUM = sys.version_info < (3, 12)
+
+
+def _sum_cols(a: np.ndarray) -> np.ndarray:
+    """Each row summed left to right (``sum(row)`` of Python floats, which starts from the
+    int 0: ``0 + -0.0`` is ``0.0``, hence the ``+ 0.0``)."""
+    acc = a[:, 0] + 0.0
+    for j in range(1, a.shape[1]):
+        acc += a[:, j]
+    return acc
+
+
+def _squares(a: np.ndarray) -> np.ndarray:
+    """``x ** 2`` of every element as Python computes it: C ``pow``, which differs from
+    ``x * x`` (and from numpy's ``power``) in the last bit for ~0.1 % of doubles; so one Python
+    call per element, the price of the same bits. An overflow gives inf (Python raises, and
+    fit_trend returns None: so does the caller, on the non-finite sum)."""
+    flat = a.ravel().tolist()
+    try:
+        out = [x ** 2 for x in flat]
+    except OverflowError:
+        out = [_pow2(x) for x in flat]
+    return np.asarray(out, dtype=np.float64).reshape(a.shape)
+
+
+def _pow2(x: float) -> float:
+    try:
+        return x ** 2
+    except OverflowError:
+        return math.inf
+
+
+def fit_trends(
+    ts_ms: Sequence[Sequence[int]], values: Sequence[Sequence[float]]
+) -> list[TrendFit | None]:
+    """``[fit_trend(t, v) for t, v in zip(ts_ms, values)]``, rows of equal length, at once."""
+    if not _PLAIN_SUM:  # the sums would differ in their last bits: stay exact, per row
+        from processors.trendline import fit_trend
+
+        return [fit_trend(t, v) for t, v in zip(ts_ms, values, strict=True)]
+    if not ts_ms:
+        return []
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    y = np.asarray(values, dtype=np.float64)
+    n = ts.shape[1]
+    if n < 3 or y.shape != ts.shape:
+        return [None] * len(ts)
+    with np.errstate(all="ignore"):
+        t = (ts - ts[:, -1:]).astype(np.float64) / 1000.0
+        tm = _sum_cols(t) / n
+        tc = t - tm[:, None]
+        sxx = _sum_cols(tc * tc)
+        ym = _sum_cols(y) / n
+        slope = _sum_cols(tc * (y - ym[:, None])) / sxx
+        intercept = ym - slope * tm
+        resid = (y - intercept[:, None]) - slope[:, None] * t
+        sse = _sum_cols(_squares(resid))
+        sst = _sum_cols(_squares(y - ym[:, None]))
+        r2 = np.where(sst > 0, 1.0 - sse / sst, 0.0)
+        resid_std = np.sqrt(sse / (n - 2))
+    # fit_trend: None without time spread; None on an OverflowError (a square past the
+    # largest double: here an infinite sse or sst) or on any non-finite result
+    ok = (sxx > 0) & np.isfinite(sse) & np.isfinite(sst)
+    ok &= np.isfinite(slope) & np.isfinite(intercept) & np.isfinite(r2) & np.isfinite(resid_std)
+    rows = zip(ok.tolist(), slope.tolist(), intercept.tolist(), r2.tolist(),
+               resid_std.tolist(), tm.tolist(), sxx.tolist(), ym.tolist(), strict=True)
+    return [TrendFit(b, a, r, s, n, m, q, e) if good else None
+            for good, b, a, r, s, m, q, e in rows]
