@@ -162,7 +162,6 @@ def _component_types() -> dict[str, TypeSchema]:
     from processors.features import Windower, WindowState
     from processors.health import HealthState, RuleState
 
-    opt_int = OPT_INT
     return {
         "ComponentState": TypeSchema(ComponentState, _fields(
             host=STR, windower=("Windower",),
@@ -175,14 +174,14 @@ def _component_types() -> dict[str, TypeSchema]:
             window_s=INT, lateness_s=INT, state=("WindowState",), _w_ms=INT, _l_ms=INT,
         )),
         "WindowState": TypeSchema(WindowState, _fields(
-            window_s=INT, lateness_s=INT, watermark_ms=opt_int, closed_until_ms=opt_int,
+            window_s=INT, lateness_s=INT, watermark_ms=OPT_INT, closed_until_ms=OPT_INT,
             open=(dict,), prev_mean=(dict,), accepted=INT, duplicates=INT, late=INT,
             windows_closed=INT,
         )),
-        "HealthState": TypeSchema(HealthState, _fields(last_ts_ms=opt_int, rules=(dict,))),
+        "HealthState": TypeSchema(HealthState, _fields(last_ts_ms=OPT_INT, rules=(dict,))),
         "RuleState": TypeSchema(RuleState, _fields(
-            status=("Status", _NONE), warn_since_ms=opt_int, fail_since_ms=opt_int,
-            last_emit_ms=opt_int,
+            status=("Status", _NONE), warn_since_ms=OPT_INT, fail_since_ms=OPT_INT,
+            last_emit_ms=OPT_INT,
         )),
     }
 
@@ -194,7 +193,6 @@ def _novelty_types() -> dict[str, TypeSchema]:
     from processors.season import SeasonalHistory
     from processors.univariate import ContextNovelty, Suppressor, TailBuffer
 
-    opt_int, opt_float = OPT_INT, OPT_FLOAT
     return {
         "ComponentNovelty": TypeSchema(ComponentNovelty, _fields(
             warm=INT, rest=INT, alarm=FLOAT, seasonal_max_metrics=INT, history=INT,
@@ -205,24 +203,24 @@ def _novelty_types() -> dict[str, TypeSchema]:
             tail=INT, local=INT, s_lo=FLOAT, s_hi=FLOAT, eta=FLOAT, tail_min=INT, n=INT,
             lo=FLOAT, hi=FLOAT, levels=(tuple,), seen=(bytearray,),
             hist=("SeasonalHistory", _NONE), resid=("TailBuffer", _NONE), recent=(deque, _NONE),
-            err_local=opt_float, err_season=opt_float, _changes=INT,
+            err_local=OPT_FLOAT, err_season=OPT_FLOAT, _changes=INT,
         )),
         "JointDeviation": TypeSchema(JointDeviation, _fields(
             alpha=FLOAT, k=INT, smooth=FLOAT, norm_rate=FLOAT, floor=FLOAT, clip=FLOAT,
             scale=FLOAT, warm=INT, metrics=(list,), index=(dict,), mean=(np.ndarray,),
             mad=(np.ndarray,), lo=(np.ndarray,), hi=(np.ndarray,), n=INT, joint=FLOAT,
-            ref_mean=opt_float, ref_dev=FLOAT, top=(str, _NONE), last_z=FLOAT,
+            ref_mean=OPT_FLOAT, ref_dev=FLOAT, top=(str, _NONE), last_z=FLOAT,
             freeze=_f(*FLOAT, default=lambda: 0.0), freeze_max=_f(*INT, default=lambda: 1000),
             frozen=_f(*INT, default=lambda: 0),
         )),
         "Suppressor": TypeSchema(Suppressor, _fields(
-            rest=INT, alarm=FLOAT, t=INT, t_alarm=opt_int,
+            rest=INT, alarm=FLOAT, t=INT, t_alarm=OPT_INT,
         )),
         "TailBuffer": TypeSchema(TailBuffer, _fields(n=INT, min_count=INT, ring=(deque,)),
                                  transient=("_sorted",), after=_after_tail),
         "SeasonalHistory": TypeSchema(SeasonalHistory, _fields(
             capacity=INT, block=INT, recheck=INT, min_lag=INT, min_acf=FLOAT, min_points=INT,
-            buf=(np.ndarray,), n=INT, period=opt_int, changes=INT, _acc=FLOAT, _k=INT,
+            buf=(np.ndarray,), n=INT, period=OPT_INT, changes=INT, _acc=FLOAT, _k=INT,
         )),
         "AnomalyDetector": TypeSchema(AnomalyDetector, _fields(
             n_trees=INT, height=INT, window_size=INT, seed=INT, warmup=INT, alpha=FLOAT,
@@ -240,7 +238,6 @@ def _forecast_types() -> dict[str, TypeSchema]:
     from processors.drift import MetricOutlook, Troughs
     from processors.forecast import SeasonalTrendForecaster, TrendFit, TrendForecaster
 
-    opt_float = OPT_FLOAT
     trend: dict[str, tuple[type | str, ...] | Field] = dict(
         k=INT, min_points=INT, z=FLOAT, min_std_abs=FLOAT, min_std_rel=FLOAT,
         ts_ms=Field((array,), typecode="q"), values=Field((array,), typecode="d"),
@@ -250,12 +247,12 @@ def _forecast_types() -> dict[str, TypeSchema]:
         "MetricOutlook": TypeSchema(MetricOutlook, _fields(
             kind=STR, step_s=INT, k=INT, threshold=FLOAT, min_instances=INT, alpha=FLOAT,
             forecaster=("TrendForecaster", "SeasonalTrendForecaster"),
-            detector=("PageHinkley", _NONE), drifts=INT, last=opt_float, slope_fast=FLOAT,
+            detector=("PageHinkley", _NONE), drifts=INT, last=OPT_FLOAT, slope_fast=FLOAT,
             slope_slow=FLOAT, troughs=("Troughs",), n=INT,
         ), encode=_encode_outlook),
         "Troughs": TypeSchema(Troughs, _fields(
             keep=INT, factor=FLOAT, rate=FLOAT, min_rise=FLOAT, max_age=INT, step=FLOAT,
-            drop=FLOAT, peak=opt_float, falling=BOOL, at=(list,), n=INT,
+            drop=FLOAT, peak=OPT_FLOAT, falling=BOOL, at=(list,), n=INT,
         )),
         "TrendForecaster": TypeSchema(TrendForecaster, _fields(**trend)),
         "SeasonalTrendForecaster": TypeSchema(SeasonalTrendForecaster, _fields(
@@ -280,11 +277,10 @@ def _risk_types() -> dict[str, TypeSchema]:
     from processors.calibration import BinCalibrator, PendingLabels, RiskLearner
     from processors.risk import LogisticRisk
 
-    opt_int = OPT_INT
     return {
         "PendingLabels": TypeSchema(PendingLabels, _fields(
             horizon_ms=INT, items=(deque,), limit=INT, acted=(list,), skipped=INT,
-            last_end_ms=opt_int,
+            last_end_ms=OPT_INT,
         )),
         "RiskLearner": TypeSchema(RiskLearner, _fields(
             lr=FLOAT, l2=FLOAT, target=STR, calibrate=BOOL, bn=("BayesNet",),
