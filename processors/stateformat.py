@@ -25,9 +25,10 @@ Reading builds only the types :func:`schema` names, without calling their constr
 checks every field's name and outer type against it: a forged or corrupt snapshot is refused
 with a :class:`~schemas.errors.ContractError` naming the type and field, and can never run code
 (nothing is looked up by a name it carries). A type's field list is the contract. A field
-added to a type gets a :class:`~processors.stateschema.Field` ``default``: older states are read with it (the
-migration, applied as they are read), and the version stays; removing, renaming or changing
-the meaning of a field raises :data:`VERSION`, with a migration from the version before.
+added to a type gets a :class:`~processors.stateschema.Field` ``default``: older states are
+read with it (the migration, applied as they are read), and the version stays; removing,
+renaming or changing the meaning of a field raises :data:`VERSION`, with a migration from the
+version before.
 ``tests/unit/test_state_format.py`` fails when a class's attributes and its schema part ways.
 
 Two River objects are written by hand: ``PageHinkley`` (the drift test of a forecaster) as its
