@@ -46,7 +46,7 @@ def test_random_series_bit_for_bit() -> None:
 def test_bench_window_means_bit_for_bit() -> None:
     """The series the forecasters refit on the bench data: at every minute, the last 10
     minute means of every metric of every component. (With ``x * x`` for the squares, 21 of
-    these ~11,000 fits differed from fit_trend in the last bit of r2 or resid_std.)"""
+    these 19,200 fits differed from fit_trend in the last bit of r2 or resid_std.)"""
     sums: dict[tuple[int, str, str], list[float]] = {}
     for s in fleet_samples(12_000):
         for m, v in s["metrics"].items():
