@@ -1,8 +1,12 @@
-"""The batch core over components (issue #14): kernels that do one stage for many components
-at once, with the same numbers as the per-component code.
+"""The batch core over components (issue #14): one stage for many components at once, with
+the same numbers as the per-component code, bit for bit.
 
-* :mod:`processors.batch.features` — the features of many components' closed windows in one
-  set of numpy calls (:func:`~processors.batch.features.batch_window_features`).
+* :mod:`processors.batch.features` — the features of many components' closing windows in one
+  set of numpy calls (``batch_window_features``, ``close_due``, ``features_by_round``);
+* :mod:`processors.batch.pipeline` — ``BatchPipeline.ingest_batch(samples)``: a poll's samples,
+  the records of ``Pipeline.ingest`` on each, with the window features batched;
+* :mod:`processors.batch.trend` — the forecasters' trend refit for many series (``fit_trends``;
+  not used by the pipeline yet).
 
-Not wired into :class:`processors.pipeline.Pipeline` yet: see docs/throughput.md "Design".
+Nothing here is wired into the worker yet: see docs/throughput.md ("the batch core's design").
 """
