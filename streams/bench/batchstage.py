@@ -139,7 +139,7 @@ def pipeline_run(samples: list[dict[str, Any]], poll: int) -> dict[str, float]:
 
 
 def profile_batch(samples: list[dict[str, Any]], poll: int) -> None:
-    """pyinstrument's trees (every 0.5 ms; installed apart, not a project dependency) of
+    """pyinstrument's trees (every 0.5 ms; in the dev extra) of
     ``ingest`` per sample, then of ``ingest_batch`` per poll, over the same samples: the
     pipeline's profile before and after the batch stage."""
     from pyinstrument import Profiler

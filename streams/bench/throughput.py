@@ -282,7 +282,7 @@ def run_naive(bootstrap: str, group: str, source: str, sink: str, port: int,
 
 def profile(n: int = 12_000, top: int = 25, sampler: str = "cprofile") -> None:
     """cProfile of the in-process work (``inproc``), with the time per module; or, with
-    ``sampler="pyinstrument"`` (installed separately: not a project dependency), its sampling
+    ``sampler="pyinstrument"`` (in the dev extra), its sampling
     call tree every 0.5 ms, which distorts small calls less."""
     import streams.runtime.checkpoint  # noqa: F401 - imported before the profile starts
     import streams.runtime.worker  # noqa: F401
