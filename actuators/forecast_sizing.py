@@ -53,7 +53,11 @@ class ForewarnSizer(Sizer):
     * **override**: when the pipeline's risk is at or over ``risk_threshold``, or its anomaly
       at or over ``anomaly_threshold``, the allocation is at least the pipeline's forecast upper
       bound of the demand (its ``cpu.util`` / ``mem.used_pct`` forecast times the provisioned
-      size) and the largest demand of the last hour, until ``override_s`` after the risk.
+      size) and the largest demand of the last hour, until ``override_s`` after the risk;
+      with ``override_cost`` (the default) bought by the same rule as the sizing: only where
+      the risk it answers (the largest risk or anomaly of the episode, read as the chance of
+      a violation it removes) is at least ``lambda`` x the capacity it adds (per core /
+      GiB), so a fleet that prices capacity high is not lifted for hours by an alarm.
     """
 
     policy = "forewarn"
@@ -66,7 +70,8 @@ class ForewarnSizer(Sizer):
                  warm: int = 24, risk_threshold: float = 0.6, anomaly_threshold: float = 0.9,
                  override_s: int = HOUR, cost: bool = True,
                  forecasters: Sequence[str] = FORECASTERS, combine: str = "cost",
-                 prior: float = 1.0, most_risk: float = 0.2, **kw: Any) -> None:
+                 prior: float = 1.0, most_risk: float = 0.2, override_cost: bool = True,
+                 **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.cost = cost
         if cost and np.any(self.knobs <= 0):
@@ -115,6 +120,8 @@ class ForewarnSizer(Sizer):
         self.override_s = override_s
         self.override_until = -1
         self.override_level = 0.0
+        self.override_risk = 0.0
+        self.override_cost = bool(override_cost)
 
     def _max_between(self, start: int, end: int) -> float | None:
         i = bisect.bisect_left(self.hist_ts, start)
@@ -183,9 +190,10 @@ class ForewarnSizer(Sizer):
                 if isinstance(upper, int | float) and math.isfinite(upper):
                     want = max(want, float(upper) * scale * self.capacity)
         if ts > self.override_until:
-            self.override_level = 0.0
+            self.override_level, self.override_risk = 0.0, 0.0
         self.override_until = ts + self.override_s
         self.override_level = max(want, self.override_level)
+        self.override_risk = max(self.override_risk, min(max(r, an), 1.0))
 
     def _bases(self) -> np.ndarray:
         out = []
@@ -277,5 +285,8 @@ class ForewarnSizer(Sizer):
             self.alloc = np.maximum(self._size(bases, ts) - self.unit, self.floor)
         self.pending.append((ts, bases, own))
         if ts <= self.override_until:
-            self.alloc = np.maximum(self.alloc, self.override_level)
+            lift = np.maximum(self.override_level - self.alloc, 0.0)
+            if self.override_cost:  # worth it while the risk it removes exceeds lambda x lift
+                lift = np.where(self.override_risk >= self.lam[:, 0] * lift, lift, 0.0)
+            self.alloc = self.alloc + lift
         return self.alloc.copy()

@@ -129,7 +129,10 @@ def test_forewarn_lower_lambda_never_allocates_less_and_risk_overrides() -> None
     sz.observe(ts, 600.0)
     sz.on_risk({"ts": ts * 1000, "risk": 0.9, "anomaly": 0.0,
                 "forecasts": [{"metric": "cpu.util", "horizon_s": 300, "upper": 0.9}]})
-    assert np.all(sz.recommend(ts) >= 0.9 * 8000.0)
+    held = sz.recommend(ts)
+    assert np.all(held[1:] >= 0.9 * 8000.0)
+    # lambda 1 per core: lifting ~6,500 MHz (2.2 cores) costs 2.2 > the risk 0.9: not bought
+    assert held[0] < 0.9 * 8000.0
     sz.observe(ts + 7200, 600.0)  # two hours on: the override has lapsed
     lapsed = sz.recommend(ts + 7200)
     assert np.all(lapsed[:3] < 0.9 * 8000.0)
@@ -175,6 +178,24 @@ def test_forewarn_most_risk_keeps_at_least_the_median() -> None:
         sz.observe(i * 300, 1000.0)
         got = sz.recommend(i * 300)[0]
     assert 1000.0 <= got <= 1000.0 * 1.03 + 80.0
+
+
+def test_forewarn_risk_override_is_bought_only_where_the_risk_pays_for_it() -> None:
+    """Memory, provisioned 4 GiB, demand 1 GiB (cold start: the allocation is the 4 GiB).
+    Risk 0.7 with a forecast upper bound of 200 % of the provisioned size: the override wants
+    8 GiB, 4 GiB more. lambda 1 per GiB: 4 x 1 = 4 > 0.7, not worth it (4 GiB kept); lambda
+    0.1: 0.4 <= 0.7, bought (8 GiB). Without ``override_cost`` both take it."""
+    gib = 1024.0 * 1024.0
+    risk = {"ts": 0, "risk": 0.7, "anomaly": 0.0,
+            "forecasts": [{"metric": "mem.used_pct", "horizon_s": 300, "upper": 200.0}]}
+    for gate, want in ((True, [4 * gib, 8 * gib]), (False, [8 * gib, 8 * gib])):
+        sz = make_sizer("forewarn", (1.0, 0.1), capacity=4 * gib, resource="mem",
+                        override_cost=gate)
+        sz.observe(0, 1 * gib)
+        sz.recommend(0)
+        sz.on_risk(risk)
+        sz.observe(300, 1 * gib)
+        assert sz.recommend(300).tolist() == pytest.approx(want)
 
 
 def test_bad_knobs_are_refused() -> None:
