@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from processors.anomaly import AnomalyDetector, ComponentNovelty
 from processors.calibration import PendingLabels, RiskLearner
-from processors.drift import MetricOutlook
 from processors.features import Windower
 from processors.health import HealthState, Status
+from processors.metricoutlook import MetricOutlook
 from processors.multivariate import JointDeviation
 from processors.stateformat import VERSION as SNAPSHOT_FORMAT
 from processors.stateformat import decode as decode_state

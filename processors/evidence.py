@@ -22,9 +22,9 @@ from typing import Any
 
 from processors.bayesnet import metric_state
 from processors.config import PipelineConfig
-from processors.drift import MetricOutlook
 from processors.features import ClosedWindow
 from processors.health import Rule
+from processors.metricoutlook import MetricOutlook
 from processors.outlook import Item, observe_window
 from processors.risk import GROWTH_PATTERNS, BreachEstimate
 

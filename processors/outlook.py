@@ -1,6 +1,6 @@
 """The outlook of every rule metric of one closed window, computed together.
 
-For each metric, its :class:`~processors.drift.MetricOutlook` learns the window's mean; then
+For each metric, its :class:`~processors.metricoutlook.MetricOutlook` learns the window's mean; then
 forecasts on one grid of horizons, the breach estimate of every rule, and the pattern each
 metric shows come out of one pass over the window. Forecasters that are a line (the trend and
 seasonal ones: :meth:`~processors.forecast.TrendForecaster.line`) are evaluated for all
@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from processors.drift import MetricOutlook
 from processors.features import MetricFeatures
 from processors.forecast import Z_95, ForecastPoint, Line, TrendForecaster, line_rows
 from processors.health import Rule, Status
+from processors.metricoutlook import MetricOutlook
 from processors.risk import BreachEstimate, estimate_breach, normal_cdf, pattern_of
 
 Item = tuple[str, MetricFeatures, MetricOutlook, Sequence[Rule]]

@@ -4,7 +4,7 @@ The live Faust worker, the replay tool and the benchmarks all drive :class:`Pipe
 pure (no clock, no I/O) and deterministic: the same samples in the same order give the same
 records, floats included. Per component it keeps event-time windows, health rule state, a
 novelty detector (:mod:`processors.anomaly`), one forecaster per rule metric watched for drift
-(:mod:`processors.drift`), and its own risk model (:mod:`processors.calibration`: a Bayesian
+(:mod:`processors.metricoutlook`), and its own risk model (:mod:`processors.calibration`: a Bayesian
 network over metric states and a calibrated logistic combiner) learnt from delayed labels;
 that state moves between workers through :meth:`Pipeline.snapshot` / :meth:`Pipeline.restore`
 (8-12 KB a component). One more risk model, the fleet's, learns from every component's labels

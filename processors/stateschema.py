@@ -235,8 +235,8 @@ def _novelty_types() -> dict[str, TypeSchema]:
 
 def _forecast_types() -> dict[str, TypeSchema]:
     """A metric's outlook: its forecaster, its drift test, its troughs."""
-    from processors.drift import MetricOutlook, Troughs
     from processors.forecast import SeasonalTrendForecaster, TrendFit, TrendForecaster
+    from processors.metricoutlook import MetricOutlook, Troughs
 
     trend: dict[str, tuple[type | str, ...] | Field] = dict(
         k=INT, min_points=INT, z=FLOAT, min_std_abs=FLOAT, min_std_rel=FLOAT,

@@ -8,8 +8,8 @@ every sum is accumulated left to right over the points, as Python's ``sum`` of f
 :func:`_squares`), so each row's fit is ``fit_trend``'s bit for bit — including ``None``
 where it gives ``None`` (fewer than 3 points, no time spread, an overflow, a non-finite
 result). ``tests/unit/test_batch_trend.py`` checks it. NOT wired: the refit runs inside the
-outlook (``processors/drift.py`` / ``outlook.py``), which must first take a poll's windows in
-rounds (docs/throughput.md "Design").
+outlook (``processors/metricoutlook.py``, ``outlook.py``), which must first take a poll's
+windows in rounds (docs/throughput.md "Design").
 
 >>> from processors.trendline import fit_trend
 >>> ts = [[0, 60_000, 120_000, 180_000], [0, 60_000, 120_000, 180_000]]

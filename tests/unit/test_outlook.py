@@ -9,7 +9,6 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from processors.drift import MetricOutlook
 from processors.features import MetricFeatures
 from processors.forecast import (
     Forecaster,
@@ -19,6 +18,7 @@ from processors.forecast import (
     make_forecaster,
 )
 from processors.health import Rule
+from processors.metricoutlook import MetricOutlook
 from processors.outlook import observe_window
 from processors.risk import estimate_breach, pattern_of
 

@@ -10,8 +10,8 @@ import pytest
 
 from processors.bayesnet import N_STATES, BayesNet, metric_state
 from processors.calibration import BinCalibrator, PendingLabels, RiskLearner
-from processors.drift import MetricOutlook
 from processors.forecast import SeasonalTrendForecaster, TrendForecaster
+from processors.metricoutlook import MetricOutlook
 
 
 def test_metric_states_follow_the_thresholds_both_ways() -> None:
