@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from actuators.contract import make_outcome
 from streams.sim.incidents import (
     METRICS,
     POOL_UNIT,
@@ -80,36 +81,33 @@ class Commands:
 
     def _apply(self, cid: str, cmd: Mapping[str, Any]) -> dict[str, Any]:
         comp_id = str(cmd.get("component", ""))
-        out: dict[str, Any] = {"command_id": cid, "component": comp_id, "ts": self._now,
-                               "status": "REJECTED", "detail": "", "backend": "simulator",
-                               "effect": None}
         resource, action = cmd.get("resource"), cmd.get("action")
         i = self._index.get(comp_id)
+        problem = ""
         if not cid:
-            out["detail"] = "command has no command_id"
+            problem = "command has no command_id"
         elif i is None:
-            out["detail"] = f"unknown component {comp_id!r} in scenario {self.scenario.name!r}"
+            problem = f"unknown component {comp_id!r} in scenario {self.scenario.name!r}"
         elif resource not in RESOURCES:
-            out["detail"] = f"unknown resource {resource!r}; known: {sorted(RESOURCES)}"
+            problem = f"unknown resource {resource!r}; known: {sorted(RESOURCES)}"
         elif action not in ("GRANT", "RELEASE", "PREEMPT"):
-            out["detail"] = f"unknown action {action!r}"
-        if out["detail"] or i is None:
-            return out
+            problem = f"unknown action {action!r}"
+        if problem or i is None:
+            return self._rejected(cid, comp_id, problem)
         pool, metric, default_unit = RESOURCES[str(resource)]
         unit = str(cmd.get("unit") or default_unit).strip().lower()
         amount = float(cmd.get("amount", 0.0))
         delta = capacity_delta(pool, unit, amount, self.scenario.components[i])
         if delta is None:
-            out["detail"] = f"unit {unit!r} not understood for {resource}"
-            return out
+            return self._rejected(cid, comp_id, f"unit {unit!r} not understood for {resource}")
         before = float(self._last[i, _COL[metric]])
         key = (i, str(resource))
         old = self._grants.get(key)
         if action == "GRANT":
             if not (math.isfinite(delta) and delta != 0.0):
-                out["detail"] = (f"GRANT needs a non-zero finite amount, got {amount} {unit} "
-                                 "(RELEASE returns to the base capacity)")
-                return out
+                return self._rejected(cid, comp_id, (
+                    f"GRANT needs a non-zero finite amount, got {amount} {unit} "
+                    "(RELEASE returns to the base capacity)"))
             lease_s = int(cmd.get("lease_s", 0) or 0)
             expires = self._now + 1000 * lease_s if lease_s > 0 else None
             grant = self._change(cid, i, str(resource), pool, delta, expires, old)
@@ -130,10 +128,12 @@ class Commands:
         self._log.append({"ts_ms": self._now, "command_id": cid, "event": action,
                           "component": comp_id, "resource": resource, "amount": amount,
                           "unit": unit, "effective_ms": grant.effective_ms})
-        out.update(status="APPLIED", detail=detail,
-                   effect={"metric": metric, "before": before, "after": None,
-                           "breach_avoided": None})
-        return out
+        return make_outcome(cid, comp_id, self._now, "APPLIED", detail, "simulator",
+                            {"metric": metric, "before": before, "after": None,
+                             "breach_avoided": None})
+
+    def _rejected(self, cid: str, comp_id: str, detail: str) -> dict[str, Any]:
+        return make_outcome(cid, comp_id, self._now, "REJECTED", detail, "simulator")
 
     def _change(self, cid: str, i: int, resource: str, pool: str, delta: float,
                 expires: int | None, old: _Grant | None) -> _Grant:

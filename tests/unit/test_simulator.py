@@ -493,6 +493,7 @@ def test_simulator_imports_no_kafka() -> None:
         "zlib",  # a command's provisioning delay is seeded by its id's CRC
         "streams",
         "processors",  # the default health rules: one source of the FAIL thresholds
+        "actuators",  # the outcome record: one builder, actuators.contract.make_outcome
     }
     for name in ("sim/simulator.py", "sim/incidents.py", "sim/scenarios.py", "sim/commands.py",
                  "sim/truth.py"):
