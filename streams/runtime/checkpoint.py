@@ -254,12 +254,15 @@ class CheckpointedPipeline(Pipeline):
         return out
 
     def due(self) -> list[str]:
-        """Components to checkpoint after the current message."""
+        """Components to checkpoint after the current message: those seen for the first time
+        (a new component's first checkpoint is its first message, so a ``kill -9`` before its
+        periodic one loses nothing: the new owner restores it and replays from there), and
+        those ``every_messages`` or ``every_event_s`` past their last one."""
         p = self.policy
         out = []
         for comp in self.touched:
             m = self.marks[comp]
-            if m.messages >= p.every_messages or (
+            if m.value is None or m.messages >= p.every_messages or (
                 m.watermark_ms is not None
                 and m.since_ms is not None
                 and m.watermark_ms - m.since_ms >= p.every_event_s * 1000
