@@ -118,7 +118,7 @@ def section_sim(runs: int) -> dict[str, Any]:
 
 
 def section_ingest(runs: int) -> dict[str, Any]:
-    from streams.runtime.ingest import bench_ingest
+    from streams.bench.ingest import bench_ingest
 
     out: dict[str, Any] = {}
     for fmt in ("telegraf", "prometheus", "otlp-json", "vector"):
