@@ -31,6 +31,7 @@ from schemas.errors import ConfigError
 if TYPE_CHECKING:
     from actuators.config import EngineConfig
     from processors.config import PipelineConfig
+    from schemas.codec import WireFormat
 
 ENV_PREFIX = "FOREWARN_"
 
@@ -42,7 +43,7 @@ class Settings:
     bootstrap_servers: str = "127.0.0.1:9092"
     topic_prefix: str = "forewarn."
     registry_url: str = ""
-    wire_format: str = "avro"  # avro | confluent | json (what we write; reading takes all)
+    wire_format: WireFormat = "avro"  # avro | confluent | json (what we write; reading takes all)
     partitions: int = 3
     replication_factor: int = 1
     worker_group: str = "forewarn-processors"
@@ -169,7 +170,7 @@ class Settings:
                 raise ConfigError(
                     f"unknown setting {name!r}; known: {', '.join(sorted(known))}"
                 )
-            kind = type(known[name].default)
+            kind: type[Any] = type(known[name].default)  # every field has a default
             try:
                 out[name] = kind(raw) if not isinstance(raw, kind) else raw
             except (TypeError, ValueError) as exc:

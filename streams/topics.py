@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -18,6 +19,7 @@ from streams.security import KafkaSecurity
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
+_NO_EXTRA: Mapping[str, object] = MappingProxyType({})  # a default no caller can change
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def events_of(name: str) -> tuple[str, ...]:
     return BY_NAME[name].events
 
 
-def client_config(settings: Settings, extra: Mapping[str, object] = ()) -> dict[str, Any]:
+def client_config(settings: Settings, extra: Mapping[str, object] = _NO_EXTRA) -> dict[str, Any]:
     """Base librdkafka configuration for every forewarn client, plus ``extra``."""
     conf: dict[str, Any] = {
         "bootstrap.servers": settings.bootstrap_servers,
@@ -62,7 +64,7 @@ def client_config(settings: Settings, extra: Mapping[str, object] = ()) -> dict[
     return conf
 
 
-def producer_config(settings: Settings, extra: Mapping[str, object] = ()) -> dict[str, Any]:
+def producer_config(settings: Settings, extra: Mapping[str, object] = _NO_EXTRA) -> dict[str, Any]:
     """Idempotent producer hashing keys with murmur2, as Java clients and aiokafka (so Faust)
     do; librdkafka's default (CRC32) would put one component on two partitions."""
     base = {"partitioner": "murmur2_random", "enable.idempotence": True, "linger.ms": 5}
@@ -70,7 +72,7 @@ def producer_config(settings: Settings, extra: Mapping[str, object] = ()) -> dic
 
 
 def consumer_config(
-    settings: Settings, group: str, extra: Mapping[str, object] = ()
+    settings: Settings, group: str, extra: Mapping[str, object] = _NO_EXTRA
 ) -> dict[str, Any]:
     """A consumer in ``group`` that commits only what it has processed (at-least-once)."""
     base = {

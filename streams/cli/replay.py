@@ -7,9 +7,9 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any
 
-from schemas.codec import Codec, WireFormat
+from schemas.codec import Codec
 from schemas.errors import BrokerError, ConfigError
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ from streams.lab.replay import (
 # -- command line ------------------------------------------------------------------------------
 
 
-def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s = sub.add_parser(
         "replay", help="run a topic range, a simulator run or files through the pipeline",
         description="Replay metrics through the live worker's code path, in event time, as "
@@ -137,7 +137,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     changes = {k: getattr(args, k) for k in ("window_s", "lateness_s")
                if getattr(args, k) is not None}
     base = pipeline_config(settings.replace(**changes))
-    codec = Codec(cast(WireFormat, settings.wire_format),
+    codec = Codec(settings.wire_format,
                   registry_url=settings.registry_url or None)
     t0 = time.perf_counter()
     sink = _Sink(args, settings, codec)

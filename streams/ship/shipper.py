@@ -32,9 +32,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, cast
+from typing import Any
 
-from schemas.codec import Codec, WireFormat
+from schemas.codec import Codec
 from schemas.errors import ConfigError, ForewarnError
 from streams.settings import Settings
 from streams.ship.buffer import BatchAssembler, Point, SampleBuffer
@@ -104,7 +104,7 @@ class Shipper:
         self.create_topics = create_topics
         self.clock = clock
         self.topic = settings.topic("metrics")
-        self.codec = Codec(cast(WireFormat, settings.wire_format),
+        self.codec = Codec(settings.wire_format,
                            registry_url=settings.registry_url or None)
         self.assembler = BatchAssembler(self.codec, self.topic)
         self.buffer = SampleBuffer(buffer_samples)
