@@ -347,7 +347,7 @@ async def _stream(api: Api, request: Request, once: bool) -> AsyncIterator[bytes
     seen = {"version": -1, "risk": 0, "alloc": 0, "out": 0}
     first = True
     while True:
-        update = api.live.read(lambda m, f=first: _update(m, seen, f))
+        update = api.live.read(lambda m: _update(m, seen, first))  # noqa: B023 (called at once)
         if update is not None:
             yield b"event: update\ndata: " + orjson.dumps(update) + b"\n\n"
             first = False

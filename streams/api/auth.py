@@ -52,7 +52,7 @@ class Tokens:
 
 def parse_tokens(spec: str) -> Tokens:
     """``name:role:secret,...`` → :class:`Tokens`; a bad entry is a ConfigError naming it."""
-    out = []
+    out: list[Token] = []
     for item in (x.strip() for x in spec.split(",")):
         if not item:
             continue

@@ -16,7 +16,7 @@ Cardinality: at most ``max_series * (2 + 1 + 8)`` series.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -47,7 +47,7 @@ class ReadModelCollector(Collector):
         health = GaugeMetricFamily("forewarn_component_health", "worst health: 0 PASS, 1 WARN, "
                                    "2 FAIL", labels=["component"])
         scored = [c for c in m.components_.values() if c.risk is not None]
-        scored.sort(key=lambda c: (-c.risk["risk"], c.id))  # type: ignore[index]
+        scored.sort(key=lambda c: (-cast("dict[str, Any]", c.risk)["risk"], c.id))  # not None
         chosen = scored[: self.max_series]
         for c in chosen:
             r = c.risk

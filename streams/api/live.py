@@ -55,10 +55,10 @@ class LiveModel:
         with self.lock:
             return fn(self.model)
 
-    def take(self, topic: str, key: bytes | None, value: bytes | None) -> None:
+    def take(self, topic: str | None, key: bytes | None, value: bytes | None) -> None:
         """One message of a followed topic into the model (undecodable ones are counted and
         skipped: dead-lettering is the writers' job)."""
-        name = self._names.get(topic)
+        name = None if topic is None else self._names.get(topic)
         if name is None:
             return
         self.stats.messages += 1
@@ -150,3 +150,20 @@ class TopicWriter:
     def close(self) -> None:
         self.producer.flush(5)
         self.producer.close()  # now, not when collected (its broker may be gone by then)
+
+
+class NoWriter:
+    """The writer of an API that only reads (the OpenAPI document, the read benchmark): a
+    write is answered 503, as when the broker is away."""
+
+    def _refuse(self) -> None:
+        raise BrokerError("this API writes nothing: it has no topic writer")
+
+    def put_preference(self, record: dict[str, Any]) -> None:
+        self._refuse()
+
+    def delete_preference(self, selector: str) -> None:
+        self._refuse()
+
+    def feedback(self, record: dict[str, Any]) -> None:
+        self._refuse()

@@ -341,7 +341,8 @@ class ReadModel:
             view = self.components_.get(cid)
             if view is None or view.risk is None:
                 continue
-            now = self.host_ms.get(host_of(cid), view.risk["ts"])
+            newest: int = view.risk["ts"]
+            now = self.host_ms.get(host_of(cid), newest)
             end = now - now % width + width
             start = end - buckets * width
             row: list[float | None] = [None] * buckets

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from streams.api.app import create_app
+from streams.api.live import NoWriter
 from streams.api.model import ReadModel
 
 
@@ -20,7 +21,7 @@ class _Idle:
     """A model with nothing in it: the document depends on the routes only."""
 
     stats = type("Stats", (), {"messages": 0, "undecodable": 0})()
-    error = None
+    error: str | None = None
 
     def read(self, fn: Callable[[ReadModel], Any]) -> Any:
         return fn(ReadModel())
@@ -30,7 +31,7 @@ class _Idle:
 
 
 def document() -> dict[str, Any]:
-    return create_app(_Idle(), writer=None).openapi()  # type: ignore[arg-type]
+    return create_app(_Idle(), writer=NoWriter()).openapi()
 
 
 def text() -> str:

@@ -72,7 +72,8 @@ def recent_peak(history: Iterable[Record], window_s: int) -> float:
     if not items:
         return 0.0
     since = items[-1]["ts"] - window_s * 1000
-    return max(r["risk"] for r in items if r["ts"] >= since)
+    peak: float = max(r["risk"] for r in items if r["ts"] >= since)
+    return peak
 
 
 def within(ts: int, from_ms: int | None, to_ms: int | None) -> bool:

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -167,7 +168,7 @@ def _watch(s: Settings, api: ApiServer, worker: subprocess.Popen[bytes],
                         scenario=scenario_name, ended_ms=ended_ms, this_host=this_host,
                         first_risk_s=first_risk_s)
         width = shutil.get_terminal_size((160, 40)).columns
-        lines = api.live.read(lambda m, i=info, w=width: render(m, i, w))
+        lines = api.live.read(partial(render, info=info, width=width))
         sys.stdout.write(screen(lines, tty))
         sys.stdout.flush()
         if worker.poll() is not None:

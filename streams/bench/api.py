@@ -19,6 +19,7 @@ from typing import Any
 import uvicorn
 
 from streams.api.app import create_app
+from streams.api.live import NoWriter
 from streams.api.model import ReadModel
 from streams.runtime.broker import free_port
 
@@ -29,7 +30,8 @@ class _Held:
     """The model behind a lock, as :class:`streams.api.live.LiveModel` holds it."""
 
     def __init__(self, model: ReadModel) -> None:
-        self.model, self.lock, self.error = model, threading.Lock(), None
+        self.model, self.lock = model, threading.Lock()
+        self.error: str | None = None
         self.stats = type("Stats", (), {"messages": 0, "undecodable": 0})()
 
     def read(self, fn: Callable[[ReadModel], Any]) -> Any:
@@ -69,7 +71,7 @@ def fleet_model(n: int) -> ReadModel:
 
 def _serve(components: int, port: int) -> None:
     """The server's process: the model, the app, uvicorn (until terminated)."""
-    app = create_app(_Held(fleet_model(components)), writer=None)  # type: ignore[arg-type]
+    app = create_app(_Held(fleet_model(components)), writer=NoWriter())
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False,
                 lifespan="off")
 
