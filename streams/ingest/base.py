@@ -285,7 +285,7 @@ class BaseAdapter(ABC):
                     (ident.source, name, skey), ts, value, interval_ms)
             if status != OK:
                 self.stats["counter_" + status] += 1
-        if type(action) is Emit:
+        if isinstance(action, Emit):
             if v is not None:
                 self._put(groups, ident.component, ident.host, ident.tags, ts,
                           {action.target: (v + action.offset) * action.scale})

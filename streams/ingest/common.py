@@ -95,7 +95,8 @@ def to_number(raw: Any) -> int | float | None:
     if t is float:
         return raw if math.isfinite(raw) else None
     if t is int:
-        return raw  # type: ignore[no-any-return]
+        exact: int = raw
+        return exact
     if t is str:
         s = raw.strip()
         if s.isascii() and s.isdigit():  # 64-bit counters as strings stay exact

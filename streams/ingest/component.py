@@ -64,6 +64,9 @@ class ComponentRule:
         default_factory=lambda: {"host": HOST_ALIASES, "service": SERVICE_ALIASES}
     )
     collector_jobs: frozenset[str] = COLLECTOR_JOBS
+    # set by __post_init__: each template as (pieces, names)
+    _compiled: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = field(
+        init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fallbacks", tuple(self.fallbacks))
@@ -102,7 +105,7 @@ class ComponentRule:
 
     def resolve(self, tags: Mapping[str, str]) -> tuple[str, str] | None:
         """(component, host) for these tags, or None when no template resolves."""
-        for pieces, names in self._compiled:  # type: ignore[attr-defined]
+        for pieces, names in self._compiled:
             values = {}
             for name in names:
                 v = self.lookup(name, tags)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 FIRST, OK, RESET, STALE = "first", "ok", "reset", "stale"
@@ -166,7 +166,7 @@ def _agg_quantile(v: dict[Any, float], target: str, q: float, scale: float) -> d
     return {} if value is None else {target: value * scale}
 
 
-AGGREGATES = {
+AGGREGATES: dict[str, Callable[..., dict[str, float]]] = {
     "sum": _agg_sum, "max": _agg_max, "cpu": _agg_cpu, "used_pct": _agg_used_pct,
     "share_pct": _agg_share_pct, "fs_pct": _agg_fs_pct, "quantile": _agg_quantile,
 }

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from streams.ingest.base import BaseAdapter, Emit, Ident, Join, Point
 from streams.ingest.common import (
@@ -169,11 +169,12 @@ def _cumulative_buckets(dp: dict[str, Any]) -> list[tuple[str, int | float]] | N
         return []
     if len(counts) != len(bounds) + 1 or any(x is None for x in (*bounds, *counts)):
         return None
+    edges = cast("list[int | float]", bounds)  # no None in either: checked above
     out: list[tuple[str, int | float]] = []
     running: int | float = 0
-    for i, c in enumerate(counts):
-        running += c  # type: ignore[operator]
-        out.append((repr(float(bounds[i])) if i < len(bounds) else "+Inf", running))  # type: ignore[arg-type]
+    for i, c in enumerate(cast("list[int | float]", counts)):
+        running += c
+        out.append((repr(float(edges[i])) if i < len(edges) else "+Inf", running))
     return out
 
 
