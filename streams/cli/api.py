@@ -36,7 +36,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from streams.cli.commands import documented_parser
 
     p = documented_parser(sub, "api", "the HTTP API and live dashboard", __doc__ or "")

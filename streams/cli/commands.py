@@ -118,7 +118,7 @@ def cmd_broker(args: argparse.Namespace) -> int:
     return 0
 
 
-def documented_parser(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+def documented_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                       name: str, help: str, doc: str) -> argparse.ArgumentParser:
     """A subcommand whose description is the first paragraph of ``doc`` (its module's
     docstring) and whose epilog is the rest, examples included, as written."""
@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _add_processes(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+def _add_processes(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                    scenarios: list[str]) -> None:
     """run, worker, actuate: the long-running processes."""
     s = sub.add_parser("run", help="embedded default: broker + simulated fleet + worker + actuator")
@@ -185,7 +185,7 @@ def _add_processes(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     s.set_defaults(func=cmd_actuate)
 
 
-def _add_tools(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+def _add_tools(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                scenarios: list[str]) -> None:
     """topics, simulate, broker: set-up and test inputs."""
     s = sub.add_parser("topics", help="create the topic catalog and list it")

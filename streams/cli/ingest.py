@@ -14,7 +14,7 @@ from streams.runtime.ingest import FORMAT_CHOICES, Ingestor, log
 # ---------------------------------------------------------------------------------- CLI
 
 
-def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s = sub.add_parser(
         "ingest", help="convert a fleet's metrics topic (Telegraf, Prometheus, OTLP, Vector)",
         description="Read a topic that Telegraf, prometheus-kafka-adapter, the OpenTelemetry "

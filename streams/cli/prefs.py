@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from actuators.pool import RESOURCES
 from schemas.codec import Codec
@@ -11,7 +13,7 @@ from schemas.errors import ConfigError, ContractError
 from streams.runtime.prefs import make_preference, parse_maxima, read_preferences
 
 
-def describe(p: dict) -> str:  # type: ignore[type-arg]
+def describe(p: Mapping[str, Any]) -> str:
     """One line for a preference: ``db-* criticality 9 active allow * max MEMORY_HIGH=8192``."""
     allowed = ",".join(p["allowed_resources"] or ["*"])
     maxima = ",".join(f"{k}={v:g}" for k, v in sorted(p["maxima"].items())) or "-"
@@ -59,7 +61,7 @@ def cmd_prefs(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("prefs", help="steer the actuators: criticality, resources, pause",
                        description="Operators steer the actuators through the compacted "
                        "preferences topic: criticality 0..10, allowed resources, maxima, pause.")

@@ -54,7 +54,7 @@ def serve_metrics(shipper: Shipper, port: int, host: str = "127.0.0.1") -> None:
 # ---------------------------------------------------------------------------------- CLI
 
 
-def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s = sub.add_parser("ship", help="ship this host's metrics to forewarn.metrics",
                        description="Collect this host's metrics (and its cgroups', and HTTP "
                        "probes') every interval and send them to forewarn.metrics.")

@@ -143,7 +143,7 @@ def cmd_tail(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from streams.cli.commands import documented_parser
 
     p = documented_parser(sub, "tail", "print a topic's records, decoded, one line each",

@@ -15,7 +15,9 @@ from actuators.rightsize import KNOBS, POLICIES
 CHOICES = (*POLICIES, "all")
 
 
-def add_parser(kinds: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_parser(
+    kinds: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     t = kinds.add_parser("trace", help="right-sizing policies in a closed loop over real traces "
                                        "(Bitbrains GWA-T-12 files or a ts,component,metric,"
                                        "value CSV)")
