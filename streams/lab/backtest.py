@@ -200,9 +200,10 @@ def breach_figures(events: Sequence[Any], breaches: Sequence[Any],
         score_breaches,
     )
 
-    kw = {"horizon_s": horizon_s, "leads_s": LEADS_S, "failing": failing}
-    at = score_breaches(events, breaches, spans, threshold=threshold, **kw)  # type: ignore[arg-type]
-    best = best_f1_threshold(events, breaches, spans, lead_s=F1_LEAD_S, **kw)  # type: ignore[arg-type]
+    at = score_breaches(events, breaches, spans, threshold=threshold, horizon_s=horizon_s,
+                        leads_s=LEADS_S, failing=failing)
+    best = best_f1_threshold(events, breaches, spans, lead_s=F1_LEAD_S, horizon_s=horizon_s,
+                             leads_s=LEADS_S, failing=failing)
     leads = np.asarray(at.lead_times_s, dtype=np.float64)
     q = np.percentile(leads, [0, 25, 50, 75, 100]).tolist() if leads.size else [math.nan] * 5
     days = sum((b - a) / 86_400_000 for a, b in spans.values())

@@ -157,9 +157,9 @@ def _read_table(path: Path) -> dict[str, list[Any]]:
     return {h: [r[j] if j < len(r) else "" for r in rows] for j, h in enumerate(header)}
 
 
-def _number(x: object) -> float | None:
+def _number(x: Any) -> float | None:
     try:
-        v = float(x)  # type: ignore[arg-type]
+        v = float(x)
     except (TypeError, ValueError):
         return None
     return v if np.isfinite(v) else None

@@ -27,9 +27,8 @@ def smd_run(machine_dir: str, base: PipelineConfig) -> dict[str, Any]:
     from streams.lab.scoring.pointwise import best_f1, segments
 
     d = Path(machine_dir)
-    kw = {"start_ms": SMD_START_MS, "step_ms": SMD_STEP_MS}
-    train = table_samples(d / "train.csv", d.name, **kw)  # type: ignore[arg-type]
-    test = table_samples(d / "test.csv", d.name, **kw)  # type: ignore[arg-type]
+    train = table_samples(d / "train.csv", d.name, start_ms=SMD_START_MS, step_ms=SMD_STEP_MS)
+    test = table_samples(d / "test.csv", d.name, start_ms=SMD_START_MS, step_ms=SMD_STEP_MS)
     replay = Replay(replace(base, window_s=SMD_STEP_MS // 1000, lateness_s=0))
     records = list(replay.risk(sample_messages(train + test, replay.codec)))
     ts = np.array([s["ts"] for s in train + test], dtype=np.int64)

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import Producer
 
@@ -47,7 +48,7 @@ class FleetPublisher:
         self.topic = settings.topic("metrics")
         self.samples = 0
 
-    def _publish(self, samples: list[dict]) -> None:
+    def _publish(self, samples: list[dict[str, Any]]) -> None:
         for batch in to_batches(samples, self.per_message):
             value = self.codec.encode("MetricBatch", batch, topic=self.topic)
             # Message time = event time of the batch's first sample, so a replay of a time
@@ -60,7 +61,7 @@ class FleetPublisher:
     def run(self, stop: threading.Event | None = None) -> None:
         stop = stop or threading.Event()
         step_s = self.fleet.scenario.step_s
-        pending: list[dict] = []
+        pending: list[dict[str, Any]] = []
         started = time.monotonic()
         steps = 0
         while not stop.is_set():

@@ -285,7 +285,8 @@ def _build_trace(seed: int, start_ms: int, duration_s: int | None, data: str | N
             v = t.demand.get(r)
             if v is None or not ts.size:
                 return np.zeros(grid.size)
-            return np.interp(grid.astype(float), ts, np.nan_to_num(v.astype(float)))
+            out: np.ndarray = np.interp(grid.astype(float), ts, np.nan_to_num(v.astype(float)))
+            return out
 
         cpu, mem_used = on("cpu") / cpu_mhz, on("mem") / 2**20
         io, net = on("disk") / IO_KB_S, on("net") / 125_000.0  # 1 Gbit/s = 125,000 KB/s

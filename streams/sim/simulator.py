@@ -157,8 +157,8 @@ class Fleet(Commands, Truth):
                 reach = np.eye(len(comps)) + a @ reach
             self._reach = reach
         self._dependents: dict[int, set[int]] = {i: set() for i in range(len(comps))}
-        for s, d in zip(src, dst, strict=True):
-            self._dependents[s].add(d)
+        for up, down in zip(src, dst, strict=True):
+            self._dependents[up].add(down)
 
     def _incidents(self, incidents: tuple[Incident, ...]) -> None:
         for inc in incidents:

@@ -166,14 +166,14 @@ def read_long_csv(path: str | Path) -> list[Trace]:
                 skipped += bool(line.strip())
                 continue
             try:
-                ts, value = float(parts[0]), float(parts[3])
+                t, value = float(parts[0]), float(parts[3])
             except ValueError:
                 skipped += 1
                 continue
-            if not (math.isfinite(ts) and math.isfinite(value)):
+            if not (math.isfinite(t) and math.isfinite(value)):
                 skipped += 1
                 continue
-            data.setdefault(parts[1], {}).setdefault(parts[2], {})[ts] = value
+            data.setdefault(parts[1], {}).setdefault(parts[2], {})[t] = value
     out = []
     for comp in sorted(data, key=_natural):
         series = data[comp]

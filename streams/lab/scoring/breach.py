@@ -140,8 +140,8 @@ def _group(
         items = sorted(ev.get(comp, []), key=lambda e: e.ts_ms)
         ts = np.array([e.ts_ms for e in items], dtype=np.int64)
         inside = np.zeros(ts.size, dtype=bool)
-        for a, b in (failing or {}).get(comp, ()):
-            inside |= (ts >= a) & (ts < b)
+        for lo, hi in (failing or {}).get(comp, ()):
+            inside |= (ts >= lo) & (ts < hi)
         out[comp] = _Component(
             ts=ts,
             risk=np.array([e.risk for e in items], dtype=np.float64),
