@@ -80,7 +80,8 @@ def digest(messages: Iterable[Message], settings: Settings) -> dict[str, object]
 
     codec = Codec()
     replay = Replay(pipeline_config(settings), codec)
-    h, n, by_topic = hashlib.sha256(), 0, {}
+    h, n = hashlib.sha256(), 0
+    by_topic: dict[str, int] = {}
     for out in replay.outs(messages):
         h.update(len(out.topic).to_bytes(4, "big") + out.topic.encode())
         h.update(len(out.key).to_bytes(4, "big") + out.key)

@@ -56,7 +56,7 @@ def _bench_child(argv: Sequence[str]) -> None:
     import resource
     import uuid
 
-    import psutil  # type: ignore[import-untyped,unused-ignore]
+    import psutil
 
     from streams.ship.shipper import Shipper
 

@@ -305,6 +305,7 @@ def profile(n: int = 12_000, top: int = 25, sampler: str = "cprofile") -> None:
     prof.disable()
     stats = pstats.Stats(prof)
     by_file: dict[str, float] = defaultdict(float)
+    # Stats.stats (the raw table print_stats reads) is real but not in typeshed's pstats stub
     for (path, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
         by_file[path.split("site-packages/")[-1].split("/work/main/")[-1]] += tottime
     total = sum(by_file.values())

@@ -255,7 +255,7 @@ class HostCollector:
             m[name] = r
 
     def _from_psutil(self, m: dict[str, float], mono_s: float) -> None:
-        import psutil  # type: ignore[import-untyped,unused-ignore]
+        import psutil
 
         times = psutil.cpu_times()
         idle = times.idle + getattr(times, "iowait", 0.0)
