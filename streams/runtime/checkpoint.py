@@ -254,10 +254,8 @@ class CheckpointedPipeline(Pipeline):
         return out
 
     def due(self) -> list[str]:
-        """Components to checkpoint after the current message: those seen for the first time
-        (a new component's first checkpoint is its first message, so a ``kill -9`` before its
-        periodic one loses nothing: the new owner restores it and replays from there), and
-        those ``every_messages`` or ``every_event_s`` past their last one."""
+        """Components to checkpoint after the current message: new ones (a ``kill -9`` before
+        a periodic checkpoint then loses nothing) and those past ``every_*`` since their last."""
         p = self.policy
         out = []
         for comp in self.touched:
