@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 KAFKA_DIR = REPO / "deploy" / "kafka"
@@ -322,10 +323,10 @@ class KafkaCluster:
         if wait:
             self.wait_ready(timeout_s)
 
-    def _admin(self, timeout_ms: int = 3000):  # noqa: ANN202 - confluent_kafka type
+    def _admin(self, timeout_ms: int = 3000) -> Any:  # confluent_kafka's AdminClient
         from confluent_kafka.admin import AdminClient
 
-        conf: dict[str, object] = {
+        conf: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap_servers, "log_level": 0,
             "socket.timeout.ms": timeout_ms, "log.connection.close": False,
         }

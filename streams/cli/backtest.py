@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # -- command line ----------------------------------------------------------------------------
 
 
-def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b = sub.add_parser("backtest", help="score the pipeline on NAB, the simulator or SMD")
     kinds = b.add_subparsers(dest="kind", required=True)
     n = kinds.add_parser("nab", help="NAB: per-row anomaly scores, NAB score under 3 profiles")

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import (
     Consumer,
@@ -196,8 +196,9 @@ class Actuator:
         if msg.error():
             return
         if msg.value() is None:  # a tombstone: the selector's preference is withdrawn
-            if msg.key():
-                self.engine.forget_preference(msg.key().decode())
+            key = msg.key()
+            if key:
+                self.engine.forget_preference(key.decode())
             return
         pref = self._decoded(msg, "Preference")
         if pref is None:
@@ -332,8 +333,8 @@ class Actuator:
         self, msg: Message, stage: str, exc: BaseException | None = None, detail: str = ""
     ) -> None:
         self.stats.dead += 1
-        out = self._dead(msg.value(), msg.key(), msg.topic(), msg.partition(), msg.offset(),
-                         stage, exc, detail)
+        out = self._dead(msg.value(), msg.key(), cast(str, msg.topic()),
+                         cast(int, msg.partition()), cast(int, msg.offset()), stage, exc, detail)
         self._producer.produce(out.topic, key=out.key, value=out.value)
 
     def _binding(self) -> tuple[dict[str, Any], list[TopicPartition]]:

@@ -78,7 +78,7 @@ class EmbeddedBroker:
             # the run stops its clients first and the broker last
             start_new_session=True,
         )
-        if log is not subprocess.DEVNULL:
+        if not isinstance(log, int):  # a file, not subprocess.DEVNULL
             log.close()
         self._wait_ready(timeout_s)
         return self

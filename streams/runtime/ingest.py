@@ -22,9 +22,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from schemas.codec import Codec, WireFormat
+from schemas.codec import Codec
 from schemas.errors import ConfigError, ContractError
 from streams.settings import Settings
 
@@ -103,7 +103,7 @@ class Ingestor:
         self.delivery_timeout_s = delivery_timeout_s
         self.clock_ms = wall_clock_ms
         self.topic = settings.topic("metrics")
-        self.codec = Codec(cast(WireFormat, settings.wire_format),
+        self.codec = Codec(settings.wire_format,
                            registry_url=settings.registry_url or None)
         self.dead_letters = DeadLetters(self.codec, settings.topic, wall_clock_ms)
         self.stats = IngestStats()

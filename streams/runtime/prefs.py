@@ -18,7 +18,7 @@ import functools
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from actuators.pool import RESOURCES
 from schemas.codec import Codec
@@ -92,22 +92,25 @@ def read_preferences(settings: Any, codec: Codec, timeout_s: float = 10.0) -> di
             ends[p] = retrying(functools.partial(consumer.get_watermark_offsets,
                                                  TopicPartition(topic, p), timeout_s))[1]
         consumer.assign([TopicPartition(topic, p, 0) for p in parts if ends[p] > 0])
-        left, out = {p for p, end in ends.items() if end > 0}, {}
+        left = {p for p, end in ends.items() if end > 0}
+        out: dict[str, Any] = {}
         deadline = time.monotonic() + timeout_s
         while left and time.monotonic() < deadline:
             for msg in consumer.consume(500, 0.2):
                 if msg.error():
                     continue
-                key = msg.key().decode() if msg.key() else ""
-                if msg.value() is None:
+                raw_key, value = msg.key(), msg.value()
+                key = raw_key.decode() if raw_key else ""
+                if value is None:
                     out.pop(key, None)
                 else:
                     try:
-                        out[key] = codec.decode(msg.value(), ("Preference",))[1]
+                        out[key] = codec.decode(value, ("Preference",))[1]
                     except ContractError:
                         continue  # the actuators dead-letter it; here it is simply not in force
-                if msg.offset() + 1 >= ends[msg.partition()]:
-                    left.discard(msg.partition())
+                offset, part = cast(int, msg.offset()), cast(int, msg.partition())
+                if offset + 1 >= ends[part]:
+                    left.discard(part)
         return out
     finally:
         consumer.close()

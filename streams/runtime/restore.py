@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -113,10 +114,11 @@ class CheckpointStore:
                         if err.code() == KafkaError._PARTITION_EOF:
                             return
                         raise BrokerError(f"{topic}[{partition}]: {err}")
-                    if end is not None and m.offset() >= end:
+                    offset = cast(int, m.offset())  # a consumed message has one
+                    if end is not None and offset >= end:
                         return
                     yield m
-                    if end is not None and m.offset() >= end - 1:
+                    if end is not None and offset >= end - 1:
                         return
                 if msgs:
                     deadline = time.monotonic() + self.timeout_s
@@ -199,7 +201,7 @@ class Restorer:
         """Feed source messages ``start..end-1`` to the pipeline, discarding what it emits."""
         pipe, n = self.pipeline, 0
         for msg in self.store.messages(partition, start, end):
-            pipe.at(partition, msg.offset())
+            pipe.at(partition, cast(int, msg.offset()))
             n += 1
             try:
                 kind, rec = self.codec.decode(msg.value(), METRIC_EVENTS)

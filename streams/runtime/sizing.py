@@ -23,7 +23,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import Consumer, KafkaError, Message, Producer
 
@@ -93,7 +93,8 @@ class SizingActuator:
             return self.codec.decode(msg.value(), (event_type,))[1]
         except ContractError as exc:
             self.stats.dead += 1
-            out = self._dead(msg.value(), msg.key(), msg.topic(), msg.partition(), msg.offset(),
+            out = self._dead(msg.value(), msg.key(), cast(str, msg.topic()),
+                             cast(int, msg.partition()), cast(int, msg.offset()),
                              "decode", exc, "")
             self._producer.produce(out.topic, key=out.key, value=out.value)
             return None

@@ -22,9 +22,10 @@ the pipeline in event time, not in Faust's windowed tables (#385: their expiry u
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import faust
 
@@ -112,9 +113,11 @@ class Worker:
         self.app.forewarn_metrics = self.telemetry  # type: ignore[attr-defined]
         metrics = self.app.topic(self.source, key_type=bytes, value_type=bytes)
         self.app.agent(metrics, name="forewarn.process", concurrency=1)(self.process)
-        self.app.on_partitions_revoked.connect(self.on_revoked)
-        self.app.on_before_shutdown.connect(self.on_shutdown)
-        self.app.on_rebalance_complete.connect(self.on_rebalance_complete)
+        # faust's stub wants receivers typed as its own callback union, which an async method
+        # that accepts (sender, *args, signal=..., **kwargs) as Faust calls it does not match
+        self.app.on_partitions_revoked.connect(self.on_revoked)  # type: ignore[arg-type]
+        self.app.on_before_shutdown.connect(self.on_shutdown)  # type: ignore[arg-type]
+        self.app.on_rebalance_complete.connect(self.on_rebalance_complete)  # type: ignore[arg-type]
 
     def crash(self, exc: BaseException) -> None:
         log.error("a send failed (%r): stopping so that the group hands the partitions on", exc)
@@ -186,14 +189,14 @@ class Worker:
             self.ck_metrics.evicted.labels(why).inc()
             if got is not None and self.sink is not None:  # framed now, sent in the outbox's order
                 s, (p, value), topic = self.sink, got, self.checkpoints
-                self.outbox.add((), lambda s=s, t=topic, c=comp, p=p, v=value: s.send(
-                    t, c.encode(), v, p))
+                self.outbox.add((), functools.partial(s.send, topic, comp.encode(), value, p))
         self.ck_metrics.components.set(len(self.pipeline.marks))
 
     # -- the agent ---------------------------------------------------------------------------
 
     async def process(self, stream: faust.StreamT[bytes]) -> None:
-        manual = stream.noack()  # acked by the outbox once the outputs are acknowledged
+        # acked by the outbox once the outputs are acknowledged (noack: Stream's, not StreamT's)
+        manual = cast("faust.Stream[bytes]", stream).noack()
         self.sink = out = Sink(self.settings)
         poller = asyncio.ensure_future(out.run())
         actions = ActionFeed(self.settings, self.pipeline, self.codec)
@@ -239,13 +242,13 @@ class Worker:
 
     # -- group membership --------------------------------------------------------------------
 
-    async def on_revoked(self, sender: faust.App, revoked: set[Any], **_: Any) -> None:
+    async def on_revoked(self, sender: Any, *_revoked: Any, **_: Any) -> None:
         # Faust has waited for the agent and committed; eager rebalancing revokes everything,
         # the partitions that come back keep their state (see on_rebalance_complete)
         async with self.rebalancing:
             await self.checkpoint_all("partitions revoked")
 
-    async def on_shutdown(self, sender: faust.App, **_: Any) -> None:
+    async def on_shutdown(self, sender: Any, *_args: Any, **_: Any) -> None:
         async with self.rebalancing:
             await self.checkpoint_all("shutdown")
             if self.restorer is not None:
@@ -256,7 +259,7 @@ class Worker:
                 except TimeoutError:
                     log.error("shutdown: the checkpoint reader did not close in %g s", WAIT_S)
 
-    async def on_rebalance_complete(self, sender: faust.App, **_: Any) -> None:
+    async def on_rebalance_complete(self, sender: Any, *_args: Any, **_: Any) -> None:
         # Faust awaits this before it resumes the partitions and seeks them to the committed
         # offsets, so the state is in place before the first message of a new partition.
         assigned = {tp.partition for tp in self.app.consumer.assignment()

@@ -87,7 +87,8 @@ def allocations(trace: Trace, policy: str, resource: str, knobs: Sequence[float]
     n, k = len(trace), len(knobs)
     cap = provisioned(trace, resource)
     if policy == "static":  # the trace's own provisioned size, in effect as recorded
-        return np.asarray(knobs, dtype=np.float64)[:, None] * cap[None, :]
+        static: np.ndarray = np.asarray(knobs, dtype=np.float64)[:, None] * cap[None, :]
+        return static
     sizer = make_sizer(policy, knobs, capacity=float(cap[0]), step_s=trace.step_s,
                        delay_s=delay_s, resource=resource, **dict(options or {}))
     demand = trace.demand[resource]
