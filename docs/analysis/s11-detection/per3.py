@@ -23,8 +23,8 @@ sc = scenario(sys.argv[1], seed=42); fleet = Fleet(sc)
 base = replace(PipelineConfig(), dependencies=tuple((c.id, d) for c in sc.components for d in c.depends_on))
 replay = Replay(base)
 periods = {}
-for r in replay.risk(sample_messages((s for step in fleet.run() for s in step), replay.codec)):
-    pass
+for _ in replay.risk(sample_messages((s for step in fleet.run() for s in step), replay.codec)):
+    continue  # run the replay to the end: the periods are read afterwards
 p = replay.handler.pipeline
 for comp, st in p._states.items():
     print(comp, {m: (o.forecaster.period_points if hasattr(o.forecaster, "period_points") else None) for m, o in list(st.outlooks.items())[:6]}, {m: o.drifts for m, o in st.outlooks.items()})
