@@ -122,8 +122,13 @@ def fetch(quiet: bool = True) -> Path:
 
 
 def random_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (22 chars)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (22 chars), never
+    starting with "-" (as Kafka's own ``Uuid.randomUuid``: ``kafka-storage format -t -x...``
+    reads such an id as an option and fails; it did once in 64 cluster starts in CI)."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 @dataclass
