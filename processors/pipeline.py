@@ -117,29 +117,39 @@ class Pipeline:
         self._jumps.pop(component, None)
         return self._states.pop(component, None) is not None
 
-    def ingest(self, sample: Mapping[str, Any]) -> Output:
-        """Take one MetricSample dict; never raises on what the sample holds."""
+    def _accept(self, sample: Mapping[str, Any]
+                ) -> tuple[Output, tuple[str, ComponentState, int, dict[str, float]] | None]:
+        """The sample up to its window: a rejection's or duplicate's Output and None, or an
+        empty Output and (component, state, ts, the metrics the window took)."""
         out = Output()
         reason, component, ts, metrics = validate_sample(sample)
         if reason:
             out.rejected.append((dict(sample) if isinstance(sample, Mapping) else {}, reason))
-            return out
+            return out, None
         if len(metrics) > self.config.max_metrics:
             out.rejected.append((dict(sample), f"invalid: {len(metrics)} metrics in one sample, "
                                  f"over max_metrics {self.config.max_metrics}"))
-            return out
+            return out, None
         st = self._state(component, sample.get("host"))
         far = self._far(component, st, ts)
         if far:
             out.rejected.append((dict(sample), far))
-            return out
+            return out, None
         status, taken = st.windower.add_clean(ts, metrics)
         if status == DUPLICATE:
             self.duplicates += 1
-            return out
+            return out, None
         if status != ACCEPTED:
             out.rejected.append((dict(sample), self._late_reason(st, ts)))
+            return out, None
+        return out, (component, st, ts, taken)
+
+    def ingest(self, sample: Mapping[str, Any]) -> Output:
+        """Take one MetricSample dict; never raises on what the sample holds."""
+        out, got = self._accept(sample)
+        if got is None:
             return out
+        component, st, ts, taken = got
         st.samples_seen += 1
         out.health = self.evaluator.evaluate(component, ts, taken)
         if st.health.last_ts_ms == ts:  # judged in order: remember the status at this time

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from processors.batch.features import Window, close_due, features_by_round
-from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
+from processors.features import ClosedWindow, Windower
 from processors.pipeline import ComponentState, Output, Pipeline
 
 __all__ = ["BatchPipeline"]
@@ -73,28 +73,8 @@ class BatchPipeline(Pipeline):
     def _admit(self, sample: Mapping[str, Any]) -> _Admitted | Output:
         """:meth:`Pipeline.ingest` up to the window: a rejection or duplicate's Output, or
         the accepted sample."""
-        out = Output()
-        reason, component, ts, metrics = validate_sample(sample)
-        if reason:
-            out.rejected.append((dict(sample) if isinstance(sample, Mapping) else {}, reason))
-            return out
-        if len(metrics) > self.config.max_metrics:
-            out.rejected.append((dict(sample), f"invalid: {len(metrics)} metrics in one sample, "
-                                 f"over max_metrics {self.config.max_metrics}"))
-            return out
-        st = self._state(component, sample.get("host"))
-        far = self._far(component, st, ts)
-        if far:
-            out.rejected.append((dict(sample), far))
-            return out
-        status, taken = st.windower.add_clean(ts, metrics)
-        if status == DUPLICATE:
-            self.duplicates += 1
-            return out
-        if status != ACCEPTED:
-            out.rejected.append((dict(sample), self._late_reason(st, ts)))
-            return out
-        return _Admitted(component, st, ts, taken)
+        out, got = self._accept(sample)
+        return out if got is None else _Admitted(*got)
 
     def _judge(self, a: _Admitted) -> Output:
         """:meth:`Pipeline.ingest` from the window on, with the windows it closed."""
