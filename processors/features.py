@@ -256,12 +256,11 @@ def window_features(
     return dict(sorted(out.items()))
 
 
-def _features_2d(ts_ms: np.ndarray, v: np.ndarray, prev: np.ndarray) -> list[MetricFeatures]:
-    """Features per row of ``v`` (metrics x samples), samples at sorted times ``ts_ms``."""
+def row_stats(v: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per row of ``v``: its sorted values, p95 (linear interpolation, as numpy.percentile's
+    default), mean, deviations from the mean and std (from centred squares: np.std costs ~5x
+    more). Few, cheap numpy calls; the batch core (:mod:`processors.batch.features`) shares it."""
     n = v.shape[1]
-    t = (ts_ms - ts_ms[0]).astype(np.float64) / 1000.0  # seconds, small numbers
-    # Few, cheap numpy calls: one sort gives min, max and p95 (linear interpolation, as
-    # numpy.percentile's default); std from centred squares (np.std costs ~5x more).
     with np.errstate(all="ignore"):
         srt = np.sort(v, axis=1)
         pos = 0.95 * (n - 1)
@@ -271,19 +270,38 @@ def _features_2d(ts_ms: np.ndarray, v: np.ndarray, prev: np.ndarray) -> list[Met
         mean = v.sum(axis=1) / n
         dev = v - mean[:, None]
         std = np.sqrt((dev * dev).sum(axis=1) / n)
-        tc = t - t.sum() / n
-        sxx = float(tc @ tc)
-        slope = dev @ tc / sxx if sxx > 0 else np.zeros(len(v))
-        span = float(t[-1])
-        roc = (v[:, -1] - v[:, 0]) / span if span > 0 else np.zeros(len(v))
+    return srt, p95, mean, dev, std
+
+
+def feature_table(v: np.ndarray, srt: np.ndarray, p95: np.ndarray, mean: np.ndarray,
+                  prev: np.ndarray, slope: np.ndarray, std: np.ndarray,
+                  roc: np.ndarray) -> np.ndarray:
+    """The 9 x rows table of :class:`MetricFeatures` fields (growth against ``prev``), with
+    what overflowed on absurd inputs set to 0, never NaN downstream."""
+    with np.errstate(all="ignore"):
         ok = np.isfinite(prev) & (np.abs(prev) > 1e-12)
         growth = np.where(ok, (mean - prev) / np.where(ok, np.abs(prev), 1.0), 0.0)
         table = np.empty((9, len(v)))  # filled row by row: np.stack costs more than all this
         for k, row in enumerate((mean, srt[:, -1], srt[:, 0], p95, v[:, -1], slope, growth,
                                  std, roc)):
             table[k] = row
-        if not np.isfinite(table).all():  # overflow on absurd inputs: 0, never NaN downstream
+        if not np.isfinite(table).all():
             table[~np.isfinite(table)] = 0.0
+    return table
+
+
+def _features_2d(ts_ms: np.ndarray, v: np.ndarray, prev: np.ndarray) -> list[MetricFeatures]:
+    """Features per row of ``v`` (metrics x samples), samples at sorted times ``ts_ms``."""
+    n = v.shape[1]
+    t = (ts_ms - ts_ms[0]).astype(np.float64) / 1000.0  # seconds, small numbers
+    with np.errstate(all="ignore"):  # one sort gives min, max and p95 (row_stats)
+        srt, p95, mean, dev, std = row_stats(v)
+        tc = t - t.sum() / n
+        sxx = float(tc @ tc)
+        slope = dev @ tc / sxx if sxx > 0 else np.zeros(len(v))
+        span = float(t[-1])
+        roc = (v[:, -1] - v[:, 0]) / span if span > 0 else np.zeros(len(v))
+        table = feature_table(v, srt, p95, mean, prev, slope, std, roc)
     ts_mean = int(ts_ms[0]) + round(float(t.sum() / n) * 1000.0)
     return [
         MetricFeatures(mu, hi, lo, q95, last, b, g, sd, r, count=n, ts_mean_ms=ts_mean)

@@ -28,7 +28,13 @@ from itertools import chain
 
 import numpy as np
 
-from processors.features import ClosedWindow, MetricFeatures, Windower
+from processors.features import (
+    ClosedWindow,
+    MetricFeatures,
+    Windower,
+    feature_table,
+    row_stats,
+)
 
 __all__ = ["advance_all", "batch_window_features", "close_due", "features_by_round",
            "features_rows"]
@@ -114,14 +120,7 @@ def features_rows(
     sizes_a = np.asarray(sizes)
     t = (ts_ms - ts_ms[:, :1]).astype(np.float64) / 1000.0  # per part: seconds from its first
     with np.errstate(all="ignore"):
-        srt = np.sort(v, axis=1)
-        pos = 0.95 * (n - 1)
-        lo = int(pos)
-        hi = min(lo + 1, n - 1)
-        p95 = srt[:, lo] + (srt[:, hi] - srt[:, lo]) * (pos - lo)
-        mean = v.sum(axis=1) / n
-        dev = v - mean[:, None]
-        std = np.sqrt((dev * dev).sum(axis=1) / n)
+        srt, p95, mean, dev, std = row_stats(v)
         t_mean = t.sum(axis=1) / n
         tc = t - t_mean[:, None]
         sxx = (tc[:, None, :] @ tc[:, :, None]).ravel()
@@ -129,14 +128,7 @@ def features_rows(
         slope = np.where(sxx_rows > 0, _slopes(dev, tc, sizes) / sxx_rows, 0.0)
         span = np.repeat(t[:, -1], sizes_a)
         roc = np.where(span > 0, (v[:, -1] - v[:, 0]) / span, 0.0)
-        ok = np.isfinite(prev) & (np.abs(prev) > 1e-12)
-        growth = np.where(ok, (mean - prev) / np.where(ok, np.abs(prev), 1.0), 0.0)
-        table = np.empty((9, len(v)))
-        for k, row in enumerate((mean, srt[:, -1], srt[:, 0], p95, v[:, -1], slope, growth,
-                                 std, roc)):
-            table[k] = row
-        if not np.isfinite(table).all():
-            table[~np.isfinite(table)] = 0.0
+        table = feature_table(v, srt, p95, mean, prev, slope, std, roc)
     ts_means = [int(t0) + round(m * 1000.0) for t0, m in zip(ts_ms[:, 0].tolist(),
                                                                t_mean.tolist(), strict=True)]
     stamps = [ts for ts, size in zip(ts_means, sizes, strict=True) for _ in range(size)]
