@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from processors.trendline import TrendFit
 
-__all__ = ["fit_trends"]
+__all__ = ["fit_trends", "minute_rounds"]
 
 # Python 3.12 compensates float sums (Neumaier); this kernel reproduces the plain sums of 3.11
 _PLAIN_SUM = sys.version_info < (3, 12)
@@ -99,3 +100,28 @@ def fit_trends(
                resid_std.tolist(), tm.tolist(), sxx.tolist(), ym.tolist(), strict=True)
     return [TrendFit(b, a, r, s, n, m, q, e) if good else None
             for good, b, a, r, s, m, q, e in rows]
+
+
+def minute_rounds(samples: Iterable[Mapping[str, Any]], points: int = 10
+                  ) -> list[tuple[list[list[int]], list[list[float]]]]:
+    """The series a trend forecaster refits on, as rounds for :func:`fit_trends`: at every
+    minute, the last ``points`` minute means of every metric of every component that has
+    that many (times, values)."""
+    sums: dict[tuple[int, str, str], list[float]] = {}
+    for s in samples:
+        for m, v in s["metrics"].items():
+            sums.setdefault((s["ts"] // 60_000 * 60_000, s["component"], m), []).append(v)
+    last: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    rounds: list[tuple[list[list[int]], list[list[float]]]] = []
+    for minute in sorted({k[0] for k in sums}):
+        ts, ys = [], []
+        for (start, c, m), vs in sums.items():
+            if start == minute:
+                pts = last.setdefault((c, m), [])
+                pts[:] = [*pts[-(points - 1):], (start, sum(vs) / len(vs))]
+                if len(pts) == points:
+                    ts.append([t for t, _ in pts])
+                    ys.append([y for _, y in pts])
+        if ts:
+            rounds.append((ts, ys))
+    return rounds

@@ -29,7 +29,7 @@ from typing import Any
 
 from processors.batch.features import advance_all, batch_window_features
 from processors.batch.pipeline import BatchPipeline
-from processors.batch.trend import fit_trends
+from processors.batch.trend import fit_trends, minute_rounds
 from processors.config import PipelineConfig
 from processors.features import Windower, window_features
 from processors.pipeline import Output, Pipeline
@@ -165,23 +165,7 @@ def profile_batch(samples: list[dict[str, Any]], poll: int) -> None:
 
 def trend_run(samples: list[dict[str, Any]]) -> dict[str, float]:
     """CPU µs per refit: fit_trend per series, and fit_trends per minute over all series."""
-    sums: dict[tuple[int, str, str], list[float]] = {}
-    for s in samples:
-        for m, v in s["metrics"].items():
-            sums.setdefault((s["ts"] // 60_000 * 60_000, s["component"], m), []).append(v)
-    last: dict[tuple[str, str], list[tuple[int, float]]] = {}
-    rounds: list[tuple[list[list[int]], list[list[float]]]] = []
-    for minute in sorted({k[0] for k in sums}):
-        ts, ys = [], []
-        for (start, c, m), vs in sums.items():
-            if start == minute:
-                pts = last.setdefault((c, m), [])
-                pts[:] = [*pts[-9:], (start, sum(vs) / len(vs))]
-                if len(pts) == 10:
-                    ts.append([t for t, _ in pts])
-                    ys.append([y for _, y in pts])
-        if ts:
-            rounds.append((ts, ys))
+    rounds = minute_rounds(samples)
     clock = time.process_time
     t_one = t_many = 0.0
     fits = 0

@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 
-from processors.batch.trend import _squares, fit_trends
+from processors.batch.trend import _squares, fit_trends, minute_rounds
 from processors.trendline import fit_trend
 from streams.sim.examples import fleet_samples
 
@@ -47,25 +47,11 @@ def test_bench_window_means_bit_for_bit() -> None:
     """The series the forecasters refit on the bench data: at every minute, the last 10
     minute means of every metric of every component. (With ``x * x`` for the squares, 21 of
     these 19,200 fits differed from fit_trend in the last bit of r2 or resid_std.)"""
-    sums: dict[tuple[int, str, str], list[float]] = {}
-    for s in fleet_samples(12_000):
-        for m, v in s["metrics"].items():
-            sums.setdefault((s["ts"] // 60_000 * 60_000, s["component"], m), []).append(v)
-    last: dict[tuple[str, str], list[tuple[int, float]]] = {}
     fits = 0
-    for minute in sorted({k[0] for k in sums}):
-        ts, ys = [], []
-        for (start, c, m), vs in sums.items():
-            if start == minute:
-                pts = last.setdefault((c, m), [])
-                pts[:] = [*pts[-9:], (start, sum(vs) / len(vs))]
-                if len(pts) == 10:
-                    ts.append([t for t, _ in pts])
-                    ys.append([y for _, y in pts])
-        if ts:
-            got = fit_trends(ts, ys)
-            assert repr(got) == repr([fit_trend(t, y) for t, y in zip(ts, ys, strict=True)])
-            fits += len(got)
+    for ts, ys in minute_rounds(fleet_samples(12_000)):
+        got = fit_trends(ts, ys)
+        assert repr(got) == repr([fit_trend(t, y) for t, y in zip(ts, ys, strict=True)])
+        fits += len(got)
     assert fits > 10_000
 
 
