@@ -27,8 +27,8 @@ class ForewarnSizer(Sizer):
 
       - ``level``: ``b`` = the larger of the recent level (EWMA, half-life
         ``level_half_life_s``) and the last sample (demand that wanders, CPU);
-      - ``window``: ``b`` = ``u``: the distribution of demand itself, as VPA's and
-        Autopilot's histograms (demand that is noise around a level, memory);
+      - ``window``: ``b`` = ``u`` as first given (fixed): the distribution of demand itself,
+        as VPA's and Autopilot's histograms (demand that is noise around a level, memory);
       - ``peak``: ``b`` = the component's peak of the last day;
       - ``week``: ``b`` = its peak of the last seven days (rare bursts: the high-slack end);
 
@@ -94,6 +94,7 @@ class ForewarnSizer(Sizer):
         self.lam = self.knobs[:, None] / per
         self.level_hl = level_half_life_s
         self.unit = max(0.01 * self.capacity, 1e-6)
+        self.scale = self.unit  # the window forecaster's b: fixed, so its ratios keep a scale
         self.names = tuple(forecasters)
         # ratio * 100 of what happened over each forecaster's b: up to 10^4 times b
         self.hists = [DecayingHistogram(0.01, 1.02, 1e6, spread_half_life_s)
@@ -133,6 +134,12 @@ class ForewarnSizer(Sizer):
         w = np.exp(self.score - self.score.max())
         weights: np.ndarray = w / w.sum()
         return weights
+
+    def observe_capacity(self, ts: int, capacity: float) -> None:
+        """A new provisioned size: the unit ``u``, the floor, the prior and the cold start
+        follow it (the histograms keep what was learnt: ratios to each outcome's own ``b``)."""
+        super().observe_capacity(ts, capacity)
+        self.unit = max(0.01 * self.capacity, 1e-6)
 
     def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
         if self.level is None or self.last_ts is None:
@@ -201,7 +208,7 @@ class ForewarnSizer(Sizer):
             if name == "level":
                 out.append(max(self.level or 0.0, self.last) + self.unit)
             elif name == "window":
-                out.append(self.unit)
+                out.append(self.scale)
             else:
                 peak = self.peaks[name]
                 out.append((peak[0][1] if peak else self.last) + self.unit)

@@ -18,10 +18,8 @@ class StaticSizer(Sizer):
 
     policy = "static"
 
-    def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None,
-                capacity: float | None = None) -> None:
-        if capacity is not None and capacity > 0:
-            self.capacity = float(capacity)
+    def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
+        """Demand plays no part: the size is the provisioned one (``observe_capacity``)."""
 
     def recommend(self, ts: int) -> np.ndarray:
         return self.knobs * self.capacity

@@ -146,12 +146,11 @@ class RightSizing:
                 self.sent[key] = float(cap)
             sz, timing = self.sizers[key], self.timing[key]
             effect = timing.at(ts)
-            if isinstance(sz, StaticSizer):
-                cap = metrics.get(cap_m)
-                sz.observe(ts, float(usage), effect,
-                           capacity=float(cap) if isinstance(cap, int | float) else None)
-            else:
-                sz.observe(ts, float(usage), effect)
+            cap = metrics.get(cap_m)
+            if isinstance(cap, int | float) and math.isfinite(cap) and cap > 0:
+                sz.observe_capacity(ts, float(cap))  # a VM resized: every policy follows
+                self.capacity[key] = float(cap)
+            sz.observe(ts, float(usage), effect)
             alloc = sz.recommend(ts)
             timing.decide(ts, alloc)
             amount = float(alloc[0])

@@ -115,6 +115,14 @@ class Sizer(ABC):
     def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
         """Learn one demand sample (each policy its own way)."""
 
+    def observe_capacity(self, ts: int, capacity: float) -> None:
+        """The provisioned size as of ``ts`` (the capacity metric that comes with each sample;
+        it can change, e.g. a VM resized from 1.3 to 4 GB): what ``static`` keeps, the 1 %
+        floor, and forewarn's unit and prior follow it. Ignored unless positive."""
+        if capacity > 0 and capacity != self.capacity:
+            self.capacity = float(capacity)
+            self.floor = 0.01 * self.capacity
+
     def on_risk(self, risk: Mapping[str, Any]) -> None:  # noqa: B027 (optional hook)
         """A RiskScore of the component (only ``forewarn`` uses it)."""
 

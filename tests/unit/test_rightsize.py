@@ -205,3 +205,37 @@ def test_bad_knobs_are_refused() -> None:
         make_sizer("reactive", (0.0,), capacity=1.0)
     with pytest.raises(ConfigError):
         make_sizer("nope", capacity=1.0)
+
+
+def test_every_policy_follows_a_new_provisioned_size() -> None:
+    """A VM resized mid-series (1,300 -> 4,000): static keeps the new size, the 1 % floor
+    every policy keeps is 1 % of it, and forewarn's cold start and prior (the provisioned
+    size as one outcome) are the new size, not the first one."""
+    static = make_sizer("static", (1.0, 0.5), capacity=1300.0)
+    static.observe_capacity(300, 4000.0)
+    static.observe_capacity(600, 0.0)  # a sample without a size keeps the last one
+    np.testing.assert_allclose(static.recommend(600), [4000.0, 2000.0])
+    # HPA on idle demand: desired = 0 / 0.7, held at the floor: 1 % of 1,000, then of 4,000
+    hpa = make_sizer("reactive", (0.7,), capacity=1000.0)
+    hpa.observe(0, 0.0, np.array([10.0]))
+    assert hpa.recommend(0)[0] == pytest.approx(10.0)
+    hpa.observe_capacity(1000, 4000.0)
+    hpa.observe(1000, 0.0, np.array([10.0]))
+    assert hpa.recommend(1000)[0] == pytest.approx(40.0)
+    # forewarn's cold start: the provisioned size until ``warm`` outcomes are in
+    cold = make_sizer("forewarn", (0.01,), capacity=1300.0, warm=1000)
+    cold.observe(0, 100.0)
+    assert cold.recommend(0)[0] == pytest.approx(1300.0)
+    cold.observe_capacity(300, 4000.0)
+    cold.observe(300, 100.0)
+    assert cold.recommend(300)[0] == pytest.approx(4000.0)
+    # at a tiny lambda the prior keeps the provisioned size: every outcome (100 + u) is under
+    # it, so P(demand > size) = 0 there, while any smaller size keeps the prior's share
+    # (1/(n+1) > lambda x size): allocation = size + u - u = the new size, exactly
+    keep = make_sizer("forewarn", (1e-7,), capacity=1300.0, warm=0)
+    for i in range(60):
+        if i == 30:
+            keep.observe_capacity(i * 300, 4000.0)
+        keep.observe(i * 300, 100.0)
+        got = keep.recommend(i * 300)[0]
+        assert got == pytest.approx(1300.0 if i < 30 else 4000.0)

@@ -119,7 +119,7 @@ def test_the_fleet_face_decides_as_the_backtest(policy: str) -> None:
         if policy == "static":  # the backtest reads the recorded size; live holds it
             continue
         want = allocations(trace, policy, res, [DEFAULT_KNOB[policy]], 300, risks)[0]
-        timing = InEffect(np.array([live.capacity[("vm-1", res)]]), 300)
+        timing = InEffect(np.array([float(trace.capacity[res][0])]), 300)  # the first size
         got = []
         for ts, amount in live.decisions[("vm-1", res)]:
             got.append(float(timing.at(ts)[0]))

@@ -95,10 +95,13 @@ def allocations(trace: Trace, policy: str, resource: str, knobs: Sequence[float]
     ts = trace.ts
     out = np.empty((k, n))
     timing = InEffect(np.full(k, float(cap[0])), delay_s)
+    raw = trace.capacity.get(resource)  # as live: a step without a provisioned size keeps it
+    given = np.zeros(n) if raw is None else np.where(raw > 0, raw, 0.0)
     for i in range(n):
         t = int(ts[i])
         effect = timing.at(t)
         out[:, i] = effect
+        sizer.observe_capacity(t, float(given[i]))
         sizer.observe(t, float(demand[i]), effect)
         timing.decide(t, sizer.recommend(t))
         if risks is not None:  # the worker scores a sample after it is shipped: next decision
