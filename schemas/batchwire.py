@@ -27,6 +27,7 @@ a zero count.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,14 +51,24 @@ class MetricColumns:
 
     def to_record(self) -> dict[str, Any]:
         """The record fastavro reads from the same bytes."""
-        names = self.names
         return {
             "component": self.component,
             "host": self.host,
             "tags": self.tags,
-            "points": [{"ts": t, "metrics": dict(zip(names, row, strict=True))}
-                       for t, row in zip(self.ts.tolist(), self.values.tolist(), strict=True)],
+            "points": [{"ts": t, "metrics": m} for t, m in self._points()],
         }
+
+    def samples(self) -> list[dict[str, Any]]:
+        """The ``MetricSample`` dicts it carries, as ``streams.handler.batch_to_samples`` makes
+        them from :meth:`to_record` (one tags dict shared by all)."""
+        comp, host, tags = self.component, self.host, self.tags or {}
+        return [{"component": comp, "host": host, "ts": t, "metrics": m, "tags": tags}
+                for t, m in self._points()]
+
+    def _points(self) -> Iterator[tuple[int, dict[str, float]]]:
+        names = self.names
+        for t, row in zip(self.ts.tolist(), self.values.tolist(), strict=True):
+            yield t, dict(zip(names, row, strict=True))
 
 
 class _Bad(Exception):

@@ -4,9 +4,11 @@ the same numbers as the per-component code, bit for bit.
 * :mod:`processors.batch.features` — the features of many components' closing windows in one
   set of numpy calls (``batch_window_features``, ``close_due``, ``features_by_round``);
 * :mod:`processors.batch.pipeline` — ``BatchPipeline.ingest_batch(samples)``: a poll's samples,
-  the records of ``Pipeline.ingest`` on each, with the window features batched;
+  the records of ``Pipeline.ingest`` on each, with the window features batched (``admit`` each
+  sample, then ``judge_each``: the worker's path, ``MetricsHandler.handle_batch``);
 * :mod:`processors.batch.trend` — the forecasters' trend refit for many series (``fit_trends``;
   not used by the pipeline yet).
 
-Nothing here is wired into the worker yet: see docs/throughput.md ("the batch core's design").
+The worker runs a poll's messages through ``BatchPipeline`` (setting ``worker_batch``, 64;
+1: message by message); see docs/throughput.md ("the batch core's design", "wired").
 """

@@ -34,21 +34,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from processors.batch.features import Window, close_due, features_by_round
-from processors.features import ClosedWindow, Windower
+from processors.features import ClosedWindow
 from processors.pipeline import ComponentState, Output, Pipeline
 
-__all__ = ["BatchPipeline"]
+__all__ = ["Admitted", "BatchPipeline"]
 
 
 @dataclass
-class _Admitted:
-    """One accepted sample between the passes."""
+class Admitted:
+    """One accepted sample between the passes: its windows due (taken out of the windower,
+    step 1), their :class:`ClosedWindow` values (step 2)."""
 
     component: str
     st: ComponentState
     ts: int
     taken: dict[str, float]
-    closed: list[ClosedWindow] = field(default_factory=list)  # filled in step 2
+    due: list[tuple[int, Window]] = field(default_factory=list)
+    closed: list[ClosedWindow] = field(default_factory=list)
 
 
 class BatchPipeline(Pipeline):
@@ -56,27 +58,50 @@ class BatchPipeline(Pipeline):
 
     def ingest_batch(self, samples: Sequence[Mapping[str, Any]]) -> Output:
         """The records of ``ingest`` on each sample in order, computed a poll at a time."""
-        admitted: list[_Admitted | Output] = []
-        pending: list[tuple[_Admitted, Windower, list[tuple[int, Window]]]] = []
-        for sample in samples:
-            got = self._admit(sample)
-            admitted.append(got)
-            if isinstance(got, _Admitted):
-                windower = got.st.windower
-                pending.append((got, windower, close_due(windower)))
-        features_by_round([(w, due, a.closed) for a, w, due in pending])
         out = Output()
-        for got in admitted:
-            out.extend(got if isinstance(got, Output) else self._judge(got))
+        for got in self.judge_each([self.admit(s) for s in samples]):
+            if isinstance(got, BaseException):
+                raise got
+            out.extend(got)
         return out
 
-    def _admit(self, sample: Mapping[str, Any]) -> _Admitted | Output:
-        """:meth:`Pipeline.ingest` up to the window: a rejection or duplicate's Output, or
-        the accepted sample."""
+    def admit(self, sample: Mapping[str, Any]) -> Admitted | Output:
+        """Step 1 for one sample: :meth:`Pipeline.ingest` up to the window (a rejection or
+        duplicate's Output, or the accepted sample), and the windows it makes due taken out."""
         out, got = self._accept(sample)
-        return out if got is None else _Admitted(*got)
+        if got is None:
+            return out
+        a = Admitted(*got)
+        a.due = close_due(a.st.windower)
+        return a
 
-    def _judge(self, a: _Admitted) -> Output:
+    def judge_each(self, admitted: Sequence[Admitted | Output | BaseException]
+                   ) -> list[Output | BaseException]:
+        """Steps 2 and 3 over :meth:`admit`'s results in order: each one's Output (an Output
+        or an exception given stays as it is). A sample whose judging raises gets the
+        exception in its place, the rest are judged; should the batched features raise, every
+        sample that closed a window gets that exception (what :meth:`Pipeline.ingest` would
+        raise on each, its state part changed, as there)."""
+        lanes = [a for a in admitted if isinstance(a, Admitted)]
+        failed: BaseException | None = None
+        try:
+            features_by_round([(a.st.windower, a.due, a.closed) for a in lanes])
+        except Exception as exc:  # a bug must not stop the others: their samples judged
+            failed = exc
+        out: list[Output | BaseException] = []
+        for got in admitted:
+            if not isinstance(got, Admitted):
+                out.append(got)
+            elif failed is not None and got.due:
+                out.append(failed)
+            else:
+                try:
+                    out.append(self._judge(got))
+                except Exception as exc:  # as the handler does around ingest
+                    out.append(exc)
+        return out
+
+    def _judge(self, a: Admitted) -> Output:
         """:meth:`Pipeline.ingest` from the window on, with the windows it closed."""
         out = Output()
         st, ts = a.st, a.ts

@@ -16,12 +16,16 @@ and dead letters alike, the final flush included):
 
     python -m streams.bench.identity --save /tmp/before.json      # on the old tree
     python -m streams.bench.identity --check /tmp/before.json     # on the new one
+
+``--batch N`` runs the same replays through the worker's batch path, ``N`` messages a poll
+(``worker_batch``): its digests must equal those of the per-message path on the same tree.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import sys
 import time
@@ -29,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from schemas.codec import Codec
+from streams.handler import Out
 from streams.lab.replay import Message, Replay, nab_samples, sample_messages
 from streams.settings import Settings
 
@@ -74,15 +79,30 @@ def datasets(nab_dir: Path = NAB_DIR) -> dict[str, Callable[[Codec], Iterable[Me
     return out
 
 
-def digest(messages: Iterable[Message], settings: Settings) -> dict[str, object]:
-    """Count and SHA-256 of every message a fresh replay emits for ``messages``."""
+def batched_outs(replay: Replay, messages: Iterable[Message], size: int) -> Iterator[Out]:
+    """:meth:`Replay.outs` through the worker's batch path: ``size`` messages a poll
+    (:meth:`MetricsHandler.handle_batch`), then the final flush."""
+    it = iter(messages)
+    while chunk := list(itertools.islice(it, size)):
+        for outs in replay.handler.handle_batch(chunk):
+            yield from outs
+    yield from replay.handler.flush()
+
+
+def digest(messages: Iterable[Message], settings: Settings, batch: int = 0
+           ) -> dict[str, object]:
+    """Count and SHA-256 of every message a fresh replay emits for ``messages`` (``batch``
+    messages a poll through the batch path; 0: one at a time, :meth:`MetricsHandler.handle`)."""
+    from processors.batch.pipeline import BatchPipeline
     from streams.runtime.worker import pipeline_config
 
     codec = Codec()
-    replay = Replay(pipeline_config(settings), codec)
+    config = pipeline_config(settings)
+    replay = Replay(config, codec, pipeline=BatchPipeline(config) if batch else None)
     h, n = hashlib.sha256(), 0
     by_topic: dict[str, int] = {}
-    for out in replay.outs(messages):
+    outs = batched_outs(replay, messages, batch) if batch else replay.outs(messages)
+    for out in outs:
         h.update(len(out.topic).to_bytes(4, "big") + out.topic.encode())
         h.update(len(out.key).to_bytes(4, "big") + out.key)
         h.update(len(out.value).to_bytes(4, "big") + out.value)
@@ -96,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--save", help="write the digests to this JSON file")
     p.add_argument("--check", help="compare with digests saved by --save; exit 1 if any differ")
     p.add_argument("--only", nargs="*", help="data sets to run (default: all)")
+    p.add_argument("--batch", type=int, default=0, help="messages a poll through the worker's "
+                   "batch path (MetricsHandler.handle_batch); 0: one at a time (default)")
     args = p.parse_args(argv)
     settings = Settings.load(env={})
     results: dict[str, object] = {}
@@ -103,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and name not in args.only:
             continue
         t0 = time.process_time()
-        results[name] = digest(messages(Codec()), settings)
+        results[name] = digest(messages(Codec()), settings, args.batch)
         print(f"{name:48} {json.dumps(results[name])}  ({time.process_time() - t0:.1f} CPU s)",
               flush=True)
     if args.save:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import pstats
 import sys
 import tempfile
@@ -107,21 +108,32 @@ def raw_consume(settings: Settings, topic: str, n_msgs: int, min_s: float = 1.0
     return total_n / total_s, total_n / cpu_s
 
 
-def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]]) -> dict[str, float]:
-    """The worker's per-message work without Kafka: handle, then due checkpoints."""
+def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]], poll: int = 0
+           ) -> dict[str, float]:
+    """The worker's work without Kafka: handle, then due checkpoints; ``poll`` messages at a
+    time through the batch path as the worker (``worker_batch``; 0: the settings'), or one by
+    one (1: the per-message path)."""
     from streams.handler import MetricsHandler
+    from streams.lab.message import Message
     from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy
     from streams.runtime.worker import pipeline_config
 
+    poll = poll or max(1, settings.worker_batch)
     pipe = CheckpointedPipeline(pipeline_config(settings), settings.topic("metrics"),
                                 CheckpointPolicy.from_settings(settings))
     handler = MetricsHandler(pipe, Codec(), settings.topic, wall_clock_ms=lambda: 0)
     ckpt_s, sizes = 0.0, []
     t0, c0 = time.perf_counter(), time.process_time()
-    for offset, (key, value, _) in enumerate(batches):
-        pipe.at(0, offset)
-        handler.handle(value, key, "metrics", 0, offset)
-        due = pipe.due()
+    for i in range(0, len(batches), poll):
+        due: dict[str, None] = {}
+        if poll == 1:
+            pipe.at(0, i)
+            handler.handle(batches[i][1], batches[i][0], "metrics", 0, i)
+            due = dict.fromkeys(pipe.due())
+        else:
+            msgs = [Message(v, k, "metrics", 0, i + j, 0)
+                    for j, (k, v, _) in enumerate(batches[i:i + poll])]
+            handler.handle_batch(msgs, pipe.at, functools.partial(_due_into, due, pipe))
         if due:
             t1 = time.perf_counter()
             sizes += [len(got[1]) for c in due if (got := pipe.checkpoint(c, now_ms=0))]
@@ -133,6 +145,10 @@ def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]]) -> dict[
             "checkpoint_share": ckpt_s / total_s,
             "checkpoints_per_1k_samples": 1000 * len(sizes) / n,
             "state_bytes_median": float(last[len(last) // 2]), "state_bytes_max": float(last[-1])}
+
+
+def _due_into(due: dict[str, None], pipe: Any) -> None:
+    due.update(dict.fromkeys(pipe.due()))
 
 
 def bench_worker(seconds: float = 3.0) -> dict[str, float]:
@@ -161,15 +177,19 @@ def bench_worker(seconds: float = 3.0) -> dict[str, float]:
         out["raw_samples_s"], out["raw_samples_cpu_s"] = POINTS * wall, POINTS * cpu
         out["raw_single_samples_s"] = raw_consume(s, naive_in, n)[0]
         out.update(inproc(s, batches))
-
-        port = free_port()
-        ours = WorkerChild(WORKER_ARGV, worker_env(s, tmp, port), port, Path(tmp) / "ours.log")
-        try:
-            got = measure(ours, n, committed_counter(s, s.worker_group, s.topic("metrics")),
-                          len(batches), 60 + 20 * seconds)
-        finally:
-            ours.stop()
-        out |= {f"ours_{k}": v for k, v in got.items()}
+        out |= {f"inproc_permsg_{k[7:]}": v for k, v in inproc(s, batches, 1).items()
+                if k.startswith("inproc_samples")}
+        for name, batch in (("ours", s.worker_batch), ("ours_permsg", 1)):
+            port, group = free_port(), f"{s.worker_group}-{name}"
+            env = worker_env(s, tmp, port, FOREWARN_WORKER_GROUP=group,
+                             FOREWARN_WORKER_BATCH=str(batch))
+            ours = WorkerChild(WORKER_ARGV, env, port, Path(tmp) / f"{name}.log")
+            try:
+                got = measure(ours, n, committed_counter(s, group, s.topic("metrics")),
+                              len(batches), 60 + 20 * seconds)
+            finally:
+                ours.stop()
+            out |= {f"{name}_{k}": v for k, v in got.items()}
 
         port = free_port()
         group = f"naive-{tag}"
@@ -191,10 +211,14 @@ def ratios(out: dict[str, float]) -> dict[str, float]:
     """Ours over naive, raw and in-process, per wall second and per CPU second (what the code
     costs, whatever else the machine runs)."""
     got = {}
-    for other in ("naive", "raw", "inproc"):
+    for other in ("naive", "raw", "inproc", "ours_permsg", "inproc_permsg"):
+        if f"{other}_samples_s" not in out:  # older runs, scale-out
+            continue
         got[f"ours_over_{other}"] = out["ours_samples_s"] / out[f"{other}_samples_s"]
-    for other in ("naive", "raw", "inproc"):
-        got[f"ours_over_{other}_cpu"] = out["ours_samples_cpu_s"] / out[f"{other}_samples_cpu_s"]
+    for other in ("naive", "raw", "inproc", "ours_permsg", "inproc_permsg"):
+        if f"{other}_samples_cpu_s" in out:
+            got[f"ours_over_{other}_cpu"] = (out["ours_samples_cpu_s"]
+                                             / out[f"{other}_samples_cpu_s"])
     return got
 
 

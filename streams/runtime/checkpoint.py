@@ -1,31 +1,7 @@
 """Model-state checkpoints on ``forewarn.checkpoints``: what is written, when, and how a worker
 that is given a partition resumes from them.
 
-Wire format, version 1. Key: the component id (UTF-8). Value::
-
-    bytes 0-3   magic b"FWCP"
-    byte  4     format version (1)
-    bytes 5-8   H, the header's length (unsigned, big-endian)
-    H bytes     header: a UTF-8 JSON object
-    the rest    blob: ``Pipeline.snapshot(component)``, opaque here: the explicit, versioned
-                state format of ``processors/stateformat.py`` (data, never code: a forged
-                or pickled blob is refused and the component starts cold; docs/state.md)
-
-Header fields (readers ignore fields they do not know; new fields are only ever added, and the
-version changes only when the layout or a field's meaning does):
-
-    component     str       the component id (equals the key)
-    topic         str       source topic, full name (``forewarn.metrics``)
-    partition     int       source partition
-    offset        int       the next source offset to read: the state holds every message of
-                            ``topic[partition]`` below it and none at or above it
-    watermark_ms  int|null  the component's event-time watermark (largest ``ts`` seen)
-    state_key     object    ``PipelineConfig.state_key()``: the parameters the blob is valid under
-    blob_crc32    int       CRC-32 of the blob
-    written_ms    int       wall-clock time of writing (information only)
-
-A component's checkpoint goes to checkpoint partition ``source partition % partitions``, so a
-worker restoring source partition p reads one partition; compaction keeps the latest per key.
+The wire format (``FWCP``, a JSON header, the blob) is :mod:`streams.runtime.ckwire`'s.
 
 When (:class:`CheckpointPolicy`): after ``every_messages`` messages of a component, or once its
 event time has moved ``every_event_s`` since its last checkpoint; for every component whose
@@ -61,24 +37,22 @@ assigned is dropped.
 from __future__ import annotations
 
 import logging
-import struct
 import time
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-import orjson
-
-from processors.pipeline import Output, Pipeline, PipelineConfig
+from processors.batch.pipeline import Admitted, BatchPipeline
+from processors.pipeline import Output, PipelineConfig
 from schemas.errors import ConfigError, ContractError
+from streams.runtime.ckwire import MAGIC, VERSION, Checkpoint, decode, normal_key
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAGIC = b"FWCP"
-VERSION = 1
-_PREFIX = struct.Struct(">4sBI")  # magic, version, header length
+__all__ = ["MAGIC", "VERSION", "Checkpoint", "CheckpointPolicy", "CheckpointedPipeline",
+           "Mark", "decode", "normal_key"]
+
 # Defaults until Settings carries checkpoint_every_messages / _every_s / _max_replay.
 EVERY_MESSAGES = 500
 EVERY_EVENT_S = 900
@@ -86,72 +60,6 @@ MAX_REPLAY = 10_000
 # evicted components' last checkpoints kept in memory (~8 KB each, against ~90 KB of live
 # state), so that one seen again is restored, not cold (#12, #14); the oldest go past this
 PARK_BYTES = 256 << 20
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """One component's state and the source position it covers."""
-
-    component: str
-    topic: str
-    partition: int
-    offset: int
-    watermark_ms: int | None
-    state_key: Mapping[str, Any]
-    blob: bytes
-    written_ms: int = 0
-
-    def encode(self) -> bytes:
-        header = orjson.dumps(
-            {
-                "component": self.component,
-                "topic": self.topic,
-                "partition": self.partition,
-                "offset": self.offset,
-                "watermark_ms": self.watermark_ms,
-                "state_key": dict(self.state_key),
-                "blob_crc32": zlib.crc32(self.blob),
-                "written_ms": self.written_ms,
-            }
-        )
-        return _PREFIX.pack(MAGIC, VERSION, len(header)) + header + self.blob
-
-
-def decode(value: bytes, where: str = "") -> Checkpoint:
-    """The checkpoint in ``value``; ContractError (saying ``where``) if it is not one."""
-    at = f"checkpoint {where}: " if where else "checkpoint: "
-    if len(value) < _PREFIX.size:
-        raise ContractError(f"{at}truncated ({len(value)} bytes)")
-    magic, version, size = _PREFIX.unpack_from(value)
-    if magic != MAGIC:
-        raise ContractError(f"{at}not a forewarn checkpoint (magic {magic!r})")
-    if version > VERSION:
-        raise ContractError(f"{at}format version {version} is newer than this reader's {VERSION}")
-    end = _PREFIX.size + size
-    try:
-        h = orjson.loads(value[_PREFIX.size : end])
-        blob = value[end:]
-        ck = Checkpoint(
-            component=str(h["component"]),
-            topic=str(h["topic"]),
-            partition=int(h["partition"]),
-            offset=int(h["offset"]),
-            watermark_ms=None if h["watermark_ms"] is None else int(h["watermark_ms"]),
-            state_key=dict(h["state_key"]),
-            blob=blob,
-            written_ms=int(h.get("written_ms", 0)),
-        )
-        crc = int(h["blob_crc32"])
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise ContractError(f"{at}unreadable header: {exc!r}") from exc
-    if zlib.crc32(blob) != crc:
-        raise ContractError(f"{at}blob CRC mismatch (truncated or corrupt)")
-    return ck
-
-
-def normal_key(key: Mapping[str, Any]) -> dict[str, Any]:
-    """A state key as it reads back from JSON (tuples become lists), for comparing."""
-    return dict(orjson.loads(orjson.dumps(dict(key))))
 
 
 @dataclass(frozen=True)
@@ -183,11 +91,12 @@ class Mark:
     value: bytes | None = None  # its last checkpoint as written (re-sent with a newer offset)
 
 
-class CheckpointedPipeline(Pipeline):
+class CheckpointedPipeline(BatchPipeline):
     """A :class:`Pipeline` that tracks, per component, the partition, watermark and checkpoint
     position, and skips the messages a restored state already holds.
 
-    Call :meth:`at` with each message's position before feeding its samples.
+    Call :meth:`at` with each message's position before feeding its samples, one by one
+    (:meth:`ingest`) or a poll at a time (:meth:`admit` each, then :meth:`judge_each`).
     """
 
     def __init__(
@@ -224,22 +133,45 @@ class CheckpointedPipeline(Pipeline):
         self.touched = []
 
     def ingest(self, sample: Mapping[str, Any]) -> Output:
+        comp = self.enter(sample)
+        if comp is None:
+            return Output()  # the restored state already holds this message
+        out = super().ingest(sample)
+        if comp:
+            self.mark(comp, sample.get("ts"), bool(out.rejected))
+        return out
+
+    def admit(self, sample: Mapping[str, Any]) -> Admitted | Output:
+        comp = self.enter(sample)
+        if comp is None:
+            return Output()
+        got = super().admit(sample)
+        if comp:
+            self.mark(comp, sample.get("ts"), isinstance(got, Output) and bool(got.rejected))
+        return got
+
+    def enter(self, sample: Mapping[str, Any]) -> str | None:
+        """Before a sample: its component ('' if it has none), or None when the restored
+        state already holds its message (skip it). An evicted component seen again is
+        restored from its parked checkpoint here."""
         comp = sample.get("component") if isinstance(sample, Mapping) else None
         if not isinstance(comp, str) or not comp:
-            return super().ingest(sample)
+            return ""
         if self.skip_below and self._offset < self.skip_below.get(comp, -1):
-            return Output()  # the restored state already holds this message
+            return None
         if self.parked and comp in self.parked:
             self._unpark(comp)  # evicted, now seen again: its state back, not cold
-        out = super().ingest(sample)
+        return comp
+
+    def mark(self, comp: str, ts: object, rejected: bool) -> None:
+        """After a sample of ``comp`` stamped ``ts``: its partition, watermark and count."""
         m = self.marks.get(comp)
         if m is None:
             m = self.marks[comp] = Mark(self._partition, covered=self._offset)
         elif self.max_components:  # least recently seen first, for evictable()
             self.marks[comp] = self.marks.pop(comp)
         m.partition = self._partition
-        ts = sample.get("ts")
-        if type(ts) is int and not out.rejected:  # a refused stamp moves no watermark
+        if type(ts) is int and not rejected:  # a refused stamp moves no watermark
             if m.watermark_ms is None or ts > m.watermark_ms:
                 m.watermark_ms = ts
             if self.newest_ms is None or ts > self.newest_ms:
@@ -251,7 +183,6 @@ class CheckpointedPipeline(Pipeline):
             m.seq = self._seq
             m.messages += 1
             self.touched.append(comp)
-        return out
 
     def due(self) -> list[str]:
         """Components to checkpoint after the current message: new ones (a ``kill -9`` before

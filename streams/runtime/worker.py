@@ -22,8 +22,11 @@ the pipeline in event time, not in Faust's windowed tables (#385: their expiry u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
@@ -178,9 +181,9 @@ class Worker:
             return
         log.info("%s: %d checkpoints written", reason, len(pending))
 
-    def evict(self) -> None:
+    def evict(self, scan_every: int = 1000) -> None:
         """Checkpoint and drop the states :meth:`CheckpointedPipeline.evictable` names."""
-        for comp, why in self.pipeline.evictable():
+        for comp, why in self.pipeline.evictable(scan_every):
             partition = self.pipeline.marks[comp].partition
             got = self.framed(comp)
             self.pipeline.forget(comp)
@@ -196,22 +199,34 @@ class Worker:
 
     async def process(self, stream: faust.StreamT[bytes]) -> None:
         # acked by the outbox once the outputs are acknowledged (noack: Stream's, not StreamT's)
-        manual = cast("faust.Stream[bytes]", stream).noack()
+        manual = cast("faust.Stream[bytes]", cast("faust.Stream[bytes]", stream).noack())
         self.sink = out = Sink(self.settings)
         poller = asyncio.ensure_future(out.run())
         actions = ActionFeed(self.settings, self.pipeline, self.codec)
         emitted = {full: self.telemetry.emitted.labels(full) for full in self.outputs}
+        size, wait_s = self.settings.worker_batch, self.settings.worker_batch_wait_ms / 1000
         try:
-            async for event in manual.events():
-                self.step(event.message, event.ack, emitted)
-                out.poll()
-                actions.drain()
-                if len(self.outbox) >= MAX_PENDING:
-                    await self.outbox.room(MAX_PENDING // 2)
+            if size > 1:  # a poll's messages through the batch core (the same outputs)
+                # noack_take yields the events (unacked), though typed as yielding values
+                polls = cast("AsyncIterator[Sequence[Any]]",
+                             manual.noack_take(size, within=max(wait_s, 0.001)))
+                async for events in polls:
+                    self.step_batch([(e.message, e.ack) for e in events], emitted)
+                    await self.after_step(out, actions)
+            else:
+                async for event in manual.events():
+                    self.step(event.message, event.ack, emitted)
+                    await self.after_step(out, actions)
         finally:
             poller.cancel()
             actions.close()
             out.close()
+
+    async def after_step(self, out: Sink, actions: ActionFeed) -> None:
+        out.poll()
+        actions.drain()
+        if len(self.outbox) >= MAX_PENDING:
+            await self.outbox.room(MAX_PENDING // 2)
 
     def step(self, msg: Any, ack: Any, emitted: dict[str, Any]) -> None:
         """One source message: its outputs sent, its ack queued behind them, then the
@@ -224,21 +239,67 @@ class Worker:
             self.queue_checkpoint(comp)
         self.evict()
 
+    def step_batch(self, polled: Sequence[tuple[Any, Any]], emitted: dict[str, Any]) -> None:
+        """A poll's ``(message, ack)`` pairs as :meth:`step` on each, with the pipeline run
+        over them at once (:meth:`MetricsHandler.handle_batch`): each message's outputs sent
+        in order; the checkpoints any of them made due framed now, after the last (each covers
+        the whole poll: sent once every output of the poll is acknowledged); the evictions.
+
+        Acks: as :meth:`step`'s up to the first message that made a checkpoint due; from it on,
+        queued behind the checkpoints, so that no message is committed before the checkpoint
+        :meth:`step` would have sent before the next one's ack (a new component's first: a
+        ``kill -9`` between the two would restart it cold past its first messages)."""
+        assert self.sink is not None
+        out, pipeline = self.sink, self.pipeline
+        due: dict[str, None] = {}
+        made: list[int] = []  # per message: checkpoints due so far
+
+        def after() -> None:
+            due.update(dict.fromkeys(pipeline.due()))
+            made.append(len(due))
+
+        msgs = [m for m, _ in polled]
+        with self.counted(emitted, len(msgs)) as outs:
+            outs += self.handler.handle_batch(msgs, pipeline.at, after)
+        cut = next((i for i, n in enumerate(made) if n), len(polled))
+        for i, ((_, ack), mine) in enumerate(zip(polled, outs, strict=True)):
+            futures = [out.send(o.topic, o.key, o.value) for o in mine]
+            self.outbox.add(futures, ack if i < cut else _nothing)
+        for comp in due:
+            self.queue_checkpoint(comp)
+        if cut < len(polled):
+            late = [ack for _, ack in polled[cut:]]
+            self.outbox.add((), lambda: [ack() for ack in late])
+        self.evict(scan_every=max(1, 1000 // max(1, len(msgs))))
+
     def handle(self, msg: Any, emitted: dict[str, Any]) -> list[Any]:
         """One source message through the handler, counted; the outputs to send."""
+        self.pipeline.at(msg.partition, msg.offset)
+        with self.counted(emitted, 1) as outs:
+            outs.append(self.handler.handle(msg.value, msg.key, msg.topic, msg.partition,
+                                            msg.offset))
+        return list(outs[0])
+
+    @contextlib.contextmanager
+    def counted(self, emitted: dict[str, Any], n: int) -> Iterator[list[list[Any]]]:
+        """Times and counts ``n`` messages handled inside: the caller appends each one's
+        outputs to the list it is given."""
         handler, telemetry = self.handler, self.telemetry
         samples, dead = handler.counters.samples, dict(handler.counters.dead)
-        self.pipeline.at(msg.partition, msg.offset)
-        with telemetry.handle_s.time():
-            outs = handler.handle(msg.value, msg.key, msg.topic, msg.partition, msg.offset)
-        telemetry.messages.inc()
+        outs: list[list[Any]] = []
+        t0 = time.perf_counter()
+        yield outs
+        each = (time.perf_counter() - t0) / max(1, n)
+        for _ in range(n):
+            telemetry.handle_s.observe(each)
+        telemetry.messages.inc(n)
         telemetry.samples.inc(handler.counters.samples - samples)
-        for stage, n in handler.counters.dead.items():
-            if n != dead.get(stage, 0):
-                telemetry.dead.labels(stage).inc(n - dead.get(stage, 0))
-        for o in outs:
-            emitted[o.topic].inc()
-        return list(outs)
+        for stage, k in handler.counters.dead.items():
+            if k != dead.get(stage, 0):
+                telemetry.dead.labels(stage).inc(k - dead.get(stage, 0))
+        for mine in outs:
+            for o in mine:
+                emitted[o.topic].inc()
 
     # -- group membership --------------------------------------------------------------------
 
@@ -288,6 +349,10 @@ class Worker:
         log.info("partitions %s: %d kept, %d states restored, %d messages replayed, %d dropped"
                  ", %d cold after errors", stats.partitions, stats.kept, stats.restored,
                  stats.replayed, stats.dropped, stats.failed)
+
+
+def _nothing() -> None:
+    """An outbox entry's action when there is none (the ack comes later)."""
 
 
 def create_app(settings: Settings) -> faust.App:

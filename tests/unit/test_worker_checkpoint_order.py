@@ -86,8 +86,11 @@ def commit_of(worker: Worker) -> int:
     return len(worker.acks)  # type: ignore[attr-defined]
 
 
-def live_run(tmp_path: Path, every: int = 2) -> tuple[Worker, RecordingSink, list[bytes]]:
-    """Feed the whole log through the worker with nothing acknowledged yet."""
+def live_run(tmp_path: Path, every: int = 2, poll: int = 1
+             ) -> tuple[Worker, RecordingSink, list[bytes]]:
+    """Feed the whole log through the worker with nothing acknowledged yet: message by
+    message (:meth:`Worker.step`), or ``poll`` messages at a time (:meth:`Worker.step_batch`,
+    the batch path)."""
     worker = Worker(Settings(data_dir=str(tmp_path)))
     worker.pipeline.policy = CheckpointPolicy(every_messages=every, every_event_s=10**6,
                                               max_replay=10**6)
@@ -96,20 +99,27 @@ def live_run(tmp_path: Path, every: int = 2) -> tuple[Worker, RecordingSink, lis
     emitted = {t: SimpleNamespace(inc=lambda: None) for t in worker.outputs}
     log = [v for i in range(N) for v in batch(i)]
     acks: list[int] = []
-    for off, value in enumerate(log):
-        msg = SimpleNamespace(topic=worker.source, partition=0, offset=off, key=b"k",
-                              value=value)
-        worker.step(msg, lambda off=off: acks.append(off), emitted)
+    polled = [(SimpleNamespace(topic=worker.source, partition=0, offset=off, key=b"k",
+                               value=value), lambda off=off: acks.append(off))
+              for off, value in enumerate(log)]
+    for i in range(0, len(polled), poll):
+        if poll == 1:
+            worker.step(*polled[i], emitted)
+        else:
+            worker.step_batch(polled[i:i + poll], emitted)
     worker.acks = acks  # type: ignore[attr-defined]
     return worker, sink, log
 
 
+@pytest.mark.parametrize("poll", [1, 5])
 @pytest.mark.parametrize("every", [2, 10**6])
-def test_no_checkpoint_covers_an_unacknowledged_output(tmp_path: Path, every: int) -> None:
+def test_no_checkpoint_covers_an_unacknowledged_output(tmp_path: Path, every: int,
+                                                       poll: int) -> None:
     """``every`` 10**6: no periodic checkpoint at all, only each component's first one (a
-    ``kill -9`` before the periodic one lost the component's open window before it)."""
+    ``kill -9`` before the periodic one lost the component's open window before it). ``poll``
+    5: the worker's batch path, checkpoints framed after each poll."""
     async def scenario() -> None:
-        worker, sink, log = live_run(tmp_path, every)
+        worker, sink, log = live_run(tmp_path, every, poll)
         risk, cks = worker.settings.topic("risk"), worker.checkpoints
         want = windows([(t, k, v) for t, k, v, _ in sink.sent], risk)  # uninterrupted
         assert len(want) > 30
@@ -126,7 +136,7 @@ def test_no_checkpoint_covers_an_unacknowledged_output(tmp_path: Path, every: in
             if left:
                 left[0].set_result(None)
                 await pump()
-        assert kills >= 40 and len(worker.acks) == len(log)  # 51 moments here (2)
+        assert kills >= 40 // poll and len(worker.acks) == len(log)  # 51 moments here (2)
 
     asyncio.run(scenario())
 
