@@ -27,6 +27,7 @@ import argparse
 import cProfile
 import functools
 import pstats
+import statistics
 import sys
 import tempfile
 import time
@@ -304,7 +305,25 @@ def run_naive(bootstrap: str, group: str, source: str, sink: str, port: int,
     worker.execute_from_commandline()
 
 
-def profile(n: int = 12_000, top: int = 25, sampler: str = "cprofile") -> None:
+def inproc_sides(n: int, runs: int, polls: list[int]) -> None:
+    """``inproc`` with each poll size in ``polls``, ``runs`` times alternately on the same
+    data; the median CPU µs per sample of each, and their ratios to the first."""
+    settings = Settings.load(env={})
+    batches = encode_batches(Codec(), samples(n))
+    got: dict[int, list[dict[str, float]]] = {p: [] for p in polls}
+    for _ in range(runs):
+        for p in polls:
+            got[p].append(inproc(settings, batches, p))
+    first = statistics.median(1e6 / r["inproc_samples_cpu_s"] for r in got[polls[0]])
+    for p in polls:
+        us = [1e6 / r["inproc_samples_cpu_s"] for r in got[p]]
+        ck = statistics.median(r["checkpoint_share"] for r in got[p])
+        print(f"poll {p or settings.worker_batch:4d}: {statistics.median(us):6.1f} µs of CPU "
+              f"per sample (runs {', '.join(f'{x:.1f}' for x in us)}; checkpoints "
+              f"{100 * ck:.1f} %); {first / statistics.median(us):.2f}x the first")
+
+
+def profile(n: int = 12_000, top: int = 25, sampler: str = "cprofile", poll: int = 0) -> None:
     """cProfile of the in-process work (``inproc``), with the time per module; or, with
     ``sampler="pyinstrument"`` (in the dev extra), its sampling
     call tree every 0.5 ms, which distorts small calls less."""
@@ -318,14 +337,14 @@ def profile(n: int = 12_000, top: int = 25, sampler: str = "cprofile") -> None:
 
         sampling = Profiler(interval=0.0005)
         sampling.start()
-        result = inproc(settings, batches)
+        result = inproc(settings, batches, poll)
         sampling.stop()
         print(result)
         print(sampling.output_text(unicode=False, color=False))
         return
     prof = cProfile.Profile()
     prof.enable()
-    result = inproc(settings, batches)
+    result = inproc(settings, batches, poll)
     prof.disable()
     stats = pstats.Stats(prof)
     by_file: dict[str, float] = defaultdict(float)
@@ -355,6 +374,10 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--sampler", choices=("cprofile", "pyinstrument"), default="cprofile")
     i = sub.add_parser("inproc", help="CPU µs per sample of the in-process work, printed")
     i.add_argument("--samples", type=int, default=12_000)
+    i.add_argument("--runs", type=int, default=1, help="runs of each side, alternately")
+    i.add_argument("--polls", type=int, nargs="+", default=[0], help="messages a poll per "
+                   "side (1: the per-message path; 0: worker_batch, the worker's default)")
+    f.add_argument("--poll", type=int, default=0, help="as inproc's --polls, one side")
     args = p.parse_args(argv)
     if args.cmd == "bench":
         for k, v in bench_worker(args.seconds).items():
@@ -366,12 +389,9 @@ def main(argv: list[str] | None = None) -> int:
         run_naive(args.bootstrap_servers, args.group, args.source, args.sink,
                   args.metrics_port, args.data_dir)
     elif args.cmd == "inproc":
-        got = inproc(Settings.load(env={}), encode_batches(Codec(), samples(args.samples)))
-        print(f"{1e6 / got['inproc_samples_cpu_s']:.1f} µs of CPU per sample "
-              f"({got['inproc_samples_cpu_s']:,.0f} samples per CPU-second; checkpoints "
-              f"{100 * got['checkpoint_share']:.1f} % of the time)")
+        inproc_sides(args.samples, args.runs, args.polls)
     else:
-        profile(args.samples, sampler=args.sampler)
+        profile(args.samples, sampler=args.sampler, poll=args.poll)
     return 0
 
 
