@@ -66,12 +66,15 @@ F1_LEAD_S = 300
 def nab_file_scores(detector: str, path: str, name: str, base: PipelineConfig
                     ) -> npt.NDArray[np.float64]:
     """One detector's per-row scores for one NAB file."""
-    if detector == "forewarn":
-        from streams.lab.replay import nab_run
-
-        return nab_run(path, base, component=name)[0]
     from streams.lab import detectors as d
     from streams.lab.nabdata import read_series
+
+    if detector == "forewarn":  # NAB tells a detector its probation: rest = probation / 5
+        from streams.lab.replay import nab_run
+        from streams.lab.scoring.nab import rest_rows
+
+        rest = rest_rows(read_series(Path(path), name).values.size)
+        return nab_run(path, replace(base, anomaly_rest=rest), component=name)[0]
 
     if detector == "likelihood":  # the novelty's raw score through AnomalyLikelihood, rest 0
         from processors.univariate import LikelihoodDetector

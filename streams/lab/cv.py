@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from streams.lab.grids import GRIDS, JOINT_GRID, expand, per_series
 from streams.lab.scoring.nab import (
     PROFILES,
     Profile,
@@ -39,6 +40,8 @@ from streams.lab.scoring.nab import (
 
 FloatArray = npt.NDArray[np.float64]
 Config = Mapping[str, Any]
+__all__ = ["GRIDS", "JOINT_GRID", "CVResult", "Fold", "NabCorpus", "category", "expand", "loco",
+           "nab_cv", "nab_scores_of", "smd_cv"]
 
 
 def category(name: str) -> str:
@@ -187,44 +190,9 @@ def loco(
     return out
 
 
-# -- the grids --------------------------------------------------------------------------------
-
-# Every parameter of the NAB detectors that was chosen on labels, with the values tried. The
-# first value of each is the shipped default, so the default configuration is the grid's first
-# (and wins ties). "probation" sets warm per series: NAB's probationary rows of that file.
-NOVELTY_GRID: dict[str, tuple[Any, ...]] = {
-    "warm": (250, 150, 400, "probation"),
-    "bins": (8, 6, 12),
-    "order": (3, 2, 4),
-    "margin": (0.25, 0.5),
-    "rest": (150, 100, 200),
-    "alarm": (0.75, 0.6),
-}
-LIKELIHOOD_GRID: dict[str, tuple[Any, ...]] = {
-    "warm": (250,), "bins": (8,), "order": (3,), "margin": (0.25,),
-    "short": (10, 5, 20),
-    "rate": (0.001, 0.0003, 0.003),
-    "rest": (0, 75, 150),
-    "alarm": (0.5, 0.3, 0.7),
-}
-GRIDS = {"novelty": NOVELTY_GRID, "likelihood": LIKELIHOOD_GRID}
-_RAW_KEYS = ("warm", "bins", "order", "margin")
-# SMD's multivariate model (processors.multivariate.JointDeviation); first = default.
-JOINT_GRID: dict[str, tuple[Any, ...]] = {
-    "alpha": (0.0001, 0.0003, 0.001),
-    "k": (1, 2, 3, 5),  # 1 was added after a first run over both machines (docs/modelling.md)
-    "smooth": (0.1, 0.05, 0.2, 0.3),
-    # added in issue #15's second round, after trying 0.5-8 on both machines (docs/modelling.md)
-    "freeze": (1.0, 0.5, 2.0, 0.0),
-}
-
-
-def expand(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    """Every combination, the first key varying slowest."""
-    import itertools
-
-    keys = list(grid)
-    return [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*grid.values())]
+_RAW_KEYS = ("warm", "bins", "order", "margin", "s_lo", "s_hi", "tail_min")
+# ContextNovelty's own defaults for the raw keys a grid may leave out
+_RAW_DEFAULTS: dict[str, Any] = {"s_lo": 3.0, "s_hi": 6.0, "tail_min": 100}
 
 
 def nab_scores_of(values: Mapping[str, FloatArray], detector: str
@@ -233,19 +201,20 @@ def nab_scores_of(values: Mapping[str, FloatArray], detector: str
     configuration. The raw novelty (which depends only on :data:`_RAW_KEYS`) is computed
     once per distinct raw configuration and reused for the suppression settings."""
     from processors.univariate import AnomalyLikelihood, ContextNovelty, Suppressor
-    from streams.lab.scoring.nab import probation_rows
+    from streams.lab.scoring.nab import probation_rows, rest_rows
 
     cache: dict[tuple[Any, ...], dict[str, FloatArray]] = {}
 
     def raw(cfg: Config) -> dict[str, FloatArray]:
-        key = tuple(cfg[k] for k in _RAW_KEYS)
+        c = {**_RAW_DEFAULTS, **cfg}
+        key = tuple(c[k] for k in _RAW_KEYS)
         if key not in cache:
             cache.clear()  # configurations come grouped by raw key: keep one
             out = {}
             for n, v in values.items():
-                warm = probation_rows(v.size) if cfg["warm"] == "probation" else cfg["warm"]
-                m = ContextNovelty(bins=cfg["bins"], order=cfg["order"], warm=warm,
-                                   margin=cfg["margin"])
+                m = ContextNovelty(bins=c["bins"], order=c["order"], margin=c["margin"],
+                                   warm=per_series(c["warm"], v.size, probation_rows),
+                                   s_lo=c["s_lo"], s_hi=c["s_hi"], tail_min=c["tail_min"])
                 out[n] = np.array([m.step(float(x)) for x in v])
             cache[key] = out
         return cache[key]
@@ -257,7 +226,7 @@ def nab_scores_of(values: Mapping[str, FloatArray], detector: str
             if detector == "likelihood":
                 lik = AnomalyLikelihood(short=cfg["short"], rate=cfg["rate"])
                 seq = [lik.step(float(x)) for x in r]
-            sup = Suppressor(cfg["rest"], cfg["alarm"])
+            sup = Suppressor(per_series(cfg["rest"], r.size, rest_rows), cfg["alarm"])
             out[n] = np.array([sup.step(float(x)) for x in seq])
         return out
 

@@ -17,6 +17,7 @@ from streams.cli import backtest as backtest_cli
 from streams.lab import backtest
 from streams.lab.replay import nab_run
 from streams.lab.report import Panel, Spans, reliability_svg, series_svg, table_html, thin
+from streams.lab.scoring.nab import rest_rows
 from tests.unit.test_replay import write_nab_file
 
 PROFILES_JSON = {name: {"CostMatrix": {"tpWeight": 1.0, "fnWeight": fn, "fpWeight": fp,
@@ -65,9 +66,9 @@ def test_nab_backtest_writes_results_scores_and_report(tmp_path: Path) -> None:
     fw = scores["detectors"]["forewarn"]["standard"]
     assert fw["tp"] + fw["fn"] == fw["windows"] == 2
     assert set(fw["per_file"]) == {"realA/one.csv", "realA/two.csv", "artB/calm.csv"}
-    # the results file holds exactly the replay's per-row scores
-    expected, _ = nab_run(data / "data" / "realA" / "one.csv", PipelineConfig(),
-                          component="realA/one.csv")
+    # the results file holds exactly the replay's per-row scores, its rest set per file
+    expected, _ = nab_run(data / "data" / "realA" / "one.csv",
+                          PipelineConfig(anomaly_rest=rest_rows(400)), component="realA/one.csv")
     with (out / "results" / "realA" / "one.csv").open() as fh:
         assert [float(r[2]) for r in list(csv.reader(fh))[1:]] == expected.tolist()
     assert scores["published_full_corpus"]["Numenta HTM"]["standard"] == 70.5

@@ -101,3 +101,38 @@ def test_the_command_line_runs_both_protocols_on_tiny_data(tmp_path, capsys) -> 
     assert main(["smd", "--data", str(smd), "--default-only"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert sum(line.startswith("tuned on m-") for line in lines) == 2
+
+
+def _two_onsets(rows: int = 1000) -> np.ndarray:
+    """A repeating pattern with two new levels 60 rows apart."""
+    x = np.array([float(i % 5) for i in range(rows)])
+    x[600], x[660] = 50.0, 100.0
+    return x
+
+
+def test_rest_is_set_per_series_from_the_probation() -> None:
+    from streams.lab.cv import nab_scores_of
+    from streams.lab.scoring.nab import probation_rows, rest_rows
+
+    assert rest_rows(1000) == probation_rows(1000) // 5 == 30 and rest_rows(10**6) == 150
+    values = {"a/f.csv": _two_onsets()}
+    cfg = {"warm": 250, "bins": 8, "order": 3, "margin": 0.25, "alarm": 0.75}
+    per = nab_scores_of(values, "novelty")({**cfg, "rest": "probation"})["a/f.csv"]
+    const = nab_scores_of(values, "novelty")({**cfg, "rest": 150})["a/f.csv"]
+    assert per[600] == const[600] == 1.0
+    # 60 rows after the first onset: past a rest of 30 rows, still inside one of 150
+    assert per[660] == 1.0 and const[660] == 0.4
+
+
+def test_the_nab_backtest_gives_the_pipeline_its_files_rest(tmp_path) -> None:
+    from processors.pipeline import PipelineConfig
+    from streams.lab.backtest import nab_file_scores
+
+    path = tmp_path / "a" / "f.csv"
+    path.parent.mkdir()
+    stamps = [f"2020-01-{1 + i // 1440:02d} {i // 60 % 24:02d}:{i % 60:02d}:00"
+              for i in range(1000)]
+    path.write_text("timestamp,value\n" + "".join(
+        f"{t},{v}\n" for t, v in zip(stamps, _two_onsets(), strict=True)))
+    scores = nab_file_scores("forewarn", str(path), "a/f.csv", PipelineConfig())
+    assert scores[600] > 0.75 and scores[660] > 0.75  # rest 30 rows (150 would hold it down)

@@ -109,6 +109,17 @@ def probation_rows(n_rows: int) -> int:
     return min(math.floor(PROBATION_FRACTION * n_rows), PROBATION_MAX_ROWS)
 
 
+def rest_rows(n_rows: int) -> int:
+    """A detector's rest period after an alarm on a file of ``n_rows`` rows: its probationary
+    rows over 5, as NAB's harness sets CAD OSE's (``restPeriod = probationaryPeriod / 5``);
+    150 for a file of 5,000 rows or more, the pipeline's ``anomaly_rest`` for a live stream.
+
+    >>> rest_rows(4032), rest_rows(1600), rest_rows(22695)
+    (120, 48, 150)
+    """
+    return max(1, probation_rows(n_rows) // 5)
+
+
 def scaled_sigmoid(y: npt.ArrayLike) -> FloatArray:
     """NAB's ``σ(y) = 2 / (1 + e^(5y)) - 1``, and ``-1`` where ``y > 3``."""
     arr = np.asarray(y, dtype=np.float64)
