@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from processors.bayesnet import BayesNet
+from processors.pendingrows import Row, pack, unpack
 from processors.risk import PRIOR_BIAS, PRIORS, Assessment, LogisticRisk
 
 BN_SCALE = 5.0  # the network's log-odds enter the combiner divided by this, clipped to +/-2
@@ -211,18 +212,23 @@ class PendingLabels:
     """
 
     horizon_ms: int
-    items: deque[tuple[int, Evidence, States]] = field(default_factory=deque)
+    items: deque[Row] = field(default_factory=deque)  # processors.pendingrows: compact (#14)
     limit: int = 64
     acted: list[tuple[int, int | None]] = field(default_factory=list)  # [start, end), sorted
     skipped: int = 0  # negative labels dropped because an action covered their horizon
     last_end_ms: int | None = None  # the latest window added
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled with each window as ``(end, evidence, states)``, as format 2 wrote them."""
+        return {**self.__dict__, "items": deque(unpack(row) for row in self.items)}
+
     def __setstate__(self, state: dict[str, object]) -> None:
         # a checkpoint written before acted intervals were kept has none
         self.__dict__.update({"acted": [], "skipped": 0, "last_end_ms": None, **state})
+        self.items = deque(pack(*row) for row in self.items)  # compact (#14)
 
     def add(self, end_ms: int, base: Evidence, states: States) -> None:
-        self.items.append((end_ms, dict(base), dict(states)))
+        self.items.append(pack(end_ms, base, states))
         self.last_end_ms = end_ms if self.last_end_ms is None else max(self.last_end_ms, end_ms)
         while len(self.items) > self.limit:  # never expected: horizons are a few windows
             self.items.popleft()
@@ -243,10 +249,10 @@ class PendingLabels:
     def take(self, end_ms: int) -> tuple[Evidence, States] | None:
         """Remove and return the pending window that ends at ``end_ms`` (None: not pending,
         e.g. already labelled): an operator's verdict labels it instead of the health stream."""
-        for i, (end, x, s) in enumerate(self.items):
-            if end == end_ms:
+        for i, row in enumerate(self.items):
+            if row[0] == end_ms:
                 del self.items[i]
-                return x, s
+                return unpack(row)[1:]
         return None
 
     def under_action(self, end_ms: int) -> bool:
@@ -263,14 +269,14 @@ class PendingLabels:
         out: list[tuple[Evidence, States, bool]] = []
         items = self.items
         while items and items[0][0] + self.horizon_ms < now_ms:
-            end, x, s = items.popleft()
+            end, x, s = unpack(items.popleft())
             if self.acted and self.under_action(end):
                 self.skipped += 1
             else:
                 out.append((x, s, False))
         if positive:
             while items and items[0][0] < now_ms:
-                _, x, s = items.popleft()
+                _, x, s = unpack(items.popleft())
                 out.append((x, s, True))
         if self.acted:
             self._prune()

@@ -51,11 +51,11 @@ from typing import Any
 import msgpack
 import numpy as np
 
-from processors.stateschema import enums, schema
+from processors.stateschema import attributes, enums, schema
 from schemas.errors import ContractError
 
-__all__ = ["DTYPES", "MAGIC", "MAX_STATE_BYTES", "VERSION", "decode", "encode", "enums", "schema",
-           "version_of"]
+__all__ = ["DTYPES", "MAGIC", "MAX_STATE_BYTES", "VERSION", "attributes", "decode", "encode",
+           "enums", "schema", "version_of"]
 
 MAGIC = b"FWS"
 VERSION = 3  # 1 and 2 were pickles (processors.legacy_state migrates them, offline only)
@@ -101,10 +101,7 @@ def _default(obj: Any) -> msgpack.ExtType:
 
 def _fields_of(tag: str, obj: Any) -> dict[str, Any]:
     ts = schema()[tag]
-    if ts.encode is not None:
-        out = ts.encode(obj)
-    else:
-        out = {k: v for k, v in vars(obj).items() if k not in ts.transient}
+    out = ts.encode(obj) if ts.encode is not None else attributes(tag, obj)
     if out.keys() != ts.fields.keys():
         extra, missing = sorted(out.keys() - ts.fields.keys()), sorted(ts.fields.keys() - out)
         raise ContractError(

@@ -26,7 +26,7 @@ from river import stats as river_stats
 
 from schemas.errors import ContractError
 
-__all__ = ["BOOL", "FLOAT", "INT", "STR", "Field", "TypeSchema", "enums", "schema"]
+__all__ = ["BOOL", "FLOAT", "INT", "STR", "Field", "TypeSchema", "attributes", "enums", "schema"]
 
 _NONE = type(None)
 OPT_INT = (int, _NONE)
@@ -60,6 +60,7 @@ def _f(*kinds: type | str, default: Callable[[], Any] | None = None) -> Field:
 
 
 INT, FLOAT, STR, BOOL = (int,), (int, float), (str,), (bool,)
+_CHECKED: set[str] = set()  # types whose attribute names were held against the schema
 
 
 def _fields(**spec: tuple[type | str, ...] | Field) -> dict[str, Field]:
@@ -74,9 +75,11 @@ _PH_PARAMS = ("min_instances", "delta", "threshold", "alpha", "mode")
 
 
 def _encode_ph(ph: Any) -> dict[str, Any]:
-    unknown = set(vars(ph)) - set(_PH_STATE) - set(_PH_PARAMS)
-    if unknown:  # a River release that keeps more state than this format knows
-        raise ContractError(f"state: PageHinkley holds {sorted(unknown)}, not in the format")
+    if "PageHinkley" not in _CHECKED:  # once: vars() gives an object a dict for good
+        unknown = set(vars(ph)) - set(_PH_STATE) - set(_PH_PARAMS)
+        if unknown:  # a River release that keeps more state than this format knows
+            raise ContractError(f"state: PageHinkley holds {sorted(unknown)}, not in the format")
+        _CHECKED.add("PageHinkley")
     out = {k: getattr(ph, k) for k in _PH_PARAMS}
     out.update(
         mean_n=float(ph._x_mean.n), mean=float(ph._x_mean._mean),
@@ -136,6 +139,32 @@ def _after_seasonal(f: Any) -> None:
     f._raw_fit = None  # recomputed on demand, as after the first learn_one
 
 
+def _encode_pending(q: Any) -> dict[str, Any]:
+    from processors.pendingrows import unpack
+
+    out = attributes("PendingLabels", q)  # each window as written before #14: (end, {}, {})
+    out["items"] = deque(unpack(row) for row in q.items)
+    return out
+
+
+def _after_pending(q: Any) -> None:
+    from processors.pendingrows import pack
+
+    if not all(type(row) is tuple and len(row) == 3 and type(row[0]) is int
+               and type(row[1]) is dict and type(row[2]) is dict for row in q.items):
+        raise ContractError("state: PendingLabels.items holds a window that is not "
+                            "(end_ms, evidence, states)")
+    q.items = deque(pack(*row) for row in q.items)
+
+
+def _after_bayesnet(bn: Any) -> None:
+    tables = bn.tables  # node -> [y][state] counts: lists in the snapshot, arrays in memory
+    if not all(type(n) is str and type(t) is list and all(type(r) is list for r in t)
+               for n, t in tables.items()):
+        raise ContractError("state: BayesNet.tables is not a map of node to lists of counts")
+    bn.tables = {n: [array("d", r) for r in t] for n, t in tables.items()}
+
+
 def _encode_outlook(o: Any) -> dict[str, Any]:
     from processors.snarimax import SnarimaxForecaster
 
@@ -144,7 +173,7 @@ def _encode_outlook(o: Any) -> dict[str, Any]:
             "state: the 'snarimax' forecaster keeps River state that has no explicit format; "
             "components using it cannot be checkpointed (use 'seasonal' or 'trend')"
         )
-    return dict(vars(o))
+    return attributes("MetricOutlook", o)  # not vars(o): see attributes
 
 
 # -- the schema -------------------------------------------------------------------------------
@@ -281,7 +310,7 @@ def _risk_types() -> dict[str, TypeSchema]:
         "PendingLabels": TypeSchema(PendingLabels, _fields(
             horizon_ms=INT, items=(deque,), limit=INT, acted=(list,), skipped=INT,
             last_end_ms=OPT_INT,
-        )),
+        ), encode=_encode_pending, after=_after_pending),
         "RiskLearner": TypeSchema(RiskLearner, _fields(
             lr=FLOAT, l2=FLOAT, target=STR, calibrate=BOOL, bn=("BayesNet",),
             calibrator=("BinCalibrator",), combiner=("LogisticRisk",), labels=INT,
@@ -290,12 +319,32 @@ def _risk_types() -> dict[str, TypeSchema]:
         "BayesNet": TypeSchema(BayesNet, _fields(
             prior_strength=FLOAT, prior_y=(tuple,), y_counts=(list,), tables=(dict,),
             n_learnt=INT,
-        )),
+        ), after=_after_bayesnet),
         "BinCalibrator": TypeSchema(BinCalibrator, _fields(
             bins=INT, strength=FLOAT, n=(list,), pos=(list,), table=(list,),
         )),
         "LogisticRisk": TypeSchema(LogisticRisk, _fields(weights=(dict,), bias=FLOAT, lr=FLOAT)),
     }
+
+
+def attributes(tag: str, obj: Any) -> dict[str, Any]:
+    """The fields of ``obj`` (a state object of type ``tag``), read one by one in the
+    schema's order, which is the classes' attribute order (the bytes are those ``vars`` gave).
+    ``vars(obj)`` would give the object a dict of its own for good: CPython keeps instance
+    attributes in a shared-key layout until the dict is asked for, and a snapshot asked for
+    every object's (64 bytes each, ~5 KB per component after its first checkpoint, #14). The
+    names of the first object of each type are checked against the schema (all of them in
+    ``tests/unit/test_state_format.py``); a missing field reads as such."""
+    ts = schema()[tag]
+    if tag not in _CHECKED:
+        _CHECKED.add(tag)
+        names = {k: v for k, v in vars(obj).items() if k not in ts.transient}
+        if names.keys() != ts.fields.keys():
+            _CHECKED.discard(tag)
+            return names  # the caller names what differs
+    missing = object()
+    out = {k: getattr(obj, k, missing) for k in ts.fields}
+    return {k: v for k, v in out.items() if v is not missing}
 
 
 @functools.cache

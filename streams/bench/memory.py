@@ -8,14 +8,16 @@ checkpointed, and its checkpoint decoded once per component (what a worker does 
 rebalance hands it a partition: each component gets its own objects, none shared), then
 every component ingests one more sample through the worker's path (marks, windows, health).
 
-Reported per count: the process's RSS before and after (``psutil``), the growth per component,
-and the checkpoint bytes of one component (``state_bytes_per_component``, the framed,
-compressed snapshot the worker writes). A count whose RSS, extrapolated from the smaller ones,
-would take more than half the memory now available is skipped and says so (the machine is
-shared: 100,000 components need ~9 GB). The worker's cap is reported beside it:
-``max_components`` (default 50,000) states at most, the least recently seen checkpointed,
-then evicted (and restored from that checkpoint if seen again); ``evict_idle_s`` (default
-6 h of event time) likewise for one unseen that long.
+Reported per count: the process's RSS before and after (``psutil``), the growth per component
+(``rss_per_component_bytes``: the states, each component then checkpointed once as the
+worker does, which keeps its last checkpoint; ``rss_state_per_component_bytes``: the states
+alone, before that), the kept checkpoints' bytes, and the checkpoint bytes of one component
+(``state_bytes_per_component``, the framed, compressed snapshot the worker writes). A count
+whose RSS, extrapolated from the smaller ones, would take more than half the memory now
+available is skipped and says so (the machine is shared: 100,000 components need ~9 GB). The
+worker's cap is reported beside it: ``max_components`` (default 50,000) states at most, the
+least recently seen checkpointed, then evicted (and restored from that checkpoint if seen
+again); ``evict_idle_s`` (default 6 h of event time) likewise for one unseen that long.
 """
 
 from __future__ import annotations
@@ -74,12 +76,27 @@ def child(count: int, warm_s: int = 3600) -> dict[str, Any]:
     restore_s = time.process_time() - t0
     gc.collect()
     rss1 = proc.memory_info().rss
+    held = checkpoint_all(pipe)
+    rss2 = proc.memory_info().rss
     return {"components": count, "metrics": metrics, "warm_s": warm_s,
             "held": len(pipe.components()),
-            "rss_before_mb": rss0 / 2**20, "rss_after_mb": rss1 / 2**20,
-            "rss_per_component_bytes": (rss1 - rss0) / count,
+            "rss_before_mb": rss0 / 2**20, "rss_after_mb": rss2 / 2**20,
+            "rss_per_component_bytes": (rss2 - rss0) / count,
+            "rss_state_per_component_bytes": (rss1 - rss0) / count,
+            "checkpoint_held_bytes_per_component": held / count,
             "state_bytes_per_component": len(got[1]),
             "restore_and_ingest_ms_per_component": 1000 * restore_s / count}
+
+
+def checkpoint_all(pipe: Any) -> int:
+    """Checkpoint every component once, as the worker does with each new one (and then
+    periodically): snapshotting touches every state object, and the worker keeps each
+    component's last checkpoint (``Mark.value``, re-sent with a newer offset while the state
+    is unchanged). The bytes of those kept checkpoints."""
+    for comp in list(pipe.components()):
+        pipe.checkpoint(comp, now_ms=0)
+    gc.collect()
+    return sum(len(m.value or b"") for m in pipe.marks.values())
 
 
 def child_live(count: int, warm_s: int = 3600) -> dict[str, Any]:
@@ -104,11 +121,15 @@ def child_live(count: int, warm_s: int = 3600) -> dict[str, Any]:
     cpu_s = time.process_time() - t0
     gc.collect()
     rss1 = proc.memory_info().rss
-    sizes = sorted(len(got[1]) for c in pipe.components() if (got := pipe.checkpoint(c, 0)))
+    held = checkpoint_all(pipe)
+    rss2 = proc.memory_info().rss
+    sizes = sorted(len(m.value or b"") for m in pipe.marks.values())
     return {"components": count, "metrics": len(data[-1]["metrics"]), "warm_s": warm_s,
             "held": len(pipe.components()), "live": True,
-            "rss_before_mb": rss0 / 2**20, "rss_after_mb": rss1 / 2**20,
-            "rss_per_component_bytes": (rss1 - rss0) / count,
+            "rss_before_mb": rss0 / 2**20, "rss_after_mb": rss2 / 2**20,
+            "rss_per_component_bytes": (rss2 - rss0) / count,
+            "rss_state_per_component_bytes": (rss1 - rss0) / count,
+            "checkpoint_held_bytes_per_component": held / count,
             "state_bytes_per_component": sizes[len(sizes) // 2],
             "cpu_us_per_sample": 1e6 * cpu_s / len(data)}
 
@@ -141,7 +162,8 @@ def bench_memory(seconds: float = 3.0, counts: tuple[int, ...] = COUNTS) -> dict
             continue
         r = measure(count)
         per_component = max(per_component, float(r["rss_per_component_bytes"]))
-        for k in ("rss_after_mb", "rss_per_component_bytes", "state_bytes_per_component",
+        for k in ("rss_after_mb", "rss_per_component_bytes", "rss_state_per_component_bytes",
+                  "checkpoint_held_bytes_per_component", "state_bytes_per_component",
                   "restore_and_ingest_ms_per_component"):
             out[f"c{count}_{k}"] = float(r[k])
     return out

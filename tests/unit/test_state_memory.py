@@ -50,7 +50,7 @@ def test_a_restored_state_holds_one_object_per_equal_number() -> None:
     _, blob = warm_state()
     state = stateformat.decode(blob)["state"]
     floats = [v for v in numbers(state) if v != 0.0 and not math.isnan(v)]
-    assert len(floats) > 100
+    assert len(floats) > 50  # the Bayes net's counts are array('d') now, not floats (#14)
     assert len(floats) == len(set(floats))  # msgpack alone made one object per value read
     for o in state.outlooks.values():
         f = o.forecaster
