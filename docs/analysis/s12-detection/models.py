@@ -1,9 +1,12 @@
-"""Round four trial: while the component is frozen, metrics with |z| < mz keep learning, the
-others do not (a per-metric freeze)."""
+"""Round four trials on the joint model (run through smdx.py):
+* per-metric weights from the probation: |z| / max(1, its 99th percentile over the first `prob`
+  windows / the median of those percentiles) (`{"prob": 3000}`);
+* a per-metric freeze: while the component is frozen, metrics with |z| < mz keep learning, the
+  others do not (`{"mz": 2.0}`; off with mz = None)."""
 import math, numpy as np
 from processors.multivariate import JointDeviation
 class Model(JointDeviation):
-    def __init__(self, prob=10**9, q=0.99, mode="rel", mz=2.0, **kw):
+    def __init__(self, prob=10**9, q=0.99, mode="rel", mz=None, **kw):
         self.mz = mz
         super().__init__(**kw); self.prob=prob; self.q=q; self.mode=mode; self.buf=[]; self.w=None
     def _step(self, ii, x):
@@ -34,7 +37,7 @@ class Model(JointDeviation):
         if self.frozen <= 0:
             a = max(self.alpha, 1.0 / n)
             self.mean[ii] = mu + a * r; self.mad[ii] = mad + a * (np.abs(r) - mad)
-        else:
+        elif self.mz is not None:
             a = max(self.alpha, 1.0 / n); ok = z < self.mz
             self.mean[ii] = np.where(ok, mu + a * r, mu); self.mad[ii] = np.where(ok, mad + a * (np.abs(r) - mad), mad)
         self.lo[ii], self.hi[ii] = lo, hi
