@@ -5,34 +5,33 @@ simulated ``fleet``, 12 metrics a sample, 10 s apart) twice — as forewarn's ``
 messages (30 samples each, as the publisher and shipper send them) and as one ``MetricSample``
 per message — and measures, one after the other on the same broker:
 
-* ``ours``: ``forewarn worker`` (a child process) reading the batches;
+* ``ours``: ``forewarn worker`` (a child process) reading the batches; ``ours_permsg`` the
+  same with ``worker_batch=1`` (the per-message path), on a copy of the data under its own
+  topics;
 * ``naive``: a Faust agent (``python -m streams.bench.throughput naive``, a child process) that
   reads one sample per message, runs River's ``HalfSpaceTrees()`` (defaults, one per component)
   ``score_one`` / ``learn_one`` on it and sends one result per sample;
 * ``raw``: confluent-kafka consuming the batches by assignment, doing nothing with them;
-* ``inproc``: the worker's handler and checkpointing over the same batches, in this process,
-  without Kafka (the CPU bound of ``ours``; ``checkpoint_share`` is the part spent on
-  checkpoints).
+* ``inproc`` (``inproc_permsg``): the worker's handler and checkpointing over the same batches
+  in this process, no Kafka (the CPU bound of ``ours``; ``checkpoint_share``: checkpoints').
 
-A worker's rate is read from its own ``forewarn_worker_samples_total`` counter, polled every
-50 ms: samples processed between the first poll that shows progress and the poll that shows all
-of them, over the time between (start-up and group join excluded). ``*_lag0_s`` is the time
-from first progress until the group has committed every message. ``make bench`` reports the
-median of its runs: ``.venv/bin/python -m streams.bench worker``.
+A worker's rate is read from its ``forewarn_worker_samples_total``, polled every 50 ms: samples
+processed from the first poll that shows progress to the one that shows all, over the time
+between (start-up and group join excluded); ``*_lag0_s``: from first progress until the group
+has committed every message. ``make bench BENCH_ARGS=worker`` gives the median of 3 runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
-import functools
 import pstats
-import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from confluent_kafka.admin import NewTopic
 
 from schemas.codec import Codec
 from streams.bench.brokers import bench_broker
+from streams.bench.inproc import inproc, inproc_sides
 from streams.bench.workerproc import (
     WORKER_ARGV,
     WorkerChild,
@@ -109,49 +109,6 @@ def raw_consume(settings: Settings, topic: str, n_msgs: int, min_s: float = 1.0
     return total_n / total_s, total_n / cpu_s
 
 
-def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]], poll: int = 0
-           ) -> dict[str, float]:
-    """The worker's work without Kafka: handle, then due checkpoints; ``poll`` messages at a
-    time through the batch path as the worker (``worker_batch``; 0: the settings'), or one by
-    one (1: the per-message path)."""
-    from streams.handler import MetricsHandler
-    from streams.lab.message import Message
-    from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy
-    from streams.runtime.worker import pipeline_config
-
-    poll = poll or max(1, settings.worker_batch)
-    pipe = CheckpointedPipeline(pipeline_config(settings), settings.topic("metrics"),
-                                CheckpointPolicy.from_settings(settings))
-    handler = MetricsHandler(pipe, Codec(), settings.topic, wall_clock_ms=lambda: 0)
-    ckpt_s, sizes = 0.0, []
-    t0, c0 = time.perf_counter(), time.process_time()
-    for i in range(0, len(batches), poll):
-        due: dict[str, None] = {}
-        if poll == 1:
-            pipe.at(0, i)
-            handler.handle(batches[i][1], batches[i][0], "metrics", 0, i)
-            due = dict.fromkeys(pipe.due())
-        else:
-            msgs = [Message(v, k, "metrics", 0, i + j, 0)
-                    for j, (k, v, _) in enumerate(batches[i:i + poll])]
-            handler.handle_batch(msgs, pipe.at, functools.partial(_due_into, due, pipe))
-        if due:
-            t1 = time.perf_counter()
-            sizes += [len(got[1]) for c in due if (got := pipe.checkpoint(c, now_ms=0))]
-            ckpt_s += time.perf_counter() - t1
-    total_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
-    last = sorted(len(got[1]) for c in pipe.components() if (got := pipe.checkpoint(c, 0)))
-    n = sum(b[2] for b in batches)
-    return {"inproc_samples_s": n / total_s, "inproc_samples_cpu_s": n / cpu_s,
-            "checkpoint_share": ckpt_s / total_s,
-            "checkpoints_per_1k_samples": 1000 * len(sizes) / n,
-            "state_bytes_median": float(last[len(last) // 2]), "state_bytes_max": float(last[-1])}
-
-
-def _due_into(due: dict[str, None], pipe: Any) -> None:
-    due.update(dict.fromkeys(pipe.due()))
-
-
 def bench_worker(seconds: float = 3.0) -> dict[str, float]:
     """One side-by-side run; about ``seconds`` of processing for our worker."""
     n = max(1, round(seconds * 4000 / (COMPONENTS * POINTS))) * COMPONENTS * POINTS
@@ -180,13 +137,18 @@ def bench_worker(seconds: float = 3.0) -> dict[str, float]:
         out.update(inproc(s, batches))
         out |= {f"inproc_permsg_{k[7:]}": v for k, v in inproc(s, batches, 1).items()
                 if k.startswith("inproc_samples")}
-        for name, batch in (("ours", s.worker_batch), ("ours_permsg", 1)):
-            port, group = free_port(), f"{s.worker_group}-{name}"
-            env = worker_env(s, tmp, port, FOREWARN_WORKER_GROUP=group,
-                             FOREWARN_WORKER_BATCH=str(batch))
+        # the per-message path on topics of its own: on the same ones it would restore the
+        # first worker's checkpoints, which cover every message
+        s1 = replace(s, topic_prefix=f"tq{tag}.")
+        ensure_topics(s1)
+        _produce(s1, s1.topic("metrics"), [(k, v) for k, v, _ in batches])
+        for name, batch, st in (("ours", s.worker_batch, s), ("ours_permsg", 1, s1)):
+            port = free_port()
+            env = worker_env(st, tmp, port, FOREWARN_WORKER_BATCH=str(batch))
             ours = WorkerChild(WORKER_ARGV, env, port, Path(tmp) / f"{name}.log")
             try:
-                got = measure(ours, n, committed_counter(s, group, s.topic("metrics")),
+                got = measure(ours, n, committed_counter(st, st.worker_group,
+                                                         st.topic("metrics")),
                               len(batches), 60 + 20 * seconds)
             finally:
                 ours.stop()
@@ -303,24 +265,6 @@ def run_naive(bootstrap: str, group: str, source: str, sink: str, port: int,
     worker = faust.Worker(app, loglevel="warning", quiet=True)
     worker.spinner = None  # as forewarn's worker: the spinner would turn on DEBUG logging
     worker.execute_from_commandline()
-
-
-def inproc_sides(n: int, runs: int, polls: list[int]) -> None:
-    """``inproc`` with each poll size in ``polls``, ``runs`` times alternately on the same
-    data; the median CPU µs per sample of each, and their ratios to the first."""
-    settings = Settings.load(env={})
-    batches = encode_batches(Codec(), samples(n))
-    got: dict[int, list[dict[str, float]]] = {p: [] for p in polls}
-    for _ in range(runs):
-        for p in polls:
-            got[p].append(inproc(settings, batches, p))
-    first = statistics.median(1e6 / r["inproc_samples_cpu_s"] for r in got[polls[0]])
-    for p in polls:
-        us = [1e6 / r["inproc_samples_cpu_s"] for r in got[p]]
-        ck = statistics.median(r["checkpoint_share"] for r in got[p])
-        print(f"poll {p or settings.worker_batch:4d}: {statistics.median(us):6.1f} µs of CPU "
-              f"per sample (runs {', '.join(f'{x:.1f}' for x in us)}; checkpoints "
-              f"{100 * ck:.1f} %); {first / statistics.median(us):.2f}x the first")
 
 
 def profile(n: int = 12_000, top: int = 25, sampler: str = "cprofile", poll: int = 0) -> None:
