@@ -88,7 +88,8 @@ class Mark:
     messages: int = 0  # messages since its last checkpoint
     dirty: bool = False  # changed since its last checkpoint
     seq: int = -1  # the last message counted
-    value: bytes | None = None  # its last checkpoint as written (re-sent with a newer offset)
+    value: bytes | None = None  # its last checkpoint as written, while unchanged (re-sent
+    # with a newer offset); b"" once changed since, None before its first
 
 
 class CheckpointedPipeline(BatchPipeline):
@@ -179,6 +180,8 @@ class CheckpointedPipeline(BatchPipeline):
         if m.since_ms is None:
             m.since_ms = m.watermark_ms
         m.dirty = True
+        if m.value:  # stale now: the next checkpoint snapshots anew; b"" still says one was
+            m.value = b""  # written (due() checkpoints a new one at once); ~8 KB a component
         if m.seq != self._seq:
             m.seq = self._seq
             m.messages += 1

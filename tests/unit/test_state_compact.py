@@ -108,3 +108,29 @@ def test_a_snapshot_leaves_the_state_as_small_as_it_was() -> None:
     finally:
         tracemalloc.stop()
     assert kept < 256
+
+
+def test_a_worker_lets_go_of_a_checkpoint_once_its_state_moves_on() -> None:
+    """``Mark.value`` (the last checkpoint, ~8 KB) is kept only while the state is unchanged
+    (to re-send it with a newer offset); once changed it is b"": not new, not kept."""
+    from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy
+    from streams.runtime.checkpoint import decode as decode_checkpoint
+
+    pipe = CheckpointedPipeline(PipelineConfig(), "forewarn.metrics",
+                                CheckpointPolicy(every_messages=1000, every_event_s=10**6))
+    batch = samples("db-1", 3, seed=7)
+    pipe.at(0, 0)
+    pipe.ingest(batch[0])
+    assert pipe.due() == ["db-1"]  # new: checkpointed at once
+    first = pipe.checkpoint("db-1", now_ms=0)
+    assert first is not None and pipe.marks["db-1"].value == first[1]
+    pipe.at(0, 1)
+    again = pipe.checkpoint("db-1", now_ms=0)  # unchanged: the kept one, a newer offset
+    assert again is not None and decode_checkpoint(again[1]).blob == decode_checkpoint(
+        first[1]).blob
+    pipe.at(0, 2)
+    pipe.ingest(batch[1])
+    assert pipe.marks["db-1"].value == b"" and pipe.due() == []  # stale, dropped; not new
+    third = pipe.checkpoint("db-1", now_ms=0)
+    assert third is not None and decode_checkpoint(third[1]).offset == 3
+    assert decode_checkpoint(third[1]).blob == pipe.snapshot("db-1")
