@@ -35,9 +35,10 @@ import psutil
 COUNTS = (1_000, 10_000, 100_000)
 
 
-def child(count: int, warm_s: int = 3600) -> dict[str, Any]:
-    """In this process: ``count`` components restored from one warm checkpoint (see above)."""
-    from processors.stateformat import decode as decode_state
+def warm(warm_s: int = 3600) -> tuple[Any, bytes, dict[str, Any], int]:
+    """A worker's pipeline and the snapshot of one component of the ``fleet`` data warmed on
+    ``warm_s`` of its event time (a sample per 10 s), its last sample (not yet ingested) and
+    the size of its framed checkpoint; the component itself is let go."""
     from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy
     from streams.runtime.worker import pipeline_config
     from streams.settings import Settings
@@ -46,7 +47,6 @@ def child(count: int, warm_s: int = 3600) -> dict[str, Any]:
     settings = Settings.load(env={})
     pipe = CheckpointedPipeline(pipeline_config(settings), settings.topic("metrics"),
                                 CheckpointPolicy.from_settings(settings))
-    # one component of the fleet data, warm_s of its event time (a sample per 10 s)
     data = fleet_samples(50 * (warm_s // 10 + 1))
     name = str(data[0]["component"])
     mine = [s for s in data if s["component"] == name]
@@ -56,23 +56,35 @@ def child(count: int, warm_s: int = 3600) -> dict[str, Any]:
     got = pipe.checkpoint(name, now_ms=0)
     assert got is not None
     snapshot = pipe.snapshot(name)
-    last = mine[-1]
-    metrics = len(last["metrics"])
     pipe.drop(name)
     pipe.marks.pop(name, None)
     gc.collect()
-    proc = psutil.Process()
-    rss0 = proc.memory_info().rss
-    t0 = time.process_time()
+    return pipe, snapshot, mine[-1], len(got[1])
+
+
+def restore_many(pipe: Any, snapshot: bytes, last: dict[str, Any], count: int) -> None:
+    """``count`` components, each its own decode of ``snapshot``, then one more sample each
+    through the worker's path (what a worker does with the partitions a rebalance hands it)."""
+    from processors.stateformat import decode as decode_state
+
     for i in range(count):
         comp = f"c{i:06d}"
-        payload = decode_state(snapshot)
-        state = payload["state"]
+        state = decode_state(snapshot)["state"]
         # what Pipeline.restore does once the payload is read (its component check aside)
         pipe._states[comp] = state
         pipe.evaluator.states[comp] = state.health
         pipe.at(0, i + 1)
         pipe.ingest({**last, "component": comp, "host": comp})
+
+
+def child(count: int, warm_s: int = 3600) -> dict[str, Any]:
+    """In this process: ``count`` components restored from one warm checkpoint (see above)."""
+    pipe, snapshot, last, framed = warm(warm_s)
+    metrics = len(last["metrics"])
+    proc = psutil.Process()
+    rss0 = proc.memory_info().rss
+    t0 = time.process_time()
+    restore_many(pipe, snapshot, last, count)
     restore_s = time.process_time() - t0
     gc.collect()
     rss1 = proc.memory_info().rss
@@ -84,7 +96,7 @@ def child(count: int, warm_s: int = 3600) -> dict[str, Any]:
             "rss_per_component_bytes": (rss2 - rss0) / count,
             "rss_state_per_component_bytes": (rss1 - rss0) / count,
             "checkpoint_held_bytes_per_component": held / count,
-            "state_bytes_per_component": len(got[1]),
+            "state_bytes_per_component": framed,
             "restore_and_ingest_ms_per_component": 1000 * restore_s / count}
 
 

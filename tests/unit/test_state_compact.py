@@ -134,3 +134,12 @@ def test_a_worker_lets_go_of_a_checkpoint_once_its_state_moves_on() -> None:
     third = pipe.checkpoint("db-1", now_ms=0)
     assert third is not None and decode_checkpoint(third[1]).offset == 3
     assert decode_checkpoint(third[1]).blob == pipe.snapshot("db-1")
+
+
+def test_a_restored_open_window_shares_its_timestamps_across_metrics() -> None:
+    p = Pipeline(PipelineConfig())
+    _run(p, samples("db-1", 603, seed=7))  # the last window is open, 3 samples in
+    state = stateformat.decode(p.snapshot("db-1"))["state"]
+    windows = state.windower.state.open
+    stamps = [t for window in windows.values() for series in window.values() for t in series]
+    assert len(stamps) >= 6 and len({id(t) for t in stamps}) == len(set(stamps))
