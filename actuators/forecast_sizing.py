@@ -48,8 +48,13 @@ class ForewarnSizer(Sizer):
       than a small one, as a fleet that pays for capacity wants; but never one with a chance
       of a violation over ``most_risk`` (0.2), so a large lambda sizes at the P80 instead of
       giving a big component up. ``cost=False`` reads the knob as a plain quantile instead;
-    * **cold start**: the provisioned size until ``warm`` outcomes are in (24), then the
-      histograms with the prior;
+    * **cold start**: the prior alone (``warm`` 0, the default): the provisioned size until
+      the component's own ``n`` outcomes outweigh it: the prior's share ``1/(n + 1)`` (the
+      chance of a violation it removes) under ``most_risk`` (0.2: five outcomes) and under
+      ``lambda`` x the capacity it holds over the demand (longer at a small ``lambda``);
+      never before the first outcome; ``warm`` > 0 holds the provisioned size
+      until that many outcomes are in (24 until 2026-12-04: 2 hours of a large idle VM's full
+      size, a share of the fleet's unused memory no sizing could undo);
     * **override**: when the pipeline's risk is at or over ``risk_threshold``, or its anomaly
       at or over ``anomaly_threshold``, the allocation is at least the pipeline's forecast upper
       bound of the demand (its ``cpu.util`` / ``mem.used_pct`` forecast times the provisioned
@@ -67,7 +72,7 @@ class ForewarnSizer(Sizer):
 
     def __init__(self, *args: Any, level_half_life_s: int = 900,
                  spread_half_life_s: int = 7 * DAY, score_half_life_s: int = 3 * DAY,
-                 warm: int = 24, risk_threshold: float = 0.6, anomaly_threshold: float = 0.9,
+                 warm: int = 0, risk_threshold: float = 0.6, anomaly_threshold: float = 0.9,
                  override_s: int = HOUR, cost: bool = True,
                  forecasters: Sequence[str] = FORECASTERS, combine: str = "cost",
                  prior: float = 1.0, most_risk: float = 0.2, override_cost: bool = True,
@@ -281,7 +286,7 @@ class ForewarnSizer(Sizer):
             return self.alloc.copy()
         bases = self._bases()
         own = None
-        if self.resolved < self.warm:
+        if self.resolved < max(self.warm, 1):
             self.alloc = np.full(self.knobs.size, max(self.capacity, float(bases[0])))
         elif self.combine == "cost" and len(self.names) > 1:
             own = np.stack([self._one(i, b, ts) for i, b in enumerate(bases)], axis=1)

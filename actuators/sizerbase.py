@@ -21,8 +21,8 @@ KNOBS: dict[str, tuple[str, float, tuple[float, ...]]] = {
     "reactive": ("target", 0.7, (0.3, 0.45, 0.6, 0.7, 0.8, 0.9)),
     "vpa": ("percentile", 0.9, (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)),
     "autopilot": ("margin", 0.1, (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)),
-    "forewarn": ("lambda", 0.01, (1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 5e-4, 3e-4, 2e-4,
-                                  1.5e-4, 1e-4, 3e-5, 1e-5, 1e-6, 1e-7)),
+    "forewarn": ("lambda", 0.01, (1.0, 0.3, 0.2, 0.15, 0.1, 0.05, 0.03, 0.01, 0.003, 0.001,
+                                  5e-4, 3e-4, 2e-4, 1.5e-4, 1e-4, 3e-5, 1e-5, 1e-6, 1e-7)),
 }
 DEFAULT_KNOB = {p: k[1] for p, k in KNOBS.items()}
 HOUR = 3600

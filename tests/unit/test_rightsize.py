@@ -239,3 +239,21 @@ def test_every_policy_follows_a_new_provisioned_size() -> None:
         keep.observe(i * 300, 100.0)
         got = keep.recommend(i * 300)[0]
         assert got == pytest.approx(1300.0 if i < 30 else 4000.0)
+
+
+def test_forewarn_cold_start_is_the_prior_priced_by_lambda() -> None:
+    """Constant demand 1,000 MHz on a VM provisioned 8,000 (u = 80): after ``n`` outcomes the
+    provisioned size is kept while its prior share 1/(n + 1) is over ``most_risk`` (0.2) or
+    worth lambda x the 7,000 MHz (2.39 cores) it holds. lambda 1: 2.39 > any share, so only
+    most_risk binds: kept for n <= 3, the demand from n = 5 (n = 4 is the edge, 1/5 = 0.2, and
+    the older outcomes' decay keeps the share just over it). lambda 0.01: 0.0239,
+    so kept while 1/(n + 1) > 0.0239 (n <= 40), the demand from about n = 42."""
+    for lam, kept, sized in ((1.0, 3, 5), (0.01, 35, 50)):
+        sz = make_sizer("forewarn", (lam,), capacity=8000.0)
+        for i in range(80):
+            sz.observe(i * 300, 1000.0)
+            got, n = sz.recommend(i * 300)[0], sz.resolved
+            if n <= kept:
+                assert got == pytest.approx(8000.0), (lam, n)
+            elif n >= sized:
+                assert 1000.0 <= got <= 1000.0 * 1.03 + 80.0, (lam, n, got)
