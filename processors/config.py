@@ -31,6 +31,8 @@ class PipelineConfig:
     forecaster: str = "seasonal"  # seasonal | trend | snarimax
     trend_windows: int = 10  # windows in the trend fit
     drift_threshold: float = 15.0  # Page-Hinkley on forecast residuals; 0 turns it off
+    # bins of each rule metric's time-of-day profile (processors.dayprofile; 0 turns it off)
+    day_profile_bins: int = 48
     learn_risk: bool = True  # learn the risk model from delayed labels (False: fixed priors)
     # what risk is the probability of: "onset", a new FAIL within horizon_s (a rule entering
     # FAIL after horizon_s out of it), or "fail", being FAIL at some time within it
@@ -88,6 +90,8 @@ class PipelineConfig:
             problems.append(f"risk_target must be 'onset' or 'fail', not {self.risk_target!r}")
         if self.max_jump_s < 0 or self.jump_confirm < 1 or self.max_metrics < 1:
             problems.append("max_jump_s must be >= 0, jump_confirm and max_metrics >= 1")
+        if self.day_profile_bins < 0 or 86_400_000 % max(1, self.day_profile_bins):
+            problems.append("day_profile_bins must be >= 0 and divide a day in milliseconds")
         if self.drift_threshold < 0 or self.risk_lr < 0 or self.fleet_min_labels < 0:
             problems.append("drift_threshold, risk_lr and fleet_min_labels must be >= 0")
         if problems:

@@ -66,7 +66,8 @@ def window_evidence(
         o = outlooks.get(metric)
         if o is None:
             o = outlooks[metric] = MetricOutlook(
-                c.forecaster, c.window_s, c.trend_windows, c.drift_threshold
+                c.forecaster, c.window_s, c.trend_windows, c.drift_threshold,
+                profile_bins=c.day_profile_bins,
             )
         items.append((metric, f, o, rules))
     seen = observe_window(items, window.end_ms, statuses, grid_s, c.forecast_horizons_s)

@@ -9,7 +9,11 @@ that showed the drift, so its trend stops pointing along the old jump and its se
 for again. ``threshold=0`` turns drift detection off. It also keeps two EW means of the change
 per window (fast and slow), to tell accelerating growth (an exponential leak) from a line, and
 the troughs of a sawtooth (:class:`Troughs`), to tell fragmentation (memory that each
-collection gives back less of) from a periodic sawtooth and from a line.
+collection gives back less of) from a periodic sawtooth and from a line. Its
+:class:`~processors.dayprofile.DayProfile` (``profile_bins`` bins of the day; 0: none) learns
+the metric's time-of-day envelope, which :mod:`processors.outlook` caps breach forecasts at;
+a value under it (where the metric usually is at this time of day: a morning ramp seen on
+earlier days) is not fed to the drift test, so the ramp does not restart the forecaster.
 
 >>> o = MetricOutlook("trend", step_s=60, threshold=10.0)
 >>> for i in range(120):
@@ -25,6 +29,7 @@ from typing import Any
 
 from river import drift
 
+from processors.dayprofile import DayProfile
 from processors.forecast import Forecaster, make_forecaster
 
 
@@ -96,6 +101,7 @@ class MetricOutlook:
         threshold: float = 15.0,
         min_instances: int = 20,
         alpha: float = 0.99,
+        profile_bins: int = 48,
     ) -> None:
         self.kind = kind
         self.step_s = step_s
@@ -116,17 +122,20 @@ class MetricOutlook:
         self.slope_fast = 0.0  # EW means of the change between consecutive window means
         self.slope_slow = 0.0
         self.troughs = Troughs()
+        self.profile: DayProfile | None = DayProfile(profile_bins) if profile_bins else None
         self.n = 0
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         if "troughs" not in state:  # a checkpoint from before troughs were kept
             self.troughs = Troughs()
+        if "profile" not in state:  # nor a time-of-day profile: it starts empty
+            self.profile = DayProfile()
 
     def learn_one(self, ts_ms: int, value: float) -> None:
         if not math.isfinite(value):
             return None
-        if self.detector is not None:
+        if self.detector is not None and not self._usual(ts_ms, value):
             expected = self.forecaster.forecast([self.step_s])
             if expected and expected[0].std > 0:
                 z = (value - expected[0].mean) / expected[0].std
@@ -134,6 +143,8 @@ class MetricOutlook:
                 if self.detector.drift_detected:
                     self._restart()
         self.forecaster.learn_one(ts_ms, value)
+        if self.profile is not None:
+            self.profile.learn_one(ts_ms, float(value))
         self.troughs.learn_one(self.last, float(value))
         if self.last is not None:
             d = value - self.last
@@ -142,6 +153,11 @@ class MetricOutlook:
         self.last = float(value)
         self.n += 1
         return None
+
+    def _usual(self, ts_ms: int, value: float) -> bool:
+        """Whether the value is within what the metric does at this time of day (its
+        profile's ceiling now): a morning ramp seen on earlier days is not a change point."""
+        return self.profile is not None and self.profile.ceiling(ts_ms, value, 0) is not None
 
     def accelerating(self, sign: float) -> bool:
         """Whether the metric grows (towards ``sign``) ever faster: the recent change per window

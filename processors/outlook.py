@@ -29,7 +29,13 @@ from processors.features import MetricFeatures
 from processors.forecast import Z_95, ForecastPoint, Line, TrendForecaster, line_rows
 from processors.health import Rule, Status
 from processors.metricoutlook import MetricOutlook
-from processors.risk import BreachEstimate, estimate_breach, normal_cdf, pattern_of
+from processors.risk import (
+    GROWTH_PATTERNS,
+    BreachEstimate,
+    estimate_breach,
+    normal_cdf,
+    pattern_of,
+)
 
 Item = tuple[str, MetricFeatures, MetricOutlook, Sequence[Rule]]
 
@@ -86,7 +92,8 @@ def observe_window(
             out.forecasts.append({"metric": metric, "horizon_s": h, "mean": mean,
                                   "lower": lower, "upper": upper})
     grid_cols = [col_of[h] for h in grid_s]
-    estimates = _estimates(items, rows, row_of, points, list(grid_s), grid_cols)
+    caps = _ceilings(items, origin_ms, max(grid_s, default=0))
+    estimates = _estimates(items, rows, row_of, points, list(grid_s), grid_cols, caps)
     for i, (metric, f, o, rules) in enumerate(items):
         out.estimates[metric] = [e for e in estimates[i] if e is not None]
         fit = o.forecaster.trend()
@@ -100,8 +107,24 @@ def observe_window(
                 accelerating=o.accelerating(rule.sign), periodic=period,
                 fragmented=o.fragmented(rule.sign),
             )
+        cap = caps.get(i)
+        if (pattern in GROWTH_PATTERNS and cap is not None
+                and all(cap < r.fail for r in rules if r.sign > 0)):
+            pattern = "pattern:periodic"  # a ramp the metric makes at this time of day
         if pattern:
             out.patterns[metric] = pattern
+    return out
+
+
+def _ceilings(items: Sequence[Item], origin_ms: int, horizon_s: int) -> dict[int, float]:
+    """Per item whose window mean is under its time-of-day envelope over the horizon
+    (:meth:`~processors.dayprofile.DayProfile.ceiling`, a little above the envelope): that,
+    the cap of its upward rules' breach forecasts; items without one are left out."""
+    out: dict[int, float] = {}
+    for i, (_, f, o, _) in enumerate(items):
+        top = o.profile.ceiling(origin_ms, f.mean, horizon_s) if o.profile is not None else None
+        if top is not None:
+            out[i] = top
     return out
 
 
@@ -153,8 +176,10 @@ def _estimates(
     points: Mapping[int, list[ForecastPoint]],
     grid: list[int],
     grid_cols: list[int],
+    caps: Mapping[int, float],
 ) -> dict[int, list[BreachEstimate | None]]:
-    """Each rule's breach estimate (as :func:`estimate_breach`), per item in rule order."""
+    """Each rule's breach estimate (as :func:`estimate_breach`), per item in rule order;
+    an upward rule's forecast means capped at the item's ceiling in ``caps``, if any."""
     out: dict[int, list[BreachEstimate | None]] = {}
     vec: list[tuple[int, int, Rule, float]] = []  # (item, slot, rule, volatility)
     gridset = set(grid)
@@ -164,12 +189,16 @@ def _estimates(
             vec += [(i, k, rule, f.volatility) for k, rule in enumerate(rules)]
             continue
         pts = [p for p in points.get(i, []) if p.horizon_s in gridset]
-        out[i] = [estimate_breach(metric, r.fail, r.sign, pts, f.volatility) for r in rules]
+        out[i] = [estimate_breach(metric, r.fail, r.sign, _capped(pts, caps.get(i), r.sign),
+                                  f.volatility) for r in rules]
     if not vec or not grid:
         return out
     r_idx = [row_of[i] for i, _, _, _ in vec]
     m = rows.mean[r_idx][:, grid_cols]
     s = rows.std[r_idx][:, grid_cols]
+    if caps:
+        ceiling = [caps.get(i, np.inf) if rule.sign > 0 else np.inf for i, _, rule, _ in vec]
+        m = np.minimum(m, np.asarray(ceiling)[:, None])
     q = np.asarray([(v, rule.fail, rule.sign) for _, _, rule, v in vec], dtype=np.float64)
     vol, thr, sign = q[:, 0:1], q[:, 1:2], q[:, 2:3]
     with np.errstate(all="ignore"):
@@ -184,7 +213,7 @@ def _estimates(
     u_max = u.max(axis=1).tolist()
     for n, (i, k, rule, v) in enumerate(vec):
         if not positive[n]:  # a zero spread: the scalar code's own case
-            pts = _points(rows, row_of[i], grid, grid_cols)
+            pts = _capped(_points(rows, row_of[i], grid, grid_cols), caps.get(i), rule.sign)
             out[i][k] = estimate_breach(items[i][0], rule.fail, rule.sign, pts, v)
             continue
         if not any_cross[n]:
@@ -207,3 +236,10 @@ def _points(rows: _Rows, r: int, grid: list[int], grid_cols: list[int]) -> list[
                       float(rows.upper[r, j]), float(rows.std[r, j]))
         for h, j in zip(grid, grid_cols, strict=True)
     ]
+
+
+def _capped(pts: list[ForecastPoint], cap: float | None, sign: float) -> list[ForecastPoint]:
+    """``pts`` with their means capped at ``cap`` (an upward rule's ceiling), if any."""
+    if cap is None or sign <= 0:
+        return pts
+    return [p._replace(mean=min(p.mean, cap)) for p in pts]

@@ -139,6 +139,12 @@ def _after_seasonal(f: Any) -> None:
     f._raw_fit = None  # recomputed on demand, as after the first learn_one
 
 
+def _new_profile() -> Any:
+    from processors.dayprofile import DayProfile
+
+    return DayProfile()  # a state from before time-of-day profiles: one starts empty
+
+
 def _encode_pending(q: Any) -> dict[str, Any]:
     from processors.pendingrows import unpack
 
@@ -264,6 +270,7 @@ def _novelty_types() -> dict[str, TypeSchema]:
 
 def _forecast_types() -> dict[str, TypeSchema]:
     """A metric's outlook: its forecaster, its drift test, its troughs."""
+    from processors.dayprofile import DayProfile
     from processors.forecast import SeasonalTrendForecaster, TrendFit, TrendForecaster
     from processors.metricoutlook import MetricOutlook, Troughs
 
@@ -278,7 +285,11 @@ def _forecast_types() -> dict[str, TypeSchema]:
             forecaster=("TrendForecaster", "SeasonalTrendForecaster"),
             detector=("PageHinkley", _NONE), drifts=INT, last=OPT_FLOAT, slope_fast=FLOAT,
             slope_slow=FLOAT, troughs=("Troughs",), n=INT,
+            profile=Field(("DayProfile", _NONE), default=_new_profile),
         ), encode=_encode_outlook),
+        "DayProfile": TypeSchema(DayProfile, _fields(
+            bins=INT, decay=FLOAT, hi=(np.ndarray,), cur=INT, cur_max=FLOAT,
+        )),
         "Troughs": TypeSchema(Troughs, _fields(
             keep=INT, factor=FLOAT, rate=FLOAT, min_rise=FLOAT, max_age=INT, step=FLOAT,
             drop=FLOAT, peak=OPT_FLOAT, falling=BOOL, at=(list,), n=INT,

@@ -1,0 +1,106 @@
+"""A metric's time-of-day profile: the highest window mean seen in each part of the day.
+
+A server's load often follows the clock: a morning ramp, a plateau through the working day, a
+fall in the evening. A trend line fitted to the last few windows of a morning ramp points far
+past where the ramp stops, so the ramp reads as growth towards a breach every morning; the
+seasonal forecaster cannot help there, since its history (``256 x 8`` windows) holds less than
+a day and the drift detector restarts it at each ramp. :class:`DayProfile` keeps, per bin of
+the day (``bins`` of ``86400 / bins`` seconds of *event* time, UTC), an envelope of the
+largest window mean seen in that bin: it rises at once to a higher day's maximum and falls
+a fraction ``decay`` of the way to a lower one, per day. It is ``bins`` ``float32`` (192 bytes
+at the default 48 bins of 30 minutes), bounded whatever the history.
+
+:meth:`DayProfile.envelope` is the profile's ceiling over the next ``horizon_s`` (the bins
+touching ``[ts - bin, ts + horizon_s + bin]``, one bin either side for a ramp that comes a
+little early or late), or ``None`` when any of them has not been seen on an earlier visit
+(the first day, or a metric that started today): then nothing changes. Where a window's
+mean is under that ceiling, the ramp under way is one the metric makes at this time of day,
+and :mod:`processors.outlook` caps the breach estimate's forecast at the ceiling instead of
+extrapolating the trend line past it; a value above everything seen at this time of day is
+not explained and the trend speaks as before.
+
+>>> p = DayProfile(bins=24)
+>>> day, hour = 86_400_000, 3_600_000
+>>> for d in range(2):
+...     for m in range(0, 24 * 60, 10):
+...         t = d * day + m * 60_000
+...         p.learn_one(t, 3.0 if 8 * hour <= t % day < 18 * hour else 1.0)
+>>> p.envelope(2 * day + 7 * hour, 900), p.envelope(2 * day + 2 * hour, 900)
+(3.0, 1.0)
+>>> DayProfile().envelope(0, 900) is None  # nothing seen yet
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+DAY_MS = 86_400_000
+# a window mean up to 5 % over its time-of-day envelope is still the day's usual shape (the
+# envelope is earlier days' maximum, and in float32); set a priori, not on labels
+SLACK = 0.05
+
+
+class DayProfile:
+    """The upper envelope of a metric's window means by time of day (see the module doc)."""
+
+    def __init__(self, bins: int = 48, decay: float = 0.3) -> None:
+        if bins < 1 or DAY_MS % bins or not 0.0 < decay <= 1.0:
+            raise ValueError("DayProfile: bins must divide a day in milliseconds, 0 < decay <= 1")
+        self.bins = bins
+        self.decay = decay
+        self.hi = np.full(bins, np.nan, dtype=np.float32)  # NaN: never seen
+        self.cur = -1  # the bin being visited: its index in the whole timeline (day * bins + b)
+        self.cur_max = -math.inf
+
+    @property
+    def bin_ms(self) -> int:
+        return DAY_MS // self.bins
+
+    def learn_one(self, ts_ms: int, value: float) -> None:
+        """Add one window mean at event time ``ts_ms`` (in order; earlier ones are ignored)."""
+        if not math.isfinite(value):
+            return None
+        at = ts_ms // self.bin_ms
+        if at < self.cur:
+            return None
+        if at != self.cur:
+            self._fold()
+            self.cur, self.cur_max = at, value
+        elif value > self.cur_max:
+            self.cur_max = value
+        return None
+
+    def _fold(self) -> None:
+        """The bin visit that ends goes into the envelope."""
+        if self.cur < 0 or not math.isfinite(self.cur_max):
+            return None
+        b = self.cur % self.bins
+        old = float(self.hi[b])
+        top = float(np.float32(max(-3e38, min(3e38, self.cur_max))))
+        self.hi[b] = top if math.isnan(old) or top >= old else old + self.decay * (top - old)
+        return None
+
+    def envelope(self, ts_ms: int, horizon_s: float) -> float | None:
+        """The ceiling over ``[ts_ms, ts_ms + horizon_s]``, a bin of slack either side, from
+        earlier visits only; ``None`` if a bin there was never seen before."""
+        w = self.bin_ms
+        first = ts_ms // w - 1
+        last = (ts_ms + int(horizon_s * 1000)) // w + 1
+        if last - first + 1 >= self.bins:  # the whole day: no time-of-day information
+            return None
+        vals = self.hi[np.arange(first, last + 1) % self.bins]
+        if np.isnan(vals).any():
+            return None
+        return float(vals.max())
+
+    def ceiling(self, ts_ms: int, value: float, horizon_s: float) -> float | None:
+        """The envelope over the horizon, ``SLACK`` above it, when ``value`` is under that
+        ceiling (the metric is where it usually is at this time of day); else ``None``."""
+        env = self.envelope(ts_ms, horizon_s)
+        if env is None:
+            return None
+        top = env + SLACK * abs(env)
+        return top if value <= top else None
