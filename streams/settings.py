@@ -51,11 +51,10 @@ class Settings:
     # Tansu holds a join for about half of this; Apache Kafka refuses less than 6000
     # (group.min.session.timeout.ms) and holds no join
     session_timeout_ms: int = 6000
-    # the worker runs up to worker_batch messages of a poll through the pipeline together
-    # (the batch core, #14: the same outputs), waiting at most worker_batch_wait_ms for them;
+    # the worker runs the messages its fetcher has delivered, up to worker_batch, through the
+    # pipeline together (the batch core, #14: the same outputs; it never waits for more);
     # 1: one message at a time (the per-message path)
     worker_batch: int = 64
-    worker_batch_wait_ms: int = 20
     # modelling
     window_s: int = 60
     lateness_s: int = 30

@@ -26,7 +26,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
@@ -204,15 +204,10 @@ class Worker:
         poller = asyncio.ensure_future(out.run())
         actions = ActionFeed(self.settings, self.pipeline, self.codec)
         emitted = {full: self.telemetry.emitted.labels(full) for full in self.outputs}
-        size, wait_s = self.settings.worker_batch, self.settings.worker_batch_wait_ms / 1000
+        queue = getattr(manual.channel, "queue", None)  # the events delivered, not yet read
         try:
-            if size > 1:  # a poll's messages through the batch core (the same outputs)
-                # noack_take yields the events (unacked), though typed as yielding values
-                polls = cast("AsyncIterator[Sequence[Any]]",
-                             manual.noack_take(size, within=max(wait_s, 0.001)))
-                async for events in polls:
-                    self.step_batch([(e.message, e.ack) for e in events], emitted)
-                    await self.after_step(out, actions)
+            if self.settings.worker_batch > 1 and queue is not None:
+                await self.run_batched(manual, queue, emitted, actions)
             else:
                 async for event in manual.events():
                     self.step(event.message, event.ack, emitted)
@@ -221,6 +216,23 @@ class Worker:
             poller.cancel()
             actions.close()
             out.close()
+
+    async def run_batched(self, manual: faust.Stream[bytes], queue: Any,
+                          emitted: dict[str, Any], actions: ActionFeed) -> None:
+        """Greedy polls through :meth:`step_batch`: each event read joins the poll, and the
+        poll runs as soon as the stream's queue holds no further event delivered (or it has
+        ``worker_batch`` messages). Nothing waits for more: a lone message runs at once, and
+        a busy stream runs in polls of what the fetcher has delivered. (Faust's
+        ``noack_take`` was measured here first: it left the worker idle ~40 % of the time.)"""
+        assert self.sink is not None
+        size, out = self.settings.worker_batch, self.sink
+        polled: list[tuple[Any, Any]] = []
+        async for event in manual.events():
+            polled.append((event.message, event.ack))
+            if len(polled) >= size or queue.empty():
+                self.step_batch(polled, emitted)
+                polled = []
+                await self.after_step(out, actions)
 
     async def after_step(self, out: Sink, actions: ActionFeed) -> None:
         out.poll()

@@ -169,3 +169,50 @@ def kill_and_restart(worker: Worker, sink: RecordingSink, log: list[bytes],
     lost = want - got
     assert not lost, f"kill after {len(acked)} deliveries: windows lost {sorted(lost)}"
     return 1
+
+
+def test_greedy_polls_take_what_was_delivered_and_hold_nothing_back(tmp_path: Path) -> None:
+    """:meth:`Worker.run_batched`: a poll runs once the stream's queue is empty (or at
+    ``worker_batch``), so a backlog runs in full polls and a lone message at once."""
+    worker = Worker(Settings(data_dir=str(tmp_path), worker_batch=64))
+    worker.sink = RecordingSink()  # type: ignore[assignment]
+    polls: list[list[int]] = []
+
+    def step_batch(polled: list[tuple[Any, Any]], emitted: Any) -> None:
+        polls.append([m.offset for m, _ in polled])
+
+    async def after_step(*_: Any) -> None:
+        await asyncio.sleep(0)
+
+    worker.step_batch = step_batch  # type: ignore[method-assign]
+    worker.after_step = after_step  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def events() -> Any:
+            while True:
+                event = await queue.get()
+                if event is None:
+                    return
+                yield event
+
+        def deliver(*offsets: int) -> None:
+            for off in offsets:
+                queue.put_nowait(SimpleNamespace(message=SimpleNamespace(offset=off),
+                                                 ack=lambda: None))
+
+        deliver(*range(150))  # a backlog
+        task = asyncio.ensure_future(worker.run_batched(
+            SimpleNamespace(events=events), queue, {}, None))  # type: ignore[arg-type]
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert polls == [list(range(64)), list(range(64, 128)), list(range(128, 150))]
+        deliver(150)  # a lone message: run at once, not held for company
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert polls[-1] == [150]
+        queue.put_nowait(None)
+        await task
+
+    asyncio.run(scenario())
