@@ -17,6 +17,7 @@ metric of every component at each minute (a worker's refits), checked equal. Rep
 ``--runs`` times; medians::
 
     python -m streams.bench.batchstage [--samples 12000] [--poll 600] [--runs 5]
+    python -m streams.bench.batchstage --rows    # the outlook's forecast rows (rows_run)
 """
 
 from __future__ import annotations
@@ -182,14 +183,67 @@ def trend_run(samples: list[dict[str, Any]]) -> dict[str, float]:
             "trend_ratio": t_one / t_many}
 
 
+def rows_run(samples: list[dict[str, Any]], poll: int, runs: int, per_round: int = 50) -> None:
+    """The next stage's ceiling (not wired): the outlook's forecast rows (``line_rows``,
+    every rule metric of a window over the grid of horizons) per window, as the pipeline
+    calls it, against one call per ``per_round`` windows (a round over the bench's 50
+    components) on the same lines; checked equal (``line_rows`` is element by element, so
+    stacking windows changes no bit), CPU time, medians of ``runs``."""
+    import numpy as np
+
+    import processors.outlook as outlook
+    from processors.trendline import line_rows
+
+    calls: list[tuple[list[Any], list[int]]] = []
+    namespace = vars(outlook)  # the name observe_window's pass calls, swapped for the run
+
+    def recording(lines: Any, cols: Any) -> Any:
+        calls.append((list(lines), list(cols)))
+        return line_rows(lines, cols)
+
+    namespace["line_rows"] = recording
+    try:
+        pipe = BatchPipeline(PipelineConfig())
+        for i in range(0, len(samples), poll):
+            pipe.ingest_batch(samples[i:i + poll])
+    finally:
+        namespace["line_rows"] = line_rows
+    rounds = [calls[i:i + per_round] for i in range(0, len(calls), per_round)]
+    for rnd in rounds:
+        got = line_rows([ln for lines, _ in rnd for ln in lines], rnd[0][1])
+        want = [line_rows(*c) for c in rnd]
+        if not all(np.array_equal(np.concatenate([w[k] for w in want]), got[k], equal_nan=True)
+                   for k in range(4)):
+            raise AssertionError("line_rows over a round differs from per window")
+    one, many = [], []
+    for _ in range(runs):
+        t0 = time.process_time()
+        for c in calls:
+            line_rows(*c)
+        t1 = time.process_time()
+        for rnd in rounds:
+            line_rows([ln for lines, _ in rnd for ln in lines], rnd[0][1])
+        one.append(t1 - t0)
+        many.append(time.process_time() - t1)
+    a, b = statistics.median(one), statistics.median(many)
+    print(f"forecast rows: {len(calls)} windows, {sum(len(c[0]) for c in calls) / len(calls):.1f}"
+          f" rows each; per window {1e6 * a / len(calls):.1f} µs, per round of {per_round} "
+          f"{1e6 * b / len(calls):.1f} µs a window: {a / b:.2f}x (equal bit for bit)")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m streams.bench.batchstage")
     p.add_argument("--samples", type=int, default=12_000)
     p.add_argument("--poll", type=int, default=600, help="samples per poll (20 MetricBatches)")
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--profile", action="store_true", help="pyinstrument of ingest_batch only")
+    p.add_argument("--rows", action="store_true", help="only the outlook's forecast rows per "
+                   "window against per round of windows (the next stage, not wired)")
     args = p.parse_args(argv)
     samples = fleet_samples(args.samples)
+    if args.rows:
+        rows_run(samples, args.poll, args.runs)
+        return 0
     if args.profile:
         profile_batch(samples, args.poll)
         return 0
