@@ -54,6 +54,7 @@ class DayProfile:
         self.hi = np.full(bins, np.nan, dtype=np.float32)  # NaN: never seen
         self.cur = -1  # the bin being visited: its index in the whole timeline (day * bins + b)
         self.cur_max = -math.inf
+        self._memo: tuple[int, int, float | None] | None = None
 
     @property
     def bin_ms(self) -> int:
@@ -81,6 +82,7 @@ class DayProfile:
         old = float(self.hi[b])
         top = float(np.float32(max(-3e38, min(3e38, self.cur_max))))
         self.hi[b] = top if math.isnan(old) or top >= old else old + self.decay * (top - old)
+        self._memo = None
         return None
 
     def envelope(self, ts_ms: int, horizon_s: float) -> float | None:
@@ -91,10 +93,13 @@ class DayProfile:
         last = (ts_ms + int(horizon_s * 1000)) // w + 1
         if last - first + 1 >= self.bins:  # the whole day: no time-of-day information
             return None
+        memo: tuple[int, int, float | None] | None = getattr(self, "_memo", None)
+        if memo is not None and memo[0] == first and memo[1] == last:
+            return memo[2]  # the same bins, no fold since: the same answer
         vals = self.hi[np.arange(first, last + 1) % self.bins]
-        if np.isnan(vals).any():
-            return None
-        return float(vals.max())
+        env = None if np.isnan(vals).any() else float(vals.max())
+        self._memo = (first, last, env)  # not checkpointed (``stateschema``: transient)
+        return env
 
     def ceiling(self, ts_ms: int, value: float, horizon_s: float) -> float | None:
         """The envelope over the horizon, ``SLACK`` above it, when ``value`` is under that

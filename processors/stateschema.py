@@ -289,7 +289,7 @@ def _forecast_types() -> dict[str, TypeSchema]:
         ), encode=_encode_outlook),
         "DayProfile": TypeSchema(DayProfile, _fields(
             bins=INT, decay=FLOAT, hi=(np.ndarray,), cur=INT, cur_max=FLOAT,
-        )),
+        ), transient=("_memo",)),
         "Troughs": TypeSchema(Troughs, _fields(
             keep=INT, factor=FLOAT, rate=FLOAT, min_rise=FLOAT, max_age=INT, step=FLOAT,
             drop=FLOAT, peak=OPT_FLOAT, falling=BOOL, at=(list,), n=INT,
