@@ -77,7 +77,7 @@ def detector_for(
     if c.anomaly_model == "joint":
         return JointDeviation(
             alpha=c.anomaly_joint_alpha, k=c.anomaly_joint_k, smooth=c.anomaly_joint_smooth,
-            freeze=c.anomaly_joint_freeze,
+            freeze=c.anomaly_joint_freeze, calibrate=c.anomaly_joint_calibrate,
         )
     if c.anomaly_model == "hst":
         seed = (c.seed ^ zlib.crc32(component.encode())) & 0x7FFFFFFF

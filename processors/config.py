@@ -44,7 +44,9 @@ class PipelineConfig:
     dependencies: tuple[tuple[str, str], ...] = ()
     anomaly_model: str = "novelty"  # novelty | hst | joint (multivariate.JointDeviation)
     anomaly_warm: int = 250  # windows before a metric's novelty scores (its range is set)
-    anomaly_rest: int = 150  # windows over which scores recover after an alarm
+    # windows over which scores recover after an alarm: 150 = 750 / 5, CAD OSE's rule (rest =
+    # NAB's probation / 5) for a stream longer than 5,000 windows; NAB files get their own
+    anomaly_rest: int = 150
     anomaly_seasonal_max_metrics: int = 2  # seasonal channel only for components this small
     anomaly_trees: int = 10  # hst only
     anomaly_height: int = 6
@@ -54,6 +56,9 @@ class PipelineConfig:
     anomaly_joint_k: int = 1  # the joint score is the mean of the k largest |z|
     anomaly_joint_smooth: float = 0.1  # EW rate smoothing the joint score
     anomaly_joint_freeze: float = 1.0  # metrics do not learn while the score's z is above (0: off)
+    # windows over which each metric's usual extremes are learnt; its |z| is then scaled down by
+    # them relative to the other metrics' (0: off; #15 round four, docs/modelling.md)
+    anomaly_joint_calibrate: int = 3000
     # a sample more than max_jump_s from its component's own event time (ahead, or behind a
     # watermark that one absurd sample set) is rejected alone, unless jump_confirm samples in a
     # row agree on the new time: then the component's clock really moved and it follows.
@@ -77,9 +82,10 @@ class PipelineConfig:
                 f"anomaly_model must be 'novelty', 'hst' or 'joint', not {self.anomaly_model!r}"
             )
         if not (0 < self.anomaly_joint_alpha < 1 and 0 < self.anomaly_joint_smooth <= 1
-                and self.anomaly_joint_k >= 1 and 0 <= self.anomaly_joint_freeze < math.inf):
+                and self.anomaly_joint_k >= 1 and 0 <= self.anomaly_joint_freeze < math.inf
+                and self.anomaly_joint_calibrate >= 0):
             problems.append("anomaly_joint_alpha in (0, 1), _smooth in (0, 1], _k >= 1, "
-                            "_freeze >= 0 and finite")
+                            "_freeze >= 0 and finite, _calibrate >= 0")
         if self.anomaly_warm < 1 or self.anomaly_rest < 0 or self.anomaly_seasonal_max_metrics < 0:
             problems.append("anomaly_warm must be >= 1; anomaly_rest, _seasonal_max_metrics >= 0")
         if self.forecaster not in ("seasonal", "trend", "snarimax"):
@@ -124,6 +130,7 @@ class PipelineConfig:
                     self.anomaly_joint_k,
                     self.anomaly_joint_smooth,
                     self.anomaly_joint_freeze,
+                    self.anomaly_joint_calibrate,
                 )
                 if self.anomaly_model == "joint"
                 else (

@@ -25,7 +25,15 @@ that alone is unremarkable. :class:`JointDeviation` scores that, streaming, in O
    lasting change of level is accepted once that reference has moved, and after
    ``freeze_max`` windows in a row the metrics learn again until the score has fallen). ``freeze=0``
    learns every window (the model before issue #15's second round).
-5. **Likelihood scale.** The smoothed score is compared with its own history: its z against a
+5. **Each metric's deviation in units of its own extremes** (round four of #15; on when
+   ``calibrate > 0``). Over the first ``calibrate`` windows (after ``warm``) each metric keeps
+   its largest unclipped ``|z|`` values, enough to read their ``calibrate_q`` quantile. Then
+   its weight is fixed at ``1 / max(1, q_j / median_j q_j)``: a metric whose normal running
+   holds spikes far above the others' (a mostly-zero counter, a bursty queue) has its ``|z|``
+   scaled down by that much *before* the clip, so its usual spikes no longer pin the score
+   at ``clip`` and a spike well above its own usual ones still stands out. No metric is
+   scaled up; a metric first seen after the calibration keeps weight 1.
+6. **Likelihood scale.** The smoothed score is compared with its own history: its z against a
    slow EW mean and EW mean absolute deviation of itself (rate ``norm_rate``), so a threshold
    reads "this many typical deviations above this component's usual joint deviation", the same
    on every component. ``anomaly = 1 - exp(-max(z, 0) / scale)``: 0.63 at ``z = scale``.
@@ -34,7 +42,9 @@ Scores are 0 until ``warm`` windows have been seen. :meth:`step` takes the windo
 ``{metric: MetricFeatures}`` (it reads each metric's ``mean``), :meth:`step_values` a plain
 ``{metric: float}``; both score then learn. ``top`` names the metric with the largest ``|z|``.
 
-State: five floats per metric plus a few scalars (about 1.6 KB for 38 metrics in a snapshot).
+State: five floats per metric plus a few scalars (about 1.6 KB for 38 metrics in a snapshot),
+six with the calibration, and during the calibration only, ``(1 - calibrate_q) * calibrate``
+floats per metric (29 for the defaults: 8.8 KB for 38 metrics).
 """
 
 from __future__ import annotations
@@ -63,6 +73,8 @@ class JointDeviation:
         warm: int = 100,
         freeze: float = 1.0,
         freeze_max: int = 1000,
+        calibrate: int = 0,
+        calibrate_q: float = 0.99,
     ) -> None:
         if not (0 < alpha < 1 and 0 < smooth <= 1 and 0 < norm_rate < 1):
             raise ValueError("alpha and norm_rate must be in (0, 1), smooth in (0, 1]")
@@ -70,6 +82,8 @@ class JointDeviation:
             raise ValueError("k >= 1; floor, clip and scale > 0; warm >= 0")
         if not (freeze >= 0 and math.isfinite(freeze)) or freeze_max < 0:
             raise ValueError("freeze must be a finite number >= 0, freeze_max >= 0")
+        if calibrate < 0 or not 0 < calibrate_q < 1:
+            raise ValueError("calibrate must be >= 0 (0: off), calibrate_q in (0, 1)")
         self.alpha = alpha
         self.k = k
         self.smooth = smooth
@@ -93,6 +107,11 @@ class JointDeviation:
         self.ref_dev = 0.0
         self.top: str | None = None
         self.last_z = 0.0
+        self.calibrate = calibrate
+        self.calibrate_q = calibrate_q
+        self.weight: np.ndarray | None = None  # per metric, once calibrated
+        # during the calibration: each metric's largest |z| so far, one row per metric
+        self.tops = np.zeros((0, self._keep()))
 
     def _grow(self, metric: str, x: float) -> int:
         i = self.index[metric] = len(self.metrics)
@@ -101,7 +120,32 @@ class JointDeviation:
         self.mad = np.append(self.mad, 0.0)
         self.lo = np.append(self.lo, x)
         self.hi = np.append(self.hi, x)
+        if self.weight is not None:
+            self.weight = np.append(self.weight, 1.0)
+        elif self.calibrate > 0:
+            self.tops = np.vstack([self.tops, np.zeros((1, self.tops.shape[1]))])
         return i
+
+    def _keep(self) -> int:
+        """How many of each metric's largest ``|z|`` the calibration keeps: its quantile."""
+        return max(1, round((1.0 - self.calibrate_q) * max(self.calibrate - self.warm, 0)))
+
+    def _calibrated(self, ii: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """``z`` (unclipped, metrics ``ii``) weighted; learns the weights over the first
+        ``calibrate`` windows (see the module doc, step 5)."""
+        if self.weight is None:
+            if self.n >= self.calibrate:
+                q = self.tops.min(axis=1)  # each metric's k-th largest |z|
+                pos = q[q > 0]
+                ref = float(np.median(pos)) if pos.size else 1.0
+                self.weight = 1.0 / np.maximum(1.0, q / ref)
+                self.tops = np.zeros((0, self.tops.shape[1]))
+            elif self.n >= self.warm:  # each metric's smallest kept |z| gives way to a larger
+                rows = self.tops[ii]
+                j = rows.argmin(axis=1)
+                up = z > rows[np.arange(ii.size), j]
+                self.tops[ii[up], j[up]] = z[up]
+        return z * self.weight[ii] if self.weight is not None else z
 
     def step(self, features: Mapping[str, Any]) -> float:
         """Score the window's metric means, then learn them; returns the anomaly."""
@@ -137,7 +181,10 @@ class JointDeviation:
         hi = np.maximum(self.hi[ii], x)
         r = x - mu
         scale = np.maximum(mad, self.floor * (hi - lo) + 1e-12)
-        z = np.minimum(np.abs(r) / scale, self.clip)
+        if self.calibrate > 0:
+            z = np.minimum(self._calibrated(ii, np.abs(r) / scale), self.clip)
+        else:
+            z = np.minimum(np.abs(r) / scale, self.clip)
         k = min(self.k, z.size)
         top = np.partition(z, z.size - k)[z.size - k :]
         raw = float(top.mean())

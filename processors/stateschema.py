@@ -247,6 +247,9 @@ def _novelty_types() -> dict[str, TypeSchema]:
             ref_mean=OPT_FLOAT, ref_dev=FLOAT, top=(str, _NONE), last_z=FLOAT,
             freeze=_f(*FLOAT, default=lambda: 0.0), freeze_max=_f(*INT, default=lambda: 1000),
             frozen=_f(*INT, default=lambda: 0),
+            calibrate=_f(*INT, default=lambda: 0), calibrate_q=_f(*FLOAT, default=lambda: 0.99),
+            weight=_f(np.ndarray, _NONE, default=lambda: None),
+            tops=_f(np.ndarray, default=lambda: np.zeros((0, 1))),
         )),
         "Suppressor": TypeSchema(Suppressor, _fields(
             rest=INT, alarm=FLOAT, t=INT, t_alarm=OPT_INT,

@@ -262,7 +262,7 @@ def joint_scores(train: FloatArray, test: FloatArray, cfg: Config) -> FloatArray
     from processors.multivariate import JointDeviation
 
     det = JointDeviation(alpha=cfg["alpha"], k=cfg["k"], smooth=cfg["smooth"],
-                         freeze=cfg.get("freeze", 0.0))
+                         freeze=cfg.get("freeze", 0.0), calibrate=cfg.get("calibrate", 0))
     for x in train:
         det.step_array(x)
     return np.array([det.step_array(x) for x in test])

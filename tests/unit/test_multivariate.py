@@ -119,3 +119,32 @@ def test_freezing_stops_after_freeze_max_and_survives_a_restore() -> None:
     assert s[-300:].max() < 0.3  # the new level has become normal
     with pytest.raises(ValueError):
         JointDeviation(freeze=float("nan"))
+
+
+def _bursty(rng: np.random.Generator, n: int = 4000) -> np.ndarray:
+    x = _stream(rng, n, 6)
+    x[:, 0] = 0.0
+    x[::50, 0] = 1.0  # a counter that bursts every 50 windows in normal running
+    x[3000:3100, 3] += 0.1  # the incident: a quiet metric off by ~5 typical deviations
+    return x
+
+
+def test_a_metric_that_bursts_in_normal_running_is_scaled_by_its_own_extremes() -> None:
+    x = _bursty(np.random.default_rng(7))
+    calm, incident = slice(1500, 3000), slice(3005, 3100)
+    plain = JointDeviation(alpha=0.01)
+    s0 = np.array([plain.step_array(v) for v in x])
+    det = JointDeviation(alpha=0.01, calibrate=1000)
+    s1 = np.array([det.step_array(v) for v in x[:500]])
+    assert det.weight is None and det.tops.shape == (6, 9)  # calibrating: 1 % of 900 windows
+    again = pickle.loads(pickle.dumps(det))  # a restore mid-calibration carries on the same
+    s1 = np.append(s1, [det.step_array(v) for v in x[500:]])
+    s2 = np.append(s1[:500], [again.step_array(v) for v in x[500:]])
+    assert (s1 == s2).all()
+    assert det.weight is not None and det.weight[0] < 0.1 and det.weight[1:].min() > 0.95
+    assert det.tops.size == 0  # the calibration's buffer is gone once the weights are set
+    # the bursts no longer lift the calm score near an alarm; the incident still stands out
+    assert np.quantile(s0[calm], 0.99) > 0.5 > s1[calm].max()
+    assert s1[incident].min() > 0.9
+    with pytest.raises(ValueError):
+        JointDeviation(calibrate=-1)
