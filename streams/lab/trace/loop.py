@@ -5,8 +5,10 @@ Per step ``i`` of a trace (event time ``ts_i``, seconds):
 1. the allocation in effect at ``ts_i`` is the latest decision ``j < i`` with
    ``ts_j + delay_s <= ts_i`` (before any: the provisioned capacity) — a decision never acts
    on the step it was made at;
-2. the policy observes the sample (``Sizer.observe``: demand in absolute units, and the
-   allocation in effect) and decides the next allocation (``Sizer.recommend``);
+2. the policy learns the step's provisioned size where the trace gives one
+   (``Sizer.observe_capacity``: a VM can be resized), observes the sample (``Sizer.observe``:
+   demand in absolute units, and the allocation in effect) and decides the next allocation
+   (``Sizer.recommend``);
 3. ``forewarn`` then gets the risk scores the :class:`Pipeline` gave for that sample (the
    trace's ``MetricSample`` dicts, ``streams.sim.traces.samples``, through the pipeline
    configured as ``forewarn worker`` is): as live, where the worker scores a sample after it
@@ -43,7 +45,8 @@ Record = dict[str, Any]
 
 def risk_by_step(trace: Trace, base: PipelineConfig | None) -> list[list[Record]]:
     """The risk scores the pipeline emits on each sample of ``trace`` (one list per step).
-    The pipeline gets the demand metrics; the provisioned sizes (constant) go to the sizers."""
+    The pipeline gets the demand metrics; the provisioned sizes go to the sizers (per step,
+    ``Sizer.observe_capacity``, as live)."""
     pipe = Pipeline(dataclasses.replace(base) if base is not None else PipelineConfig())
     out: list[list[Record]] = []
     for s in samples(trace):
