@@ -38,9 +38,9 @@ from schemas.errors import BrokerError
 from streams.handler import MetricsHandler, TimeBounds
 from streams.runtime.actions import ActionFeed
 from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy
+from streams.runtime.faustapp import faust_app
 from streams.runtime.outbox import MAX_PENDING, WAIT_S, CheckpointMetrics, Outbox, Sink
 from streams.runtime.restore import CheckpointStore, Restorer
-from streams.security import KafkaSecurity
 from streams.settings import Settings
 from streams.telemetry import WorkerMetrics, serve
 
@@ -51,35 +51,6 @@ log = logging.getLogger(__name__)
 def pipeline_config(settings: Settings) -> PipelineConfig:
     """The worker's pipeline config: :meth:`Settings.pipeline_config` (every knob)."""
     return settings.pipeline_config()
-
-
-def faust_app(settings: Settings) -> faust.App:
-    """The Faust app of a worker, configured from ``settings``; nothing connects yet."""
-    from pathlib import Path
-
-    datadir = Path(settings.data_dir) / "faust"
-    datadir.mkdir(parents=True, exist_ok=True)
-    security = KafkaSecurity.from_settings(settings)
-    return faust.App(
-        settings.worker_group,
-        broker=f"kafka://{settings.bootstrap_servers}",
-        broker_credentials=security.faust_credentials(),  # None: plaintext
-        store="memory://",
-        topic_partitions=settings.partitions,
-        topic_replication_factor=settings.replication_factor,
-        key_serializer="raw",
-        value_serializer="raw",
-        consumer_auto_offset_reset="earliest",
-        broker_session_timeout=settings.session_timeout_ms / 1000,
-        broker_heartbeat_interval=1.0,
-        broker_commit_every=1000,
-        broker_commit_interval=1.0,
-        producer_acks=-1,
-        web_enabled=settings.worker_web_port > 0,
-        web_port=settings.worker_web_port or 6066,
-        web_host="127.0.0.1",
-        datadir=str(datadir),
-    )
 
 
 class Worker:
