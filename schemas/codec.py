@@ -28,6 +28,7 @@ import base64
 import copy
 import io
 import json
+import re
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ def _strip_logical(schema: Any) -> Any:
         return [_strip_logical(s) for s in schema]
     return schema
 
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 @dataclass(frozen=True)
 class Schema:
@@ -279,9 +282,11 @@ class Codec:
                 (reader.wire or reader.parsed) if reader is not writer else None,
             )
         except Exception as exc:  # fastavro raises assorted errors on corrupt bodies
-            raise DecodeError(
-                f"corrupt {writer.name} Avro body: {type(exc).__name__}: {exc}"
-            ) from exc
+            # without the address of the object some name ("<_io.BytesIO object at 0x...>"):
+            # the dead letter of a replayed message must be the same bytes
+            why = _ADDRESS.sub("", str(exc))
+            raise DecodeError(f"corrupt {writer.name} Avro body: {type(exc).__name__}: {why}"
+                              ) from exc
         if not isinstance(rec, dict):
             raise DecodeError(f"{writer.name} body did not decode to a record")
         return rec
