@@ -108,6 +108,7 @@ def test_the_fleet_face_decides_as_the_backtest(policy: str) -> None:
     from streams.sim.traces import samples
 
     trace = _short(1, 300)
+    assert np.unique(trace.capacity["mem"]).size > 1  # VM 1 is resized: both follow it
     risks = risk_by_step(trace, PipelineConfig()) if policy == "forewarn" else None
     live = RightSizing(policy, delay_s=300, step_s=trace.step_s)
     commands = []
