@@ -84,6 +84,21 @@ def test_matched_reads_forewarn_curve_at_the_peer_slack() -> None:
     assert m["ratio"] == pytest.approx(600.0 / 900.0) and m["met"] is False
 
 
+def test_curve_reading_drops_only_points_beaten_on_both_counts() -> None:
+    def entry(points: list[tuple[float, float]]) -> dict:
+        return {"curve": [{"knob": i, "cpu": {"slack": s, "violation_minutes": v},
+                           "mem": {"slack": s, "violation_minutes": v}}
+                          for i, (s, v) in enumerate(points)]}
+
+    # (0.5, 300) is beaten on both counts by (0.4, 200); (0.9, 15) has as few minutes as
+    # (0.8, 15) at more slack: kept, so the curve reads 15 up to 0.9 (flat stretch)
+    fw = entry([(0.4, 200.0), (0.5, 300.0), (0.8, 15.0), (0.9, 15.0), (0.8, 40.0)])
+    assert read_curve(fw, "cpu", 0.5) == pytest.approx(200.0 - 185.0 / 4)
+    assert read_curve(fw, "cpu", 0.85) == pytest.approx(15.0)
+    assert read_curve(fw, "cpu", 0.9) == pytest.approx(15.0)
+    assert read_curve(fw, "cpu", 0.91) is None
+
+
 @needs_data
 def test_cli_json_is_the_same_twice(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "streams.cli", "backtest", "trace", "--data",

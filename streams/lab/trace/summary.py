@@ -115,11 +115,16 @@ def distribution(vms: Mapping[str, Mapping[str, Any]]) -> Record:
 
 def _curve(entry: Mapping[str, Any], res: str) -> tuple[np.ndarray, np.ndarray]:
     """The curve's efficient points, by slack: a knob value that another beats on both
-    counts (less slack and fewer violation minutes) is one no user would pick, and is left
-    out of every reading (it stays in ``curve``)."""
+    counts (less slack *and* fewer violation minutes) is one no user would pick, and is left
+    out of every reading (it stays in ``curve``). At one slack only the fewest minutes count;
+    a point with as few minutes as another at more slack is kept (a flat stretch: a user
+    with that capacity to spare gets those minutes)."""
     pts = sorted((p[res]["slack"], p[res]["violation_minutes"]) for p in entry["curve"])
-    keep = [(s, v) for s, v in pts
-            if not any(s2 <= s and v2 <= v and (s2, v2) != (s, v) for s2, v2 in pts)]
+    keep: list[tuple[float, float]] = []
+    for s, v in pts:
+        beaten = any((s2 < s and v2 < v) or (s2 == s and v2 < v) for s2, v2 in pts)
+        if not beaten and (s, v) not in keep:
+            keep.append((s, v))
     return np.asarray([p[0] for p in keep]), np.asarray([p[1] for p in keep])
 
 
