@@ -30,7 +30,7 @@ stream time (so a silent component's last window closes); :meth:`Pipeline.flush`
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +150,14 @@ class Pipeline:
         if got is None:
             return out
         component, st, ts, taken = got
+        return self._judged(component, st, ts, taken, st.windower.advance)
+
+    def _judged(self, component: str, st: ComponentState, ts: int, taken: dict[str, float],
+                closed: Callable[[], Iterable[ClosedWindow]]) -> Output:
+        """An accepted sample judged: its health, then the windows ``closed()`` gives (those
+        it closed) scored, then the labels it resolves learnt. :meth:`ingest` and the batch
+        pipeline both end here."""
+        out = Output()
         st.samples_seen += 1
         out.health = self.evaluator.evaluate(component, ts, taken)
         if st.health.last_ts_ms == ts:  # judged in order: remember the status at this time
@@ -157,7 +165,7 @@ class Pipeline:
             # statuses change only with a non-heartbeat signal; otherwise the copy stands
             if start not in st.window_status or any(not h["heartbeat"] for h in out.health):
                 st.window_status[start] = {k: int(v) for k, v in st.health.statuses().items()}
-        for window in st.windower.advance():
+        for window in closed():
             out.risk.append(self._score(component, st, window))
         if st.health.last_ts_ms == ts:
             positive = self._label_event(st, ts)

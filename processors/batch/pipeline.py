@@ -103,19 +103,4 @@ class BatchPipeline(Pipeline):
 
     def _judge(self, a: Admitted) -> Output:
         """:meth:`Pipeline.ingest` from the window on, with the windows it closed."""
-        out = Output()
-        st, ts = a.st, a.ts
-        st.samples_seen += 1
-        out.health = self.evaluator.evaluate(a.component, ts, a.taken)
-        if st.health.last_ts_ms == ts:
-            start = ts - ts % (self.config.window_s * 1000)
-            if start not in st.window_status or any(not h["heartbeat"] for h in out.health):
-                st.window_status[start] = {k: int(v) for k, v in st.health.statuses().items()}
-        for window in a.closed:
-            out.risk.append(self._score(a.component, st, window))
-        if st.health.last_ts_ms == ts:
-            positive = self._label_event(st, ts)
-            if st.pending is not None:
-                for base, states, y in st.pending.resolve(ts, positive):
-                    self._learn(st, base, states, y)
-        return out
+        return self._judged(a.component, a.st, a.ts, a.taken, lambda: a.closed)
