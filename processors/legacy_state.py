@@ -15,6 +15,7 @@ every field against its schema.
 
 from __future__ import annotations
 
+import functools
 import io
 import pickle  # noqa: S403 - offline migration of the retired format only, restricted below
 import zlib
@@ -81,12 +82,33 @@ def _processors_classes() -> dict[str, Any]:
     return classes
 
 
+@functools.cache
+def _standin(cls: type) -> type:
+    """What unpickles a class that has since taken ``__slots__`` (#14): format 2 pickled its
+    objects' ``__dict__``, which pickle would put in a ``__dict__`` such a class lacks (or, for
+    a frozen slotted dataclass, hand to a ``__setstate__`` expecting a list). The stand-in sets
+    each attribute, then makes the object the class itself (the same layout)."""
+
+    def setstate(self: Any, state: Any) -> None:
+        attrs, slots = state if type(state) is tuple and len(state) == 2 else (state, None)
+        for part in (attrs, slots):
+            for key, value in (part or {}).items():
+                object.__setattr__(self, key, value)
+        object.__setattr__(self, "__class__", cls)
+        own = cls.__dict__.get("__setstate__")  # the class's own reading of its pickled form
+        if own is not None and own.__name__ != "_dataclass_setstate" and type(attrs) is dict:
+            own(self, attrs)  # (not a frozen slotted dataclass's: it takes a list)
+
+    return type(cls.__name__, (cls,), {"__slots__": (), "__setstate__": setstate})
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if module.split(".")[0] == "processors":
             cls = _processors_classes().get(name)
             if cls is not None:
-                return cls
+                slotted = isinstance(cls, type) and not cls.__dictoffset__
+                return _standin(cls) if slotted else cls
         found = _allowed().get((module, name))
         if found is None:
             raise ContractError(f"format 2: global {module}.{name} refused")

@@ -145,32 +145,6 @@ def _new_profile() -> Any:
     return DayProfile()  # a state from before time-of-day profiles: one starts empty
 
 
-def _encode_pending(q: Any) -> dict[str, Any]:
-    from processors.pendingrows import unpack
-
-    out = attributes("PendingLabels", q)  # each window as written before #14: (end, {}, {})
-    out["items"] = deque(unpack(row) for row in q.items)
-    return out
-
-
-def _after_pending(q: Any) -> None:
-    from processors.pendingrows import pack
-
-    if not all(type(row) is tuple and len(row) == 3 and type(row[0]) is int
-               and type(row[1]) is dict and type(row[2]) is dict for row in q.items):
-        raise ContractError("state: PendingLabels.items holds a window that is not "
-                            "(end_ms, evidence, states)")
-    q.items = deque(pack(*row) for row in q.items)
-
-
-def _after_bayesnet(bn: Any) -> None:
-    tables = bn.tables  # node -> [y][state] counts: lists in the snapshot, arrays in memory
-    if not all(type(n) is str and type(t) is list and all(type(r) is list for r in t)
-               for n, t in tables.items()):
-        raise ContractError("state: BayesNet.tables is not a map of node to lists of counts")
-    bn.tables = {n: [array("d", r) for r in t] for n, t in tables.items()}
-
-
 def _encode_outlook(o: Any) -> dict[str, Any]:
     from processors.snarimax import SnarimaxForecaster
 
@@ -193,6 +167,7 @@ def schema() -> dict[str, TypeSchema]:
 
 def _component_types() -> dict[str, TypeSchema]:
     """A component's state, its windows and its health rules."""
+    from processors import stateforms
     from processors.componentstate import ComponentState
     from processors.features import Windower, WindowState
     from processors.health import HealthState, RuleState
@@ -212,7 +187,7 @@ def _component_types() -> dict[str, TypeSchema]:
             window_s=INT, lateness_s=INT, watermark_ms=OPT_INT, closed_until_ms=OPT_INT,
             open=(dict,), prev_mean=(dict,), accepted=INT, duplicates=INT, late=INT,
             windows_closed=INT,
-        )),
+        ), encode=stateforms.encode_windows, after=stateforms.after_windows),
         "HealthState": TypeSchema(HealthState, _fields(last_ts_ms=OPT_INT, rules=(dict,))),
         "RuleState": TypeSchema(RuleState, _fields(
             status=("Status", _NONE), warn_since_ms=OPT_INT, fail_since_ms=OPT_INT,
@@ -316,6 +291,7 @@ def _forecast_types() -> dict[str, TypeSchema]:
 
 def _risk_types() -> dict[str, TypeSchema]:
     """The risk models and the windows waiting for their labels."""
+    from processors import stateforms
     from processors.bayesnet import BayesNet
     from processors.calibration import BinCalibrator, PendingLabels, RiskLearner
     from processors.risk import LogisticRisk
@@ -324,7 +300,7 @@ def _risk_types() -> dict[str, TypeSchema]:
         "PendingLabels": TypeSchema(PendingLabels, _fields(
             horizon_ms=INT, items=(deque,), limit=INT, acted=(list,), skipped=INT,
             last_end_ms=OPT_INT,
-        ), encode=_encode_pending, after=_after_pending),
+        ), encode=stateforms.encode_pending, after=stateforms.after_pending),
         "RiskLearner": TypeSchema(RiskLearner, _fields(
             lr=FLOAT, l2=FLOAT, target=STR, calibrate=BOOL, bn=("BayesNet",),
             calibrator=("BinCalibrator",), combiner=("LogisticRisk",), labels=INT,
@@ -333,7 +309,7 @@ def _risk_types() -> dict[str, TypeSchema]:
         "BayesNet": TypeSchema(BayesNet, _fields(
             prior_strength=FLOAT, prior_y=(tuple,), y_counts=(list,), tables=(dict,),
             n_learnt=INT,
-        ), after=_after_bayesnet),
+        ), after=stateforms.after_bayesnet),
         "BinCalibrator": TypeSchema(BinCalibrator, _fields(
             bins=INT, strength=FLOAT, n=(list,), pos=(list,), table=(list,),
         )),
@@ -352,13 +328,25 @@ def attributes(tag: str, obj: Any) -> dict[str, Any]:
     ts = schema()[tag]
     if tag not in _CHECKED:
         _CHECKED.add(tag)
-        names = {k: v for k, v in vars(obj).items() if k not in ts.transient}
+        names = {k: v for k, v in _set_attributes(obj).items() if k not in ts.transient}
         if names.keys() != ts.fields.keys():
             _CHECKED.discard(tag)
             return names  # the caller names what differs
     missing = object()
     out = {k: getattr(obj, k, missing) for k in ts.fields}
     return {k: v for k, v in out.items() if v is not missing}
+
+
+def _set_attributes(obj: Any) -> dict[str, Any]:
+    """Every attribute ``obj`` holds: its ``__slots__`` that are set (a slotted class, #14)
+    and its ``__dict__`` (which this makes, for good: only the first object of a type)."""
+    kind = type(obj)
+    slots = [n for c in reversed(kind.__mro__) for n in c.__dict__.get("__slots__", ())
+             if n not in ("__dict__", "__weakref__")]
+    out = {n: getattr(obj, n) for n in slots if hasattr(obj, n)}
+    if kind.__dictoffset__:
+        out.update(vars(obj))
+    return out
 
 
 @functools.cache

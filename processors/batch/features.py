@@ -34,6 +34,7 @@ from processors.features import (
     Windower,
     feature_table,
     row_stats,
+    window_maps,
 )
 
 __all__ = ["advance_all", "batch_window_features", "close_due", "features_by_round",
@@ -179,7 +180,8 @@ def close_due(windower: Windower, watermark_ms: int | None = None) -> list[tuple
         return []
     w_ms = windower.window_s * 1000
     limit = st.watermark_ms - windower.lateness_s * 1000 - w_ms
-    due: list[tuple[int, Window]] = [(s, st.open.pop(s)) for s in sorted(st.open) if s <= limit]
+    due: list[tuple[int, Window]] = [(s, window_maps(st.open.pop(s)))
+                                     for s in sorted(st.open) if s <= limit]
     for start, _ in due:
         end_ms = start + w_ms
         st.closed_until_ms = (

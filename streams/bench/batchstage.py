@@ -32,7 +32,7 @@ from processors.batch.features import advance_all, batch_window_features
 from processors.batch.pipeline import BatchPipeline
 from processors.batch.trend import fit_trends, minute_rounds
 from processors.config import PipelineConfig
-from processors.features import Windower, window_features
+from processors.features import Windower, window_features, window_maps
 from processors.pipeline import Output, Pipeline
 from processors.trendline import fit_trend
 from schemas.batchwire import read_columns
@@ -75,7 +75,8 @@ def kernel_run(samples: list[dict[str, Any]], per_call: int) -> dict[str, float]
     for s in samples:
         ws.setdefault(s["component"], Windower(c.window_s, c.lateness_s)).add(s["ts"],
                                                                                s["metrics"])
-    wins = [(w.state.open[k], w.state.prev_mean) for w in ws.values() for k in w.state.open]
+    wins = [(window_maps(w.state.open[k]), w.state.prev_mean)
+            for w in ws.values() for k in w.state.open]
     calls = [wins[i:i + per_call] for i in range(0, len(wins), per_call)]
     clock = time.process_time
     t_one = t_many = 0.0

@@ -16,6 +16,7 @@ import pytest
 
 from processors import stateformat
 from processors.calibration import PendingLabels
+from processors.features import ACCEPTED, DUPLICATE, Windower, window_maps
 from processors.pendingrows import pack, unpack
 from processors.pipeline import Pipeline, PipelineConfig
 from schemas.errors import ContractError
@@ -136,10 +137,47 @@ def test_a_worker_lets_go_of_a_checkpoint_once_its_state_moves_on() -> None:
     assert decode_checkpoint(third[1]).blob == pipe.snapshot("db-1")
 
 
-def test_a_restored_open_window_shares_its_timestamps_across_metrics() -> None:
+def test_open_windows_are_series_and_snapshot_as_the_maps_they_were() -> None:
+    """An open window holds one array('d') of ts, value pairs per metric (no dict, no float or
+    int objects); the snapshot writes the ts -> value maps of before, and reads them back
+    into series (the bytes equal those of the code before: checked on the fleet replay)."""
     p = Pipeline(PipelineConfig())
     _run(p, samples("db-1", 603, seed=7))  # the last window is open, 3 samples in
-    state = stateformat.decode(p.snapshot("db-1"))["state"]
-    windows = state.windower.state.open
-    stamps = [t for window in windows.values() for series in window.values() for t in series]
-    assert len(stamps) >= 6 and len({id(t) for t in stamps}) == len(set(stamps))
+    windows = p._states["db-1"].windower.state.open
+    assert windows and all(type(s) is array and s.typecode == "d" and len(s) % 2 == 0
+                           for w in windows.values() for s in w.values())
+    twin = Pipeline(PipelineConfig())
+    twin.restore("db-1", p.snapshot("db-1"))
+    assert twin.snapshot("db-1") == p.snapshot("db-1")
+    got = twin._states["db-1"].windower.state.open
+    assert {s: window_maps(w) for s, w in got.items()} == {
+        s: window_maps(w) for s, w in windows.items()}
+    old = (DATA / "checkpoint-v3-pre14.bin").read_bytes()
+    back = Pipeline(PipelineConfig())
+    back.restore("db-1", old)
+    assert back._states["db-1"].windower.state.open  # an open window, read into series
+
+
+def test_a_window_takes_each_ts_once_per_metric_and_a_value_equal_to_a_ts_is_a_value() -> None:
+    w = Windower(window_s=60, lateness_s=30)
+    assert w.add(10_000, {"a": 20_000.0})[0] == ACCEPTED
+    assert w.add(20_000, {"a": 1.0})[0] == ACCEPTED  # 20,000 is a value held, not a ts
+    assert w.add(10_000, {"a": 5.0})[0] == DUPLICATE
+    assert w.add(10_000, {"b": 5.0}) == (ACCEPTED, {"b": 5.0})  # Telegraf: another line
+    assert window_maps(w.state.open[0]) == {"a": {10_000: 20_000.0, 20_000: 1.0},
+                                            "b": {10_000: 5.0}}
+    (closed,) = w.flush()
+    assert closed.n_samples == 2 and closed.features["a"].mean == 10_000.5
+
+
+def test_a_forged_open_window_is_refused_with_a_reason(monkeypatch: Any) -> None:
+    p = Pipeline(PipelineConfig())
+    _run(p, samples("db-1", 603, seed=7))
+    st = p._states["db-1"].windower.state
+    ts = stateformat.schema()["WindowState"]
+    monkeypatch.setitem(stateformat.schema(), "WindowState", replace(ts, encode=None))
+    st.open = {0: {"cpu.util": {"x": 1.0}}}  # written as it stands: a forgery
+    blob = p.snapshot("db-1")
+    monkeypatch.undo()
+    with pytest.raises(ContractError, match="WindowState.open"):
+        stateformat.decode(blob)

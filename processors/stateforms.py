@@ -1,0 +1,72 @@
+"""The compact in-memory forms of state (#14) and how the format writes and reads them.
+
+Each form below is written as the plain value it replaced, so the snapshot bytes did not
+change, and read back into the compact form (refusing anything that is not the old shape):
+
+* an open window (:class:`processors.features.WindowState`): one ``array('d')`` of
+  ``ts, value`` pairs per metric, written as ``ts -> value`` maps;
+* a window waiting for its label (:class:`processors.calibration.PendingLabels`): a row of
+  :mod:`processors.pendingrows`, written as ``(end_ms, {evidence}, {states})``;
+* the Bayes net's count tables: two ``array('d')`` a node, written as lists.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import deque
+from typing import Any
+
+from processors.stateschema import attributes
+from schemas.errors import ContractError
+
+__all__ = ["after_bayesnet", "after_pending", "after_windows", "encode_pending",
+           "encode_windows"]
+
+
+def encode_windows(st: Any) -> dict[str, Any]:
+    """A :class:`~processors.features.WindowState` with its open windows as the
+    ``metric -> ts -> value`` maps they were written as before #14 (the same bytes)."""
+    from processors.features import series_map
+
+    out = attributes("WindowState", st)
+    out["open"] = {start: {m: tv if type(tv) is dict else series_map(tv) for m, tv in w.items()}
+                   for start, w in st.open.items()}  # a dict: a format-2 pickle's old form
+    return out
+
+
+def after_windows(st: Any) -> None:
+    from processors.features import TS_LIMIT_MS, window_series
+
+    if not all(type(start) is int and type(w) is dict and all(
+            type(m) is str and type(tv) is dict and all(
+                type(t) is int and -TS_LIMIT_MS < t < TS_LIMIT_MS and type(v) in (float, int)
+                for t, v in tv.items()) for m, tv in w.items()) for start, w in st.open.items()):
+        raise ContractError("state: WindowState.open is not a map of window start to metric "
+                            "to ts -> value")
+    st.open = {start: window_series(w) for start, w in st.open.items()}
+
+
+def encode_pending(q: Any) -> dict[str, Any]:
+    from processors.pendingrows import unpack
+
+    out = attributes("PendingLabels", q)  # each window as written before #14: (end, {}, {})
+    out["items"] = deque(unpack(row) for row in q.items)
+    return out
+
+
+def after_pending(q: Any) -> None:
+    from processors.pendingrows import pack
+
+    if not all(type(row) is tuple and len(row) == 3 and type(row[0]) is int
+               and type(row[1]) is dict and type(row[2]) is dict for row in q.items):
+        raise ContractError("state: PendingLabels.items holds a window that is not "
+                            "(end_ms, evidence, states)")
+    q.items = deque(pack(*row) for row in q.items)
+
+
+def after_bayesnet(bn: Any) -> None:
+    tables = bn.tables  # node -> [y][state] counts: lists in the snapshot, arrays in memory
+    if not all(type(n) is str and type(t) is list and all(type(r) is list for r in t)
+               for n, t in tables.items()):
+        raise ContractError("state: BayesNet.tables is not a map of node to lists of counts")
+    bn.tables = {n: [array("d", r) for r in t] for n, t in tables.items()}
