@@ -95,6 +95,9 @@ class ComponentNovelty:
     metrics stays within its state budget; the context channel runs for every metric.
     """
 
+    __slots__ = ("warm", "rest", "alarm", "seasonal_max_metrics", "history", "models",
+                 "suppressor", "top")
+
     def __init__(
         self,
         warm: int = 250,

@@ -85,7 +85,7 @@ def combiner_priors(target: str = "onset") -> dict[str, float]:
     return dict(ONSET_PRIORS) if target == "onset" else {**PRIORS, **EXTRA_PRIORS}
 
 
-@dataclass
+@dataclass(slots=True)
 class RiskLearner:
     """A Bayesian network and a logistic combiner on top of it, learnt from labels: the
     pipeline's :class:`~processors.risk.RiskModel`."""
@@ -145,7 +145,7 @@ class RiskLearner:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class BinCalibrator:
     """Isotonic calibration by bins, learnt from labels.
 

@@ -26,7 +26,7 @@ from schemas.errors import ConfigError, ContractError
 __all__ = ["ComponentState", "restore", "snapshot"]
 
 
-@dataclass
+@dataclass(slots=True)
 class ComponentState:
     """One component's whole state (a value; written by :func:`snapshot` in the explicit
     format of :mod:`processors.stateformat`)."""

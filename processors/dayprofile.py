@@ -46,6 +46,8 @@ SLACK = 0.05
 class DayProfile:
     """The upper envelope of a metric's window means by time of day (see the module doc)."""
 
+    __slots__ = ("bins", "decay", "hi", "cur", "cur_max", "_memo")
+
     def __init__(self, bins: int = 48, decay: float = 0.3) -> None:
         if bins < 1 or DAY_MS % bins or not 0.0 < decay <= 1.0:
             raise ValueError("DayProfile: bins must divide a day in milliseconds, 0 < decay <= 1")

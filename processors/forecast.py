@@ -92,6 +92,9 @@ class TrendForecaster:
     refreshed on each point learnt, so forecasts are cheap.
     """
 
+    __slots__ = ("k", "min_points", "z", "min_std_abs", "min_std_rel", "ts_ms", "values", "_fit",
+                 "_s")
+
     def __init__(
         self,
         k: int = 10,
@@ -133,7 +136,8 @@ class TrendForecaster:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled with lists, as format 2 wrote them (``processors.legacy_state``)."""
-        state = dict(self.__dict__)
+        state = {n: getattr(self, n) for c in reversed(type(self).__mro__)
+                 for n in c.__dict__.get("__slots__", ()) if hasattr(self, n)}
         for name in _ARRAYS:
             if name in state:
                 state[name] = state[name].tolist()
@@ -143,7 +147,8 @@ class TrendForecaster:
         for name, code in _ARRAYS.items():
             if name in state:
                 state[name] = array(code, state[name])
-        self.__dict__.update(state)
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def line(self, origin_ms: int | None = None) -> Line | None:
         """The fitted line's forecast parameters from ``origin_ms`` (``None`` until warm):
@@ -187,6 +192,9 @@ class SeasonalTrendForecaster(TrendForecaster):
     block means of ``block`` points, so seasons up to ``capacity * block / 2`` points long
     are found (at the defaults, 2048 one-minute windows: 34 hours).
     """
+
+    __slots__ = ("step_s", "block", "capacity", "min_acf", "history", "n", "raw", "_raw_fit",
+                 "_level_at")
 
     def __init__(
         self,

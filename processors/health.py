@@ -134,7 +134,7 @@ def default_rules() -> tuple[Rule, ...]:
     return load_rules(DEFAULTS_PATH)
 
 
-@dataclass
+@dataclass(slots=True)
 class RuleState:
     status: Status | None = None  # None until the first verdict
     warn_since_ms: int | None = None  # since when the WARN condition has held, unbroken
@@ -142,7 +142,7 @@ class RuleState:
     last_emit_ms: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class HealthState:
     """One component's health: per rule name, its state; plus the last ts evaluated."""
 

@@ -90,14 +90,16 @@ def _standin(cls: type) -> type:
     each attribute, then makes the object the class itself (the same layout)."""
 
     def setstate(self: Any, state: Any) -> None:
+        object.__setattr__(self, "__class__", cls)
+        own = getattr(cls, "__setstate__", None)  # the class's own reading of its pickled form
+        form = list if own is not None and own.__name__ == "_dataclass_setstate" else dict
+        if own is not None and type(state) is form:
+            own(self, state)  # a dict for a class's own; a list for a frozen slotted dataclass
+            return
         attrs, slots = state if type(state) is tuple and len(state) == 2 else (state, None)
         for part in (attrs, slots):
             for key, value in (part or {}).items():
                 object.__setattr__(self, key, value)
-        object.__setattr__(self, "__class__", cls)
-        own = cls.__dict__.get("__setstate__")  # the class's own reading of its pickled form
-        if own is not None and own.__name__ != "_dataclass_setstate" and type(attrs) is dict:
-            own(self, attrs)  # (not a frozen slotted dataclass's: it takes a list)
 
     return type(cls.__name__, (cls,), {"__slots__": (), "__setstate__": setstate})
 

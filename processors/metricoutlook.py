@@ -46,6 +46,9 @@ class Troughs:
     sawtooth's troughs stay level and a line or a smooth season has no such drops.
     """
 
+    __slots__ = ("keep", "factor", "rate", "min_rise", "max_age", "step", "drop", "peak",
+                 "falling", "at", "n")
+
     def __init__(self, keep: int = 6, factor: float = 5.0, rate: float = 0.05,
                  min_rise: float = 0.25, max_age: int = 240) -> None:
         self.keep = keep
@@ -93,6 +96,10 @@ class Troughs:
 class MetricOutlook:
     """A forecaster of one metric's window means and a Page-Hinkley test on its residuals."""
 
+    __slots__ = ("kind", "step_s", "k", "threshold", "min_instances", "alpha", "forecaster",
+                 "detector", "drifts", "last", "slope_fast", "slope_slow", "troughs", "profile",
+                 "n")
+
     def __init__(
         self,
         kind: str = "seasonal",
@@ -125,8 +132,12 @@ class MetricOutlook:
         self.profile: DayProfile | None = DayProfile(profile_bins) if profile_bins else None
         self.n = 0
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        for name, value in state.items():
+            setattr(self, name, value)
         if "troughs" not in state:  # a checkpoint from before troughs were kept
             self.troughs = Troughs()
         if "profile" not in state:  # nor a time-of-day profile: it starts empty

@@ -184,7 +184,7 @@ class RiskModel(Protocol):
         ...
 
 
-@dataclass
+@dataclass(slots=True)
 class LogisticRisk:
     """The combiner: logistic regression over the evidence, from (by default kept at) priors;
     ``terms`` are each evidence's additive share of the log-odds."""

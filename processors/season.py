@@ -55,6 +55,9 @@ def detect_period(values: np.ndarray, min_lag: int = 4, min_acf: float = 0.5) ->
 class SeasonalHistory:
     """The last ``capacity`` block means of a series and its season length, in blocks."""
 
+    __slots__ = ("capacity", "block", "recheck", "min_lag", "min_acf", "min_points", "buf", "n",
+                 "period", "changes", "_acc", "_k")
+
     def __init__(
         self,
         capacity: int = 2048,

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrendFit:
     """A least-squares line ``value = intercept + slope * (t_s - t0_s)``, with its quality."""
 

@@ -121,6 +121,9 @@ def _context_slots(prev: tuple[int, ...], q: int, order: int, bits: int) -> tupl
 class ContextNovelty:
     """Raw novelty of one metric's values (see the module doc); score, then learn."""
 
+    __slots__ = ("bins", "order", "warm", "margin", "bits", "seasonal", "history", "tail", "local",
+                 "s_lo", "s_hi", "eta", "tail_min", "n", "lo", "hi", "levels", "seen", "hist",
+                 "resid", "recent", "err_local", "err_season", "_changes")
     def __init__(
         self,
         bins: int = 8,

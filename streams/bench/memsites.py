@@ -35,7 +35,7 @@ def _children(obj: Any, path: str) -> list[tuple[Any, str]]:
         return [(v, path + "[]") for v in obj.values()] + [(k, path + "{}") for k in obj]
     if kind in (list, tuple, deque, set, frozenset):
         return [(v, path + "[]") for v in obj]
-    names = list(getattr(kind, "__slots__", ()))
+    names = [n for c in reversed(kind.__mro__) for n in c.__dict__.get("__slots__", ())]
     names += list(getattr(obj, "__dict__", {}))
     return [(getattr(obj, k), f"{path}.{k}") for k in names if hasattr(obj, k)]
 

@@ -94,7 +94,7 @@ def test_a_state_without_a_profile_restores_an_empty_one(monkeypatch) -> None:
     old = table["MetricOutlook"]
     fields = {k: v for k, v in old.fields.items() if k != "profile"}
     monkeypatch.setitem(table, "MetricOutlook", dataclasses.replace(
-        old, fields=fields, encode=lambda x: {k: v for k, v in vars(x).items() if k in fields}))
+        old, fields=fields, encode=lambda x: {k: getattr(x, k) for k in fields}))
     blob = stateformat.encode(o)  # as a state written before profiles
     monkeypatch.setitem(table, "MetricOutlook", old)
     restored = stateformat.decode(blob)

@@ -15,6 +15,7 @@ import pytest
 from processors import stateformat
 from processors.forecast import TrendForecaster
 from processors.pipeline import Pipeline, PipelineConfig
+from processors.stateschema import _set_attributes
 from schemas.errors import ContractError
 from tests.unit.test_state_format import samples
 
@@ -35,7 +36,7 @@ def numbers(root: Any) -> list[float]:
         elif isinstance(o, (list, tuple, deque)):
             stack += list(o)
         elif type(o).__module__.startswith("processors."):
-            stack += list(vars(o).values())
+            stack += list(_set_attributes(o).values())  # slots and dict (#14)
     return out
 
 
