@@ -14,10 +14,9 @@ Rules, with ``W = window_s`` and ``L = lateness_s`` (both in seconds):
   redelivery); a sample made only of such values is a DUPLICATE and counted. Samples that
   share a ``ts`` but carry different metrics (Telegraf sends one line per input) all count.
 
-An open window holds each metric's samples as one ``array('d')`` of ``ts, value`` pairs in
-arrival order (a :data:`Series`; timestamps are exact as doubles below ``2**53``, which
-:func:`validate_sample` enforces): ~0.25 KB a metric against ~0.8 KB as a ``ts -> value``
-dict with its float and int objects (#14). :func:`window_maps` gives the dicts back.
+An open window is held compactly (:mod:`processors.openwindow`: rows of one ``array('d')``,
+or one per metric): ~0.8 KB for 6 samples of 12 metrics against ~3 KB as ``ts -> value``
+dicts with their float and int objects (#14). :func:`window_maps` gives the dicts back.
 
 >>> w = Windower(window_s=60, lateness_s=30)
 >>> w.add(0, {"cpu.util": 0.5})[0], w.add(0, {"cpu.util": 0.5})[0]
@@ -32,12 +31,16 @@ dict with its float and int objects (#14). :func:`window_maps` gives the dicts b
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from processors.openwindow import OpenWindow, Rows, closing, samples_in, sorted_rows
+from processors.openwindow import add as add_to_window
+from processors.openwindow import window_maps as window_maps  # re-exported
+from processors.openwindow import window_series as window_series
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -86,30 +89,6 @@ class ClosedWindow:
     features: dict[str, MetricFeatures]
 
 
-Series: TypeAlias = "array[float]"  # array('d') of ts, value pairs in arrival order (a metric's)
-
-
-def series_map(series: Series) -> dict[int, float]:
-    """A :data:`Series` as the ``ts -> value`` dict it stands for (same order).
-
-    >>> series_map(array("d", [60_000.0, 0.5, 50_000.0, 0.25]))
-    {60000: 0.5, 50000: 0.25}
-    """
-    return dict(zip(map(int, series[0::2]), series[1::2], strict=True))
-
-
-def window_maps(window: Mapping[str, Series]) -> dict[str, dict[int, float]]:
-    """An open window (metric -> :data:`Series`) as ``metric -> ts -> value`` dicts: what
-    :func:`window_features` and the batch core read."""
-    return {name: series_map(series) for name, series in window.items()}
-
-
-def window_series(maps: Mapping[str, Mapping[int, float]]) -> dict[str, Series]:
-    """The inverse of :func:`window_maps` (a checkpoint's open window, read back)."""
-    return {name: array("d", [x for tv in tv_map.items() for x in tv])
-            for name, tv_map in maps.items()}
-
-
 @dataclass(slots=True)
 class WindowState:
     """Everything a :class:`Windower` keeps; a value, keyed by its parameters."""
@@ -118,9 +97,9 @@ class WindowState:
     lateness_s: int
     watermark_ms: int | None = None
     closed_until_ms: int | None = None  # windows ending at or before this are closed
-    # window start -> metric -> its samples (a Series: ts, value pairs in arrival order;
+    # window start -> its samples (processors.openwindow: metric -> ts -> value, compactly;
     # sorted on close)
-    open: dict[int, dict[str, Series]] = field(default_factory=dict)
+    open: dict[int, OpenWindow] = field(default_factory=dict)
     prev_mean: dict[str, float] = field(default_factory=dict)
     accepted: int = 0
     duplicates: int = 0
@@ -222,22 +201,8 @@ class Windower:
         if self.is_late(ts_ms):
             st.late += 1
             return LATE, {}
-        window = st.open.setdefault(self.window_start(ts_ms), {})
-        taken: dict[str, float] = {}
-        t = float(ts_ms)  # exact: |ts| < 2**53
-        for name, value in clean.items():
-            series = window.get(name)
-            if series is None:
-                window[name] = array("d", (t, value))
-            elif t in series and t in series[0::2]:  # held (a value equal to t is not)
-                continue
-            else:
-                series.append(t)
-                series.append(value)
-            taken[name] = value
+        taken = add_to_window(st.open, self.window_start(ts_ms), ts_ms, clean)
         if not taken:
-            if not window:
-                del st.open[self.window_start(ts_ms)]
             st.duplicates += 1
             return DUPLICATE, {}
         st.accepted += 1
@@ -265,7 +230,7 @@ class Windower:
 
     def _close(self, start_ms: int) -> ClosedWindow:
         st = self.state
-        window = window_maps(st.open.pop(start_ms))
+        window = closing(st.open.pop(start_ms))
         end_ms = start_ms + self._w_ms
         st.closed_until_ms = (
             end_ms if st.closed_until_ms is None else max(st.closed_until_ms, end_ms)
@@ -274,21 +239,23 @@ class Windower:
         feats = window_features(window, start_ms, st.prev_mean)
         for name, f in feats.items():
             st.prev_mean[name] = f.mean
-        stamps = {t for series in window.values() for t in series}
-        return ClosedWindow(start_ms, end_ms, len(stamps), feats)
+        return ClosedWindow(start_ms, end_ms, samples_in(window), feats)
 
 
 def window_features(
-    window: Mapping[str, Mapping[int, float]],
+    window: Mapping[str, Mapping[int, float]] | Rows,
     start_ms: int,
     prev_mean: Mapping[str, float] | None = None,
 ) -> dict[str, MetricFeatures]:
-    """Features of every metric in ``window`` (metric -> ts -> value), in metric-name order.
+    """Features of every metric in ``window`` (metric -> ts -> value, or the rows of
+    :mod:`processors.openwindow`), in metric-name order.
 
     Metrics sampled at the same instants (the usual case) are computed together as rows of
     one 2-D array.
     """
     prev = prev_mean or {}
+    if isinstance(window, tuple):  # rows: every metric at the same, increasing times
+        return _rows_features(window, prev)
     groups: dict[tuple[int, ...], list[str]] = {}
     for name in sorted(window):
         if window[name]:
@@ -306,6 +273,16 @@ def window_features(
         for name, f in zip(names, _features_2d(ts, values, prev_row), strict=True):
             out[name] = f
     return dict(sorted(out.items()))
+
+
+def _rows_features(window: Rows, prev: Mapping[str, float]) -> dict[str, MetricFeatures]:
+    """:func:`window_features` of a rows window: the one part the maps it stands for make
+    (the same arrays, so the same numbers)."""
+    names, stamps, rows = sorted_rows(window)
+    values = np.asarray(rows, dtype=np.float64)
+    prev_row = np.asarray([prev.get(n, np.nan) for n in names], dtype=np.float64)
+    feats = _features_2d(np.asarray(stamps, dtype=np.int64), values, prev_row)
+    return dict(zip(names, feats, strict=True))
 
 
 def row_stats(v: np.ndarray) -> tuple[np.ndarray, ...]:

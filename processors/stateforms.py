@@ -3,8 +3,8 @@
 Each form below is written as the plain value it replaced, so the snapshot bytes did not
 change, and read back into the compact form (refusing anything that is not the old shape):
 
-* an open window (:class:`processors.features.WindowState`): one ``array('d')`` of
-  ``ts, value`` pairs per metric, written as ``ts -> value`` maps;
+* an open window (:class:`processors.features.WindowState`, :mod:`processors.openwindow`):
+  rows of one ``array('d')`` or one per metric, written as ``ts -> value`` maps;
 * a window waiting for its label (:class:`processors.calibration.PendingLabels`): a row of
   :mod:`processors.pendingrows`, written as ``(end_ms, {evidence}, {states})``;
 * the Bayes net's count tables: two ``array('d')`` a node, written as lists.
@@ -26,11 +26,10 @@ __all__ = ["after_bayesnet", "after_pending", "after_windows", "encode_pending",
 def encode_windows(st: Any) -> dict[str, Any]:
     """A :class:`~processors.features.WindowState` with its open windows as the
     ``metric -> ts -> value`` maps they were written as before #14 (the same bytes)."""
-    from processors.features import series_map
+    from processors.openwindow import window_maps
 
     out = attributes("WindowState", st)
-    out["open"] = {start: {m: tv if type(tv) is dict else series_map(tv) for m, tv in w.items()}
-                   for start, w in st.open.items()}  # a dict: a format-2 pickle's old form
+    out["open"] = {start: window_maps(w) for start, w in st.open.items()}
     return out
 
 

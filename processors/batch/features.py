@@ -34,13 +34,13 @@ from processors.features import (
     Windower,
     feature_table,
     row_stats,
-    window_maps,
 )
+from processors.openwindow import Rows, closing, samples_in, sorted_rows
 
 __all__ = ["advance_all", "batch_window_features", "close_due", "features_by_round",
            "features_rows"]
 
-Window = Mapping[str, Mapping[int, float]]  # metric -> ts -> value
+Window = Mapping[str, Mapping[int, float]] | Rows  # metric -> ts -> value, or rows
 # the rows of one window that share a time tuple: (window index, times, metric names, rows,
 # previous means); window_features computes each such part with one _features_2d call
 _Part = tuple[int, tuple[int, ...], list[str], list[Iterable[float]], list[float]]
@@ -82,8 +82,13 @@ def _group_rows(
 ) -> None:
     """Window ``i``'s metrics, in the parts :func:`window_features` makes of them (metrics
     with the same sorted sample times), appended to ``groups`` by their number of samples."""
-    names = sorted(window)
     nan = float("nan")
+    if isinstance(window, tuple):  # rows (processors.openwindow): the usual window, below
+        names, stamps, values = sorted_rows(window)
+        groups.setdefault(len(stamps), []).append(
+            (i, stamps, names, list(values), [prev.get(n, nan) for n in names]))
+        return
+    names = sorted(window)
     first = tuple(window[names[0]]) if names else ()
     if first and all(tuple(window[n]) == first for n in names) and list(first) == sorted(first):
         # the usual window: every metric at the same times, arrived in time order
@@ -180,7 +185,7 @@ def close_due(windower: Windower, watermark_ms: int | None = None) -> list[tuple
         return []
     w_ms = windower.window_s * 1000
     limit = st.watermark_ms - windower.lateness_s * 1000 - w_ms
-    due: list[tuple[int, Window]] = [(s, window_maps(st.open.pop(s)))
+    due: list[tuple[int, Window]] = [(s, closing(st.open.pop(s)))
                                      for s in sorted(st.open) if s <= limit]
     for start, _ in due:
         end_ms = start + w_ms
@@ -210,5 +215,4 @@ def features_by_round(
         for (w, start, window, sink), f in zip(batch, feats, strict=True):
             for name, mf in f.items():
                 w.state.prev_mean[name] = mf.mean
-            stamps = {t for series in window.values() for t in series}
-            sink.append(ClosedWindow(start, start + w.window_s * 1000, len(stamps), f))
+            sink.append(ClosedWindow(start, start + w.window_s * 1000, samples_in(window), f))

@@ -137,25 +137,32 @@ def test_a_worker_lets_go_of_a_checkpoint_once_its_state_moves_on() -> None:
     assert decode_checkpoint(third[1]).blob == pipe.snapshot("db-1")
 
 
-def test_open_windows_are_series_and_snapshot_as_the_maps_they_were() -> None:
-    """An open window holds one array('d') of ts, value pairs per metric (no dict, no float or
-    int objects); the snapshot writes the ts -> value maps of before, and reads them back
-    into series (the bytes equal those of the code before: checked on the fleet replay)."""
+def test_open_windows_are_rows_and_snapshot_as_the_maps_they_were() -> None:
+    """In-order samples of the same metrics make an open window of rows: the metric names
+    once (shared by every window with those names) and one array('d'), no dict, no float or
+    int objects; the snapshot writes the ts -> value maps of before and reads them back into
+    rows (the bytes equal those of the code before: checked on the fleet replay)."""
     p = Pipeline(PipelineConfig())
     _run(p, samples("db-1", 603, seed=7))  # the last window is open, 3 samples in
     windows = p._states["db-1"].windower.state.open
-    assert windows and all(type(s) is array and s.typecode == "d" and len(s) % 2 == 0
-                           for w in windows.values() for s in w.values())
+    assert windows and all(type(w) is tuple and type(w[1]) is array and w[1].typecode == "d"
+                           and len(w[1]) % (len(w[0]) + 1) == 0 for w in windows.values())
+    q = Pipeline(PipelineConfig())
+    _run(q, samples("db-2", 603, seed=8))
+    names = {id(w[0]) for st in (p, q) for c in st.components()
+             for w in st._states[c].windower.state.open.values()}
+    assert len(names) == 1  # one tuple of names for all
     twin = Pipeline(PipelineConfig())
     twin.restore("db-1", p.snapshot("db-1"))
     assert twin.snapshot("db-1") == p.snapshot("db-1")
     got = twin._states["db-1"].windower.state.open
+    assert all(type(w) is tuple for w in got.values())
     assert {s: window_maps(w) for s, w in got.items()} == {
         s: window_maps(w) for s, w in windows.items()}
     old = (DATA / "checkpoint-v3-pre14.bin").read_bytes()
     back = Pipeline(PipelineConfig())
     back.restore("db-1", old)
-    assert back._states["db-1"].windower.state.open  # an open window, read into series
+    assert back._states["db-1"].windower.state.open  # an open window, read into rows
 
 
 def test_a_window_takes_each_ts_once_per_metric_and_a_value_equal_to_a_ts_is_a_value() -> None:
@@ -164,10 +171,26 @@ def test_a_window_takes_each_ts_once_per_metric_and_a_value_equal_to_a_ts_is_a_v
     assert w.add(20_000, {"a": 1.0})[0] == ACCEPTED  # 20,000 is a value held, not a ts
     assert w.add(10_000, {"a": 5.0})[0] == DUPLICATE
     assert w.add(10_000, {"b": 5.0}) == (ACCEPTED, {"b": 5.0})  # Telegraf: another line
+    assert type(w.state.open[0]) is dict  # a sample of other metrics: series from there on
     assert window_maps(w.state.open[0]) == {"a": {10_000: 20_000.0, 20_000: 1.0},
                                             "b": {10_000: 5.0}}
+    assert w.add(30_000, {"b": 6.0, "a": 2.0})[0] == ACCEPTED
+    assert w.add(5_000, {"b": 7.0})[0] == ACCEPTED
+    assert list(window_maps(w.state.open[0])["b"]) == [10_000, 30_000, 5_000]  # as they came
     (closed,) = w.flush()
-    assert closed.n_samples == 2 and closed.features["a"].mean == 10_000.5
+    assert closed.n_samples == 4 and closed.features["a"].mean == 20_003.0 / 3
+
+
+def test_rows_turn_into_series_when_a_sample_comes_out_of_order() -> None:
+    w = Windower(window_s=60, lateness_s=30)
+    for ts in (10_000, 20_000):
+        assert w.add(ts, {"a": ts / 1e4, "b": -ts / 1e4})[0] == ACCEPTED
+    assert type(w.state.open[0]) is tuple
+    assert w.add(15_000, {"a": 1.5, "b": -1.5})[0] == ACCEPTED  # earlier than the last row
+    assert type(w.state.open[0]) is dict
+    assert w.add(20_000, {"a": 9.0, "b": 9.0})[0] == DUPLICATE
+    assert window_maps(w.state.open[0]) == {"a": {10_000: 1.0, 20_000: 2.0, 15_000: 1.5},
+                                            "b": {10_000: -1.0, 20_000: -2.0, 15_000: -1.5}}
 
 
 def test_a_forged_open_window_is_refused_with_a_reason(monkeypatch: Any) -> None:
