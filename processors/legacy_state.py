@@ -77,7 +77,7 @@ def _allowed() -> dict[tuple[str, str], Any]:
 
 
 def _processors_classes() -> dict[str, Any]:
-    classes = {tag: ts.cls for tag, ts in stateformat.schema().items() if tag != "PageHinkley"}
+    classes = {tag: ts.cls for tag, ts in stateformat.schema().items()}
     classes.update(stateformat.enums())
     return classes
 
@@ -134,12 +134,16 @@ def load_v2(blob: bytes) -> dict[str, Any]:
 def migrate_v2(blob: bytes) -> bytes:
     """A format-2 snapshot, as the format-3 bytes that ``Pipeline.restore`` reads."""
     from processors.calibration import RiskLearner
+    from processors.pagehinkley import PageHinkley
     from processors.pipeline import ComponentState
 
     payload = load_v2(blob)
     state, fleet = payload.get("state"), payload.get("fleet")
     if not isinstance(state, ComponentState) or not isinstance(fleet, RiskLearner | None):
         raise ContractError("format 2: the snapshot holds no component state")
+    for outlook in state.outlooks.values():  # River's drift test, as the slotted one (#14)
+        if isinstance(outlook.detector, river_drift.PageHinkley):
+            outlook.detector = PageHinkley.from_river(outlook.detector)
     key = payload.get("key")
     return stateformat.encode(
         {"component": payload.get("component"), "key": key, "state": state, "fleet": fleet}

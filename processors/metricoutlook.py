@@ -1,12 +1,13 @@
 """One rule metric's outlook: its forecaster, watched by a drift detector.
 
 Before each window mean is learnt, the forecaster's one-step-ahead forecast for it gives a
-standardised residual ``z = (value - mean) / std``. River's ``drift.PageHinkley`` (mode "up",
-with a forgetting factor ``alpha`` so that noise alone does not add up to a drift over a long
-run) watches their size ``min(|z|, 10)``. When it fires (a lasting level shift, or a change of
-behaviour the forecaster has not caught up with), the forecaster starts afresh from the point
-that showed the drift, so its trend stops pointing along the old jump and its season is looked
-for again. ``threshold=0`` turns drift detection off. It also keeps two EW means of the change
+standardised residual ``z = (value - mean) / std``. A Page-Hinkley test (River's, slotted:
+:mod:`processors.pagehinkley`; mode "up", with a forgetting factor ``alpha`` so that noise
+alone does not add up to a drift over a long run) watches their size ``min(|z|, 10)``. When
+it fires (a lasting level shift, or a change of behaviour the forecaster has not caught up
+with), the forecaster starts afresh from the point that showed the drift, so its trend
+stops pointing along the old jump and its season is looked for again. ``threshold=0`` turns
+drift detection off. It also keeps two EW means of the change
 per window (fast and slow), to tell accelerating growth (an exponential leak) from a line, and
 the troughs of a sawtooth (:class:`Troughs`), to tell fragmentation (memory that each
 collection gives back less of) from a periodic sawtooth and from a line. Its
@@ -27,10 +28,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from river import drift
-
 from processors.dayprofile import DayProfile
 from processors.forecast import Forecaster, make_forecaster
+from processors.pagehinkley import PageHinkley
 
 
 class Troughs:
@@ -117,8 +117,8 @@ class MetricOutlook:
         self.min_instances = min_instances
         self.alpha = alpha
         self.forecaster: Forecaster = make_forecaster(kind, step_s, k)
-        self.detector: Any = (  # River is untyped
-            drift.PageHinkley(
+        self.detector: PageHinkley | None = (
+            PageHinkley(
                 min_instances=min_instances, threshold=threshold, alpha=alpha, mode="up"
             )
             if threshold > 0

@@ -21,8 +21,6 @@ from typing import Any
 
 import numpy as np
 from river import anomaly as river_anomaly
-from river import drift as river_drift
-from river import stats as river_stats
 
 from schemas.errors import ContractError
 
@@ -67,39 +65,33 @@ def _fields(**spec: tuple[type | str, ...] | Field) -> dict[str, Field]:
     return {k: v if isinstance(v, Field) else Field(v) for k, v in spec.items()}
 
 
-# -- the River objects, by hand ----------------------------------------------------------------
+# -- the drift test and River's trees, by hand -------------------------------------------------
 
-_PH_STATE = ("_x_mean", "_sum_increase", "_sum_decrease", "_min_increase", "_max_decrease",
-             "_drift_detected", "_test_drift")
 _PH_PARAMS = ("min_instances", "delta", "threshold", "alpha", "mode")
 
 
 def _encode_ph(ph: Any) -> dict[str, Any]:
-    if "PageHinkley" not in _CHECKED:  # once: vars() gives an object a dict for good
-        unknown = set(vars(ph)) - set(_PH_STATE) - set(_PH_PARAMS)
-        if unknown:  # a River release that keeps more state than this format knows
-            raise ContractError(f"state: PageHinkley holds {sorted(unknown)}, not in the format")
-        _CHECKED.add("PageHinkley")
+    """:class:`processors.pagehinkley.PageHinkley`, with the fields River's was written with."""
     out = {k: getattr(ph, k) for k in _PH_PARAMS}
     out.update(
-        mean_n=float(ph._x_mean.n), mean=float(ph._x_mean._mean),
-        sum_increase=float(ph._sum_increase), sum_decrease=float(ph._sum_decrease),
-        min_increase=float(ph._min_increase), max_decrease=float(ph._max_decrease),
-        drift_detected=bool(ph._drift_detected),
+        mean_n=float(ph.n), mean=float(ph.mean),
+        sum_increase=float(ph.sum_increase), sum_decrease=float(ph.sum_decrease),
+        min_increase=float(ph.min_increase), max_decrease=float(ph.max_decrease),
+        drift_detected=bool(ph.drift_detected),
     )
     return out
 
 
 def _decode_ph(d: dict[str, Any]) -> Any:
-    if d["mode"] not in ("up", "down", "both"):
+    from processors.pagehinkley import MODES, PageHinkley
+
+    if d["mode"] not in MODES:
         raise ContractError(f"state: PageHinkley mode {d['mode']!r} is not up, down or both")
-    ph = river_drift.PageHinkley(**{k: d[k] for k in _PH_PARAMS})
-    mean = river_stats.Mean()
-    mean.n, mean._mean = d["mean_n"], d["mean"]
-    ph._x_mean = mean
-    ph._sum_increase, ph._sum_decrease = d["sum_increase"], d["sum_decrease"]
-    ph._min_increase, ph._max_decrease = d["min_increase"], d["max_decrease"]
-    ph._drift_detected = d["drift_detected"]
+    ph = PageHinkley(**{k: d[k] for k in _PH_PARAMS})
+    ph.n, ph.mean = d["mean_n"], d["mean"]
+    ph.sum_increase, ph.sum_decrease = d["sum_increase"], d["sum_decrease"]
+    ph.min_increase, ph.max_decrease = d["min_increase"], d["max_decrease"]
+    ph.drift_detected = d["drift_detected"]
     return ph
 
 
@@ -251,6 +243,7 @@ def _forecast_types() -> dict[str, TypeSchema]:
     from processors.dayprofile import DayProfile
     from processors.forecast import SeasonalTrendForecaster, TrendFit, TrendForecaster
     from processors.metricoutlook import MetricOutlook, Troughs
+    from processors.pagehinkley import PageHinkley
 
     trend: dict[str, tuple[type | str, ...] | Field] = dict(
         k=INT, min_points=INT, z=FLOAT, min_std_abs=FLOAT, min_std_rel=FLOAT,
@@ -281,7 +274,7 @@ def _forecast_types() -> dict[str, TypeSchema]:
             slope=FLOAT, intercept=FLOAT, r2=FLOAT, resid_std=FLOAT, n=INT, t_mean_s=FLOAT,
             sxx=FLOAT, y_mean=FLOAT,
         )),
-        "PageHinkley": TypeSchema(river_drift.PageHinkley, _fields(
+        "PageHinkley": TypeSchema(PageHinkley, _fields(
             min_instances=INT, delta=FLOAT, threshold=FLOAT, alpha=FLOAT, mode=STR,
             mean_n=FLOAT, mean=FLOAT, sum_increase=FLOAT, sum_decrease=FLOAT,
             min_increase=FLOAT, max_decrease=FLOAT, drift_detected=BOOL,
