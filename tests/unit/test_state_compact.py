@@ -42,7 +42,7 @@ def test_a_checkpoint_written_before_the_compact_forms_restores_to_the_same_outp
     old.restore("db-1", (DATA / "checkpoint-v3-pre14.bin").read_bytes())
     st = old._states["db-1"]
     assert st.pending is not None and st.pending.items
-    assert all(type(row[2]) is array for row in st.pending.items)  # compacted as read
+    assert all(type(row[2]) is bytes for row in st.pending.items)  # compacted as read
     assert all(type(r) is array for t in st.learner.bn.tables.values() for r in t)
     assert _run(old, batch[N:]) == _run(live, batch[N:])
     a, b = old._states["db-1"], live._states["db-1"]  # (fields added since read as defaults)
@@ -55,7 +55,7 @@ def test_pending_rows_give_back_what_they_were_given() -> None:
     base = {"breach": 0.125, "warn": 0.0, "fail": -0.0, "anomaly": float("inf")}
     states = {"cpu.util": 11, "context": 0}
     row = pack(60_000, base, states)
-    assert type(row[2]) is array and type(row[4]) is bytes
+    assert len(row) == 3 and type(row[2]) is bytes
     end, x, s = unpack(row)
     assert (end, list(x.items()), list(s.items())) == (60_000, list(base.items()),
                                                        list(states.items()))
