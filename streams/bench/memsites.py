@@ -59,11 +59,12 @@ def by_path(roots: list[Any]) -> collections.Counter[tuple[str, str]]:
     return out
 
 
-def measure(count: int = 200, top: int = 25) -> dict[str, Any]:
-    """The breakdown of ``count`` restored components (bytes per component)."""
+def measure(count: int = 200, top: int = 25, warm_s: int = 3600) -> dict[str, Any]:
+    """The breakdown of ``count`` restored components (bytes per component), each a decode
+    of one component warmed on ``warm_s`` of the ``fleet`` data."""
     from streams.bench.memory import restore_many, warm
 
-    pipe, snapshot, last, _ = warm()
+    pipe, snapshot, last, _ = warm(warm_s)
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
     restore_many(pipe, snapshot, last, count)
@@ -91,9 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m streams.bench.memsites")
     p.add_argument("--components", type=int, default=200)
     p.add_argument("--top", type=int, default=25)
+    p.add_argument("--warm-s", type=int, default=3600,
+                   help="event time the one component is warmed on before it is restored")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    got = measure(args.components, args.top)
+    got = measure(args.components, args.top, args.warm_s)
     if args.json:
         print(json.dumps(got))
         return 0
