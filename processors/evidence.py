@@ -25,10 +25,10 @@ from processors.config import PipelineConfig
 from processors.features import ClosedWindow
 from processors.health import Rule
 from processors.metricoutlook import MetricOutlook
-from processors.outlook import Item, observe_window
+from processors.outlook import Ahead, Item, WindowOutlook, observe_window, window_patterns
 from processors.risk import GROWTH_PATTERNS, BreachEstimate
 
-__all__ = ["WindowEvidence", "window_evidence"]
+__all__ = ["WindowEvidence", "outlook_items", "window_evidence"]
 
 
 @dataclass
@@ -54,23 +54,17 @@ def window_evidence(
     failed: set[str],
     grid_s: Sequence[int],
     config: PipelineConfig,
+    ahead: tuple[list[Item], Ahead] | None = None,
 ) -> WindowEvidence:
     """The window's evidence; ``outlooks`` (metric -> its outlook) gains the metrics new here,
-    ``failed`` are the metrics in FAIL lately."""
-    c = config
-    items: list[Item] = []
-    for metric, f in window.features.items():
-        rules = rules_by_metric.get(metric)
-        if rules is None:
-            continue
-        o = outlooks.get(metric)
-        if o is None:
-            o = outlooks[metric] = MetricOutlook(
-                c.forecaster, c.window_s, c.trend_windows, c.drift_threshold,
-                profile_bins=c.day_profile_bins,
-            )
-        items.append((metric, f, o, rules))
-    seen = observe_window(items, window.end_ms, statuses, grid_s, c.forecast_horizons_s)
+    ``failed`` are the metrics in FAIL lately. ``ahead``: the window's items and the phase
+    (a) of its outlook, computed already (the batch core, :mod:`processors.batch.outlook`)."""
+    if ahead is None:
+        items = outlook_items(window, outlooks, rules_by_metric, config)
+        seen = observe_window(items, window.end_ms, statuses, grid_s, config.forecast_horizons_s)
+    else:
+        items, a = ahead
+        seen = WindowOutlook(a.forecasts, a.estimates, window_patterns(items, a, statuses))
     ev = WindowEvidence(forecasts=seen.forecasts, patterns=seen.patterns)
     ev.growing = [m for m, p in seen.patterns.items() if p in GROWTH_PATTERNS]
     best = None
@@ -90,3 +84,26 @@ def window_evidence(
         )
     ev.best = best
     return ev
+
+
+def outlook_items(
+    window: ClosedWindow,
+    outlooks: dict[str, MetricOutlook],
+    rules_by_metric: Mapping[str, Sequence[Rule]],
+    config: PipelineConfig,
+) -> list[Item]:
+    """The window's rule metrics as outlook items; ``outlooks`` gains the metrics new here."""
+    c = config
+    items: list[Item] = []
+    for metric, f in window.features.items():
+        rules = rules_by_metric.get(metric)
+        if rules is None:
+            continue
+        o = outlooks.get(metric)
+        if o is None:
+            o = outlooks[metric] = MetricOutlook(
+                c.forecaster, c.window_s, c.trend_windows, c.drift_threshold,
+                profile_bins=c.day_profile_bins,
+            )
+        items.append((metric, f, o, rules))
+    return items

@@ -36,6 +36,7 @@ from processors.risk import (
     normal_cdf,
     pattern_of,
 )
+from processors.trendline import TrendFit
 
 Item = tuple[str, MetricFeatures, MetricOutlook, Sequence[Rule]]
 
@@ -47,6 +48,20 @@ class WindowOutlook:
     forecasts: list[dict[str, Any]] = field(default_factory=list)  # Forecast records
     estimates: dict[str, list[BreachEstimate]] = field(default_factory=dict)  # rule order
     patterns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Ahead:
+    """Phase (a) of one window's outlook (:func:`forecast_windows`): what reads only the
+    component's own outlooks, taken right after they learnt the window; the patterns (phase
+    (b), :func:`window_patterns`) are named from it and the window's health statuses."""
+
+    forecasts: list[dict[str, Any]] = field(default_factory=list)
+    estimates: dict[str, list[BreachEstimate]] = field(default_factory=dict)
+    caps: dict[int, float] = field(default_factory=dict)  # item -> its time-of-day ceiling
+    # per item: its trend fit, whether it has a season, per rule (accelerating, fragmented)
+    looks: list[tuple[TrendFit | None, bool, list[tuple[bool, bool]]]] = field(
+        default_factory=list)
 
 
 @dataclass
@@ -68,76 +83,116 @@ def observe_window(
     horizons_s: Sequence[int],
 ) -> WindowOutlook:
     """Learn each metric's window mean, then its forecast records at ``horizons_s``, a
-    breach estimate per rule (forecasts on ``grid_s`` from ``origin_ms``) and its pattern."""
+    breach estimate per rule (forecasts on ``grid_s`` from ``origin_ms``) and its pattern:
+    :func:`learn_window`, :func:`forecast_windows` and :func:`window_patterns` in turn (the
+    batch core runs the first two for many components' windows at once)."""
+    learn_window(items)
+    ahead = forecast_windows([(items, origin_ms)], grid_s, horizons_s)[0]
+    return WindowOutlook(ahead.forecasts, ahead.estimates, window_patterns(items, ahead, statuses))
+
+
+def learn_window(items: Sequence[Item]) -> None:
+    """Each item's outlook learns its window mean."""
     for _, f, o, _ in items:
         o.learn_one(f.ts_mean_ms, f.mean)
+
+
+def forecast_windows(
+    windows: Sequence[tuple[Sequence[Item], int]],
+    grid_s: Sequence[int],
+    horizons_s: Sequence[int],
+) -> list[Ahead]:
+    """Phase (a) of each window ``(items, origin_ms)``, its outlooks having learnt it: the
+    forecast records at ``horizons_s``, each rule's breach estimate (on ``grid_s``), the
+    ceilings and what the patterns read. The windows' line forecasts and estimates are
+    computed as one set of rows (element by element: stacking windows changes no bit)."""
+    flat = [it for items, _ in windows for it in items]
+    origins = [origin for items, origin in windows for _ in items]
     cols = sorted({*grid_s, *horizons_s})
     col_of = {h: j for j, h in enumerate(cols)}
-    rows, points = _forecast_rows(items, origin_ms, cols)
-    out = WindowOutlook()
+    rows, points = _forecast_rows(flat, origins, cols)
     row_of = {i: r for r, i in enumerate(rows.index)}
     js = [col_of[h] for h in horizons_s]  # one conversion to floats for every record
     records = np.stack([rows.mean[:, js], rows.lower[:, js], rows.upper[:, js]], axis=1).tolist()
-    for i, (metric, _, _, _) in enumerate(items):
-        r = row_of.get(i)
-        if r is None:
-            by_h = {p.horizon_s: p for p in points[i]}
-            for h in horizons_s:
-                p = by_h.get(h)
-                if p is not None:
-                    out.forecasts.append({"metric": metric, "horizon_s": h, "mean": p.mean,
-                                          "lower": p.lower, "upper": p.upper})
-            continue
-        for h, mean, lower, upper in zip(horizons_s, *records[r], strict=True):
-            out.forecasts.append({"metric": metric, "horizon_s": h, "mean": mean,
-                                  "lower": lower, "upper": upper})
     grid_cols = [col_of[h] for h in grid_s]
-    caps = _ceilings(items, origin_ms, max(grid_s, default=0))
-    estimates = _estimates(items, rows, row_of, points, list(grid_s), grid_cols, caps)
-    for i, (metric, f, o, rules) in enumerate(items):
-        out.estimates[metric] = [e for e in estimates[i] if e is not None]
-        fit = o.forecaster.trend()
-        period = o.period is not None
+    caps = _ceilings(flat, origins, max(grid_s, default=0))
+    estimates = _estimates(flat, rows, row_of, points, list(grid_s), grid_cols, caps)
+    out: list[Ahead] = []
+    base = 0
+    for items, _ in windows:
+        a = Ahead()
+        for n, (metric, _, o, rules) in enumerate(items):
+            i = base + n
+            r = row_of.get(i)
+            if r is None:
+                by_h = {p.horizon_s: p for p in points[i]}
+                got = [(h, by_h[h].mean, by_h[h].lower, by_h[h].upper)
+                       for h in horizons_s if h in by_h]
+            else:
+                got = list(zip(horizons_s, *records[r], strict=True))
+            a.forecasts += [{"metric": metric, "horizon_s": h, "mean": mean, "lower": lower,
+                             "upper": upper} for h, mean, lower, upper in got]
+            a.estimates[metric] = [e for e in estimates[i] if e is not None]
+            if i in caps:
+                a.caps[n] = caps[i]
+            a.looks.append((o.forecaster.trend(), o.period is not None,
+                            [(o.accelerating(r.sign), o.fragmented(r.sign)) for r in rules]))
+        base += len(items)
+        out.append(a)
+    return out
+
+
+def window_patterns(
+    items: Sequence[Item], ahead: Ahead, statuses: Mapping[str, int]
+) -> dict[str, str]:
+    """Phase (b): the pattern each metric shows (by :func:`processors.risk.pattern_of`), from
+    its window's features, :class:`Ahead`'s looks and ceilings, and the health statuses."""
+    out: dict[str, str] = {}
+    for n, (metric, f, _, rules) in enumerate(items):
+        fit, period, per_rule = ahead.looks[n]
         pattern = None
-        for rule in rules:
+        for rule, (accelerating, fragmented) in zip(rules, per_rule, strict=True):
             failing = statuses.get(rule.name) == Status.FAIL
             peak = f.max if rule.sign > 0 else f.min
             pattern = pattern or pattern_of(
                 fit, rule.sign, f.growth, f.volatility, f.mean, peak, failing,
-                accelerating=o.accelerating(rule.sign), periodic=period,
-                fragmented=o.fragmented(rule.sign),
+                accelerating=accelerating, periodic=period, fragmented=fragmented,
             )
-        cap = caps.get(i)
+        cap = ahead.caps.get(n)
         if (pattern in GROWTH_PATTERNS and cap is not None
                 and all(cap < r.fail for r in rules if r.sign > 0)):
             pattern = "pattern:periodic"  # a ramp the metric makes at this time of day
         if pattern:
-            out.patterns[metric] = pattern
+            out[metric] = pattern
     return out
 
 
-def _ceilings(items: Sequence[Item], origin_ms: int, horizon_s: int) -> dict[int, float]:
+def _ceilings(items: Sequence[Item], origins: Sequence[int], horizon_s: int
+              ) -> dict[int, float]:
     """Per item whose window mean is under its time-of-day envelope over the horizon
     (:meth:`~processors.dayprofile.DayProfile.ceiling`, a little above the envelope): that,
     the cap of its upward rules' breach forecasts; items without one are left out."""
     out: dict[int, float] = {}
     for i, (_, f, o, _) in enumerate(items):
-        top = o.profile.ceiling(origin_ms, f.mean, horizon_s) if o.profile is not None else None
+        if o.profile is None:
+            continue
+        top = o.profile.ceiling(origins[i], f.mean, horizon_s)
         if top is not None:
             out[i] = top
     return out
 
 
 def _forecast_rows(
-    items: Sequence[Item], origin_ms: int, cols: list[int]
+    items: Sequence[Item], origins: Sequence[int], cols: list[int]
 ) -> tuple[_Rows, dict[int, list[ForecastPoint]]]:
-    """Forecasts at ``cols``: line forecasters as array rows, the rest as point lists."""
+    """Forecasts at ``cols`` from each item's origin: line forecasters as array rows, the
+    rest as point lists."""
     index: list[int] = []
     params: list[Line] = []
     offsets: list[list[float] | None] = []
     points: dict[int, list[ForecastPoint]] = {}
     for i, (_, _, o, _) in enumerate(items):
-        fc = o.forecaster
+        fc, origin_ms = o.forecaster, origins[i]
         line = fc.line(origin_ms) if isinstance(fc, TrendForecaster) else None
         if line is None:  # not warm yet (no points), or not a line: its own forecast
             points[i] = fc.forecast(cols, origin_ms=origin_ms)
@@ -162,7 +217,7 @@ def _forecast_rows(
     if not ok.all():  # a row with a non-finite forecast: its forecast(), which drops points
         for r in np.flatnonzero(~ok).tolist():
             i = index[r]
-            points[i] = items[i][2].forecaster.forecast(cols, origin_ms=origin_ms)
+            points[i] = items[i][2].forecaster.forecast(cols, origin_ms=origins[i])
         keep = np.flatnonzero(ok)
         index = [index[r] for r in keep.tolist()]
         mean, std, lower, upper = mean[keep], std[keep], lower[keep], upper[keep]

@@ -30,7 +30,7 @@ stream time (so a silent component's last window closes); :meth:`Pipeline.flush`
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,7 @@ from processors.config import PipelineConfig
 from processors.evidence import window_evidence
 from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
 from processors.health import HealthEvaluator, Rule, Status
+from processors.outlook import Ahead, Item
 from processors.risk import RiskModel, contributors
 
 __all__ = ["ComponentState", "Output", "Pipeline", "PipelineConfig"]
@@ -153,10 +154,12 @@ class Pipeline:
         return self._judged(component, st, ts, taken, st.windower.advance)
 
     def _judged(self, component: str, st: ComponentState, ts: int, taken: dict[str, float],
-                closed: Callable[[], Iterable[ClosedWindow]]) -> Output:
+                closed: Callable[[], Iterable[ClosedWindow]],
+                ahead: Sequence[tuple[list[Item], Ahead]] = ()) -> Output:
         """An accepted sample judged: its health, then the windows ``closed()`` gives (those
         it closed) scored, then the labels it resolves learnt. :meth:`ingest` and the batch
-        pipeline both end here."""
+        pipeline both end here (the batch one with each window's outlook phase (a) ``ahead``,
+        :mod:`processors.batch.outlook`)."""
         out = Output()
         st.samples_seen += 1
         out.health = self.evaluator.evaluate(component, ts, taken)
@@ -165,8 +168,8 @@ class Pipeline:
             # statuses change only with a non-heartbeat signal; otherwise the copy stands
             if start not in st.window_status or any(not h["heartbeat"] for h in out.health):
                 st.window_status[start] = {k: int(v) for k, v in st.health.statuses().items()}
-        for window in closed():
-            out.risk.append(self._score(component, st, window))
+        for n, window in enumerate(closed()):
+            out.risk.append(self._score(component, st, window, ahead[n] if ahead else None))
         if st.health.last_ts_ms == ts:
             positive = self._label_event(st, ts)
             if st.pending is not None:
@@ -293,7 +296,8 @@ class Pipeline:
             f"lateness {self.config.lateness_s} s)"
         )
 
-    def _score(self, component: str, st: ComponentState, window: ClosedWindow) -> dict[str, Any]:
+    def _score(self, component: str, st: ComponentState, window: ClosedWindow,
+               ahead: tuple[list[Item], Ahead] | None = None) -> dict[str, Any]:
         """The RiskScore of one closed window: anomaly, forecasts and breaches, then risk."""
         c = self.config
         st.windows_seen += 1
@@ -301,7 +305,7 @@ class Pipeline:
         anomaly = st.detector.step(window.features)  # score, then learn, in one pass
         failed = st.failed_lately(window.end_ms, c.horizon_s * 1000, self._rule_metric)
         ev = window_evidence(window, st.outlooks, self._rules_by_metric, statuses, failed,
-                             self._grid, c)
+                             self._grid, c, ahead)
         context = self._context(component)
         if context is not None:
             ev.states["context"] = 0 if context < 0.3 else (1 if context < 0.6 else 2)

@@ -7,7 +7,11 @@ A poll's samples, for many components, in two passes:
    steps read and write only the component's own windows, so running them ahead of the rest
    changes nothing;
 2. compute the features of every window taken out, for all components at once
-   (:func:`processors.batch.features.features_by_round`: a windower's windows in order);
+   (:func:`processors.batch.features.features_by_round`: a windower's windows in order),
+   then phase (a) of their outlook — each rule metric's outlook learns the window, then its
+   forecasts and breach estimates — for all components at once
+   (:func:`processors.batch.outlook.outlooks_by_round`: reads and writes only the
+   component's own outlooks, its windows in order);
 3. **judge** every admitted sample in order, as :meth:`Pipeline.ingest` does after adding to
    the window: health, then each closed window scored, then the labels it resolves. What
    components share (the fleet's learner, a parent's last risk) is touched only here, in the
@@ -15,8 +19,9 @@ A poll's samples, for many components, in two passes:
 
 So ``ingest_batch(samples)`` gives the records of ``[ingest(s) for s in samples]``, in the
 same order, bit for bit (``tests/unit/test_batch_pipeline.py`` checks it on the bench data,
-the simulator's ``mixed`` scenario and NAB files). Only step 2 is batched so far; the next
-stages (forecasters, novelty) join it as they get array forms (docs/throughput.md "Design").
+the simulator's ``mixed`` scenario and NAB files). Step 2 is what is batched (window features,
+the outlooks' forecasts and breaches); the next stages (novelty, the outlooks' learning) join
+it as they get array forms (docs/throughput.md "Design").
 Keep :meth:`BatchPipeline._judge` in step with :meth:`Pipeline.ingest` (the test fails when
 they part).
 
@@ -34,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from processors.batch.features import Window, close_due, features_by_round
+from processors.batch.outlook import Seen, outlooks_by_round
 from processors.features import ClosedWindow
 from processors.pipeline import ComponentState, Output, Pipeline
 
@@ -51,6 +57,7 @@ class Admitted:
     taken: dict[str, float]
     due: list[tuple[int, Window]] = field(default_factory=list)
     closed: list[ClosedWindow] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)  # each closed window's outlook phase (a)
 
 
 class BatchPipeline(Pipeline):
@@ -79,13 +86,15 @@ class BatchPipeline(Pipeline):
                    ) -> list[Output | BaseException]:
         """Steps 2 and 3 over :meth:`admit`'s results in order: each one's Output (an Output
         or an exception given stays as it is). A sample whose judging raises gets the
-        exception in its place, the rest are judged; should the batched features raise, every
-        sample that closed a window gets that exception (what :meth:`Pipeline.ingest` would
-        raise on each, its state part changed, as there)."""
+        exception in its place, the rest are judged; should the batched features or outlooks
+        raise, every sample that closed a window gets that exception (what
+        :meth:`Pipeline.ingest` would raise on each, its state part changed, as there)."""
         lanes = [a for a in admitted if isinstance(a, Admitted)]
         failed: BaseException | None = None
         try:
             features_by_round([(a.st.windower, a.due, a.closed) for a in lanes])
+            outlooks_by_round([(a.st, a.closed, a.seen) for a in lanes if a.closed],
+                              self._rules_by_metric, self._grid, self.config)
         except Exception as exc:  # a bug must not stop the others: their samples judged
             failed = exc
         out: list[Output | BaseException] = []
@@ -103,4 +112,4 @@ class BatchPipeline(Pipeline):
 
     def _judge(self, a: Admitted) -> Output:
         """:meth:`Pipeline.ingest` from the window on, with the windows it closed."""
-        return self._judged(a.component, a.st, a.ts, a.taken, lambda: a.closed)
+        return self._judged(a.component, a.st, a.ts, a.taken, lambda: a.closed, a.seen)
