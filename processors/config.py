@@ -39,6 +39,9 @@ class PipelineConfig:
     risk_target: str = "onset"
     risk_lr: float = 0.0  # SGD on the combiner's weights (0: they stay at their priors)
     risk_calibration: bool = True  # histogram-binning calibration of the combined risk
+    # emit at least the previous window's risk decayed by the share of its horizon that has
+    # passed (processors.calibration.held; issue #15, s13): False emits each window's own
+    risk_hold: bool = True
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from processors.anomaly import detector_for
-from processors.calibration import PendingLabels, RiskLearner
+from processors.calibration import PendingLabels, RiskLearner, held
 from processors.componentstate import ComponentState, restore, snapshot
 from processors.config import PipelineConfig
 from processors.evidence import window_evidence
@@ -327,9 +327,9 @@ class Pipeline:
             {Status.WARN: "warn", Status.FAIL: "fail"}.get(worst),
             bn_nodes=judged.drivers, growth_metrics=ev.growing,
         )
+        st.last_risk = risk = self._emitted(st, _clip01(judged.risk), window.end_ms)
         if st.pending is not None:
             st.pending.add(window.end_ms, base, ev.states)
-        st.last_risk = risk = _clip01(judged.risk)
         return {
             "component": component,
             "ts": window.end_ms,
@@ -346,6 +346,15 @@ class Pipeline:
                 "source": source,
             },
         }
+
+    def _emitted(self, st: ComponentState, risk: float, end_ms: int) -> float:
+        """The risk the window emits: with ``risk_hold``, at least the previous window's
+        decayed by the time since (:func:`processors.calibration.held`)."""
+        c = self.config
+        last = st.pending.last_end_ms if st.pending is not None else None
+        if not c.risk_hold or last is None or end_ms <= last:
+            return risk
+        return held(risk, st.last_risk, (end_ms - last) / 1000.0, c.horizon_s)
 
     def _model_for(self, st: ComponentState) -> tuple[RiskModel, str]:
         """The risk model that speaks for the component, and its ``model.source``: a model
