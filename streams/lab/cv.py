@@ -149,14 +149,21 @@ def loco(
     configs: Sequence[Config],
     scores_of: Callable[[Config], Mapping[str, FloatArray]],
     profiles: Sequence[str] | None = None,
+    select_on: str | None = None,
 ) -> dict[str, CVResult]:
     """Leave-one-category-out over ``configs`` (scores from ``scores_of(config)``), per
-    profile. The first configuration wins ties (list the default first)."""
+    profile. The first configuration wins ties (list the default first).
+
+    ``select_on=None`` chooses the configuration per profile; ``select_on="standard"`` chooses
+    it once, on that profile's training score, and only the threshold per profile, as NAB
+    does (a detector has one set of parameters; its threshold is optimised per profile)."""
     profs = list(profiles or corpus.profiles)
     cats = corpus.categories
     by_cat = {c: [n for n in corpus.names if category(n) == c] for c in cats}
     train_of = {c: [n for n in corpus.names if category(n) != c] for c in cats}
     # table[profile][fold] = list over configs of (train_norm, threshold, held-out figures)
+    if select_on is not None and select_on not in profs:
+        profs.append(select_on)
     table: dict[str, dict[str, list[tuple[float, float, tuple[Any, ...]]]]] = {
         p: {c: [] for c in [*cats, ""]} for p in profs}
     for cfg in configs:
@@ -170,15 +177,18 @@ def loco(
                 train = normalise(raw, corpus.windows_of(train_of[c]), prof)
                 held = corpus.evaluate(scores, p, by_cat[c], t)
                 table[p][c].append((train, t, held))
+    def pick(p: str, c: str) -> int:
+        return int(np.argmax([s for s, _, _ in table[select_on or p][c]]))
+
     out: dict[str, CVResult] = {}
     for p in profs:
         prof = corpus.profiles[p]
         everything = table[p][""]
-        best = int(np.argmax([s for s, _, _ in everything]))
+        best = pick(p, "")
         folds = []
         for c in cats:
             rows = table[p][c]
-            k = int(np.argmax([s for s, _, _ in rows]))
+            k = pick(p, c)
             train, t, (_, raw, tp, fp, fn) = rows[k]
             w = corpus.windows_of(by_cat[c])
             folds.append(Fold(c, configs[k], train, t, normalise(raw, w, prof) if w else math.nan,
@@ -234,15 +244,18 @@ def nab_scores_of(values: Mapping[str, FloatArray], detector: str
 
 
 def nab_cv(data_dir: str, detector: str = "novelty",
-           grid: Mapping[str, Sequence[Any]] | None = None) -> dict[str, CVResult]:
-    """Leave-one-category-out over the detector's grid on the NAB folder ``data_dir``."""
+           grid: Mapping[str, Sequence[Any]] | None = None,
+           select_on: str | None = None) -> dict[str, CVResult]:
+    """Leave-one-category-out over the detector's grid on the NAB folder ``data_dir``
+    (``select_on``: see :func:`loco`)."""
     from streams.lab.nabdata import load_corpus, load_windows
 
     series = load_corpus(data_dir)
     corpus = NabCorpus({n: s.ts_ms for n, s in series.items()}, load_windows(data_dir))
     configs = expand(grid if grid is not None else GRIDS[detector])
     return loco(corpus, configs,
-                nab_scores_of({n: series[n].values for n in corpus.names}, detector))
+                nab_scores_of({n: series[n].values for n in corpus.names}, detector),
+                select_on=select_on)
 
 
 def load_smd(machine_dir: str | Path) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
@@ -318,13 +331,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--default-only", action="store_true",
                    help="only the default configuration (the first of each grid value): the "
                         "threshold is then the one thing chosen on labels")
+    p.add_argument("--select-on", choices=tuple(PROFILES),
+                   help="NAB: choose the configuration once, on this profile, and only the "
+                        "threshold per profile (as NAB does); default: per profile")
     p.add_argument("--out", help="write the full result as JSON here")
     a = p.parse_args(argv)
     if a.kind == "nab":
         grid = {k: v[:1] for k, v in GRIDS[a.detector].items()} if a.default_only \
             else GRIDS[a.detector]
-        res = nab_cv(a.data, a.detector, grid)
-        result: Any = {"detector": a.detector, "grid": {k: list(v) for k, v in grid.items()},
+        res = nab_cv(a.data, a.detector, grid, a.select_on)
+        result: Any = {"detector": a.detector, "select_on": a.select_on,
+                       "grid": {k: list(v) for k, v in grid.items()},
                        "profiles": {k: r.as_dict() for k, r in res.items()}}
         for prof, r in res.items():
             print(f"{prof}: all-in {r.all_in:.1f} (grid {r.grid_size}: all-in min "

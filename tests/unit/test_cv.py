@@ -59,6 +59,35 @@ def test_a_config_that_only_works_on_one_category_is_caught_by_its_fold() -> Non
     assert only_odd.pooled == 0.0 < only_odd.all_in
 
 
+def test_select_on_one_profile_keeps_one_configuration_and_moves_only_the_threshold() -> None:
+    ts, wins = _corpus()
+    corpus = NabCorpus(ts, wins)
+
+    def scores_of(cfg):  # "eager" finds every window but also raises 12 false alarms per file
+        out = {}
+        for n in ts:
+            s = np.zeros(1000)
+            if cfg["kind"] == "eager" and wins[n]:
+                s[600] = 1.0
+                s[200:212] = 1.0
+            out[n] = s
+        return out
+
+    configs = [{"kind": "shy"}, {"kind": "eager"}]
+    per = loco(corpus, configs, scores_of)
+    # per profile: standard takes the eager detector (1 - 12 * 0.11 > -1), low FP the shy one
+    # (1 - 12 * 0.22 < -1)
+    assert per["standard"].all_in_config == {"kind": "eager"}
+    assert per["reward_low_FP_rate"].all_in_config == {"kind": "shy"}
+    one = loco(corpus, configs, scores_of, profiles=["reward_low_FP_rate"], select_on="standard")
+    low = one["reward_low_FP_rate"]
+    assert low.all_in_config == {"kind": "eager"}
+    assert all(f.config == {"kind": "eager"} for f in low.folds)
+    # its threshold is still chosen on the low-FP profile: every alarm costs more than it gains
+    assert all(f.threshold == math.inf for f in low.folds[:3])
+    assert set(one) == {"reward_low_FP_rate", "standard"}
+
+
 def test_the_command_line_runs_both_protocols_on_tiny_data(tmp_path, capsys) -> None:
     import json
 
