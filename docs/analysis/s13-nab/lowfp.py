@@ -2,7 +2,9 @@
 and cheap post-processing variants of the shipped novelty detector scored on the same
 leave-one-category-out protocol (streams.lab.cv.loco), default parameters only.
 
-    python docs/analysis/s13-nab/lowfp.py ../shared/data/nab round1|scale|published [out.json]
+    python docs/analysis/s13-nab/lowfp.py ../shared/data/nab WHICH [out.json]
+
+WHICH: round1, scale, published or order7 (the variants of docs/modelling.md, round five).
 
 Per fold (held-out category), the threshold chosen on the other four under each profile, then
 per held-out file: FP rows, of which alarm onsets (raw >= 0.75), rows in a recovery after an
@@ -123,14 +125,22 @@ def main(data: str, which: str, out: str | None) -> None:
     corpus = NabCorpus({n: s.ts_ms for n, s in series.items()}, load_windows(data))
     vals = {n: series[n].values for n in corpus.names}
     raw = raw_scores(vals)
-    if which == "published":
+    if which in ("published", "order7"):
         # NAB's HTM harness pads the encoder range by 0.2 of it (rangePadding); HTM's red
         # (1e-5) as the seasonal mapping's top; the rest the shipped values
         table = {"shipped": {n: linear(r, rest_rows(r.size)) for n, r in raw.items()}}
         for name, kw in (("margin 0.2 (HTM harness padding)", {"margin": 0.2}),
                          ("margin 0.2, s_hi 5 (HTM red)", {"margin": 0.2, "s_hi": 5.0})):
+            if which != "published":
+                break
             r2 = raw_scores(vals, **kw)
             table[name] = {n: linear(r, rest_rows(r.size)) for n, r in r2.items()}
+        if which == "order7":
+            # CAD OSE's maxLeftSemiContextsLenght = 7: 8 contexts per row, a finer raw score
+            for name, kw in (("order 7 (CAD OSE)", {"order": 7}),
+                             ("order 7, 16-bit context memory", {"order": 7, "bits": 16})):
+                r2 = raw_scores(vals, **kw)
+                table[name] = {n: linear(r, rest_rows(r.size)) for n, r in r2.items()}
     else:
         table = variants(raw, which)
     names = list(table)
