@@ -3,9 +3,13 @@ the same numbers as the per-component code, bit for bit.
 
 * :mod:`processors.batch.features` — the features of many components' closing windows in one
   set of numpy calls (``batch_window_features``, ``close_due``, ``features_by_round``);
+* :mod:`processors.batch.outlook` — phase (a) of the outlook (each rule metric learns the
+  window, then its forecasts and breach estimates) for many components' closed windows, a
+  round of windows as one set of numpy rows (``outlooks_by_round``);
 * :mod:`processors.batch.pipeline` — ``BatchPipeline.ingest_batch(samples)``: a poll's samples,
-  the records of ``Pipeline.ingest`` on each, with the window features batched (``admit`` each
-  sample, then ``judge_each``: the worker's path, ``MetricsHandler.handle_batch``);
+  the records of ``Pipeline.ingest`` on each, with the window features and outlooks batched
+  (``admit`` each sample, then ``judge_each``: the worker's path,
+  ``MetricsHandler.handle_batch``);
 * :mod:`processors.batch.trend` — the forecasters' trend refit for many series (``fit_trends``;
   not used by the pipeline yet).
 
