@@ -4,7 +4,7 @@ leave-one-category-out protocol (streams.lab.cv.loco), default parameters only.
 
     python docs/analysis/s13-nab/lowfp.py ../shared/data/nab WHICH [out.json]
 
-WHICH: round1, scale, published or order7 (the variants of docs/modelling.md, round five).
+WHICH: round1, scale, tiebreak, published or order7 (the variants of docs/modelling.md, round five).
 
 Per fold (held-out category), the threshold chosen on the other four under each profile, then
 per held-out file: FP rows, of which alarm onsets (raw >= 0.75), rows in a recovery after an
@@ -74,6 +74,27 @@ def recent_alarms(s: np.ndarray, span: int, alarm: float = 0.75, mode: str = "wi
     return out
 
 
+def tiebreak(s: np.ndarray, warm: int, probation: int | None, alarm: float = 0.75
+             ) -> np.ndarray:
+    """Each row's score times ``1 - r``, ``r`` this series' alarm rate (rows scoring >=
+    ``alarm`` per row since ``warm``): over the probation only (``probation`` given; 1 until it
+    ends) or running (causal, every row so far). A noisy series' onsets score a little lower
+    than a quiet one's, so a higher threshold drops them first; no constant."""
+    out = np.empty_like(s)
+    alarms = 0
+    r = 0.0
+    for i, x in enumerate(s):
+        if i >= warm:
+            if probation is None:
+                r = alarms / (i - warm) if i > warm else 0.0
+            elif i == probation:
+                r = alarms / max(1, probation - warm)
+        out[i] = x * (1.0 - r)
+        if i >= warm and x >= alarm and (probation is None or i < probation):
+            alarms += 1
+    return out
+
+
 def variants(raw: dict[str, np.ndarray], which: str) -> dict[str, Any]:
     """name -> scores of every series; ``which`` = "round1" (suppression variants) or
     "scale" (per-series alarm-count scales)."""
@@ -89,6 +110,10 @@ def variants(raw: dict[str, np.ndarray], which: str) -> dict[str, Any]:
                                          for n, r in raw.items()}
         v["linear, rest = probation"] = {n: linear(r, 5 * rest_rows(r.size))
                                          for n, r in raw.items()}
+    elif which == "tiebreak":
+        v["x (1 - alarm rate in the probation)"] = {
+            n: tiebreak(b, 250, max(251, probation_rows(b.size))) for n, b in base.items()}
+        v["x (1 - running alarm rate)"] = {n: tiebreak(b, 250, None) for n, b in base.items()}
     else:
         v["/(1+alarms in last probation)"] = {n: recent_alarms(s, probation_rows(s.size))
                                               for n, s in base.items()}
