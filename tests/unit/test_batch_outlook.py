@@ -19,8 +19,9 @@ from streams.sim.simulator import Fleet, scenario
 
 
 def _aheads(stacked: bool) -> list[Ahead]:
-    """Every closed window of the bench data and the ``ramp`` scenario, its outlooks learnt window by window; phase (a)
-    per window alone, or every component's k-th window in one call."""
+    """Every closed window of the bench data and the ``ramp`` scenario, its outlooks learnt
+    window by window; phase (a) per window alone, or every component's k-th window in one
+    call."""
     p = Pipeline(pipeline_config(Settings.load(env={})))
     ramp = [s for step in Fleet(scenario("ramp", seed=42)).run() for s in step][:6_000]
     for s in fleet_samples(3_000) + ramp:
