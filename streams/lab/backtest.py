@@ -285,6 +285,20 @@ def fleet_run(name: str, seed: int, base: PipelineConfig, threshold: float,
             "end_ms": truth["now_ms"]}
 
 
+def pooled_figures(runs: Sequence[Mapping[str, Any]], threshold: float,
+                   horizon_s: float) -> dict[str, Any]:
+    """Breach figures over several ``fleet_run`` results, components namespaced by scenario."""
+    from streams.lab.scoring.breach import Breach, RiskEvent
+
+    ev = [RiskEvent(f"{r['scenario']}:{e.component}", e.ts_ms, e.risk, e.eta_s)
+          for r in runs for e in r["events"]]
+    br = [Breach(f"{r['scenario']}:{b.component}", b.metric, b.breach_ms)
+          for r in runs for b in r["breaches"]]
+    sp = {f"{r['scenario']}:{c}": s for r in runs for c, s in r["spans"].items()}
+    fl = {f"{r['scenario']}:{c}": s for r in runs for c, s in r["failing"].items()}
+    return breach_figures(ev, br, sp, threshold, horizon_s, fl)
+
+
 def backtest_fleet(names: Sequence[str], seed: int, base: PipelineConfig, threshold: float,
                    out_dir: str | Path | None, jobs: int = 1,
                    overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
@@ -295,16 +309,8 @@ def backtest_fleet(names: Sequence[str], seed: int, base: PipelineConfig, thresh
     tasks = [(n, seed, base, threshold, dict((overrides or {}).get(n, {}))) for n in names]
     runs = pmap(fleet_run, tasks, jobs)
     figures = {r["scenario"]: r["figures"] for r in runs}
-    if len(runs) > 1:  # pooled: components namespaced by scenario
-        from streams.lab.scoring.breach import Breach, RiskEvent
-
-        ev = [RiskEvent(f"{r['scenario']}:{e.component}", e.ts_ms, e.risk, e.eta_s)
-              for r in runs for e in r["events"]]
-        br = [Breach(f"{r['scenario']}:{b.component}", b.metric, b.breach_ms)
-              for r in runs for b in r["breaches"]]
-        sp = {f"{r['scenario']}:{c}": s for r in runs for c, s in r["spans"].items()}
-        fl = {f"{r['scenario']}:{c}": s for r in runs for c, s in r["failing"].items()}
-        figures["all"] = breach_figures(ev, br, sp, threshold, base.horizon_s, fl)
+    if len(runs) > 1:
+        figures["all"] = pooled_figures(runs, threshold, base.horizon_s)
     result = {"seed": seed, "threshold": threshold, "horizon_s": base.horizon_s,
               "leads_s": list(LEADS_S), "scenarios": figures,
               "samples": {r["scenario"]: r["samples"] for r in runs}}

@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 
 from processors import calibration
-from streams.lab.backtest import breach_figures, fleet_run
+from streams.lab.backtest import fleet_run, pooled_figures
 from streams.lab.jobs import clean_json, pmap
 from streams.runtime.worker import pipeline_config  # what the CLI uses
 from streams.settings import Settings
@@ -79,15 +79,7 @@ def main() -> None:
     thr = Settings.load().risk_threshold
     runs = pmap(one, [(n, seed, cfg, thr, out) for n in names], 2)
     figs = {r["scenario"]: r["figures"] for r in runs}
-    from streams.lab.scoring.breach import Breach, RiskEvent
-
-    ev = [RiskEvent(f"{r['scenario']}:{e.component}", e.ts_ms, e.risk, e.eta_s)
-          for r in runs for e in r["events"]]
-    br = [Breach(f"{r['scenario']}:{b.component}", b.metric, b.breach_ms)
-          for r in runs for b in r["breaches"]]
-    sp = {f"{r['scenario']}:{c}": s for r in runs for c, s in r["spans"].items()}
-    fl = {f"{r['scenario']}:{c}": s for r in runs for c, s in r["failing"].items()}
-    figs["all"] = breach_figures(ev, br, sp, thr, runs[0]["horizon_s"], fl)
+    figs["all"] = pooled_figures(runs, thr, runs[0]["horizon_s"])
     with open(os.path.join(out, "figures.json"), "w") as fh:
         json.dump(clean_json({"seed": seed, "config": cfg, "scenarios": figs}), fh)
     a = figs["all"]
