@@ -14,8 +14,11 @@ pytestmark = pytest.mark.integration
 
 
 def test_ctrl_c_stops_everything_quietly(tmp_path: object) -> None:
-    got = run_and_stop(after_s=15.0, cwd=str(tmp_path))
+    # started with SIGINT ignored, as some parents hand it on: `forewarn run` must still stop
+    # (it hung in CI when a test-runner worker had left SIGINT ignored)
+    got = run_and_stop(after_s=15.0, cwd=str(tmp_path), sigint_ignored=True)
     out = got["output"]
+    assert not got["hung"], "no exit 120 s after Ctrl-C; its threads' stacks:\n" + out[-6000:]
     assert got["returncode"] == 0, out[-2000:]
     assert got["stopped_lines"] == 1, out[-2000:]
     assert got["rdkafka_lines"] == 0, out[-2000:]
