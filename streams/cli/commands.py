@@ -209,7 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand. Every error a user can cause is one ``forewarn: ...`` line on
     stderr and a non-zero exit (2: forewarn's own errors, 1: anything else); ``--debug``
     shows the traceback instead."""
-    args = build_parser().parse_args(argv)
+    try:  # building the parser imports the pipeline (~1 s): Ctrl-C then is no traceback either
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("forewarn: interrupted", file=sys.stderr)
+        return 130
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
