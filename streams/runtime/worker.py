@@ -53,6 +53,21 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
     return settings.pipeline_config()
 
 
+# Faust's fetcher hands the stream one message every ~3 loop turns (it awaits each): a poll
+# gives it turns to deliver what it has fetched, else every poll was one message
+QUIET_TURNS = 4
+
+
+async def delivered(queue: Any, want: int, quiet: int = QUIET_TURNS) -> None:
+    """Event-loop turns until ``queue`` holds ``want`` events or ``quiet`` turns in a row
+    added none. Waits on no clock: with nothing fetched, the poll runs a few turns later."""
+    n, still = queue.qsize(), 0
+    while still < quiet and n < want:
+        await asyncio.sleep(0)
+        m = queue.qsize()
+        n, still = m, 0 if m > n else still + 1
+
+
 class Worker:
     """One worker process: a Faust app, its one agent over ``forewarn.metrics``, and the
     checkpoint plumbing around the pipeline (write, evict, restore on rebalance).
@@ -221,6 +236,8 @@ class Worker:
 
         async for event in manual.events():
             polled.append((event.message, event.ack))
+            if len(polled) < size and queue.empty():
+                await delivered(queue, size - len(polled))
             if len(polled) >= size or queue.empty():
                 run_poll()
                 await self.after_step(out, actions)

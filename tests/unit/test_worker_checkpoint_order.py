@@ -171,9 +171,8 @@ def kill_and_restart(worker: Worker, sink: RecordingSink, log: list[bytes],
     return 1
 
 
-def test_greedy_polls_take_what_was_delivered_and_hold_nothing_back(tmp_path: Path) -> None:
-    """:meth:`Worker.run_batched`: a poll runs once the stream's queue is empty (or at
-    ``worker_batch``), so a backlog runs in full polls and a lone message at once."""
+def polling_worker(tmp_path: Path) -> tuple[Worker, list[list[int]]]:
+    """A worker whose polls are recorded (offsets), not processed."""
     worker = Worker(Settings(data_dir=str(tmp_path), worker_batch=64))
     worker.sink = RecordingSink()  # type: ignore[assignment]
     polls: list[list[int]] = []
@@ -186,17 +185,57 @@ def test_greedy_polls_take_what_was_delivered_and_hold_nothing_back(tmp_path: Pa
 
     worker.step_batch = step_batch  # type: ignore[method-assign]
     worker.after_step = after_step  # type: ignore[method-assign]
+    return worker, polls
+
+
+def stream_of(queue: asyncio.Queue[Any]) -> Any:
+    """Faust's stream over ``queue`` as the worker sees it: ``events()``, None ends it."""
+    async def events() -> Any:
+        while True:
+            await asyncio.sleep(0)  # as Faust's stream, before each read
+            event = await queue.get()
+            if event is None:
+                return
+            yield event
+    return SimpleNamespace(events=events)
+
+
+def test_polls_wait_loop_turns_for_a_trickling_fetcher(tmp_path: Path) -> None:
+    """Faust's fetcher hands over one message every ~3 loop turns: a poll takes what it
+    delivers while it keeps delivering (measured in the worker: every poll was one message
+    before, since the queue was always empty right after each read)."""
+    worker, polls = polling_worker(tmp_path)
 
     async def scenario() -> None:
         queue: asyncio.Queue[Any] = asyncio.Queue()
 
-        async def events() -> Any:
-            while True:
-                await asyncio.sleep(0)  # as Faust's stream, before each read
-                event = await queue.get()
-                if event is None:
-                    return
-                yield event
+        async def fetcher() -> None:
+            for off in range(200):
+                queue.put_nowait(SimpleNamespace(message=SimpleNamespace(offset=off),
+                                                 ack=lambda: None))
+                for _ in range(3):
+                    await asyncio.sleep(0)
+            for _ in range(50):  # idle: the last poll runs without another message
+                await asyncio.sleep(0)
+            queue.put_nowait(None)
+
+        feed = asyncio.ensure_future(fetcher())
+        await worker.run_batched(stream_of(queue), queue, {}, None)  # type: ignore[arg-type]
+        await feed
+
+    asyncio.run(scenario())
+    assert [o for p in polls for o in p] == list(range(200))
+    assert len(polls) <= 5, [len(p) for p in polls]  # polls of 64, not of 1
+
+
+def test_greedy_polls_take_what_was_delivered_and_hold_nothing_back(tmp_path: Path) -> None:
+    """:meth:`Worker.run_batched`: a poll runs once the stream's queue is empty (or at
+    ``worker_batch``), so a backlog runs in full polls and a lone message at once."""
+    worker, polls = polling_worker(tmp_path)
+
+    async def scenario() -> None:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        events = stream_of(queue).events
 
         def deliver(*offsets: int) -> None:
             for off in offsets:
