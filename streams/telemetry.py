@@ -36,6 +36,8 @@ class WorkerMetrics:
         r = self.registry
         self.messages = Counter("forewarn_worker_messages", "metric messages read", registry=r)
         self.samples = Counter("forewarn_worker_samples", "metric samples processed", registry=r)
+        self.polls = Counter("forewarn_worker_polls", "polls of messages run through the "
+                             "pipeline at once (messages / polls: the mean poll)", registry=r)
         self.emitted = Counter("forewarn_worker_emitted", "events produced", ["topic"], registry=r)
         self.dead = Counter("forewarn_dead_letters", "messages dead-lettered", ["stage"],
                             registry=r)

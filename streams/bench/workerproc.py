@@ -41,12 +41,16 @@ class WorkerChild:
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def samples(self) -> float | None:
+        return self.counter("forewarn_worker_samples_total")
+
+    def counter(self, name: str) -> float | None:
+        """``name``'s value on the child's /metrics; None if it does not answer or has none."""
         try:
             text = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2)
         except OSError:
             return None
         for line in text.read().decode().splitlines():
-            if line.startswith("forewarn_worker_samples_total "):
+            if line.startswith(f"{name} "):
                 return float(line.split()[1])
         return None
 
@@ -89,8 +93,13 @@ def measure(child: WorkerChild | list[WorkerChild], total: int, committed: Calla
         time.sleep(0.05)
     if first is None or done is None or lag0 is None:
         raise RuntimeError(f"worker did not finish {total} samples in {timeout_s} s")
-    return {"samples_s": (total - first[1]) / max(done - first[0], 1e-9),
-            "samples_cpu_s": (total - first[1]) / max(cpu_s, 1e-9), "lag0_s": lag0 - first[0]}
+    got = {"samples_s": (total - first[1]) / max(done - first[0], 1e-9),
+           "samples_cpu_s": (total - first[1]) / max(cpu_s, 1e-9), "lag0_s": lag0 - first[0]}
+    polls = [(c.counter("forewarn_worker_messages_total"), c.counter("forewarn_worker_polls_total"))
+             for c in children]
+    if all(m and p for m, p in polls):  # a forewarn worker: its mean poll, in messages
+        got["poll_msgs"] = sum(m or 0.0 for m, _ in polls) / sum(p or 0.0 for _, p in polls)
+    return got
 
 
 def _cpu(proc: psutil.Process) -> float:

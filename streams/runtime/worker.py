@@ -53,8 +53,7 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
     return settings.pipeline_config()
 
 
-# Faust's fetcher hands the stream one message every ~3 loop turns (it awaits each): a poll
-# gives it turns to deliver what it has fetched, else every poll was one message
+# Faust's fetcher hands over one message per ~3 loop turns: else every poll was one message
 QUIET_TURNS = 4
 
 
@@ -316,6 +315,7 @@ class Worker:
         for _ in range(n):
             telemetry.handle_s.observe(each)
         telemetry.messages.inc(n)
+        telemetry.polls.inc()
         telemetry.samples.inc(handler.counters.samples - samples)
         for stage, k in handler.counters.dead.items():
             if k != dead.get(stage, 0):
