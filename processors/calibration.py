@@ -82,6 +82,17 @@ def held(risk: float, previous: float, elapsed_s: float, horizon_s: float) -> fl
     return max(risk, previous * max(0.0, 1.0 - elapsed_s / horizon_s))
 
 
+# How far a parent's trouble reaches this component (issue #15, s14), learnt per component:
+# of its windows whose parents stood at WARN or worse (context >= REACH_AT), the share
+# followed by a new FAIL of its own within the horizon, from a prior of REACH_PRIOR windows
+# that all were (mean 1: an edge is trusted until it is seen not to propagate; strength one
+# horizon of 60 s windows). Counts halve past REACH_CAP windows (recent edges weigh more).
+# All three set a priori, not on labels.
+REACH_AT = 0.5
+REACH_PRIOR = 15.0
+REACH_CAP = 2000.0
+
+
 RELEASE_FRACTION = 0.5  # a grant is released once risk stays below this share of the alarm
 
 
@@ -123,6 +134,8 @@ class RiskLearner:
     combiner: LogisticRisk = field(default_factory=LogisticRisk)
     labels: int = 0
     positives: int = 0
+    reach_n: float = 0.0  # windows with a parent in trouble (see :meth:`reach`)
+    reach_k: float = 0.0  # of which a new FAIL of this component followed within the horizon
 
     def __post_init__(self) -> None:
         if self.labels == 0:  # a new learner starts from the target's priors
@@ -165,6 +178,34 @@ class RiskLearner:
         self.bn.learn_one(states, y)
         self.labels += 1
         self.positives += int(y)
+        self.learn_reach(base.get("parent", 0.0), y)
+        return None
+
+    def reach(self) -> float:
+        """The learnt share of a parent's trouble that reaches this component: of its windows
+        whose parents stood at WARN or worse, how many a new FAIL of its own followed within
+        the horizon (prior: ``REACH_PRIOR`` windows that all were). The pipeline scales the
+        ``context`` evidence by it, so a parent whose trouble never propagates stops raising
+        its children's risk, while an edge that cascades keeps its full weight.
+
+        >>> r = RiskLearner()
+        >>> r.reach()
+        1.0
+        >>> for _ in range(45):
+        ...     r.learn_reach(1.0, False)
+        >>> r.reach()
+        0.25
+        """
+        return (self.reach_k + REACH_PRIOR) / (self.reach_n + REACH_PRIOR)
+
+    def learn_reach(self, parent: float, y: bool) -> None:
+        """One labelled window: ``parent`` is the raw context it was scored with (0..1)."""
+        if parent < REACH_AT:
+            return None
+        self.reach_n += 1.0
+        self.reach_k += float(y)
+        if self.reach_n > REACH_CAP:
+            self.reach_n, self.reach_k = self.reach_n / 2.0, self.reach_k / 2.0
         return None
 
 

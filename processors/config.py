@@ -42,6 +42,9 @@ class PipelineConfig:
     # emit at least the previous window's risk decayed by the share of its horizon that has
     # passed (processors.calibration.held; issue #15, s13): False emits each window's own
     risk_hold: bool = True
+    # scale the parents' context by the learnt share of their trouble that reaches the
+    # component (RiskLearner.reach; issue #15, s14; off: it lost recall in `mixed`)
+    context_reach: bool = False
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()

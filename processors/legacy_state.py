@@ -100,6 +100,10 @@ def _standin(cls: type) -> type:
         for part in (attrs, slots):
             for key, value in (part or {}).items():
                 object.__setattr__(self, key, value)
+        ts = stateformat.schema().get(cls.__name__)  # fields added since, at their defaults
+        for key, spec in (ts.fields.items() if ts is not None else ()):
+            if spec.default is not None and not hasattr(self, key):
+                object.__setattr__(self, key, spec.default())
 
     return type(cls.__name__, (cls,), {"__slots__": (), "__setstate__": setstate})
 

@@ -306,7 +306,9 @@ class Pipeline:
         failed = st.failed_lately(window.end_ms, c.horizon_s * 1000, self._rule_metric)
         ev = window_evidence(window, st.outlooks, self._rules_by_metric, statuses, failed,
                              self._grid, c, ahead)
-        context = self._context(component)
+        parent = context = self._context(component)
+        if context is not None and c.context_reach:
+            context *= st.learner.reach()
         if context is not None:
             ev.states["context"] = 0 if context < 0.3 else (1 if context < 0.6 else 2)
         worst = Status(max(statuses.values(), default=Status.PASS))
@@ -318,6 +320,8 @@ class Pipeline:
             "growth": 1.0 if ev.growing else 0.0,
             "context": context or 0.0,
         }
+        if parent is not None and c.context_reach:
+            base["parent"] = parent  # what the learner's reach learns from
         model, source = self._model_for(st)
         judged = model.assess(base, ev.states)
         at_worst = sorted({self._rule_metric[n] for n, s in statuses.items()

@@ -297,7 +297,8 @@ def _risk_types() -> dict[str, TypeSchema]:
         "RiskLearner": TypeSchema(RiskLearner, _fields(
             lr=FLOAT, l2=FLOAT, target=STR, calibrate=BOOL, bn=("BayesNet",),
             calibrator=("BinCalibrator",), combiner=("LogisticRisk",), labels=INT,
-            positives=INT,
+            positives=INT, reach_n=_f(*FLOAT, default=lambda: 0.0),
+            reach_k=_f(*FLOAT, default=lambda: 0.0),
         )),
         "BayesNet": TypeSchema(BayesNet, _fields(
             prior_strength=FLOAT, prior_y=(tuple,), y_counts=(list,), tables=(dict,),
