@@ -99,6 +99,26 @@ def _prior_of(context: bool, strength: float) -> tuple[list[list[float]], tuple[
     return [g, b], llr
 
 
+def flat(rows: Sequence[Sequence[float]]) -> array[float]:
+    """A node's counts ``[Y=0 row, Y=1 row]`` as one array (rows of one length each).
+
+    >>> t = flat([[1.0, 2.0], [3.0, 4.0]])
+    >>> t
+    array('d', [1.0, 2.0, 3.0, 4.0])
+    >>> halves(t)
+    (array('d', [1.0, 2.0]), array('d', [3.0, 4.0]))
+    """
+    if len(rows) != 2 or len(rows[0]) != len(rows[1]):
+        raise ValueError("a node's counts are two rows of one length, Y=0 and Y=1")
+    return array("d", [*rows[0], *rows[1]])
+
+
+def halves(t: array[float]) -> tuple[array[float], array[float]]:
+    """The Y=0 and Y=1 counts of a node's table (copies)."""
+    half = len(t) // 2
+    return t[:half], t[half:]
+
+
 @dataclass
 class BayesNet:
     """Count tables of the network above; ``learn_one`` adds a labelled window."""
@@ -106,25 +126,27 @@ class BayesNet:
     prior_strength: float = 4.0
     prior_y: tuple[float, float] = (19.0, 1.0)  # pseudo-counts of Y=0, Y=1
     y_counts: list[float] = field(default_factory=lambda: [0.0, 0.0])
-    # node -> [y][state]: two array('d'), ~400 bytes a node against ~950 as lists of floats
-    # (#14); written in a snapshot as the lists they were
-    tables: dict[str, list[array[float]]] = field(default_factory=dict)
+    # node -> the counts of Y=0 then those of Y=1 (one state each) in ONE array('d'), ~210
+    # bytes a node against ~950 as lists of floats, ~360 as two arrays (#14); written in a
+    # snapshot as the two lists they were (``processors.stateforms.encode_bayesnet``)
+    tables: dict[str, array[float]] = field(default_factory=dict)
     n_learnt: int = 0
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled with lists, as format 2 wrote them (``processors.legacy_state``)."""
-        return {**self.__dict__, "tables": {n: [r.tolist() for r in t]
+        return {**self.__dict__, "tables": {n: [list(h) for h in halves(t)]
                                             for n, t in self.tables.items()}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        tables = state.get("tables", {})
         self.__dict__.update(state)
-        self.tables = {n: [array("d", r) for r in t] for n, t in self.tables.items()}
+        self.tables = {n: flat(t) for n, t in tables.items()}
 
     def _table(self, node: str) -> Sequence[Sequence[float]]:
-        """Counts (prior included) of ``node``; not stored until learnt."""
+        """Counts (prior included) of ``node`` under ``[Y=0, Y=1]``; not stored until learnt."""
         t = self.tables.get(node)
         if t is not None:
-            return t
+            return halves(t)
         return _prior(node, self.prior_strength)[0]
 
     def explain(self, evidence: Mapping[str, int]) -> dict[str, float]:
@@ -137,7 +159,7 @@ class BayesNet:
                 if 0 <= state < len(llr):
                     out[node] = llr[state]
                 continue
-            g, b = t
+            g, b = halves(t)
             if 0 <= state < len(g):
                 out[node] = math.log(b[state] / sum(b)) - math.log(g[state] / sum(g))
         return out
@@ -162,8 +184,9 @@ class BayesNet:
         for node, state in evidence.items():
             t = self.tables.get(node)
             if t is None:
-                t = self.tables[node] = [array("d", row) for row in self._table(node)]
-            if 0 <= state < len(t[k]):
-                t[k][state] += 1.0
+                t = self.tables[node] = flat(self._table(node))
+            half = len(t) // 2
+            if 0 <= state < half:
+                t[k * half + state] += 1.0
         self.n_learnt += 1
         return None

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from processors.bayesnet import BayesNet
-from processors.pendingrows import Row, pack, unpack
+from processors.pendingrows import Row, end_of, pack, unpack
 from processors.risk import PRIOR_BIAS, PRIORS, Assessment, LogisticRisk
 
 BN_SCALE = 5.0  # the network's log-odds enter the combiner divided by this, clipped to +/-2
@@ -276,7 +276,7 @@ class PendingLabels:
     """
 
     horizon_ms: int
-    items: deque[Row] = field(default_factory=deque)  # processors.pendingrows: compact (#14)
+    items: list[Row] = field(default_factory=list)  # processors.pendingrows: compact (#14)
     limit: int = 64
     acted: list[tuple[int, int | None]] = field(default_factory=list)  # [start, end), sorted
     skipped: int = 0  # negative labels dropped because an action covered their horizon
@@ -289,13 +289,13 @@ class PendingLabels:
     def __setstate__(self, state: dict[str, object]) -> None:
         # a checkpoint written before acted intervals were kept has none
         self.__dict__.update({"acted": [], "skipped": 0, "last_end_ms": None, **state})
-        self.items = deque(pack(*row) for row in self.items)  # compact (#14)
+        self.items = [pack(*row) for row in self.items]  # compact (#14)
 
     def add(self, end_ms: int, base: Evidence, states: States) -> None:
         self.items.append(pack(end_ms, base, states))
         self.last_end_ms = end_ms if self.last_end_ms is None else max(self.last_end_ms, end_ms)
-        while len(self.items) > self.limit:  # never expected: horizons are a few windows
-            self.items.popleft()
+        if len(self.items) > self.limit:  # never expected: horizons are a few windows
+            del self.items[: len(self.items) - self.limit]
 
     def act(self, start_ms: int, end_ms: int | None = None) -> None:
         """An action on the component over ``[start_ms, end_ms)``; ``end_ms=None`` while it
@@ -314,7 +314,7 @@ class PendingLabels:
         """Remove and return the pending window that ends at ``end_ms`` (None: not pending,
         e.g. already labelled): an operator's verdict labels it instead of the health stream."""
         for i, row in enumerate(self.items):
-            if row[0] == end_ms:
+            if end_of(row) == end_ms:
                 del self.items[i]
                 return unpack(row)[1:]
         return None
@@ -332,16 +332,20 @@ class PendingLabels:
         labels of windows under an action are left out (see the class doc)."""
         out: list[tuple[Evidence, States, bool]] = []
         items = self.items
-        while items and items[0][0] + self.horizon_ms < now_ms:
-            end, x, s = unpack(items.popleft())
+        done = 0  # the oldest ``done`` windows are labelled (removed at once: a list)
+        while done < len(items) and end_of(items[done]) + self.horizon_ms < now_ms:
+            end, x, s = unpack(items[done])
+            done += 1
             if self.acted and self.under_action(end):
                 self.skipped += 1
             else:
                 out.append((x, s, False))
         if positive:
-            while items and items[0][0] < now_ms:
-                _, x, s = unpack(items.popleft())
+            while done < len(items) and end_of(items[done]) < now_ms:
+                _, x, s = unpack(items[done])
+                done += 1
                 out.append((x, s, True))
+        del items[:done]
         if self.acted:
             self._prune()
         return out
@@ -349,6 +353,6 @@ class PendingLabels:
     def _prune(self) -> None:
         """Drop intervals that end before every window still to be labelled (pending, or
         scored later: those end after the latest one added) begins its horizon."""
-        floor = self.items[0][0] if self.items else self.last_end_ms
+        floor = end_of(self.items[0]) if self.items else self.last_end_ms
         if floor is not None:
             self.acted = [(a, b) for a, b in self.acted if b is None or b > floor]

@@ -3,15 +3,18 @@
 :class:`~processors.calibration.PendingLabels` keeps, per component, every scored window of the
 last horizon (16 at the defaults) with the evidence it was scored on: the combiner's inputs
 (``breach``, ``warn``, ... : floats) and the metric states of the Bayes net (small ints). As
-``(end_ms, dict, dict)`` that was ~700 bytes a window, 11 KB a component. :func:`pack` keeps
-the names once (one pair of tuples per distinct lists of names, shared by every window and
-component) and the values in one ``bytes``: the evidence as doubles, then the states as
-bytes; ~150 bytes. :func:`unpack` gives back the two dicts, equal key for key, in the same
-order, with the same values bit for bit (a double round-trips its 8 bytes exactly; states are
-ints 0..255), so what is learnt from them is unchanged. Evidence that does not fit (a value
-that is not a float, a state out of 0..255) is kept as the dicts themselves.
+``(end_ms, dict, dict)`` that was ~700 bytes a window, 11 KB a component. :func:`pack` makes
+one ``bytes`` of it: the window's end, the number of its names (one pair of tuples per
+distinct lists of names, kept once for every window and component), the evidence as doubles,
+then the states as bytes; ~120 bytes. :func:`unpack` gives back the two dicts, equal key for
+key, in the same order, with the same values bit for bit (a double round-trips its 8 bytes
+exactly; states are ints 0..255), so what is learnt from them is unchanged. Evidence that does
+not fit (a value that is not a float, a state out of 0..255, an end past 64 bits, past
+:data:`MAX_SHARED_NAMES` lists of names) is kept as ``(end_ms, dict, dict)``.
 
 >>> row = pack(60_000, {"breach": 0.25, "warn": 0.0}, {"cpu.util": 7, "context": 0})
+>>> type(row), end_of(row)
+(<class 'bytes'>, 60000)
 >>> unpack(row)
 (60000, {'breach': 0.25, 'warn': 0.0}, {'cpu.util': 7, 'context': 0})
 >>> unpack(pack(0, {"breach": 1}, {}))[1]  # an int stays an int: kept as it came
@@ -20,27 +23,28 @@ that is not a float, a state out of 0..255) is kept as the dicts themselves.
 
 from __future__ import annotations
 
+import struct
 from array import array
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MAX_SHARED_NAMES", "Row", "pack", "unpack"]
+__all__ = ["MAX_SHARED_NAMES", "Row", "end_of", "pack", "unpack"]
 
-Row = tuple[Any, ...]  # (end_ms, (names, state names), bytes) or (end_ms, dict, dict)
-MAX_SHARED_NAMES = 4096  # distinct name lists shared; past that (odd input) each row has its own
+Row = bytes | tuple[Any, ...]  # compact bytes, or (end_ms, dict, dict) for odd evidence
+MAX_SHARED_NAMES = 4096  # distinct name lists shared; past that (odd input) rows keep dicts
 
-_NAMES: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[tuple[str, ...], tuple[str, ...]]]
-_NAMES = {}
+_Names = tuple[tuple[str, ...], tuple[str, ...]]
+_INDEX: dict[_Names, int] = {}
+_NAMES: list[_Names] = []
+_HEAD = struct.Struct("=qH")  # end_ms, the number of the names; in memory only (native order)
 
 
-def _shared(names: tuple[tuple[str, ...], tuple[str, ...]]
-            ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    got = _NAMES.get(names)
-    if got is not None:
-        return got
-    if len(_NAMES) < MAX_SHARED_NAMES:
-        _NAMES[names] = names
-    return names
+def _number(names: _Names) -> int | None:
+    got = _INDEX.get(names)
+    if got is None and len(_NAMES) < MAX_SHARED_NAMES:
+        got = _INDEX[names] = len(_NAMES)
+        _NAMES.append(names)
+    return got
 
 
 def pack(end_ms: int, base: Mapping[str, float], states: Mapping[str, int]) -> Row:
@@ -48,22 +52,33 @@ def pack(end_ms: int, base: Mapping[str, float], states: Mapping[str, int]) -> R
     ``base`` or ``states`` do not reach it)."""
     values = tuple(base.values())
     codes = tuple(states.values())
-    if all(type(v) is float for v in values) and all(
-        type(c) is int and 0 <= c < 256 for c in codes
-    ):
-        return (end_ms, _shared((tuple(base), tuple(states))),
-                array("d", values).tobytes() + bytes(codes))
+    if type(end_ms) is int and -(2**63) <= end_ms < 2**63 and all(
+        type(v) is float for v in values
+    ) and all(type(c) is int and 0 <= c < 256 for c in codes):
+        number = _number((tuple(base), tuple(states)))
+        if number is not None:
+            return _HEAD.pack(end_ms, number) + array("d", values).tobytes() + bytes(codes)
     return (end_ms, dict(base), dict(states))
+
+
+def end_of(row: Row) -> int:
+    """The end of the window of ``row``."""
+    if type(row) is bytes:
+        end: int = _HEAD.unpack_from(row)[0]
+        return end
+    odd: int = row[0]
+    return odd
 
 
 def unpack(row: Row) -> tuple[int, dict[str, float], dict[str, int]]:
     """``(end_ms, base, states)`` as they were given to :func:`pack` (new dicts)."""
-    end_ms, names, blob = row
-    if type(blob) is not bytes:
-        return end_ms, dict(names), dict(blob)
-    base_names, state_names = names
-    cut = 8 * len(base_names)
+    if isinstance(row, tuple):
+        end_ms, base, states = row
+        return end_ms, dict(base), dict(states)
+    end_ms, number = _HEAD.unpack_from(row)
+    base_names, state_names = _NAMES[number]
+    cut = _HEAD.size + 8 * len(base_names)
     values = array("d")
-    values.frombytes(blob[:cut])
+    values.frombytes(row[_HEAD.size:cut])
     return end_ms, dict(zip(base_names, values, strict=True)), dict(
-        zip(state_names, blob[cut:], strict=True))
+        zip(state_names, row[cut:], strict=True))

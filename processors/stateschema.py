@@ -303,7 +303,7 @@ def _risk_types() -> dict[str, TypeSchema]:
         "BayesNet": TypeSchema(BayesNet, _fields(
             prior_strength=FLOAT, prior_y=(tuple,), y_counts=(list,), tables=(dict,),
             n_learnt=INT,
-        ), after=stateforms.after_bayesnet),
+        ), encode=stateforms.encode_bayesnet, after=stateforms.after_bayesnet),
         "BinCalibrator": TypeSchema(BinCalibrator, _fields(
             bins=INT, strength=FLOAT, n=(list,), pos=(list,), table=(list,),
         )),

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from processors import stateformat
+from processors import pendingrows, stateformat
 from processors.calibration import PendingLabels
 from processors.features import ACCEPTED, DUPLICATE, Windower, window_maps
-from processors.pendingrows import pack, unpack
+from processors.pendingrows import end_of, pack, unpack
 from processors.pipeline import Pipeline, PipelineConfig
 from schemas.errors import ContractError
 from tests.data.make_checkpoint_v2 import samples
@@ -42,8 +42,8 @@ def test_a_checkpoint_written_before_the_compact_forms_restores_to_the_same_outp
     old.restore("db-1", (DATA / "checkpoint-v3-pre14.bin").read_bytes())
     st = old._states["db-1"]
     assert st.pending is not None and st.pending.items
-    assert all(type(row[2]) is bytes for row in st.pending.items)  # compacted as read
-    assert all(type(r) is array for t in st.learner.bn.tables.values() for r in t)
+    assert all(type(row) is bytes for row in st.pending.items)  # compacted as read
+    assert all(type(t) is array for t in st.learner.bn.tables.values())  # one a node
     assert _run(old, batch[N:]) == _run(live, batch[N:])
     a, b = old._states["db-1"], live._states["db-1"]  # (fields added since read as defaults)
     assert a.pending is not None and b.pending is not None
@@ -55,7 +55,7 @@ def test_pending_rows_give_back_what_they_were_given() -> None:
     base = {"breach": 0.125, "warn": 0.0, "fail": -0.0, "anomaly": float("inf")}
     states = {"cpu.util": 11, "context": 0}
     row = pack(60_000, base, states)
-    assert len(row) == 3 and type(row[2]) is bytes
+    assert type(row) is bytes and end_of(row) == 60_000
     end, x, s = unpack(row)
     assert (end, list(x.items()), list(s.items())) == (60_000, list(base.items()),
                                                        list(states.items()))
@@ -63,7 +63,12 @@ def test_pending_rows_give_back_what_they_were_given() -> None:
     odd = pack(1, {"breach": 1}, {"cpu.util": 300})  # an int, a state past a byte: as given
     assert unpack(odd) == (1, {"breach": 1}, {"cpu.util": 300})
     assert type(unpack(odd)[1]["breach"]) is int
-    assert pack(2, base, states)[1] is row[1]  # the names are shared, not copied
+    shared = len(pendingrows._NAMES)
+    assert end_of(pack(-2, base, states)) == -2
+    assert len(pendingrows._NAMES) == shared  # the names are shared, not copied
+    assert len(row) == 10 + 8 * len(base) + len(states)  # the names are not in the row
+    huge = pack(2**63, base, states)  # an end past 64 bits: kept as it came
+    assert type(huge) is tuple and end_of(huge) == 2**63 and unpack(huge)[1] == base
 
 
 def test_pending_labels_resolve_and_take_as_before() -> None:
