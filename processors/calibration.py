@@ -84,12 +84,14 @@ def held(risk: float, previous: float, elapsed_s: float, horizon_s: float) -> fl
 
 # How far a parent's trouble reaches this component (issue #15, s14), learnt per component:
 # of its windows whose parents stood at WARN or worse (context >= REACH_AT), the share
-# followed by a new FAIL of its own within the horizon, from a prior of REACH_PRIOR windows
-# that all were (mean 1: an edge is trusted until it is seen not to propagate; strength one
-# horizon of 60 s windows). Counts halve past REACH_CAP windows (recent edges weigh more).
-# All three set a priori, not on labels.
+# followed by a new FAIL of its own within the horizon, against its rate after any window
+# (the lift; full weight from REACH_LIFT on), from a prior of REACH_PRIOR windows (one
+# horizon of 60 s windows) at that full lift: an edge is trusted until it is seen not to
+# propagate. Counts halve past REACH_CAP windows (recent edges weigh more). All four set a
+# priori, not on labels.
 REACH_AT = 0.5
 REACH_PRIOR = 15.0
+REACH_LIFT = 2.0
 REACH_CAP = 2000.0
 
 
@@ -182,21 +184,26 @@ class RiskLearner:
         return None
 
     def reach(self) -> float:
-        """The learnt share of a parent's trouble that reaches this component: of its windows
-        whose parents stood at WARN or worse, how many a new FAIL of its own followed within
-        the horizon (prior: ``REACH_PRIOR`` windows that all were). The pipeline scales the
-        ``context`` evidence by it, so a parent whose trouble never propagates stops raising
-        its children's risk, while an edge that cascades keeps its full weight.
+        """How much of a parent's trouble counts as evidence here, 0..1, from its lift: the
+        rate of a new FAIL of this component within the horizon after windows whose parents
+        stood at WARN or worse, over the component's rate after any window. A lift of 1 (the
+        parent's trouble does not raise the rate) counts nothing, a lift of ``REACH_LIFT`` or
+        more counts in full. The rate starts from ``REACH_PRIOR`` windows at that full lift
+        (an edge is trusted until it is seen not to propagate). The pipeline scales the
+        ``context`` evidence by it: a parent whose trouble never reaches the component stops
+        raising its risk; an edge that cascades keeps its full weight.
 
-        >>> r = RiskLearner()
+        >>> r = RiskLearner(labels=998, positives=9)
         >>> r.reach()
         1.0
         >>> for _ in range(45):
         ...     r.learn_reach(1.0, False)
-        >>> r.reach()
-        0.25
+        >>> round(r.reach(), 3)
+        0.0
         """
-        return (self.reach_k + REACH_PRIOR) / (self.reach_n + REACH_PRIOR)
+        rate = (self.positives + 1.0) / (self.labels + 2.0)
+        after = (self.reach_k + REACH_PRIOR * REACH_LIFT * rate) / (self.reach_n + REACH_PRIOR)
+        return min(1.0, max(0.0, (after / rate - 1.0) / (REACH_LIFT - 1.0)))
 
     def learn_reach(self, parent: float, y: bool) -> None:
         """One labelled window: ``parent`` is the raw context it was scored with (0..1)."""
