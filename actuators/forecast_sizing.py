@@ -31,6 +31,8 @@ class ForewarnSizer(Sizer):
         as VPA's and Autopilot's histograms (demand that is noise around a level, memory);
       - ``peak``: ``b`` = the component's peak of the last day;
       - ``week``: ``b`` = its peak of the last seven days (rare bursts: the high-slack end);
+      - ``ever`` (off by default: trial 20 of docs/closedloop.md): ``b`` = its peak so far
+        (a VM that once jumped to 95 % keeps that level as a candidate);
 
     * **prior**: each distribution also holds the provisioned size as one outcome of weight
       ``prior`` (1; a sample weighs 1 when new, about 2,900 in all at a 7-day half-life and
@@ -48,6 +50,8 @@ class ForewarnSizer(Sizer):
       than a small one, as a fleet that pays for capacity wants; but never one with a chance
       of a violation over ``most_risk`` (0.2), so a large lambda sizes at the P80 instead of
       giving a big component up. ``cost=False`` reads the knob as a plain quantile instead;
+      ``price="size"`` prices per the component's own provisioned size instead of per core /
+      GiB (every size gets the same quantile; off by default: trial 19);
     * **cold start**: the prior alone (``warm`` 0, the default): the provisioned size until
       the component's own ``n`` outcomes outweigh it: the prior's share ``1/(n + 1)`` (the
       chance of a violation it removes) under ``most_risk`` (0.2: five outcomes) and under
@@ -67,16 +71,16 @@ class ForewarnSizer(Sizer):
 
     policy = "forewarn"
     METRIC = {"cpu": ("cpu.util", 1.0), "mem": ("mem.used_pct", 0.01)}
-    FORECASTERS = ("level", "window", "peak", "week")
-    PEAK_SPAN = {"peak": DAY, "week": 7 * DAY}
+    FORECASTERS = ("level", "window", "peak", "week", "ever")
+    PEAK_SPAN = {"peak": DAY, "week": 7 * DAY, "ever": 1 << 62}
 
     def __init__(self, *args: Any, level_half_life_s: int = 900,
                  spread_half_life_s: int = 7 * DAY, score_half_life_s: int = 3 * DAY,
                  warm: int = 0, risk_threshold: float = 0.6, anomaly_threshold: float = 0.9,
                  override_s: int = HOUR, cost: bool = True,
-                 forecasters: Sequence[str] = FORECASTERS, combine: str = "cost",
+                 forecasters: Sequence[str] = FORECASTERS[:4], combine: str = "cost",
                  prior: float = 1.0, most_risk: float = 0.2, override_cost: bool = True,
-                 **kw: Any) -> None:
+                 price: str = "gib", **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.cost = cost
         if cost and np.any(self.knobs <= 0):
@@ -95,8 +99,10 @@ class ForewarnSizer(Sizer):
         if not 0 < most_risk <= 1:
             raise ConfigError("forewarn: most_risk within (0, 1]")
         self.most_risk = float(most_risk)
-        per = GIB_KB if self.resource == "mem" else MHZ_PER_CORE
-        self.lam = self.knobs[:, None] / per
+        if price not in ("gib", "size"):
+            raise ConfigError("forewarn: price is 'gib' or 'size'")
+        self.price = price
+        self.lam = self._price()
         self.level_hl = level_half_life_s
         self.unit = max(0.01 * self.capacity, 1e-6)
         self.scale = self.unit  # the window forecaster's b: fixed, so its ratios keep a scale
@@ -140,11 +146,22 @@ class ForewarnSizer(Sizer):
         weights: np.ndarray = w / w.sum()
         return weights
 
+    def _price(self) -> np.ndarray:
+        """lambda per unit of allocation: per core / GiB (``price="gib"``), or per the
+        component's own provisioned size (``"size"``: every size gets the same quantile)."""
+        if self.price == "size":
+            per = max(self.capacity, 1e-6)
+        else:
+            per = GIB_KB if self.resource == "mem" else MHZ_PER_CORE
+        lam: np.ndarray = self.knobs[:, None] / per
+        return lam
+
     def observe_capacity(self, ts: int, capacity: float) -> None:
         """A new provisioned size: the unit ``u``, the floor, the prior and the cold start
         follow it (the histograms keep what was learnt: ratios to each outcome's own ``b``)."""
         super().observe_capacity(ts, capacity)
         self.unit = max(0.01 * self.capacity, 1e-6)
+        self.lam = self._price()
 
     def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
         if self.level is None or self.last_ts is None:

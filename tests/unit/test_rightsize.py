@@ -257,3 +257,37 @@ def test_forewarn_cold_start_is_the_prior_priced_by_lambda() -> None:
                 assert got == pytest.approx(8000.0), (lam, n)
             elif n >= sized:
                 assert 1000.0 <= got <= 1000.0 * 1.03 + 80.0, (lam, n, got)
+
+
+def test_forewarn_price_per_own_size_gives_every_size_the_same_quantile() -> None:
+    """Two VMs of the same shape, demand 1/8 of the provisioned size, 199 outcomes (the prior's
+    share 1/200 = 0.005). Keeping the provisioned size costs lambda x 7/8 of it. Per core
+    (``price="gib"``), lambda 0.001: the small VM (8,000 MHz: 7,000 more = 2.39 cores, 0.0024
+    < 0.005) keeps it, the big one (80,000: 23.9 cores, 0.024 > 0.005) sizes at the demand. Per
+    own size (``"size"``): 0.001 x 7/8 = 0.000875 < 0.005 keeps both; lambda 0.01 (0.00875)
+    sizes both at the demand."""
+    want = {("gib", 0.001): (8000.0, 10000.0), ("size", 0.001): (8000.0, 80000.0),
+            ("size", 0.01): (1000.0, 10000.0)}
+    for (price, lam), (small, big) in want.items():
+        for cap, expect in ((8000.0, small), (80000.0, big)):
+            sz = make_sizer("forewarn", (lam,), capacity=cap, price=price)
+            for i in range(201):
+                sz.observe(i * 300, cap / 8)
+                got = sz.recommend(i * 300)[0]
+            assert got == pytest.approx(expect, rel=0.03, abs=0.01 * cap), (price, lam, cap)
+    with pytest.raises(ConfigError):
+        make_sizer("forewarn", (0.01,), capacity=1.0, price="core")
+
+
+def test_forewarn_ever_forecaster_remembers_a_burst_the_week_forgot() -> None:
+    """A 5,000 MHz burst ten days ago: the ``week`` base is back at 1,000 MHz plus u (1 % of
+    8,000 = 80); the ``ever`` base (the peak so far) still holds 5,000 + 80."""
+    sz = make_sizer("forewarn", (0.01,), capacity=8000.0,
+                    forecasters=("level", "week", "ever"))
+    for i in range(11 * 288):
+        sz.observe(i * 300, 5000.0 if i == 288 else 1000.0)
+    bases = dict(zip(sz.names, sz._bases(), strict=True))
+    assert bases["week"] == pytest.approx(1080.0)
+    assert bases["ever"] == pytest.approx(5080.0)
+    assert make_sizer("forewarn", (0.01,), capacity=1.0).names == (
+        "level", "window", "peak", "week")
