@@ -23,7 +23,27 @@ from processors.stateformat import decode as decode_state
 from processors.stateformat import encode as encode_state
 from schemas.errors import ConfigError, ContractError
 
-__all__ = ["ComponentState", "restore", "snapshot"]
+__all__ = ["MAX_SHARED_STATUSES", "ComponentState", "restore", "shared_statuses", "snapshot"]
+
+MAX_SHARED_STATUSES = 4096  # distinct sets of statuses shared; past that each has its own dict
+_SHARED: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
+
+
+def shared_statuses(statuses: Mapping[str, int]) -> dict[str, int]:
+    """``statuses`` (rule -> status) as ints in one dict for every window and component that
+    has the same (#14: most components' rules stand at PASS; ~270 bytes each, three a
+    component). Never changed in place: whoever changes statuses makes a new dict.
+
+    >>> shared_statuses({"cpu": 1}) is shared_statuses({"cpu": 1})
+    True
+    """
+    key = tuple((name, int(v)) for name, v in statuses.items())
+    got = _SHARED.get(key)
+    if got is None:
+        got = dict(key)
+        if len(_SHARED) < MAX_SHARED_STATUSES:
+            _SHARED[key] = got
+    return got
 
 
 @dataclass(slots=True)
@@ -119,8 +139,10 @@ def restore(component: str, blob: bytes, key: object, rules: Collection[str]
     state: ComponentState = payload["state"]
     known = set(rules)
     state.health.rules = {n: r for n, r in state.health.rules.items() if n in known}
-    state.last_status = {n: v for n, v in state.last_status.items() if n in known}
+    state.last_status = shared_statuses(
+        {n: v for n, v in state.last_status.items() if n in known})
     for start, statuses in state.window_status.items():
-        state.window_status[start] = {n: v for n, v in statuses.items() if n in known}
+        state.window_status[start] = shared_statuses(
+            {n: v for n, v in statuses.items() if n in known})
     fleet = payload.get("fleet")
     return state, fleet if isinstance(fleet, RiskLearner) else None

@@ -36,7 +36,7 @@ from typing import Any
 
 from processors.anomaly import detector_for
 from processors.calibration import PendingLabels, RiskLearner, held
-from processors.componentstate import ComponentState, restore, snapshot
+from processors.componentstate import ComponentState, restore, shared_statuses, snapshot
 from processors.config import PipelineConfig
 from processors.evidence import window_evidence
 from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
@@ -167,7 +167,7 @@ class Pipeline:
             start = st.windower.window_start(ts)
             # statuses change only with a non-heartbeat signal; otherwise the copy stands
             if start not in st.window_status or any(not h["heartbeat"] for h in out.health):
-                st.window_status[start] = {k: int(v) for k, v in st.health.statuses().items()}
+                st.window_status[start] = shared_statuses(st.health.statuses())
         for n, window in enumerate(closed()):
             out.risk.append(self._score(component, st, window, ahead[n] if ahead else None))
         if st.health.last_ts_ms == ts:

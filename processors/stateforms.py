@@ -8,7 +8,9 @@ change, and read back into the compact form (refusing anything that is not the o
 * a window waiting for its label (:class:`processors.calibration.PendingLabels`): a row of
   :mod:`processors.pendingrows` in a list, written as ``(end_ms, {evidence}, {states})`` in a
   deque;
-* the Bayes net's count tables: one ``array('d')`` a node, written as two lists.
+* the Bayes net's count tables: one ``array('d')`` a node, written as two lists;
+* a component's rule statuses per window: one dict shared by every equal set of statuses
+  (:func:`processors.componentstate.shared_statuses`), written as the dicts they are.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from typing import Any
 from processors.stateschema import attributes
 from schemas.errors import ContractError
 
-__all__ = ["after_bayesnet", "after_pending", "after_windows", "encode_bayesnet",
-           "encode_pending", "encode_windows"]
+__all__ = ["after_bayesnet", "after_component", "after_pending", "after_windows",
+           "encode_bayesnet", "encode_pending", "encode_windows"]
 
 
 def encode_windows(st: Any) -> dict[str, Any]:
@@ -83,3 +85,14 @@ def after_bayesnet(bn: Any) -> None:
         raise ContractError("state: BayesNet.tables is not a map of node to two lists of "
                             "counts of one length")
     bn.tables = {n: flat(t) for n, t in tables.items()}
+
+
+def after_component(st: Any) -> None:
+    from processors.componentstate import shared_statuses
+
+    def share(s: Any) -> Any:  # only maps of rule to int, as the pipeline writes them
+        plain = type(s) is dict and all(type(n) is str and type(v) is int for n, v in s.items())
+        return shared_statuses(s) if plain else s
+
+    st.last_status = share(st.last_status)
+    st.window_status = {k: share(v) for k, v in st.window_status.items()}

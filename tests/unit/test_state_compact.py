@@ -209,3 +209,17 @@ def test_a_forged_open_window_is_refused_with_a_reason(monkeypatch: Any) -> None
     monkeypatch.undo()
     with pytest.raises(ContractError, match="WindowState.open"):
         stateformat.decode(blob)
+
+
+def test_equal_rule_statuses_are_one_dict_for_every_component_live_or_restored() -> None:
+    p = Pipeline(PipelineConfig())
+    _run(p, samples("db-1", 600, seed=7))
+    _run(p, samples("db-2", 600, seed=7))
+    a, b = p._states["db-1"], p._states["db-2"]
+    assert a.last_status and a.last_status == b.last_status
+    assert a.last_status is b.last_status  # shared, not one copy a component
+    twin = Pipeline(PipelineConfig())
+    blob = p.snapshot("db-1")
+    twin.restore("db-1", blob)
+    assert twin._states["db-1"].last_status is a.last_status
+    assert twin.snapshot("db-1") == blob  # written as the dicts they are
