@@ -42,6 +42,13 @@ def warm(warm_s: int = 3600) -> tuple[Any, bytes, dict[str, Any], int]:
     """A worker's pipeline and the snapshot of one component of the ``fleet`` data warmed on
     ``warm_s`` of its event time (a sample per 10 s), its last sample (not yet ingested) and
     the size of its framed checkpoint; the component itself is let go."""
+    pipe, snapshot, after, framed = warm_tail(warm_s, 1)
+    return pipe, snapshot, after[0], framed
+
+
+def warm_tail(warm_s: int, tail: int, **limits: int) -> tuple[Any, bytes, list[Any], int]:
+    """:func:`warm`, with the component's ``tail`` samples that follow (not ingested) and the
+    pipeline built with ``limits`` (``max_components``, ``evict_idle_s``, ``park_bytes``)."""
     from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy
     from streams.runtime.worker import pipeline_config
     from streams.settings import Settings
@@ -49,12 +56,12 @@ def warm(warm_s: int = 3600) -> tuple[Any, bytes, dict[str, Any], int]:
 
     settings = Settings.load(env={})
     pipe = CheckpointedPipeline(pipeline_config(settings), settings.topic("metrics"),
-                                CheckpointPolicy.from_settings(settings))
-    data = fleet_samples(50 * (warm_s // 10 + 1))
+                                CheckpointPolicy.from_settings(settings), **limits)
+    data = fleet_samples(50 * (warm_s // 10 + tail))
     name = str(data[0]["component"])
     mine = [s for s in data if s["component"] == name]
     pipe.at(0, 0)
-    for s in mine[:-1]:
+    for s in mine[:-tail]:
         pipe.ingest(s)
     got = pipe.checkpoint(name, now_ms=0)
     assert got is not None
@@ -62,7 +69,7 @@ def warm(warm_s: int = 3600) -> tuple[Any, bytes, dict[str, Any], int]:
     pipe.drop(name)
     pipe.marks.pop(name, None)
     gc.collect()
-    return pipe, snapshot, mine[-1], len(got[1])
+    return pipe, snapshot, mine[-tail:], len(got[1])
 
 
 def restore_many(pipe: Any, snapshot: bytes, last: dict[str, Any], count: int,

@@ -60,6 +60,8 @@ MAX_REPLAY = 10_000
 # evicted components' last checkpoints kept in memory (~8 KB each, against ~90 KB of live
 # state), so that one seen again is restored, not cold (#12, #14); the oldest go past this
 PARK_BYTES = 256 << 20
+# an evicted component, why (cap, idle) and its checkpoint (source partition, value) or None
+Evicted = tuple[str, str, tuple[int, bytes] | None]
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,20 @@ class CheckpointedPipeline(BatchPipeline):
             limit, chosen = self.newest_ms - self.evict_idle_ms, {c for c, _ in out}
             out += [(c, "idle") for c, m in self.marks.items()
                     if c not in chosen and m.watermark_ms is not None and m.watermark_ms < limit]
+        return out
+
+    def evict_parked(self, scan_every: int = 1000) -> list[Evicted]:
+        """Checkpoint, drop and :meth:`park` each component :meth:`evictable` names:
+        ``(component, reason, (source partition, checkpoint) or None)`` for each, the
+        checkpoint for the caller to send (None: it had no state to save)."""
+        out: list[Evicted] = []
+        for comp, why in self.evictable(scan_every):
+            partition = self.marks[comp].partition
+            got = self.checkpoint(comp)
+            self.forget(comp)
+            if got is not None:  # restored from this if it is seen again (not cold)
+                self.park(comp, partition, got[1])
+            out.append((comp, why, got))
         return out
 
     def behind(self, lag: int = 0, partition: int | None = None) -> list[str]:

@@ -167,17 +167,17 @@ class Worker:
         log.info("%s: %d checkpoints written", reason, len(pending))
 
     def evict(self, scan_every: int = 1000) -> None:
-        """Checkpoint and drop the states :meth:`CheckpointedPipeline.evictable` names."""
-        for comp, why in self.pipeline.evictable(scan_every):
-            partition = self.pipeline.marks[comp].partition
-            got = self.framed(comp)
-            self.pipeline.forget(comp)
-            if got is not None:  # restored from this if it is seen again (not cold)
-                self.pipeline.park(comp, partition, got[1])
+        """Checkpoint, drop and park the states :meth:`CheckpointedPipeline.evictable` names
+        (:meth:`CheckpointedPipeline.evict_parked`); send their checkpoints."""
+        for comp, why, got in self.pipeline.evict_parked(scan_every):
             self.ck_metrics.evicted.labels(why).inc()
-            if got is not None and self.sink is not None:  # framed now, sent in the outbox's order
-                s, (p, value), topic = self.sink, got, self.checkpoints
-                self.outbox.add((), functools.partial(s.send, topic, comp.encode(), value, p))
+            if got is None:
+                continue
+            self.ck_metrics.written.inc()
+            self.ck_metrics.bytes.inc(len(got[1]))
+            if self.sink is not None:  # framed now, sent in the outbox's order
+                s, p, topic = self.sink, self.checkpoint_partition(got[0]), self.checkpoints
+                self.outbox.add((), functools.partial(s.send, topic, comp.encode(), got[1], p))
         self.ck_metrics.components.set(len(self.pipeline.marks))
 
     # -- the agent ---------------------------------------------------------------------------

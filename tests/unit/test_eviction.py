@@ -39,11 +39,9 @@ def run(pipe: CheckpointedPipeline, feed: list[dict[str, Any]]) -> tuple[list[st
         o = pipe.ingest(s)
         if s["component"] == "a":
             outs.append(json.dumps([o.risk, o.health, o.rejected], sort_keys=True))
-        for comp, _why in pipe.evictable():
-            got = pipe.checkpoint(comp)
-            pipe.forget(comp)
+        for comp, _why, got in pipe.evict_parked():  # what the worker runs
             assert got is not None  # checkpointed before it is dropped
-            pipe.park(comp, got[0], got[1])
+            assert pipe.parked[comp] == got if pipe.park_bytes else comp not in pipe.parked
             evicted.append(comp)
     return outs, evicted
 
