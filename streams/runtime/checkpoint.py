@@ -51,17 +51,24 @@ from streams.settings import Settings
 log = logging.getLogger(__name__)
 
 __all__ = ["MAGIC", "VERSION", "Checkpoint", "CheckpointPolicy", "CheckpointedPipeline",
-           "Mark", "decode", "normal_key"]
+           "Evicted", "Mark", "limits", "decode", "normal_key"]
 
 # Defaults until Settings carries checkpoint_every_messages / _every_s / _max_replay.
 EVERY_MESSAGES = 500
 EVERY_EVENT_S = 900
 MAX_REPLAY = 10_000
-# evicted components' last checkpoints kept in memory (~8 KB each, against ~90 KB of live
+# evicted components' last checkpoints kept in memory (~8 KB each, against ~62 KB of live
 # state), so that one seen again is restored, not cold (#12, #14); the oldest go past this
-PARK_BYTES = 256 << 20
+# (Settings.park_mb: 1 GiB holds ~130,000, docs/state.md "Two tiers")
+PARK_BYTES = 1 << 30
 # an evicted component, why (cap, idle) and its checkpoint (source partition, value) or None
 Evicted = tuple[str, str, tuple[int, bytes] | None]
+
+
+def limits(settings: Settings) -> dict[str, int]:
+    """The worker's bounds on the state it holds (:class:`CheckpointedPipeline` keywords)."""
+    return {"max_components": settings.max_components, "evict_idle_s": settings.evict_idle_s,
+            "park_bytes": settings.park_mb << 20}
 
 
 @dataclass(frozen=True)

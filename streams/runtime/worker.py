@@ -37,7 +37,7 @@ from schemas.codec import Codec
 from schemas.errors import BrokerError
 from streams.handler import MetricsHandler, TimeBounds
 from streams.runtime.actions import ActionFeed
-from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy
+from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy, limits
 from streams.runtime.faustapp import faust_app
 from streams.runtime.outbox import MAX_PENDING, WAIT_S, CheckpointMetrics, Outbox, Sink
 from streams.runtime.restore import CheckpointStore, Restorer
@@ -81,7 +81,7 @@ class Worker:
         self.source = settings.topic("metrics")
         self.pipeline = CheckpointedPipeline(
             pipeline_config(settings), self.source, CheckpointPolicy.from_settings(settings),
-            max_components=settings.max_components, evict_idle_s=settings.evict_idle_s,
+            **limits(settings),
         )
         bounds = TimeBounds(settings.max_future_s or 10**12, settings.max_past_s or 10**12)
         self.handler = MetricsHandler(self.pipeline, self.codec, settings.topic,

@@ -76,3 +76,13 @@ def test_a_partition_let_go_lets_go_of_its_parked_checkpoints() -> None:
     assert list(pipe.parked) == ["a"] and pipe.parked_size > 0
     pipe.forget_partition(0)
     assert not pipe.parked and pipe.parked_size == 0 and not pipe.components()
+
+
+def test_the_worker_takes_its_bounds_from_the_settings() -> None:
+    from streams.runtime.checkpoint import limits
+    from streams.settings import Settings
+
+    got = limits(Settings.load(env={"FOREWARN_PARK_MB": "64", "FOREWARN_MAX_COMPONENTS": "7"}))
+    assert got == {"max_components": 7, "evict_idle_s": 6 * 3600, "park_bytes": 64 << 20}
+    pipe = CheckpointedPipeline(CONFIG, "forewarn.metrics", **got)
+    assert pipe.park_bytes == 64 << 20 and pipe.max_components == 7
