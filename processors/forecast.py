@@ -114,22 +114,28 @@ class TrendForecaster:
         self._fit: TrendFit | None = None
         self._s = 0.0  # floored residual spread
 
-    def learn_one(self, ts_ms: int, value: float) -> None:
+    def learn_one(self, ts_ms: int, value: float, refit: bool = True) -> None:
+        """Learn a point; ``refit=False`` leaves the line to the caller (:meth:`set_fit`)."""
         if not math.isfinite(value) or (self.ts_ms and ts_ms <= self.ts_ms[-1]):
             return None
         self.ts_ms.append(int(ts_ms))
         self.values.append(float(value))
         if len(self.ts_ms) > self.k:
             del self.ts_ms[0], self.values[0]
-        self._refit()
+        if refit:
+            self._refit()
         return None
 
     def _refit(self) -> None:
         n = len(self.ts_ms)
-        self._fit = fit_trend(self.ts_ms, self.values) if n >= self.min_points else None
-        if self._fit is not None:
-            f = self._fit
-            self._s = max(f.resid_std, self.min_std_abs, self.min_std_rel * abs(f.y_mean))
+        self.set_fit(fit_trend(self.ts_ms, self.values) if n >= self.min_points else None)
+
+    def set_fit(self, fit: TrendFit | None) -> None:
+        """The line a refit sets: ``fit_trend`` of the points (``None`` under ``min_points``);
+        the batch core fits many forecasters' points at once (``processors.batch.outlook``)."""
+        self._fit = fit
+        if fit is not None:
+            self._s = max(fit.resid_std, self.min_std_abs, self.min_std_rel * abs(fit.y_mean))
 
     def trend(self) -> TrendFit | None:
         return self._fit
@@ -279,7 +285,7 @@ class SeasonalTrendForecaster(TrendForecaster):
         offsets: list[float] = self.offsets_at(at, level).tolist()
         return offsets
 
-    def learn_one(self, ts_ms: int, value: float) -> None:
+    def learn_one(self, ts_ms: int, value: float, refit: bool = True) -> None:
         if not math.isfinite(value) or (self.ts_ms and ts_ms <= self.ts_ms[-1]):
             return None
         self._raw_fit = None
@@ -296,7 +302,8 @@ class SeasonalTrendForecaster(TrendForecaster):
             at = np.arange(first, self.n, dtype=np.float64)
             season = self.offsets_at(at, self._level())
             self.values = array("d", (np.asarray(self.raw) - season).tobytes())
-        self._refit()
+        if refit:
+            self._refit()
         return None
 
     def trend(self) -> TrendFit | None:

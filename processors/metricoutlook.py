@@ -29,7 +29,7 @@ import math
 from typing import Any
 
 from processors.dayprofile import DayProfile
-from processors.forecast import Forecaster, make_forecaster
+from processors.forecast import Forecaster, TrendForecaster, make_forecaster
 from processors.pagehinkley import PageHinkley
 
 
@@ -143,7 +143,9 @@ class MetricOutlook:
         if "profile" not in state:  # nor a time-of-day profile: it starts empty
             self.profile = DayProfile()
 
-    def learn_one(self, ts_ms: int, value: float) -> None:
+    def learn_one(self, ts_ms: int, value: float, refit: bool = True) -> None:
+        """Learn a window mean; ``refit=False``: a line forecaster's refit is left to the
+        caller (the batch core refits a round's forecasters at once, bit for bit)."""
         if not math.isfinite(value):
             return None
         if self.detector is not None and not self._usual(ts_ms, value):
@@ -153,7 +155,10 @@ class MetricOutlook:
                 self.detector.update(min(10.0, abs(z)))
                 if self.detector.drift_detected:
                     self._restart()
-        self.forecaster.learn_one(ts_ms, value)
+        if refit or not isinstance(self.forecaster, TrendForecaster):
+            self.forecaster.learn_one(ts_ms, value)
+        else:
+            self.forecaster.learn_one(ts_ms, value, refit=False)
         if self.profile is not None:
             self.profile.learn_one(ts_ms, float(value))
         self.troughs.learn_one(self.last, float(value))

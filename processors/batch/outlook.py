@@ -32,14 +32,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from processors.batch.trend import fit_trends
 from processors.componentstate import ComponentState
 from processors.config import PipelineConfig
 from processors.evidence import outlook_items
 from processors.features import ClosedWindow
+from processors.forecast import TrendForecaster
 from processors.health import Rule
-from processors.outlook import Ahead, Item, forecast_windows, learn_window
+from processors.outlook import Ahead, Item, forecast_windows
 
-__all__ = ["outlooks_by_round"]
+__all__ = ["learn_round", "outlooks_by_round"]
 
 Seen = tuple[list[Item], Ahead]
 
@@ -64,8 +66,34 @@ def outlooks_by_round(
             if len(q) > k:
                 st, w, sink = q[k]
                 items = outlook_items(w, st.outlooks, rules_by_metric, config)
-                learn_window(items)
                 batch.append((items, w.end_ms, sink))
+        learn_round([it for items, _, _ in batch for it in items])
         aheads = forecast_windows([(items, end) for items, end, _ in batch], grid_s, horizons)
         for (items, _, sink), a in zip(batch, aheads, strict=True):
             sink.append((items, a))
+
+
+def learn_round(items: Sequence[Item]) -> None:
+    """:func:`~processors.outlook.learn_window` of a round's items (no outlook twice), the line
+    forecasters' trend refits as rows of :func:`~processors.batch.trend.fit_trends` — each
+    outlook learns with ``refit=False``, then every forecaster that took the point gets the
+    fit ``fit_trend`` would have given it (nothing reads a fit between the two)."""
+    due: list[TrendForecaster] = []
+    for _, f, o, _ in items:
+        before = o.forecaster
+        last = before.ts_ms[-1] if isinstance(before, TrendForecaster) and before.ts_ms else None
+        o.learn_one(f.ts_mean_ms, f.mean, refit=False)
+        fc = o.forecaster  # a new one if the drift test restarted it (it took the point)
+        if isinstance(fc, TrendForecaster) and fc.ts_ms and (fc is not before
+                                                               or fc.ts_ms[-1] != last):
+            due.append(fc)
+    by_len: dict[int, list[TrendForecaster]] = {}
+    for fc in due:
+        if len(fc.ts_ms) < fc.min_points:
+            fc.set_fit(None)
+        else:
+            by_len.setdefault(len(fc.ts_ms), []).append(fc)
+    for group in by_len.values():
+        fits = fit_trends([fc.ts_ms for fc in group], [fc.values for fc in group])
+        for fc, fit in zip(group, fits, strict=True):
+            fc.set_fit(fit)

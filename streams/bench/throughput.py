@@ -109,8 +109,8 @@ def raw_consume(settings: Settings, topic: str, n_msgs: int, min_s: float = 1.0
     return total_n / total_s, total_n / cpu_s
 
 
-def bench_worker(seconds: float = 3.0) -> dict[str, float]:
-    """One side-by-side run; about ``seconds`` of processing for our worker."""
+def bench_worker(seconds: float = 3.0, polls: int = 0) -> dict[str, float]:
+    """One side-by-side run; ~``seconds`` of our worker's work, polls of ``polls`` (0: default)."""
     n = max(1, round(seconds * 4000 / (COMPONENTS * POINTS))) * COMPONENTS * POINTS
     data = samples(n)
     codec = Codec()
@@ -142,7 +142,7 @@ def bench_worker(seconds: float = 3.0) -> dict[str, float]:
         s1 = replace(s, topic_prefix=f"tq{tag}.")
         ensure_topics(s1)
         _produce(s1, s1.topic("metrics"), [(k, v) for k, v, _ in batches])
-        for name, batch, st in (("ours", s.worker_batch, s), ("ours_permsg", 1, s1)):
+        for name, batch, st in (("ours", polls or s.worker_batch, s), ("ours_permsg", 1, s1)):
             port = free_port()
             env = worker_env(st, tmp, port, FOREWARN_WORKER_BATCH=str(batch))
             ours = WorkerChild(WORKER_ARGV, env, port, Path(tmp) / f"{name}.log")
@@ -307,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("bench", help="one side-by-side run, printed")
     b.add_argument("--seconds", type=float, default=3.0)
+    b.add_argument("--worker-batch", type=int, default=0, help="messages a poll of our "
+                   "worker (0: the settings' worker_batch)")
     n = sub.add_parser("naive", help="the naive baseline agent (the bench starts it)")
     for flag in ("--bootstrap-servers", "--group", "--source", "--sink", "--data-dir"):
         n.add_argument(flag, required=True)
@@ -324,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--poll", type=int, default=0, help="as inproc's --polls, one side")
     args = p.parse_args(argv)
     if args.cmd == "bench":
-        for k, v in bench_worker(args.seconds).items():
+        for k, v in bench_worker(args.seconds, args.worker_batch).items():
             print(f"{k:28} {v:,.3f}")
     elif args.cmd == "scaleout":
         for k, v in bench_scaleout(args.seconds).items():
