@@ -55,6 +55,9 @@ class Settings:
     # pipeline together (the batch core, #14: the same outputs; it never waits for more);
     # 1: one message at a time (the per-message path)
     worker_batch: int = 64
+    # the worker process's garbage collector runs its youngest generation every this many net
+    # allocations (Python's default: 700; 0 keeps it): streams/runtime/gctune.py
+    worker_gc_gen0: int = 10_000
     # modelling
     window_s: int = 60
     lateness_s: int = 30

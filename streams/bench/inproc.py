@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from schemas.codec import Codec
+from streams.runtime.gctune import tune_gc
 from streams.settings import Settings
 
 
@@ -24,6 +25,7 @@ def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]], poll: in
     from streams.runtime.worker import pipeline_config
 
     poll = poll or max(1, settings.worker_batch)
+    tune_gc(settings.worker_gc_gen0)  # as the worker process's (streams/runtime/gctune.py)
     pipe = CheckpointedPipeline(pipeline_config(settings), settings.topic("metrics"),
                                 CheckpointPolicy.from_settings(settings))
     handler = MetricsHandler(pipe, Codec(), settings.topic, wall_clock_ms=lambda: 0)

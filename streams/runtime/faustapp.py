@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import faust
 
+from streams.runtime.gctune import tune_gc
 from streams.security import KafkaSecurity
 from streams.settings import Settings
 
 
 def faust_app(settings: Settings) -> faust.App:
-    """The Faust app of a worker, configured from ``settings``; nothing connects yet."""
+    """The Faust app of a worker, configured from ``settings``; nothing connects yet. The
+    process's garbage collector is tuned for the worker (``worker_gc_gen0``)."""
     from pathlib import Path
 
+    tune_gc(settings.worker_gc_gen0)
     datadir = Path(settings.data_dir) / "faust"
     datadir.mkdir(parents=True, exist_ok=True)
     security = KafkaSecurity.from_settings(settings)
