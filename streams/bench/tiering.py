@@ -23,7 +23,9 @@ Each component is restored warm first (the tiered one evicting as it goes), then
   of 10 s: the hot stay live, the slow ones are parked between their samples.
 
 Every sample's outputs (health, risk, rejections) are hashed in order; the bench says whether the
-digests of the two pipelines are equal (they must be: ``identical``).
+digests of the two pipelines are equal (they must be: ``identical``). ``--poll N`` feeds both
+in polls of N messages (``admit`` each, ``judge_each``, then the eviction), as the batch worker
+does; the digests must equal the per-message ones.
 """
 
 from __future__ import annotations
@@ -95,8 +97,9 @@ def feed(pattern: str, count: int, rounds: int, hot: float,
 
 
 def child_cpu(mode: str, pattern: str, count: int, cap: int, rounds: int, hot: float,
-              slow: int, park_mb: int = PARK_MB) -> dict[str, Any]:
-    """In this process: the feed through one pipeline (``uncapped`` or ``tiered``)."""
+              slow: int, park_mb: int = PARK_MB, poll: int = 1) -> dict[str, Any]:
+    """In this process: the feed through one pipeline (``uncapped`` or ``tiered``), a
+    message at a time (``poll`` 1) or in polls of ``poll`` as the batch worker runs them."""
     limit = cap if mode == "tiered" else 0
     pipe, snapshot, tail, _ = warm_tail(WARM_S, rounds + 1, max_components=limit,
                                         park_bytes=park_mb << 20)
@@ -105,19 +108,33 @@ def child_cpu(mode: str, pattern: str, count: int, cap: int, rounds: int, hot: f
     unparked0, digest, outputs = pipe.unparked, hashlib.sha256(), 0
     gc.collect()
     t0 = time.process_time()
-    for offset, (i, k) in enumerate(order, start=count + 1):
-        comp = f"c{i:06d}"
-        pipe.at(0, offset)
-        out = pipe.ingest({**tail[k], "component": comp, "host": comp})
-        pipe.evict_parked()
-        digest.update(json.dumps([out.health, out.risk, out.rejected], sort_keys=True,
-                                 default=repr).encode())
-        outputs += len(out.health) + len(out.risk)
+    for start in range(0, len(order), poll):
+        for out in run_poll(pipe, tail, order[start:start + poll], count + 1 + start):
+            digest.update(json.dumps([out.health, out.risk, out.rejected], sort_keys=True,
+                                     default=repr).encode())
+            outputs += len(out.health) + len(out.risk)
     cpu_s = time.process_time() - t0
     return {"mode": mode, "pattern": pattern, "components": count, "cap": limit,
-            "samples": len(order), "outputs": outputs, "digest": digest.hexdigest(),
-            "unparked": pipe.unparked - unparked0, "dropped": pipe.unpark_failed,
-            "cpu_us_per_sample": 1e6 * cpu_s / len(order)}
+            "poll": poll, "samples": len(order), "outputs": outputs,
+            "digest": digest.hexdigest(), "unparked": pipe.unparked - unparked0,
+            "dropped": pipe.unpark_failed, "cpu_us_per_sample": 1e6 * cpu_s / len(order)}
+
+
+def run_poll(pipe: Any, tail: list[Any], poll: list[tuple[int, int]], offset: int) -> list[Any]:
+    """One poll's samples (a message each, from ``offset``), then the worker's eviction:
+    each sample's Output."""
+    samples = [{**tail[k], "component": f"c{i:06d}", "host": f"c{i:06d}"} for i, k in poll]
+    if len(samples) == 1:
+        pipe.at(0, offset)
+        outs = [pipe.ingest(samples[0])]
+    else:
+        admitted = []
+        for n, s in enumerate(samples):
+            pipe.at(0, offset + n)
+            admitted.append(pipe.admit(s))
+        outs = pipe.judge_each(admitted)
+    pipe.evict_parked(scan_every=max(1, 1000 // len(samples)))
+    return outs
 
 
 def run_child(args: list[str]) -> dict[str, Any]:
@@ -131,7 +148,7 @@ def run_child(args: list[str]) -> dict[str, Any]:
 
 def bench_cpu(a: argparse.Namespace) -> dict[str, Any]:
     """Interleaved uncapped/tiered pairs per pattern: medians, ratio, identity."""
-    report: dict[str, Any] = {"components": a.components, "cap": a.cap}
+    report: dict[str, Any] = {"components": a.components, "cap": a.cap, "poll": a.poll}
     for pattern in a.patterns:
         rounds = a.rounds if pattern == "round_robin" else a.ticks
         runs: dict[str, list[dict[str, Any]]] = {"uncapped": [], "tiered": []}
@@ -139,7 +156,7 @@ def bench_cpu(a: argparse.Namespace) -> dict[str, Any]:
             for mode in (("uncapped", "tiered") if r % 2 == 0 else ("tiered", "uncapped")):
                 runs[mode].append(run_child(
                     ["child-cpu", mode, pattern, str(a.components), str(a.cap), str(rounds),
-                     str(a.hot), str(a.slow)]))
+                     str(a.hot), str(a.slow), str(a.poll)]))
         base = statistics.median(x["cpu_us_per_sample"] for x in runs["uncapped"])
         tier = statistics.median(x["cpu_us_per_sample"] for x in runs["tiered"])
         t0 = runs["tiered"][0]
@@ -172,15 +189,16 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--hot", type=float, default=0.1, help="skewed: share shipping every tick")
     c.add_argument("--slow", type=int, default=30, help="skewed: the others' ticks apart")
     c.add_argument("--repeats", type=int, default=3)
+    c.add_argument("--poll", type=int, default=1, help="messages a poll (the batch worker's)")
     cc = sub.add_parser("child-cpu")
-    for name in ("mode", "pattern", "components", "cap", "rounds", "hot", "slow"):
+    for name in ("mode", "pattern", "components", "cap", "rounds", "hot", "slow", "poll"):
         cc.add_argument(name)
     a = p.parse_args(argv)
     if a.cmd == "rss":
         out = child_rss(a.components, a.cap, a.park_mb)
     elif a.cmd == "child-cpu":
         out = child_cpu(a.mode, a.pattern, int(a.components), int(a.cap), int(a.rounds),
-                        float(a.hot), int(a.slow))
+                        float(a.hot), int(a.slow), poll=int(a.poll))
     else:
         out = bench_cpu(a)
     print(json.dumps(out, indent=None if a.cmd == "child-cpu" else 2))

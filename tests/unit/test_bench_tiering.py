@@ -19,6 +19,8 @@ def test_tiered_outputs_equal_the_uncapped_ones_and_every_sample_unparks() -> No
     assert kept["unparked"] == 0 and tiered["unparked"] == tiered["samples"] == 24
     assert tiered["dropped"] == 0 and kept["outputs"] > 0
     assert tiered["digest"] == kept["digest"]
+    polled = child_cpu("tiered", *args, poll=8)  # as the batch worker runs them
+    assert polled["unparked"] == 24 and polled["digest"] == kept["digest"]
 
 
 def test_the_identity_check_sees_states_that_came_back_cold() -> None:
