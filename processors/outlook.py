@@ -19,12 +19,14 @@ vectorised (``tests/unit/test_outlook.py`` holds both to a scalar oracle).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from processors import dayprofile
 from processors.features import MetricFeatures
 from processors.forecast import Z_95, ForecastPoint, Line, TrendForecaster, line_rows
 from processors.health import Rule, Status
@@ -116,7 +118,8 @@ def forecast_windows(
     records = np.stack([rows.mean[:, js], rows.lower[:, js], rows.upper[:, js]], axis=1).tolist()
     grid_cols = [col_of[h] for h in grid_s]
     caps = _ceilings(flat, origins, max(grid_s, default=0))
-    estimates = _estimates(flat, rows, row_of, points, list(grid_s), grid_cols, caps)
+    blind = _blind(flat, origins, max(grid_s, default=0))
+    estimates = _estimates(flat, rows, row_of, points, list(grid_s), grid_cols, caps, blind)
     out: list[Ahead] = []
     base = 0
     for items, _ in windows:
@@ -182,6 +185,16 @@ def _ceilings(items: Sequence[Item], origins: Sequence[int], horizon_s: int
     return out
 
 
+def _blind(items: Sequence[Item], origins: Sequence[int], horizon_s: int) -> dict[int, float]:
+    """Per item whose time-of-day profile has never seen a bin of the horizon
+    (:meth:`~processors.dayprofile.DayProfile.blind`): its window mean, from which the rise
+    its breach forecasts extrapolate is uncertain by ``dayprofile.BLIND`` of its size."""
+    if dayprofile.BLIND >= 1.0:
+        return {}
+    return {i: f.mean for i, (_, f, o, _) in enumerate(items)
+            if o.profile is not None and o.profile.blind(origins[i], horizon_s)}
+
+
 def _forecast_rows(
     items: Sequence[Item], origins: Sequence[int], cols: list[int]
 ) -> tuple[_Rows, dict[int, list[ForecastPoint]]]:
@@ -232,9 +245,11 @@ def _estimates(
     grid: list[int],
     grid_cols: list[int],
     caps: Mapping[int, float],
+    blind: Mapping[int, float],
 ) -> dict[int, list[BreachEstimate | None]]:
     """Each rule's breach estimate (as :func:`estimate_breach`), per item in rule order;
-    an upward rule's forecast means capped at the item's ceiling in ``caps``, if any."""
+    an upward rule's forecast means capped at the item's ceiling in ``caps``, if any; the
+    probability of an item in ``blind`` that of the two-way mixture (:func:`_mixture`)."""
     out: dict[int, list[BreachEstimate | None]] = {}
     vec: list[tuple[int, int, Rule, float]] = []  # (item, slot, rule, volatility)
     gridset = set(grid)
@@ -244,32 +259,26 @@ def _estimates(
             vec += [(i, k, rule, f.volatility) for k, rule in enumerate(rules)]
             continue
         pts = [p for p in points.get(i, []) if p.horizon_s in gridset]
-        out[i] = [estimate_breach(metric, r.fail, r.sign, _capped(pts, caps.get(i), r.sign),
-                                  f.volatility) for r in rules]
+        out[i] = [_estimate(metric, r, pts, caps.get(i), blind.get(i), f.volatility)
+                  for r in rules]
     if not vec or not grid:
         return out
-    r_idx = [row_of[i] for i, _, _, _ in vec]
-    m = rows.mean[r_idx][:, grid_cols]
-    s = rows.std[r_idx][:, grid_cols]
-    if caps:
-        ceiling = [caps.get(i, np.inf) if rule.sign > 0 else np.inf for i, _, rule, _ in vec]
-        m = np.minimum(m, np.asarray(ceiling)[:, None])
+    m, s = _grid_rows(rows, [row_of[i] for i, _, _, _ in vec], grid_cols, vec, caps)
     q = np.asarray([(v, rule.fail, rule.sign) for _, _, rule, v in vec], dtype=np.float64)
     vol, thr, sign = q[:, 0:1], q[:, 1:2], q[:, 2:3]
-    with np.errstate(all="ignore"):
-        std = np.sqrt(s * s + vol * vol)
-        gap = sign * (m - thr)
-        edge = gap + Z_95 * std
-        u = gap / std
-    positive = (std > 0).all(axis=1)
-    crossed = edge >= 0
+    edge, u = _edges(m, s, vol, thr, sign)
+    if blind:  # the probability of the mixture; the crossing and its ETA: the forecast's
+        u = _edges(*_mixture(m, s, [blind.get(i, np.nan) for i, _, _, _ in vec]),
+                   vol, thr, sign)[1]
+    positive: list[bool] = np.isfinite(u).all(axis=1).tolist()
+    crossed = np.asarray(edge >= 0)
     first = crossed.argmax(axis=1).tolist()
-    any_cross = crossed.any(axis=1).tolist()
+    any_cross = np.asarray(crossed.any(axis=1)).tolist()
     u_max = u.max(axis=1).tolist()
     for n, (i, k, rule, v) in enumerate(vec):
         if not positive[n]:  # a zero spread: the scalar code's own case
-            pts = _capped(_points(rows, row_of[i], grid, grid_cols), caps.get(i), rule.sign)
-            out[i][k] = estimate_breach(items[i][0], rule.fail, rule.sign, pts, v)
+            pts = _points(rows, row_of[i], grid, grid_cols)
+            out[i][k] = _estimate(items[i][0], rule, pts, caps.get(i), blind.get(i), v)
             continue
         if not any_cross[n]:
             continue
@@ -285,12 +294,72 @@ def _estimates(
     return out
 
 
+def _edges(m: np.ndarray, s: np.ndarray, vol: np.ndarray, thr: np.ndarray, sign: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The bad edge's distance past the threshold and the standardised gap, per row and
+    horizon (as :func:`estimate_breach`; ``u`` is not finite where the spread is 0)."""
+    with np.errstate(all="ignore"):
+        std = np.sqrt(s * s + vol * vol)
+        gap = sign * (m - thr)
+        u = np.where(std > 0, gap / std, np.nan)
+        return gap + Z_95 * std, u
+
+
 def _points(rows: _Rows, r: int, grid: list[int], grid_cols: list[int]) -> list[ForecastPoint]:
     return [
         ForecastPoint(h, float(rows.mean[r, j]), float(rows.lower[r, j]),
                       float(rows.upper[r, j]), float(rows.std[r, j]))
         for h, j in zip(grid, grid_cols, strict=True)
     ]
+
+
+def _estimate(metric: str, rule: Rule, pts: list[ForecastPoint], cap: float | None,
+              level: float | None, volatility: float) -> BreachEstimate | None:
+    """:func:`estimate_breach` of one rule on ``pts`` (capped at ``cap``); for a blind item
+    (``level``: its window mean) with the probability of the two-way mixture."""
+    pts = _capped(pts, cap, rule.sign)
+    e = estimate_breach(metric, rule.fail, rule.sign, pts, volatility)
+    if e is None or level is None:
+        return e
+    w = estimate_breach(metric, rule.fail, rule.sign, _widened(pts, level), volatility, z=1e9)
+    return BreachEstimate(e.metric, e.threshold, e.eta_s, w.probability if w else 0.0)
+
+
+def _grid_rows(rows: _Rows, r_idx: list[int], grid_cols: list[int],
+               vec: Sequence[tuple[int, int, Rule, float]], caps: Mapping[int, float]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The forecast means and spreads on the grid of each (item, rule) in ``vec``, an
+    upward rule's means capped at its item's ceiling."""
+    m = rows.mean[r_idx][:, grid_cols]
+    s = rows.std[r_idx][:, grid_cols]
+    if caps:
+        ceiling = [caps.get(i, np.inf) if rule.sign > 0 else np.inf for i, _, rule, _ in vec]
+        m = np.minimum(m, np.asarray(ceiling)[:, None])
+    return m, s
+
+
+def _mixture(m: np.ndarray, s: np.ndarray, levels: list[float]
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows' forecast means and spreads, those with a level (a blind item's window mean;
+    NaN: none) as :func:`_widened` makes them, element by element alike."""
+    b = dayprofile.BLIND
+    level = np.asarray(levels, dtype=np.float64)[:, None]
+    has = ~np.isnan(level)
+    level = np.where(has, level, 0.0)
+    rise = m - level
+    return (np.where(has, level + b * rise, m),
+            np.where(has, np.sqrt(s * s + (b * (1.0 - b)) * (rise * rise)), s))
+
+
+def _widened(pts: list[ForecastPoint], level: float | None) -> list[ForecastPoint]:
+    """``pts`` as a blind item's (:func:`_blind`; ``level``, its window mean): the rise
+    each forecasts from ``level`` goes on with probability ``BLIND`` or stops, so the mean
+    is ``level + BLIND * rise`` and the spread widens by ``rise * sqrt(BLIND (1 - BLIND))``."""
+    if level is None:
+        return pts
+    b = dayprofile.BLIND
+    return [p._replace(mean=level + b * (p.mean - level), std=math.sqrt(
+        p.std * p.std + (b * (1.0 - b)) * ((p.mean - level) * (p.mean - level)))) for p in pts]
 
 
 def _capped(pts: list[ForecastPoint], cap: float | None, sign: float) -> list[ForecastPoint]:

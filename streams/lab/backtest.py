@@ -193,9 +193,13 @@ def breach_figures(events: Sequence[Any], breaches: Sequence[Any],
                    spans: Mapping[str, tuple[int, int]], threshold: float, horizon_s: float,
                    failing: Mapping[str, Sequence[tuple[int, int]]] | None = None
                    ) -> dict[str, Any]:
-    """The breach-prediction figures at ``threshold`` and at the best-F1 threshold. With
-    ``failing``, the Brier label leaves out windows inside an ongoing FAIL (risk is P(a new
-    FAIL)); ``brier_all_windows`` keeps the score that labels them 0, for comparison."""
+    """The breach-prediction figures at ``threshold`` and at the best-F1 threshold. The
+    Brier label of every window, inside an ongoing FAIL too, is the one the risk model learns
+    from: "a new breach (``breaches``, merged as the pipeline's onset label merges them)
+    within the horizon" (issue #15, s15: an alarm during an ongoing FAIL claims a new FAIL,
+    as precision counts it). ``brier_fail_left_out`` (with ``failing``) is the earlier
+    label, which left out a window inside a FAIL unless a new breach followed it: a choice
+    on the outcome, kept for comparison."""
     from streams.lab.scoring.breach import (
         best_f1_threshold,
         brier_score,
@@ -204,9 +208,9 @@ def breach_figures(events: Sequence[Any], breaches: Sequence[Any],
     )
 
     at = score_breaches(events, breaches, spans, threshold=threshold, horizon_s=horizon_s,
-                        leads_s=LEADS_S, failing=failing)
+                        leads_s=LEADS_S)
     best = best_f1_threshold(events, breaches, spans, lead_s=F1_LEAD_S, horizon_s=horizon_s,
-                             leads_s=LEADS_S, failing=failing)
+                             leads_s=LEADS_S)
     leads = np.asarray(at.lead_times_s, dtype=np.float64)
     q = np.percentile(leads, [0, 25, 50, 75, 100]).tolist() if leads.size else [math.nan] * 5
     days = sum((b - a) / 86_400_000 for a, b in spans.values())
@@ -223,7 +227,9 @@ def breach_figures(events: Sequence[Any], breaches: Sequence[Any],
         if at.eta_abs_errors_s else math.nan,
         "false_alarms_per_component_day": at.false_alarms_per_component_day,
         "brier": at.brier,
-        "brier_all_windows": brier_score(*event_labels(events, breaches, spans, horizon_s)),
+        "brier_fail_left_out": brier_score(*event_labels(events, breaches, spans, horizon_s,
+                                                         failing))
+        if failing is not None else math.nan,
         "reliability": [{"lower": b.lower, "upper": b.upper, "count": b.count,
                          "mean_risk": b.mean_risk, "frequency": b.frequency}
                         for b in at.reliability],

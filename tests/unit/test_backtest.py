@@ -92,7 +92,7 @@ def test_fleet_json_has_the_figures(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert len(f["reliability"]) == 10 and f["breaches"] >= 1
     # the default alarm point: 1 / (1 + miss_cost_ratio 2), issue #15
     assert 0.0 <= f["brier"] <= 1.0 and f["threshold"] == pytest.approx(1 / 3)
-    assert 0.0 <= f["brier_all_windows"] <= 1.0  # the old label (0 inside an ongoing FAIL)
+    assert 0.0 <= f["brier_fail_left_out"] <= 1.0  # the earlier label (see below)
     assert (tmp_path / "scores.json").is_file()
     page = (tmp_path / "index.html").read_text()
     assert page.count("<svg") >= 3  # reliability, lead times, the incident's timeline
@@ -188,3 +188,22 @@ def test_fleet_run_gives_the_pipeline_the_scenarios_dependencies(
     assert run["scenario"] == "ramp" and len(seen) == 1
     assert set(seen[0].dependencies) == {("web-01", "app-01/api"), ("web-02", "app-01/api"),
                                          ("app-01/api", "db-01/postgres")}
+
+
+def test_brier_label_is_the_models_own_inside_an_ongoing_fail_too() -> None:
+    """Risk is P(a new FAIL within the horizon), the label the pipeline learns from: a
+    window inside an ongoing FAIL is asked it too (label 0 unless a new breach follows), not
+    left out when no breach follows, which chose those windows on their outcome (#15, s15)."""
+    from streams.lab.scoring.breach import Breach, RiskEvent
+
+    m = 60_000
+    spans = {"a": (0, 120 * m)}
+    breaches = [Breach("a", "cpu", 10 * m)]  # FAIL over [10, 40) min: one breach
+    failing = {"a": [(10 * m, 40 * m)]}
+    events = [RiskEvent("a", t * m, 0.9 if 10 <= t < 40 else 0.0) for t in range(100)]
+    f = backtest.breach_figures(events, breaches, spans, 1 / 3, 900.0, failing)
+    # the 30 windows in FAIL read 0.9 and no new breach follows: 30 * 0.81 over the 100
+    # windows (the 10 before the breach, within its horizon, read 0 against label 1)
+    assert f["brier"] == pytest.approx((30 * 0.81 + 10 * 1.0) / 100)
+    assert f["brier_fail_left_out"] == pytest.approx(10 * 1.0 / 70)
+    assert f["precision"] == 0.0 and f["episodes"] == 1  # the alarm in FAIL: a false episode

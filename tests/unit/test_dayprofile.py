@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from processors import stateformat
+from processors import dayprofile, stateformat
 from processors.dayprofile import DAY_MS, DayProfile
 from processors.features import MetricFeatures
 from processors.health import Rule
@@ -114,3 +114,33 @@ def test_a_usual_morning_ramp_is_no_change_point_for_the_drift_test() -> None:
 
     assert drifts_on_day_three(0) >= 1
     assert drifts_on_day_three(48) == 0
+
+
+def _first_morning(peak: float) -> list[float]:
+    """Day one, a ramp to ``peak`` from 08:00: each window's largest breach probability."""
+    o = MetricOutlook("seasonal", 60)
+    out = []
+    for t in range(MIN, 8 * HOUR + 40 * MIN, MIN):
+        item = ("cpu.util", features(morning(t, peak), t - 30_000), o, [RULE])
+        seen = observe_window([item], t, {}, GRID, (60, 300, 900))
+        if t >= 8 * HOUR:
+            out.append(max((e.probability for e in seen.estimates["cpu.util"]), default=0.0))
+    return out
+
+
+def test_a_first_morning_ramp_reads_as_going_on_or_stopping(monkeypatch) -> None:
+    """Round seven: where the profile never saw the horizon's bins, a forecast's rise goes on
+    with probability BLIND or stops, so a ramp that stops under FAIL reads less sure of a
+    crossing than the trend line alone says; one that goes past FAIL still crosses."""
+    p = DayProfile()
+    assert p.blind(8 * HOUR, 900) and not p.blind(8 * HOUR, 86_400)  # a whole day: no
+    for t in range(0, DAY_MS + MIN, MIN):
+        p.learn_one(t, 0.2)
+    assert not p.blind(DAY_MS + 8 * HOUR, 900)  # seen on the day before
+    monkeypatch.setattr(dayprofile, "BLIND", 1.0)  # off: the trend line alone
+    alone = _first_morning(0.7)
+    monkeypatch.setattr(dayprofile, "BLIND", 0.5)
+    mixed = _first_morning(0.7)
+    assert max(mixed) < max(alone) and max(alone) > 0.5
+    assert sum(mixed) < 0.6 * sum(alone)
+    assert max(_first_morning(1.2)) > 0.9  # a ramp far past FAIL still breaches

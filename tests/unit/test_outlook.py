@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from processors import dayprofile
 from processors.features import MetricFeatures
 from processors.forecast import (
     Forecaster,
@@ -92,11 +93,26 @@ def reference(o: MetricOutlook, f: MetricFeatures, rules: list[Rule], origin_ms:
         if p is not None:
             records.append({"mean": p.mean, "lower": p.lower, "upper": p.upper})
     estimates = [estimate_breach(r.metric, r.fail, r.sign, points, f.volatility) for r in rules]
+    if o.profile is not None and o.profile.blind(origin_ms, max(GRID)):
+        b, lv = dayprofile.BLIND, f.mean  # the profile has not seen the horizon: a rise
+        # goes on with probability b or stops at the window's mean (the two-way mixture),
+        # which prices the crossing; whether and when the forecast crosses stays its own
+        mix = [p._replace(mean=lv + b * (p.mean - lv), std=math.sqrt(
+            p.std * p.std + (b * (1.0 - b)) * ((p.mean - lv) * (p.mean - lv))))
+            for p in points]
+        for n, (r, e) in enumerate(zip(rules, estimates, strict=True)):
+            w = estimate_breach(r.metric, r.fail, r.sign, mix, f.volatility, z=1e9)
+            if e is not None:
+                estimates[n] = e.__class__(e.metric, e.threshold, e.eta_s,
+                                           w.probability if w else 0.0)
     return records, [e for e in estimates if e is not None]
 
 
+@pytest.mark.parametrize("blind", [1.0, 0.5])  # dayprofile.BLIND: off, and the mixture
 @pytest.mark.parametrize("kind", ["seasonal", "trend", "snarimax"])
-def test_the_batched_outlook_equals_the_per_metric_reference_bit_for_bit(kind: str) -> None:
+def test_the_batched_outlook_equals_the_per_metric_reference_bit_for_bit(
+        kind: str, blind: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dayprofile, "BLIND", blind)
     rng = np.random.default_rng(11)
     shapes: dict[str, Callable[[int], float]] = {
         "cpu.util": lambda i: 0.3 + 0.004 * i,  # a ramp towards FAIL

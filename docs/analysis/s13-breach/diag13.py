@@ -33,6 +33,9 @@ def one(name: str, seed: int, cfg: dict, thr: float, out: str) -> dict:
     cfg = dict(cfg)
     for k in [k for k in cfg if k.startswith("prior.")]:  # experiments: a combiner prior
         calibration.ONSET_PRIORS[k[6:]] = float(cfg.pop(k))
+    if "blind" in cfg:  # round seven: the first-day spread (dayprofile.BLIND; 0: off)
+        from processors import dayprofile
+        dayprofile.BLIND = float(cfg.pop("blind"))
     if "strata" in cfg:  # calibration strata (1: one table, as before s13)
         calibration.CALIBRATION_STRATA = int(cfg.pop("strata"))
     if "explain" in cfg:  # experiments: what a FAIL under way explains away
