@@ -51,7 +51,11 @@ class ForewarnSizer(Sizer):
       of a violation over ``most_risk`` (0.2), so a large lambda sizes at the P80 instead of
       giving a big component up. ``cost=False`` reads the knob as a plain quantile instead;
       ``price="size"`` prices per the component's own provisioned size instead of per core /
-      GiB (every size gets the same quantile; off by default: trial 19);
+      GiB (every size gets the same quantile; off by default: trial 19); ``size_exponent``
+      ``beta`` in between: ``lambda`` per core / GiB times ``(1 core or GiB / C) ** beta``
+      (0, the default, is per core / GiB; 1 is per size; trial 21); ``price_scale="peak"``
+      puts the component's own peak demand so far (learnt online, at least ``u``) in place
+      of ``C`` there;
     * **cold start**: the prior alone (``warm`` 0, the default): the provisioned size until
       the component's own ``n`` outcomes outweigh it: the prior's share ``1/(n + 1)`` (the
       chance of a violation it removes) under ``most_risk`` (0.2: five outcomes) and under
@@ -80,7 +84,8 @@ class ForewarnSizer(Sizer):
                  override_s: int = HOUR, cost: bool = True,
                  forecasters: Sequence[str] = FORECASTERS[:4], combine: str = "cost",
                  prior: float = 1.0, most_risk: float = 0.2, override_cost: bool = True,
-                 price: str = "gib", **kw: Any) -> None:
+                 price: str = "gib", size_exponent: float = 0.0, price_scale: str = "size",
+                 **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.cost = cost
         if cost and np.any(self.knobs <= 0):
@@ -99,12 +104,9 @@ class ForewarnSizer(Sizer):
         if not 0 < most_risk <= 1:
             raise ConfigError("forewarn: most_risk within (0, 1]")
         self.most_risk = float(most_risk)
-        if price not in ("gib", "size"):
-            raise ConfigError("forewarn: price is 'gib' or 'size'")
-        self.price = price
-        self.lam = self._price()
         self.level_hl = level_half_life_s
         self.unit = max(0.01 * self.capacity, 1e-6)
+        self._set_price(price, size_exponent, price_scale)
         self.scale = self.unit  # the window forecaster's b: fixed, so its ratios keep a scale
         self.names = tuple(forecasters)
         # ratio * 100 of what happened over each forecaster's b: up to 10^4 times b
@@ -146,13 +148,30 @@ class ForewarnSizer(Sizer):
         weights: np.ndarray = w / w.sum()
         return weights
 
+    def _set_price(self, price: str, size_exponent: float, price_scale: str) -> None:
+        if price not in ("gib", "size"):
+            raise ConfigError("forewarn: price is 'gib' or 'size'")
+        if not 0.0 <= size_exponent <= 1.0:
+            raise ConfigError("forewarn: size_exponent within [0, 1]")
+        if price_scale not in ("size", "peak"):
+            raise ConfigError("forewarn: price_scale is 'size' or 'peak'")
+        self.price, self.size_exponent = price, float(size_exponent)
+        self.price_scale = price_scale
+        self.peak_seen = 0.0  # the largest demand observed (price_scale "peak")
+        self.lam = self._price()
+
     def _price(self) -> np.ndarray:
         """lambda per unit of allocation: per core / GiB (``price="gib"``), or per the
-        component's own provisioned size (``"size"``: every size gets the same quantile)."""
+        component's own provisioned size (``"size"``: every size gets the same quantile); with
+        ``size_exponent`` beta, per core / GiB times ``(1 core or GiB / size) ** beta``, the size
+        being the provisioned one or (``price_scale="peak"``) the peak demand so far."""
         if self.price == "size":
             per = max(self.capacity, 1e-6)
         else:
             per = GIB_KB if self.resource == "mem" else MHZ_PER_CORE
+            if self.size_exponent:
+                size = self.capacity if self.price_scale == "size" else self.peak_seen
+                per *= (max(size, self.unit) / per) ** self.size_exponent
         lam: np.ndarray = self.knobs[:, None] / per
         return lam
 
@@ -170,6 +189,9 @@ class ForewarnSizer(Sizer):
             a = 1.0 - 2.0 ** (-(ts - self.last_ts) / self.level_hl)
             self.level += a * (usage - self.level)
         self.last_ts, self.last = ts, usage
+        if self.price_scale == "peak" and usage > self.peak_seen:
+            self.peak_seen = usage
+            self.lam = self._price()
         self.hist_ts.append(ts)
         self.hist_v.append(usage)
         if len(self.hist_ts) > 4096:  # keep about a day and a bit

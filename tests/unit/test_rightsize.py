@@ -279,6 +279,48 @@ def test_forewarn_price_per_own_size_gives_every_size_the_same_quantile() -> Non
         make_sizer("forewarn", (0.01,), capacity=1.0, price="core")
 
 
+def test_forewarn_size_exponent_prices_between_per_core_and_per_size() -> None:
+    """As above (demand 1/8 of the size, prior share 1/200 = 0.005, keeping the size costs
+    lambda x 7/8 of it), lambda 0.003, priced per core x (1 core / C) ** beta. beta 0.5: the
+    small VM (8,000 MHz = 2.734 cores) pays 0.003 x 0.875 x sqrt(2.734) = 0.00434 < 0.005 and
+    keeps its size, the big one (27.34 cores) 0.003 x 0.875 x sqrt(27.34) = 0.0137 and sizes at
+    the demand. Per core (beta 0) the small one pays 0.003 x 2.39 = 0.0072 and sizes too; per
+    size (beta 1) both pay 0.0026 and keep theirs."""
+    want = {0.0: (1000.0, 10000.0), 0.5: (8000.0, 10000.0), 1.0: (8000.0, 80000.0)}
+    for beta, (small, big) in want.items():
+        for cap, expect in ((8000.0, small), (80000.0, big)):
+            sz = make_sizer("forewarn", (0.003,), capacity=cap, size_exponent=beta)
+            for i in range(201):
+                sz.observe(i * 300, cap / 8)
+                got = sz.recommend(i * 300)[0]
+            assert got == pytest.approx(expect, rel=0.03, abs=0.01 * cap), (beta, cap)
+    for cap in (8000.0, 80000.0):
+        one = make_sizer("forewarn", (0.003,), capacity=cap, size_exponent=1.0)
+        size = make_sizer("forewarn", (0.003,), capacity=cap, price="size")
+        assert one.lam == pytest.approx(size.lam, rel=1e-12)
+    with pytest.raises(ConfigError):
+        make_sizer("forewarn", (0.01,), capacity=1.0, size_exponent=1.5)
+    with pytest.raises(ConfigError):
+        make_sizer("forewarn", (0.01,), capacity=1.0, price_scale="mean")
+
+
+def test_forewarn_price_scale_peak_prices_by_the_learnt_peak_demand() -> None:
+    """``price_scale="peak"``, beta 1: the price is per the peak demand seen so far (10,000 MHz
+    on the 80,000 VM), not per its size: keeping the size then costs 0.003 x 70,000 / 10,000 =
+    0.021 > 0.005 and it sizes at the demand, where per size (0.003 x 0.875 = 0.0026) it kept
+    80,000. Before any demand the scale is the unit u (800 MHz); it follows the peak up."""
+    sz = make_sizer("forewarn", (0.003,), capacity=80000.0, size_exponent=1.0,
+                    price_scale="peak")
+    assert sz.lam[0, 0] == pytest.approx(0.003 / 800.0)
+    for i in range(201):
+        sz.observe(i * 300, 10000.0)
+        got = sz.recommend(i * 300)[0]
+    assert sz.lam[0, 0] == pytest.approx(0.003 / 10000.0)
+    assert got == pytest.approx(10000.0, rel=0.03, abs=800.0)
+    sz.observe(201 * 300, 20000.0)
+    assert sz.lam[0, 0] == pytest.approx(0.003 / 20000.0)
+
+
 def test_forewarn_ever_forecaster_remembers_a_burst_the_week_forgot() -> None:
     """A 5,000 MHz burst ten days ago: the ``week`` base is back at 1,000 MHz plus u (1 % of
     8,000 = 80); the ``ever`` base (the peak so far) still holds 5,000 + 80."""
