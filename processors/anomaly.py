@@ -83,7 +83,8 @@ def detector_for(
         seed = (c.seed ^ zlib.crc32(component.encode())) & 0x7FFFFFFF
         return AnomalyDetector(c.anomaly_trees, c.anomaly_height, c.anomaly_window, seed)
     return ComponentNovelty(
-        c.anomaly_warm, c.anomaly_rest, seasonal_max_metrics=c.anomaly_seasonal_max_metrics
+        c.anomaly_warm, c.anomaly_rest, seasonal_max_metrics=c.anomaly_seasonal_max_metrics,
+        coarse=c.anomaly_coarse,
     )
 
 
@@ -96,7 +97,7 @@ class ComponentNovelty:
     """
 
     __slots__ = ("warm", "rest", "alarm", "seasonal_max_metrics", "history", "models",
-                 "suppressor", "top")
+                 "suppressor", "top", "coarse")
 
     def __init__(
         self,
@@ -105,7 +106,9 @@ class ComponentNovelty:
         alarm: float = 0.75,
         seasonal_max_metrics: int = 2,
         history: int = 2048,
+        coarse: int = 0,
     ) -> None:
+        self.coarse = coarse  # ContextNovelty's second resolution (0: off)
         self.warm = warm
         self.rest = rest
         self.alarm = alarm
@@ -120,7 +123,7 @@ class ComponentNovelty:
         if m is None:
             seasonal = max(n_metrics, len(self.models) + 1) <= self.seasonal_max_metrics
             m = self.models[metric] = ContextNovelty(
-                warm=self.warm, seasonal=seasonal, history=self.history
+                warm=self.warm, seasonal=seasonal, history=self.history, coarse=self.coarse
             )
         return m
 

@@ -54,6 +54,8 @@ class PipelineConfig:
     # NAB's probation / 5) for a stream longer than 5,000 windows; NAB files get their own
     anomaly_rest: int = 150
     anomaly_seasonal_max_metrics: int = 2  # seasonal channel only for components this small
+    # a second, coarser context resolution (levels // this; 0: off; #15 s16, docs/modelling.md)
+    anomaly_coarse: int = 0
     anomaly_trees: int = 10  # hst only
     anomaly_height: int = 6
     anomaly_window: int = 50  # HalfSpaceTrees reference window, in windows
@@ -92,8 +94,10 @@ class PipelineConfig:
                 and self.anomaly_joint_calibrate >= 0):
             problems.append("anomaly_joint_alpha in (0, 1), _smooth in (0, 1], _k >= 1, "
                             "_freeze >= 0 and finite, _calibrate >= 0")
-        if self.anomaly_warm < 1 or self.anomaly_rest < 0 or self.anomaly_seasonal_max_metrics < 0:
-            problems.append("anomaly_warm must be >= 1; anomaly_rest, _seasonal_max_metrics >= 0")
+        if (self.anomaly_warm < 1 or self.anomaly_rest < 0 or self.anomaly_seasonal_max_metrics < 0
+                or self.anomaly_coarse < 0):
+            problems.append("anomaly_warm must be >= 1; anomaly_rest, _seasonal_max_metrics, "
+                            "_coarse >= 0")
         if self.forecaster not in ("seasonal", "trend", "snarimax"):
             problems.append(
                 f"forecaster must be 'seasonal', 'trend' or 'snarimax', not {self.forecaster!r}"
@@ -144,6 +148,7 @@ class PipelineConfig:
                     self.anomaly_warm,
                     self.anomaly_rest,
                     self.anomaly_seasonal_max_metrics,
+                    *((self.anomaly_coarse,) if self.anomaly_coarse else ()),
                 )
             ),
         }

@@ -199,6 +199,7 @@ def _novelty_types() -> dict[str, TypeSchema]:
         "ComponentNovelty": TypeSchema(ComponentNovelty, _fields(
             warm=INT, rest=INT, alarm=FLOAT, seasonal_max_metrics=INT, history=INT,
             models=(dict,), suppressor=("Suppressor",), top=(str, _NONE),
+            coarse=_f(*INT, default=lambda: 0),
         )),
         "ContextNovelty": TypeSchema(ContextNovelty, _fields(
             bins=INT, order=INT, warm=INT, margin=FLOAT, bits=INT, seasonal=BOOL, history=INT,
@@ -206,6 +207,7 @@ def _novelty_types() -> dict[str, TypeSchema]:
             lo=FLOAT, hi=FLOAT, levels=(tuple,), seen=(bytearray,),
             hist=("SeasonalHistory", _NONE), resid=("TailBuffer", _NONE), recent=(deque, _NONE),
             err_local=OPT_FLOAT, err_season=OPT_FLOAT, _changes=INT,
+            coarse=_f(*INT, default=lambda: 0),
         )),
         "JointDeviation": TypeSchema(JointDeviation, _fields(
             alpha=FLOAT, k=INT, smooth=FLOAT, norm_rate=FLOAT, floor=FLOAT, clip=FLOAT,

@@ -9,7 +9,11 @@ channels, both learnt online from the stream itself (no file minimum/maximum, no
   contexts ending at this value (the level alone, and with the 1..``order`` levels before it)
   are looked up in a hashed bitset of ``2**bits`` bits; the score is the fraction of them never
   seen before. A new level, or a known level in a new order, is novel once; repeated
-  behaviour stops being novel as soon as it has been seen.
+  behaviour stops being novel as soon as it has been seen. With ``coarse`` > 0 the same
+  contexts are also taken at a second, coarser resolution (levels ``// coarse``: each coarse
+  level ``coarse`` bin widths wide), and the score is the fraction new over both; a noisy
+  series that keeps finding new fine sequences inside known coarse ones then scores at most
+  one half (issue #15, s16: ``docs/modelling.md``, "NAB round six"). 0 (the default): off.
 * **seasonal surprise**: when :mod:`processors.season` finds a season of ``P`` values, the
   seasonal-naive prediction (the value ``P`` back, shifted by the change of the local mean)
   has a residual whose rarity is judged against the last ``tail`` residuals (ranks inside
@@ -48,6 +52,7 @@ from processors.season import SeasonalHistory
 
 _LN10 = math.log(10.0)
 _Q_LIMIT = 1 << 14  # levels are clipped to +/- this before hashing
+_COARSE_SEED = 64  # the coarse resolution's contexts hash with orders 64.. (fine: 0..order)
 
 
 class TailBuffer:
@@ -104,15 +109,17 @@ def _hash(order: int, levels: tuple[int, ...], bits: int) -> int:
 
 
 @functools.lru_cache(maxsize=1 << 14)  # levels repeat: one lookup instead of order + 1 (#14)
-def _context_slots(prev: tuple[int, ...], q: int, order: int, bits: int) -> tuple[int, ...]:
-    """The bitset slots of the contexts ending at level ``q`` after levels ``prev``.
+def _context_slots(prev: tuple[int, ...], q: int, order: int, bits: int, seed: int = 0
+                   ) -> tuple[int, ...]:
+    """The bitset slots of the contexts ending at level ``q`` after levels ``prev``
+    (``seed`` > 0: another resolution's contexts, hashed apart).
 
     >>> _context_slots((1, 2), 3, 3, 13) == tuple(
     ...     _hash(k, (1, 2, 3)[3 - k - 1:], 13) for k in range(3))
     True
     """
     return tuple([
-        _hash(k, prev[len(prev) - k :] + (q,), bits)
+        _hash(k + seed, prev[len(prev) - k :] + (q,), bits)
         for k in range(order + 1)
         if len(prev) >= k
     ])
@@ -123,7 +130,7 @@ class ContextNovelty:
 
     __slots__ = ("bins", "order", "warm", "margin", "bits", "seasonal", "history", "tail", "local",
                  "s_lo", "s_hi", "eta", "tail_min", "n", "lo", "hi", "levels", "seen", "hist",
-                 "resid", "recent", "err_local", "err_season", "_changes")
+                 "resid", "recent", "err_local", "err_season", "_changes", "coarse")
     def __init__(
         self,
         bins: int = 8,
@@ -139,7 +146,11 @@ class ContextNovelty:
         s_hi: float = 6.0,
         eta: float = 0.01,
         tail_min: int = 100,
+        coarse: int = 0,
     ) -> None:
+        if coarse < 0:
+            raise ValueError("coarse must be >= 0 (0: one resolution)")
+        self.coarse = coarse
         self.bins = bins
         self.order = order
         self.warm = warm
@@ -179,8 +190,14 @@ class ContextNovelty:
         return int(math.floor(max(-_Q_LIMIT, min(_Q_LIMIT, u))))
 
     def _slots(self, q: int) -> tuple[int, ...]:
-        """The bitset slots of the contexts ending at level ``q``."""
-        return _context_slots(self.levels, q, self.order, self.bits)
+        """The bitset slots of the contexts ending at level ``q`` (and, with ``coarse``, of
+        the same contexts at the coarse resolution)."""
+        fine = _context_slots(self.levels, q, self.order, self.bits)
+        c = self.coarse
+        if not c:
+            return fine
+        prev = tuple([v // c for v in self.levels])
+        return fine + _context_slots(prev, q // c, self.order, self.bits, _COARSE_SEED)
 
     def _novelty(self, slots: tuple[int, ...]) -> float:
         seen = self.seen
@@ -308,93 +325,3 @@ def run_novelty(values: Iterable[float], **params: Any) -> list[float]:
     """Scores of ``values`` in order, each scored before it is learnt."""
     d = NoveltyDetector(**params)
     return [d.step(float(x)) for x in values]
-
-
-class AnomalyLikelihood:
-    """HTM's anomaly likelihood over any raw score stream, as a score in [0, 1].
-
-    The raw scores' moving average over the last ``short`` values is compared with a normal
-    distribution fitted to the history of such averages: over the first ``learn`` values by
-    their plain mean and variance (the score is 0 meanwhile), then by exponentially weighted
-    ones (rate ``rate``: the last ~1/rate values). The mean is floored at ``mean_floor`` and the
-    variance at ``var_floor`` (HTM's 0.03 and 0.0003), so a detector that has been silent does
-    not make its first small blip a certainty. ``L = 1 - P(X >= average)`` is the likelihood.
-    As in HTM, a tail below ``red`` right after another is lifted to ``yellow`` (a run of
-    certainties alarms once). The score is HTM's log-likelihood, ``log(tail) / log(1e-10)``:
-    0.3 at a tail of 1e-3, 0.5 at 1e-5, 1 at 1e-10, so one threshold means one tail
-    probability on every series, whatever the raw score's own scale.
-    """
-
-    def __init__(
-        self,
-        short: int = 10,
-        rate: float = 0.001,
-        learn: int = 300,
-        mean_floor: float = 0.03,
-        var_floor: float = 0.0003,
-        red: float = 1e-5,
-        yellow: float = 1e-3,
-    ) -> None:
-        if short < 1 or learn < 1 or not 0 < rate < 1:
-            raise ValueError("short and learn must be >= 1, rate in (0, 1)")
-        self.short = short
-        self.rate = rate
-        self.learn = learn
-        self.mean_floor = mean_floor
-        self.var_floor = var_floor
-        self.red = red
-        self.yellow = yellow
-        self.window: deque[float] = deque(maxlen=short)
-        self.n = 0
-        self.mean = 0.0
-        self.var = 0.0  # a sum of squares while n < learn, the variance after
-        self.prev_red = False
-
-    def step(self, raw: float) -> float:
-        """Score ``raw`` (its recent average's tail), then learn it; returns the score."""
-        self.window.append(raw if math.isfinite(raw) else 0.0)
-        avg = sum(self.window) / len(self.window)
-        if self.n < self.learn:  # Welford
-            self.n += 1
-            d = avg - self.mean
-            self.mean += d / self.n
-            self.var += d * (avg - self.mean)
-            if self.n == self.learn:
-                self.var /= self.n
-            return 0.0
-        mu = max(self.mean, self.mean_floor)
-        sd = math.sqrt(max(self.var, self.var_floor))
-        tail = 0.5 * math.erfc((avg - mu) / sd / math.sqrt(2.0)) if avg > mu else 1.0
-        if tail <= self.red:
-            if self.prev_red:
-                tail = self.yellow
-            self.prev_red = True
-        else:
-            self.prev_red = False
-        d = avg - self.mean
-        self.mean += self.rate * d
-        self.var = (1.0 - self.rate) * (self.var + self.rate * d * d)
-        return max(0.0, min(1.0, math.log(tail + 1e-10) / math.log(1e-10)))
-
-
-class LikelihoodDetector:
-    """:class:`ContextNovelty`'s raw score through :class:`AnomalyLikelihood`, then a
-    :class:`Suppressor` (``rest=0``: none), for one float series."""
-
-    def __init__(
-        self,
-        rest: int = 150,
-        alarm: float = 0.5,
-        likelihood: dict[str, Any] | None = None,
-        **novelty: Any,
-    ) -> None:
-        self.rest = rest
-        self.alarm = alarm
-        self.novelty = dict(novelty)
-        self.model = ContextNovelty(**novelty)
-        self.likelihood = AnomalyLikelihood(**(likelihood or {}))
-        self.suppressor = Suppressor(rest, alarm)
-
-    def step(self, x: float) -> float:
-        """Score ``x``, then learn it; returns the score."""
-        return self.suppressor.step(self.likelihood.step(self.model.step(x)))

@@ -77,7 +77,7 @@ def nab_file_scores(detector: str, path: str, name: str, base: PipelineConfig
         return nab_run(path, replace(base, anomaly_rest=rest), component=name)[0]
 
     if detector == "likelihood":  # the novelty's raw score through AnomalyLikelihood, rest 0
-        from processors.univariate import LikelihoodDetector
+        from processors.likelihood import LikelihoodDetector
 
         lik = LikelihoodDetector(rest=0)
         return np.array([lik.step(float(x)) for x in read_series(Path(path), name).values])

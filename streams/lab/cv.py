@@ -200,9 +200,9 @@ def loco(
     return out
 
 
-_RAW_KEYS = ("warm", "bins", "order", "margin", "s_lo", "s_hi", "tail_min")
+_RAW_KEYS = ("warm", "bins", "order", "margin", "s_lo", "s_hi", "tail_min", "coarse")
 # ContextNovelty's own defaults for the raw keys a grid may leave out
-_RAW_DEFAULTS: dict[str, Any] = {"s_lo": 3.0, "s_hi": 6.0, "tail_min": 100}
+_RAW_DEFAULTS: dict[str, Any] = {"s_lo": 3.0, "s_hi": 6.0, "tail_min": 100, "coarse": 0}
 
 
 def nab_scores_of(values: Mapping[str, FloatArray], detector: str
@@ -210,7 +210,8 @@ def nab_scores_of(values: Mapping[str, FloatArray], detector: str
     """``scores_of`` for :func:`loco`: the detector's per-row scores of every series under one
     configuration. The raw novelty (which depends only on :data:`_RAW_KEYS`) is computed
     once per distinct raw configuration and reused for the suppression settings."""
-    from processors.univariate import AnomalyLikelihood, ContextNovelty, Suppressor
+    from processors.likelihood import AnomalyLikelihood
+    from processors.univariate import ContextNovelty, Suppressor
     from streams.lab.scoring.nab import probation_rows, rest_rows
 
     cache: dict[tuple[Any, ...], dict[str, FloatArray]] = {}
@@ -224,7 +225,8 @@ def nab_scores_of(values: Mapping[str, FloatArray], detector: str
             for n, v in values.items():
                 m = ContextNovelty(bins=c["bins"], order=c["order"], margin=c["margin"],
                                    warm=per_series(c["warm"], v.size, probation_rows),
-                                   s_lo=c["s_lo"], s_hi=c["s_hi"], tail_min=c["tail_min"])
+                                   s_lo=c["s_lo"], s_hi=c["s_hi"], tail_min=c["tail_min"],
+                                   coarse=c["coarse"])
                 out[n] = np.array([m.step(float(x)) for x in v])
             cache[key] = out
         return cache[key]

@@ -27,6 +27,9 @@ NOVELTY_GRID: dict[str, tuple[Any, ...]] = {
     "s_lo": (3.0, 2.0),
     "s_hi": (6.0, 8.0),
 }
+# Issue #15, s16: the same with the second, coarser context resolution (ContextNovelty's
+# ``coarse``: levels // coarse); 4 first (the value proposed), then the others tried.
+NOVELTY_COARSE_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_GRID, "coarse": (4, 2, 3, 8)}
 # Before issue #15's third round: six parameters on labels, rest a constant (docs/modelling.md).
 NOVELTY_TUNED_GRID: dict[str, tuple[Any, ...]] = {
     "warm": (250, 150, 400, "probation"),
@@ -43,7 +46,8 @@ LIKELIHOOD_GRID: dict[str, tuple[Any, ...]] = {
     "rest": (0, 75, 150),
     "alarm": (0.5, 0.3, 0.7),
 }
-GRIDS = {"novelty": NOVELTY_GRID, "novelty-tuned": NOVELTY_TUNED_GRID,
+GRIDS = {"novelty": NOVELTY_GRID, "novelty-coarse": NOVELTY_COARSE_GRID,
+         "novelty-tuned": NOVELTY_TUNED_GRID,
          "likelihood": LIKELIHOOD_GRID}
 
 

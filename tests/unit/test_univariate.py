@@ -104,7 +104,7 @@ def test_periods_are_found_and_trends_are_not_taken_for_seasons() -> None:
 
 
 def test_the_likelihood_is_a_tail_probability_on_the_scores_own_scale() -> None:
-    from processors.univariate import AnomalyLikelihood
+    from processors.likelihood import AnomalyLikelihood
 
     for level in (0.0, 0.3):  # a quiet raw score and a busy one: one threshold for both
         lik = AnomalyLikelihood(short=5, rate=0.01, learn=100)
@@ -119,9 +119,36 @@ def test_the_likelihood_is_a_tail_probability_on_the_scores_own_scale() -> None:
 
 
 def test_the_likelihood_detector_runs_on_a_series() -> None:
-    from processors.univariate import LikelihoodDetector
+    from processors.likelihood import LikelihoodDetector
 
     d = LikelihoodDetector(rest=0, warm=50, likelihood={"learn": 50})
     scores = [d.step(50.0 if i == 400 else float(i % 5)) for i in range(500)]
     assert max(scores[:100]) == 0.0
     assert max(scores[400:410]) > 0.5 > max(scores[200:400])
+
+
+def test_a_coarse_resolution_halves_new_fine_sequences_inside_known_coarse_ones() -> None:
+    """Issue #15, s16: ``coarse`` adds the contexts of ``level // coarse``; a new order of
+    known fine levels within one known coarse context scores at most 0.5, a new far level 1."""
+    fine, two = ContextNovelty(warm=40, seasonal=False), ContextNovelty(
+        warm=40, seasonal=False, coarse=4)
+    for i in range(400):  # 0..7 over and over: fine levels 1 2 2 3 4 5 5 6, coarse 0 0 0 0 1 1 1 1
+        fine.step(float(i % 8)), two.step(float(i % 8))
+    new_order = [0.0, 0.0, 1.0, 1.0]  # 0-0 and 1-1: fine contexts never seen, coarse ones seen
+    assert max(fine.step(x) for x in new_order) >= 0.75
+    assert max(two.step(x) for x in new_order) <= 0.5
+    assert two.step(100.0) == 1.0  # a level of its own at both resolutions
+    assert ContextNovelty(coarse=0)._slots(3) == ContextNovelty()._slots(3)
+    with pytest.raises(ValueError):
+        ContextNovelty(coarse=-1)
+
+
+def test_the_pipeline_passes_its_coarse_setting_to_every_metric() -> None:
+    from processors.anomaly import detector_for
+    from processors.config import PipelineConfig
+
+    det = detector_for(PipelineConfig(anomaly_coarse=4), "web-1")
+    assert det.coarse == 4 and det._model("cpu", 1).coarse == 4  # type: ignore[union-attr]
+    assert PipelineConfig().state_key()["anomaly"] == PipelineConfig(
+        anomaly_coarse=0).state_key()["anomaly"] != PipelineConfig(
+        anomaly_coarse=4).state_key()["anomaly"]
