@@ -10,7 +10,9 @@ change, and read back into the compact form (refusing anything that is not the o
   deque;
 * the Bayes net's count tables: one ``array('d')`` a node, written as two lists;
 * a component's rule statuses per window: one dict shared by every equal set of statuses
-  (:func:`processors.componentstate.shared_statuses`), written as the dicts they are.
+  (:func:`processors.componentstate.shared_statuses`), written as the dicts they are;
+* a novelty model's seen contexts (:class:`processors.univariate.ContextNovelty`): the
+  compact form of :mod:`processors.seenset` while it is the shorter, written as the bitmap.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from typing import Any
 from processors.stateschema import attributes
 from schemas.errors import ContractError
 
-__all__ = ["after_bayesnet", "after_component", "after_pending", "after_windows",
-           "encode_bayesnet", "encode_pending", "encode_windows"]
+__all__ = ["after_bayesnet", "after_component", "after_novelty", "after_pending",
+           "after_windows", "encode_bayesnet", "encode_novelty", "encode_pending",
+           "encode_windows"]
 
 
 def encode_windows(st: Any) -> dict[str, Any]:
@@ -96,3 +99,21 @@ def after_component(st: Any) -> None:
 
     st.last_status = share(st.last_status)
     st.window_status = {k: share(v) for k, v in st.window_status.items()}
+
+
+def encode_novelty(m: Any) -> dict[str, Any]:
+    """A :class:`~processors.univariate.ContextNovelty` with its seen contexts as the bitmap
+    they were written as before #14 (compact in memory while few; the same bytes)."""
+    from processors.seenset import bitmap
+
+    out = attributes("ContextNovelty", m)
+    out["seen"] = bitmap(m.seen, m.bits)
+    return out
+
+
+def after_novelty(m: Any) -> None:
+    from processors.seenset import restored
+
+    if not (type(m.bits) is int and 3 <= m.bits <= 24 and len(m.seen) == (1 << m.bits) >> 3):
+        raise ContractError("state: ContextNovelty.seen is not a bitmap of 2**bits bits")
+    m.seen = restored(m.seen, m.bits)

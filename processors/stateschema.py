@@ -190,6 +190,7 @@ def _component_types() -> dict[str, TypeSchema]:
 
 def _novelty_types() -> dict[str, TypeSchema]:
     """The anomaly models: per-metric novelty, the joint deviation, Half-Space Trees."""
+    from processors import stateforms
     from processors.anomaly import AnomalyDetector, ComponentNovelty, MinMaxScaler
     from processors.multivariate import JointDeviation
     from processors.season import SeasonalHistory
@@ -208,7 +209,7 @@ def _novelty_types() -> dict[str, TypeSchema]:
             hist=("SeasonalHistory", _NONE), resid=("TailBuffer", _NONE), recent=(deque, _NONE),
             err_local=OPT_FLOAT, err_season=OPT_FLOAT, _changes=INT,
             coarse=_f(*INT, default=lambda: 0),
-        )),
+        ), encode=stateforms.encode_novelty, after=stateforms.after_novelty),
         "JointDeviation": TypeSchema(JointDeviation, _fields(
             alpha=FLOAT, k=INT, smooth=FLOAT, norm_rate=FLOAT, floor=FLOAT, clip=FLOAT,
             scale=FLOAT, warm=INT, metrics=(list,), index=(dict,), mean=(np.ndarray,),

@@ -7,7 +7,8 @@ channels, both learnt online from the stream itself (no file minimum/maximum, no
   ``bins`` equal-width levels over the range seen in the first ``warm`` values, widened by
   ``margin`` on each side (values beyond get levels of their own, one per bin width). The
   contexts ending at this value (the level alone, and with the 1..``order`` levels before it)
-  are looked up in a hashed bitset of ``2**bits`` bits; the score is the fraction of them never
+  are looked up in a hashed set of ``2**bits`` slots (:mod:`processors.seenset`: compact while
+  few are marked, then a bitmap); the score is the fraction of them never
   seen before. A new level, or a known level in a new order, is novel once; repeated
   behaviour stops being novel as soon as it has been seen. With ``coarse`` > 0 the same
   contexts are also taken at a second, coarser resolution (levels ``// coarse``: each coarse
@@ -49,6 +50,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from processors.season import SeasonalHistory
+from processors.seenset import empty, mark, unseen
 
 _LN10 = math.log(10.0)
 _Q_LIMIT = 1 << 14  # levels are clipped to +/- this before hashing
@@ -168,7 +170,7 @@ class ContextNovelty:
         self.lo = math.inf
         self.hi = -math.inf
         self.levels: tuple[int, ...] = ()
-        self.seen = bytearray((1 << bits) // 8)
+        self.seen = empty(bits)  # compact while few slots are marked (processors.seenset)
         self.hist: SeasonalHistory | None = SeasonalHistory(history) if seasonal else None
         self.resid: TailBuffer | None = TailBuffer(tail, tail_min) if seasonal else None
         # float32-rounded, as the history; none without one (an empty deque is ~760 bytes, #14)
@@ -200,9 +202,7 @@ class ContextNovelty:
         return fine + _context_slots(prev, q // c, self.order, self.bits, _COARSE_SEED)
 
     def _novelty(self, slots: tuple[int, ...]) -> float:
-        seen = self.seen
-        new = sum(not (seen[s >> 3] >> (s & 7)) & 1 for s in slots)
-        return new / len(slots)
+        return unseen(self.seen, slots, self.bits) / len(slots)
 
     def _residuals(self, x: float) -> tuple[float, float | None]:
         """``(|x - local mean|, |x - seasonal-naive| or None)``; NaN local when too short."""
@@ -248,10 +248,8 @@ class ContextNovelty:
         q = self._level(x, self.lo, self.hi)
         slots = self._slots(q)
         local, season = self._residuals(x)
-        raw = 0.0 if cold else max(self._novelty(slots), self._seasonal_score(season))
-        seen = self.seen
-        for s in slots:
-            seen[s >> 3] |= 1 << (s & 7)
+        new = mark(self.seen, slots, self.bits)  # the slots not seen before, now marked
+        raw = 0.0 if cold else max(new / len(slots), self._seasonal_score(season))
         self.levels = (self.levels + (q,))[-self.order :]
         h = self.hist
         if h is not None and self.resid is not None:

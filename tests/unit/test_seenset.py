@@ -1,0 +1,83 @@
+"""The novelty models' seen contexts in their compact form (#14): the bitmap's answers."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from processors import seenset, stateformat
+from processors.univariate import ContextNovelty
+from schemas.errors import ContractError
+
+
+def _reference(slots: set[int], bits: int) -> bytearray:
+    out = bytearray((1 << bits) >> 3)
+    for s in slots:
+        out[s >> 3] |= 1 << (s & 7)
+    return out
+
+
+@pytest.mark.parametrize("bits", [4, 8, 9, 12, 13])
+def test_the_set_answers_as_the_bitmap_and_turns_into_it_once_that_is_smaller(bits: int) -> None:
+    rnd = random.Random(bits)
+    seen, ref = seenset.empty(bits), set[int]()
+    forms = {len(seen) == (1 << bits) >> 3}
+    steps = (1 << bits) // 4
+    for i in range(steps):
+        slots = tuple(rnd.randrange(1 << bits) for _ in range(rnd.randint(1, 6)))
+        if rnd.random() < 0.2:
+            slots += slots[:1]  # a slot twice in one lookup counts twice, as it did
+        want = sum(s not in ref for s in slots)
+        assert seenset.unseen(seen, slots, bits) == want
+        assert seenset.mark(seen, slots, bits) == want
+        ref.update(slots)
+        forms.add(len(seen) == (1 << bits) >> 3)
+        if i % 61 and i < steps - 1:
+            continue
+        assert seenset.slots_of(seen, bits) == sorted(ref)
+        assert seenset.bitmap(seen, bits) == _reference(ref, bits)
+        assert seenset.restored(_reference(ref, bits), bits) == seen  # one form per set
+    assert forms == {False, True}
+
+
+def test_a_bucket_that_would_hold_256_slots_turns_the_set_into_the_bitmap() -> None:
+    seen = seenset.empty(16)  # 256 buckets: 256 slots of one bucket fit the compact length
+    for s in range(255):
+        seenset.mark(seen, (s,), 16)
+    assert len(seen) == 256 + 255
+    assert seenset.mark(seen, (255, 255), 16) == 2
+    assert len(seen) == 8192 and seenset.slots_of(seen, 16) == list(range(256))
+
+
+def _model(n: int) -> ContextNovelty:
+    m = ContextNovelty(warm=20, seasonal=False)
+    rnd = random.Random(n)
+    for i in range(n):
+        m.step(rnd.gauss(0.0, 1.0) + (i % 7))
+    return m
+
+
+@pytest.mark.parametrize("n", [0, 300, 6000])
+def test_a_model_snapshots_its_set_as_the_bitmap_and_restores_the_same_form(n: int) -> None:
+    m = _model(n)
+    blob = stateformat.encode(m)
+    back = stateformat.decode(blob)
+    assert back.seen == m.seen and stateformat.encode(back) == blob
+    bitmap = seenset.bitmap(m.seen, m.bits)
+    assert len(bitmap) == 1024 and bitmap == _reference(set(seenset.slots_of(m.seen, 13)), 13)
+    as_before = stateformat.decode(blob)
+    as_before.seen = bitmap  # the form every model held before #14: the same bytes
+    assert stateformat.encode(as_before) == blob
+    x = 3.5
+    assert back.step(x) == m.step(x) and back.seen == m.seen
+
+
+def test_a_restored_set_that_is_not_a_bitmap_of_its_bits_is_refused() -> None:
+    m = _model(50)
+    m.seen = bytearray(100)  # neither form's length for bits 13 once written
+    m.bits = 13
+    from processors import stateforms
+
+    with pytest.raises(ContractError, match="bitmap of 2\\*\\*bits"):
+        stateforms.after_novelty(m)
