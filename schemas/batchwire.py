@@ -160,27 +160,56 @@ def _read(b: bytes, pos: int) -> MetricColumns:
                          _values(rows, offsets, ts_len))
 
 
+# a layout's masks, built once: (stride, ts_len, value offsets) -> (indexes of the bytes that
+# must match the first row's, indexes of the values' bytes); ts_len -> (continuation flags,
+# the 7-bit groups' weights). A shipper sends one layout, so these stay small (emptied past
+# _LAYOUTS_MAX)
+_LAYOUTS_MAX = 256
+_layouts: dict[tuple[int, int, tuple[int, ...]], tuple[np.ndarray, np.ndarray]] = {}
+_varints: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
 def _ts(rows: np.ndarray, ts_len: int) -> np.ndarray:
     """Every row's leading zigzag varint of ``ts_len`` bytes (all of that length, or _Bad)."""
     head = rows[:, :ts_len]
-    if (head[:, :-1] < 0x80).any() or (head[:, -1] >= 0x80).any():
+    got = _varints.get(ts_len)
+    if got is None:
+        more = np.arange(ts_len) < ts_len - 1  # every byte but the last has its top bit set
+        weights = np.array([1 << (7 * k) for k in range(ts_len)], np.uint64)
+        got = _varints[ts_len] = more, weights
+    more, weights = got
+    if ((head >= 0x80) != more).any():
         raise _Bad
-    u = np.zeros(len(rows), np.uint64)
-    for k in range(ts_len):
-        u |= (head[:, k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
+    if ts_len <= 9:  # the 7-bit groups fill disjoint bits of 63: their sum is their OR
+        u = (head & 0x7F).astype(np.uint64) @ weights
+    else:
+        u = np.zeros(len(rows), np.uint64)
+        for k in range(ts_len):
+            u |= (head[:, k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
     return (u >> np.uint64(1)).astype(np.int64) ^ -(u & np.uint64(1)).astype(np.int64)
+
+
+def _layout(stride: int, offsets: list[int], ts_len: int) -> tuple[np.ndarray, np.ndarray]:
+    key = (stride, ts_len, tuple(offsets))
+    got = _layouts.get(key)
+    if got is None:
+        is_value = np.zeros(stride, bool)
+        for off in offsets:
+            is_value[off:off + 8] = True
+        fixed = ~is_value
+        fixed[:ts_len] = False
+        cols = np.concatenate([np.arange(off, off + 8) for off in offsets])
+        if len(_layouts) >= _LAYOUTS_MAX:
+            _layouts.clear()
+        got = _layouts[key] = np.flatnonzero(fixed), cols
+    return got
 
 
 def _values(rows: np.ndarray, offsets: list[int], ts_len: int) -> np.ndarray:
     """The doubles at ``offsets`` of every row, once every other byte after the timestamp
     matches the first row's."""
-    stride = rows.shape[1]
-    is_value = np.zeros(stride, bool)
-    for off in offsets:
-        is_value[off:off + 8] = True
-    fixed = ~is_value
-    fixed[:ts_len] = False
-    if not (rows[:, fixed] == rows[0, fixed]).all():
+    fixed, cols = _layout(rows.shape[1], offsets, ts_len)
+    same = rows[:, fixed]
+    if not (same == same[0]).all():
         raise _Bad
-    cols = np.concatenate([np.arange(off, off + 8) for off in offsets])
     return np.ascontiguousarray(rows[:, cols]).view("<f8").astype(np.float64)

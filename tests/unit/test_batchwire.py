@@ -6,6 +6,8 @@ import math
 import random
 from typing import Any
 
+import pytest
+
 from schemas.batchwire import read_columns
 from schemas.codec import Codec
 from streams.sim.examples import fleet_samples
@@ -48,6 +50,19 @@ def test_odd_values_and_tags_bit_for_bit() -> None:
     got, want = cols.to_record(), codec.decode(data, ("MetricBatch",))[1]
     assert repr(got) == repr(want)
     assert [math.copysign(1, p["metrics"]["ä"]) for p in got["points"]][:2] == [1.0, -1.0]
+
+
+@pytest.mark.parametrize("ts", [[0, 1, -1], [63, -64, 0], [2**55, 2**55 + 1, -(2**55) - 1],
+                                [2**62 - 1, -(2**62), 2**62 - 7], [2**62, 2**63 - 1, -(2**63)]])
+def test_timestamps_of_every_varint_length(ts: list[int]) -> None:
+    """1 to 10 varint bytes (9 and 10: the longest times), twice over for the cached masks."""
+    codec = Codec()
+    for _ in range(2):
+        rec = _batch([{"ts": t, "metrics": {"cpu": 1.0, "mem": -0.0}} for t in ts])
+        data = codec.encode("MetricBatch", rec)
+        cols = read_columns(codec, data)
+        assert cols is not None and cols.ts.tolist() == ts
+        assert _same(cols.to_record(), codec.decode(data, ("MetricBatch",))[1])
 
 
 def test_other_layouts_decline() -> None:
