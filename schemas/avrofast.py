@@ -1,8 +1,8 @@
 """A fast path for the worker's hot outputs: ``HealthSignal`` and ``RiskScore`` bodies (#14).
 
 The worker encodes a ``HealthSignal`` on each change of a rule's status and each heartbeat,
-and a ``RiskScore`` (24 forecasts) per closed window; fastavro's writer took ~10 % of the batch worker's main thread
-(docs/throughput.md, s16). These two schemas are fixed (``schemas/avro/*.avsc``), so their
+and a ``RiskScore`` (24 forecasts) per closed window; fastavro's writer took ~10 % of the
+batch worker's main thread (docs/throughput.md, s16). These two schemas are fixed (``schemas/avro/*.avsc``), so their
 Avro binary bodies can be written directly: strings as a zigzag-varint length and UTF-8,
 longs and ints as zigzag varints, doubles as 8 little-endian bytes, booleans as one byte,
 an enum as its symbol's index, a union as its branch's index and the value, an array or map
