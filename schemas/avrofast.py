@@ -2,11 +2,12 @@
 
 The worker encodes a ``HealthSignal`` on each change of a rule's status and each heartbeat,
 and a ``RiskScore`` (24 forecasts) per closed window; fastavro's writer took ~10 % of the
-batch worker's main thread (docs/throughput.md, s16). These two schemas are fixed (``schemas/avro/*.avsc``), so their
-Avro binary bodies can be written directly: strings as a zigzag-varint length and UTF-8,
-longs and ints as zigzag varints, doubles as 8 little-endian bytes, booleans as one byte,
-an enum as its symbol's index, a union as its branch's index and the value, an array or map
-as one block (its count, the items, a zero count; an empty one is a zero count).
+batch worker's main thread (docs/throughput.md, s16). These two schemas are fixed
+(``schemas/avro/*.avsc``), so their Avro binary bodies can be written directly: strings as a
+zigzag-varint length and UTF-8, longs and ints as zigzag varints, doubles as 8 little-endian
+bytes, booleans as one byte, an enum as its symbol's index, a union as its branch's index
+and the value, an array or map as one block (its count, the items, a zero count; an empty
+one is a zero count).
 
 Only records of the exact form take this path: strings, longs and ints as ``str`` and
 ``int`` (within the type's range), booleans as ``bool``, a union's double as ``float`` (or
