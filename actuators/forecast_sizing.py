@@ -14,6 +14,8 @@ import numpy as np
 from actuators.sizerbase import DAY, GIB_KB, HOUR, MHZ_PER_CORE, DecayingHistogram, Sizer
 from schemas.errors import ConfigError
 
+Pick = np.ndarray | None  # per knob: the chosen allocation and its P(demand > a)
+
 
 class ForewarnSizer(Sizer):
     """forewarn's sizing: the allocation that covers the forecast demand over the time it will
@@ -56,6 +58,12 @@ class ForewarnSizer(Sizer):
       (0, the default, is per core / GiB; 1 is per size; trial 21); ``price_scale="peak"``
       puts the component's own peak demand so far (learnt online, at least ``u``) in place
       of ``C`` there;
+    * **calibration** (``calibrate`` ``c`` > 0; 0, off, is the default): per knob, the
+      decayed count of windows whose demand went over the chosen allocation (seen) against
+      the sum of the chances the sizing gave them (expected), both with the histograms'
+      half-life; the sizing then reads ``P(demand > a)`` times ``(seen + c) / (expected +
+      c)`` (``c`` exceedances' worth of belief in the model), so a component whose tail
+      was under-predicted gets more, one over-predicted less (only with ``combine="cost"``);
     * **cold start**: the prior alone (``warm`` 0, the default): the provisioned size until
       the component's own ``n`` outcomes outweigh it: the prior's share ``1/(n + 1)`` (the
       chance of a violation it removes) under ``most_risk`` (0.2: five outcomes) and under
@@ -85,7 +93,7 @@ class ForewarnSizer(Sizer):
                  forecasters: Sequence[str] = FORECASTERS[:4], combine: str = "cost",
                  prior: float = 1.0, most_risk: float = 0.2, override_cost: bool = True,
                  price: str = "gib", size_exponent: float = 0.0, price_scale: str = "size",
-                 **kw: Any) -> None:
+                 calibrate: float = 0.0, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.cost = cost
         if cost and np.any(self.knobs <= 0):
@@ -104,6 +112,7 @@ class ForewarnSizer(Sizer):
         if not 0 < most_risk <= 1:
             raise ConfigError("forewarn: most_risk within (0, 1]")
         self.most_risk = float(most_risk)
+        self._set_calibration(calibrate)
         self.level_hl = level_half_life_s
         self.unit = max(0.01 * self.capacity, 1e-6)
         self._set_price(price, size_exponent, price_scale)
@@ -123,8 +132,8 @@ class ForewarnSizer(Sizer):
         self.level: float | None = None
         self.last_ts: int | None = None
         self.last = 0.0
-        # (decision ts, each forecaster's b, each one's allocation per knob or None)
-        self.pending: deque[tuple[int, np.ndarray, np.ndarray | None]] = deque()
+        # (decision ts, each forecaster's b, its allocation per knob or None, calibration's)
+        self.pending: deque[tuple[int, np.ndarray, np.ndarray | None, Pick]] = deque()
         self.hist_ts: list[int] = []  # about a day of demand, for the windows
         self.hist_v: list[float] = []
         # per peak forecaster: the max of its span, as a monotone deque of (ts, demand)
@@ -205,10 +214,12 @@ class ForewarnSizer(Sizer):
                 peak.popleft()
         span = self.delay_s + self.step_s
         while self.pending and ts >= self.pending[0][0] + span:
-            t0, bases, own = self.pending.popleft()
+            t0, bases, own, pick = self.pending.popleft()
             got = self._max_between(t0 + self.delay_s, t0 + span)
             if got is not None:
                 self._learn(ts, got + self.unit, bases, own)
+                if pick is not None:
+                    self._calibrate(ts, got + self.unit, pick)
 
     def _learn(self, ts: int, got: float, bases: np.ndarray, own: np.ndarray | None) -> None:
         if self.score_ts is not None and len(self.names) > 1:
@@ -226,6 +237,33 @@ class ForewarnSizer(Sizer):
                 self.score[i] += math.log(max(density * self.unit, 1e-9))
             h.add(ratio, 1.0, ts)
         self.resolved += 1
+
+    def _set_calibration(self, calibrate: float) -> None:
+        if calibrate < 0:
+            raise ConfigError("forewarn: calibrate >= 0 (0: off)")
+        self.calibrate = float(calibrate)
+        # per knob: decayed exceedances of the chosen allocation, seen and predicted; pending
+        # holds, with ``calibrate``, the chosen allocation and its P(demand > a) per knob
+        self.seen = np.zeros(self.knobs.size)
+        self.expected = np.zeros(self.knobs.size)
+        self.cal_ts: int | None = None
+
+    def _calibrate(self, ts: int, got: float, pick: np.ndarray) -> None:
+        """Count, per knob, whether the demand went over the chosen allocation and the
+        chance the sizing gave it, both decayed with the histograms' half-life."""
+        if self.cal_ts is not None:
+            decay = 2.0 ** (-(ts - self.cal_ts) / self.hists[0].half_life)
+            self.seen, self.expected = self.seen * decay, self.expected * decay
+        self.cal_ts = ts
+        self.seen = self.seen + (got > pick[:, 0])
+        self.expected = self.expected + pick[:, 1]
+
+    def tail_factor(self) -> np.ndarray:
+        """Per knob, the calibration of the predicted exceedance: (seen + c) / (expected + c),
+        ``c`` = ``calibrate`` exceedances' worth of prior belief that it is right (factor 1)."""
+        c = self.calibrate
+        factor: np.ndarray = (self.seen + c) / (self.expected + c)
+        return factor
 
     def on_risk(self, risk: Mapping[str, Any]) -> None:
         r, an = float(risk.get("risk") or 0.0), float(risk.get("anomaly") or 0.0)
@@ -264,9 +302,11 @@ class ForewarnSizer(Sizer):
             return 0.0
         return self.prior * (2.0 ** ((ts - h.ref) / h.half_life) if h.ref is not None else 1.0)
 
-    def _one(self, i: int, base: float, ts: int) -> np.ndarray:
-        """Forecaster ``i``'s own allocation (plus ``u``) per knob: its histogram's survival
-        with the prior (the provisioned size, weight ``prior``) mixed in."""
+    def _one(self, i: int, base: float, ts: int) -> tuple[np.ndarray, np.ndarray]:
+        """Forecaster ``i``'s own allocation (plus ``u``) per knob, and its predicted
+        P(demand > a) there: its histogram's survival with the prior (the provisioned size,
+        weight ``prior``) mixed in; with ``calibrate``, the survival times each knob's
+        :meth:`tail_factor` in the cost."""
         h = self.hists[i]
         amounts = base * h.starts[1:] / 100.0
         cum = np.cumsum(h.weights)
@@ -280,11 +320,16 @@ class ForewarnSizer(Sizer):
             order = np.argsort(cand, kind="stable")
             cand, surv = cand[order], surv[order]
             idx = np.searchsorted(-surv, -(1.0 - self.knobs))
-            at_q: np.ndarray = cand[np.minimum(idx, cand.size - 1)]
-            return at_q
-        cost = np.where(surv <= self.most_risk, surv, np.inf)[None, :] + self.lam * cand[None, :]
-        best: np.ndarray = cand[np.argmin(cost, axis=1)]
-        return best
+            at_q = np.minimum(idx, cand.size - 1)
+            return cand[at_q], surv[at_q]
+        if self.calibrate:
+            scaled = self.tail_factor()[:, None] * surv[None, :]
+            cost = np.where(scaled <= self.most_risk, scaled, np.inf) + self.lam * cand[None, :]
+        else:
+            cost = (np.where(surv <= self.most_risk, surv, np.inf)[None, :]
+                    + self.lam * cand[None, :])
+        j = np.argmin(cost, axis=1)
+        return cand[j], surv[j]
 
     def _size(self, bases: np.ndarray, ts: int) -> np.ndarray:
         """The allocation (plus ``u``) per knob under the weighted mixture (and the prior)."""
@@ -324,17 +369,21 @@ class ForewarnSizer(Sizer):
         if self.level is None:
             return self.alloc.copy()
         bases = self._bases()
-        own = None
+        own = pick = None
         if self.resolved < max(self.warm, 1):
             self.alloc = np.full(self.knobs.size, max(self.capacity, float(bases[0])))
         elif self.combine == "cost" and len(self.names) > 1:
-            own = np.stack([self._one(i, b, ts) for i, b in enumerate(bases)], axis=1)
-            best = np.argmin(self.costs, axis=1)
-            self.alloc = np.maximum(own[np.arange(self.knobs.size), best] - self.unit,
-                                    self.floor)
+            ones = [self._one(i, b, ts) for i, b in enumerate(bases)]
+            own = np.stack([a for a, _ in ones], axis=1)
+            rows, best = np.arange(self.knobs.size), np.argmin(self.costs, axis=1)
+            chosen = own[rows, best]
+            if self.calibrate:
+                p = np.stack([q for _, q in ones], axis=1)[rows, best]
+                pick = np.stack([chosen, p], axis=1)
+            self.alloc = np.maximum(chosen - self.unit, self.floor)
         else:
             self.alloc = np.maximum(self._size(bases, ts) - self.unit, self.floor)
-        self.pending.append((ts, bases, own))
+        self.pending.append((ts, bases, own, pick))
         if ts <= self.override_until:
             lift = np.maximum(self.override_level - self.alloc, 0.0)
             if self.override_cost:  # worth it while the risk it removes exceeds lambda x lift

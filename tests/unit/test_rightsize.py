@@ -333,3 +333,40 @@ def test_forewarn_ever_forecaster_remembers_a_burst_the_week_forgot() -> None:
     assert bases["ever"] == pytest.approx(5080.0)
     assert make_sizer("forewarn", (0.01,), capacity=1.0).names == (
         "level", "window", "peak", "week")
+
+
+def test_forewarn_calibrate_counts_exceedances_and_scales_the_tail() -> None:
+    """``calibrate`` c = 1. Two knobs; a window whose demand (+ u) was 10 against chosen
+    allocations 8 and 12 with predicted exceedance 0.1 and 0.3: seen [1, 0], expected
+    [0.1, 0.3]. One half-life (7 days) later a window at 5 (no exceedance) with 0.05 and 0.15:
+    seen [0.5, 0], expected [0.05 + 0.05, 0.15 + 0.15]; factor (seen + 1) / (expected + 1) =
+    1.5 / 1.1 = 1.3636 and 1 / 1.3 = 0.7692. The sizing then minimises f x P(d > a) + lambda x
+    a, which is the uncalibrated sizing at lambda / f (most_risk not binding here; the same
+    forecaster is the cheapest in both: the choice among them prices at lambda itself)."""
+    sz = make_sizer("forewarn", (0.01, 0.001), capacity=8000.0, calibrate=1.0)
+    sz._calibrate(0, 10.0, np.array([[8.0, 0.1], [12.0, 0.3]]))
+    np.testing.assert_allclose(sz.seen, [1.0, 0.0])
+    np.testing.assert_allclose(sz.expected, [0.1, 0.3])
+    sz._calibrate(7 * 86400, 5.0, np.array([[8.0, 0.05], [12.0, 0.15]]))
+    np.testing.assert_allclose(sz.expected, [0.1, 0.3])
+    np.testing.assert_allclose(sz.tail_factor(), [1.5 / 1.1, 1.0 / 1.3])
+    demand = [1000.0 + 400.0 * math.sin(i / 7.0) + (2500.0 if i % 97 == 0 else 0.0)
+              for i in range(600)]
+    for lam, f in ((0.01, 3.0), (0.003, 0.5)):
+        cal = make_sizer("forewarn", (lam,), capacity=8000.0, calibrate=1.0)
+        ref = make_sizer("forewarn", (lam / f,), capacity=8000.0, most_risk=1.0)
+        cal.most_risk = 1.0
+        for i, d in enumerate(demand):
+            for s in (cal, ref):
+                s.observe(i * 300, d)
+            cal.seen, cal.expected = np.array([3.0 * f - 1.0]), np.array([2.0])
+            assert cal.tail_factor()[0] == pytest.approx(f)
+            got, want = cal.recommend(i * 300)[0], ref.recommend(i * 300)[0]
+            assert got == pytest.approx(want, rel=1e-9), (lam, i)
+    off = make_sizer("forewarn", (0.01,), capacity=8000.0)
+    for i, d in enumerate(demand[:50]):
+        off.observe(i * 300, d)
+        off.recommend(i * 300)
+    assert off.seen.sum() == 0.0 and all(p[3] is None for p in off.pending)
+    with pytest.raises(ConfigError):
+        make_sizer("forewarn", (0.01,), capacity=1.0, calibrate=-1.0)
