@@ -36,7 +36,7 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["ENCODERS", "Unfit", "health_signal", "risk_score"]
+__all__ = ["ENCODERS", "Unfit", "health_signal", "risk_score", "zigzag_long"]
 
 _D = struct.Struct("<d").pack
 _DDD = struct.Struct("<ddd").pack
@@ -54,8 +54,10 @@ class Unfit(Exception):
     """The record is not of the exact form this path writes: encode it with fastavro."""
 
 
-def _varint(z: int) -> bytes:
-    """An unsigned varint (7 bits a byte, low first)."""
+def zigzag_long(n: int) -> bytes:
+    """Avro's encoding of a long (zig-zag, then base-128 varint, 7 bits a byte, low first);
+    ``n`` within the longs (the shipper's batches use it too)."""
+    z = (n << 1) ^ (n >> 63)
     out = bytearray()
     while z > 0x7F:
         out.append((z & 0x7F) | 0x80)
@@ -67,13 +69,13 @@ def _varint(z: int) -> bytes:
 def _long(n: object) -> bytes:
     if type(n) is not int or not _LONG_MIN <= n <= _LONG_MAX:
         raise Unfit
-    return _varint((n << 1) ^ (n >> 63))
+    return zigzag_long(n)
 
 
 def _int(n: object) -> bytes:
     if type(n) is not int or not _INT_MIN <= n <= _INT_MAX:
         raise Unfit
-    return _varint((n << 1) ^ (n >> 63))
+    return zigzag_long(n)
 
 
 def _str(s: object) -> bytes:
@@ -86,7 +88,7 @@ def _str(s: object) -> bytes:
         raw = s.encode()
     except UnicodeEncodeError as exc:
         raise Unfit from exc
-    got = _varint(len(raw) << 1) + raw
+    got = zigzag_long(len(raw)) + raw
     if len(_strings) >= _CACHE_MAX:
         _strings.clear()
     _strings[s] = got

@@ -8,21 +8,11 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from heapq import merge
 
+from schemas.avrofast import zigzag_long
 from schemas.codec import Codec
 from schemas.errors import ConfigError
 
 # -------------------------------------------------------------------------- wire format
-
-
-def _zigzag_long(n: int) -> bytes:
-    """Avro's encoding of a long (zig-zag, then base-128 varint)."""
-    z = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while z > 0x7F:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
 
 
 class BatchAssembler:
@@ -76,7 +66,7 @@ class BatchAssembler:
     def message(self, header: bytes, points: Sequence[bytes]) -> bytes:
         if self.json:
             return header + b",".join(points) + b"]}"
-        return header + _zigzag_long(len(points)) + b"".join(points) + b"\x00"
+        return header + zigzag_long(len(points)) + b"".join(points) + b"\x00"
 
 
 # ------------------------------------------------------------------------------- buffer
