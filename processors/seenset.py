@@ -28,12 +28,10 @@ as before (:func:`bitmap`, :func:`restored`), so checkpoints are unchanged to th
 from __future__ import annotations
 
 import bisect
-import re
+
+import numpy as np
 
 __all__ = ["bitmap", "empty", "mark", "restored", "slots_of", "unseen"]
-
-_NONZERO = re.compile(rb"[^\x00]")
-_BITS_OF = tuple(tuple(j for j in range(8) if v >> j & 1) for v in range(256))
 
 
 def _sizes(bits: int) -> tuple[int, int]:
@@ -47,56 +45,54 @@ def empty(bits: int) -> bytearray:
     return bytearray(head if head < nbytes else nbytes)
 
 
-def _bucket(seen: bytearray, s: int, head: int) -> tuple[int, int]:
-    """Where the compact form keeps slot ``s``'s bucket: ``(start, end)`` in ``seen``."""
-    b = s >> 8
-    start = head + sum(seen[:b]) if b else head
-    return start, start + seen[b]
-
-
 def unseen(seen: bytearray, slots: tuple[int, ...], bits: int) -> int:
     """How many of ``slots`` (each counted as often as it comes) are not in the set."""
-    nbytes, head = _sizes(bits)
-    if len(seen) == nbytes:
+    head = 1 << max(bits - 8, 0)
+    if len(seen) == (1 << bits) >> 3:
         return sum(not (seen[s >> 3] >> (s & 7)) & 1 for s in slots)
-    return sum(seen.find(s & 255, *_bucket(seen, s, head)) < 0 for s in slots)
+    new = 0
+    for s in slots:  # the bucket's start: the head plus the counts of the buckets before it
+        b = s >> 8
+        lo = head + sum(seen[:b]) if b else head
+        if seen.find(s & 255, lo, lo + seen[b]) < 0:
+            new += 1
+    return new
 
 
 def mark(seen: bytearray, slots: tuple[int, ...], bits: int) -> int:
     """:func:`unseen` of ``slots`` (before any is marked), then ``slots`` put in the set, in
     place."""
+    new = unseen(seen, slots, bits)
+    if not new:
+        return 0
     nbytes, head = _sizes(bits)
+    for s in slots:
+        if len(seen) != nbytes:
+            b = s >> 8
+            lo = head + sum(seen[:b]) if b else head
+            hi = lo + seen[b]
+            if seen.find(s & 255, lo, hi) >= 0:
+                continue
+            if seen[b] < 255 and len(seen) + 1 < nbytes:
+                seen.insert(bisect.bisect_left(seen, s & 255, lo, hi), s & 255)
+                seen[b] += 1
+                continue
+            seen[:] = bitmap(seen, bits)  # the compact form would be as long: the bitmap
+        seen[s >> 3] |= 1 << (s & 7)
+    return new
+
+
+def _positions(seen: bytearray, bits: int) -> np.ndarray:
+    nbytes, head = _sizes(bits)
+    raw = np.frombuffer(seen, np.uint8)
     if len(seen) == nbytes:
-        new = sum(not (seen[s >> 3] >> (s & 7)) & 1 for s in slots)
-        for s in slots:
-            seen[s >> 3] |= 1 << (s & 7)
-        return new
-    missing = [s for s in slots if seen.find(s & 255, *_bucket(seen, s, head)) < 0]
-    for s in dict.fromkeys(missing):  # once each, in order
-        if len(seen) == nbytes:  # turned into the bitmap by an earlier slot
-            seen[s >> 3] |= 1 << (s & 7)
-        elif seen[s >> 8] == 255 or len(seen) + 1 >= nbytes:
-            seen[:] = bitmap(seen, bits)
-            seen[s >> 3] |= 1 << (s & 7)
-        else:
-            bisect.insort(seen, s & 255, *_bucket(seen, s, head))
-            seen[s >> 8] += 1
-    return len(missing)
+        return np.unpackbits(raw, bitorder="little").view(bool).nonzero()[0]
+    return (np.repeat(np.arange(head), raw[:head]) << 8) | raw[head:]
 
 
 def slots_of(seen: bytearray, bits: int) -> list[int]:
     """The set's slots, ascending."""
-    nbytes, head = _sizes(bits)
-    if len(seen) == nbytes:
-        return [(m.start() << 3) | j for m in _NONZERO.finditer(seen)
-                for j in _BITS_OF[seen[m.start()]]]
-    out: list[int] = []
-    pos = head
-    for b in range(head):
-        n = seen[b]
-        out += [(b << 8) | low for low in seen[pos:pos + n]]
-        pos += n
-    return out
+    return [int(s) for s in _positions(seen, bits)]
 
 
 def bitmap(seen: bytearray, bits: int) -> bytearray:
@@ -104,21 +100,18 @@ def bitmap(seen: bytearray, bits: int) -> bytearray:
     nbytes, _ = _sizes(bits)
     if len(seen) == nbytes:
         return seen
-    out = bytearray(nbytes)
-    for s in slots_of(seen, bits):
-        out[s >> 3] |= 1 << (s & 7)
-    return out
+    flags = np.zeros(nbytes * 8, np.uint8)
+    flags[_positions(seen, bits)] = 1
+    return bytearray(np.packbits(flags, bitorder="little").tobytes())
 
 
 def restored(bm: bytearray, bits: int) -> bytearray:
     """The form a live model would hold for the set of bitmap ``bm`` (compact if it fits)."""
     nbytes, head = _sizes(bits)
-    slots = slots_of(bm, bits)
-    if head + len(slots) >= nbytes:
+    pos = _positions(bm, bits)
+    if head + len(pos) >= nbytes:
         return bm
-    counts = bytearray(head)
-    for s in slots:
-        if counts[s >> 8] == 255:
-            return bm
-        counts[s >> 8] += 1
-    return counts + bytes(s & 255 for s in slots)
+    counts = np.bincount(pos >> 8, minlength=head)
+    if counts.max(initial=0) > 255:
+        return bm
+    return bytearray(counts.astype(np.uint8).tobytes() + (pos & 255).astype(np.uint8).tobytes())
