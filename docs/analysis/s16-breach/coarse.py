@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from processors.seenset import mark
 from processors.univariate import ContextNovelty, Suppressor, _context_slots
 from streams.lab.cv import NabCorpus, loco
 from streams.lab.grids import NOVELTY_GRID, expand, per_series
@@ -61,8 +62,7 @@ class Multi(ContextNovelty):
             nov = {"all": (fine_new + coarse_new) / 2, "min": min(fine_new, coarse_new),
                    "gate": fine_new if coarse_new > 0 else 0.5 * fine_new}[self.mode]
             raw = max(nov, seasonal)
-        for s in cslots:
-            self.seen[s >> 3] |= 1 << (s & 7)
+        mark(self.seen, cslots, self.bits)  # the set may be compact (processors/seenset.py)
         self.clevels = (self.clevels + (cq,))[-self.order:]
         return raw
 
