@@ -73,6 +73,5 @@ if __name__ == "__main__":
     todo = [(name, res, opts, i, knobs) for i in range(a, b + 1)
             if not Path(f"/tmp/hC/trials/{name}/{res}/{i}.json").exists()]
     with Pool(int(__import__("os").environ.get("JOBS", "2"))) as p:
-        for i in p.imap_unordered(one, todo):
-            pass
-    print("done", name, res, a, b)
+        done = sum(1 for _ in p.imap_unordered(one, todo))
+    print("done", name, res, a, b, f"({done} VMs run)")
