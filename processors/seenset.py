@@ -8,7 +8,7 @@ the set starts in a compact form and turns into the bitmap once that is smaller:
 
 * **compact**: one ``bytearray`` of ``2**(bits - 8)`` bucket counts (slots ``256 b .. 256 b +
   255`` are bucket ``b``), then each bucket's slots' low bytes, sorted, bucket after bucket:
-  ``2**(bits - 8) + k`` bytes for ``k`` slots (47 + 111 at ``bits`` 13, was 1,024);
+  ``2**(bits - 8) + k`` bytes for ``k`` slots (32 + 111 at ``bits`` 13, was 1,024);
 * **bitmap**: the ``2**bits / 8`` bytes of before (slot ``s``: bit ``s & 7`` of byte ``s >> 3``),
   once the compact form would be as long (``k`` >= 992 at ``bits`` 13) or a bucket would hold
   more than 255 slots. A set never shrinks, so it never goes back.
