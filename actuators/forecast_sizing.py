@@ -64,6 +64,8 @@ class ForewarnSizer(Sizer):
       half-life; the sizing then reads ``P(demand > a)`` times ``(seen + c) / (expected +
       c)`` (``c`` exceedances' worth of belief in the model), so a component whose tail
       was under-predicted gets more, one over-predicted less (only with ``combine="cost"``);
+    * **ceiling** (off by default; trial 27): never more than the provisioned size or, if
+      larger, the most demand seen (the ratio forecasts scale past it on a high base);
     * **cold start**: the prior alone (``warm`` 0, the default): the provisioned size until
       the component's own ``n`` outcomes outweigh it: the prior's share ``1/(n + 1)`` (the
       chance of a violation it removes) under ``most_risk`` (0.2: five outcomes) and under
@@ -93,7 +95,7 @@ class ForewarnSizer(Sizer):
                  forecasters: Sequence[str] = FORECASTERS[:4], combine: str = "cost",
                  prior: float = 1.0, most_risk: float = 0.2, override_cost: bool = True,
                  price: str = "gib", size_exponent: float = 0.0, price_scale: str = "size",
-                 calibrate: float = 0.0, **kw: Any) -> None:
+                 calibrate: float = 0.0, ceiling: bool = False, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.cost = cost
         if cost and np.any(self.knobs <= 0):
@@ -113,6 +115,7 @@ class ForewarnSizer(Sizer):
             raise ConfigError("forewarn: most_risk within (0, 1]")
         self.most_risk = float(most_risk)
         self._set_calibration(calibrate)
+        self.ceiling, self.most_seen = bool(ceiling), 0.0  # the largest demand observed
         self.level_hl = level_half_life_s
         self.unit = max(0.01 * self.capacity, 1e-6)
         self._set_price(price, size_exponent, price_scale)
@@ -198,6 +201,7 @@ class ForewarnSizer(Sizer):
             a = 1.0 - 2.0 ** (-(ts - self.last_ts) / self.level_hl)
             self.level += a * (usage - self.level)
         self.last_ts, self.last = ts, usage
+        self.most_seen = max(self.most_seen, usage)
         if self.price_scale == "peak" and usage > self.peak_seen:
             self.peak_seen = usage
             self.lam = self._price()
@@ -389,4 +393,6 @@ class ForewarnSizer(Sizer):
             if self.override_cost:  # worth it while the risk it removes exceeds lambda x lift
                 lift = np.where(self.override_risk >= self.lam[:, 0] * lift, lift, 0.0)
             self.alloc = self.alloc + lift
+        if self.ceiling:  # no more than the size given, or than the most demand seen
+            self.alloc = np.minimum(self.alloc, max(self.capacity, self.most_seen))
         return self.alloc.copy()

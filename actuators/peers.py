@@ -5,6 +5,7 @@ The same objects run in ``forewarn backtest trace`` and live (see :mod:`actuator
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -77,8 +78,11 @@ class VpaSizer(Sizer):
       [lower bound, upper bound], or differs from the target by over 10 % and the last update
       is 12 h old (``podLifetimeUpdateThreshold``, ``defaultUpdateThreshold``).
 
-    Knob: the target percentile. Samples weigh 1 each (VPA weighs CPU samples by the pod's
-    request, at least 0.1 core: an allocation-dependent weight left out here)."""
+    Knob: the target percentile; each knob value is a VPA of its own (memory: its own
+    histogram, so one knob's OOMs are no sample of another's; shared until 2026-12-05 s17,
+    when a sweep's low percentiles' OOMs lifted its 0.9 point). Samples weigh 1 each (VPA
+    weighs CPU samples by the pod's request, at least 0.1 core: an allocation-dependent
+    weight left out here)."""
 
     policy = "vpa"
 
@@ -91,42 +95,57 @@ class VpaSizer(Sizer):
         self.is_mem = self.resource == "mem"
         unit = KB_PER_MB * 10.0 if self.is_mem else 0.01 * MHZ_PER_CORE
         most = 1e12 / 1024.0 if self.is_mem else 1000.0 * MHZ_PER_CORE
-        self.hist = DecayingHistogram(unit, 1.05, most, half_life_s)
+        # memory: one histogram per knob value, as each is a VPA of its own: an OOM bump-up is
+        # a sample of that one's state (shared, one knob's OOMs moved every other's target)
+        n = self.knobs.size if self.is_mem else 1
+        self.hists = [DecayingHistogram(unit, 1.05, most, half_life_s) for _ in range(n)]
+        self.hist = self.hists[0]
         self.minimum = 250.0 * KB_PER_MB if self.is_mem else 0.025 * MHZ_PER_CORE
         self.first_ts: int | None = None
         self.samples = 0.0
         self.interval_start: int | None = None
-        self.peak = 0.0
+        self.peak = np.zeros(n)  # per knob: the aggregation interval's peak (memory)
         self.last_update = np.full(self.knobs.size, -np.inf)
         self.ps = np.concatenate([self.knobs, [0.5, 0.95]])
 
-    def _add(self, ts: int, value: float) -> None:
+    def _add(self, ts: int, value: float, which: Sequence[int] | np.ndarray) -> None:
+        """A memory sample into the histograms of the knobs ``which`` (CPU: the one)."""
         if not self.is_mem:
             self.hist.add(value, 1.0, ts)
             return
         if self.interval_start is None or ts >= self.interval_start + DAY:
-            self.interval_start, self.peak = ts, 0.0
-        if value > self.peak:
-            if self.peak > 0:
-                self.hist.subtract(self.peak, 1.0, self.interval_start)
-            self.hist.add(value, 1.0, self.interval_start)
-            self.peak = value
+            self.interval_start = ts
+            self.peak[:] = 0.0
+        for i in which:
+            if value > self.peak[i]:
+                if self.peak[i] > 0:
+                    self.hists[i].subtract(float(self.peak[i]), 1.0, self.interval_start)
+                self.hists[i].add(value, 1.0, self.interval_start)
+                self.peak[i] = value
+
+    def _estimates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per knob: the target, P50 and P95, with the margin and the minimum."""
+        if self.is_mem:
+            est = np.stack([h.percentiles(np.array([k, 0.5, 0.95]))
+                            for k, h in zip(self.knobs, self.hists, strict=True)])
+            est = np.maximum(est * (1.0 + self.margin), self.minimum)
+            return est[:, 0], est[:, 1], est[:, 2]
+        flat = np.maximum(self.hist.percentiles(self.ps) * (1.0 + self.margin), self.minimum)
+        return flat[:-2], flat[-2], flat[-1]
 
     def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
         cur = self.alloc if allocated is None else allocated
         if self.first_ts is None:
             self.first_ts = ts
         self.samples += self.step_s / 60.0
-        self._add(ts, usage)
+        self._add(ts, usage, range(self.peak.size))
         oom = np.zeros(self.knobs.size, dtype=bool)
         if self.is_mem:
             oom = usage > cur
-            if oom.any():
-                limit = float(np.max(cur[oom]))
-                self._add(ts, max(1.2 * limit, limit + 100.0 * KB_PER_MB))
-        est = self.hist.percentiles(self.ps) * (1.0 + self.margin)
-        est = np.maximum(est, self.minimum)
-        target, lower, upper = est[:-2], est[-2], est[-1]
+            for i in np.flatnonzero(oom):  # each knob's own OOM, at its own limit
+                limit = float(cur[i])
+                self._add(ts, max(1.2 * limit, limit + 100.0 * KB_PER_MB), (int(i),))
+        target, lower, upper = self._estimates()
         days = max(min((ts - self.first_ts) / DAY, self.samples / 1440.0), 1e-9)
         lower = lower * (1.0 + 0.001 / days) ** -2
         upper = upper * (1.0 + 1.0 / days)
