@@ -40,6 +40,7 @@ BN_SCALE = 5.0  # the network's log-odds enter the combiner divided by this, cli
 EXTRA_PRIORS: dict[str, float] = {"bn": 0.5, "growth": 0.5, "context": 4.5}
 # For "a new FAIL within the horizon", being FAIL already says little by itself.
 ONSET_PRIORS: dict[str, float] = {**PRIORS, "fail": 1.0, **EXTRA_PRIORS}
+_FAIL_PRIORS: dict[str, float] = {**PRIORS, **EXTRA_PRIORS}  # the "fail" target's (read only)
 
 Evidence = dict[str, float]
 States = dict[str, int]
@@ -118,7 +119,7 @@ def release_threshold_for(risk_threshold: float) -> float:
 
 def combiner_priors(target: str = "onset") -> dict[str, float]:
     """The combiner's starting weights for a risk target (``"onset"`` or ``"fail"``)."""
-    return dict(ONSET_PRIORS) if target == "onset" else {**PRIORS, **EXTRA_PRIORS}
+    return dict(ONSET_PRIORS if target == "onset" else _FAIL_PRIORS)
 
 
 @dataclass(slots=True)
@@ -173,7 +174,7 @@ class RiskLearner:
         g = float(y) - raw
         self.calibrator.learn_one(raw, y)
         c.bias += self.lr * (g - self.l2 * (c.bias - PRIOR_BIAS))
-        priors = combiner_priors(self.target)
+        priors = ONSET_PRIORS if self.target == "onset" else _FAIL_PRIORS  # read only
         for k in sorted(c.weights):
             prior = priors.get(k, 0.0)
             c.weights[k] += self.lr * (g * float(x.get(k, 0.0)) - self.l2 * (c.weights[k] - prior))
@@ -255,17 +256,19 @@ class BinCalibrator:
         k = min(self.bins - 1, max(0, int(p * self.bins)))
         self.n[k] += 1.0
         self.pos[k] += float(y)
-        # pool adjacent violators over (weighted mean, weight) blocks
-        blocks: list[list[float]] = []
-        for j in range(self.bins):
-            mid = (j + 0.5) / self.bins
-            w = self.n[j] + self.strength
-            blocks.append([(self.pos[j] + self.strength * mid) / w, w, 1.0])
-            while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-                m2, w2, c2 = blocks.pop()
+        # pool adjacent violators over (weighted mean, weight, bins) blocks: each bin's block
+        # merged into the ones before it while they stand higher (the same sums as merging
+        # the last two blocks in turn; #14: no list per block)
+        blocks: list[tuple[float, float, int]] = []
+        bins, strength, n, pos = self.bins, self.strength, self.n, self.pos
+        for j in range(bins):
+            w = n[j] + strength
+            m, c = (pos[j] + strength * ((j + 0.5) / bins)) / w, 1
+            while blocks and blocks[-1][0] > m:
                 m1, w1, c1 = blocks.pop()
-                blocks.append([(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
-        self.table = [m for m, _, c in blocks for _ in range(int(c))]
+                m, w, c = (m1 * w1 + m * w) / (w1 + w), w1 + w, c1 + c
+            blocks.append((m, w, c))
+        self.table = [m for m, _, c in blocks for _ in range(c)]
         return None
 
 

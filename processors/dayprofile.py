@@ -106,8 +106,15 @@ class DayProfile:
         memo: tuple[int, int, float | None] | None = getattr(self, "_memo", None)
         if memo is not None and memo[0] == first and memo[1] == last:
             return memo[2]  # the same bins, no fold since: the same answer
-        vals = self.hi[np.arange(first, last + 1) % self.bins]
-        env = None if np.isnan(vals).any() else float(vals.max())
+        hi, bins = self.hi, self.bins
+        top, env = -math.inf, None  # the few bins one by one as floats (numpy's calls: ~8x, #14)
+        for b in range(first, last + 1):
+            v = hi.item(b % bins)
+            if v != v:  # NaN: never seen
+                break
+            top = v if v > top else top
+        else:
+            env = top
         self._memo = (first, last, env)  # not checkpointed (``stateschema``: transient)
         return env
 

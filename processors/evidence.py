@@ -79,9 +79,13 @@ def window_evidence(
                 ev.p_new = est.probability
         if estimates:
             ev.breach_p[metric] = p_metric
-        ev.states[metric] = max(
-            metric_state(f.mean, r.warn, r.fail, r.sign, p_metric) for r in metric_rules
-        )
+        if len(metric_rules) == 1:  # the usual case, without a generator (#14)
+            r = metric_rules[0]
+            ev.states[metric] = metric_state(f.mean, r.warn, r.fail, r.sign, p_metric)
+        else:
+            ev.states[metric] = max(
+                metric_state(f.mean, r.warn, r.fail, r.sign, p_metric) for r in metric_rules
+            )
     ev.best = best
     return ev
 

@@ -20,7 +20,7 @@ vectorised (``tests/unit/test_outlook.py`` holds both to a scalar oracle).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,10 +129,12 @@ def forecast_windows(
             r = row_of.get(i)
             if r is None:
                 by_h = {p.horizon_s: p for p in points[i]}
-                got = [(h, by_h[h].mean, by_h[h].lower, by_h[h].upper)
-                       for h in horizons_s if h in by_h]
-            else:
-                got = list(zip(horizons_s, *records[r], strict=True))
+                got: Iterable[tuple[int, float, float, float]] = [
+                    (h, by_h[h].mean, by_h[h].lower, by_h[h].upper)
+                    for h in horizons_s if h in by_h]
+            else:  # the row's means, lowers and uppers, one per horizon (#14: no tuples)
+                means, lowers, uppers = records[r]
+                got = zip(horizons_s, means, lowers, uppers, strict=True)
             a.forecasts += [{"metric": metric, "horizon_s": h, "mean": mean, "lower": lower,
                              "upper": upper} for h, mean, lower, upper in got]
             a.estimates[metric] = [e for e in estimates[i] if e is not None]

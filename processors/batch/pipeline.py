@@ -35,7 +35,6 @@ they part).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from processors.batch.features import Window, close_due, features_by_round
@@ -46,18 +45,22 @@ from processors.pipeline import ComponentState, Output, Pipeline
 __all__ = ["Admitted", "BatchPipeline"]
 
 
-@dataclass
 class Admitted:
     """One accepted sample between the passes: its windows due (taken out of the windower,
-    step 1), their :class:`ClosedWindow` values (step 2)."""
+    step 1), their :class:`ClosedWindow` values (step 2). (Slotted, not a dataclass: one per
+    sample, #14.)"""
 
-    component: str
-    st: ComponentState
-    ts: int
-    taken: dict[str, float]
-    due: list[tuple[int, Window]] = field(default_factory=list)
-    closed: list[ClosedWindow] = field(default_factory=list)
-    seen: list[Seen] = field(default_factory=list)  # each closed window's outlook phase (a)
+    __slots__ = ("component", "st", "ts", "taken", "due", "closed", "seen")
+
+    def __init__(self, component: str, st: ComponentState, ts: int,
+                 taken: dict[str, float]) -> None:
+        self.component = component
+        self.st = st
+        self.ts = ts
+        self.taken = taken
+        self.due: list[tuple[int, Window]] = []
+        self.closed: list[ClosedWindow] = []
+        self.seen: list[Seen] = []  # each closed window's outlook phase (a)
 
 
 class BatchPipeline(Pipeline):
