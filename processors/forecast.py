@@ -34,6 +34,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from processors.season import SeasonalHistory
+from processors.sharedparams import expose, shared
 from processors.trendline import Line as Line
 from processors.trendline import TrendFit as TrendFit
 from processors.trendline import fit_trend as fit_trend
@@ -84,6 +85,31 @@ def _interpolated(pos: Any, latest: int, floor: Any, blocks: Any) -> Any:
 _ARRAYS = {"ts_ms": "q", "values": "d", "raw": "d"}  # the forecasters' array fields
 
 
+class TrendParams(NamedTuple):
+    """A :class:`TrendForecaster`'s constant parameters, one object per configuration (#14:
+    :mod:`processors.sharedparams`)."""
+
+    k: int = 10
+    min_points: int = 4
+    z: float = Z_95
+    min_std_abs: float = 1e-9
+    min_std_rel: float = 0.005
+
+
+class SeasonalParams(NamedTuple):
+    """A :class:`SeasonalTrendForecaster`'s: :class:`TrendParams`' and its own."""
+
+    k: int = 10
+    min_points: int = 4
+    z: float = Z_95
+    min_std_abs: float = 1e-9
+    min_std_rel: float = 0.005
+    step_s: int = 60
+    block: int = 8
+    capacity: int = 256
+    min_acf: float = 0.5
+
+
 class TrendForecaster:
     """Linear trend over the last ``k`` points.
 
@@ -92,8 +118,13 @@ class TrendForecaster:
     refreshed on each point learnt, so forecasts are cheap.
     """
 
-    __slots__ = ("k", "min_points", "z", "min_std_abs", "min_std_rel", "ts_ms", "values", "_fit",
-                 "_s")
+    __slots__ = ("p", "ts_ms", "values", "_fit", "_s")
+    p: Any  # TrendParams, or SeasonalParams in the subclass
+    k: int
+    min_points: int
+    z: float
+    min_std_abs: float
+    min_std_rel: float
 
     def __init__(
         self,
@@ -103,11 +134,7 @@ class TrendForecaster:
         min_std_abs: float = 1e-9,
         min_std_rel: float = 0.005,
     ) -> None:
-        self.k = k
-        self.min_points = max(3, min_points)
-        self.z = z
-        self.min_std_abs = min_std_abs
-        self.min_std_rel = min_std_rel
+        self.p = shared(TrendParams(k, max(3, min_points), z, min_std_abs, min_std_rel))
         # compact arrays, not lists of boxed numbers: ~200 bytes less per list (#14 memory)
         self.ts_ms: array[int] = array("q")
         self.values: array[float] = array("d")
@@ -120,7 +147,7 @@ class TrendForecaster:
             return None
         self.ts_ms.append(int(ts_ms))
         self.values.append(float(value))
-        if len(self.ts_ms) > self.k:
+        if len(self.ts_ms) > self.p.k:
             del self.ts_ms[0], self.values[0]
         if refit:
             self._refit()
@@ -128,14 +155,15 @@ class TrendForecaster:
 
     def _refit(self) -> None:
         n = len(self.ts_ms)
-        self.set_fit(fit_trend(self.ts_ms, self.values) if n >= self.min_points else None)
+        self.set_fit(fit_trend(self.ts_ms, self.values) if n >= self.p.min_points else None)
 
     def set_fit(self, fit: TrendFit | None) -> None:
         """The line a refit sets: ``fit_trend`` of the points (``None`` under ``min_points``);
         the batch core fits many forecasters' points at once (``processors.batch.outlook``)."""
         self._fit = fit
         if fit is not None:
-            self._s = max(fit.resid_std, self.min_std_abs, self.min_std_rel * abs(fit.y_mean))
+            p = self.p
+            self._s = max(fit.resid_std, p.min_std_abs, p.min_std_rel * abs(fit.y_mean))
 
     def trend(self) -> TrendFit | None:
         return self._fit
@@ -144,6 +172,7 @@ class TrendForecaster:
         """Pickled with lists, as format 2 wrote them (``processors.legacy_state``)."""
         state = {n: getattr(self, n) for c in reversed(type(self).__mro__)
                  for n in c.__dict__.get("__slots__", ()) if hasattr(self, n)}
+        state = {**state.pop("p")._asdict(), **state}  # the parameters as fields, as before
         for name in _ARRAYS:
             if name in state:
                 state[name] = state[name].tolist()
@@ -164,7 +193,7 @@ class TrendForecaster:
             return None
         offset = 0.0 if origin_ms is None else (origin_ms - self.ts_ms[-1]) / 1000.0
         return Line(fit.intercept, fit.slope, self._s, fit.t_mean_s, fit.sxx, 1.0 / fit.n,
-                    offset, self.z)
+                    offset, self.p.z)
 
     def offsets(self, horizons_s: Sequence[int], origin_ms: int | None = None
                 ) -> list[float] | None:
@@ -199,8 +228,11 @@ class SeasonalTrendForecaster(TrendForecaster):
     are found (at the defaults, 2048 one-minute windows: 34 hours).
     """
 
-    __slots__ = ("step_s", "block", "capacity", "min_acf", "history", "n", "raw", "_raw_fit",
-                 "_level_at")
+    __slots__ = ("history", "n", "raw", "_raw_fit", "_level_at")
+    step_s: int
+    block: int
+    capacity: int
+    min_acf: float
 
     def __init__(
         self,
@@ -212,10 +244,9 @@ class SeasonalTrendForecaster(TrendForecaster):
         **trend: Any,
     ) -> None:
         super().__init__(k=k, **trend)
-        self.step_s = step_s
-        self.block = block
-        self.capacity = capacity
-        self.min_acf = min_acf
+        t = self.p
+        self.p = shared(SeasonalParams(t.k, t.min_points, t.z, t.min_std_abs, t.min_std_rel,
+                                       step_s, block, capacity, min_acf))
         self.history = SeasonalHistory(
             capacity, block=block, recheck=16, min_lag=2, min_acf=min_acf, min_points=32
         )
@@ -227,7 +258,7 @@ class SeasonalTrendForecaster(TrendForecaster):
     def period_points(self) -> int | None:
         """The season found, in points (windows), if any."""
         p = self.history.period
-        return None if p is None else p * self.block
+        return None if p is None else p * self.p.block
 
     def _level(self) -> float:
         """The mean over the last season held (0 without one)."""
@@ -246,7 +277,7 @@ class SeasonalTrendForecaster(TrendForecaster):
         h, p = self.history, self.history.period
         if p is None or len(h) < p + 1:
             return np.zeros(len(i))
-        pos = (i + 0.5) / self.block - 0.5 - p  # fractional block index, one season back
+        pos = (i + 0.5) / self.p.block - 0.5 - p  # fractional block index, one season back
         held = len(h)
         out = _interpolated(pos, h.n - 1, np.floor, lambda lag: self._blocks(lag, held))
         diff: np.ndarray = out - level
@@ -257,7 +288,7 @@ class SeasonalTrendForecaster(TrendForecaster):
         h, p = self.history, self.history.period
         if p is None or len(h) < p + 1:
             return 0.0
-        pos = (i + 0.5) / self.block - 0.5 - p
+        pos = (i + 0.5) / self.p.block - 0.5 - p
         held = len(h)
         out = _interpolated(pos, h.n - 1, math.floor, lambda lag: h.ago(max(1, min(held, lag))))
         return float(out - level)
@@ -265,7 +296,7 @@ class SeasonalTrendForecaster(TrendForecaster):
     def _blocks(self, lag: np.ndarray, held: int) -> np.ndarray:
         """Block means ``lag`` blocks back, lags clipped to those held (as ``ago``)."""
         h = self.history
-        idx = (h.n - np.clip(lag, 1, held).astype(np.int64)) % h.capacity
+        idx = (h.n - np.clip(lag, 1, held).astype(np.int64)) % h.p.capacity
         out: np.ndarray = h.buf[idx].astype(np.float64)
         return out
 
@@ -279,9 +310,9 @@ class SeasonalTrendForecaster(TrendForecaster):
         offset_s = 0.0 if origin_ms is None else (origin_ms - self.ts_ms[-1]) / 1000.0
         level = self._level()
         if len(horizons_s) <= 2:  # numpy's calls cost more than the floats for one or two
-            return [self.offset_at((self.n - 1) + (offset_s + h) / self.step_s, level)
+            return [self.offset_at((self.n - 1) + (offset_s + h) / self.p.step_s, level)
                     for h in horizons_s]
-        at = (self.n - 1) + (offset_s + np.asarray(horizons_s, dtype=np.float64)) / self.step_s
+        at = (self.n - 1) + (offset_s + np.asarray(horizons_s, dtype=np.float64)) / self.p.step_s
         offsets: list[float] = self.offsets_at(at, level).tolist()
         return offsets
 
@@ -293,10 +324,10 @@ class SeasonalTrendForecaster(TrendForecaster):
         self.n += 1
         self.ts_ms.append(int(ts_ms))
         self.raw.append(float(value))
-        if len(self.ts_ms) > self.k:
+        if len(self.ts_ms) > self.p.k:
             del self.ts_ms[0], self.raw[0]
-        if self.history.period is None:
-            self.values = array("d", self.raw)
+        if self.history.period is None:  # nothing to take out: one array for both (#14; raw
+            self.values = self.raw  # is changed in place only above, values set again here)
         else:  # offsets move with every block: deseasonalise the whole (short) list again
             first = self.n - len(self.raw)
             at = np.arange(first, self.n, dtype=np.float64)
@@ -308,7 +339,7 @@ class SeasonalTrendForecaster(TrendForecaster):
 
     def trend(self) -> TrendFit | None:
         """The line through the points as learnt (patterns are named on what was seen)."""
-        if len(self.raw) < self.min_points:
+        if len(self.raw) < self.p.min_points:
             return None
         if self.history.period is None:  # nothing deseasonalised: the base fit is that line
             return self._fit
@@ -322,6 +353,10 @@ class SeasonalTrendForecaster(TrendForecaster):
         for cache in ("_raw_fit", "_level_at"):  # recomputed on demand, not checkpointed
             state.pop(cache, None)
         return state
+
+
+expose(TrendForecaster, TrendParams)
+expose(SeasonalTrendForecaster, SeasonalParams)
 
 
 def make_forecaster(kind: str, step_s: int, k: int = 10) -> Forecaster:

@@ -26,11 +26,34 @@ True
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from processors.dayprofile import DayProfile
 from processors.forecast import Forecaster, TrendForecaster, make_forecaster
 from processors.pagehinkley import PageHinkley
+from processors.sharedparams import expose, pickled, shared
+
+
+class TroughParams(NamedTuple):
+    """A :class:`Troughs`' constant parameters, one object per configuration (#14 s17:
+    :mod:`processors.sharedparams`)."""
+
+    keep: int = 6
+    factor: float = 5.0
+    rate: float = 0.05
+    min_rise: float = 0.25
+    max_age: int = 240
+
+
+class OutlookParams(NamedTuple):
+    """A :class:`MetricOutlook`'s, likewise."""
+
+    kind: str = "seasonal"
+    step_s: int = 60
+    k: int = 10
+    threshold: float = 15.0
+    min_instances: int = 20
+    alpha: float = 0.99
 
 
 class Troughs:
@@ -46,22 +69,25 @@ class Troughs:
     sawtooth's troughs stay level and a line or a smooth season has no such drops.
     """
 
-    __slots__ = ("keep", "factor", "rate", "min_rise", "max_age", "step", "drop", "peak",
-                 "falling", "at", "n")
+    __slots__ = ("p", "step", "drop", "peak", "falling", "at", "n")
+    keep: int
+    factor: float
+    rate: float
+    min_rise: float
+    max_age: int
 
     def __init__(self, keep: int = 6, factor: float = 5.0, rate: float = 0.05,
                  min_rise: float = 0.25, max_age: int = 240) -> None:
-        self.keep = keep
-        self.factor = factor
-        self.rate = rate
-        self.min_rise = min_rise
-        self.max_age = max_age
+        self.p = shared(TroughParams(keep, factor, rate, min_rise, max_age))
         self.step = 0.0  # EW mean of |change| over changes that are not drops
         self.drop = 0.0  # EW mean of drop sizes
         self.peak: float | None = None  # highest value since the latest trough
         self.falling = False
         self.at: list[tuple[int, float]] = []  # (window number, trough), oldest first
         self.n = 0
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        return pickled(self)  # the parameters as fields (no parameter tuple in a pickle)
 
     def learn_one(self, last: float | None, value: float) -> None:
         self.n += 1
@@ -70,35 +96,41 @@ class Troughs:
             return None
         d = value - last
         rose = self.peak - self.at[-1][1] if self.at and self.peak is not None else -d
-        if d < 0 and self.step > 0 and -d >= self.factor * self.step and -d >= 0.5 * rose:
+        p = self.p
+        if d < 0 and self.step > 0 and -d >= p.factor * self.step and -d >= 0.5 * rose:
             self.drop = -d if self.drop == 0 else self.drop + 0.2 * (-d - self.drop)
-            self.at = [*self.at[1 - self.keep :], (self.n, value)]
+            self.at = [*self.at[1 - p.keep :], (self.n, value)]
             self.falling, self.peak = True, value
             return None
         if self.falling and self.at and value < self.at[-1][1]:
             self.at[-1] = (self.n, value)  # still falling: the trough is lower
         else:
             self.falling = False
-        self.step += self.rate * (abs(d) - self.step) if self.step > 0 else abs(d)
+        self.step += p.rate * (abs(d) - self.step) if self.step > 0 else abs(d)
         self.peak = value if self.peak is None else max(self.peak, value)
         return None
 
     def climbing(self) -> bool:
-        at = self.at
-        if len(at) < self.keep or self.n - at[-1][0] > self.max_age:
+        at, p = self.at, self.p
+        if len(at) < p.keep or self.n - at[-1][0] > p.max_age:
             return False
         for (n0, v0), (n1, v1) in zip(at, at[1:], strict=False):
-            if n1 - n0 > self.max_age or not v1 > v0:
+            if n1 - n0 > p.max_age or not v1 > v0:
                 return False
-        return at[-1][1] - at[0][1] >= self.min_rise * self.drop
+        return at[-1][1] - at[0][1] >= p.min_rise * self.drop
 
 
 class MetricOutlook:
     """A forecaster of one metric's window means and a Page-Hinkley test on its residuals."""
 
-    __slots__ = ("kind", "step_s", "k", "threshold", "min_instances", "alpha", "forecaster",
-                 "detector", "drifts", "last", "slope_fast", "slope_slow", "troughs", "profile",
-                 "n")
+    __slots__ = ("p", "forecaster", "detector", "drifts", "last", "slope_fast", "slope_slow",
+                 "troughs", "profile", "n")
+    kind: str
+    step_s: int
+    k: int
+    threshold: float
+    min_instances: int
+    alpha: float
 
     def __init__(
         self,
@@ -110,12 +142,7 @@ class MetricOutlook:
         alpha: float = 0.99,
         profile_bins: int = 48,
     ) -> None:
-        self.kind = kind
-        self.step_s = step_s
-        self.k = k
-        self.threshold = threshold
-        self.min_instances = min_instances
-        self.alpha = alpha
+        self.p = shared(OutlookParams(kind, step_s, k, threshold, min_instances, alpha))
         self.forecaster: Forecaster = make_forecaster(kind, step_s, k)
         self.detector: PageHinkley | None = (
             PageHinkley(
@@ -132,8 +159,8 @@ class MetricOutlook:
         self.profile: DayProfile | None = DayProfile(profile_bins) if profile_bins else None
         self.n = 0
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+    def __getstate__(self) -> dict[str, Any]:  # the parameters as fields, as before (#14)
+        return {**self.p._asdict(), **{n: getattr(self, n) for n in self.__slots__[1:]}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
@@ -149,7 +176,7 @@ class MetricOutlook:
         if not math.isfinite(value):
             return None
         if self.detector is not None and not self._usual(ts_ms, value):
-            expected = self.forecaster.forecast([self.step_s])
+            expected = self.forecaster.forecast([self.p.step_s])
             if expected and expected[0].std > 0:
                 z = (value - expected[0].mean) / expected[0].std
                 self.detector.update(min(10.0, abs(z)))
@@ -195,4 +222,9 @@ class MetricOutlook:
     def _restart(self) -> None:
         """Start the forecaster afresh: it learns from the point that showed the drift on."""
         self.drifts += 1
-        self.forecaster = make_forecaster(self.kind, self.step_s, self.k)
+        p = self.p
+        self.forecaster = make_forecaster(p.kind, p.step_s, p.k)
+
+
+expose(Troughs, TroughParams)
+expose(MetricOutlook, OutlookParams)

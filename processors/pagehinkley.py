@@ -16,30 +16,46 @@ River object over (a format-2 pickle holds one).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
+
+from processors.sharedparams import expose, pickled, shared
 
 __all__ = ["MODES", "PageHinkley"]
 
 MODES = ("up", "down", "both")
 
 
+class PageHinkleyParams(NamedTuple):
+    """A :class:`PageHinkley`'s constant parameters, one object per configuration (#14 s17:
+    :mod:`processors.sharedparams`)."""
+
+    min_instances: int = 30
+    delta: float = 0.005
+    threshold: float = 50.0
+    alpha: float = 1 - 0.0001
+    mode: str = "both"
+
+
 class PageHinkley:
     """Two-sided (or one-sided) Page-Hinkley test on a fading mean (see the module doc)."""
 
-    __slots__ = ("min_instances", "delta", "threshold", "alpha", "mode", "n", "mean",
-                 "sum_increase", "sum_decrease", "min_increase", "max_decrease",
-                 "drift_detected")
+    __slots__ = ("p", "n", "mean", "sum_increase", "sum_decrease", "min_increase",
+                 "max_decrease", "drift_detected")
+    min_instances: int
+    delta: float
+    threshold: float
+    alpha: float
+    mode: str
 
     def __init__(self, min_instances: int = 30, delta: float = 0.005, threshold: float = 50.0,
                  alpha: float = 1 - 0.0001, mode: str = "both") -> None:
         if mode not in MODES:
             raise ValueError(f"Invalid 'mode'. Valid values are: {list(MODES)}")
-        self.min_instances = min_instances
-        self.delta = delta
-        self.threshold = threshold
-        self.alpha = alpha
-        self.mode = mode
+        self.p = shared(PageHinkleyParams(min_instances, delta, threshold, alpha, mode))
         self._reset()
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        return pickled(self)  # the parameters as fields (no parameter tuple in a pickle)
 
     def _reset(self) -> None:
         self.drift_detected = False
@@ -54,19 +70,20 @@ class PageHinkley:
         """Take one value; ``drift_detected`` says whether it showed a change."""
         if self.drift_detected:
             self._reset()
+        p = self.p
         self.n += 1.0
         self.mean += (1.0 / self.n) * (x - self.mean)
         dev = x - self.mean
-        self.sum_increase = self.alpha * self.sum_increase + dev - self.delta
-        self.sum_decrease = self.alpha * self.sum_decrease + dev + self.delta
+        self.sum_increase = p.alpha * self.sum_increase + dev - p.delta
+        self.sum_decrease = p.alpha * self.sum_decrease + dev + p.delta
         if self.sum_increase < self.min_increase:
             self.min_increase = self.sum_increase
         if self.sum_decrease > self.max_decrease:
             self.max_decrease = self.sum_decrease
-        if self.n >= self.min_instances:
-            up = self.sum_increase - self.min_increase > self.threshold
-            down = self.max_decrease - self.sum_decrease > self.threshold
-            self.drift_detected = (up if self.mode == "up" else down if self.mode == "down"
+        if self.n >= p.min_instances:
+            up = self.sum_increase - self.min_increase > p.threshold
+            down = self.max_decrease - self.sum_decrease > p.threshold
+            self.drift_detected = (up if p.mode == "up" else down if p.mode == "down"
                                    else up or down)
 
     @classmethod
@@ -78,3 +95,6 @@ class PageHinkley:
         out.min_increase, out.max_decrease = ph._min_increase, ph._max_decrease
         out.drift_detected = bool(ph._drift_detected)
         return out
+
+
+expose(PageHinkley, PageHinkleyParams)

@@ -17,8 +17,11 @@ daily season of one-minute windows fits in a few kilobytes.
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from processors.sharedparams import expose, pickled, shared
 
 _F32_MAX = float(np.finfo(np.float32).max)
 
@@ -52,11 +55,28 @@ def detect_period(values: np.ndarray, min_lag: int = 4, min_acf: float = 0.5) ->
     return best if ac[best] >= min_acf else None
 
 
+class HistoryParams(NamedTuple):
+    """A :class:`SeasonalHistory`'s constant parameters, one object per configuration (#14:
+    :mod:`processors.sharedparams`)."""
+
+    capacity: int = 2048
+    block: int = 1
+    recheck: int = 128
+    min_lag: int = 4
+    min_acf: float = 0.5
+    min_points: int = 64
+
+
 class SeasonalHistory:
     """The last ``capacity`` block means of a series and its season length, in blocks."""
 
-    __slots__ = ("capacity", "block", "recheck", "min_lag", "min_acf", "min_points", "buf", "n",
-                 "period", "changes", "_acc", "_k")
+    __slots__ = ("p", "buf", "n", "period", "changes", "_acc", "_k")
+    capacity: int
+    block: int
+    recheck: int
+    min_lag: int
+    min_acf: float
+    min_points: int
 
     def __init__(
         self,
@@ -67,12 +87,7 @@ class SeasonalHistory:
         min_acf: float = 0.5,
         min_points: int = 64,
     ) -> None:
-        self.capacity = capacity
-        self.block = block
-        self.recheck = recheck
-        self.min_lag = min_lag
-        self.min_acf = min_acf
-        self.min_points = min_points
+        self.p = shared(HistoryParams(capacity, block, recheck, min_lag, min_acf, min_points))
         self.buf = np.zeros(capacity, dtype=np.float32)
         self.n = 0  # blocks pushed so far
         self.period: int | None = None
@@ -80,23 +95,27 @@ class SeasonalHistory:
         self._acc = 0.0
         self._k = 0
 
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        return pickled(self)  # the parameters as fields, as format 2 wrote them
+
     def __len__(self) -> int:
-        return min(self.n, self.capacity)
+        return min(self.n, self.p.capacity)
 
     def push(self, x: float) -> bool:
         """Add one value; ``True`` when it completed a block."""
         if not math.isfinite(x):
             return False
+        p = self.p
         self._acc += x
         self._k += 1
-        if self._k < self.block:
+        if self._k < p.block:
             return False
         mean = self._acc / self._k
-        self.buf[self.n % self.capacity] = max(-_F32_MAX, min(_F32_MAX, mean))
+        self.buf[self.n % p.capacity] = max(-_F32_MAX, min(_F32_MAX, mean))
         self.n += 1
         self._acc, self._k = 0.0, 0
-        if self.n >= self.min_points and self.n % self.recheck == 0:
-            found = detect_period(self.recent(len(self)), self.min_lag, self.min_acf)
+        if self.n >= p.min_points and self.n % p.recheck == 0:
+            found = detect_period(self.recent(len(self)), p.min_lag, p.min_acf)
             if found != self.period:
                 self.period = found
                 self.changes += 1
@@ -105,18 +124,21 @@ class SeasonalHistory:
     def recent(self, k: int) -> np.ndarray:
         """The last ``k`` block means, oldest first (fewer if fewer are held)."""
         k = min(k, len(self))
-        idx = (np.arange(self.n - k, self.n)) % self.capacity
+        idx = (np.arange(self.n - k, self.n)) % self.p.capacity
         return self.buf[idx]
 
     def ago(self, lag: int) -> float:
         """The block mean ``lag`` blocks back (``1`` = the latest); NaN when not held."""
         if not 1 <= lag <= len(self):
             return math.nan
-        return float(self.buf[(self.n - lag) % self.capacity])
+        return float(self.buf[(self.n - lag) % self.p.capacity])
 
     def mean_ago(self, lag: int, k: int) -> float:
         """Mean of the ``k`` block means ending ``lag`` blocks back (``lag=1``: the latest)."""
         if k <= 0 or lag < 1 or lag + k - 1 > len(self):
             return math.nan
-        idx = (np.arange(self.n - lag - k + 1, self.n - lag + 1)) % self.capacity
+        idx = (np.arange(self.n - lag - k + 1, self.n - lag + 1)) % self.p.capacity
         return float(self.buf[idx].astype(np.float64).sum() / k)
+
+
+expose(SeasonalHistory, HistoryParams)

@@ -51,6 +51,7 @@ from typing import Any
 import msgpack
 import numpy as np
 
+from processors.sharedparams import shared
 from processors.stateschema import attributes, enums, schema
 from schemas.errors import ContractError
 
@@ -246,6 +247,9 @@ def _build(tag: str, fields: dict[str, Any], version: int) -> Any:
         return ts.decode(fields)
     obj: Any = object.__new__(ts.cls)
     setattr_ = object.__setattr__
+    if ts.params is not None:  # one shared tuple of them (processors.sharedparams, #14)
+        names: tuple[str, ...] = ts.params._fields
+        setattr_(obj, "p", shared(ts.params(*[fields.pop(n) for n in names])))
     for name, value in fields.items():  # one by one, in the class's order: the instance keeps
         setattr_(obj, name, value)  # CPython's shared keys (``vars().update`` made a dict each)
     if ts.after is not None:

@@ -12,7 +12,9 @@ change, and read back into the compact form (refusing anything that is not the o
 * a component's rule statuses per window: one dict shared by every equal set of statuses
   (:func:`processors.componentstate.shared_statuses`), written as the dicts they are;
 * a novelty model's seen contexts (:class:`processors.univariate.ContextNovelty`): the
-  compact form of :mod:`processors.seenset` while it is the shorter, written as the bitmap.
+  compact form of :mod:`processors.seenset` while it is the shorter, written as the bitmap;
+  its last levels one tuple for every equal context (``univariate.interned_levels``), and its
+  parameters one shared tuple (:mod:`processors.sharedparams`, the schema's ``params``).
 """
 
 from __future__ import annotations
@@ -113,7 +115,10 @@ def encode_novelty(m: Any) -> dict[str, Any]:
 
 def after_novelty(m: Any) -> None:
     from processors.seenset import restored
+    from processors.univariate import interned_levels
 
     if not (type(m.bits) is int and 3 <= m.bits <= 24 and len(m.seen) == (1 << m.bits) >> 3):
         raise ContractError("state: ContextNovelty.seen is not a bitmap of 2**bits bits")
     m.seen = restored(m.seen, m.bits)
+    if all(type(v) is int for v in m.levels):  # one object for equal contexts, as live (#14)
+        m.levels = interned_levels(m.levels)

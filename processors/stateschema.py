@@ -51,6 +51,8 @@ class TypeSchema:
     encode: Callable[[Any], dict[str, Any]] | None = None  # custom: object -> fields
     decode: Callable[[dict[str, Any]], Any] | None = None  # custom: fields -> object
     after: Callable[[Any], None] | None = None  # rebuild transient attributes after a read
+    # fields held in one shared object ``p`` of this NamedTuple class (processors.sharedparams)
+    params: type[Any] | None = None
 
 
 def _f(*kinds: type | str, default: Callable[[], Any] | None = None) -> Field:
@@ -129,6 +131,8 @@ def _after_tail(tb: Any) -> None:
 
 def _after_seasonal(f: Any) -> None:
     f._raw_fit = None  # recomputed on demand, as after the first learn_one
+    if f.history.period is None and f.values == f.raw:
+        f.values = f.raw  # one array, as live (processors.forecast, #14)
 
 
 def _new_profile() -> Any:
@@ -193,8 +197,8 @@ def _novelty_types() -> dict[str, TypeSchema]:
     from processors import stateforms
     from processors.anomaly import AnomalyDetector, ComponentNovelty, MinMaxScaler
     from processors.multivariate import JointDeviation
-    from processors.season import SeasonalHistory
-    from processors.univariate import ContextNovelty, Suppressor, TailBuffer
+    from processors.season import HistoryParams, SeasonalHistory
+    from processors.univariate import ContextNovelty, NoveltyParams, Suppressor, TailBuffer
 
     return {
         "ComponentNovelty": TypeSchema(ComponentNovelty, _fields(
@@ -209,7 +213,8 @@ def _novelty_types() -> dict[str, TypeSchema]:
             hist=("SeasonalHistory", _NONE), resid=("TailBuffer", _NONE), recent=(deque, _NONE),
             err_local=OPT_FLOAT, err_season=OPT_FLOAT, _changes=INT,
             coarse=_f(*INT, default=lambda: 0),
-        ), encode=stateforms.encode_novelty, after=stateforms.after_novelty),
+        ), encode=stateforms.encode_novelty, after=stateforms.after_novelty,
+            params=NoveltyParams),
         "JointDeviation": TypeSchema(JointDeviation, _fields(
             alpha=FLOAT, k=INT, smooth=FLOAT, norm_rate=FLOAT, floor=FLOAT, clip=FLOAT,
             scale=FLOAT, warm=INT, metrics=(list,), index=(dict,), mean=(np.ndarray,),
@@ -229,7 +234,7 @@ def _novelty_types() -> dict[str, TypeSchema]:
         "SeasonalHistory": TypeSchema(SeasonalHistory, _fields(
             capacity=INT, block=INT, recheck=INT, min_lag=INT, min_acf=FLOAT, min_points=INT,
             buf=(np.ndarray,), n=INT, period=OPT_INT, changes=INT, _acc=FLOAT, _k=INT,
-        )),
+        ), params=HistoryParams),
         "AnomalyDetector": TypeSchema(AnomalyDetector, _fields(
             n_trees=INT, height=INT, window_size=INT, seed=INT, warmup=INT, alpha=FLOAT,
             scaler=("MinMaxScaler",), n_learnt=INT, n_stats=INT, mu=FLOAT, var=FLOAT,
@@ -244,8 +249,14 @@ def _novelty_types() -> dict[str, TypeSchema]:
 def _forecast_types() -> dict[str, TypeSchema]:
     """A metric's outlook: its forecaster, its drift test, its troughs."""
     from processors.dayprofile import DayProfile
-    from processors.forecast import SeasonalTrendForecaster, TrendFit, TrendForecaster
-    from processors.metricoutlook import MetricOutlook, Troughs
+    from processors.forecast import (
+        SeasonalParams,
+        SeasonalTrendForecaster,
+        TrendFit,
+        TrendForecaster,
+        TrendParams,
+    )
+    from processors.metricoutlook import MetricOutlook, OutlookParams, TroughParams, Troughs
     from processors.pagehinkley import PageHinkley
 
     trend: dict[str, tuple[type | str, ...] | Field] = dict(
@@ -260,19 +271,19 @@ def _forecast_types() -> dict[str, TypeSchema]:
             detector=("PageHinkley", _NONE), drifts=INT, last=OPT_FLOAT, slope_fast=FLOAT,
             slope_slow=FLOAT, troughs=("Troughs",), n=INT,
             profile=Field(("DayProfile", _NONE), default=_new_profile),
-        ), encode=_encode_outlook),
+        ), encode=_encode_outlook, params=OutlookParams),
         "DayProfile": TypeSchema(DayProfile, _fields(
             bins=INT, decay=FLOAT, hi=(np.ndarray,), cur=INT, cur_max=FLOAT,
         ), transient=("_memo",)),
         "Troughs": TypeSchema(Troughs, _fields(
             keep=INT, factor=FLOAT, rate=FLOAT, min_rise=FLOAT, max_age=INT, step=FLOAT,
             drop=FLOAT, peak=OPT_FLOAT, falling=BOOL, at=(list,), n=INT,
-        )),
-        "TrendForecaster": TypeSchema(TrendForecaster, _fields(**trend)),
+        ), params=TroughParams),
+        "TrendForecaster": TypeSchema(TrendForecaster, _fields(**trend), params=TrendParams),
         "SeasonalTrendForecaster": TypeSchema(SeasonalTrendForecaster, _fields(
             **trend, step_s=INT, block=INT, capacity=INT, min_acf=FLOAT,
             history=("SeasonalHistory",), n=INT, raw=Field((array,), typecode="d"),
-        ), transient=("_raw_fit", "_level_at"), after=_after_seasonal),
+        ), transient=("_raw_fit", "_level_at"), after=_after_seasonal, params=SeasonalParams),
         "TrendFit": TypeSchema(TrendFit, _fields(
             slope=FLOAT, intercept=FLOAT, r2=FLOAT, resid_std=FLOAT, n=INT, t_mean_s=FLOAT,
             sxx=FLOAT, y_mean=FLOAT,
@@ -326,6 +337,8 @@ def attributes(tag: str, obj: Any) -> dict[str, Any]:
     if tag not in _CHECKED:
         _CHECKED.add(tag)
         names = {k: v for k, v in _set_attributes(obj).items() if k not in ts.transient}
+        if ts.params is not None and "p" in names:  # the shared parameters, by name
+            names.update(names.pop("p")._asdict())
         if names.keys() != ts.fields.keys():
             _CHECKED.discard(tag)
             return names  # the caller names what differs

@@ -47,10 +47,11 @@ import functools
 import math
 from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from processors.season import SeasonalHistory
 from processors.seenset import empty, mark, unseen
+from processors.sharedparams import expose, pickled, shared
 
 _LN10 = math.log(10.0)
 _Q_LIMIT = 1 << 14  # levels are clipped to +/- this before hashing
@@ -127,93 +128,126 @@ def _context_slots(prev: tuple[int, ...], q: int, order: int, bits: int, seed: i
     ])
 
 
-class ContextNovelty:
-    """Raw novelty of one metric's values (see the module doc); score, then learn."""
+class NoveltyParams(NamedTuple):
+    """A :class:`ContextNovelty`'s constant parameters: one object per configuration (#14)."""
 
-    __slots__ = ("bins", "order", "warm", "margin", "bits", "seasonal", "history", "tail", "local",
-                 "s_lo", "s_hi", "eta", "tail_min", "n", "lo", "hi", "levels", "seen", "hist",
-                 "resid", "recent", "err_local", "err_season", "_changes", "coarse")
-    def __init__(
-        self,
-        bins: int = 8,
-        order: int = 3,
-        warm: int = 250,
-        margin: float = 0.25,
-        bits: int = 13,
-        seasonal: bool = True,
-        history: int = 2048,
-        tail: int = 256,
-        local: int = 10,
-        s_lo: float = 3.0,
-        s_hi: float = 6.0,
-        eta: float = 0.01,
-        tail_min: int = 100,
-        coarse: int = 0,
-    ) -> None:
-        if coarse < 0:
+    bins: int = 8
+    order: int = 3
+    warm: int = 250
+    margin: float = 0.25
+    bits: int = 13
+    seasonal: bool = True
+    history: int = 2048
+    tail: int = 256
+    local: int = 10
+    s_lo: float = 3.0
+    s_hi: float = 6.0
+    eta: float = 0.01
+    tail_min: int = 100
+    coarse: int = 0
+
+
+_LEVELS: dict[tuple[int, ...], tuple[int, ...]] = {}  # one tuple per context held (#14)
+_LEVELS_LIMIT = 1 << 14
+
+
+def interned_levels(levels: tuple[int, ...]) -> tuple[int, ...]:
+    """The one object held for contexts equal to ``levels`` (a model's last levels, 64 bytes
+    each: equal across metrics and components), live or restored; past ``_LEVELS_LIMIT``
+    contexts, ``levels`` itself."""
+    got = _LEVELS.get(levels)
+    if got is None:
+        if len(_LEVELS) >= _LEVELS_LIMIT:
+            return levels
+        got = _LEVELS[levels] = levels
+    return got
+
+
+@functools.lru_cache(maxsize=1 << 12)  # levels repeat: a lookup instead of a new tuple
+def _next_levels(levels: tuple[int, ...], q: int, order: int) -> tuple[int, ...]:
+    """The last ``order`` levels after ``q``, interned."""
+    return interned_levels((levels + (q,))[-order:])
+
+
+class ContextNovelty:
+    """Raw novelty of one metric's values (see the module doc); score, then learn. The
+    parameters are read through ``p`` (:mod:`processors.sharedparams`)."""
+
+    __slots__ = ("p", "n", "lo", "hi", "levels", "seen", "hist", "resid", "recent", "err_local",
+                 "err_season", "_changes")
+    bins: int
+    order: int
+    warm: int
+    margin: float
+    bits: int
+    seasonal: bool
+    history: int
+    tail: int
+    local: int
+    s_lo: float
+    s_hi: float
+    eta: float
+    tail_min: int
+    coarse: int
+
+    def __init__(self, **params: Any) -> None:
+        p = self.p = shared(NoveltyParams(**params))
+        if p.coarse < 0:
             raise ValueError("coarse must be >= 0 (0: one resolution)")
-        self.coarse = coarse
-        self.bins = bins
-        self.order = order
-        self.warm = warm
-        self.margin = margin
-        self.bits = bits
-        self.seasonal = seasonal
-        self.history = history
-        self.tail = tail
-        self.local = local
-        self.s_lo = s_lo
-        self.s_hi = s_hi
-        self.eta = eta
-        self.tail_min = tail_min
         self.n = 0
         self.lo = math.inf
         self.hi = -math.inf
         self.levels: tuple[int, ...] = ()
-        self.seen = empty(bits)  # compact while few slots are marked (processors.seenset)
-        self.hist: SeasonalHistory | None = SeasonalHistory(history) if seasonal else None
-        self.resid: TailBuffer | None = TailBuffer(tail, tail_min) if seasonal else None
+        self.seen = empty(p.bits)  # compact while few slots are marked (processors.seenset)
+        seasonal = p.seasonal
+        self.hist: SeasonalHistory | None = SeasonalHistory(p.history) if seasonal else None
+        self.resid: TailBuffer | None = TailBuffer(p.tail, p.tail_min) if seasonal else None
         # float32-rounded, as the history; none without one (an empty deque is ~760 bytes, #14)
-        self.recent: deque[float] | None = deque(maxlen=local) if seasonal else None
+        self.recent: deque[float] | None = deque(maxlen=p.local) if seasonal else None
         self.err_local: float | None = None
         self.err_season: float | None = None
         self._changes = 0
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        return pickled(self)  # the parameters as fields, as format 2 wrote them
 
     @property
     def period(self) -> int | None:
         return self.hist.period if self.hist is not None else None
 
     def _level(self, x: float, lo: float, hi: float) -> int:
+        p = self.p
         span = hi - lo
         if not span > 0:
             span = max(abs(hi), 1.0)
-        width = span * (1.0 + 2.0 * self.margin) / self.bins
-        u = (x - (lo - self.margin * span)) / width
+        width = span * (1.0 + 2.0 * p.margin) / p.bins
+        u = (x - (lo - p.margin * span)) / width
         return int(math.floor(max(-_Q_LIMIT, min(_Q_LIMIT, u))))
 
     def _slots(self, q: int) -> tuple[int, ...]:
         """The bitset slots of the contexts ending at level ``q`` (and, with ``coarse``, of
         the same contexts at the coarse resolution)."""
-        fine = _context_slots(self.levels, q, self.order, self.bits)
-        c = self.coarse
+        p = self.p
+        fine = _context_slots(self.levels, q, p.order, p.bits)
+        c = p.coarse
         if not c:
             return fine
         prev = tuple([v // c for v in self.levels])
-        return fine + _context_slots(prev, q // c, self.order, self.bits, _COARSE_SEED)
+        return fine + _context_slots(prev, q // c, p.order, p.bits, _COARSE_SEED)
 
     def _novelty(self, slots: tuple[int, ...]) -> float:
-        return unseen(self.seen, slots, self.bits) / len(slots)
+        return unseen(self.seen, slots, self.p.bits) / len(slots)
 
     def _residuals(self, x: float) -> tuple[float, float | None]:
         """``(|x - local mean|, |x - seasonal-naive| or None)``; NaN local when too short."""
-        h = self.hist
-        if h is None or self.recent is None or len(self.recent) < self.local:
+        h, local = self.hist, self.p.local
+        if h is None or self.recent is None or len(self.recent) < local:
             return math.nan, None
-        loc = sum(self.recent) / self.local
+        loc = sum(self.recent) / local
         p = h.period
         season = None
-        if p is not None and len(h) >= p + self.local:
-            base = h.ago(p) + (loc - h.mean_ago(p + 1, self.local))
+        if p is not None and len(h) >= p + local:
+            base = h.ago(p) + (loc - h.mean_ago(p + 1, local))
             season = abs(x - base)
         return abs(x - loc), season
 
@@ -224,12 +258,12 @@ class ContextNovelty:
             return 0.0
         if not self.err_season < self.err_local:
             return 0.0
-        s = self.resid.surprise(season)
-        return min(1.0, max(0.0, (s - self.s_lo) / (self.s_hi - self.s_lo)))
+        s, p = self.resid.surprise(season), self.p
+        return min(1.0, max(0.0, (s - p.s_lo) / (p.s_hi - p.s_lo)))
 
     def score_one(self, x: float) -> float:
         """Raw novelty of ``x`` in [0, 1] (0 while cold or for a non-finite ``x``)."""
-        if self.n < self.warm or not math.isfinite(x):
+        if self.n < self.p.warm or not math.isfinite(x):
             return 0.0
         slots = self._slots(self._level(x, self.lo, self.hi))
         return max(self._novelty(slots), self._seasonal_score(self._residuals(x)[1]))
@@ -242,32 +276,36 @@ class ContextNovelty:
         """``score_one(x)`` then ``learn_one(x)`` in one pass; returns the score."""
         if not math.isfinite(x):
             return 0.0
-        cold = self.n < self.warm
+        p = self.p
+        cold = self.n < p.warm
         if cold:  # the range is set by the first `warm` values
             self.lo, self.hi = min(self.lo, x), max(self.hi, x)
         q = self._level(x, self.lo, self.hi)
         slots = self._slots(q)
         local, season = self._residuals(x)
-        new = mark(self.seen, slots, self.bits)  # the slots not seen before, now marked
+        new = mark(self.seen, slots, p.bits)  # the slots not seen before, now marked
         raw = 0.0 if cold else max(new / len(slots), self._seasonal_score(season))
-        self.levels = (self.levels + (q,))[-self.order :]
+        self.levels = _next_levels(self.levels, q, p.order)
         h = self.hist
         if h is not None and self.resid is not None:
             if math.isfinite(local):
                 e = self.err_local
-                self.err_local = local if e is None else e + self.eta * (local - e)
+                self.err_local = local if e is None else e + p.eta * (local - e)
             if season is not None:
                 self.resid.add(season)
                 e = self.err_season
-                self.err_season = season if e is None else e + self.eta * (season - e)
+                self.err_season = season if e is None else e + p.eta * (season - e)
             if h.push(x) and h.block == 1 and self.recent is not None:
                 self.recent.append(h.ago(1))
             if h.changes != self._changes:  # a new season: its residuals start afresh
                 self._changes = h.changes
-                self.resid = TailBuffer(self.tail, self.tail_min)
+                self.resid = TailBuffer(p.tail, p.tail_min)
                 self.err_season = None
         self.n += 1
         return raw
+
+
+expose(ContextNovelty, NoveltyParams)
 
 
 class Suppressor:

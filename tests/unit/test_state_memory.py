@@ -29,6 +29,8 @@ def numbers(root: Any) -> list[float]:
         if id(o) in seen:
             continue
         seen.add(id(o))
+        if isinstance(o, tuple) and hasattr(o, "_fields"):
+            continue  # shared parameters (processors.sharedparams): held once, not per state
         if type(o) is float:
             out.append(o)
         elif isinstance(o, dict):

@@ -1,0 +1,81 @@
+"""Constant parameters held once per configuration, not once per model (#14, s17).
+
+A model's parameters (``bins``, ``order``, ``k``, ``capacity``, ...) are the same for every
+metric of every component a pipeline configures, and each took a slot (8 bytes) in each of
+~40 objects a component. A class that takes its parameters from here keeps them in one slot,
+``p``: a :class:`typing.NamedTuple` of them, one object for every equal set
+(:func:`shared`), and reads each as before (``model.bins`` is ``model.p.bins``, a property
+:func:`expose` adds; setting one replaces ``p`` by the shared copy with that value, for the
+few callers that do). The snapshot does not see the difference: the parameters are written
+as the fields they were (``stateschema.attributes`` reads them by name) and read back into
+one shared tuple (``stateformat``: a schema entry's ``params``).
+
+>>> from typing import NamedTuple
+>>> class P(NamedTuple):
+...     bins: int = 8
+...     margin: float = 0.25
+>>> shared(P(8, 0.25)) is shared(P(8, 0.25)), shared(P(8, 0.25)) is shared(P(8.0, 0.25))
+(True, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any, TypeVar
+
+__all__ = ["expose", "pickled", "shared", "shared_count"]
+
+_P = TypeVar("_P", bound=tuple[Any, ...])
+_LIMIT = 4096  # distinct sets kept (a forged state cannot grow this without bound)
+_SHARED: dict[tuple[Any, ...], Any] = {}
+
+
+def _key(params: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Equal only for the same values of the same types: ``8`` and ``8.0`` (written apart by
+    msgpack), ``0.0`` and ``-0.0`` stay two sets."""
+    return (type(params), *[(type(v), v.hex() if type(v) is float else v) for v in params])
+
+
+def shared(params: _P) -> _P:
+    """The one object held for every set of parameters equal to ``params`` (``params``
+    itself the first time; past ``_LIMIT`` sets, ``params`` unshared)."""
+    key = _key(params)
+    got: _P | None = _SHARED.get(key)
+    if got is None:
+        if len(_SHARED) >= _LIMIT:
+            return params
+        got = _SHARED[key] = params
+    return got
+
+
+def shared_count() -> int:
+    """How many distinct sets are held (for tests and benches)."""
+    return len(_SHARED)
+
+
+def _setter(name: str, default: Any) -> Callable[[Any, Any], None]:
+    def set_(obj: Any, value: Any) -> None:
+        base = getattr(obj, "p", default)  # unset while a pickle sets field by field
+        obj.p = shared(base._replace(**{name: value}))
+
+    return set_
+
+
+def expose(cls: type, params: type[Any]) -> None:
+    """Each field of ``params`` (a NamedTuple class whose defaults are ``cls``'s) as a
+    property of ``cls``: read from ``obj.p``; set by replacing ``obj.p``."""
+    fields: tuple[str, ...] = params._fields
+    default = params()
+    for name in fields:
+        setattr(cls, name, property(attrgetter(f"p.{name}"), _setter(name, default)))
+
+
+def pickled(obj: Any) -> tuple[None, dict[str, Any]]:
+    """``obj.__getstate__()`` for a slotted class with shared parameters: its parameters as
+    the fields they were, then its other slots (what format 2 pickled; no parameter tuple
+    class in a pickle, which ``processors.legacy_state`` would refuse)."""
+    slots = [n for c in reversed(type(obj).__mro__) for n in c.__dict__.get("__slots__", ())]
+    state: dict[str, Any] = dict(obj.p._asdict())
+    state.update((n, getattr(obj, n)) for n in slots if n != "p" and hasattr(obj, n))
+    return None, state
