@@ -45,6 +45,11 @@ class PipelineConfig:
     # scale the parents' context by the learnt share of their trouble that reaches the
     # component (RiskLearner.reach; issue #15, s14; off: it lost recall in `mixed`)
     context_reach: bool = False
+    # scale each rule metric's breach probability by its record of forecasts that came true,
+    # (k + this) / (n + this), and the warn evidence by the record of its WARN spells
+    # (processors.forecastrecord; issue #15, s17); 0: off
+    forecast_trust: float = 0.0
+    warn_trust: float = 0.0
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()
@@ -108,8 +113,10 @@ class PipelineConfig:
             problems.append("max_jump_s must be >= 0, jump_confirm and max_metrics >= 1")
         if self.day_profile_bins < 0 or 86_400_000 % max(1, self.day_profile_bins):
             problems.append("day_profile_bins must be >= 0 and divide a day in milliseconds")
-        if self.drift_threshold < 0 or self.risk_lr < 0 or self.fleet_min_labels < 0:
-            problems.append("drift_threshold, risk_lr and fleet_min_labels must be >= 0")
+        if (self.drift_threshold < 0 or self.risk_lr < 0 or self.fleet_min_labels < 0
+                or not self.forecast_trust >= 0 or not self.warn_trust >= 0):
+            problems.append("drift_threshold, risk_lr, fleet_min_labels, forecast_trust and "
+                            "warn_trust must be >= 0")
         if problems:
             raise ConfigError("PipelineConfig: " + "; ".join(problems))
         object.__setattr__(self, "rules", tuple(self.rules))

@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from processors.bayesnet import metric_state
+from processors.calibration import PendingLabels
 from processors.config import PipelineConfig
 from processors.features import ClosedWindow
-from processors.health import Rule
+from processors.forecastrecord import weigh
+from processors.health import Rule, Status
 from processors.metricoutlook import MetricOutlook
 from processors.outlook import Ahead, Item, WindowOutlook, observe_window, window_patterns
 from processors.risk import GROWTH_PATTERNS, BreachEstimate
@@ -40,6 +42,7 @@ class WindowEvidence:
     forecasts: list[dict[str, Any]] = field(default_factory=list)
     patterns: dict[str, str] = field(default_factory=dict)
     growing: list[str] = field(default_factory=list)
+    warn: float = 1.0  # the weight of the warn evidence (``warn_trust``; 1: in full)
 
     @property
     def p_any(self) -> float:
@@ -55,10 +58,14 @@ def window_evidence(
     grid_s: Sequence[int],
     config: PipelineConfig,
     ahead: tuple[list[Item], Ahead] | None = None,
+    pending: PendingLabels | None = None,
 ) -> WindowEvidence:
     """The window's evidence; ``outlooks`` (metric -> its outlook) gains the metrics new here,
     ``failed`` are the metrics in FAIL lately. ``ahead``: the window's items and the phase
-    (a) of its outlook, computed already (the batch core, :mod:`processors.batch.outlook`)."""
+    (a) of its outlook, computed already (the batch core, :mod:`processors.batch.outlook`).
+    With ``forecast_trust`` / ``warn_trust``, ``p_new`` / ``warn`` weigh each metric's breach
+    forecasts / WARN spells by their record (:func:`~processors.forecastrecord.weigh`;
+    ``pending``: the component's pending labels, whose acted intervals it reads)."""
     if ahead is None:
         items = outlook_items(window, outlooks, rules_by_metric, config)
         seen = observe_window(items, window.end_ms, statuses, grid_s, config.forecast_horizons_s)
@@ -87,6 +94,13 @@ def window_evidence(
                 metric_state(f.mean, r.warn, r.fail, r.sign, p_metric) for r in metric_rules
             )
     ev.best = best
+    if config.forecast_trust > 0 or config.warn_trust > 0:
+        at_warn = {m: max(statuses.get(r.name, 0) for r in rules) == Status.WARN
+                   for m, _, _, rules in items} if config.warn_trust > 0 else {}
+        p_new, ev.warn = weigh(outlooks, ev.breach_p, at_warn, failed, window.end_ms,
+                               config.horizon_s * 1000,
+                               (config.forecast_trust, config.warn_trust), pending)
+        ev.p_new = ev.p_new if p_new is None else p_new
     return ev
 
 

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 from processors.dayprofile import DayProfile
 from processors.forecast import Forecaster, TrendForecaster, make_forecaster
+from processors.forecastrecord import MetricRecord
 from processors.pagehinkley import PageHinkley
 from processors.sharedparams import expose, pickled, shared
 
@@ -124,7 +125,7 @@ class MetricOutlook:
     """A forecaster of one metric's window means and a Page-Hinkley test on its residuals."""
 
     __slots__ = ("p", "forecaster", "detector", "drifts", "last", "slope_fast", "slope_slow",
-                 "troughs", "profile", "n")
+                 "troughs", "profile", "n", "record")
     kind: str
     step_s: int
     k: int
@@ -158,9 +159,12 @@ class MetricOutlook:
         self.troughs = Troughs()
         self.profile: DayProfile | None = DayProfile(profile_bins) if profile_bins else None
         self.n = 0
+        # its warnings' record (processors.forecastrecord; made where forecast_trust or
+        # warn_trust is on, else None; memory only: transient in stateschema, not pickled)
+        self.record: MetricRecord | None = None
 
     def __getstate__(self) -> dict[str, Any]:  # the parameters as fields, as before (#14)
-        return {**self.p._asdict(), **{n: getattr(self, n) for n in self.__slots__[1:]}}
+        return {**self.p._asdict(), **{n: getattr(self, n) for n in self.__slots__[1:-1]}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
@@ -169,6 +173,7 @@ class MetricOutlook:
             self.troughs = Troughs()
         if "profile" not in state:  # nor a time-of-day profile: it starts empty
             self.profile = DayProfile()
+        self.record = None  # memory only (processors.forecastrecord)
 
     def learn_one(self, ts_ms: int, value: float, refit: bool = True) -> None:
         """Learn a window mean; ``refit=False``: a line forecaster's refit is left to the

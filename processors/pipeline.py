@@ -305,7 +305,7 @@ class Pipeline:
         anomaly = st.detector.step(window.features)  # score, then learn, in one pass
         failed = st.failed_lately(window.end_ms, c.horizon_s * 1000, self._rule_metric)
         ev = window_evidence(window, st.outlooks, self._rules_by_metric, statuses, failed,
-                             self._grid, c, ahead)
+                             self._grid, c, ahead, st.pending)
         parent = context = self._context(component)
         if context is not None and c.context_reach:
             context *= st.learner.reach()
@@ -314,7 +314,7 @@ class Pipeline:
         worst = Status(max(statuses.values(), default=Status.PASS))
         base = {
             "breach": ev.p_new if c.risk_target == "onset" else ev.p_any,
-            "warn": 1.0 if worst == Status.WARN else 0.0,
+            "warn": ev.warn if worst == Status.WARN else 0.0,
             "fail": 1.0 if worst == Status.FAIL else 0.0,
             "anomaly": anomaly,
             "growth": 1.0 if ev.growing else 0.0,

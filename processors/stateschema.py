@@ -272,7 +272,7 @@ def _forecast_types() -> dict[str, TypeSchema]:
             detector=("PageHinkley", _NONE), drifts=INT, last=OPT_FLOAT, slope_fast=FLOAT,
             slope_slow=FLOAT, troughs=("Troughs",), n=INT,
             profile=Field(("DayProfile", _NONE), default=_new_profile),
-        ), encode=_encode_outlook, params=OutlookParams),
+        ), encode=_encode_outlook, params=OutlookParams, transient=("record",)),
         "DayProfile": TypeSchema(DayProfile, _fields(
             bins=INT, decay=FLOAT, hi=(np.ndarray,), cur=INT, cur_max=FLOAT,
         ), transient=("_memo",)),

@@ -1,0 +1,115 @@
+"""A rule metric's record of its breach forecasts (issue #15, breach round eight)."""
+
+from __future__ import annotations
+
+from processors.calibration import PendingLabels
+from processors.config import PipelineConfig
+from processors.forecastrecord import CAP, ForecastRecord, weigh
+from processors.metricoutlook import MetricOutlook
+from processors.pipeline import Pipeline
+
+H = 900_000
+
+
+def test_a_forecast_that_missed_weighs_less_and_one_that_came_true_restores_it() -> None:
+    r = ForecastRecord()
+    r.step(0, 0.9, False, H, False)
+    assert r.open_ms == 0 and r.trust(2.0) == 1.0
+    r.step(H + 60_000, 0.2, False, H, False)  # a horizon passed with no FAIL: a miss
+    assert (r.n, r.k, r.open_ms) == (1.0, 0.0, -1)
+    assert r.trust(2.0) == 2.0 / 3.0
+    r.step(2 * H, 0.7, False, H, False)
+    r.step(2 * H + 120_000, 0.7, True, H, False)  # its FAIL came: a hit
+    assert (r.n, r.k) == (2.0, 1.0) and r.trust(2.0) == 0.75
+
+
+def test_below_open_no_episode_and_in_fail_none_opens() -> None:
+    r = ForecastRecord()
+    r.step(0, 0.49, False, H, False)
+    r.step(60_000, 0.99, True, H, False)  # in FAIL lately: its crossing is the same breach
+    assert r.open_ms == -1 and r.n == 0.0
+
+
+def test_a_miss_under_an_action_is_not_counted() -> None:
+    r = ForecastRecord()
+    r.step(0, 0.9, False, H, False)
+    r.step(H + 60_000, 0.0, False, H, True)  # forewarn acted: maybe why no FAIL came
+    assert (r.n, r.k, r.open_ms) == (0.0, 0.0, -1)
+
+
+def test_counts_halve_past_the_cap() -> None:
+    r = ForecastRecord()
+    r.n, r.k, r.open_ms = CAP, 10.0, 0
+    r.step(H + 1, 0.0, False, H, False)
+    assert (r.n, r.k) == ((CAP + 1.0) / 2.0, 5.0)
+
+
+def _weigh(outlooks: dict[str, MetricOutlook], breach_p: dict[str, float], ts: int,
+           failed: frozenset[str] = frozenset(), at_warn: dict[str, bool] | None = None,
+           pending: PendingLabels | None = None) -> tuple[float | None, float]:
+    return weigh(outlooks, breach_p, at_warn or {}, set(failed), ts, H,
+                 (2.0, 2.0 if at_warn is not None else 0.0), pending or PendingLabels(H))
+
+
+def test_weigh_scales_each_metric_and_leaves_out_those_in_fail() -> None:
+    outlooks = {"cpu": MetricOutlook("trend"), "mem": MetricOutlook("trend")}
+    assert _weigh(outlooks, {"cpu": 0.8, "mem": 0.6}, 0) == (0.8, 1.0)  # no record: in full
+    p, _ = _weigh(outlooks, {"cpu": 0.8, "mem": 0.6}, H + 60_000)
+    rec = outlooks["cpu"].record
+    assert rec is not None and rec.forecast.n == 1.0
+    assert p == max(0.8 * 2 / 3, 0.6 * 2 / 3)
+    p, _ = _weigh(outlooks, {"cpu": 0.8, "mem": 0.6}, H + 120_000, frozenset({"cpu"}))
+    assert p == 0.6 * 2 / 3
+
+
+def test_a_warn_plateau_that_never_failed_weighs_less() -> None:
+    outlooks = {"cpu": MetricOutlook("trend"), "mem": MetricOutlook("trend")}
+    warn = {"cpu": True, "mem": False}
+    assert _weigh(outlooks, {}, 0, at_warn=warn) == (0.0, 1.0)  # a spell opens
+    assert _weigh(outlooks, {}, H + 60_000, at_warn=warn)[1] == 2 / 3  # a spell missed
+    # a metric at WARN just after its FAIL has no record to read: in full
+    assert _weigh(outlooks, {}, H + 120_000, frozenset({"cpu"}), warn)[1] == 1.0
+    assert _weigh(outlooks, {}, H + 180_000, at_warn={"cpu": False, "mem": False})[1] == 1.0
+
+
+def test_acted_interval_reaches_the_record_through_pending_labels() -> None:
+    outlooks = {"cpu": MetricOutlook("trend")}
+    pending = PendingLabels(H)
+    pending.act(30_000, None)  # an open lease from just after the episode opened
+    _weigh(outlooks, {"cpu": 0.9}, 0, pending=pending)
+    _weigh(outlooks, {"cpu": 0.0}, H + 60_000, pending=pending)
+    rec = outlooks["cpu"].record
+    assert rec is not None and rec.forecast.n == 0.0 and rec.forecast.open_ms == -1
+
+
+def _ramp(p: Pipeline) -> None:
+    for i in range(200):
+        p.ingest({"component": "web-1", "host": "h", "ts": i * 10_000, "tags": {},
+                  "metrics": {"cpu.util": 0.2 + 0.003 * i}})
+
+
+def test_off_by_default_no_record_is_made() -> None:
+    assert PipelineConfig().forecast_trust == 0.0 == PipelineConfig().warn_trust
+    p = Pipeline(PipelineConfig())
+    _ramp(p)
+    assert all(o.record is None for o in p._states["web-1"].outlooks.values())
+
+
+def test_records_are_memory_only_a_restore_starts_without() -> None:
+    config = PipelineConfig(forecast_trust=2.0, warn_trust=2.0)
+    p = Pipeline(config)
+    _ramp(p)
+    assert all(o.record is not None for o in p._states["web-1"].outlooks.values())
+    blob = p.snapshot("web-1")
+    assert blob == p.snapshot("web-1")
+    twin = Pipeline(config)
+    twin.restore("web-1", blob)
+    assert all(getattr(o, "record", None) is None
+               for o in twin._states["web-1"].outlooks.values())
+    assert twin.snapshot("web-1") == blob  # the record is not in the snapshot
+
+
+def test_with_the_breach_record_off_p_new_is_left_alone() -> None:
+    outlooks = {"cpu": MetricOutlook("trend")}
+    assert weigh(outlooks, {"cpu": 0.9}, {"cpu": True}, set(), 0, H, (0.0, 2.0), None) == (
+        None, 1.0)
