@@ -1,0 +1,46 @@
+"""Instructions per sample of the worker's in-process work, counted by Valgrind (#14).
+
+On a machine shared by several busy processes, CPU time per sample moves by 10-30 % between
+runs of the same code (``python -m streams.bench.throughput inproc``), more than most single
+changes gain. Instructions executed do not depend on the load. This runs ``inproc`` (the
+worker's handler and checkpoints over the bench's ``fleet`` batches, polls of ``--poll``
+messages) ``--passes`` times in one process; run it under Callgrind with 1 and 2 passes::
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
+        python -m streams.bench.instructions --samples 3000 --passes 1   # and --passes 2
+
+and the difference of the two ``I refs`` totals, over ``--samples``, is the instructions of
+one pass per sample: start-up, imports and making the data cancel out. Each pass builds a
+new pipeline on the same batches; the second finds the process's caches warm (interned
+strings, ``lru_cache``\\ s), as a long-running worker does. An instruction is not a unit of
+time (a numpy call's and a dict lookup's cost differ per instruction), so this complements
+the CPU time of ``inproc`` beside it, it does not replace it. Valgrind runs ~50x slower:
+run it under ``nice``; the count does not change.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def main(argv: list[str] | None = None) -> None:
+    from schemas.codec import Codec
+    from streams.bench.inproc import inproc
+    from streams.bench.throughput import encode_batches
+    from streams.settings import Settings
+    from streams.sim.examples import fleet_samples
+
+    ap = argparse.ArgumentParser(prog="python -m streams.bench.instructions")
+    ap.add_argument("--samples", type=int, default=3000)
+    ap.add_argument("--passes", type=int, default=1)
+    ap.add_argument("--poll", type=int, default=0, help="messages a poll (0: worker_batch)")
+    args = ap.parse_args(argv)
+    settings = Settings.load(env={})
+    batches = encode_batches(Codec(), fleet_samples(args.samples))
+    for _ in range(args.passes):
+        inproc(settings, batches, args.poll)
+    print(f"{args.passes} passes of {sum(b[2] for b in batches)} samples")
+
+
+if __name__ == "__main__":
+    main()
