@@ -161,8 +161,8 @@ class RiskLearner:
         (the network's ratios are computed once)."""
         drivers = self.bn.explain(states)
         x = self._evidence(base, self.bn.log_odds_of(drivers))
-        c = self.combiner
-        return Assessment(self.calibrated(c.score_one(x)), c.terms(x), drivers)
+        terms = self.combiner.terms(x)
+        return Assessment(self.calibrated(self.combiner.score_terms(terms)), terms, drivers)
 
     def calibrated(self, raw: float) -> float:
         return self.calibrator.score_one(raw) if self.calibrate else raw

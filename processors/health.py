@@ -166,9 +166,9 @@ class HealthEvaluator:
         self._by_metric: dict[str, list[Rule]] = {}
         for rule in self.rules:
             self._by_metric.setdefault(rule.metric, []).append(rule)
-        # per metric in name order: (rule, its first threshold, +1 above / -1 below)
+        # per metric in name order: (rule, its name, its first threshold, +1 above / -1 below)
         self._plan = [
-            (m, [(r, r.warn if r.warn is not None else r.fail, r.sign) for r in rs])
+            (m, [(r, r.name, r.warn if r.warn is not None else r.fail, r.sign) for r in rs])
             for m, rs in sorted(self._by_metric.items())
         ]
         self.states: dict[str, HealthState] = {}
@@ -186,19 +186,20 @@ class HealthEvaluator:
         out: list[dict[str, Any]] = []
         rule_states = state.rules
         beat_ms = self._heartbeat_ms
+        passing = Status.PASS
         for metric, plan in self._plan:
             value = metrics.get(metric)
             if value is None or not isinstance(value, int | float) or not math.isfinite(value):
                 continue
             value = float(value)
-            for rule, first, sign in plan:
-                rs = rule_states.get(rule.name)
+            for rule, name, first, sign in plan:
+                rs = rule_states.get(name)
                 if rs is None:
-                    rs = rule_states[rule.name] = RuleState()
+                    rs = rule_states[name] = RuleState()
                 # The usual case, decided here: PASS, short of its first threshold, no
                 # heartbeat due: nothing changes but the conditions that no longer hold.
                 elif (
-                    rs.status == Status.PASS
+                    rs.status == passing
                     and sign * (value - first) < 0
                     and rs.last_emit_ms is not None
                     and ts_ms - rs.last_emit_ms < beat_ms

@@ -197,7 +197,11 @@ class LogisticRisk:
         return {k: w * float(x.get(k, 0.0)) for k, w in self.weights.items()}
 
     def score_one(self, x: Mapping[str, float]) -> float:
-        s = self.bias + math.fsum(self.terms(x).values())
+        return self.score_terms(self.terms(x))
+
+    def score_terms(self, terms: Mapping[str, float]) -> float:
+        """:meth:`score_one` from the :meth:`terms` of its evidence (computed once, #14)."""
+        s = self.bias + math.fsum(terms.values())
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, s))))
 
     def learn_one(self, x: Mapping[str, float], y: bool) -> None:
