@@ -18,7 +18,8 @@ from streams.lab.scoring.breach import _episodes
 H, L, THR = 900_000, 300_000, 1 / 3
 
 
-def scen(path: str, thr: float = THR) -> dict:
+def load(path: str) -> tuple[dict, dict, dict]:
+    """A pickle of ``diag13.py``, its rows by component and its breach times by component."""
     d = pickle.load(open(path, "rb"))
     by = collections.defaultdict(list)
     for row in d["rows"]:
@@ -26,6 +27,11 @@ def scen(path: str, thr: float = THR) -> dict:
     br = collections.defaultdict(list)
     for b in d["breaches"]:
         br[b.component].append(b.breach_ms)
+    return d, by, br
+
+
+def scen(path: str, thr: float = THR) -> dict:
+    d, by, br = load(path)
     c = collections.Counter()
     for comp, rs in by.items():
         ts = np.array([r[1] for r in rs])

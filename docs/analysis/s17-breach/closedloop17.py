@@ -1,7 +1,8 @@
 """The closed loop with and without this round's records: ``python closedloop17.py
-KEY=VALUE[,KEY=VALUE] [SCENARIOS] [SEED]`` (PipelineConfig fields, e.g.
-``forecast_trust=2,warn_trust=2``) prints forewarn's violation minutes, resource-hours and
-commands per scenario under the default configuration and under it with KEY=VALUE; without
+KEY=VALUE[,KEY=VALUE][/KEY=VALUE...] [SCENARIOS|quiet] [SEED]`` (PipelineConfig fields, e.g.
+``forecast_trust=2/warn_trust=2``: each ``/``-separated set a run) prints forewarn's violation
+minutes, resource-hours and commands per scenario under the default configuration and under
+each set; with ``quiet`` or without
 SCENARIOS, the quiet 3-hour ``ramp`` of ``tests/unit/test_closedloop.py`` (seed 5, no
 incident) and the ``ramp`` scenario at seed 42 (that test's other case)."""
 import sys
@@ -20,11 +21,13 @@ def row(res: dict, policy: str = "forewarn") -> str:
 
 
 def main() -> None:
-    opts = {k: float(v) for k, v in (kv.split("=") for kv in sys.argv[1].split(","))}
-    names = sys.argv[2].split(",") if len(sys.argv) > 2 else None
+    sets = [("default", PipelineConfig())]
+    for one in sys.argv[1].split("/"):
+        opts = {k: float(v) for k, v in (kv.split("=") for kv in one.split(","))}
+        sets.append((one, replace(PipelineConfig(), **opts)))
+    names = sys.argv[2].split(",") if len(sys.argv) > 2 and sys.argv[2] != "quiet" else None
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 42
-    for label, cfg in (("default", PipelineConfig()), (sys.argv[1], replace(PipelineConfig(),
-                                                                            **opts))):
+    for label, cfg in sets:
         if names is None:
             quiet = {"ramp": {"duration_s": 3 * 3600, "incidents": ()}}
             print(f"{label} quiet ramp seed 5:",

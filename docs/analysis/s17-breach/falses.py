@@ -10,25 +10,22 @@ a horizon of the same time of day one day earlier (``y1``), and whether it was i
 (``f1``). The last lines count false and true episodes by (day 0?, y1, f1, top term)."""
 import collections
 import os
-import pickle
 import sys
 
 import numpy as np
 
-from streams.lab.scoring.breach import _episodes
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "s13-breach"))
+
+from episodes import load  # noqa: E402
+
+from streams.lab.scoring.breach import _episodes  # noqa: E402
 
 H, THR, DAY = 900_000, 1 / 3, 86_400_000
 WD = "Mon Tue Wed Thu Fri Sat Sun".split()
 
 
-def rows_of(path: str) -> list[tuple]:
-    d = pickle.load(open(path, "rb"))
-    by = collections.defaultdict(list)
-    for row in d["rows"]:
-        by[row[0]].append(row)
-    br = collections.defaultdict(list)
-    for b in d["breaches"]:
-        br[b.component].append(b.breach_ms)
+def rows_of(path: str) -> list[dict]:
+    d, by, br = load(path)
     out = []
     for comp, rs in by.items():
         ts = np.array([r[1] for r in rs])
