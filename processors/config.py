@@ -46,9 +46,10 @@ class PipelineConfig:
     # component (RiskLearner.reach; issue #15, s14; off: it lost recall in `mixed`)
     context_reach: bool = False
     # scale each rule metric's breach probability by its record of forecasts that came true,
-    # (k + this) / (n + this), and the warn evidence by the record of its WARN spells
-    # (processors.forecastrecord; issue #15, s17); 0: off
+    # (k + this) / (n + this) (processors.forecastrecord; issue #15, s17); 0: off
     forecast_trust: float = 0.0
+    # weigh the warn evidence by the record of the WARN spells that went on to FAIL, with
+    # this prior (processors.forecastrecord; issue #15, s17); 0: off
     warn_trust: float = 0.0
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
