@@ -77,6 +77,5 @@ if __name__ == "__main__":
         opts = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
         tag = sys.argv[4] if len(sys.argv) > 4 else "base"
         with Pool(2) as p:
-            for _ in p.imap_unordered(one, [(i, opts, tag) for i in range(a, b + 1)]):
-                pass
-        print("done", tag)
+            ran = sum(1 for _ in p.imap_unordered(one, [(i, opts, tag) for i in range(a, b + 1)]))
+        print("done", tag, ran, "VMs")
