@@ -78,7 +78,6 @@ class ForecastRecord:
             self.open_ms = -1
         if self.open_ms < 0 and not failed and p >= OPEN:
             self.open_ms = ts_ms
-        return None
 
     def trust(self, prior: float) -> float:
         """The posterior mean share of episodes that came true (prior Beta(prior, 0): trusted
