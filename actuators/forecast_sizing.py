@@ -64,7 +64,8 @@ class ForewarnSizer(Sizer):
       half-life; the sizing then reads ``P(demand > a)`` times ``(seen + c) / (expected +
       c)`` (``c`` exceedances' worth of belief in the model), so a component whose tail
       was under-predicted gets more, one over-predicted less (only with ``combine="cost"``);
-    * **ceiling** (off by default; trial 27): never more than the provisioned size or, if
+    * **ceiling** (``"mem"``, the default since session 18; ``True`` every resource,
+      ``False`` none, or the resources named): never more than the provisioned size or, if
       larger, the most demand seen (the ratio forecasts scale past it on a high base);
     * **cold start**: the prior alone (``warm`` 0, the default): the provisioned size until
       the component's own ``n`` outcomes outweigh it: the prior's share ``1/(n + 1)`` (the
@@ -95,7 +96,7 @@ class ForewarnSizer(Sizer):
                  forecasters: Sequence[str] = FORECASTERS[:4], combine: str = "cost",
                  prior: float = 1.0, most_risk: float = 0.2, override_cost: bool = True,
                  price: str = "gib", size_exponent: float = 0.0, price_scale: str = "size",
-                 calibrate: float = 0.0, ceiling: bool = False, **kw: Any) -> None:
+                 calibrate: float = 0.0, ceiling: bool | str = "mem", **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.cost = cost
         if cost and np.any(self.knobs <= 0):
@@ -107,15 +108,15 @@ class ForewarnSizer(Sizer):
             raise ConfigError(f"forewarn: forecasters among {self.FORECASTERS}, not {bad}")
         if combine not in ("cost", "mixture"):
             raise ConfigError("forewarn: combine is 'cost' or 'mixture'")
-        self.combine = combine
         if prior < 0:
             raise ConfigError("forewarn: prior >= 0")
-        self.prior = float(prior)
+        self.combine, self.prior = combine, float(prior)
         if not 0 < most_risk <= 1:
             raise ConfigError("forewarn: most_risk within (0, 1]")
         self.most_risk = float(most_risk)
         self._set_calibration(calibrate)
-        self.ceiling, self.most_seen = bool(ceiling), 0.0  # the largest demand observed
+        self.ceiling = ceiling if isinstance(ceiling, bool) else self.resource in ceiling.split(",")
+        self.most_seen = 0.0  # the largest demand observed
         self.level_hl = level_half_life_s
         self.unit = max(0.01 * self.capacity, 1e-6)
         self._set_price(price, size_exponent, price_scale)

@@ -184,13 +184,14 @@ def test_forewarn_risk_override_is_bought_only_where_the_risk_pays_for_it() -> N
     """Memory, provisioned 4 GiB, demand 1 GiB (cold start: the allocation is the 4 GiB).
     Risk 0.7 with a forecast upper bound of 200 % of the provisioned size: the override wants
     8 GiB, 4 GiB more. lambda 1 per GiB: 4 x 1 = 4 > 0.7, not worth it (4 GiB kept); lambda
-    0.1: 0.4 <= 0.7, bought (8 GiB). Without ``override_cost`` both take it."""
+    0.1: 0.4 <= 0.7, bought (8 GiB). Without ``override_cost`` both take it. (Without the
+    memory ceiling, the default since session 18, which would hold both at the 4 GiB.)"""
     gib = 1024.0 * 1024.0
     risk = {"ts": 0, "risk": 0.7, "anomaly": 0.0,
             "forecasts": [{"metric": "mem.used_pct", "horizon_s": 300, "upper": 200.0}]}
     for gate, want in ((True, [4 * gib, 8 * gib]), (False, [8 * gib, 8 * gib])):
         sz = make_sizer("forewarn", (1.0, 0.1), capacity=4 * gib, resource="mem",
-                        override_cost=gate)
+                        override_cost=gate, ceiling=False)
         sz.observe(0, 1 * gib)
         sz.recommend(0)
         sz.on_risk(risk)

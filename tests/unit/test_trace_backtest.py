@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -14,7 +15,7 @@ import pytest
 from streams.lab.backtest import clean_json
 from streams.lab.trace import backtest_trace
 from streams.lab.trace.loop import allocations
-from streams.lab.trace.summary import matched, read_curve
+from streams.lab.trace.summary import dominance, matched, read_curve
 from streams.sim.traces import Trace, read_bitbrains
 
 DATA = Path("/work/shared/data/bitbrains/rnd/2013-7")
@@ -97,6 +98,35 @@ def test_curve_reading_drops_only_points_beaten_on_both_counts() -> None:
     assert read_curve(fw, "cpu", 0.85) == pytest.approx(15.0)
     assert read_curve(fw, "cpu", 0.9) == pytest.approx(15.0)
     assert read_curve(fw, "cpu", 0.91) is None
+    # session 18's flat end: beyond the last point, its minutes (more capacity never adds a
+    # violation minute); below the first point still unreadable
+    assert read_curve(fw, "cpu", 0.95, flat_end=True) == pytest.approx(15.0)
+    assert read_curve(fw, "cpu", 0.39, flat_end=True) is None
+
+
+def test_flat_end_reading_of_matched_and_dominance() -> None:
+    def entry(points: list[tuple[float, float]], default: int) -> dict[str, Any]:
+        curve = [{"knob": i, "cpu": {"slack": s, "violation_minutes": v},
+                  "mem": {"slack": s, "violation_minutes": v}} for i, (s, v) in enumerate(points)]
+        d = {"slack": points[default][0], "violation_minutes": points[default][1]}
+        return {"curve": curve, "cpu": d, "mem": d}
+
+    # forewarn ends at 5 min @ 0.70; the peer's default is 20 min @ 0.7002 (trial 27's static
+    # memory on fold A, in small): strictly unreadable, flat 5 / 20 = 0.25
+    fw = entry([(0.3, 400.0), (0.5, 100.0), (0.7, 5.0)], 1)
+    peer = entry([(0.4, 300.0), (0.6, 60.0), (0.7002, 20.0)], 2)
+    by = {"forewarn": fw, "static": peer}
+    assert matched(by)["static"]["cpu"]["ratio"] is None
+    flat = matched(by, flat_end=True)["static"]["cpu"]
+    assert flat["forewarn_violation_minutes"] == pytest.approx(5.0)
+    assert flat["ratio"] == pytest.approx(0.25) and flat["met"] is True
+    # dominance: strictly over [0.4, 0.7]; flat over [0.4, 0.8], each curve flat past its end
+    # (at 0.8: 5 against 20); by hand, forewarn / peer is 250 / 300 at 0.4, 100 / 180 at 0.5,
+    # 52.5 / 60 = 0.875 at 0.6 (the largest of the 41 levels), 5 / 20 from 0.7002 on
+    strict, wide = dominance(by)["static"]["cpu"], dominance(by, flat_end=True)["static"]["cpu"]
+    assert strict["overlap"] == pytest.approx([0.4, 0.7]) and wide["overlap"] == pytest.approx(
+        [0.4, 0.8])
+    assert wide["worst_ratio"] == pytest.approx(52.5 / 60.0) and wide["below"] is True
 
 
 @needs_data

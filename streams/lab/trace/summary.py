@@ -13,10 +13,13 @@
 
 ``matched.<peer>.<resource>``: the peer at its default knob (slack ``s``, violation minutes
 ``v``) and forewarn's curve read at ``s`` (linear interpolation between its two nearest
-efficient knob points — dominated ones left out, see ``_curve``; ``None`` when ``s`` is
-outside the slack forewarn's knobs span, with the range given).
+efficient knob points — dominated ones left out, see ``_curve``; beyond its last point the
+last point's minutes, since allocating more never adds a violation minute (session 18);
+``None`` when ``s`` is below the slack forewarn's knobs span, with the range given).
 ``dominance.<peer>.<resource>``: forewarn's and the peer's curves compared at every slack in
-[20 %, 80 %] that both reach (41 points): the largest ratio forewarn / peer.
+[20 %, 80 %] that both reach, each read flat beyond its last point (41 points): the largest
+ratio forewarn / peer. ``matched_strict`` / ``dominance_strict``: the reading until session
+18, ``None`` beyond a curve's last point too (both given side by side)
 """
 
 from __future__ import annotations
@@ -128,16 +131,20 @@ def _curve(entry: Mapping[str, Any], res: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray([p[0] for p in keep]), np.asarray([p[1] for p in keep])
 
 
-def read_curve(entry: Mapping[str, Any], res: str, slack: float) -> float | None:
+def read_curve(entry: Mapping[str, Any], res: str, slack: float,
+               flat_end: bool = False) -> float | None:
     """The curve's violation minutes at ``slack`` (linear between knob points), or None
-    outside the slack its knobs span."""
+    outside the slack its knobs span; with ``flat_end``, beyond its last (highest-slack)
+    point the curve reads that point's minutes: allocating more never adds a violation
+    minute, so a point bounds the curve at any higher slack (below its first: None)."""
     xs, ys = _curve(entry, res)
-    if xs.size == 0 or slack < xs[0] - 1e-12 or slack > xs[-1] + 1e-12:
+    if xs.size == 0 or slack < xs[0] - 1e-12 or (slack > xs[-1] + 1e-12 and not flat_end):
         return None
     return float(np.interp(slack, xs, ys))
 
 
-def matched(by_policy: Mapping[str, Mapping[str, Any]], ours: str = "forewarn") -> Record:
+def matched(by_policy: Mapping[str, Mapping[str, Any]], ours: str = "forewarn",
+            flat_end: bool = False) -> Record:
     """The matched-slack table (module docstring), per peer and resource."""
     out: Record = {}
     if ours not in by_policy:
@@ -148,7 +155,7 @@ def matched(by_policy: Mapping[str, Mapping[str, Any]], ours: str = "forewarn") 
         out[peer] = {}
         for res in RESOURCES:
             s, v = entry[res]["slack"], entry[res]["violation_minutes"]
-            fw = read_curve(by_policy[ours], res, s)
+            fw = read_curve(by_policy[ours], res, s, flat_end)
             xs, _ = _curve(by_policy[ours], res)
             out[peer][res] = {
                 "slack": s, "peer_violation_minutes": v, "forewarn_violation_minutes": fw,
@@ -160,9 +167,11 @@ def matched(by_policy: Mapping[str, Mapping[str, Any]], ours: str = "forewarn") 
 
 
 def dominance(by_policy: Mapping[str, Mapping[str, Any]], ours: str = "forewarn",
-              lo: float = 0.2, hi: float = 0.8) -> Record:
+              lo: float = 0.2, hi: float = 0.8, flat_end: bool = False) -> Record:
     """Where both curves reach a slack in [lo, hi]: the largest forewarn / peer ratio of
-    violation minutes over 41 evenly spaced slack levels, and whether forewarn is below."""
+    violation minutes over 41 evenly spaced slack levels, and whether forewarn is below
+    (``flat_end``: each curve reaches every slack above its first point, see
+    :func:`read_curve`)."""
     out: Record = {}
     if ours not in by_policy:
         return out
@@ -173,7 +182,7 @@ def dominance(by_policy: Mapping[str, Mapping[str, Any]], ours: str = "forewarn"
         for res in RESOURCES:
             fx, fy = _curve(by_policy[ours], res)
             px, py = _curve(entry, res)
-            a, b = max(lo, fx[0], px[0]), min(hi, fx[-1], px[-1])
+            a, b = max(lo, fx[0], px[0]), (hi if flat_end else min(hi, fx[-1], px[-1]))
             if a > b:
                 out[peer][res] = {"overlap": None, "below": None, "worst_ratio": None}
                 continue
@@ -214,6 +223,13 @@ def backtest_trace(data: str | Trace | Sequence[Trace], policies: Sequence[str] 
     return result_of(runs, policies, delay_s, grid, per_vm)
 
 
+def readings(by_policy: Mapping[str, Mapping[str, Any]]) -> Record:
+    """``matched`` and ``dominance`` read flat beyond a curve's end, and both strictly."""
+    return {"matched": matched(by_policy, flat_end=True),
+            "dominance": dominance(by_policy, flat_end=True),
+            "matched_strict": matched(by_policy), "dominance_strict": dominance(by_policy)}
+
+
 def folds(runs: Sequence[Mapping[str, Any]], policies: Sequence[str]) -> Record:
     """The components split in two halves, in order (VMs 1-50 and 51-100 of the shared
     subset): each half's matched-slack table, curve comparison and default-knob figures."""
@@ -227,7 +243,7 @@ def folds(runs: Sequence[Mapping[str, Any]], policies: Sequence[str]) -> Record:
         out[key] = {"components": len(part),
                     "policies": {p: {k: e[k] for k in ("total", "cpu", "mem", "curve")}
                                  for p, e in by.items()},
-                    "matched": matched(by), "dominance": dominance(by)}
+                    **readings(by)}
     return out
 
 
@@ -244,8 +260,7 @@ def result_of(runs: Sequence[Mapping[str, Any]], policies: Sequence[str], delay_
         "policies_run": list(policies),
         "knobs": grid,
         "policies": by_policy,
-        "matched": matched(by_policy),
-        "dominance": dominance(by_policy),
+        **readings(by_policy),
         "folds": folds(runs, policies) if len(runs) > 1 else {},
         "runs": list(runs),
     }
