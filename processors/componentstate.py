@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from processors.anomaly import AnomalyDetector, ComponentNovelty
 from processors.calibration import PendingLabels, RiskLearner
 from processors.features import Windower
-from processors.health import HealthState, Status
+from processors.health import FAIL, HealthState
 from processors.metricoutlook import MetricOutlook
 from processors.multivariate import JointDeviation
 from processors.stateformat import VERSION as SNAPSHOT_FORMAT
@@ -81,12 +81,12 @@ class ComponentState:
         crossings) for ``target="onset"``, any FAIL status for ``"fail"``."""
         onset = False
         for name, rs in self.health.rules.items():
-            if rs.status == Status.FAIL:
+            if rs.status == FAIL:
                 last = self.last_fail_ms.get(name)
                 onset = onset or last is None or ts - last > horizon_ms
                 self.last_fail_ms[name] = ts
         if target == "fail":
-            return self.health.worst() == Status.FAIL
+            return self.health.worst() == FAIL
         return onset
 
     def failed_lately(self, ts: int, horizon_ms: int, rule_metric: Mapping[str, str]

@@ -141,7 +141,7 @@ class WindowState:
 
 def clean_metrics(metrics: object) -> dict[str, float]:
     """The finite numeric values of a metrics map (bools, NaN, inf, non-str keys dropped)."""
-    if not isinstance(metrics, Mapping):
+    if type(metrics) is not dict and not isinstance(metrics, Mapping):  # dict: no ABC check
         return {}
     out: dict[str, float] = {}
     isfinite = math.isfinite
@@ -343,7 +343,7 @@ TS_LIMIT_MS = 2**53  # beyond any real clock, and where int64/float maths would 
 
 def validate_sample(sample: object) -> tuple[str, str, int, dict[str, float]]:
     """``(reason, component, ts, clean metrics)``; ``reason`` is empty when usable."""
-    if not isinstance(sample, Mapping):
+    if type(sample) is not dict and not isinstance(sample, Mapping):
         return f"invalid: a sample must be a mapping, not {type(sample).__name__}", "", 0, {}
     component = sample.get("component")
     if not isinstance(component, str) or not component:

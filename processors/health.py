@@ -17,6 +17,7 @@ of event time while a status stays the same.
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -34,6 +35,13 @@ class Status(IntEnum):
     PASS = 0
     WARN = 1
     FAIL = 2
+
+
+# the members as module constants: reading one from the enum class (``Status.FAIL``) costs
+# ~6 times a plain class attribute in Python 3.11, and the judging loop reads them per sample
+# and rule (#14 s18); the same objects
+PASS, WARN, FAIL = Status.PASS, Status.WARN, Status.FAIL
+STATUSES = (PASS, WARN, FAIL)  # by value: ``STATUSES[n]`` is ``Status(n)``
 
 
 @dataclass(frozen=True)
@@ -64,21 +72,23 @@ class Rule:
         if problems:
             raise ConfigError(f"health rule {self.name!r}: " + "; ".join(problems))
 
-    @property
+    @functools.cached_property
     def sign(self) -> float:
-        """+1 for "above" rules, -1 for "below": ``sign * value`` grows as health worsens."""
+        """+1 for "above" rules, -1 for "below": ``sign * value`` grows as health worsens.
+        (Computed once: the outlook reads it ~5 times per rule metric and window, #14 s18;
+        held in the instance's dict, not a field: equality and repr are the fields'.)"""
         return 1.0 if self.direction == "above" else -1.0
 
     def threshold(self, status: Status) -> float | None:
-        if status == Status.FAIL:
+        if status == FAIL:
             return self.fail
-        return self.warn if status == Status.WARN else None
+        return self.warn if status == WARN else None
 
     def holds(self, value: float, status: Status, current: Status) -> bool:
         """Whether ``value`` is at least as bad as ``status``, with hysteresis if already there."""
         thr = self.threshold(status)
         if thr is None:
-            return status == Status.PASS
+            return status == PASS
         slack = self.hysteresis if current >= status else 0.0
         gap = value - thr if self.direction == "above" else thr - value
         return gap >= -slack
@@ -150,10 +160,10 @@ class HealthState:
     rules: dict[str, RuleState] = field(default_factory=dict)
 
     def statuses(self) -> dict[str, Status]:
-        return {name: rs.status or Status.PASS for name, rs in self.rules.items()}
+        return {name: rs.status or PASS for name, rs in self.rules.items()}
 
     def worst(self) -> Status:
-        return max(self.statuses().values(), default=Status.PASS)
+        return max(self.statuses().values(), default=PASS)
 
 
 class HealthEvaluator:
@@ -186,12 +196,15 @@ class HealthEvaluator:
         out: list[dict[str, Any]] = []
         rule_states = state.rules
         beat_ms = self._heartbeat_ms
-        passing = Status.PASS
+        passing, finite = PASS, math.isfinite
         for metric, plan in self._plan:
             value = metrics.get(metric)
-            if value is None or not isinstance(value, int | float) or not math.isfinite(value):
+            if type(value) is not float:  # the usual case first: a float as decoded (s18)
+                if value is None or not isinstance(value, int | float):
+                    continue
+                value = float(value)
+            if not finite(value):
                 continue
-            value = float(value)
             for rule, name, first, sign in plan:
                 rs = rule_states.get(name)
                 if rs is None:
@@ -214,9 +227,9 @@ class HealthEvaluator:
     def _step(
         self, component: str, rule: Rule, rs: RuleState, ts_ms: int, value: float
     ) -> dict[str, Any] | None:
-        current = rs.status if rs.status is not None else Status.PASS
-        warn_now = rule.warn is not None and rule.holds(value, Status.WARN, current)
-        fail_now = rule.holds(value, Status.FAIL, current)
+        current = rs.status if rs.status is not None else PASS
+        warn_now = rule.warn is not None and rule.holds(value, WARN, current)
+        fail_now = rule.holds(value, FAIL, current)
         if warn_now or fail_now:  # a FAIL-level value is also at least WARN-level
             rs.warn_since_ms = ts_ms if rs.warn_since_ms is None else rs.warn_since_ms
         else:
@@ -227,21 +240,21 @@ class HealthEvaluator:
 
         new = current
         # Clear at once (hysteresis already applied in `holds`) to the worst level still held.
-        if new == Status.FAIL and not fail_now:
-            new = Status.WARN if warn_now else Status.PASS
-        if new == Status.WARN and not warn_now:
-            new = Status.PASS
+        if new == FAIL and not fail_now:
+            new = WARN if warn_now else PASS
+        if new == WARN and not warn_now:
+            new = PASS
         # Worsen only once the condition has held for for_s.
         hold_ms = rule.for_s * 1000
         if rs.fail_since_ms is not None and ts_ms - rs.fail_since_ms >= hold_ms:
-            new = Status.FAIL
+            new = FAIL
         elif (
             rule.warn is not None
             and rs.warn_since_ms is not None
             and ts_ms - rs.warn_since_ms >= hold_ms
-            and new < Status.WARN
+            and new < WARN
         ):
-            new = Status.WARN
+            new = WARN
 
         changed = rs.status is None or new != rs.status
         due = rs.last_emit_ms is None or ts_ms - rs.last_emit_ms >= self._heartbeat_ms
@@ -263,7 +276,7 @@ class HealthEvaluator:
     def worst_status(self, component: str) -> Status:
         """The worst current status over the component's rules (PASS if none judged yet)."""
         state = self.states.get(component)
-        return state.worst() if state is not None else Status.PASS
+        return state.worst() if state is not None else PASS
 
     def statuses(self, component: str) -> dict[str, Status]:
         """Current status per rule name for ``component``."""

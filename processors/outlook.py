@@ -29,7 +29,7 @@ import numpy as np
 from processors import dayprofile
 from processors.features import MetricFeatures
 from processors.forecast import Z_95, ForecastPoint, Line, TrendForecaster, line_rows
-from processors.health import Rule, Status
+from processors.health import FAIL, Rule
 from processors.metricoutlook import MetricOutlook
 from processors.risk import (
     GROWTH_PATTERNS,
@@ -157,7 +157,7 @@ def window_patterns(
         fit, period, per_rule = ahead.looks[n]
         pattern = None
         for rule, (accelerating, fragmented) in zip(rules, per_rule, strict=True):
-            failing = statuses.get(rule.name) == Status.FAIL
+            failing = statuses.get(rule.name) == FAIL
             peak = f.max if rule.sign > 0 else f.min
             pattern = pattern or pattern_of(
                 fit, rule.sign, f.growth, f.volatility, f.mean, peak, failing,

@@ -40,7 +40,7 @@ from processors.componentstate import ComponentState, restore, shared_statuses, 
 from processors.config import PipelineConfig
 from processors.evidence import window_evidence
 from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
-from processors.health import HealthEvaluator, Rule, Status
+from processors.health import FAIL, PASS, STATUSES, WARN, HealthEvaluator, Rule
 from processors.outlook import Ahead, Item
 from processors.risk import RiskModel, contributors
 
@@ -311,11 +311,11 @@ class Pipeline:
             context *= st.learner.reach()
         if context is not None:
             ev.states["context"] = 0 if context < 0.3 else (1 if context < 0.6 else 2)
-        worst = Status(max(statuses.values(), default=Status.PASS))
+        worst = STATUSES[max(statuses.values(), default=PASS)]  # Status(...), cheaper
         base = {
             "breach": ev.p_new if c.risk_target == "onset" else ev.p_any,
-            "warn": ev.warn if worst == Status.WARN else 0.0,
-            "fail": 1.0 if worst == Status.FAIL else 0.0,
+            "warn": ev.warn if worst == WARN else 0.0,
+            "fail": 1.0 if worst == FAIL else 0.0,
             "anomaly": anomaly,
             "growth": 1.0 if ev.growing else 0.0,
             "context": context or 0.0,
@@ -325,10 +325,10 @@ class Pipeline:
         model, source = self._model_for(st)
         judged = model.assess(base, ev.states)
         at_worst = sorted({self._rule_metric[n] for n, s in statuses.items()
-                           if s == worst > Status.PASS and n in self._rule_metric})
+                           if s == worst > PASS and n in self._rule_metric})
         shares = contributors(
             judged.terms, ev.breach_p, at_worst, ev.patterns,
-            {Status.WARN: "warn", Status.FAIL: "fail"}.get(worst),
+            {WARN: "warn", FAIL: "fail"}.get(worst),
             bn_nodes=judged.drivers, growth_metrics=ev.growing,
         )
         st.last_risk = risk = self._emitted(st, _clip01(judged.risk), window.end_ms)

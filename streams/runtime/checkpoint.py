@@ -164,7 +164,8 @@ class CheckpointedPipeline(BatchPipeline):
         """Before a sample: its component ('' if it has none), or None when the restored
         state already holds its message (skip it). An evicted component seen again is
         restored from its parked checkpoint here."""
-        comp = sample.get("component") if isinstance(sample, Mapping) else None
+        comp = (sample.get("component")  # a dict without the ABC's isinstance (#14 s18)
+                if type(sample) is dict or isinstance(sample, Mapping) else None)
         if not isinstance(comp, str) or not comp:
             return ""
         if self.skip_below and self._offset < self.skip_below.get(comp, -1):

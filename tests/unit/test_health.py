@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import fastavro
+import numpy as np
 import pytest
 
 from processors.health import (
@@ -178,3 +180,20 @@ def test_duplicate_rule_names_and_unreadable_files_are_config_errors(tmp_path: P
         parse_rules({"rule": [{"metric": "m", "fail": 1}, {"metric": "m", "fail": 2}]})
     with pytest.raises(ConfigError, match="missing.toml"):
         load_rules(tmp_path / "missing.toml")
+
+
+def test_the_status_constants_are_the_members_and_values_of_any_number_type() -> None:
+    """``PASS``/``WARN``/``FAIL`` and ``STATUSES[n]`` are the enum's own members (#14 s18:
+    cheaper to read than ``Status.X``), and a value of any number type is judged as its
+    float, a non-number or non-finite one skipped."""
+    from processors.health import FAIL, PASS, STATUSES, WARN, Status
+
+    assert (PASS, WARN, FAIL) == STATUSES and all(STATUSES[s] is s for s in Status)
+    assert all(STATUSES[int(s)] is Status(int(s)) for s in Status)
+    got = []
+    for value in (0.99, 1, True, np.float64(0.99), "0.99", None, math.inf, math.nan):
+        ev = HealthEvaluator([Rule("m", fail=0.9)])
+        metrics: dict[str, Any] = {"m": value}
+        got.append([(s["status"], s["value"]) for s in ev.evaluate("c", 0, metrics)])
+    assert got == [[("FAIL", 0.99)], [("FAIL", 1.0)], [("FAIL", 1.0)], [("FAIL", 0.99)],
+                   [], [], [], []]
