@@ -97,7 +97,7 @@ class ComponentNovelty:
     """
 
     __slots__ = ("warm", "rest", "alarm", "seasonal_max_metrics", "history", "models",
-                 "suppressor", "top", "coarse")
+                 "suppressor", "top", "coarse", "fine", "fine_suppressor")
 
     def __init__(
         self,
@@ -117,6 +117,10 @@ class ComponentNovelty:
         self.models: dict[str, ContextNovelty] = {}
         self.suppressor = Suppressor(rest, alarm)
         self.top: str | None = None  # the metric behind the latest score
+        # With ``coarse``: the latest window's score at the fine resolution alone, suppressed
+        # on its own, for the risk (see :func:`risk_anomaly`); unused without it.
+        self.fine = 0.0
+        self.fine_suppressor: Suppressor | None = None
 
     def _model(self, metric: str, n_metrics: int) -> ContextNovelty:
         m = self.models.get(metric)
@@ -142,6 +146,8 @@ class ComponentNovelty:
 
     def step(self, features: Mapping[str, MetricFeatures]) -> float:
         """``score_one`` then ``learn_one`` in one pass; returns the score."""
+        if self.coarse:
+            return self._step_both(features)
         raw, top = 0.0, None
         n = len(features)
         for metric, f in features.items():
@@ -150,6 +156,35 @@ class ComponentNovelty:
                 raw, top = r, metric
         self.top = top
         return self.suppressor.step(raw)
+
+    def _step_both(self, features: Mapping[str, MetricFeatures]) -> float:
+        """:meth:`step` with ``coarse``: the score over both resolutions, and beside it in
+        ``fine`` the fine resolution's alone, suppressed by a suppressor of its own (the
+        score that ``coarse`` 0 gives, but for the hashed slots the two share)."""
+        raw, fine, top = 0.0, 0.0, None
+        n = len(features)
+        for metric, f in features.items():
+            r, rf = self._model(metric, n).steps(f.mean)
+            if r > raw:
+                raw, top = r, metric
+            fine = max(fine, rf)
+        self.top = top
+        sup = self.fine_suppressor
+        if sup is None:  # new, or restored from a checkpoint written before s18
+            sup = self.fine_suppressor = Suppressor(self.rest, self.alarm)
+        self.fine = sup.step(fine)
+        return self.suppressor.step(raw)
+
+
+def risk_anomaly(detector: object, score: float) -> float:
+    """The anomaly evidence the risk reads for a window whose anomaly record is ``score``: a
+    :class:`ComponentNovelty` with ``coarse`` gives its fine resolution's score, the one the
+    risk's prior weight and calibration were set on (issue #15, s18: the coarse score's new
+    rows at 1/2 cost the fleet's breach precision; ``docs/modelling.md``, "NAB round
+    seven"); any other detector, ``score`` itself."""
+    if isinstance(detector, ComponentNovelty) and detector.coarse:
+        return detector.fine
+    return score
 
 
 class MinMaxScaler:

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from processors.anomaly import detector_for
+from processors.anomaly import detector_for, risk_anomaly
 from processors.calibration import PendingLabels, RiskLearner, held
 from processors.componentstate import ComponentState, restore, shared_statuses, snapshot
 from processors.config import PipelineConfig
@@ -316,7 +316,7 @@ class Pipeline:
             "breach": ev.p_new if c.risk_target == "onset" else ev.p_any,
             "warn": ev.warn if worst == WARN else 0.0,
             "fail": 1.0 if worst == FAIL else 0.0,
-            "anomaly": anomaly,
+            "anomaly": risk_anomaly(st.detector, anomaly),
             "growth": 1.0 if ev.growing else 0.0,
             "context": context or 0.0,
         }

@@ -205,7 +205,8 @@ def _novelty_types() -> dict[str, TypeSchema]:
         "ComponentNovelty": TypeSchema(ComponentNovelty, _fields(
             warm=INT, rest=INT, alarm=FLOAT, seasonal_max_metrics=INT, history=INT,
             models=(dict,), suppressor=("Suppressor",), top=(str, _NONE),
-            coarse=_f(*INT, default=lambda: 0),
+            coarse=_f(*INT, default=lambda: 0), fine=_f(*FLOAT, default=lambda: 0.0),
+            fine_suppressor=_f("Suppressor", _NONE, default=lambda: None),
         )),
         "ContextNovelty": TypeSchema(ContextNovelty, _fields(
             bins=INT, order=INT, warm=INT, margin=FLOAT, bits=INT, seasonal=BOOL, history=INT,

@@ -272,6 +272,18 @@ class ContextNovelty:
         self.step(x)
         return None
 
+    def steps(self, x: float) -> tuple[float, float]:
+        """:meth:`step`'s score and, beside it, the score at the fine resolution alone (the
+        same without ``coarse``): what the pipeline's risk reads (issue #15, s18)."""
+        p = self.p
+        if not p.coarse or self.n < p.warm or not math.isfinite(x):
+            raw = self.step(x)
+            return raw, raw
+        fine = _context_slots(self.levels, self._level(x, self.lo, self.hi), p.order, p.bits)
+        novel = unseen(self.seen, fine, p.bits) / len(fine)  # before ``step`` marks them
+        season = self._seasonal_score(self._residuals(x)[1])
+        return self.step(x), max(novel, season)
+
     def step(self, x: float) -> float:
         """``score_one(x)`` then ``learn_one(x)`` in one pass; returns the score."""
         if not math.isfinite(x):

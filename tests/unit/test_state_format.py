@@ -28,9 +28,11 @@ CONFIGS = {  # novelty warm after 50 windows, not 250: the tests stay short
     "hst": PipelineConfig(anomaly_model="hst", forecaster="trend"),
     "trend-no-drift": PipelineConfig(forecaster="trend", drift_threshold=0),
     "joint": PipelineConfig(anomaly_model="joint"),
+    "novelty-coarse": PipelineConfig(anomaly_warm=50, anomaly_coarse=4),  # s18: fine_suppressor
 }
 # (config, metrics): with 2 metrics the novelty model keeps its seasonal channel too
-CASES = [("novelty", 2), ("novelty", 3), ("hst", 3), ("trend-no-drift", 3), ("joint", 3)]
+CASES = [("novelty", 2), ("novelty", 3), ("hst", 3), ("trend-no-drift", 3), ("joint", 3),
+         ("novelty-coarse", 2)]
 N, MORE, ACTED_MS = 1200, 300, 11_000_000  # samples before the snapshot, after; an action
 
 

@@ -152,3 +152,30 @@ def test_the_pipeline_passes_its_coarse_setting_to_every_metric() -> None:
     assert PipelineConfig().state_key()["anomaly"] == PipelineConfig(
         anomaly_coarse=0).state_key()["anomaly"] != PipelineConfig(
         anomaly_coarse=4).state_key()["anomaly"]
+
+
+def test_the_risk_reads_the_fine_resolution_score_beside_the_coarse_one() -> None:
+    """Issue #15, s18: with ``coarse`` the component's score (its anomaly record, what NAB
+    judges) is over both resolutions; the risk's anomaly evidence is the fine resolution's
+    alone, suppressed on its own: the score ``coarse`` 0 gives (here no hashed slot is shared)."""
+    from processors.anomaly import ComponentNovelty, risk_anomaly
+    from processors.features import MetricFeatures
+
+    def window(x: float, y: float) -> dict[str, MetricFeatures]:
+        return {m: MetricFeatures(v, v, v, v, v, 0.0, 0.0, 0.0, 0.0, 1, 0)
+                for m, v in (("cpu", x), ("mem", y))}
+
+    old, new = ComponentNovelty(warm=40), ComponentNovelty(warm=40, coarse=4)
+    one = ContextNovelty(warm=40, seasonal=False, coarse=4)
+    ref = ContextNovelty(warm=40, seasonal=False)
+    for i in range(600):
+        x = float(i % 8) if i % 97 else 30.0
+        w = window(x, float((i * 3) % 7))
+        a, b = old.step(w), new.step(w)
+        assert risk_anomaly(old, a) == a and risk_anomaly(new, b) == new.fine == a
+        both, fine = one.steps(x)
+        assert fine == ref.step(x) and both <= max(fine, 1.0)
+    assert new.fine_suppressor is not None and old.fine_suppressor is None
+    new.fine_suppressor = None  # a checkpoint written before s18: a fresh suppressor
+    new.step(window(1.0, 1.0))
+    assert new.fine_suppressor is not None and risk_anomaly(object(), 0.3) == 0.3
