@@ -51,6 +51,10 @@ class PipelineConfig:
     # weigh the warn evidence by the record of the WARN spells that went on to FAIL, with
     # this prior (processors.forecastrecord; issue #15, s17); 0: off
     warn_trust: float = 0.0
+    # with forecast_trust / warn_trust: an episode during which the metric (1) or any rule
+    # metric of the component (2) went over its FAIL threshold, its rule's FAIL or not, is no
+    # miss (processors.forecastrecord; issue #15, s18); 0: off
+    hover: int = 0
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()
@@ -115,9 +119,10 @@ class PipelineConfig:
         if self.day_profile_bins < 0 or 86_400_000 % max(1, self.day_profile_bins):
             problems.append("day_profile_bins must be >= 0 and divide a day in milliseconds")
         if (self.drift_threshold < 0 or self.risk_lr < 0 or self.fleet_min_labels < 0
-                or not self.forecast_trust >= 0 or not self.warn_trust >= 0):
+                or not self.forecast_trust >= 0 or not self.warn_trust >= 0
+                or self.hover not in (0, 1, 2)):
             problems.append("drift_threshold, risk_lr, fleet_min_labels, forecast_trust and "
-                            "warn_trust must be >= 0")
+                            "warn_trust must be >= 0, hover 0, 1 or 2")
         if problems:
             raise ConfigError("PipelineConfig: " + "; ".join(problems))
         object.__setattr__(self, "rules", tuple(self.rules))

@@ -24,7 +24,7 @@ from processors.bayesnet import metric_state
 from processors.calibration import PendingLabels
 from processors.config import PipelineConfig
 from processors.features import ClosedWindow
-from processors.forecastrecord import weigh
+from processors.forecastrecord import mark_over, weigh
 from processors.health import Rule, Status
 from processors.metricoutlook import MetricOutlook
 from processors.outlook import Ahead, Item, WindowOutlook, observe_window, window_patterns
@@ -95,11 +95,14 @@ def window_evidence(
             )
     ev.best = best
     if config.forecast_trust > 0 or config.warn_trust > 0:
+        if config.hover:
+            mark_over(items, window.end_ms)
         at_warn = {m: max(statuses.get(r.name, 0) for r in rules) == Status.WARN
                    for m, _, _, rules in items} if config.warn_trust > 0 else {}
         p_new, ev.warn = weigh(outlooks, ev.breach_p, at_warn, failed, window.end_ms,
                                config.horizon_s * 1000,
-                               (config.forecast_trust, config.warn_trust), pending)
+                               (config.forecast_trust, config.warn_trust), pending,
+                               config.hover)
         ev.p_new = ev.p_new if p_new is None else p_new
     return ev
 

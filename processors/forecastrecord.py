@@ -21,8 +21,13 @@ never went on to FAIL (an app's afternoon at 0.8 CPU) weighs less each time it d
 
 A forecast episode under an action of forewarn's (:meth:`processors.pipeline.Pipeline.
 on_action`) that no FAIL followed is not counted as a miss: the action may be why the
-crossing did not come (the rule the learnt risk's labels follow). Counts halve past ``CAP``
-episodes, so an old record gives way to a new one. State: six numbers a rule metric
+crossing did not come (the rule the learnt risk's labels follow). With ``hover`` (issue #15,
+breach round nine) neither is one during which the metric (``hover`` 1), or any rule metric of
+its component (2), went over its FAIL threshold without its rule reaching FAIL (``for_s``,
+hysteresis; :func:`mark_over`): the value crossed, as the scorer's breaches count crossings,
+so the record has no opinion of it. A web hovering at its limit all afternoon is where such
+episodes come (``weekly``'s Friday). Counts halve past ``CAP``
+episodes, so an old record gives way to a new one. State: seven numbers a rule metric
 (:class:`MetricRecord`), in memory only: not in the component's snapshot (a restored
 component starts trusting its forecasts in full again), since the option is off by default.
 
@@ -38,14 +43,15 @@ component starts trusting its forecasts in full again), since the option is off 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from processors.calibration import PendingLabels
     from processors.metricoutlook import MetricOutlook
+    from processors.outlook import Item
 
-__all__ = ["CAP", "OPEN", "ForecastRecord", "MetricRecord", "weigh"]
+__all__ = ["CAP", "OPEN", "ForecastRecord", "MetricRecord", "mark_over", "weigh"]
 
 # a forecast episode opens when the metric's breach probability reaches OPEN ("more likely
 # than not"); counts halve past CAP episodes. Both set a priori, not on labels
@@ -86,13 +92,15 @@ class ForecastRecord:
 
 
 class MetricRecord:
-    """A rule metric's two records: its breach forecasts' and its WARN spells'."""
+    """A rule metric's two records: its breach forecasts' and its WARN spells'; and the end
+    of its latest window whose value went over its FAIL threshold (``over_ms``; -1: none)."""
 
-    __slots__ = ("forecast", "warn")
+    __slots__ = ("forecast", "warn", "over_ms")
 
     def __init__(self) -> None:
         self.forecast = ForecastRecord()
         self.warn = ForecastRecord()
+        self.over_ms = -1
 
 
 def _record(o: MetricOutlook) -> MetricRecord:
@@ -103,11 +111,29 @@ def _record(o: MetricOutlook) -> MetricRecord:
 
 
 def _step(r: ForecastRecord, ts_ms: int, p: float, failed: bool, horizon_ms: int,
-          pending: PendingLabels | None) -> None:
+          pending: PendingLabels | None, over_ms: int = -1) -> None:
+    """Steps ``r``; a miss is not counted under an action, nor where a value went over its
+    FAIL threshold since the episode opened (``over_ms``, ``hover``; -1: not looked at)."""
     due = r.open_ms >= 0 and not failed and ts_ms - r.open_ms > horizon_ms
-    acted = due and pending is not None and bool(pending.acted) and \
-        pending.under_action(r.open_ms)
+    acted = due and (over_ms >= r.open_ms or pending is not None and bool(pending.acted)
+                     and pending.under_action(r.open_ms))
     r.step(ts_ms, p, failed, horizon_ms, acted)
+
+
+def mark_over(items: Sequence[Item], end_ms: int) -> None:
+    """Each rule metric of the window whose value went over a FAIL threshold in it (its max,
+    or its min for a "below" rule), its rule's FAIL or not, records the window's end."""
+    for _, f, o, rules in items:
+        if any(r.sign * (f.max if r.sign > 0 else f.min) >= r.sign * r.fail for r in rules):
+            _record(o).over_ms = end_ms
+
+
+def _over(outlooks: Mapping[str, MetricOutlook], hover: int) -> int:
+    """The latest ``over_ms`` of the component's rule metrics (``hover`` 2), else -1."""
+    if hover != 2:
+        return -1
+    recs = [getattr(o, "record", None) for o in outlooks.values()]  # unset once restored
+    return max((r.over_ms for r in recs if r is not None), default=-1)
 
 
 def weigh(
@@ -119,6 +145,7 @@ def weigh(
     horizon_ms: int,
     priors: tuple[float, float],
     pending: PendingLabels | None,
+    hover: int = 0,
 ) -> tuple[float | None, float]:
     """The window's ``breach`` evidence (``p_new``: the largest breach probability of a
     metric not in FAIL lately, each scaled by its forecast record's trust; ``None`` where
@@ -126,23 +153,30 @@ def weigh(
     the WARN records of the metrics at WARN, ``at_warn``: metric -> at WARN now, for every
     rule metric of the window; 1 where ``priors[1]`` is 0, or a metric at WARN was in FAIL
     lately). Every record steps on the window first. ``pending``: the component's pending
-    labels, whose acted intervals say whether an action overlaps an episode's horizon."""
+    labels, whose acted intervals say whether an action overlaps an episode's horizon.
+    ``hover``: a miss during which the metric (1), or any rule metric of the component (2),
+    went over its FAIL threshold (:func:`mark_over`, called first) is not counted."""
     p_new: float | None = None
+    comp_over = _over(outlooks, hover)
     if priors[0] > 0:
         p_new = 0.0
         for metric, p in breach_p.items():
             o = outlooks.get(metric)
             if o is not None:
-                r = _record(o).forecast
-                _step(r, ts_ms, p, metric in failed, horizon_ms, pending)
+                rec = _record(o)
+                r = rec.forecast
+                _step(r, ts_ms, p, metric in failed, horizon_ms, pending,
+                      rec.over_ms if hover == 1 else comp_over)
                 if metric not in failed:
                     p_new = max(p_new, p * r.trust(priors[0]))
     if priors[1] <= 0:
         return p_new, 1.0
     warn = -1.0
     for metric, warning in at_warn.items():
-        r = _record(outlooks[metric]).warn
-        _step(r, ts_ms, 1.0 if warning else 0.0, metric in failed, horizon_ms, pending)
+        rec = _record(outlooks[metric])
+        r = rec.warn
+        _step(r, ts_ms, 1.0 if warning else 0.0, metric in failed, horizon_ms, pending,
+              rec.over_ms if hover == 1 else comp_over)
         if warning:
             warn = max(warn, 1.0 if metric in failed else r.trust(priors[1]))
     return p_new, 1.0 if warn < 0 else warn

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from processors.calibration import PendingLabels
 from processors.config import PipelineConfig
-from processors.forecastrecord import CAP, ForecastRecord, weigh
+from processors.features import MetricFeatures
+from processors.forecastrecord import CAP, ForecastRecord, mark_over, weigh
+from processors.health import Rule
 from processors.metricoutlook import MetricOutlook
 from processors.pipeline import Pipeline
+from schemas.errors import ConfigError
 
 H = 900_000
 
@@ -113,3 +118,59 @@ def test_with_the_breach_record_off_p_new_is_left_alone() -> None:
     outlooks = {"cpu": MetricOutlook("trend")}
     assert weigh(outlooks, {"cpu": 0.9}, {"cpu": True}, set(), 0, H, (0.0, 2.0), None) == (
         None, 1.0)
+
+
+def _f(lo: float, hi: float) -> MetricFeatures:
+    return MetricFeatures((lo + hi) / 2, hi, lo, hi, hi, 0.0, 0.0, 0.0, 0.0, 6, 0)
+
+
+def test_a_value_over_its_fail_threshold_marks_the_metric_its_rules_fail_or_not() -> None:
+    cpu, free = MetricOutlook("trend"), MetricOutlook("trend")
+    up = (Rule("cpu", fail=0.95, warn=0.8, for_s=30),)
+    down = (Rule("free", fail=0.05, direction="below"),)
+    mark_over([("cpu", _f(0.5, 0.94), cpu, up), ("free", _f(0.1, 0.2), free, down)], 60_000)
+    assert cpu.record is None and free.record is None  # nothing over: no record made
+    # one sample at 0.95, too short for the rule's 30 s: over the limit, as the scorer sees it
+    mark_over([("cpu", _f(0.5, 0.95), cpu, up), ("free", _f(0.05, 0.2), free, down)], 120_000)
+    assert cpu.record is not None and cpu.record.over_ms == 120_000
+    assert free.record is not None and free.record.over_ms == 120_000
+    mark_over([("cpu", _f(0.5, 0.9), cpu, up), ("free", _f(0.06, 0.2), free, down)], 180_000)
+    assert (cpu.record.over_ms, free.record.over_ms) == (120_000, 120_000)
+
+
+@pytest.mark.parametrize(("hover", "over_metric", "counted"), [
+    (0, "cpu", 1.0), (1, "cpu", 0.0), (1, "lat", 1.0), (2, "lat", 0.0), (2, None, 1.0)])
+def test_hover_a_miss_while_the_metric_or_its_component_went_over_is_no_opinion(
+        hover: int, over_metric: str | None, counted: float) -> None:
+    rules = {"cpu": (Rule("cpu", fail=0.95),), "lat": (Rule("lat", fail=1000.0),)}
+    o = {"cpu": MetricOutlook("trend"), "lat": MetricOutlook("trend")}
+    weigh(o, {"cpu": 0.9, "lat": 0.0}, {}, set(), 0, H, (2.0, 0.0), None, hover)
+    # a minute later one metric touches its limit (too briefly for its rule's FAIL)
+    hi = {"cpu": _f(0.5, 0.96 if over_metric == "cpu" else 0.5),
+          "lat": _f(50.0, 1200.0 if over_metric == "lat" else 60.0)}
+    mark_over([(m, hi[m], o[m], rules[m]) for m in ("cpu", "lat")], 60_000)
+    # a horizon on, no FAIL came: a miss, unless the record has no opinion of it
+    weigh(o, {"cpu": 0.1, "lat": 0.0}, {}, set(), H + 60_000, H, (2.0, 0.0), None, hover)
+    rec = o["cpu"].record
+    assert rec is not None and (rec.forecast.n, rec.forecast.k) == (counted, 0.0)
+    assert rec.forecast.open_ms == -1
+
+
+def test_hover_on_a_restored_component_whose_outlooks_have_no_record_yet() -> None:
+    config = PipelineConfig(forecast_trust=2.0, hover=2)
+    p = Pipeline(config)
+    _ramp(p)
+    twin = Pipeline(config)
+    twin.restore("web-1", p.snapshot("web-1"))
+    assert getattr(twin._states["web-1"].outlooks["cpu.util"], "record", None) is None
+    for ts in (2_000_000, 2_100_000):  # closes a window under the limit: nothing marked
+        twin.ingest({"component": "web-1", "host": "h", "ts": ts, "tags": {},
+                     "metrics": {"cpu.util": 0.5}})
+    rec = getattr(twin._states["web-1"].outlooks["cpu.util"], "record", None)
+    assert rec is None or rec.over_ms == -1
+
+
+def test_hover_is_off_by_default_and_checked() -> None:
+    assert PipelineConfig().hover == 0
+    with pytest.raises(ConfigError):
+        PipelineConfig(hover=3)
