@@ -159,8 +159,9 @@ class ComponentNovelty:
 
     def _step_both(self, features: Mapping[str, MetricFeatures]) -> float:
         """:meth:`step` with ``coarse``: the score over both resolutions, and beside it in
-        ``fine`` the fine resolution's alone, suppressed by a suppressor of its own (the
-        score that ``coarse`` 0 gives, but for the hashed slots the two share)."""
+        ``fine`` the fine resolution's alone, suppressed by a suppressor of its own: the
+        score that ``coarse`` 0 gives, exactly (the coarse contexts have a seen set of their
+        own)."""
         raw, fine, top = 0.0, 0.0, None
         n = len(features)
         for metric, f in features.items():

@@ -110,15 +110,23 @@ def encode_novelty(m: Any) -> dict[str, Any]:
 
     out = attributes("ContextNovelty", m)
     out["seen"] = bitmap(m.seen, m.bits)
+    if m.seen_coarse is not None:  # the coarse contexts' own set (s18)
+        out["seen_coarse"] = bitmap(m.seen_coarse, m.bits)
     return out
 
 
 def after_novelty(m: Any) -> None:
-    from processors.seenset import restored
+    from processors.seenset import empty, restored
     from processors.univariate import interned_levels
 
-    if not (type(m.bits) is int and 3 <= m.bits <= 24 and len(m.seen) == (1 << m.bits) >> 3):
+    size = (1 << m.bits) >> 3 if type(m.bits) is int and 3 <= m.bits <= 24 else -1
+    sc = m.seen_coarse
+    if len(m.seen) != size or (sc is not None and len(sc) != size):
         raise ContractError("state: ContextNovelty.seen is not a bitmap of 2**bits bits")
     m.seen = restored(m.seen, m.bits)
+    if m.coarse:  # a set of its own since s18; written before, the coarse contexts start anew
+        m.seen_coarse = empty(m.bits) if sc is None else restored(sc, m.bits)
+    elif sc is not None:
+        raise ContractError("state: ContextNovelty.seen_coarse without coarse")
     if all(type(v) is int for v in m.levels):  # one object for equal contexts, as live (#14)
         m.levels = interned_levels(m.levels)

@@ -215,6 +215,7 @@ def _novelty_types() -> dict[str, TypeSchema]:
             hist=("SeasonalHistory", _NONE), resid=("TailBuffer", _NONE), recent=(deque, _NONE),
             err_local=OPT_FLOAT, err_season=OPT_FLOAT, _changes=INT,
             coarse=_f(*INT, default=lambda: 0),
+            seen_coarse=_f(bytearray, _NONE, default=lambda: None),
         ), encode=stateforms.encode_novelty, after=stateforms.after_novelty,
             params=NoveltyParams),
         "JointDeviation": TypeSchema(JointDeviation, _fields(

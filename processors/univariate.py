@@ -14,7 +14,8 @@ channels, both learnt online from the stream itself (no file minimum/maximum, no
   contexts are also taken at a second, coarser resolution (levels ``// coarse``: each coarse
   level ``coarse`` bin widths wide), and the score is the fraction new over both; a noisy
   series that keeps finding new fine sequences inside known coarse ones then scores at most
-  one half (issue #15, s16: ``docs/modelling.md``, "NAB round six"). 0 (the default): off.
+  one half (issue #15, s16: ``docs/modelling.md``, "NAB round six"; since s18 the coarse
+  contexts have a seen set of their own, so the fine ones are exactly those of ``coarse`` 0).
 * **seasonal surprise**: when :mod:`processors.season` finds a season of ``P`` values, the
   seasonal-naive prediction (the value ``P`` back, shifted by the change of the local mean)
   has a residual whose rarity is judged against the last ``tail`` residuals (ranks inside
@@ -174,7 +175,7 @@ class ContextNovelty:
     parameters are read through ``p`` (:mod:`processors.sharedparams`)."""
 
     __slots__ = ("p", "n", "lo", "hi", "levels", "seen", "hist", "resid", "recent", "err_local",
-                 "err_season", "_changes")
+                 "err_season", "_changes", "seen_coarse")
     bins: int
     order: int
     warm: int
@@ -199,6 +200,8 @@ class ContextNovelty:
         self.hi = -math.inf
         self.levels: tuple[int, ...] = ()
         self.seen = empty(p.bits)  # compact while few slots are marked (processors.seenset)
+        # the coarse contexts' own set (s18: none of them takes a fine context's slot)
+        self.seen_coarse: bytearray | None = empty(p.bits) if p.coarse else None
         seasonal = p.seasonal
         self.hist: SeasonalHistory | None = SeasonalHistory(p.history) if seasonal else None
         self.resid: TailBuffer | None = TailBuffer(p.tail, p.tail_min) if seasonal else None
@@ -235,8 +238,17 @@ class ContextNovelty:
         prev = tuple([v // c for v in self.levels])
         return fine + _context_slots(prev, q // c, p.order, p.bits, _COARSE_SEED)
 
+    def _new(self, slots: tuple[int, ...], learn: bool = False) -> int:
+        """How many of :meth:`_slots`' ``slots`` are new (with ``learn``, then marked): the
+        fine ones in ``seen``, with ``coarse`` the second half in ``seen_coarse``."""
+        count, bits, sc = mark if learn else unseen, self.p.bits, self.seen_coarse
+        if sc is None:
+            return count(self.seen, slots, bits)
+        h = len(slots) // 2
+        return count(self.seen, slots[:h], bits) + count(sc, slots[h:], bits)
+
     def _novelty(self, slots: tuple[int, ...]) -> float:
-        return unseen(self.seen, slots, self.p.bits) / len(slots)
+        return self._new(slots) / len(slots)
 
     def _residuals(self, x: float) -> tuple[float, float | None]:
         """``(|x - local mean|, |x - seasonal-naive| or None)``; NaN local when too short."""
@@ -295,7 +307,7 @@ class ContextNovelty:
         q = self._level(x, self.lo, self.hi)
         slots = self._slots(q)
         local, season = self._residuals(x)
-        new = mark(self.seen, slots, p.bits)  # the slots not seen before, now marked
+        new = self._new(slots, True)  # the slots not seen before, now marked
         raw = 0.0 if cold else max(new / len(slots), self._seasonal_score(season))
         self.levels = _next_levels(self.levels, q, p.order)
         h = self.hist

@@ -157,7 +157,7 @@ def test_the_pipeline_passes_its_coarse_setting_to_every_metric() -> None:
 def test_the_risk_reads_the_fine_resolution_score_beside_the_coarse_one() -> None:
     """Issue #15, s18: with ``coarse`` the component's score (its anomaly record, what NAB
     judges) is over both resolutions; the risk's anomaly evidence is the fine resolution's
-    alone, suppressed on its own: the score ``coarse`` 0 gives (here no hashed slot is shared)."""
+    alone, suppressed on its own: the score ``coarse`` 0 gives, exactly."""
     from processors.anomaly import ComponentNovelty, risk_anomaly
     from processors.features import MetricFeatures
 
