@@ -33,32 +33,32 @@ def entries(policy: str, res: str, trial: str, vms) -> tuple[list, list]:
     return es, es[0]["knobs"]
 
 
-def by_policy(cpu: str, mem: str, vms) -> dict:
+def by_policy(trial: str, res: str, vms) -> dict:
+    """Every policy's entry for ``res`` alone (both keys hold its figures, so a trial may have
+    its own knob values for one resource)."""
     out = {}
     for policy in ("forewarn", *PEERS):
+        es, knobs = entries(policy, res, trial, vms)
         e: dict = {"curve": []}
-        per = {res: entries(policy, res, cpu if res == "cpu" else mem, vms)
-               for res in ("cpu", "mem")}
-        knobs = per["cpu"][1]
-        for res in ("cpu", "mem"):
-            e[res] = _resource(per[res][0], 0)
+        e["cpu"] = e["mem"] = _resource(es, 0)
         for k in sorted(range(len(knobs)), key=lambda i: knobs[i]):
-            pt: dict = {"knob": knobs[k]}
-            for res in ("cpu", "mem"):
-                f = _resource(per[res][0], k)
-                pt[res] = {"violation_minutes": f["violation_minutes"], "slack": f["slack"]}
-            e["curve"].append(pt)
+            f = _resource(es, k)
+            pt = {"violation_minutes": f["violation_minutes"], "slack": f["slack"]}
+            e["curve"].append({"knob": knobs[k], "cpu": pt, "mem": pt})
         out[policy] = e
     return out
 
 
 def reading(cpu: str, mem: str, vms, flat: bool) -> dict:
-    by = by_policy(cpu, mem, list(vms))
-    m, d = matched(by, flat_end=flat), dominance(by, flat_end=flat)
-    cells = {f"{p}.{r}": m[p][r]["ratio"] if m[p][r]["forewarn_violation_minutes"] is not None
-             else None for r in ("cpu", "mem") for p in PEERS}
+    cells, dom = {}, {}
+    for res, trial in (("cpu", cpu), ("mem", mem)):
+        by = by_policy(trial, res, list(vms))
+        m, d = matched(by, flat_end=flat), dominance(by, flat_end=flat)
+        for p in PEERS:
+            cells[f"{p}.{res}"] = m[p][res]["ratio"]
+            dom[f"{p}.{res}"] = d[p][res]["worst_ratio"]
     return {"cells": cells, "met": sum(v is not None and v <= 0.5 for v in cells.values()),
-            "dom": {f"{p}.{r}": d[p][r]["worst_ratio"] for r in ("cpu", "mem") for p in PEERS}}
+            "dom": dom}
 
 
 def fmt(v) -> str:
