@@ -66,7 +66,7 @@ class PipelineConfig:
     anomaly_seasonal_max_metrics: int = 2  # seasonal channel only for components this small
     # a second, coarser context resolution (levels // this; 0: off); the anomaly record reads
     # both, the risk the fine one alone (#15 s16, s18: docs/modelling.md, "NAB round seven")
-    anomaly_coarse: int = 4
+    anomaly_coarse: int = 0
     anomaly_trees: int = 10  # hst only
     anomaly_height: int = 6
     anomaly_window: int = 50  # HalfSpaceTrees reference window, in windows

@@ -35,11 +35,10 @@ def test_a_checkpoint_written_before_the_compact_forms_restores_to_the_same_outp
     """checkpoint-v3-pre14.bin was written by commit 70442cf (dict rows, list counts): restored
     now, it continues exactly as the same history replayed by this code."""
     batch = samples("db-1", N + MORE, seed=7)
-    then = PipelineConfig(anomaly_coarse=0)  # the default it was written under (4 since s18)
-    live = Pipeline(then)
+    live = Pipeline(PipelineConfig())
     _run(live, batch[:N])
     live.on_action("db-1", ACTED_MS)
-    old = Pipeline(then)
+    old = Pipeline(PipelineConfig())
     old.restore("db-1", (DATA / "checkpoint-v3-pre14.bin").read_bytes())
     st = old._states["db-1"]
     assert st.pending is not None and st.pending.items
@@ -166,7 +165,7 @@ def test_open_windows_are_rows_and_snapshot_as_the_maps_they_were() -> None:
     assert {s: window_maps(w) for s, w in got.items()} == {
         s: window_maps(w) for s, w in windows.items()}
     old = (DATA / "checkpoint-v3-pre14.bin").read_bytes()
-    back = Pipeline(PipelineConfig(anomaly_coarse=0))  # written before s18's coarse default
+    back = Pipeline(PipelineConfig())
     back.restore("db-1", old)
     assert back._states["db-1"].windower.state.open  # an open window, read into rows
 

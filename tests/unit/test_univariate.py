@@ -149,9 +149,9 @@ def test_the_pipeline_passes_its_coarse_setting_to_every_metric() -> None:
 
     det = detector_for(PipelineConfig(anomaly_coarse=4), "web-1")
     assert det.coarse == 4 and det._model("cpu", 1).coarse == 4  # type: ignore[union-attr]
-    assert PipelineConfig().state_key()["anomaly"] == PipelineConfig(  # the default since s18
-        anomaly_coarse=4).state_key()["anomaly"] != PipelineConfig(
-        anomaly_coarse=0).state_key()["anomaly"]
+    assert PipelineConfig().state_key()["anomaly"] == PipelineConfig(
+        anomaly_coarse=0).state_key()["anomaly"] != PipelineConfig(
+        anomaly_coarse=4).state_key()["anomaly"]
 
 
 def test_the_risk_reads_the_fine_resolution_score_beside_the_coarse_one() -> None:
