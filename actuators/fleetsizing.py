@@ -105,6 +105,10 @@ class FleetSizingConfig:
     deadband: float = 0.05  # a vertical change smaller than this fraction of base waits
     saturated: float = 0.98  # utilisation at or over this hides demand (throttled, full)
     knob: float | None = None  # the sizers' lambda (None: their default)
+    # the sizers' memory ceiling: off, as a pool's demand is read uncensored (util / target
+    # at saturation) and may pass the base size, so a leak is allocated ahead of; a VM's
+    # memory cannot (the trace loop's ForewarnSizer default, "mem"; docs/closedloop.md)
+    ceiling: bool | str = False
     resources: Mapping[str, ResourceSpec] = field(default_factory=lambda: DEFAULT_RESOURCES)
 
     def __post_init__(self) -> None:
@@ -163,7 +167,7 @@ class FleetSizing:
                      "io": MHZ_PER_CORE, "net": MHZ_PER_CORE}
             sizers = {p: make_sizer(
                 "forewarn", None if cfg.knob is None else (cfg.knob,), capacity=scale[p],
-                step_s=cfg.decision_s, resource=kind,
+                step_s=cfg.decision_s, resource=kind, ceiling=cfg.ceiling,
                 delay_s=cfg.replica_lead_s if p in LOAD_POOLS else cfg.vertical_lead_s)
                 for p, (_, _, _, kind) in POOLS.items()}
             self._comps[w.id] = _Component(w, sizers, scale, dict.fromkeys(POOLS, 1.0),

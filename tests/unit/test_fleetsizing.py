@@ -5,6 +5,8 @@ the demand is at least that."""
 from __future__ import annotations
 
 from actuators.fleetsizing import FleetSizing, FleetSizingConfig, Workload
+from actuators.forecast_sizing import ForewarnSizer
+from actuators.rightsize import make_sizer
 
 
 def _observed_after(util: float, config: FleetSizingConfig) -> float:
@@ -27,3 +29,28 @@ def test_a_saturated_reading_is_taken_as_more_than_the_allocation() -> None:
 
 def test_with_the_censoring_off_saturation_reads_as_the_allocation() -> None:
     assert _observed_after(1.0, FleetSizingConfig(saturated=1.01)) == 1.0
+
+
+
+def _leak_lead(ceiling: bool | str) -> float:
+    """A memory sizer fed a linear leak (40 % to 130 % of its size over 15 hours, a sample a
+    minute): its allocation's least lead over the demand once the demand is past the size."""
+    size = 8.0 * 1024 * 1024
+    sizer = make_sizer("forewarn", capacity=size, step_s=60, delay_s=10, resource="mem",
+                       ceiling=ceiling)
+    lead = float("inf")
+    for i in range(900):
+        demand = size * (0.4 + 0.9 * i / 900)
+        sizer.observe(60 * i, demand)
+        alloc = float(sizer.recommend(60 * i)[0])
+        if demand > size:
+            lead = min(lead, alloc - demand)
+    return lead
+
+
+def test_the_fleet_engine_allocates_ahead_of_a_leak_past_the_size() -> None:
+    fs = FleetSizing([Workload("app-1", "host-1", cores=4, mem_gib=8, link_mbit=1000)])
+    mem = fs._comps["app-1"].sizers["mem"]
+    assert isinstance(mem, ForewarnSizer) and mem.ceiling is False
+    assert _leak_lead(False) > 0.0  # the forecast of the leak is followed past the size
+    assert _leak_lead("mem") <= 0.0  # the trace loop's ceiling: the most demand seen, no lead
