@@ -28,8 +28,9 @@ hysteresis; :func:`mark_over`): the value crossed, as the scorer's breaches coun
 so the record has no opinion of it. A web hovering at its limit all afternoon is where such
 episodes come (``weekly``'s Friday). Counts halve past ``CAP``
 episodes, so an old record gives way to a new one. State: seven numbers a rule metric
-(:class:`MetricRecord`), in memory only: not in the component's snapshot (a restored
-component starts trusting its forecasts in full again), since the option is off by default.
+(:class:`MetricRecord`), in the component's snapshot since s19 (``MetricOutlook.record``: a
+restored component trusts its metrics as before the restore; a snapshot from before reads
+as no record yet); a metric without a record (the options off, the default) writes a None.
 
 >>> r = ForecastRecord()
 >>> r.step(0, 0.9, False, 900_000, False); r.trust(2.0)  # an episode opens
@@ -104,7 +105,7 @@ class MetricRecord:
 
 
 def _record(o: MetricOutlook) -> MetricRecord:
-    rec: MetricRecord | None = getattr(o, "record", None)  # not set on a restored outlook
+    rec: MetricRecord | None = getattr(o, "record", None)
     if rec is None:
         rec = o.record = MetricRecord()
     return rec
@@ -132,7 +133,7 @@ def _over(outlooks: Mapping[str, MetricOutlook], hover: int) -> int:
     """The latest ``over_ms`` of the component's rule metrics (``hover`` 2), else -1."""
     if hover != 2:
         return -1
-    recs = [getattr(o, "record", None) for o in outlooks.values()]  # unset once restored
+    recs = [getattr(o, "record", None) for o in outlooks.values()]
     return max((r.over_ms for r in recs if r is not None), default=-1)
 
 

@@ -160,11 +160,14 @@ class MetricOutlook:
         self.profile: DayProfile | None = DayProfile(profile_bins) if profile_bins else None
         self.n = 0
         # its warnings' record (processors.forecastrecord; made where forecast_trust or
-        # warn_trust is on, else None; memory only: transient in stateschema, not pickled)
+        # warn_trust is on, else None; in the snapshot where made, issue #15 s19)
         self.record: MetricRecord | None = None
 
     def __getstate__(self) -> dict[str, Any]:  # the parameters as fields, as before (#14)
-        return {**self.p._asdict(), **{n: getattr(self, n) for n in self.__slots__[1:-1]}}
+        out = {**self.p._asdict(), **{n: getattr(self, n) for n in self.__slots__[1:-1]}}
+        if self.record is not None:  # the breach records, where kept (issue #15, s19)
+            out["record"] = self.record
+        return out
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
@@ -173,7 +176,8 @@ class MetricOutlook:
             self.troughs = Troughs()
         if "profile" not in state:  # nor a time-of-day profile: it starts empty
             self.profile = DayProfile()
-        self.record = None  # memory only (processors.forecastrecord)
+        if "record" not in state:  # no breach records kept (processors.forecastrecord)
+            self.record = None
 
     def learn_one(self, ts_ms: int, value: float, refit: bool = True) -> None:
         """Learn a window mean; ``refit=False``: a line forecaster's refit is left to the

@@ -1,4 +1,5 @@
-"""A rule metric's record of its breach forecasts (issue #15, breach round eight)."""
+"""A rule metric's record of its breach forecasts (issue #15, breach round eight; in the
+snapshot since s19)."""
 
 from __future__ import annotations
 
@@ -100,18 +101,47 @@ def test_off_by_default_no_record_is_made() -> None:
     assert all(o.record is None for o in p._states["web-1"].outlooks.values())
 
 
-def test_records_are_memory_only_a_restore_starts_without() -> None:
-    config = PipelineConfig(forecast_trust=2.0, warn_trust=2.0)
-    p = Pipeline(config)
-    _ramp(p)
-    assert all(o.record is not None for o in p._states["web-1"].outlooks.values())
+def _plateau(p: Pipeline, i0: int, i1: int) -> list[dict[str, object]]:
+    """A ramp that stops at a WARN plateau under its FAIL: WARN spells that never FAIL."""
+    risk: list[dict[str, object]] = []
+    for i in range(i0, i1):
+        v = 0.2 + 0.003 * i if i < 200 else 0.8
+        risk += p.ingest({"component": "web-1", "host": "h", "ts": i * 10_000, "tags": {},
+                          "metrics": {"cpu.util": v}}).risk
+    return risk
+
+
+def _counts(p: Pipeline) -> list[tuple[float, float, int]]:
+    recs = [o.record for o in p._states["web-1"].outlooks.values() if o.record is not None]
+    return [(r.n, r.k, r.open_ms) for rec in recs for r in (rec.forecast, rec.warn)]
+
+
+def test_records_are_in_the_snapshot_a_restored_component_trusts_on() -> None:
+    config = PipelineConfig(forecast_trust=2.0, warn_trust=2.0, hover=2)
+    p, whole = Pipeline(config), Pipeline(config)
+    _plateau(p, 0, 400)
+    rec = p._states["web-1"].outlooks["cpu.util"].record
+    assert rec is not None and (rec.warn.n, rec.warn.k) == (2.0, 0.0)  # two spells, no FAIL
+    assert rec.warn.trust(2.0) == 0.5 and rec.forecast.open_ms > 0  # and an open forecast
     blob = p.snapshot("web-1")
-    assert blob == p.snapshot("web-1")
     twin = Pipeline(config)
     twin.restore("web-1", blob)
-    assert all(getattr(o, "record", None) is None
-               for o in twin._states["web-1"].outlooks.values())
-    assert twin.snapshot("web-1") == blob  # the record is not in the snapshot
+    assert _counts(twin) == _counts(p) and twin.snapshot("web-1") == blob
+    # the restored component goes on as one that never stopped, record and risk alike
+    first, after = _plateau(whole, 0, 400), _plateau(twin, 400, 800)
+    assert after == _plateau(whole, 400, 800) and len(first) > 0
+    assert _counts(twin) == _counts(whole) and _counts(twin)[1][0] > 2.0
+
+
+def test_a_snapshot_without_records_restores_and_records_start_then() -> None:
+    p = Pipeline(PipelineConfig())  # the options off: each outlook writes a None record
+    _plateau(p, 0, 200)
+    blob = p.snapshot("web-1")
+    on = Pipeline(PipelineConfig(forecast_trust=2.0, hover=2))
+    on.restore("web-1", blob)  # a snapshot without records: none yet, then made
+    assert all(o.record is None for o in on._states["web-1"].outlooks.values())
+    _plateau(on, 200, 300)
+    assert on._states["web-1"].outlooks["cpu.util"].record is not None
 
 
 def test_with_the_breach_record_off_p_new_is_left_alone() -> None:
@@ -158,7 +188,7 @@ def test_hover_a_miss_while_the_metric_or_its_component_went_over_is_no_opinion(
 
 def test_hover_on_a_restored_component_whose_outlooks_have_no_record_yet() -> None:
     config = PipelineConfig(forecast_trust=2.0, hover=2)
-    p = Pipeline(config)
+    p = Pipeline(PipelineConfig())  # a snapshot without records (the option was off)
     _ramp(p)
     twin = Pipeline(config)
     twin.restore("web-1", p.snapshot("web-1"))
