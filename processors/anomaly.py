@@ -84,7 +84,7 @@ def detector_for(
         return AnomalyDetector(c.anomaly_trees, c.anomaly_height, c.anomaly_window, seed)
     return ComponentNovelty(
         c.anomaly_warm, c.anomaly_rest, seasonal_max_metrics=c.anomaly_seasonal_max_metrics,
-        coarse=c.anomaly_coarse,
+        coarse=c.anomaly_coarse, hold=c.anomaly_hold,
     )
 
 
@@ -97,7 +97,7 @@ class ComponentNovelty:
     """
 
     __slots__ = ("warm", "rest", "alarm", "seasonal_max_metrics", "history", "models",
-                 "suppressor", "top", "coarse", "fine", "fine_suppressor")
+                 "suppressor", "top", "coarse", "fine", "fine_suppressor", "hold")
 
     def __init__(
         self,
@@ -107,18 +107,23 @@ class ComponentNovelty:
         seasonal_max_metrics: int = 2,
         history: int = 2048,
         coarse: int = 0,
+        hold: bool = False,
     ) -> None:
         self.coarse = coarse  # ContextNovelty's second resolution (0: off)
+        # the record's suppressor holds its rest at every raw onset (s19); the risk reads
+        # ``fine``, suppressed as without it
+        self.hold = hold
         self.warm = warm
         self.rest = rest
         self.alarm = alarm
         self.seasonal_max_metrics = seasonal_max_metrics
         self.history = history
         self.models: dict[str, ContextNovelty] = {}
-        self.suppressor = Suppressor(rest, alarm)
+        self.suppressor = Suppressor(rest, alarm, hold)
         self.top: str | None = None  # the metric behind the latest score
-        # With ``coarse``: the latest window's score at the fine resolution alone, suppressed
-        # on its own, for the risk (see :func:`risk_anomaly`); unused without it.
+        # With ``coarse`` or ``hold``: the latest window's score at the fine resolution alone,
+        # suppressed on its own without ``hold``, for the risk (see :func:`risk_anomaly`);
+        # unused without them.
         self.fine = 0.0
         self.fine_suppressor: Suppressor | None = None
 
@@ -155,13 +160,22 @@ class ComponentNovelty:
             if r > raw:
                 raw, top = r, metric
         self.top = top
+        if self.hold:  # the risk's score: the same raw, suppressed without ``hold``
+            self.fine = self._fine_suppressor().step(raw)
         return self.suppressor.step(raw)
+
+    def _fine_suppressor(self) -> Suppressor:
+        """The suppressor of ``fine`` (new, or restored from a checkpoint without one)."""
+        sup = self.fine_suppressor
+        if sup is None:
+            sup = self.fine_suppressor = Suppressor(self.rest, self.alarm)
+        return sup
 
     def _step_both(self, features: Mapping[str, MetricFeatures]) -> float:
         """:meth:`step` with ``coarse``: the score over both resolutions, and beside it in
-        ``fine`` the fine resolution's alone, suppressed by a suppressor of its own: the
-        score that ``coarse`` 0 gives, exactly (the coarse contexts have a seen set of their
-        own)."""
+        ``fine`` the fine resolution's alone, suppressed by a suppressor of its own (never
+        held): the score that ``coarse`` 0 without ``hold`` gives, exactly (the coarse
+        contexts have a seen set of their own)."""
         raw, fine, top = 0.0, 0.0, None
         n = len(features)
         for metric, f in features.items():
@@ -170,10 +184,7 @@ class ComponentNovelty:
                 raw, top = r, metric
             fine = max(fine, rf)
         self.top = top
-        sup = self.fine_suppressor
-        if sup is None:  # new, or restored from a checkpoint written before s18
-            sup = self.fine_suppressor = Suppressor(self.rest, self.alarm)
-        self.fine = sup.step(fine)
+        self.fine = self._fine_suppressor().step(fine)
         return self.suppressor.step(raw)
 
 
@@ -182,8 +193,9 @@ def risk_anomaly(detector: object, score: float) -> float:
     :class:`ComponentNovelty` with ``coarse`` gives its fine resolution's score, the one the
     risk's prior weight and calibration were set on (issue #15, s18: the coarse score's new
     rows at 1/2 cost the fleet's breach precision; ``docs/modelling.md``, "NAB round
-    seven"); any other detector, ``score`` itself."""
-    if isinstance(detector, ComponentNovelty) and detector.coarse:
+    seven"), and with ``hold`` the score suppressed without it (s19, "NAB round eight"); any
+    other detector, ``score`` itself."""
+    if isinstance(detector, ComponentNovelty) and (detector.coarse or detector.hold):
         return detector.fine
     return score
 

@@ -67,6 +67,9 @@ class PipelineConfig:
     # a second, coarser context resolution (levels // this; 0: off); the anomaly record reads
     # both, the risk the fine one alone (#15 s16, s18: docs/modelling.md, "NAB round seven")
     anomaly_coarse: int = 0
+    # the anomaly record's rest restarts at every raw onset, the suppressed ones too; the risk
+    # reads the score suppressed without it (#15 s19: docs/modelling.md, "NAB round eight")
+    anomaly_hold: bool = False
     anomaly_trees: int = 10  # hst only
     anomaly_height: int = 6
     anomaly_window: int = 50  # HalfSpaceTrees reference window, in windows
@@ -163,6 +166,7 @@ class PipelineConfig:
                     self.anomaly_rest,
                     self.anomaly_seasonal_max_metrics,
                     *((self.anomaly_coarse,) if self.anomaly_coarse else ()),
+                    *(("hold",) if self.anomaly_hold else ()),
                 )
             ),
         }

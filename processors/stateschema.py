@@ -211,6 +211,7 @@ def _novelty_types() -> dict[str, TypeSchema]:
             models=(dict,), suppressor=("Suppressor",), top=(str, _NONE),
             coarse=_f(*INT, default=lambda: 0), fine=_f(*FLOAT, default=lambda: 0.0),
             fine_suppressor=_f("Suppressor", _NONE, default=lambda: None),
+            hold=_f(*BOOL, default=lambda: False),
         )),
         "ContextNovelty": TypeSchema(ContextNovelty, _fields(
             bins=INT, order=INT, warm=INT, margin=FLOAT, bits=INT, seasonal=BOOL, history=INT,
@@ -234,7 +235,7 @@ def _novelty_types() -> dict[str, TypeSchema]:
             tops=_f(np.ndarray, default=lambda: np.zeros((0, 1))),
         )),
         "Suppressor": TypeSchema(Suppressor, _fields(
-            rest=INT, alarm=FLOAT, t=INT, t_alarm=OPT_INT,
+            rest=INT, alarm=FLOAT, t=INT, t_alarm=OPT_INT, hold=_f(*BOOL, default=lambda: False),
         )),
         "TailBuffer": TypeSchema(TailBuffer, _fields(n=INT, min_count=INT, ring=(deque,)),
                                  transient=("_sorted",), after=_after_tail),

@@ -333,11 +333,17 @@ expose(ContextNovelty, NoveltyParams)
 
 
 class Suppressor:
-    """Scales scores after an alarm (``score >= alarm``) by ``(t - t_alarm) / rest``."""
+    """Scales scores after an alarm (``score >= alarm``) by ``(t - t_alarm) / rest``. With
+    ``hold`` the rest restarts at every *raw* score ``>= alarm``, the ones it scaled down
+    included, so a stretch of repeated onsets stays quiet until ``rest`` values pass without
+    one (issue #15, s19: ``docs/modelling.md``, "NAB round eight")."""
 
-    def __init__(self, rest: int = 150, alarm: float = 0.75) -> None:
+    hold = False  # a Suppressor pickled before s19 has none
+
+    def __init__(self, rest: int = 150, alarm: float = 0.75, hold: bool = False) -> None:
         self.rest = rest
         self.alarm = alarm
+        self.hold = hold
         self.t = 0
         self.t_alarm: int | None = None
 
@@ -353,7 +359,7 @@ class Suppressor:
     def step(self, raw: float) -> float:
         """``score_one(raw)`` then ``learn_one(raw)``; returns the score."""
         score = self.score_one(raw)
-        if score >= self.alarm:
+        if (raw if self.hold else score) >= self.alarm:
             self.t_alarm = self.t
         self.t += 1
         return score

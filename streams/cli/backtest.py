@@ -120,7 +120,9 @@ def _nab_cmd(args: argparse.Namespace, base: PipelineConfig) -> int:
     if args.cv:
         from streams.lab.cv import main as cv_main
 
-        for det in ("novelty-coarse" if base.anomaly_coarse else "novelty", "likelihood"):
+        first = ("novelty-coarse" if base.anomaly_coarse
+                 else "novelty-hold" if base.anomaly_hold else "novelty")
+        for det in (first, "likelihood"):
             print(f"\nleave-one-category-out, {det} detector:")
             cv_main(["nab", "--data", args.data, "--detector", det,
                      "--out", f"{args.out}/cv-{det}.json"])

@@ -238,7 +238,8 @@ def nab_scores_of(values: Mapping[str, FloatArray], detector: str
             if detector == "likelihood":
                 lik = AnomalyLikelihood(short=cfg["short"], rate=cfg["rate"])
                 seq = [lik.step(float(x)) for x in r]
-            sup = Suppressor(per_series(cfg["rest"], r.size, rest_rows), cfg["alarm"])
+            sup = Suppressor(per_series(cfg["rest"], r.size, rest_rows), cfg["alarm"],
+                             cfg.get("hold", False))
             out[n] = np.array([sup.step(float(x)) for x in seq])
         return out
 

@@ -30,6 +30,9 @@ NOVELTY_GRID: dict[str, tuple[Any, ...]] = {
 # Issue #15, s16: the same with the second, coarser context resolution (ContextNovelty's
 # ``coarse``: levels // coarse); 4 first (the value proposed), then the others tried.
 NOVELTY_COARSE_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_GRID, "coarse": (4, 2, 3, 8)}
+# Issue #15, s19: the same with the suppressor's ``hold`` (the rest restarts at every raw
+# onset; one value, set before it was scored: docs/modelling.md, "NAB round eight").
+NOVELTY_HOLD_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_GRID, "hold": (True,)}
 # Before issue #15's third round: six parameters on labels, rest a constant (docs/modelling.md).
 NOVELTY_TUNED_GRID: dict[str, tuple[Any, ...]] = {
     "warm": (250, 150, 400, "probation"),
@@ -47,6 +50,7 @@ LIKELIHOOD_GRID: dict[str, tuple[Any, ...]] = {
     "alarm": (0.5, 0.3, 0.7),
 }
 GRIDS = {"novelty": NOVELTY_GRID, "novelty-coarse": NOVELTY_COARSE_GRID,
+         "novelty-hold": NOVELTY_HOLD_GRID,
          "novelty-tuned": NOVELTY_TUNED_GRID,
          "likelihood": LIKELIHOOD_GRID}
 

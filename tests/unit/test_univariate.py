@@ -179,3 +179,61 @@ def test_the_risk_reads_the_fine_resolution_score_beside_the_coarse_one() -> Non
     new.fine_suppressor = None  # a checkpoint written before s18: a fresh suppressor
     new.step(window(1.0, 1.0))
     assert new.fine_suppressor is not None and risk_anomaly(object(), 0.3) == 0.3
+
+
+def test_a_held_rest_restarts_at_every_raw_onset_the_scaled_ones_too() -> None:
+    """Issue #15, s19: without ``hold`` an onset scaled under ``alarm`` does not restart the
+    rest, so a later onset scores high again; with it, the rest runs from the latest raw
+    onset."""
+    raws = [1.0] + [0.0] * 4 + [1.0] + [0.0] * 6 + [1.0]  # onsets at 0, 5 (scaled) and 12
+    s, h = Suppressor(rest=10), Suppressor(rest=10, hold=True)
+    plain, held = [s.step(r) for r in raws], [h.step(r) for r in raws]
+    assert plain[5] == held[5] == pytest.approx(0.5)  # 5 of 10 values into the rest
+    assert plain[12] == 1.0 and held[12] == pytest.approx(0.7)  # 7 values after the one at 5
+    assert Suppressor().hold is False
+
+
+def test_with_hold_the_risk_reads_the_score_suppressed_without_it() -> None:
+    """Issue #15, s19: ``hold`` changes the component's anomaly record only; the risk's
+    evidence (``fine``) is the score without it, exactly."""
+    from processors.anomaly import ComponentNovelty, detector_for, risk_anomaly
+    from processors.config import PipelineConfig
+    from processors.features import MetricFeatures
+
+    def window(x: float) -> dict[str, MetricFeatures]:
+        return {"cpu": MetricFeatures(x, x, x, x, x, 0.0, 0.0, 0.0, 0.0, 1, 0)}
+
+    old, new = ComponentNovelty(warm=40), ComponentNovelty(warm=40, hold=True)
+    differ = 0
+    for i in range(900):
+        x = float(i % 8) if i % 53 else 30.0 + i % 7
+        a, b = old.step(window(x)), new.step(window(x))
+        assert risk_anomaly(new, b) == new.fine == a and b <= a
+        differ += a != b
+    assert differ > 0
+    det = detector_for(PipelineConfig(anomaly_hold=True), "web-1")
+    assert det.hold and det.suppressor.hold  # type: ignore[union-attr]
+    assert PipelineConfig().state_key() != PipelineConfig(anomaly_hold=True).state_key()
+
+
+def test_a_held_component_snapshots_and_continues_byte_for_byte() -> None:
+    """Issue #15, s19: ``hold`` and the second suppressor are in the checkpoint."""
+    from processors.pipeline import Pipeline, PipelineConfig
+
+    config = PipelineConfig(anomaly_warm=50, anomaly_hold=True)
+    batch = [{"component": "db-1", "host": "h-1", "ts": i * 10_000, "tags": {}, "metrics": {
+        "cpu.util": float(i % 7) + (9.0 if i % 61 == 0 else 0.0), "mem.used_pct": 50.0}}
+        for i in range(1500)]
+
+    def run(p: Pipeline, part: list[dict[str, object]]) -> list[str]:
+        return [repr((o.risk, o.health, o.rejected)) for o in map(p.ingest, part)]
+
+    p = Pipeline(config)
+    run(p, batch[:1200])
+    blob = p.snapshot("db-1")
+    twin = Pipeline(config)
+    twin.restore("db-1", blob)
+    assert twin.snapshot("db-1") == blob
+    assert run(twin, batch[1200:]) == run(p, batch[1200:])
+    det = twin._states["db-1"].detector
+    assert det.hold and det.fine_suppressor is not None  # type: ignore[union-attr]
