@@ -19,8 +19,10 @@ WARN, out of FAIL) weighs the ``warn`` evidence: with ``warn_trust``, a componen
 reads the largest trust among its metrics at WARN instead of 1, so a plateau at WARN that
 never went on to FAIL (an app's afternoon at 0.8 CPU) weighs less each time it does not.
 
-A forecast episode under an action of forewarn's (:meth:`processors.pipeline.Pipeline.
-on_action`) that no FAIL followed is not counted as a miss: the action may be why the
+An open forecast episode steps every window, also while its metric forecasts no crossing (a
+ramp levelling off under its FAIL: until s19 it waited for the next forecast, and a FAIL hours
+later counted as a hit). One under an action of forewarn's (:meth:`processors.pipeline.
+Pipeline.on_action`) that no FAIL followed is not counted as a miss: the action may be why the
 crossing did not come (the rule the learnt risk's labels follow). With ``hover`` (issue #15,
 breach round nine) neither is one during which the metric (``hover`` 1), or any rule metric of
 its component (2), went over its FAIL threshold without its rule reaching FAIL (``for_s``,
@@ -170,6 +172,11 @@ def weigh(
                       rec.over_ms if hover == 1 else comp_over)
                 if metric not in failed:
                     p_new = max(p_new, p * r.trust(priors[0]))
+        for metric, o in outlooks.items():  # s19: an open episode whose metric forecasts no
+            held: MetricRecord | None = getattr(o, "record", None)  # crossing now resolves
+            if held is not None and held.forecast.open_ms >= 0 and metric not in breach_p:
+                _step(held.forecast, ts_ms, 0.0, metric in failed, horizon_ms, pending,
+                      held.over_ms if hover == 1 else comp_over)  # a horizon on all the same
     if priors[1] <= 0:
         return p_new, 1.0
     warn = -1.0

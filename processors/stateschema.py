@@ -142,10 +142,6 @@ def _new_profile() -> Any:
     return DayProfile()  # a state from before time-of-day profiles: one starts empty
 
 
-def _no_record() -> None:
-    return None  # a state from before the breach records were kept: none yet
-
-
 def _encode_outlook(o: Any) -> dict[str, Any]:
     from processors.snarimax import SnarimaxForecaster
 
@@ -280,11 +276,10 @@ def _forecast_types() -> dict[str, TypeSchema]:
             detector=("PageHinkley", _NONE), drifts=INT, last=OPT_FLOAT, slope_fast=FLOAT,
             slope_slow=FLOAT, troughs=("Troughs",), n=INT,
             profile=Field(("DayProfile", _NONE), default=_new_profile),
-            record=Field(("MetricRecord", _NONE), default=_no_record),
+            record=_f("MetricRecord", _NONE, default=lambda: None),  # none before s19
         ), encode=_encode_outlook, params=OutlookParams),
         "MetricRecord": TypeSchema(MetricRecord, _fields(
-            forecast=("ForecastRecord",), warn=("ForecastRecord",), over_ms=INT,
-        )),
+            forecast=("ForecastRecord",), warn=("ForecastRecord",), over_ms=INT)),
         "ForecastRecord": TypeSchema(ForecastRecord, _fields(n=FLOAT, k=FLOAT, open_ms=INT)),
         "DayProfile": TypeSchema(DayProfile, _fields(
             bins=INT, decay=FLOAT, hi=(np.ndarray,), cur=INT, cur_max=FLOAT,

@@ -122,7 +122,7 @@ def test_records_are_in_the_snapshot_a_restored_component_trusts_on() -> None:
     _plateau(p, 0, 400)
     rec = p._states["web-1"].outlooks["cpu.util"].record
     assert rec is not None and (rec.warn.n, rec.warn.k) == (2.0, 0.0)  # two spells, no FAIL
-    assert rec.warn.trust(2.0) == 0.5 and rec.forecast.open_ms > 0  # and an open forecast
+    assert rec.warn.trust(2.0) == 0.5 and rec.forecast.n == 1.0  # and the ramp's forecast
     blob = p.snapshot("web-1")
     twin = Pipeline(config)
     twin.restore("web-1", blob)
@@ -204,3 +204,16 @@ def test_hover_is_off_by_default_and_checked() -> None:
     assert PipelineConfig().hover == 0
     with pytest.raises(ConfigError):
         PipelineConfig(hover=3)
+
+
+def test_an_open_episode_resolves_while_its_metric_forecasts_nothing() -> None:
+    # s19: a forecast that stops (a ramp levelling off under its FAIL) leaves the metric out
+    # of the window's breach probabilities; its open episode still resolves a horizon on
+    o = {"cpu": MetricOutlook("trend")}
+    weigh(o, {"cpu": 0.9}, {}, set(), 0, H, (2.0, 0.0), None, 2)
+    weigh(o, {}, {}, set(), H + 60_000, H, (2.0, 0.0), None, 2)
+    rec = o["cpu"].record
+    assert rec is not None and (rec.forecast.n, rec.forecast.k, rec.forecast.open_ms) == (
+        1.0, 0.0, -1)
+    weigh(o, {}, {}, {"cpu"}, 3 * H, H, (2.0, 0.0), None, 2)  # a FAIL long after: no hit
+    assert (rec.forecast.n, rec.forecast.k) == (1.0, 0.0)
