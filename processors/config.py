@@ -67,9 +67,10 @@ class PipelineConfig:
     # a second, coarser context resolution (levels // this; 0: off); the anomaly record reads
     # both, the risk the fine one alone (#15 s16, s18: docs/modelling.md, "NAB round seven")
     anomaly_coarse: int = 0
-    # the anomaly record's rest restarts at every raw onset, the suppressed ones too; the risk
-    # reads the score suppressed without it (#15 s19: docs/modelling.md, "NAB round eight")
-    anomaly_hold: bool = False
+    # the anomaly record's rest restarts at every raw onset, the suppressed ones too (CAD OSE's
+    # rule; the default since s19); the risk reads the score suppressed without it (#15 s19:
+    # docs/modelling.md, "NAB round eight")
+    anomaly_hold: bool = True
     anomaly_trees: int = 10  # hst only
     anomaly_height: int = 6
     anomaly_window: int = 50  # HalfSpaceTrees reference window, in windows

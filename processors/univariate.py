@@ -27,7 +27,9 @@ channels, both learnt online from the stream itself (no file minimum/maximum, no
 ``raw = max(novelty, seasonal)``; 0 while cold (fewer than ``warm`` values).
 :class:`Suppressor` turns a stream of raw scores into alarms worth reading: after a score
 reaches ``alarm`` the next ones are scaled by ``(t - t_alarm) / rest``, recovering linearly
-over ``rest`` values, so an onset scores high once instead of every value after it.
+over ``rest`` values, so an onset scores high once instead of every value after it (with
+``hold``, the pipeline's default since s19, the rest runs from the latest *raw* score that
+reached ``alarm``, as CAD OSE's does).
 :class:`NoveltyDetector` is the two together, for one float series (the contract of
 :mod:`streams.lab.detectors`).
 

@@ -35,10 +35,11 @@ def test_a_checkpoint_written_before_the_compact_forms_restores_to_the_same_outp
     """checkpoint-v3-pre14.bin was written by commit 70442cf (dict rows, list counts): restored
     now, it continues exactly as the same history replayed by this code."""
     batch = samples("db-1", N + MORE, seed=7)
-    live = Pipeline(PipelineConfig())
+    then = PipelineConfig(anomaly_hold=False)  # the default it was written under (on since s19)
+    live = Pipeline(then)
     _run(live, batch[:N])
     live.on_action("db-1", ACTED_MS)
-    old = Pipeline(PipelineConfig())
+    old = Pipeline(then)
     old.restore("db-1", (DATA / "checkpoint-v3-pre14.bin").read_bytes())
     st = old._states["db-1"]
     assert st.pending is not None and st.pending.items
@@ -165,7 +166,7 @@ def test_open_windows_are_rows_and_snapshot_as_the_maps_they_were() -> None:
     assert {s: window_maps(w) for s, w in got.items()} == {
         s: window_maps(w) for s, w in windows.items()}
     old = (DATA / "checkpoint-v3-pre14.bin").read_bytes()
-    back = Pipeline(PipelineConfig())
+    back = Pipeline(PipelineConfig(anomaly_hold=False))  # written before s19's hold default
     back.restore("db-1", old)
     assert back._states["db-1"].windower.state.open  # an open window, read into rows
 

@@ -105,7 +105,8 @@ def test_previous_format_fixture_is_migrated(name: str) -> None:
     """tests/data/checkpoint-v2-*.bin were written by format 2 (a zlib'd pickle)."""
     blob = (DATA / f"checkpoint-v2-{name}.bin").read_bytes()
     facts = json.loads((DATA / f"checkpoint-v2-{name}.json").read_text())
-    config = {"novelty": PipelineConfig(),  # as tests/data/make_checkpoint_v2.py made them
+    # as tests/data/make_checkpoint_v2.py made them (the default then: anomaly_hold off)
+    config = {"novelty": PipelineConfig(anomaly_hold=False),
               "hst": PipelineConfig(anomaly_model="hst", forecaster="trend")}[name]
     with pytest.raises(ContractError, match="pickled format 1-2 checkpoint: refused"):
         Pipeline(config).restore("db-1", blob)

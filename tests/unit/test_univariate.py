@@ -152,6 +152,7 @@ def test_the_pipeline_passes_its_coarse_setting_to_every_metric() -> None:
     assert PipelineConfig().state_key()["anomaly"] == PipelineConfig(
         anomaly_coarse=0).state_key()["anomaly"] != PipelineConfig(
         anomaly_coarse=4).state_key()["anomaly"]
+    assert PipelineConfig().state_key() == PipelineConfig(anomaly_hold=True).state_key()
 
 
 def test_the_risk_reads_the_fine_resolution_score_beside_the_coarse_one() -> None:
@@ -213,7 +214,7 @@ def test_with_hold_the_risk_reads_the_score_suppressed_without_it() -> None:
     assert differ > 0
     det = detector_for(PipelineConfig(anomaly_hold=True), "web-1")
     assert det.hold and det.suppressor.hold  # type: ignore[union-attr]
-    assert PipelineConfig().state_key() != PipelineConfig(anomaly_hold=True).state_key()
+    assert PipelineConfig().state_key() != PipelineConfig(anomaly_hold=False).state_key()
 
 
 def test_a_held_component_snapshots_and_continues_byte_for_byte() -> None:
