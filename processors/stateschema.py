@@ -25,7 +25,8 @@ from river import anomaly as river_anomaly
 
 from schemas.errors import ContractError
 
-__all__ = ["BOOL", "FLOAT", "INT", "STR", "Field", "TypeSchema", "attributes", "enums", "schema"]
+__all__ = ["BOOL", "FLOAT", "INT", "STR", "Field", "TypeSchema", "attributes", "enums", "reader",
+           "schema"]
 
 _NONE = type(None)
 OPT_INT = (int, _NONE)
@@ -344,8 +345,8 @@ def attributes(tag: str, obj: Any) -> dict[str, Any]:
     ``tests/unit/test_state_format.py``); a missing field reads as such. The fields are read
     by one ``operator.attrgetter`` per type (s17: the comprehensions were an eighth of a
     snapshot's cost)."""
-    ts = schema()[tag]
     if tag not in _CHECKED:
+        ts = schema()[tag]
         _CHECKED.add(tag)
         held = {k: v for k, v in _set_attributes(obj).items() if k not in ts.transient}
         if ts.params is not None and "p" in held:  # the shared parameters, by name
@@ -353,7 +354,7 @@ def attributes(tag: str, obj: Any) -> dict[str, Any]:
         if held.keys() != ts.fields.keys():
             _CHECKED.discard(tag)
             return held  # the caller names what differs
-    names, read = _reader(tag)
+    names, read = reader(tag)
     try:
         return dict(zip(names, read(obj), strict=True))  # one C call for all the fields (s17)
     except AttributeError:  # a field missing: the caller names it
@@ -363,9 +364,20 @@ def attributes(tag: str, obj: Any) -> dict[str, Any]:
 
 
 @functools.cache
-def _reader(tag: str) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
-    """The field names of ``tag`` and one getter of all of them (a tuple, in that order)."""
-    names = tuple(schema()[tag].fields)
+def reader(tag: str) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    """The field names of ``tag`` and one getter of all of them (a tuple, in that order). A
+    type with shared parameters (``params``) reads its tuple ``p`` once, not each parameter
+    through its property (s19: the same objects, without a property call per parameter)."""
+    ts = schema()[tag]
+    names = tuple(ts.fields)
+    if ts.params is not None and len(names) > 1:
+        params: tuple[str, ...] = ts.params._fields
+        rest = tuple(n for n in names if n not in params)
+        if set(params) <= set(names) and len(rest) > 1:
+            order = [params.index(n) if n in params else len(params) + rest.index(n)
+                     for n in names]  # where each field sits in ``p + rest``
+            pick, own = operator.itemgetter(*order), operator.attrgetter(*rest)
+            return names, lambda obj: pick(obj.p + own(obj))
     get = operator.attrgetter(*names)
     if len(names) == 1:
         return names, lambda obj: (get(obj),)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import threading
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 
-from processors import stateformat
+from processors import stateformat, stateschema
+from processors.pipeline import Pipeline, PipelineConfig
 from processors.univariate import ContextNovelty
 from schemas.errors import ContractError
 
@@ -40,3 +44,62 @@ def test_threads_writing_at_once_write_what_one_writes() -> None:
     for t in threads:
         t.join()
     assert all(v == want for v in got.values()) and len(got) == 4
+
+
+# -- the writers of s19: the checked path's bytes, by one function per type ----------------------
+
+CONFIGS = {
+    "novelty": PipelineConfig(anomaly_warm=50),
+    "hst": PipelineConfig(anomaly_model="hst", forecaster="trend"),
+    "joint": PipelineConfig(anomaly_model="joint"),
+    "novelty-coarse": PipelineConfig(anomaly_warm=50, anomaly_coarse=4),
+}
+
+
+def _checked_path(value: Any) -> bytes:
+    """``encode(value)`` as a process writes its first object of each type: every object by
+    the checked path (schema lookups, the attribute check, the keys compared)."""
+    checked = set(stateschema._CHECKED)
+    stateschema._CHECKED.clear()
+    try:
+        with patch.object(stateformat, "_WRITERS", _NoWriters()):
+            return stateformat.encode(value)
+    finally:
+        stateschema._CHECKED.update(checked)
+
+
+class _NoWriters(dict[type, Any]):
+    """A writers' table that never holds one: every object takes the checked path."""
+
+    def setdefault(self, key: type, default: Any = None) -> Any:
+        return default
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_the_writers_write_what_the_checked_path_writes_after_random_changes(name: str) -> None:
+    rng = random.Random(name)
+    p = Pipeline(CONFIGS[name])
+    ts = 0
+    for _ in range(6):  # learn a random stretch, then write: each time the same bytes
+        for _ in range(rng.randrange(20, 400)):
+            ts += 10_000
+            metrics = {f"m{k}": rng.gauss(50.0, 5.0) + (ts / 1e5 if k == 0 else 0.0)
+                       for k in range(rng.randrange(2, 5))}
+            p.ingest({"component": "db-1", "host": "h", "ts": ts, "tags": {},
+                      "metrics": metrics})
+        if rng.random() < 0.5:
+            p.on_action("db-1", ts)
+        fast = p.snapshot("db-1")
+        assert stateformat._WRITERS  # the writers were used
+        state = {"component": "db-1", "key": p.config.state_key(),
+                 "state": p._states["db-1"], "fleet": p.fleet}
+        assert fast == _checked_path(state) == stateformat.encode(state)
+
+
+def test_a_field_gone_after_the_first_object_is_still_named() -> None:
+    stateformat.encode(_model(30))  # the type's writer is made
+    m = _model(30)
+    del m.lo  # a slot no longer set
+    with pytest.raises(ContractError, match="lacks \\['lo'\\]"):
+        stateformat.encode(m)
+    assert stateformat.encode(_model(30)) == stateformat.encode(_model(30))
