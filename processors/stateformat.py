@@ -116,14 +116,14 @@ def _ext_type(code: int, data: bytes) -> msgpack.ExtType:
 # its extension's payload (``[tag,`` packed) and a function of its fields, None when they are
 # not the schema's (the checked path then names what differs). The same bytes, without the
 # dozen calls a type's lookups, checks and list cost each of a snapshot's ~170 objects. A
-# writer reads the schema once: code that swaps a schema entry (a test) swaps the table too.
-_Writer = tuple[bytes, Callable[[Any], dict[str, Any] | None]]
+# writer holds the schema entry it was made from and is used only while that is the entry.
+_Writer = tuple[bytes, Callable[[Any], dict[str, Any] | None], str, Any]
 _WRITERS: dict[type, _Writer] = {}
 
 
 def _default(packers: list[Any], depth: int, obj: Any) -> msgpack.ExtType:
     writer = _WRITERS.get(type(obj))
-    if writer is not None:
+    if writer is not None and schema().get(writer[2]) is writer[3]:
         fields = writer[1](obj)
         if fields is not None:
             packer = packers[depth] if depth < len(packers) else _packer(packers, depth)
@@ -134,7 +134,7 @@ def _default(packers: list[Any], depth: int, obj: Any) -> msgpack.ExtType:
     tag = _tags().get(type(obj))
     if tag is not None:
         data = _pack([tag, _fields_of(tag, obj)], packers, depth)
-        _WRITERS.setdefault(type(obj), _writer(tag))  # its first object passed the checks
+        _WRITERS[type(obj)] = _writer(tag)  # an object of the type (its entry) passed the checks
         return _ext_type(_OBJ, data)
     if type(obj) is deque:
         return _ext_type(_DEQUE, _pack([obj.maxlen, list(obj)], packers, depth))
@@ -169,7 +169,7 @@ def _writer(tag: str) -> _Writer:
         def written(obj: Any) -> dict[str, Any] | None:
             out = custom(obj)
             return out if out.keys() == keys else None
-        return head, written
+        return head, written, tag, ts
     names, read = reader(tag)
 
     def plain(obj: Any) -> dict[str, Any] | None:
@@ -177,7 +177,7 @@ def _writer(tag: str) -> _Writer:
             return dict(zip(names, read(obj), strict=True))  # the schema's names, in order
         except AttributeError:
             return None
-    return head, plain
+    return head, plain, tag, ts
 
 
 def _fields_of(tag: str, obj: Any) -> dict[str, Any]:

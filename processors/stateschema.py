@@ -25,8 +25,7 @@ from river import anomaly as river_anomaly
 
 from schemas.errors import ContractError
 
-__all__ = ["BOOL", "FLOAT", "INT", "STR", "Field", "TypeSchema", "attributes", "enums", "reader",
-           "schema"]
+__all__ = ["BOOL", "FLOAT", "INT", "STR", "Field", "TypeSchema", "attributes", "enums", "schema"]
 
 _NONE = type(None)
 OPT_INT = (int, _NONE)
@@ -365,19 +364,15 @@ def attributes(tag: str, obj: Any) -> dict[str, Any]:
 
 @functools.cache
 def reader(tag: str) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
-    """The field names of ``tag`` and one getter of all of them (a tuple, in that order). A
-    type with shared parameters (``params``) reads its tuple ``p`` once, not each parameter
-    through its property (s19: the same objects, without a property call per parameter)."""
+    """The field names of ``tag`` and one getter of all of them (a tuple, in that order); with
+    shared parameters, ``p`` read once, not a property call per parameter (s19)."""
     ts = schema()[tag]
-    names = tuple(ts.fields)
-    if ts.params is not None and len(names) > 1:
-        params: tuple[str, ...] = ts.params._fields
-        rest = tuple(n for n in names if n not in params)
-        if set(params) <= set(names) and len(rest) > 1:
-            order = [params.index(n) if n in params else len(params) + rest.index(n)
-                     for n in names]  # where each field sits in ``p + rest``
-            pick, own = operator.itemgetter(*order), operator.attrgetter(*rest)
-            return names, lambda obj: pick(obj.p + own(obj))
+    names, params = tuple(ts.fields), ts.params._fields if ts.params is not None else ()
+    rest = tuple(n for n in names if n not in params)
+    if params and set(params) <= set(names) and len(rest) > 1:  # where each is in p + rest:
+        order = [params.index(n) if n in params else len(params) + rest.index(n) for n in names]
+        pick, own = operator.itemgetter(*order), operator.attrgetter(*rest)
+        return names, lambda obj: pick(obj.p + own(obj))
     get = operator.attrgetter(*names)
     if len(names) == 1:
         return names, lambda obj: (get(obj),)
