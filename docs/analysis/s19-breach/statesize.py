@@ -1,6 +1,7 @@
 """Snapshot bytes per component with and without the breach records (s19): ``python
 statesize.py [KEY=VALUE ...]``: every component of identity's ``mixed`` data set, replayed."""
 import sys
+from collections import deque
 from dataclasses import replace
 
 from processors.pipeline import Pipeline
@@ -18,8 +19,7 @@ codec = Codec()
 config = replace(pipeline_config(Settings.load(env={})), **cfg)
 p = Pipeline(config)
 rp = Replay(config, codec, pipeline=p)
-for _ in rp.outs(datasets()["mixed"](codec)):
-    pass
+deque(rp.outs(datasets()["mixed"](codec)), maxlen=0)  # replay it all, outputs dropped
 sizes = {c: len(p.snapshot(c)) for c in p._states}
 recs = sum(o.record is not None for s in p._states.values() for o in s.outlooks.values())
 print(cfg, "components", len(sizes), "records", recs, "max bytes", max(sizes.values()),
