@@ -66,6 +66,7 @@ from actuators.easing import Ease, ScaleDown
 from actuators.feedback import ENGINE, Feedback
 from actuators.grant import Grant
 from actuators.pool import ComponentState, Lease
+from actuators.signal import signal
 from schemas.errors import ContractError
 
 SNAPSHOT_VERSION = 2  # 1: before feedback and scale-down (still read: nothing learnt yet)
@@ -151,12 +152,12 @@ class AllocationEngine:
     def _on_risk(self, risk: Mapping[str, Any], component: str, host: str,
                  comp: ComponentState, ts: int) -> list[Record]:
         books = self._books
-        if not math.isfinite(float(risk["risk"])):
+        if not math.isfinite(signal(risk)[0]):  # act if present (actuators/signal.py)
             # no evidence either way: neither grant nor count towards a release
             return self._advance(ts, component)
         books.feedback.observe(risk)  # first: effects measured as time advances see it
         out = self._advance(ts, component)
-        comp.last_risk_ts, comp.risk = ts, float(risk["risk"])
+        comp.last_risk_ts, comp.risk = ts, signal(risk)[0]
         for lease in books.pool.of_component(component):
             lease.risk = comp.risk
         pref = books.prefs.resolve(component)

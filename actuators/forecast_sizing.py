@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from actuators.signal import signal
 from actuators.sizerbase import DAY, GIB_KB, HOUR, MHZ_PER_CORE, DecayingHistogram, Sizer
 from schemas.errors import ConfigError
 
@@ -271,7 +272,7 @@ class ForewarnSizer(Sizer):
         return factor
 
     def on_risk(self, risk: Mapping[str, Any]) -> None:
-        r, an = float(risk.get("risk") or 0.0), float(risk.get("anomaly") or 0.0)
+        r, an = signal(risk)  # act if present: not the alarm's discounts or hold
         if r < self.risk_threshold and an < self.anomaly_threshold:
             return
         ts = int(risk["ts"]) // 1000

@@ -42,6 +42,7 @@ import numpy as np
 
 from actuators.forecast_sizing import ForewarnSizer
 from actuators.peers import AutopilotSizer, HpaSizer, StaticSizer, VpaSizer
+from actuators.signal import signal
 from actuators.sizerbase import (
     DEFAULT_KNOB,
     KNOBS,
@@ -116,7 +117,7 @@ class RightSizing:
 
     def on_risk(self, risk: Mapping[str, Any]) -> None:
         comp = str(risk.get("component", ""))
-        self.risk[comp] = float(risk.get("risk") or 0.0)
+        self.risk[comp] = signal(risk)[0]
         for res in self.resources:
             sz = self.sizers.get((comp, res))
             if sz is not None:

@@ -29,6 +29,7 @@ from typing import Any
 from actuators.config import EngineConfig
 from actuators.pool import EffectivePreference as Pref
 from actuators.pool import Lease, Pool, ResourceSpec
+from actuators.signal import signal
 
 EPS = 1e-9  # amounts closer than this are equal
 
@@ -72,7 +73,7 @@ class Sizer:
             uppers = [u for u in uppers if not math.isnan(u)]
             if uppers:
                 return float(max(uppers)) / float(breach["threshold"])
-        return float(risk["risk"]) / self.config.risk_threshold
+        return signal(risk)[0] / self.config.risk_threshold
 
     def extra(self, spec: ResourceSpec, current: float, risk: Mapping[str, Any],
               metric: str) -> float:

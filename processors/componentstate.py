@@ -62,6 +62,8 @@ class ComponentState:
     last_status: dict[str, int] = field(default_factory=dict)
     last_fail_ms: dict[str, int] = field(default_factory=dict)  # rule -> last sample in FAIL
     last_risk: float = 0.0  # of the latest window scored (context for its dependents)
+    # its unweighed risk (RiskScore's ``act``, processors/actsignal.py) where that differs
+    last_act: float | None = None
     samples_seen: int = 0
     windows_seen: int = 0
 

@@ -43,6 +43,9 @@ class WindowEvidence:
     patterns: dict[str, str] = field(default_factory=dict)
     growing: list[str] = field(default_factory=list)
     warn: float = 1.0  # the weight of the warn evidence (``warn_trust``; 1: in full)
+    # ``p_new`` and ``warn`` before the records weighed them, where they did (s20: the
+    # allocators' ``act``); ``None``: equal to ``p_new`` and ``warn``
+    unweighed: tuple[float, float] | None = None
 
     @property
     def p_any(self) -> float:
@@ -103,7 +106,10 @@ def window_evidence(
                                config.horizon_s * 1000,
                                (config.forecast_trust, config.warn_trust), pending,
                                config.hover)
-        ev.p_new = ev.p_new if p_new is None else p_new
+        p_new = ev.p_new if p_new is None else p_new
+        if p_new != ev.p_new or ev.warn != 1.0:
+            ev.unweighed = (ev.p_new, 1.0)
+        ev.p_new = p_new
     return ev
 
 

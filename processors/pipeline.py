@@ -34,8 +34,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from processors.actsignal import act_record, acted, emitted, unheld
 from processors.anomaly import detector_for, risk_anomaly
-from processors.calibration import PendingLabels, RiskLearner, held
+from processors.calibration import PendingLabels, RiskLearner
 from processors.componentstate import ComponentState, restore, shared_statuses, snapshot
 from processors.config import PipelineConfig
 from processors.evidence import window_evidence
@@ -331,14 +332,18 @@ class Pipeline:
             {WARN: "warn", FAIL: "fail"}.get(worst),
             bn_nodes=judged.drivers, growth_metrics=ev.growing,
         )
-        st.last_risk = risk = self._emitted(st, _clip01(judged.risk), window.end_ms)
-        if st.pending is not None:
-            st.pending.add(window.end_ms, base, ev.states)
+        raw = _clip01(judged.risk)
+        act, act_risk = acted(st, model, base, ev, worst == WARN, raw, window.end_ms, c)
+        st.last_risk = risk = emitted(st, raw, window.end_ms, st.last_risk, c)
+        st.last_act = None if act_risk is None or act_risk == risk else act_risk
+        if st.pending is not None:  # the model learns the evidence unweighed (actsignal)
+            st.pending.add(window.end_ms, base if act is None else act, ev.states)
+        anomaly = _clip01(anomaly)
         return {
             "component": component,
             "ts": window.end_ms,
             "risk": risk,
-            "anomaly": _clip01(anomaly),
+            "anomaly": anomaly,
             "horizon_s": c.horizon_s,
             "breach": ev.best.as_record() if ev.best is not None else None,
             "forecasts": ev.forecasts,
@@ -349,16 +354,8 @@ class Pipeline:
                 "warm": st.windows_seen >= c.min_windows_warm,
                 "source": source,
             },
+            "act": act_record(risk, anomaly, act_risk, unheld(st.detector, anomaly)),
         }
-
-    def _emitted(self, st: ComponentState, risk: float, end_ms: int) -> float:
-        """The risk the window emits: with ``risk_hold``, at least the previous window's
-        decayed by the time since (:func:`processors.calibration.held`)."""
-        c = self.config
-        last = st.pending.last_end_ms if st.pending is not None else None
-        if not c.risk_hold or last is None or end_ms <= last:
-            return risk
-        return held(risk, st.last_risk, (end_ms - last) / 1000.0, c.horizon_s)
 
     def _model_for(self, st: ComponentState) -> tuple[RiskModel, str]:
         """The risk model that speaks for the component, and its ``model.source``: a model
@@ -393,7 +390,8 @@ class Pipeline:
         parents = [self._states[p] for p in self._parents.get(component, []) if p in self._states]
         if not parents:
             return None
-        return max(max(p.last_risk, p.health.worst() / 2.0) for p in parents)
+        return max(max(p.last_risk if p.last_act is None else p.last_act,
+                       p.health.worst() / 2.0) for p in parents)
 
 
 def _clip01(x: float) -> float:

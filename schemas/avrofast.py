@@ -169,6 +169,14 @@ def _breach(b: object) -> list[bytes]:
             _double(b["probability"])]
 
 
+def _act(a: object) -> list[bytes]:
+    if a is None:
+        return [_NULL]
+    if type(a) is not dict:
+        raise Unfit
+    return [_SECOND, _double(a["risk"]), _double(a["anomaly"])]
+
+
 def risk_score(r: Mapping[str, Any]) -> bytes:
     """The Avro body of one ``RiskScore`` record (raises :class:`Unfit`, see above)."""
     try:
@@ -182,7 +190,7 @@ def risk_score(r: Mapping[str, Any]) -> bytes:
                  _int(r["horizon_s"]), *_breach(r["breach"]),
                  *_forecasts(r["forecasts"]), *_contributors(r["contributors"]),
                  _str(model["version"]), _long(model["samples_seen"]),
-                 _TRUE if warm else _FALSE, _str(model["source"])]
+                 _TRUE if warm else _FALSE, _str(model["source"]), *_act(r.get("act"))]
     except (KeyError, TypeError, OverflowError, struct.error) as exc:
         raise Unfit from exc
     return b"".join(parts)
@@ -193,5 +201,5 @@ def risk_score(r: Mapping[str, Any]) -> bytes:
 # written for it (the test then fails, as a reminder)
 ENCODERS: dict[tuple[str, bytes], Callable[[Mapping[str, Any]], bytes]] = {
     ("HealthSignal", bytes.fromhex("30dbe58410c7fd9b")): health_signal,
-    ("RiskScore", bytes.fromhex("3e6e1fb197e85937")): risk_score,
+    ("RiskScore", bytes.fromhex("0979eff3671229ce")): risk_score,
 }

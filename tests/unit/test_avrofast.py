@@ -86,7 +86,8 @@ def _risk(rng: random.Random) -> dict[str, Any]:
                            "lower": -1.0, "upper": math.inf} for _ in range(n)],
             "contributors": rng.choice([{}, {"breach": 0.5, "warn": 0.25}]),
             "model": {"version": "v", "samples_seen": rng.randrange(0, 10**12),
-                      "warm": rng.random() < 0.5, "source": "fleet"}}
+                      "warm": rng.random() < 0.5, "source": "fleet"},
+            **rng.choice([{}, {"act": None}, {"act": {"risk": rng.random(), "anomaly": 1.0}}])}
 
 
 def _paths(record: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

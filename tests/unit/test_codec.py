@@ -5,12 +5,20 @@ from __future__ import annotations
 import copy
 import math
 import uuid
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas.codec import EVENT_TYPES, SINGLE_OBJECT_MARKER, Codec, Schema, load_schemas
+from schemas.codec import (
+    EVENT_TYPES,
+    SCHEMA_DIR,
+    SINGLE_OBJECT_MARKER,
+    Codec,
+    Schema,
+    load_schemas,
+)
 from schemas.errors import DecodeError, UnknownSchemaError, ValidationError
 
 names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
@@ -58,6 +66,7 @@ risk_score = st.fixed_dictionaries(
                 "source": st.sampled_from(["component", "fleet"]),
             }
         ),
+        "act": st.none() | st.fixed_dictionaries({"risk": finite, "anomaly": finite}),
     }
 )
 dead_letter = st.fixed_dictionaries(
@@ -160,6 +169,32 @@ def test_new_reader_reads_records_written_with_the_old_schema() -> None:
     rec = {"component": "a", "host": "h", "ts": 5, "metrics": {}, "tags": {"k": "v"}}
     _, got = reader.decode(writer.encode("MetricSample", rec), ("MetricSample",))
     assert got == {**rec, "site": None}
+
+
+def _risk_record(**act: float) -> dict[str, Any]:
+    return {"component": "web-1", "ts": 60_000, "risk": 0.25, "anomaly": 0.5, "horizon_s": 900,
+            "breach": None, "forecasts": [], "contributors": {},
+            "model": {"version": "v", "samples_seen": 3, "warm": True, "source": "fleet"},
+            **({"act": act} if act else {})}
+
+
+def test_risk_scores_written_before_act_read_as_before() -> None:
+    """A RiskScore of the s19 schema (``schemas/avro/history``: no ``act``) is read by the
+    current codec with ``act`` null: the allocators' signal is then its risk and anomaly; an
+    old reader reads a new record's known fields and drops ``act``."""
+    from actuators.signal import signal
+
+    old = load_schemas(SCHEMA_DIR / "history")["RiskScore"]
+    rec = _risk_record()
+    data = Codec(schemas={"RiskScore": old}).encode("RiskScore", rec)
+    _, got = Codec().decode(data, ("RiskScore",))
+    assert got == {**rec, "act": None}
+    assert signal(got) == (0.25, 0.5)
+    new = _risk_record(risk=0.75, anomaly=0.5)
+    old_reader = Codec(schemas=dict(load_schemas(), RiskScore=old))
+    assert old_reader.decode(Codec().encode("RiskScore", new), ("RiskScore",)) == (
+        "RiskScore", rec)
+    assert signal(new) == (0.75, 0.5)
 
 
 def test_added_field_through_the_registry_resolves() -> None:
