@@ -101,6 +101,14 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cv_detector(base: PipelineConfig) -> str:
+    """The lab grid (``streams.lab.grids.GRIDS``) of the pipeline's NAB detector under ``base``:
+    ``novelty`` at the default (``anomaly_hold``), ``-coarse`` with ``anomaly_coarse``,
+    ``-nohold`` for the suppressor before s19."""
+    return ("novelty-coarse" if base.anomaly_coarse else "novelty") + (
+        "" if base.anomaly_hold else "-nohold")
+
+
 def _nab_cmd(args: argparse.Namespace, base: PipelineConfig) -> int:
     from streams.lab.report import text_table
 
@@ -120,9 +128,7 @@ def _nab_cmd(args: argparse.Namespace, base: PipelineConfig) -> int:
     if args.cv:
         from streams.lab.cv import main as cv_main
 
-        first = ("novelty-coarse" if base.anomaly_coarse
-                 else "novelty-hold" if base.anomaly_hold else "novelty")
-        for det in (first, "likelihood"):
+        for det in (cv_detector(base), "likelihood"):
             print(f"\nleave-one-category-out, {det} detector:")
             cv_main(["nab", "--data", args.data, "--detector", det,
                      "--out", f"{args.out}/cv-{det}.json"])

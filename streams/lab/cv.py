@@ -330,7 +330,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("kind", choices=("nab", "smd"))
     p.add_argument("--data", required=True)
     p.add_argument("--detector", default="novelty", choices=tuple(GRIDS),
-                   help="NAB detector whose grid is cross-validated")
+                   help="NAB detector whose grid is cross-validated: 'novelty' is the "
+                        "pipeline's default (hold), 'novelty-coarse' its anomaly_coarse "
+                        "option; '-nohold': the suppressor before s19")
     p.add_argument("--default-only", action="store_true",
                    help="only the default configuration (the first of each grid value): the "
                         "threshold is then the one thing chosen on labels")

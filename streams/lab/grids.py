@@ -29,10 +29,16 @@ NOVELTY_GRID: dict[str, tuple[Any, ...]] = {
 }
 # Issue #15, s16: the same with the second, coarser context resolution (ContextNovelty's
 # ``coarse``: levels // coarse); 4 first (the value proposed), then the others tried.
-NOVELTY_COARSE_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_GRID, "coarse": (4, 2, 3, 8)}
-# Issue #15, s19: the same with the suppressor's ``hold`` (the rest restarts at every raw
-# onset; one value, set before it was scored: docs/modelling.md, "NAB round eight").
+# Issue #15, s19: ``hold`` (the rest restarts at every raw onset; one value, set before it was
+# scored: docs/modelling.md, "NAB round eight"), the pipeline's default since s19.
+# s20: the grids' names follow the pipeline's configuration: "novelty" is the default's
+# (``hold``), "novelty-coarse" the ``anomaly_coarse`` option under it; the suppressor before
+# s19 is named explicitly ("-nohold": rounds four to seven's figures); "novelty-hold" is kept
+# for s19's commands (the same grid as "novelty").
+NOVELTY_NOHOLD_GRID = NOVELTY_GRID
 NOVELTY_HOLD_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_GRID, "hold": (True,)}
+NOVELTY_COARSE_NOHOLD_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_GRID, "coarse": (4, 2, 3, 8)}
+NOVELTY_COARSE_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_COARSE_NOHOLD_GRID, "hold": (True,)}
 # Before issue #15's third round: six parameters on labels, rest a constant (docs/modelling.md).
 NOVELTY_TUNED_GRID: dict[str, tuple[Any, ...]] = {
     "warm": (250, 150, 400, "probation"),
@@ -49,7 +55,9 @@ LIKELIHOOD_GRID: dict[str, tuple[Any, ...]] = {
     "rest": (0, 75, 150),
     "alarm": (0.5, 0.3, 0.7),
 }
-GRIDS = {"novelty": NOVELTY_GRID, "novelty-coarse": NOVELTY_COARSE_GRID,
+GRIDS = {"novelty": NOVELTY_HOLD_GRID, "novelty-coarse": NOVELTY_COARSE_GRID,
+         "novelty-nohold": NOVELTY_NOHOLD_GRID,
+         "novelty-coarse-nohold": NOVELTY_COARSE_NOHOLD_GRID,
          "novelty-hold": NOVELTY_HOLD_GRID,
          "novelty-tuned": NOVELTY_TUNED_GRID,
          "likelihood": LIKELIHOOD_GRID}

@@ -165,3 +165,20 @@ def test_the_nab_backtest_gives_the_pipeline_its_files_rest(tmp_path) -> None:
         f"{t},{v}\n" for t, v in zip(stamps, _two_onsets(), strict=True)))
     scores = nab_file_scores("forewarn", str(path), "a/f.csv", PipelineConfig())
     assert scores[600] > 0.75 and scores[660] > 0.75  # rest 30 rows (150 would hold it down)
+
+
+def test_the_grid_names_follow_the_pipelines_configuration() -> None:
+    """s20: ``novelty`` is the default's grid (``hold``), the suppressor before s19 is named
+    ``-nohold``, and ``backtest nab --cv`` picks the grid of the configuration it runs."""
+    from processors.config import PipelineConfig
+    from streams.cli.backtest import cv_detector
+    from streams.lab.grids import GRIDS
+
+    assert GRIDS["novelty"]["hold"] == (True,) and GRIDS["novelty-hold"] == GRIDS["novelty"]
+    assert GRIDS["novelty-coarse"]["hold"] == (True,) and GRIDS["novelty-coarse"]["coarse"][0] == 4
+    assert "hold" not in GRIDS["novelty-nohold"] and "hold" not in GRIDS["novelty-coarse-nohold"]
+    assert cv_detector(PipelineConfig()) == "novelty"
+    assert cv_detector(PipelineConfig(anomaly_hold=False)) == "novelty-nohold"
+    assert cv_detector(PipelineConfig(anomaly_coarse=4)) == "novelty-coarse"
+    assert cv_detector(PipelineConfig(anomaly_coarse=4, anomaly_hold=False)) == \
+        "novelty-coarse-nohold"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import corpus, cv, line, raw_scores  # noqa: E402
+from common import corpus, cv, line, print_folds, raw_scores  # noqa: E402
 
 from processors.univariate import Suppressor  # noqa: E402
 from streams.lab.grids import NOVELTY_GRID, expand  # noqa: E402
@@ -46,11 +46,7 @@ def main() -> None:
         chosen = [cfg for h in holds for cfg in configs if cfg["hold"] == h]  # default first
         res = cv(c, chosen, scores_of)
         print(line(f"hold {name} ({len(chosen)})", res))
-        for p in ("standard", "reward_low_FP_rate"):
-            for f in res[p].folds:
-                cfg = {k: v for k, v in f.config.items() if k in (*RAW, "hold")}
-                print(f"  {p[:11]:11s} {f.held_out:22s} {f.score:6.1f} thr {f.threshold:.3f} "
-                      f"TP/FP/FN {f.tp}/{f.fp}/{f.fn} {cfg}", flush=True)
+        print_folds(res, (*RAW, "hold"))
         out[name] = {p: r.as_dict() for p, r in res.items()}
     if len(sys.argv) > 1:
         Path(sys.argv[1]).write_text(json.dumps(out, indent=1, sort_keys=True, default=str))
