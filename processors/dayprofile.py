@@ -49,6 +49,12 @@ SLACK = 0.05
 # simulator but raised violation minutes in the closed loop (docs/modelling.md, breach
 # round seven), so it is an option, not the default
 BLIND = 1.0
+# with BLIND < 1: the mixture's probability is the alarm's only (s20, breach round eleven):
+# the breach estimates keep the forecaster's probability (the ``breach`` record, the metric
+# states, the forecast records) and carry the mixture's as ``BreachEstimate.alarm``, which
+# only the alarm's ``breach`` evidence reads; the risk the allocators act on (``act``) and
+# the one the model learns from are the forecaster's. False: round seven's form
+BLIND_ALARM = False
 
 
 class DayProfile:

@@ -78,6 +78,7 @@ def window_evidence(
     ev = WindowEvidence(forecasts=seen.forecasts, patterns=seen.patterns)
     ev.growing = [m for m, p in seen.patterns.items() if p in GROWTH_PATTERNS]
     best = None
+    p_alarm = 0.0  # ``p_new`` of the alarm's probabilities (``BreachEstimate.alarm``)
     for metric, f, _, metric_rules in items:
         estimates = seen.estimates[metric]
         p_metric = 0.0
@@ -85,8 +86,9 @@ def window_evidence(
             p_metric = max(p_metric, est.probability)
             if best is None or (est.probability, -est.eta_s) > (best.probability, -best.eta_s):
                 best = est
-            if est.probability > ev.p_new and metric not in failed:
-                ev.p_new = est.probability
+            if metric not in failed:
+                ev.p_new = max(ev.p_new, est.probability)
+                p_alarm = max(p_alarm, est.alarm_p)
         if estimates:
             ev.breach_p[metric] = p_metric
         if len(metric_rules) == 1:  # the usual case, without a generator (#14)
@@ -97,20 +99,30 @@ def window_evidence(
                 metric_state(f.mean, r.warn, r.fail, r.sign, p_metric) for r in metric_rules
             )
     ev.best = best
+    _weigh(ev, items, outlooks, statuses, failed, window.end_ms, config, pending, p_alarm)
+    return ev
+
+
+def _weigh(ev: WindowEvidence, items: Sequence[Item], outlooks: Mapping[str, MetricOutlook],
+           statuses: Mapping[str, int], failed: set[str], end_ms: int,
+           config: PipelineConfig, pending: PendingLabels | None, p_alarm: float) -> None:
+    """The alarm's ``p_new`` and ``warn`` weighed by the records (``forecast_trust`` /
+    ``warn_trust``) and, with ``dayprofile.BLIND_ALARM``, no more than ``p_alarm`` (the first
+    day's mixture); ``ev.unweighed`` keeps what they were before, where they changed."""
+    raw = ev.p_new
     if config.forecast_trust > 0 or config.warn_trust > 0:
         if config.hover:
-            mark_over(items, window.end_ms)
+            mark_over(items, end_ms)
         at_warn = {m: max(statuses.get(r.name, 0) for r in rules) == Status.WARN
                    for m, _, _, rules in items} if config.warn_trust > 0 else {}
-        p_new, ev.warn = weigh(outlooks, ev.breach_p, at_warn, failed, window.end_ms,
+        p_new, ev.warn = weigh(outlooks, ev.breach_p, at_warn, failed, end_ms,
                                config.horizon_s * 1000,
                                (config.forecast_trust, config.warn_trust), pending,
                                config.hover)
-        p_new = ev.p_new if p_new is None else p_new
-        if p_new != ev.p_new or ev.warn != 1.0:
-            ev.unweighed = (ev.p_new, 1.0)
-        ev.p_new = p_new
-    return ev
+        ev.p_new = ev.p_new if p_new is None else p_new
+    ev.p_new = min(ev.p_new, p_alarm)
+    if ev.p_new != raw or ev.warn != 1.0:
+        ev.unweighed = (raw, 1.0)
 
 
 def outlook_items(

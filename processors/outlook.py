@@ -269,14 +269,17 @@ def _estimates(
     q = np.asarray([(v, rule.fail, rule.sign) for _, _, rule, v in vec], dtype=np.float64)
     vol, thr, sign = q[:, 0:1], q[:, 1:2], q[:, 2:3]
     edge, u = _edges(m, s, vol, thr, sign)
+    mix = None
     if blind:  # the probability of the mixture; the crossing and its ETA: the forecast's
-        u = _edges(*_mixture(m, s, [blind.get(i, np.nan) for i, _, _, _ in vec]),
-                   vol, thr, sign)[1]
+        mix = _edges(*_mixture(m, s, [blind.get(i, np.nan) for i, _, _, _ in vec]),
+                     vol, thr, sign)[1]
+        u, mix = (u, mix) if dayprofile.BLIND_ALARM else (mix, None)
     positive: list[bool] = np.isfinite(u).all(axis=1).tolist()
     crossed = np.asarray(edge >= 0)
     first = crossed.argmax(axis=1).tolist()
     any_cross = np.asarray(crossed.any(axis=1)).tolist()
     u_max = u.max(axis=1).tolist()
+    mix_max = mix.max(axis=1).tolist() if mix is not None else None
     for n, (i, k, rule, v) in enumerate(vec):
         if not positive[n]:  # a zero spread: the scalar code's own case
             pts = _points(rows, row_of[i], grid, grid_cols)
@@ -292,7 +295,8 @@ def _estimates(
             h0, e0, e1 = float(grid[j - 1]), float(edge[n, j - 1]), float(edge[n, j])
             eta = h0 + (grid[j] - h0) * (-e0) / (e1 - e0) if e1 > e0 else h0
         if np.isfinite(prob):
-            out[i][k] = BreachEstimate(items[i][0], rule.fail, max(0.0, eta), prob)
+            out[i][k] = BreachEstimate(items[i][0], rule.fail, max(0.0, eta), prob,
+                                       _alarm(mix_max, n, prob))
     return out
 
 
@@ -324,7 +328,20 @@ def _estimate(metric: str, rule: Rule, pts: list[ForecastPoint], cap: float | No
     if e is None or level is None:
         return e
     w = estimate_breach(metric, rule.fail, rule.sign, _widened(pts, level), volatility, z=1e9)
-    return BreachEstimate(e.metric, e.threshold, e.eta_s, w.probability if w else 0.0)
+    p = w.probability if w else 0.0
+    if dayprofile.BLIND_ALARM:  # the mixture's is the alarm's only
+        return BreachEstimate(e.metric, e.threshold, e.eta_s, e.probability,
+                              None if p == e.probability else p)
+    return BreachEstimate(e.metric, e.threshold, e.eta_s, p)
+
+
+def _alarm(mix_max: list[float] | None, n: int, prob: float) -> float | None:
+    """The alarm's probability of row ``n`` (``dayprofile.BLIND_ALARM``: the mixture's
+    largest standardised gap ``mix_max``), ``None`` where it is ``prob``."""
+    if mix_max is None or not np.isfinite(mix_max[n]):
+        return None
+    p = normal_cdf(mix_max[n]) if mix_max[n] > -9.0 else 0.0
+    return None if p == prob else p
 
 
 def _grid_rows(rows: _Rows, r_idx: list[int], grid_cols: list[int],

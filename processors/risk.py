@@ -55,6 +55,13 @@ class BreachEstimate:
     threshold: float
     eta_s: float
     probability: float
+    # the probability the alarm reads where it differs (``dayprofile.BLIND_ALARM``: the
+    # first day's mixture); ``None``: ``probability``. Not in the record
+    alarm: float | None = None
+
+    @property
+    def alarm_p(self) -> float:
+        return self.probability if self.alarm is None else self.alarm
 
     def as_record(self) -> dict[str, object]:
         return {

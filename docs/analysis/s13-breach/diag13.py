@@ -26,16 +26,32 @@ def one(name: str, seed: int, cfg: dict, thr: float, out: str) -> dict:
 
     def assess(self, base, states):  # type: ignore[no-untyped-def]
         a = orig(self, base, states)
-        kept.append((dict(base), dict(states), a.risk, dict(a.terms)))
+        if not in_act:  # the alarm's evidence, not act's second assessment (s20)
+            kept.append((dict(base), dict(states), a.risk, dict(a.terms)))
         return a
 
     calibration.RiskLearner.assess = assess  # type: ignore[method-assign]
+    from processors import pipeline
+    in_act, acted = False, pipeline.acted
+
+    def acted_(*args):  # type: ignore[no-untyped-def]
+        nonlocal in_act
+        in_act = True
+        try:
+            return acted(*args)
+        finally:
+            in_act = False
+
+    pipeline.acted = acted_  # type: ignore[assignment]
     cfg = dict(cfg)
     for k in [k for k in cfg if k.startswith("prior.")]:  # experiments: a combiner prior
         calibration.ONSET_PRIORS[k[6:]] = float(cfg.pop(k))
     if "blind" in cfg:  # round seven: the first-day spread (dayprofile.BLIND; 0: off)
         from processors import dayprofile
         dayprofile.BLIND = float(cfg.pop("blind"))
+    if "blind_alarm" in cfg:  # s20: the mixture is the alarm's only (dayprofile.BLIND_ALARM)
+        from processors import dayprofile
+        dayprofile.BLIND_ALARM = bool(int(cfg.pop("blind_alarm")))
     if "strata" in cfg:  # calibration strata (1: one table, as before s13)
         calibration.CALIBRATION_STRATA = int(cfg.pop("strata"))
     if "explain" in cfg:  # experiments: what a FAIL under way explains away
@@ -80,7 +96,8 @@ def main() -> None:
             cfg[k] = v if not v[:1].isdigit() else float(v) if "." in v else int(v)
     os.makedirs(out, exist_ok=True)
     thr = Settings.load().risk_threshold
-    runs = pmap(one, [(n, seed, cfg, thr, out) for n in names], 2)
+    jobs = int(os.environ.get("DIAG_JOBS", "2"))
+    runs = pmap(one, [(n, seed, cfg, thr, out) for n in names], jobs)
     figs = {r["scenario"]: r["figures"] for r in runs}
     figs["all"] = pooled_figures(runs, thr, runs[0]["horizon_s"])
     with open(os.path.join(out, "figures.json"), "w") as fh:
