@@ -49,8 +49,9 @@ class PipelineConfig:
     # (k + this) / (n + this) (processors.forecastrecord; issue #15, s17); 0: off
     forecast_trust: float = 0.0
     # weigh the warn evidence by the record of the WARN spells that went on to FAIL, with
-    # this prior (processors.forecastrecord; issue #15, s17); 0: off
-    warn_trust: float = 0.0
+    # this prior (processors.forecastrecord; issue #15, s17; the default since s20: the alarm's
+    # alone, the allocators read RiskScore.act); 0: off
+    warn_trust: float = 2.0
     # with forecast_trust / warn_trust: an episode during which the metric (1) or any rule
     # metric of the component (2) went over its FAIL threshold, its rule's FAIL or not, is no
     # miss (processors.forecastrecord; issue #15, s18); 0: off

@@ -38,8 +38,8 @@ def test_act_is_the_risk_without_the_discounts_window_for_window() -> None:
 
 
 def test_act_is_null_where_it_equals_the_alarm_and_the_hold_never_moves_it() -> None:
-    held = _plateau(Pipeline(PipelineConfig(anomaly_hold=True)), 0, 800)
-    unheld = _plateau(Pipeline(PipelineConfig(anomaly_hold=False)), 0, 800)
+    held = _plateau(Pipeline(PipelineConfig(anomaly_hold=True, warn_trust=0.0)), 0, 800)
+    unheld = _plateau(Pipeline(PipelineConfig(anomaly_hold=False, warn_trust=0.0)), 0, 800)
     assert [r["risk"] for r in held] == [r["risk"] for r in unheld]
     assert [signal(r) for r in held] == [(r["risk"], r["anomaly"]) for r in unheld]
     assert all(r["act"] is None for r in unheld)  # no hold, no discount: act is null

@@ -94,11 +94,19 @@ def _ramp(p: Pipeline) -> None:
                   "metrics": {"cpu.util": 0.2 + 0.003 * i}})
 
 
-def test_off_by_default_no_record_is_made() -> None:
-    assert PipelineConfig().forecast_trust == 0.0 == PipelineConfig().warn_trust
-    p = Pipeline(PipelineConfig())
+def test_off_no_record_is_made() -> None:
+    config = PipelineConfig(warn_trust=0.0)
+    assert config.forecast_trust == 0.0 == config.hover  # off by default (s20: warn_trust 2)
+    p = Pipeline(config)
     _ramp(p)
     assert all(o.record is None for o in p._states["web-1"].outlooks.values())
+
+
+def test_warn_trust_is_the_default_and_keeps_records() -> None:
+    assert PipelineConfig().warn_trust == 2.0
+    p = Pipeline(PipelineConfig())
+    _ramp(p)
+    assert any(o.record is not None for o in p._states["web-1"].outlooks.values())
 
 
 def _plateau(p: Pipeline, i0: int, i1: int) -> list[dict[str, object]]:
@@ -134,7 +142,7 @@ def test_records_are_in_the_snapshot_a_restored_component_trusts_on() -> None:
 
 
 def test_a_snapshot_without_records_restores_and_records_start_then() -> None:
-    p = Pipeline(PipelineConfig())  # the options off: each outlook writes a None record
+    p = Pipeline(PipelineConfig(warn_trust=0.0))  # the options off: None records
     _plateau(p, 0, 200)
     blob = p.snapshot("web-1")
     on = Pipeline(PipelineConfig(forecast_trust=2.0, hover=2))
@@ -188,7 +196,7 @@ def test_hover_a_miss_while_the_metric_or_its_component_went_over_is_no_opinion(
 
 def test_hover_on_a_restored_component_whose_outlooks_have_no_record_yet() -> None:
     config = PipelineConfig(forecast_trust=2.0, hover=2)
-    p = Pipeline(PipelineConfig())  # a snapshot without records (the option was off)
+    p = Pipeline(PipelineConfig(warn_trust=0.0))  # a snapshot without records (options off)
     _ramp(p)
     twin = Pipeline(config)
     twin.restore("web-1", p.snapshot("web-1"))

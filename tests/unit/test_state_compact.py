@@ -35,7 +35,8 @@ def test_a_checkpoint_written_before_the_compact_forms_restores_to_the_same_outp
     """checkpoint-v3-pre14.bin was written by commit 70442cf (dict rows, list counts): restored
     now, it continues exactly as the same history replayed by this code."""
     batch = samples("db-1", N + MORE, seed=7)
-    then = PipelineConfig(anomaly_hold=False)  # the default it was written under (on since s19)
+    # the defaults it was written under (anomaly_hold on since s19, warn_trust 2 since s20)
+    then = PipelineConfig(anomaly_hold=False, warn_trust=0.0)
     live = Pipeline(then)
     _run(live, batch[:N])
     live.on_action("db-1", ACTED_MS)
