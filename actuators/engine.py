@@ -152,12 +152,13 @@ class AllocationEngine:
     def _on_risk(self, risk: Mapping[str, Any], component: str, host: str,
                  comp: ComponentState, ts: int) -> list[Record]:
         books = self._books
-        if not math.isfinite(signal(risk)[0]):  # act if present (actuators/signal.py)
+        acting = signal(risk)[0]  # act if present (actuators/signal.py)
+        if not math.isfinite(acting):
             # no evidence either way: neither grant nor count towards a release
             return self._advance(ts, component)
         books.feedback.observe(risk)  # first: effects measured as time advances see it
         out = self._advance(ts, component)
-        comp.last_risk_ts, comp.risk = ts, signal(risk)[0]
+        comp.last_risk_ts, comp.risk = ts, acting
         for lease in books.pool.of_component(component):
             lease.risk = comp.risk
         pref = books.prefs.resolve(component)

@@ -287,7 +287,7 @@ def _estimates(
             continue
         if not any_cross[n]:
             continue
-        prob = normal_cdf(u_max[n]) if u_max[n] > -9.0 else 0.0
+        prob = _gap_p(u_max[n])
         j = first[n]
         if j == 0:
             eta = float(grid[0])
@@ -340,8 +340,13 @@ def _alarm(mix_max: list[float] | None, n: int, prob: float) -> float | None:
     largest standardised gap ``mix_max``), ``None`` where it is ``prob``."""
     if mix_max is None or not np.isfinite(mix_max[n]):
         return None
-    p = normal_cdf(mix_max[n]) if mix_max[n] > -9.0 else 0.0
+    p = _gap_p(mix_max[n])
     return None if p == prob else p
+
+
+def _gap_p(u: float) -> float:
+    """The probability of a largest standardised gap ``u`` (0 far below the edge)."""
+    return normal_cdf(u) if u > -9.0 else 0.0
 
 
 def _grid_rows(rows: _Rows, r_idx: list[int], grid_cols: list[int],
