@@ -109,6 +109,9 @@ class FleetSizingConfig:
     # at saturation) and may pass the base size, so a leak is allocated ahead of; a VM's
     # memory cannot (the trace loop's ForewarnSizer default, "mem"; docs/closedloop.md)
     ceiling: bool | str = False
+    # the sizers' charge: 0, every unit allocated (the simulator's goal prices resource-hours);
+    # the trace loop's default since session 21 is 1, the unused capacity (its goal: slack)
+    charge: float = 0.0
     resources: Mapping[str, ResourceSpec] = field(default_factory=lambda: DEFAULT_RESOURCES)
 
     def __post_init__(self) -> None:
@@ -167,7 +170,7 @@ class FleetSizing:
                      "io": MHZ_PER_CORE, "net": MHZ_PER_CORE}
             sizers = {p: make_sizer(
                 "forewarn", None if cfg.knob is None else (cfg.knob,), capacity=scale[p],
-                step_s=cfg.decision_s, resource=kind, ceiling=cfg.ceiling,
+                step_s=cfg.decision_s, resource=kind, ceiling=cfg.ceiling, charge=cfg.charge,
                 delay_s=cfg.replica_lead_s if p in LOAD_POOLS else cfg.vertical_lead_s)
                 for p, (_, _, _, kind) in POOLS.items()}
             self._comps[w.id] = _Component(w, sizers, scale, dict.fromkeys(POOLS, 1.0),

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from actuators.signal import signal
+from actuators.sizecharge import check_charge, expected_use
 from actuators.sizerbase import DAY, GIB_KB, HOUR, MHZ_PER_CORE, DecayingHistogram, Sizer
 from schemas.errors import ConfigError
 
@@ -22,11 +23,10 @@ class ForewarnSizer(Sizer):
     """forewarn's sizing: the allocation that covers the forecast demand over the time it will
     be in effect, ``[now + delay, now + delay + step)``, learnt per component.
 
-    * **forecast distributions**: each of up to four forecasters keeps, per component, a
-      decaying histogram (half-life ``spread_half_life_s``) of what then happened — the
-      largest demand in that window, plus ``u`` (1 % of the provisioned size, so an idle
-      component has a scale) — as a ratio to its own point forecast ``b``, recorded once the
-      window has passed:
+    * **forecast distributions**: each of up to four forecasters keeps, per component, a decaying
+      histogram (half-life ``spread_half_life_s``) of what then happened — the largest demand in
+      that window, plus ``u`` (1 % of the provisioned size, so an idle component has a scale) —
+      as a ratio to its own point forecast ``b``, recorded once the window has passed:
 
       - ``level``: ``b`` = the larger of the recent level (EWMA, half-life
         ``level_half_life_s``) and the last sample (demand that wanders, CPU);
@@ -34,14 +34,12 @@ class ForewarnSizer(Sizer):
         as VPA's and Autopilot's histograms (demand that is noise around a level, memory);
       - ``peak``: ``b`` = the component's peak of the last day;
       - ``week``: ``b`` = its peak of the last seven days (rare bursts: the high-slack end);
-      - ``ever`` (off by default: trial 20 of docs/closedloop.md): ``b`` = its peak so far
-        (a VM that once jumped to 95 % keeps that level as a candidate);
+      - ``ever`` (off by default: trial 20 of docs/closedloop.md): ``b`` = its peak so far;
 
     * **prior**: each distribution also holds the provisioned size as one outcome of weight
       ``prior`` (1; a sample weighs 1 when new, about 2,900 in all at a 7-day half-life and
       5-minute steps): early on it weighs much, so the cold start is what ``lambda`` makes of
-      the provisioned size, and at a tiny ``lambda`` the provisioned size is kept (the high-
-      slack end of the curve is at least ``static``, and covers what it does not);
+      the provisioned size, and at a tiny ``lambda`` the provisioned size is kept;
     * **combination** (``combine="cost"``, the default): per knob value, the forecaster
       whose own sizing cost least lately (violations + ``lambda`` x allocation, decayed with
       half-life ``score_half_life_s``); ``"mixture"``: the forecasters' mixture weighted by
@@ -57,14 +55,14 @@ class ForewarnSizer(Sizer):
       GiB (every size gets the same quantile; off by default: trial 19); ``size_exponent``
       ``beta`` in between: ``lambda`` per core / GiB times ``(1 core or GiB / C) ** beta``
       (0, the default, is per core / GiB; 1 is per size; trial 21); ``price_scale="peak"``
-      puts the component's own peak demand so far (learnt online, at least ``u``) in place
-      of ``C`` there;
-    * **calibration** (``calibrate`` ``c`` > 0; 0, off, is the default): per knob, the
-      decayed count of windows whose demand went over the chosen allocation (seen) against
-      the sum of the chances the sizing gave them (expected), both with the histograms'
-      half-life; the sizing then reads ``P(demand > a)`` times ``(seen + c) / (expected +
-      c)`` (``c`` exceedances' worth of belief in the model), so a component whose tail
-      was under-predicted gets more, one over-predicted less (only with ``combine="cost"``);
+      puts the component's own peak demand so far (learnt online, at least ``u``) in place of
+      ``C`` there; ``charge`` ``kappa`` (1, the default since session 21; 0 before) charges
+      ``lambda * (a - kappa * E[min(demand, a)])``: 1 prices the expected *unused* capacity;
+    * **calibration** (``calibrate`` ``c`` > 0; 0, off, is the default): per knob, the decayed
+      count of windows whose demand went over the chosen allocation (seen) against the sum of
+      the chances the sizing gave them (expected), both with the histograms' half-life; the
+      sizing then reads ``P(demand > a)`` times ``(seen + c) / (expected + c)`` (only with
+      ``combine="cost"``);
     * **ceiling** (``"mem"``, the default since session 18; ``True`` every resource,
       ``False`` none, or the resources named): never more than the provisioned size or, if
       larger, the most demand seen (the ratio forecasts scale past it on a high base);
@@ -72,9 +70,7 @@ class ForewarnSizer(Sizer):
       the component's own ``n`` outcomes outweigh it: the prior's share ``1/(n + 1)`` (the
       chance of a violation it removes) under ``most_risk`` (0.2: five outcomes) and under
       ``lambda`` x the capacity it holds over the demand (longer at a small ``lambda``);
-      never before the first outcome; ``warm`` > 0 holds the provisioned size
-      until that many outcomes are in (24 until 2026-12-04: 2 hours of a large idle VM's full
-      size, a share of the fleet's unused memory no sizing could undo);
+      never before the first outcome; ``warm`` > 0: until that many outcomes are in;
     * **override**: when the pipeline's risk is at or over ``risk_threshold``, or its anomaly
       at or over ``anomaly_threshold``, the allocation is at least the pipeline's forecast upper
       bound of the demand (its ``cpu.util`` / ``mem.used_pct`` forecast times the provisioned
@@ -97,7 +93,8 @@ class ForewarnSizer(Sizer):
                  forecasters: Sequence[str] = FORECASTERS[:4], combine: str = "cost",
                  prior: float = 1.0, most_risk: float = 0.2, override_cost: bool = True,
                  price: str = "gib", size_exponent: float = 0.0, price_scale: str = "size",
-                 calibrate: float = 0.0, ceiling: bool | str = "mem", **kw: Any) -> None:
+                 calibrate: float = 0.0, ceiling: bool | str = "mem", charge: float = 1.0,
+                 **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.cost = cost
         if cost and np.any(self.knobs <= 0):
@@ -112,6 +109,7 @@ class ForewarnSizer(Sizer):
         if prior < 0:
             raise ConfigError("forewarn: prior >= 0")
         self.combine, self.prior = combine, float(prior)
+        self.charge = check_charge(charge, combine, cost)
         if not 0 < most_risk <= 1:
             raise ConfigError("forewarn: most_risk within (0, 1]")
         self.most_risk = float(most_risk)
@@ -146,9 +144,7 @@ class ForewarnSizer(Sizer):
             n: deque() for n in self.names if n in self.PEAK_SPAN}
         self.risk_threshold, self.anomaly_threshold = risk_threshold, anomaly_threshold
         self.override_s = override_s
-        self.override_until = -1
-        self.override_level = 0.0
-        self.override_risk = 0.0
+        self.override_until, self.override_level, self.override_risk = -1, 0.0, 0.0
         self.override_cost = bool(override_cost)
 
     def _max_between(self, start: int, end: int) -> float | None:
@@ -233,8 +229,9 @@ class ForewarnSizer(Sizer):
             self.score *= decay
             self.costs *= decay
         self.score_ts = ts
-        if own is not None:
-            self.costs += (got > own) + self.lam * own
+        if own is not None:  # with ``charge``, what demand used of ``own`` is not charged
+            used = self.charge * np.minimum(got, own) if self.charge else 0.0
+            self.costs += (got > own) + self.lam * (own - used)
         for i, h in enumerate(self.hists):
             ratio = 100.0 * got / bases[i]
             if len(self.names) > 1 and not h.empty():
@@ -334,6 +331,9 @@ class ForewarnSizer(Sizer):
         else:
             cost = (np.where(surv <= self.most_risk, surv, np.inf)[None, :]
                     + self.lam * cand[None, :])
+        if self.charge:
+            use = expected_use(amounts, h.weights, h.total, prior, cap, surv)
+            cost = cost - self.charge * self.lam * use[None, :]
         j = np.argmin(cost, axis=1)
         return cand[j], surv[j]
 
