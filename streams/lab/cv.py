@@ -211,6 +211,7 @@ def nab_scores_of(values: Mapping[str, FloatArray], detector: str
     configuration. The raw novelty (which depends only on :data:`_RAW_KEYS`) is computed
     once per distinct raw configuration and reused for the suppression settings."""
     from processors.likelihood import AnomalyLikelihood
+    from processors.noveltyconfirm import ConfirmingSuppressor
     from processors.univariate import ContextNovelty, Suppressor
     from streams.lab.scoring.nab import probation_rows, rest_rows
 
@@ -238,8 +239,10 @@ def nab_scores_of(values: Mapping[str, FloatArray], detector: str
             if detector == "likelihood":
                 lik = AnomalyLikelihood(short=cfg["short"], rate=cfg["rate"])
                 seq = [lik.step(float(x)) for x in r]
-            sup = Suppressor(per_series(cfg["rest"], r.size, rest_rows), cfg["alarm"],
-                             cfg.get("hold", False))
+            rest = per_series(cfg["rest"], r.size, rest_rows)
+            sup = ConfirmingSuppressor(rest, cfg["alarm"], per_series(
+                cfg["confirm"], r.size, rest_rows), cfg["order"], cfg["quiet"]) \
+                if cfg.get("confirm") else Suppressor(rest, cfg["alarm"], cfg.get("hold", False))
             out[n] = np.array([sup.step(float(x)) for x in seq])
         return out
 
@@ -332,7 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--detector", default="novelty", choices=tuple(GRIDS),
                    help="NAB detector whose grid is cross-validated: 'novelty' is the "
                         "pipeline's default (hold), 'novelty-coarse' its anomaly_coarse "
-                        "option; '-nohold': the suppressor before s19")
+                        "option; '-nohold': the suppressor before s19; 'novelty-confirm': "
+                        "s21's confirmed partial onsets (lab only)")
     p.add_argument("--default-only", action="store_true",
                    help="only the default configuration (the first of each grid value): the "
                         "threshold is then the one thing chosen on labels")

@@ -37,6 +37,12 @@ NOVELTY_GRID: dict[str, tuple[Any, ...]] = {
 # for s19's commands (the same grid as "novelty").
 NOVELTY_NOHOLD_GRID = NOVELTY_GRID
 NOVELTY_HOLD_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_GRID, "hold": (True,)}
+# s21: a partial onset confirmed (processors.noveltyconfirm; ``confirm``: the horizon,
+# "probation" = the file's rest; ``quiet``: rests after the previous raw onset past which none
+# is needed), off first, quiet's values in the order tried; measured, not adopted (lab only:
+# docs/modelling.md, "NAB round ten").
+NOVELTY_CONFIRM_GRID: dict[str, tuple[Any, ...]] = {
+    **NOVELTY_HOLD_GRID, "confirm": (0, "probation"), "quiet": (10.0, 5.0, 2.0)}
 NOVELTY_COARSE_NOHOLD_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_GRID, "coarse": (4, 2, 3, 8)}
 NOVELTY_COARSE_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_COARSE_NOHOLD_GRID, "hold": (True,)}
 # Before issue #15's third round: six parameters on labels, rest a constant (docs/modelling.md).
@@ -58,7 +64,7 @@ LIKELIHOOD_GRID: dict[str, tuple[Any, ...]] = {
 GRIDS = {"novelty": NOVELTY_HOLD_GRID, "novelty-coarse": NOVELTY_COARSE_GRID,
          "novelty-nohold": NOVELTY_NOHOLD_GRID,
          "novelty-coarse-nohold": NOVELTY_COARSE_NOHOLD_GRID,
-         "novelty-hold": NOVELTY_HOLD_GRID,
+         "novelty-hold": NOVELTY_HOLD_GRID, "novelty-confirm": NOVELTY_CONFIRM_GRID,
          "novelty-tuned": NOVELTY_TUNED_GRID,
          "likelihood": LIKELIHOOD_GRID}
 
