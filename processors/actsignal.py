@@ -13,6 +13,13 @@ the alarm, not evidence), the components that depend on this one read its unweig
 their ``context``, and ``risk_hold`` holds each of the two risks from its own previous value:
 so ``act`` is, window for window, the risk of the configuration without the discounts, and a
 closed loop driven by it is the default's by construction.
+
+With ``alarm_learner`` (s21, an option) each :class:`~processors.calibration.RiskLearner` keeps
+a second one (``RiskLearner.alarm``) that learns the evidence as the records weighed it and
+gives the alarm's risk, so the alarm's calibration can make up for the discounts while ``act``
+stays the default's risk: a pending window keeps the weighed ``breach`` / ``warn`` beside the
+unweighed evidence (:data:`ALARM_KEYS`, :func:`kept`), and :func:`learn_both` gives each
+learner its own.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from processors.anomaly import ComponentNovelty
-from processors.calibration import held
+from processors.calibration import RiskLearner, held
 from processors.componentstate import ComponentState
 from processors.config import PipelineConfig
 from processors.evidence import WindowEvidence
@@ -28,31 +35,90 @@ from processors.risk import RiskModel
 
 
 def unweighed(base: Mapping[str, float], ev: WindowEvidence, onset: bool,
-              at_warn: bool) -> dict[str, float] | None:
+              at_warn: bool, reach: bool = False) -> dict[str, float] | None:
     """The risk's evidence ``base`` as it was before the records weighed it, or ``None``
     where they changed nothing."""
-    if ev.unweighed is None:
+    parent = base.get("parent") if reach else None  # ``alarm_reach``: before the reach
+    if ev.unweighed is None and (parent is None or parent == base["context"]):
         return None
-    p_new, warn = ev.unweighed
     out = dict(base)
-    if onset:
-        out["breach"] = p_new
-    if at_warn:
-        out["warn"] = warn
+    if ev.unweighed is not None:
+        p_new, warn = ev.unweighed
+        if onset:
+            out["breach"] = p_new
+        if at_warn:
+            out["warn"] = warn
+    if parent is not None:
+        out["context"] = parent
     return None if out == base else out
+
+
+def context_of(parent: float | None, learner: RiskLearner, states: dict[str, int],
+               config: PipelineConfig) -> float | None:
+    """The ``context`` evidence from the parents' standing ``parent`` (``None``: no parent
+    known), and the network's discretised ``context`` state in ``states``: scaled by the
+    learner's reach with ``context_reach`` (round six, s14); with ``alarm_reach`` (s21) the
+    alarm's alone is (the state, ``act`` and what is learnt keep the parents' standing)."""
+    if parent is None:
+        return None
+    context = parent * learner.reach() if config.context_reach else parent
+    states["context"] = 0 if context < 0.3 else (1 if context < 0.6 else 2)
+    return context * learner.reach() if config.alarm_reach else context
+
+
+# a pending window's evidence as the alarm read it, where it differs (``alarm_learner``)
+ALARM_KEYS = {"alarm.breach": "breach", "alarm.warn": "warn"}
+
+
+def alarm_of(model: RiskModel, config: PipelineConfig) -> RiskModel:
+    """The model that gives the alarm's risk: with ``alarm_learner``, ``model``'s alarm
+    learner once it has one; else ``model`` itself."""
+    if config.alarm_learner and isinstance(model, RiskLearner) and model.alarm is not None:
+        return model.alarm
+    return model
+
+
+def kept(base: dict[str, float], act: dict[str, float] | None,
+         config: PipelineConfig) -> dict[str, float]:
+    """The evidence a pending window keeps: the unweighed (``act``, ``None``: as ``base``)
+    and, with ``alarm_learner``, the alarm's ``breach`` and ``warn`` where they differ."""
+    if act is None:
+        return base
+    if not config.alarm_learner:
+        return act
+    return {**act, **{k: base[name] for k, name in ALARM_KEYS.items()}}
+
+
+def learn_both(model: RiskLearner, base: Mapping[str, float], states: Mapping[str, int],
+               y: bool, alarm: bool) -> None:
+    """One labelled window (``base`` as :func:`kept` made it): with ``alarm``, the alarm's
+    learner learns the alarm's evidence, then ``model`` learns the unweighed."""
+    act, weighed = split(base)
+    if alarm:
+        model.learn_alarm(weighed, states, y)
+    model.learn_one(act, states, y)
+
+
+def split(base: Mapping[str, float]) -> tuple[Mapping[str, float], Mapping[str, float]]:
+    """A kept window's unweighed evidence and the alarm's (the same where nothing differs)."""
+    if "alarm.breach" not in base:
+        return base, base
+    act = {k: v for k, v in base.items() if k not in ALARM_KEYS}
+    return act, {**act, **{name: base[k] for k, name in ALARM_KEYS.items()}}
 
 
 def acted(st: ComponentState, model: RiskModel, base: Mapping[str, float], ev: WindowEvidence,
           at_warn: bool, raw: float, end_ms: int, config: PipelineConfig
           ) -> tuple[dict[str, float] | None, float | None]:
     """The window's unweighed evidence (``None``: as weighed) and its risk, held from its own
-    previous value (``None`` where it is the alarm's: no discount now or before). ``raw``:
-    the alarm's risk before the hold."""
-    act = unweighed(base, ev, config.risk_target == "onset", at_warn)
-    if act is None and st.last_act is None:
+    previous value (``None`` where it is the alarm's: no discount now or before, and no
+    alarm learner of its own). ``raw``: the alarm's risk before the hold."""
+    act = unweighed(base, ev, config.risk_target == "onset", at_warn, config.alarm_reach)
+    own = alarm_of(model, config) is not model
+    if act is None and st.last_act is None and not own:
         return None, None
-    if act is not None:
-        raw = min(1.0, max(0.0, model.assess(act, ev.states).risk))
+    if act is not None or own:
+        raw = min(1.0, max(0.0, model.assess(base if act is None else act, ev.states).risk))
     last = st.last_risk if st.last_act is None else st.last_act
     return act, emitted(st, raw, end_ms, last, config)
 

@@ -27,6 +27,7 @@ windows; before that the fleet's does (``model.source`` says which).
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import deque
 from collections.abc import Mapping
@@ -139,6 +140,9 @@ class RiskLearner:
     positives: int = 0
     reach_n: float = 0.0  # windows with a parent in trouble (see :meth:`reach`)
     reach_k: float = 0.0  # of which a new FAIL of this component followed within the horizon
+    # the alarm's own learner (``alarm_learner``, s21): learns the evidence as the records
+    # weighed it (:meth:`learn_alarm`); ``None``: as this learner (the default: not kept)
+    alarm: RiskLearner | None = None
 
     def __post_init__(self) -> None:
         if self.labels == 0:  # a new learner starts from the target's priors
@@ -182,6 +186,17 @@ class RiskLearner:
         self.labels += 1
         self.positives += int(y)
         self.learn_reach(base.get("parent", 0.0), y)
+        return None
+
+    def learn_alarm(self, base: Mapping[str, float], states: Mapping[str, int],
+                    y: bool) -> None:
+        """One labelled window for the alarm's learner, with the evidence as the alarm read
+        it; call it before :meth:`learn_one` learns the window: a learner without one
+        (``None``: as this learner, e.g. restored from a checkpoint written before s21)
+        starts as a copy of this one."""
+        if self.alarm is None:
+            self.alarm = copy.deepcopy(self)
+        self.alarm.learn_one(base, states, y)
         return None
 
     def reach(self) -> float:

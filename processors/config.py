@@ -56,6 +56,13 @@ class PipelineConfig:
     # metric of the component (2) went over its FAIL threshold, its rule's FAIL or not, is no
     # miss (processors.forecastrecord; issue #15, s18); 0: off
     hover: int = 0
+    # the alarm's own learner (issue #15, s21): each risk model keeps a second learner that
+    # learns the evidence as the records weighed it and gives the alarm's risk; the first
+    # learns it unweighed and gives ``act`` (processors.actsignal); False: one learner
+    alarm_learner: bool = False
+    # the alarm's context scaled by the component's learnt reach (RiskLearner.reach, round six's
+    # form); act, the network's state and what is learnt keep the parents' standing (s21)
+    alarm_reach: bool = False
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()

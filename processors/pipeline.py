@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from processors import actsignal
 from processors.actsignal import act_record, acted, emitted, unheld
 from processors.anomaly import detector_for, risk_anomaly
 from processors.calibration import PendingLabels, RiskLearner
@@ -307,11 +308,8 @@ class Pipeline:
         failed = st.failed_lately(window.end_ms, c.horizon_s * 1000, self._rule_metric)
         ev = window_evidence(window, st.outlooks, self._rules_by_metric, statuses, failed,
                              self._grid, c, ahead, st.pending)
-        parent = context = self._context(component)
-        if context is not None and c.context_reach:
-            context *= st.learner.reach()
-        if context is not None:
-            ev.states["context"] = 0 if context < 0.3 else (1 if context < 0.6 else 2)
+        parent = self._context(component)
+        context = actsignal.context_of(parent, st.learner, ev.states, c)
         worst = STATUSES[max(statuses.values(), default=PASS)]  # Status(...), cheaper
         base = {
             "breach": ev.p_new if c.risk_target == "onset" else ev.p_any,
@@ -321,10 +319,10 @@ class Pipeline:
             "growth": 1.0 if ev.growing else 0.0,
             "context": context or 0.0,
         }
-        if parent is not None and c.context_reach:
+        if parent is not None and (c.context_reach or c.alarm_reach):
             base["parent"] = parent  # what the learner's reach learns from
         model, source = self._model_for(st)
-        judged = model.assess(base, ev.states)
+        judged = actsignal.alarm_of(model, c).assess(base, ev.states)
         at_worst = sorted({self._rule_metric[n] for n, s in statuses.items()
                            if s == worst > PASS and n in self._rule_metric})
         shares = contributors(
@@ -337,7 +335,7 @@ class Pipeline:
         st.last_risk = risk = emitted(st, raw, window.end_ms, st.last_risk, c)
         st.last_act = None if act_risk is None or act_risk == risk else act_risk
         if st.pending is not None:  # the model learns the evidence unweighed (actsignal)
-            st.pending.add(window.end_ms, base if act is None else act, ev.states)
+            st.pending.add(window.end_ms, actsignal.kept(base, act, c), ev.states)
         anomaly = _clip01(anomaly)
         return {
             "component": component,
@@ -380,9 +378,9 @@ class Pipeline:
                y: bool) -> None:
         """One labelled window: the component's model, the fleet's and a given model learn."""
         if self.risk_model is not None:
-            self.risk_model.learn_one(base, states, y)
-        st.learner.learn_one(base, states, y)
-        self.fleet.learn_one(base, states, y)
+            self.risk_model.learn_one(actsignal.split(base)[0], states, y)
+        for model in (st.learner, self.fleet):
+            actsignal.learn_both(model, base, states, y, self.config.alarm_learner)
 
     def _context(self, component: str) -> float | None:
         """How bad the components this one depends on stand, 0..1: the largest of their latest

@@ -323,6 +323,7 @@ def _risk_types() -> dict[str, TypeSchema]:
             calibrator=("BinCalibrator",), combiner=("LogisticRisk",), labels=INT,
             positives=INT, reach_n=_f(*FLOAT, default=lambda: 0.0),
             reach_k=_f(*FLOAT, default=lambda: 0.0),
+            alarm=_f("RiskLearner", _NONE, default=lambda: None),  # none before s21
         )),
         "BayesNet": TypeSchema(BayesNet, _fields(
             prior_strength=FLOAT, prior_y=(tuple,), y_counts=(list,), tables=(dict,),

@@ -1,0 +1,110 @@
+"""The alarm's own learner (``alarm_learner``, issue #15, s21): a second learner per risk model
+learns the evidence as the records weighed it and gives the alarm; ``act`` stays the plain
+default's risk, window for window."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from actuators.signal import signal
+from processors.actsignal import kept, split
+from processors.calibration import RiskLearner
+from processors.config import PipelineConfig
+from processors.pipeline import Pipeline
+
+DISCOUNTS = {"forecast_trust": 2.0, "warn_trust": 2.0, "hover": 2}
+
+
+def _plateau(p: Pipeline, i0: int, i1: int) -> list[dict[str, Any]]:
+    """A ramp to a WARN plateau under FAIL, twice: WARN spells and forecasts that lapse."""
+    risk: list[dict[str, Any]] = []
+    for i in range(i0, i1):
+        j = i % 400
+        v = 0.2 + 0.003 * j if j < 200 else 0.8
+        risk += p.ingest({"component": "web-1", "host": "h", "ts": i * 10_000, "tags": {},
+                          "metrics": {"cpu.util": v, "mem.util": 0.3 + 0.001 * (i % 50)}}).risk
+    return risk
+
+
+def _config(**kw: Any) -> PipelineConfig:
+    return replace(PipelineConfig(fleet_min_labels=20), **kw)
+
+
+def test_act_is_the_plain_risk_and_the_alarm_its_own_learners() -> None:
+    plain = _plateau(Pipeline(_config(warn_trust=0.0)), 0, 2000)  # five ramps
+    one = _plateau(Pipeline(_config(**DISCOUNTS)), 0, 2000)
+    own = _plateau(Pipeline(_config(alarm_learner=True, **DISCOUNTS)), 0, 2000)
+    assert len(plain) == len(one) == len(own) > 100
+    assert [signal(r) for r in own] == [signal(r) for r in plain] == [signal(r) for r in one]
+    assert [r["risk"] for r in own] != [r["risk"] for r in one]  # the alarm learnt its own
+    assert all(r["act"] is None or r["act"]["risk"] != r["risk"]
+               or r["act"]["anomaly"] != r["anomaly"] for r in own)
+
+
+def test_without_a_discount_the_alarm_learner_is_the_act_learner() -> None:
+    base = _plateau(Pipeline(_config(warn_trust=0.0)), 0, 800)
+    own = _plateau(Pipeline(_config(warn_trust=0.0, alarm_learner=True)), 0, 800)
+    assert own == base
+
+
+def test_kept_evidence_splits_into_the_two() -> None:
+    weighed = {"breach": 0.2, "warn": 0.5, "fail": 0.0}
+    act = {"breach": 0.6, "warn": 1.0, "fail": 0.0}
+    on, off = _config(alarm_learner=True), _config()
+    assert kept(weighed, None, on) is weighed and kept(weighed, act, off) is act
+    assert split(kept(weighed, act, on)) == (act, weighed)
+    assert split(act) == (act, act)
+
+
+def test_an_old_learner_starts_its_alarm_learner_as_a_copy() -> None:
+    r = RiskLearner()
+    for i in range(30):
+        r.learn_one({"breach": 0.1 * (i % 3)}, {"cpu.util": i % 3}, i % 7 == 0)
+    assert r.alarm is None  # a learner written before s21, or with the option off
+    twin = RiskLearner()
+    for i in range(30):
+        twin.learn_one({"breach": 0.1 * (i % 3)}, {"cpu.util": i % 3}, i % 7 == 0)
+    r.learn_alarm({"breach": 0.9}, {"cpu.util": 2}, True)
+    twin.learn_one({"breach": 0.9}, {"cpu.util": 2}, True)
+    assert r.alarm is not None and r.alarm.alarm is None
+    x = ({"breach": 0.5}, {"cpu.util": 1})
+    assert r.alarm.score_one(*x) == twin.score_one(*x)
+    assert r.labels == 30  # the act learner did not learn the alarm's window
+
+
+def test_a_restored_component_goes_on_with_its_alarm_learner() -> None:
+    config = _config(alarm_learner=True, **DISCOUNTS)
+    p, whole = Pipeline(config), Pipeline(config)
+    _plateau(whole, 0, 500)
+    _plateau(p, 0, 500)
+    assert p._states["web-1"].learner.alarm is not None
+    twin = Pipeline(config)
+    twin.restore("web-1", p.snapshot("web-1"))
+    assert twin._states["web-1"].learner.alarm is not None
+    assert _plateau(twin, 500, 800) == _plateau(whole, 500, 800)
+
+
+def _pair(p: Pipeline, i0: int, i1: int) -> list[dict[str, Any]]:
+    """A db that ramps into FAIL again and again, and a web that depends on it and stays
+    well: the parent's trouble never reaches the child."""
+    risk: list[dict[str, Any]] = []
+    for i in range(i0, i1):
+        j = i % 300
+        v = 0.2 + 0.004 * j if j < 200 else 0.95
+        for comp, metrics in (("db-1", {"cpu.util": v}),
+                              ("web-1", {"cpu.util": 0.3 + 0.001 * (i % 50)})):
+            risk += [r for r in p.ingest({"component": comp, "host": "h", "ts": i * 10_000,
+                                          "tags": {}, "metrics": metrics}).risk
+                     if r["component"] == "web-1"]
+    return risk
+
+
+def test_the_alarms_reach_leaves_act_and_lowers_the_childs_alarm() -> None:
+    deps = {"dependencies": (("web-1", "db-1"),), "warn_trust": 0.0}
+    plain = _pair(Pipeline(_config(**deps)), 0, 1500)
+    reach = _pair(Pipeline(_config(alarm_reach=True, **deps)), 0, 1500)
+    assert len(plain) == len(reach) > 100
+    assert [signal(r) for r in reach] == [signal(r) for r in plain]
+    assert all(r["risk"] <= r["act"]["risk"] for r in reach if r["act"] is not None)
+    assert any(r["act"] is not None and r["risk"] < r["act"]["risk"] for r in reach)
