@@ -12,11 +12,17 @@ from processors.noveltyconfirm import ConfirmingSuppressor
 from processors.univariate import Suppressor
 from streams.lab.scoring.nab import rest_rows
 
-_spec = importlib.util.spec_from_file_location(
-    "s20_common", Path(__file__).parent.parent / "s20-nab" / "common.py")
-assert _spec is not None and _spec.loader is not None
-_s20 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_s20)
+
+def load(name: str, path: str) -> Any:
+    """A module of another round's folder (``path`` under ``docs/analysis``), as ``name``."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parent.parent / path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_s20 = load("s20_common", "s20-nab/common.py")
 cached_raw, corpus, cv, line, print_folds, raw_scores = (
     _s20.cached_raw, _s20.corpus, _s20.cv, _s20.line, _s20.print_folds, _s20.raw_scores)
 DATA = _s20._s19.DATA

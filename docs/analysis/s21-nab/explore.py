@@ -10,7 +10,6 @@ threshold 0.525 the windows found, their first detections' mean sweep value and 
 rows. The form measured with the grids (any novelty, rest, quiet) is
 :class:`processors.noveltyconfirm.ConfirmingSuppressor`: checked equal to this script's.
 ``PYTHONPATH=. python docs/analysis/s21-nab/explore.py`` (~1 min with ``NAB_RAW_CACHE``)."""
-import importlib.util
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -19,16 +18,11 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import cached_raw, corpus, cv, horizon, line, suppress  # noqa: E402
+from common import cached_raw, corpus, cv, horizon, line, load, suppress  # noqa: E402
 
 from streams.lab.scoring.nab import rest_rows  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location(
-    "s20_loss", Path(__file__).parent.parent / "s20-nab" / "loss.py")
-assert _spec is not None and _spec.loader is not None
-_loss = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_loss)
-file_loss = _loss.file_loss
+file_loss = load("s20_loss", "s20-nab/loss.py").file_loss
 
 
 def is_quiet(quiet: float | str | None, t: int, onsets: list[int], rest: int) -> bool:
