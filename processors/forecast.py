@@ -241,9 +241,13 @@ class SeasonalTrendForecaster(TrendForecaster):
         block: int = 8,
         capacity: int = 256,
         min_acf: float = 0.5,
-        **trend: Any,
+        min_points: int = 4,
+        z: float = Z_95,
+        min_std_abs: float = 1e-9,
+        min_std_rel: float = 0.005,
     ) -> None:
-        super().__init__(k=k, **trend)
+        super().__init__(k=k, min_points=min_points, z=z, min_std_abs=min_std_abs,
+                         min_std_rel=min_std_rel)  # by name: mypyc miscompiled **trend (s20)
         t = self.p
         self.p = shared(SeasonalParams(t.k, t.min_points, t.z, t.min_std_abs, t.min_std_rel,
                                        step_s, block, capacity, min_acf))

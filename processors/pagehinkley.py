@@ -59,12 +59,12 @@ class PageHinkley:
 
     def _reset(self) -> None:
         self.drift_detected = False
-        self.n: float = 0  # River's Mean: an int 0, then a float count
+        self.n: int | float = 0  # River's Mean: an int 0, then a float count
         self.mean = 0.0
         self.sum_increase = 0.0
         self.sum_decrease = 0.0
         self.min_increase = math.inf
-        self.max_decrease: float = -1
+        self.max_decrease: int | float = -1
 
     def update(self, x: float) -> None:
         """Take one value; ``drift_detected`` says whether it showed a change."""

@@ -321,7 +321,8 @@ def _build(tag: str, fields: dict[str, Any], version: int) -> Any:
             )
     if ts.decode is not None:
         return ts.decode(fields)
-    obj: Any = object.__new__(ts.cls)
+    cls: Any = ts.cls  # cls.__new__, not object.__new__: the same object here; a class compiled
+    obj: Any = cls.__new__(cls)  # by mypyc refuses object.__new__ (s21, docs/throughput.md)
     setattr_ = object.__setattr__
     if ts.params is not None:  # one shared tuple of them (processors.sharedparams, #14)
         names: tuple[str, ...] = ts.params._fields

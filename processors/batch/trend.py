@@ -34,7 +34,7 @@ from processors.trendline import TrendFit
 __all__ = ["fit_trends", "minute_rounds"]
 
 # each field's slot setter, in the constructor's order (:func:`_fits`)
-_SETTERS = tuple(TrendFit.__dict__[f].__set__ for f in TrendFit.__dataclass_fields__)
+_SETTERS = tuple(vars(TrendFit)[f].__set__ for f in TrendFit.__dataclass_fields__)
 # Python 3.12 compensates float sums (Neumaier); this kernel reproduces the plain sums of 3.11
 _PLAIN_SUM = sys.version_info < (3, 12)
 
@@ -122,7 +122,7 @@ def _fits(ok: list[bool], cols: tuple[list[Any], ...]) -> list[TrendFit | None]:
     ``object.__setattr__``, ~1.8 times the cost (#14 s18); the same objects (equal, and
     ``tests/unit/test_batch_trend.py`` compares every field)."""
     out: list[TrendFit | None] = []
-    new, (s0, s1, s2, s3, s4, s5, s6, s7) = object.__new__, _SETTERS
+    new, (s0, s1, s2, s3, s4, s5, s6, s7) = TrendFit.__new__, _SETTERS
     for good, b, a, r, s, n, m, q, e in zip(ok, *cols, strict=True):
         if good:
             fit = new(TrendFit)
