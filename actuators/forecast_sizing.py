@@ -325,15 +325,15 @@ class ForewarnSizer(Sizer):
             idx = np.searchsorted(-surv, -(1.0 - self.knobs))
             at_q = np.minimum(idx, cand.size - 1)
             return cand[at_q], surv[at_q]
+        price = cand  # what lambda prices: every unit, or (``charge``) what goes unused
+        if self.charge:
+            price = cand - self.charge * expected_use(amounts, h.weights, h.total, prior, cap, surv)
         if self.calibrate:
             scaled = self.tail_factor()[:, None] * surv[None, :]
-            cost = np.where(scaled <= self.most_risk, scaled, np.inf) + self.lam * cand[None, :]
+            cost = np.where(scaled <= self.most_risk, scaled, np.inf) + self.lam * price[None, :]
         else:
             cost = (np.where(surv <= self.most_risk, surv, np.inf)[None, :]
-                    + self.lam * cand[None, :])
-        if self.charge:
-            use = expected_use(amounts, h.weights, h.total, prior, cap, surv)
-            cost = cost - self.charge * self.lam * use[None, :]
+                    + self.lam * price[None, :])
         j = np.argmin(cost, axis=1)
         return cand[j], surv[j]
 

@@ -32,10 +32,14 @@ def expected_use(amounts: np.ndarray, weights: np.ndarray, total: float, prior: 
     ``surv`` is ``P(demand > a)`` at the same candidates (the prior counted where ``a < cap``).
     ``E[min(d, a_k)] = sum_{j <= k} p_j x_j + a_k * P(d > a_k)`` (+ the prior's ``cap`` once
     ``a_k >= cap``)."""
-    norm = max(total + prior, 1e-300)
-    below = np.cumsum(weights * amounts) / norm
-    k = int(np.searchsorted(amounts, cap, side="right"))
-    below = np.append(below, below[k - 1] if k > 0 else 0.0)
-    cand = np.append(amounts, cap)
-    use: np.ndarray = below + cand * surv + (prior / norm) * cap * (cand >= cap)
+    norm, n = max(total + prior, 1e-300), amounts.size
+    use = np.empty(n + 1)
+    np.cumsum(weights * amounts, out=use[:n])
+    k = int(np.searchsorted(amounts, cap, side="right"))  # the buckets ending at or under cap
+    use[n] = use[k - 1] if k > 0 else 0.0
+    use /= norm
+    use[:n] += amounts * surv[:n]
+    use[n] += cap * surv[n]
+    if prior:  # the candidates at or over cap (and cap itself)
+        use[int(np.searchsorted(amounts, cap, side="left")):] += (prior / norm) * cap
     return use
