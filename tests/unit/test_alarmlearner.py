@@ -12,19 +12,7 @@ from processors.actsignal import kept, split
 from processors.calibration import RiskLearner
 from processors.config import PipelineConfig
 from processors.pipeline import Pipeline
-
-DISCOUNTS = {"forecast_trust": 2.0, "warn_trust": 2.0, "hover": 2}
-
-
-def _plateau(p: Pipeline, i0: int, i1: int) -> list[dict[str, Any]]:
-    """A ramp to a WARN plateau under FAIL, twice: WARN spells and forecasts that lapse."""
-    risk: list[dict[str, Any]] = []
-    for i in range(i0, i1):
-        j = i % 400
-        v = 0.2 + 0.003 * j if j < 200 else 0.8
-        risk += p.ingest({"component": "web-1", "host": "h", "ts": i * 10_000, "tags": {},
-                          "metrics": {"cpu.util": v, "mem.util": 0.3 + 0.001 * (i % 50)}}).risk
-    return risk
+from tests.unit.test_actsignal import DISCOUNTS, _plateau
 
 
 def _config(**kw: Any) -> PipelineConfig:
