@@ -1,8 +1,9 @@
 """What forewarn's right-sizing charges for capacity (``ForewarnSizer(charge=kappa)``): the cost
 of an allocation ``a`` is ``P(demand > a) + lambda * (a - kappa * E[min(demand, a)])``.
 
-``kappa`` 0 (the default) prices every unit allocated; ``kappa`` 1 prices the capacity expected to
-go *unused*, the numerator of the slack the backtest reports (``(allocated - used) /
+``kappa`` 0 (the simulator's fleet engine; the sizer's default before session 21) prices every
+unit allocated; ``kappa`` 1 (the sizer's default since) prices the capacity expected to go
+*unused*, the numerator of the slack the backtest reports (``(allocated - used) /
 allocated``): capacity that demand then uses costs nothing, so a component in a long burst is
 followed rather than given up at a large ``lambda``. The Lagrangian of "fewest violations at a
 pooled slack ``S``" is ``kappa = 1 / (1 - S)`` (``P(d > a) + mu * ((1 - S) * a - E[min(d, a)])``).
