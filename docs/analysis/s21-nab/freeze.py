@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import cached_raw, corpus, cv, line, print_folds, suppress  # noqa: E402
-from robust import counts  # noqa: E402
+from common import cached_raw, corpus  # noqa: E402
+from robust import scored  # noqa: E402
 
 from processors.univariate import ContextNovelty  # noqa: E402
 from streams.lab.scoring.nab import rest_rows  # noqa: E402
@@ -56,11 +56,7 @@ def main() -> None:
         m = Provisional(rest_rows(len(v)), bins=8, order=3, margin=0.25, warm=WARM, tail_min=100)
         prov[n] = np.array([m.step(float(y)) for y in v])
     for label, raw in (("default", cached_raw("default", values)), ("provisional", prov)):
-        sc = {n: suppress(r) for n, r in raw.items()}
-        res = cv(c, [{}], lambda _, sc=sc: sc)  # type: ignore[misc]
-        found, fp = counts(c, sc)
-        print(line(label, res), f"| at 0.525: windows {found}, false-alarm rows {fp}")
-        print_folds(res, ())
+        sc = scored(c, label, raw)
         for n in ("realKnownCause/machine_temperature_system_failure.csv",
                   "realKnownCause/cpu_utilization_asg_misconfiguration.csv",
                   "realKnownCause/rogue_agent_key_updown.csv"):

@@ -66,15 +66,22 @@ def counts(c, sc, thr: float = 0.525) -> tuple[int, int]:  # type: ignore[no-unt
     return found, fp
 
 
+def scored(c, label: str, raw: dict) -> dict:
+    """Each file's suppressed score from ``raw``; prints its held-out line, the windows and
+    false-alarm rows at 0.525, and the folds."""
+    sc = {n: suppress(r) for n, r in raw.items()}
+    res = cv(c, [{}], lambda _, sc=sc: sc)  # type: ignore[misc]
+    found, fp = counts(c, sc)
+    print(line(label, res), f"| at 0.525: windows {found}, false-alarm rows {fp}")
+    print_folds(res, ())
+    return sc
+
+
 def main() -> None:
     c, values = corpus()
     for label, raw in (("default", cached_raw("default", values)),
                        ("warm range 1-99 %", raw_robust(values))):
-        sc = {n: suppress(r) for n, r in raw.items()}
-        res = cv(c, [{}], lambda _, sc=sc: sc)  # type: ignore[misc]
-        found, fp = counts(c, sc)
-        print(line(label, res), f"| at 0.525: windows {found}, false-alarm rows {fp}")
-        print_folds(res, ())
+        sc = scored(c, label, raw)
         for n in ("realAdExchange/exchange-4_cpm_results.csv",
                   "realKnownCause/rogue_agent_key_hold.csv",
                   "realKnownCause/rogue_agent_key_updown.csv",
