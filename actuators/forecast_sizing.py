@@ -14,6 +14,7 @@ import numpy as np
 from actuators.signal import signal
 from actuators.sizecharge import check_charge, expected_use
 from actuators.sizerbase import DAY, GIB_KB, HOUR, MHZ_PER_CORE, DecayingHistogram, Sizer
+from actuators.sizeruns import candidates, exact
 from schemas.errors import ConfigError
 
 Pick = np.ndarray | None  # per knob: the chosen allocation and its P(demand > a)
@@ -311,9 +312,10 @@ class ForewarnSizer(Sizer):
         weight ``prior``) mixed in; with ``calibrate``, the survival times each knob's
         :meth:`tail_factor` in the cost."""
         h = self.hists[i]
-        amounts = base * h.starts[1:] / 100.0
-        cum = np.cumsum(h.weights)
         prior, cap = self._prior(h, ts), self.capacity + self.unit
+        amounts, weights = candidates(base * h.starts[1:] / 100.0, h.weights, cap, exact(
+            self.cost, self.charge, self.most_risk, self.calibrate))  # the same choice, faster
+        cum = np.cumsum(weights)
         k = int(np.searchsorted(amounts, cap, side="right"))  # buckets ending at or under cap
         cand = np.append(amounts, cap)
         mass = np.append(h.total - cum + prior * (amounts < cap),
@@ -327,13 +329,9 @@ class ForewarnSizer(Sizer):
             return cand[at_q], surv[at_q]
         price = cand  # what lambda prices: every unit, or (``charge``) what goes unused
         if self.charge:
-            price = cand - self.charge * expected_use(amounts, h.weights, h.total, prior, cap, surv)
-        if self.calibrate:
-            scaled = self.tail_factor()[:, None] * surv[None, :]
-            cost = np.where(scaled <= self.most_risk, scaled, np.inf) + self.lam * price[None, :]
-        else:
-            cost = (np.where(surv <= self.most_risk, surv, np.inf)[None, :]
-                    + self.lam * price[None, :])
+            price = cand - self.charge * expected_use(amounts, weights, h.total, prior, cap, surv)
+        risk = self.tail_factor()[:, None] * surv[None, :] if self.calibrate else surv[None, :]
+        cost = np.where(risk <= self.most_risk, risk, np.inf) + self.lam * price[None, :]
         j = np.argmin(cost, axis=1)
         return cand[j], surv[j]
 
