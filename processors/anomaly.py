@@ -41,6 +41,7 @@ from river.tree.padded import PaddedBranch, PaddedLeaf
 
 from processors.features import MetricFeatures
 from processors.multivariate import JointDeviation
+from processors.nativeattr import mypyc_attr
 from processors.univariate import ContextNovelty, Suppressor
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ def detector_for(
     )
 
 
+@mypyc_attr(serializable=True)
 class ComponentNovelty:
     """Per-metric :class:`ContextNovelty` on window means, max over metrics, suppressed.
 
@@ -200,6 +202,7 @@ def risk_anomaly(detector: object, score: float) -> float:
     return score
 
 
+@mypyc_attr(serializable=True)
 class MinMaxScaler:
     """Running min/max per feature into ``[margin, 1 - margin]``, clipped to [0, 1].
 

@@ -37,6 +37,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from processors.nativeattr import mypyc_attr
+
 LEVELS = ("far", "normal", "warn", "fail")
 OUTLOOKS = ("<5%", "<50%", ">=50%")
 N_STATES = len(LEVELS) * len(OUTLOOKS)
@@ -119,6 +121,7 @@ def halves(t: array[float]) -> tuple[array[float], array[float]]:
     return t[:half], t[half:]
 
 
+@mypyc_attr(serializable=True)
 @dataclass
 class BayesNet:
     """Count tables of the network above; ``learn_one`` adds a labelled window."""

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from processors.bayesnet import BayesNet
+from processors.nativeattr import mypyc_attr
 from processors.pendingrows import Row, end_of, pack, unpack
 from processors.risk import PRIOR_BIAS, PRIORS, Assessment, LogisticRisk
 
@@ -123,6 +124,7 @@ def combiner_priors(target: str = "onset") -> dict[str, float]:
     return dict(ONSET_PRIORS if target == "onset" else _FAIL_PRIORS)
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class RiskLearner:
     """A Bayesian network and a logistic combiner on top of it, learnt from labels: the
@@ -232,6 +234,7 @@ class RiskLearner:
         return None
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class BinCalibrator:
     """Isotonic calibration by bins, learnt from labels.
@@ -287,6 +290,7 @@ class BinCalibrator:
         return None
 
 
+@mypyc_attr(serializable=True)
 @dataclass
 class PendingLabels:
     """A component's scored windows whose label is not known yet, oldest first.

@@ -18,6 +18,7 @@ from processors.features import Windower
 from processors.health import FAIL, HealthState
 from processors.metricoutlook import MetricOutlook
 from processors.multivariate import JointDeviation
+from processors.nativeattr import mypyc_attr
 from processors.stateformat import VERSION as SNAPSHOT_FORMAT
 from processors.stateformat import decode as decode_state
 from processors.stateformat import encode as encode_state
@@ -46,6 +47,7 @@ def shared_statuses(statuses: Mapping[str, int]) -> dict[str, int]:
     return got
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class ComponentState:
     """One component's whole state (a value; written by :func:`snapshot` in the explicit

@@ -37,6 +37,8 @@ import math
 
 import numpy as np
 
+from processors.nativeattr import mypyc_attr
+
 DAY_MS = 86_400_000
 # a window mean up to 5 % over its time-of-day envelope is still the day's usual shape (the
 # envelope is earlier days' maximum, and in float32); set a priori, not on labels
@@ -57,6 +59,7 @@ BLIND = 1.0
 BLIND_ALARM = False
 
 
+@mypyc_attr(serializable=True)
 class DayProfile:
     """The upper envelope of a metric's window means by time of day (see the module doc)."""
 

@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from processors.nativeattr import mypyc_attr
 from processors.openwindow import OpenWindow, Rows, closing, samples_in, sorted_rows
 from processors.openwindow import add as add_to_window
 from processors.openwindow import window_maps as window_maps  # re-exported
@@ -89,6 +90,7 @@ class ClosedWindow:
     features: dict[str, MetricFeatures]
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class WindowState:
     """Everything a :class:`Windower` keeps; a value, keyed by its parameters."""
@@ -157,6 +159,7 @@ def clean_metrics(metrics: object) -> dict[str, float]:
     return out
 
 
+@mypyc_attr(serializable=True)
 class Windower:
     """Tumbling event-time windows for one component."""
 

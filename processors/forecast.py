@@ -33,15 +33,18 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from processors.nativeattr import mypyc_attr
 from processors.season import SeasonalHistory
-from processors.sharedparams import expose, shared
+from processors.sharedparams import shared
 from processors.trendline import Line as Line
 from processors.trendline import TrendFit as TrendFit
 from processors.trendline import fit_trend as fit_trend
 from processors.trendline import line_at as line_at
 from processors.trendline import line_rows as line_rows
-
-Z_95 = 1.959963984540054  # two-sided 95 % normal quantile
+from processors.trendview import Z_95 as Z_95
+from processors.trendview import SeasonalParams as SeasonalParams
+from processors.trendview import TrendParams as TrendParams
+from processors.trendview import TrendView
 
 
 class ForecastPoint(NamedTuple):
@@ -85,32 +88,8 @@ def _interpolated(pos: Any, latest: int, floor: Any, blocks: Any) -> Any:
 _ARRAYS = {"ts_ms": "q", "values": "d", "raw": "d"}  # the forecasters' array fields
 
 
-class TrendParams(NamedTuple):
-    """A :class:`TrendForecaster`'s constant parameters, one object per configuration (#14:
-    :mod:`processors.sharedparams`)."""
-
-    k: int = 10
-    min_points: int = 4
-    z: float = Z_95
-    min_std_abs: float = 1e-9
-    min_std_rel: float = 0.005
-
-
-class SeasonalParams(NamedTuple):
-    """A :class:`SeasonalTrendForecaster`'s: :class:`TrendParams`' and its own."""
-
-    k: int = 10
-    min_points: int = 4
-    z: float = Z_95
-    min_std_abs: float = 1e-9
-    min_std_rel: float = 0.005
-    step_s: int = 60
-    block: int = 8
-    capacity: int = 256
-    min_acf: float = 0.5
-
-
-class TrendForecaster:
+@mypyc_attr(serializable=True)
+class TrendForecaster(TrendView):
     """Linear trend over the last ``k`` points.
 
     ``min_std_rel`` floors the residual spread at a fraction of the level (a perfectly straight
@@ -118,13 +97,7 @@ class TrendForecaster:
     refreshed on each point learnt, so forecasts are cheap.
     """
 
-    __slots__ = ("p", "ts_ms", "values", "_fit", "_s")
-    p: Any  # TrendParams, or SeasonalParams in the subclass
-    k: int
-    min_points: int
-    z: float
-    min_std_abs: float
-    min_std_rel: float
+    __slots__ = ("ts_ms", "values", "_fit", "_s")
 
     def __init__(
         self,
@@ -229,10 +202,6 @@ class SeasonalTrendForecaster(TrendForecaster):
     """
 
     __slots__ = ("history", "n", "raw", "_raw_fit", "_level_at")
-    step_s: int
-    block: int
-    capacity: int
-    min_acf: float
 
     def __init__(
         self,
@@ -358,9 +327,46 @@ class SeasonalTrendForecaster(TrendForecaster):
             state.pop(cache, None)
         return state
 
+    def _blank(self) -> Any:
+        return SeasonalParams()
 
-expose(TrendForecaster, TrendParams)
-expose(SeasonalTrendForecaster, SeasonalParams)
+    # the parameters, read from ``p`` and set by replacing it with the shared copy
+    # (processors.sharedparams; written out, not added by ``expose``: a mypyc class, s22)
+    @property
+    def step_s(self) -> int:
+        return self.p.step_s  # type: ignore[no-any-return]
+
+    @step_s.setter
+    def step_s(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else self._blank()
+        self.p = shared(base._replace(step_s=value))
+
+    @property
+    def block(self) -> int:
+        return self.p.block  # type: ignore[no-any-return]
+
+    @block.setter
+    def block(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else self._blank()
+        self.p = shared(base._replace(block=value))
+
+    @property
+    def capacity(self) -> int:
+        return self.p.capacity  # type: ignore[no-any-return]
+
+    @capacity.setter
+    def capacity(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else self._blank()
+        self.p = shared(base._replace(capacity=value))
+
+    @property
+    def min_acf(self) -> float:
+        return self.p.min_acf  # type: ignore[no-any-return]
+
+    @min_acf.setter
+    def min_acf(self, value: float) -> None:
+        base = self.p if hasattr(self, "p") else self._blank()
+        self.p = shared(base._replace(min_acf=value))
 
 
 def make_forecaster(kind: str, step_s: int, k: int = 10) -> Forecaster:

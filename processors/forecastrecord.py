@@ -49,6 +49,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from processors.nativeattr import mypyc_attr
+
 if TYPE_CHECKING:
     from processors.calibration import PendingLabels
     from processors.metricoutlook import MetricOutlook
@@ -62,6 +64,7 @@ OPEN = 0.5
 CAP = 100.0
 
 
+@mypyc_attr(serializable=True)
 class ForecastRecord:
     """One rule metric's episodes (``n`` resolved, ``k`` of them followed by its own FAIL
     within the horizon) and the start of the open one (``open_ms``; -1: none)."""
@@ -94,6 +97,7 @@ class ForecastRecord:
         return (self.k + prior) / (self.n + prior)
 
 
+@mypyc_attr(serializable=True)
 class MetricRecord:
     """A rule metric's two records: its breach forecasts' and its WARN spells'; and the end
     of its latest window whose value went over its FAIL threshold (``over_ms``; -1: none)."""

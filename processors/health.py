@@ -26,6 +26,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from processors.nativeattr import mypyc_attr
 from schemas.errors import ConfigError
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
@@ -144,6 +145,7 @@ def default_rules() -> tuple[Rule, ...]:
     return load_rules(DEFAULTS_PATH)
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class RuleState:
     status: Status | None = None  # None until the first verdict
@@ -152,6 +154,7 @@ class RuleState:
     last_emit_ms: int | None = None
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class HealthState:
     """One component's health: per rule name, its state; plus the last ts evaluated."""

@@ -31,8 +31,9 @@ from typing import Any, NamedTuple
 from processors.dayprofile import DayProfile
 from processors.forecast import Forecaster, TrendForecaster, make_forecaster
 from processors.forecastrecord import MetricRecord
+from processors.nativeattr import mypyc_attr
 from processors.pagehinkley import PageHinkley
-from processors.sharedparams import expose, pickled, shared
+from processors.sharedparams import pickled, shared
 
 
 class TroughParams(NamedTuple):
@@ -57,6 +58,7 @@ class OutlookParams(NamedTuple):
     alpha: float = 0.99
 
 
+@mypyc_attr(serializable=True)
 class Troughs:
     """The floor a sawtooth falls back to after each sharp drop (a GC, a compaction).
 
@@ -71,11 +73,7 @@ class Troughs:
     """
 
     __slots__ = ("p", "step", "drop", "peak", "falling", "at", "n")
-    keep: int
-    factor: float
-    rate: float
-    min_rise: float
-    max_age: int
+    p: TroughParams
 
     def __init__(self, keep: int = 6, factor: float = 5.0, rate: float = 0.05,
                  min_rise: float = 0.25, max_age: int = 240) -> None:
@@ -120,18 +118,61 @@ class Troughs:
                 return False
         return at[-1][1] - at[0][1] >= p.min_rise * self.drop
 
+    # the parameters, read from ``p`` and set by replacing it with the shared copy
+    # (processors.sharedparams; written out, not added by ``expose``: a mypyc class, s22)
+    @property
+    def keep(self) -> int:
+        return self.p.keep
 
+    @keep.setter
+    def keep(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else TroughParams()
+        self.p = shared(base._replace(keep=value))
+
+    @property
+    def factor(self) -> float:
+        return self.p.factor
+
+    @factor.setter
+    def factor(self, value: float) -> None:
+        base = self.p if hasattr(self, "p") else TroughParams()
+        self.p = shared(base._replace(factor=value))
+
+    @property
+    def rate(self) -> float:
+        return self.p.rate
+
+    @rate.setter
+    def rate(self, value: float) -> None:
+        base = self.p if hasattr(self, "p") else TroughParams()
+        self.p = shared(base._replace(rate=value))
+
+    @property
+    def min_rise(self) -> float:
+        return self.p.min_rise
+
+    @min_rise.setter
+    def min_rise(self, value: float) -> None:
+        base = self.p if hasattr(self, "p") else TroughParams()
+        self.p = shared(base._replace(min_rise=value))
+
+    @property
+    def max_age(self) -> int:
+        return self.p.max_age
+
+    @max_age.setter
+    def max_age(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else TroughParams()
+        self.p = shared(base._replace(max_age=value))
+
+
+@mypyc_attr(serializable=True)
 class MetricOutlook:
     """A forecaster of one metric's window means and a Page-Hinkley test on its residuals."""
 
     __slots__ = ("p", "forecaster", "detector", "drifts", "last", "slope_fast", "slope_slow",
                  "troughs", "profile", "n", "record")
-    kind: str
-    step_s: int
-    k: int
-    threshold: float
-    min_instances: int
-    alpha: float
+    p: OutlookParams
 
     def __init__(
         self,
@@ -234,6 +275,58 @@ class MetricOutlook:
         p = self.p
         self.forecaster = make_forecaster(p.kind, p.step_s, p.k)
 
+    # the parameters, read from ``p`` and set by replacing it with the shared copy
+    # (processors.sharedparams; written out, not added by ``expose``: a mypyc class, s22)
+    @property
+    def kind(self) -> str:
+        return self.p.kind
 
-expose(Troughs, TroughParams)
-expose(MetricOutlook, OutlookParams)
+    @kind.setter
+    def kind(self, value: str) -> None:
+        base = self.p if hasattr(self, "p") else OutlookParams()
+        self.p = shared(base._replace(kind=value))
+
+    @property
+    def step_s(self) -> int:
+        return self.p.step_s
+
+    @step_s.setter
+    def step_s(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else OutlookParams()
+        self.p = shared(base._replace(step_s=value))
+
+    @property
+    def k(self) -> int:
+        return self.p.k
+
+    @k.setter
+    def k(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else OutlookParams()
+        self.p = shared(base._replace(k=value))
+
+    @property
+    def threshold(self) -> float:
+        return self.p.threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        base = self.p if hasattr(self, "p") else OutlookParams()
+        self.p = shared(base._replace(threshold=value))
+
+    @property
+    def min_instances(self) -> int:
+        return self.p.min_instances
+
+    @min_instances.setter
+    def min_instances(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else OutlookParams()
+        self.p = shared(base._replace(min_instances=value))
+
+    @property
+    def alpha(self) -> float:
+        return self.p.alpha
+
+    @alpha.setter
+    def alpha(self, value: float) -> None:
+        base = self.p if hasattr(self, "p") else OutlookParams()
+        self.p = shared(base._replace(alpha=value))

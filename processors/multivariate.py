@@ -55,9 +55,12 @@ from typing import Any
 
 import numpy as np
 
+from processors.nativeattr import mypyc_attr
+
 __all__ = ["JointDeviation"]
 
 
+@mypyc_attr(serializable=True)
 class JointDeviation:
     """Per-component joint deviation (see the module doc); score, then learn, in one pass."""
 

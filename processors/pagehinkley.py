@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from processors.sharedparams import expose, pickled, shared
+from processors.nativeattr import mypyc_attr
+from processors.sharedparams import pickled, shared
 
 __all__ = ["MODES", "PageHinkley"]
 
@@ -36,16 +37,13 @@ class PageHinkleyParams(NamedTuple):
     mode: str = "both"
 
 
+@mypyc_attr(serializable=True)
 class PageHinkley:
     """Two-sided (or one-sided) Page-Hinkley test on a fading mean (see the module doc)."""
 
     __slots__ = ("p", "n", "mean", "sum_increase", "sum_decrease", "min_increase",
                  "max_decrease", "drift_detected")
-    min_instances: int
-    delta: float
-    threshold: float
-    alpha: float
-    mode: str
+    p: PageHinkleyParams
 
     def __init__(self, min_instances: int = 30, delta: float = 0.005, threshold: float = 50.0,
                  alpha: float = 1 - 0.0001, mode: str = "both") -> None:
@@ -96,5 +94,49 @@ class PageHinkley:
         out.drift_detected = bool(ph._drift_detected)
         return out
 
+    # the parameters, read from ``p`` and set by replacing it with the shared copy
+    # (processors.sharedparams; written out, not added by ``expose``: a mypyc class, s22)
+    @property
+    def min_instances(self) -> int:
+        return self.p.min_instances
 
-expose(PageHinkley, PageHinkleyParams)
+    @min_instances.setter
+    def min_instances(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else PageHinkleyParams()
+        self.p = shared(base._replace(min_instances=value))
+
+    @property
+    def delta(self) -> float:
+        return self.p.delta
+
+    @delta.setter
+    def delta(self, value: float) -> None:
+        base = self.p if hasattr(self, "p") else PageHinkleyParams()
+        self.p = shared(base._replace(delta=value))
+
+    @property
+    def threshold(self) -> float:
+        return self.p.threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        base = self.p if hasattr(self, "p") else PageHinkleyParams()
+        self.p = shared(base._replace(threshold=value))
+
+    @property
+    def alpha(self) -> float:
+        return self.p.alpha
+
+    @alpha.setter
+    def alpha(self, value: float) -> None:
+        base = self.p if hasattr(self, "p") else PageHinkleyParams()
+        self.p = shared(base._replace(alpha=value))
+
+    @property
+    def mode(self) -> str:
+        return self.p.mode
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        base = self.p if hasattr(self, "p") else PageHinkleyParams()
+        self.p = shared(base._replace(mode=value))

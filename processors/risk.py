@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from processors.forecast import ForecastPoint, TrendFit
+from processors.nativeattr import mypyc_attr
 
 PRIORS: dict[str, float] = {"breach": 8.0, "warn": 2.0, "fail": 7.5, "anomaly": 2.5}
 PRIOR_BIAS = -4.0
@@ -191,6 +192,7 @@ class RiskModel(Protocol):
         ...
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class LogisticRisk:
     """The combiner: logistic regression over the evidence, from (by default kept at) priors;

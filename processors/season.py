@@ -21,7 +21,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from processors.sharedparams import expose, pickled, shared
+from processors.nativeattr import mypyc_attr
+from processors.sharedparams import pickled, shared
 
 _F32_MAX = float(np.finfo(np.float32).max)
 
@@ -67,16 +68,12 @@ class HistoryParams(NamedTuple):
     min_points: int = 64
 
 
+@mypyc_attr(serializable=True)
 class SeasonalHistory:
     """The last ``capacity`` block means of a series and its season length, in blocks."""
 
     __slots__ = ("p", "buf", "n", "period", "changes", "_acc", "_k")
-    capacity: int
-    block: int
-    recheck: int
-    min_lag: int
-    min_acf: float
-    min_points: int
+    p: HistoryParams
 
     def __init__(
         self,
@@ -140,5 +137,58 @@ class SeasonalHistory:
         idx = (np.arange(self.n - lag - k + 1, self.n - lag + 1)) % self.p.capacity
         return float(self.buf[idx].astype(np.float64).sum() / k)
 
+    # the parameters, read from ``p`` and set by replacing it with the shared copy
+    # (processors.sharedparams; written out, not added by ``expose``: a mypyc class, s22)
+    @property
+    def capacity(self) -> int:
+        return self.p.capacity
 
-expose(SeasonalHistory, HistoryParams)
+    @capacity.setter
+    def capacity(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else HistoryParams()
+        self.p = shared(base._replace(capacity=value))
+
+    @property
+    def block(self) -> int:
+        return self.p.block
+
+    @block.setter
+    def block(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else HistoryParams()
+        self.p = shared(base._replace(block=value))
+
+    @property
+    def recheck(self) -> int:
+        return self.p.recheck
+
+    @recheck.setter
+    def recheck(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else HistoryParams()
+        self.p = shared(base._replace(recheck=value))
+
+    @property
+    def min_lag(self) -> int:
+        return self.p.min_lag
+
+    @min_lag.setter
+    def min_lag(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else HistoryParams()
+        self.p = shared(base._replace(min_lag=value))
+
+    @property
+    def min_acf(self) -> float:
+        return self.p.min_acf
+
+    @min_acf.setter
+    def min_acf(self, value: float) -> None:
+        base = self.p if hasattr(self, "p") else HistoryParams()
+        self.p = shared(base._replace(min_acf=value))
+
+    @property
+    def min_points(self) -> int:
+        return self.p.min_points
+
+    @min_points.setter
+    def min_points(self, value: int) -> None:
+        base = self.p if hasattr(self, "p") else HistoryParams()
+        self.p = shared(base._replace(min_points=value))

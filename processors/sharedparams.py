@@ -5,10 +5,12 @@ metric of every component a pipeline configures, and each took a slot (8 bytes) 
 ~40 objects a component. A class that takes its parameters from here keeps them in one slot,
 ``p``: a :class:`typing.NamedTuple` of them, one object for every equal set
 (:func:`shared`), and reads each as before (``model.bins`` is ``model.p.bins``, a property
-:func:`expose` adds; setting one replaces ``p`` by the shared copy with that value, for the
-few callers that do). The snapshot does not see the difference: the parameters are written
-as the fields they were (``stateschema.attributes`` reads them by name) and read back into
-one shared tuple (``stateformat``: a schema entry's ``params``).
+written out in the class or a base of it (s22: properties added after the class is made, as
+``expose`` did until s21, are refused by a class mypyc compiles); setting one replaces ``p`` by
+the shared copy with that value, for the few callers that do). The snapshot does not see the
+difference: the parameters are written as the fields they were (``stateschema.attributes``
+reads them by name) and read back into one shared tuple
+(``stateformat``: a schema entry's ``params``).
 
 >>> from typing import NamedTuple
 >>> class P(NamedTuple):
@@ -20,11 +22,9 @@ one shared tuple (``stateformat``: a schema entry's ``params``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from operator import attrgetter
 from typing import Any, TypeVar
 
-__all__ = ["expose", "pickled", "shared", "shared_count"]
+__all__ = ["pickled", "shared", "shared_count"]
 
 _P = TypeVar("_P", bound=tuple[Any, ...])
 _LIMIT = 4096  # distinct sets kept (a forged state cannot grow this without bound)
@@ -52,23 +52,6 @@ def shared(params: _P) -> _P:
 def shared_count() -> int:
     """How many distinct sets are held (for tests and benches)."""
     return len(_SHARED)
-
-
-def _setter(name: str, default: Any) -> Callable[[Any, Any], None]:
-    def set_(obj: Any, value: Any) -> None:
-        base = getattr(obj, "p", default)  # unset while a pickle sets field by field
-        obj.p = shared(base._replace(**{name: value}))
-
-    return set_
-
-
-def expose(cls: type, params: type[Any]) -> None:
-    """Each field of ``params`` (a NamedTuple class whose defaults are ``cls``'s) as a
-    property of ``cls``: read from ``obj.p``; set by replacing ``obj.p``."""
-    fields: tuple[str, ...] = params._fields
-    default = params()
-    for name in fields:
-        setattr(cls, name, property(attrgetter(f"p.{name}"), _setter(name, default)))
 
 
 def pickled(obj: Any) -> tuple[None, dict[str, Any]]:

@@ -321,6 +321,8 @@ def _build(tag: str, fields: dict[str, Any], version: int) -> Any:
             )
     if ts.decode is not None:
         return ts.decode(fields)
+    if ts.before is not None:
+        ts.before(fields)
     cls: Any = ts.cls  # cls.__new__, not object.__new__: the same object here; a class compiled
     obj: Any = cls.__new__(cls)  # by mypyc refuses object.__new__ (s21, docs/throughput.md)
     setattr_ = object.__setattr__

@@ -25,7 +25,7 @@ from typing import Any
 from processors.stateschema import attributes
 from schemas.errors import ContractError
 
-__all__ = ["after_bayesnet", "after_component", "after_novelty", "after_pending",
+__all__ = ["after_bayesnet", "after_component", "after_novelty", "before_pending",
            "after_windows", "encode_bayesnet", "encode_novelty", "encode_pending",
            "encode_windows"]
 
@@ -60,14 +60,17 @@ def encode_pending(q: Any) -> dict[str, Any]:
     return out
 
 
-def after_pending(q: Any) -> None:
+def before_pending(fields: dict[str, Any]) -> None:
+    """``items`` as held: read as a deque of ``(end, evidence, states)``, held as a list of
+    packed rows (760 bytes less than a deque), converted before the field is set (s22)."""
     from processors.pendingrows import pack
 
+    items = fields["items"]
     if not all(type(row) is tuple and len(row) == 3 and type(row[0]) is int
-               and type(row[1]) is dict and type(row[2]) is dict for row in q.items):
+               and type(row[1]) is dict and type(row[2]) is dict for row in items):
         raise ContractError("state: PendingLabels.items holds a window that is not "
                             "(end_ms, evidence, states)")
-    q.items = [pack(*row) for row in q.items]  # a list: 760 bytes less than a deque
+    fields["items"] = [pack(*row) for row in items]
 
 
 def encode_bayesnet(bn: Any) -> dict[str, Any]:

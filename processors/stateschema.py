@@ -52,6 +52,7 @@ class TypeSchema:
     encode: Callable[[Any], dict[str, Any]] | None = None  # custom: object -> fields
     decode: Callable[[dict[str, Any]], Any] | None = None  # custom: fields -> object
     after: Callable[[Any], None] | None = None  # rebuild transient attributes after a read
+    before: Callable[[dict[str, Any]], None] | None = None  # convert fields read before set
     # fields held in one shared object ``p`` of this NamedTuple class (processors.sharedparams)
     params: type[Any] | None = None
 
@@ -317,7 +318,7 @@ def _risk_types() -> dict[str, TypeSchema]:
         "PendingLabels": TypeSchema(PendingLabels, _fields(
             horizon_ms=INT, items=(deque,), limit=INT, acted=(list,), skipped=INT,
             last_end_ms=OPT_INT,
-        ), encode=stateforms.encode_pending, after=stateforms.after_pending),
+        ), encode=stateforms.encode_pending, before=stateforms.before_pending),
         "RiskLearner": TypeSchema(RiskLearner, _fields(
             lr=FLOAT, l2=FLOAT, target=STR, calibrate=BOOL, bn=("BayesNet",),
             calibrator=("BinCalibrator",), combiner=("LogisticRisk",), labels=INT,
@@ -384,13 +385,11 @@ def reader(tag: str) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]
 def _set_attributes(obj: Any) -> dict[str, Any]:
     """Every attribute ``obj`` holds: its ``__slots__`` that are set (a slotted class, #14)
     and its ``__dict__`` (which this makes, for good: only the first object of a type)."""
-    kind = type(obj)
-    slots = [n for c in reversed(kind.__mro__) for n in c.__dict__.get("__slots__", ())
-             if n not in ("__dict__", "__weakref__")]
-    out = {n: getattr(obj, n) for n in slots if hasattr(obj, n)}
-    if kind.__dictoffset__:
-        out.update(vars(obj))
-    return out
+    kind = type(obj)  # a mypyc class: its __mypyc_attrs__, which repeat its bases' (s22)
+    out = {n: getattr(obj, n) for c in reversed(kind.__mro__)
+           for n in c.__dict__.get("__slots__", getattr(c, "__mypyc_attrs__", ()))
+           if n not in ("__dict__", "__weakref__") and hasattr(obj, n)}
+    return {**out, **vars(obj)} if kind.__dictoffset__ else out
 
 
 @functools.cache

@@ -17,7 +17,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from processors.nativeattr import mypyc_attr
 
+
+@mypyc_attr(serializable=True)
 @dataclass(frozen=True, slots=True)
 class TrendFit:
     """A least-squares line ``value = intercept + slope * (t_s - t0_s)``, with its quality."""

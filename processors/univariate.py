@@ -50,17 +50,21 @@ import functools
 import math
 from collections import deque
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
+from processors.nativeattr import mypyc_attr
+from processors.noveltyview import NoveltyParams as NoveltyParams
+from processors.noveltyview import NoveltyView
 from processors.season import SeasonalHistory
 from processors.seenset import empty, mark, unseen
-from processors.sharedparams import expose, pickled, shared
+from processors.sharedparams import pickled, shared
 
 _LN10 = math.log(10.0)
 _Q_LIMIT = 1 << 14  # levels are clipped to +/- this before hashing
 _COARSE_SEED = 64  # the coarse resolution's contexts hash with orders 64.. (fine: 0..order)
 
 
+@mypyc_attr(serializable=True)
 class TailBuffer:
     """The last ``n`` values, sorted, to judge how rare a new one is (upper tail)."""
 
@@ -131,25 +135,6 @@ def _context_slots(prev: tuple[int, ...], q: int, order: int, bits: int, seed: i
     ])
 
 
-class NoveltyParams(NamedTuple):
-    """A :class:`ContextNovelty`'s constant parameters: one object per configuration (#14)."""
-
-    bins: int = 8
-    order: int = 3
-    warm: int = 250
-    margin: float = 0.25
-    bits: int = 13
-    seasonal: bool = True
-    history: int = 2048
-    tail: int = 256
-    local: int = 10
-    s_lo: float = 3.0
-    s_hi: float = 6.0
-    eta: float = 0.01
-    tail_min: int = 100
-    coarse: int = 0
-
-
 _LEVELS: dict[tuple[int, ...], tuple[int, ...]] = {}  # one tuple per context held (#14)
 _LEVELS_LIMIT = 1 << 14
 
@@ -172,26 +157,13 @@ def _next_levels(levels: tuple[int, ...], q: int, order: int) -> tuple[int, ...]
     return interned_levels((levels + (q,))[-order:])
 
 
-class ContextNovelty:
+@mypyc_attr(serializable=True)
+class ContextNovelty(NoveltyView):
     """Raw novelty of one metric's values (see the module doc); score, then learn. The
     parameters are read through ``p`` (:mod:`processors.sharedparams`)."""
 
-    __slots__ = ("p", "n", "lo", "hi", "levels", "seen", "hist", "resid", "recent", "err_local",
+    __slots__ = ("n", "lo", "hi", "levels", "seen", "hist", "resid", "recent", "err_local",
                  "err_season", "_changes", "seen_coarse")
-    bins: int
-    order: int
-    warm: int
-    margin: float
-    bits: int
-    seasonal: bool
-    history: int
-    tail: int
-    local: int
-    s_lo: float
-    s_hi: float
-    eta: float
-    tail_min: int
-    coarse: int
 
     def __init__(self, **params: Any) -> None:
         p = self.p = shared(NoveltyParams(**params))
@@ -331,9 +303,9 @@ class ContextNovelty:
         return raw
 
 
-expose(ContextNovelty, NoveltyParams)
 
 
+@mypyc_attr(serializable=True)
 class Suppressor:
     """Scales scores after an alarm (``score >= alarm``) by ``(t - t_alarm) / rest``. With
     ``hold`` the rest restarts at every *raw* score ``>= alarm``, the ones it scaled down
