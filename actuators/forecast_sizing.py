@@ -14,7 +14,7 @@ import numpy as np
 from actuators.signal import signal
 from actuators.sizecharge import check_charge, expected_use
 from actuators.sizerbase import DAY, GIB_KB, HOUR, MHZ_PER_CORE, DecayingHistogram, Sizer
-from actuators.sizeruns import candidates, exact
+from actuators.sizeruns import candidates, exact, ones
 from schemas.errors import ConfigError
 
 Pick = np.ndarray | None  # per knob: the chosen allocation and its P(demand > a)
@@ -377,13 +377,11 @@ class ForewarnSizer(Sizer):
         if self.resolved < max(self.warm, 1):
             self.alloc = np.full(self.knobs.size, max(self.capacity, float(bases[0])))
         elif self.combine == "cost" and len(self.names) > 1:
-            ones = [self._one(i, b, ts) for i, b in enumerate(bases)]
-            own = np.stack([a for a, _ in ones], axis=1)
+            own, ps = ones(self, bases, ts)  # each forecaster's _one (knob, forecaster)
             rows, best = np.arange(self.knobs.size), np.argmin(self.costs, axis=1)
             chosen = own[rows, best]
             if self.calibrate:
-                p = np.stack([q for _, q in ones], axis=1)[rows, best]
-                pick = np.stack([chosen, p], axis=1)
+                pick = np.stack([chosen, ps[rows, best]], axis=1)
             self.alloc = np.maximum(chosen - self.unit, self.floor)
         else:
             self.alloc = np.maximum(self._size(bases, ts) - self.unit, self.floor)

@@ -12,7 +12,7 @@ import pytest
 import actuators.forecast_sizing as fs
 from actuators.rightsize import ForewarnSizer, make_sizer
 from actuators.sizerbase import GIB_KB, MHZ_PER_CORE
-from actuators.sizeruns import exact, keep
+from actuators.sizeruns import exact, keep, ones
 
 KNOBS = (1.0, 0.3, 0.1, 0.03, 0.01, 3e-3, 1e-3, 3e-4, 1e-4, 1e-5, 1e-7)
 
@@ -29,20 +29,25 @@ def _demand(rng: np.random.Generator, steps: int, size: float) -> Iterator[float
 
 
 def _both(sz: ForewarnSizer, ts: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every forecaster's ``_one`` over the kept buckets and over all of them: equal bytes."""
-    for i, b in enumerate(sz._bases()):
-        fast = sz._one(i, float(b), ts)
-        with monkeypatch.context() as m:
-            m.setattr(fs, "exact", lambda *a: False)
-            full = sz._one(i, float(b), ts)
-        for x, y in zip(fast, full, strict=True):
+    """Every forecaster's ``_one`` over every bucket; the same over the kept buckets, and all
+    forecasters at once (``sizeruns.ones``): equal bytes."""
+    bases = sz._bases()
+    with monkeypatch.context() as m:
+        m.setattr(fs, "exact", lambda *a: False)
+        full = [sz._one(i, b, ts) for i, b in enumerate(bases)]
+    for i, b in enumerate(bases):
+        for x, y in zip(sz._one(i, b, ts), full[i], strict=True):
             assert x.tobytes() == y.tobytes()
+    own, p = ones(sz, bases, ts)
+    assert own.tobytes() == np.stack([a for a, _ in full], axis=1).tobytes()
+    assert p.tobytes() == np.stack([q for _, q in full], axis=1).tobytes()
 
 
 @pytest.mark.parametrize(("resource", "options"), [
     ("cpu", {}), ("mem", {}), ("mem", {"charge": 0.0}), ("cpu", {"charge": 2.5}),
     ("mem", {"prior": 0.0}), ("cpu", {"calibrate": 2.0, "charge": 0.5}),
-    ("mem", {"most_risk": 0.5, "charge": 1.0}),
+    ("mem", {"most_risk": 0.5, "charge": 1.0}), ("cpu", {"charge": 3.0}),
+    ("mem", {"forecasters": ("level", "window")}),
 ])
 def test_kept_buckets_give_the_same_choice(resource: str, options: dict[str, Any],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
