@@ -43,7 +43,7 @@ import numpy as np
 from actuators.forecast_sizing import ForewarnSizer
 from actuators.peers import AutopilotSizer, HpaSizer, StaticSizer, VpaSizer
 from actuators.signal import signal
-from actuators.sizefollow import FOLLOW_OPTIONS, FollowingSizer
+from actuators.sizefollow import FollowingSizer
 from actuators.sizerbase import (
     DEFAULT_KNOB,
     KNOBS,
@@ -176,7 +176,7 @@ class RightSizing:
 
 _CLASSES: dict[str, type[Sizer]] = {"static": StaticSizer, "reactive": HpaSizer,
                                     "vpa": VpaSizer, "autopilot": AutopilotSizer,
-                                    "forewarn": ForewarnSizer}
+                                    "forewarn": FollowingSizer}  # ForewarnSizer + follow
 
 
 def make_sizer(policy: str, knobs: Sequence[float] | None = None, *, capacity: float,
@@ -186,8 +186,5 @@ def make_sizer(policy: str, knobs: Sequence[float] | None = None, *, capacity: f
     if policy not in _CLASSES:
         raise ConfigError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
     knobs = (DEFAULT_KNOB[policy],) if knobs is None else tuple(knobs)
-    cls = _CLASSES[policy]
-    if policy == "forewarn" and any(k in options for k in FOLLOW_OPTIONS):
-        cls = FollowingSizer  # the follow-a-miss floor (actuators/sizefollow.py), off by default
-    return cls(knobs, capacity, step_s=step_s, delay_s=delay_s, resource=resource,
+    return _CLASSES[policy](knobs, capacity, step_s=step_s, delay_s=delay_s, resource=resource,
                             **options)

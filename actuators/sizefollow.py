@@ -1,16 +1,19 @@
-"""Follow a miss (``ForewarnSizer(follow=m)``, issue #11 session 22; off by default): after a step
-whose demand was above the allocation then in effect (a *miss*: demand seen, at event time,
-above what was given), the next decision asks for at least ``m`` times that demand, capped at
-``max(provisioned size, the most demand seen)``, for the knob values that missed only.
+"""Follow a miss (``follow`` m; issue #11, session 22; the default since then: 100, on CPU): after
+a step whose demand was above the allocation then in effect (a *miss*: demand seen, at event
+time, above what was given), the next decision asks for at least ``m`` times that demand, capped
+at ``max(provisioned size, the most demand seen)``, for the knob values that missed only; m 100
+is the bound in practice ("a miss buys the next step whole"), 0 the sizing before.
 
 Why: on the real traces a third of forewarn's CPU violation minutes on the large VMs *continue*
 a run of misses (the step before was a miss too), although the demand is already seen; the
 sizer's forecasters read a one-step jump as a rare event and size the next step as if it were
 over. Reactive (the HPA rule, target 0.7) follows a miss by construction. Measured offline on
 fold A (``docs/analysis/s22-trace/follow.py``) such a floor buys minutes at 6-28 times the rate
-of the lambda curve itself on CPU. The sizer's learning is untouched (its forecasters score
+of the lambda curve itself on CPU; trials 37-37b chose m 100 on fold A, fold B scored it
+(docs/closedloop.md, session 22). The sizer's learning is untouched (its forecasters score
 their own allocations), so the floor acts on the decision only. ``follow_on``: the resources it
-applies to (comma separated; "cpu" by default). Pure: no clock, no I/O; event time only."""
+applies to (comma separated; "cpu" by default). The fleet engine (``actuators/fleetsizing.py``)
+passes no allocation to ``observe``, so it never follows. Pure: no clock, no I/O; event time."""
 
 from __future__ import annotations
 
@@ -22,13 +25,12 @@ import numpy as np
 from actuators.forecast_sizing import ForewarnSizer
 from schemas.errors import ConfigError
 
-FOLLOW_OPTIONS = ("follow", "follow_on")
-
 
 class FollowingSizer(ForewarnSizer):
-    """:class:`ForewarnSizer` whose decision after a miss is at least ``follow`` x the demand."""
+    """:class:`ForewarnSizer` whose decision after a miss is at least ``follow`` x the demand
+    (the ``forewarn`` policy's class since session 22)."""
 
-    def __init__(self, *args: Any, follow: float = 0.0, follow_on: str = "cpu",
+    def __init__(self, *args: Any, follow: float = 100.0, follow_on: str = "cpu",
                  **kw: Any) -> None:
         super().__init__(*args, **kw)
         if not (math.isfinite(follow) and follow >= 0):

@@ -1,6 +1,7 @@
-"""forewarn's ``follow`` (session 22, docs/closedloop.md trial 37; off by default): after a miss
-(demand above the allocation in effect) the next decision asks for at least ``follow`` x that
-demand, capped at max(provisioned size, most demand seen), for the knob values that missed."""
+"""forewarn's ``follow`` (session 22, docs/closedloop.md trials 37-37b; the default since then,
+100 on CPU): after a miss (demand above the allocation in effect) the next decision asks for at
+least ``follow`` x that demand, capped at max(provisioned size, most demand seen), for the knob
+values that missed."""
 
 from __future__ import annotations
 
@@ -29,10 +30,13 @@ def test_follow_by_hand() -> None:
     floor does not touch what the sizer learns)."""
     demand = [500.0 if i % 97 == 96 else 100.0 for i in range(600)] + [600.0]
     given = [np.array([1000.0, 200.0])] * len(demand)
-    plain = make_sizer("forewarn", (0.01, 1.0), capacity=1000.0, resource="cpu")
+    plain = ForewarnSizer((0.01, 1.0), 1000.0, resource="cpu")
+    off = make_sizer("forewarn", (0.01, 1.0), capacity=1000.0, resource="cpu", follow=0.0)
     follow = make_sizer("forewarn", (0.01, 1.0), capacity=1000.0, resource="cpu", follow=1.5)
-    assert type(plain) is ForewarnSizer and isinstance(follow, FollowingSizer)
+    assert isinstance(follow, FollowingSizer) and follow.follow == 1.5
     a, b = _run(plain, demand, given), _run(follow, demand, given)
+    for x, z in zip(a, _run(off, demand, given), strict=True):
+        np.testing.assert_array_equal(x, z)  # follow 0: the sizing before, bit for bit
     for d, x, y in zip(demand, a, b, strict=True):
         assert y[0] == x[0]
         assert y[1] == (max(x[1], min(1.5 * d, 1000.0)) if d > 200.0 else x[1])
@@ -47,6 +51,8 @@ def test_follow_is_capped_at_the_size_or_the_most_seen() -> None:
 
 
 def test_follow_applies_to_follow_on_only_and_refuses_bad_values() -> None:
+    cpu = make_sizer("forewarn", (0.1,), capacity=1000.0, resource="cpu")
+    assert isinstance(cpu, FollowingSizer) and cpu.follow == 100.0  # the default since s22
     mem = make_sizer("forewarn", (0.1,), capacity=1000.0, resource="mem", follow=1.5)
     both = make_sizer("forewarn", (0.1,), capacity=1000.0, resource="mem", follow=1.5,
                       follow_on="cpu,mem")
