@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean setup kafka kafka-jars test-kafka faults fuzz
+.PHONY: run test bench lint clean setup kafka kafka-jars test-kafka faults fuzz compiled test-compiled
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,7 +28,29 @@ PYTEST_WORKERS ?= 4
 test: $(STAMP)
 	$(BIN)/ruff check schemas processors actuators streams tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+	FOREWARN_PURE_PYTHON=1 $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+
+# the pure core compiled with mypyc (#14, docs/throughput.md s22): build/native/, used on import
+# while it matches the sources (FOREWARN_PURE_PYTHON=1: the sources); without a C compiler or
+# the pinned mypy it says so in one line and forewarn runs interpreted
+compiled: $(STAMP)
+	$(BIN)/python tools/build_native.py --jobs 2
+
+# the compiled build checked: outputs byte-identical to the interpreted tree's on the 7 data sets
+# (per message and in polls of 64), and the state, checkpoint and processors unit tests on it
+COMPILED_TESTS ?= tests/unit/test_state_format.py tests/unit/test_state_compact.py \
+	tests/unit/test_state_encode.py tests/unit/test_checkpoint.py tests/unit/test_sharedparams.py \
+	tests/unit/test_outlook.py tests/unit/test_batch_outlook.py tests/unit/test_batch_trend.py \
+	tests/unit/test_univariate.py tests/unit/test_anomaly.py tests/unit/test_detectors.py \
+	tests/unit/test_pagehinkley.py tests/unit/test_forecastrecord.py \
+	tests/unit/test_worker_checkpoint_order.py
+
+test-compiled: compiled
+	$(BIN)/python -c "import processors, sys; sys.exit(processors.NATIVE is None and 'make test-compiled: no compiled build (see above)')"
+	FOREWARN_PURE_PYTHON=1 $(BIN)/python -m streams.bench.identity --save build/identity-pure.json
+	$(BIN)/python -m streams.bench.identity --check build/identity-pure.json
+	$(BIN)/python -m streams.bench.identity --check build/identity-pure.json --batch 64
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(COMPILED_TESTS)
 
 # Apache Kafka 4.x (KRaft) from Maven Central: deploy/kafka/pom.xml, tests/kafka_harness.py.
 # Each target fails loudly where java or mvn is missing.

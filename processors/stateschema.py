@@ -102,7 +102,7 @@ def _decode_ph(d: dict[str, Any]) -> Any:
 def _encode_hst_detector(det: Any) -> dict[str, Any]:
     from processors.anomaly import _encode_hst
 
-    out = {k: v for k, v in vars(det).items() if k != "hst"}
+    out = {k: getattr(det, k) for k in schema()["AnomalyDetector"].fields if k != "hst"}  # s22
     out["hst"] = _encode_hst(det.hst) if det.hst.trees else None
     return out
 
@@ -112,7 +112,8 @@ def _decode_hst_detector(d: dict[str, Any]) -> Any:
 
     det = AnomalyDetector.__new__(AnomalyDetector)
     blob = d.pop("hst")
-    vars(det).update(d)
+    for k, v in d.items():  # not vars(det).update: a mypyc class has no __dict__ (s22)
+        setattr(det, k, v)
     for k in ("n_trees", "height", "window_size", "seed"):
         if not 0 < d[k] < (1 << 31) or (k == "height" and d[k] > 20):
             raise ContractError(f"state: AnomalyDetector.{k}={d[k]} is out of range")

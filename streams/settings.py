@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from schemas.codec import WireFormat
 
 ENV_PREFIX = "FOREWARN_"
+_FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Settings:
     # the worker process's garbage collector runs its youngest generation every this many net
     # allocations (Python's default: 700; 0 keeps it): streams/runtime/gctune.py
     worker_gc_gen0: int = 10_000
+    # true: the pure core runs from its sources even where `make compiled` built it with mypyc
+    # (FOREWARN_PURE_PYTHON=1; the environment only: processors/__init__.py reads it on import)
+    pure_python: bool = False
     # modelling
     window_s: int = 60
     lateness_s: int = 30
@@ -181,6 +185,10 @@ class Settings:
                     f"unknown setting {name!r}; known: {', '.join(sorted(known))}"
                 )
             kind: type[Any] = type(known[name].default)  # every field has a default
+            if kind is bool and isinstance(raw, str):  # bool("0") is True: read it as a flag
+                if raw.strip().lower() not in _FLAGS:
+                    raise ConfigError(f"setting {name}={raw!r}: expected 1 or 0, true or false")
+                raw = _FLAGS[raw.strip().lower()]
             try:
                 out[name] = kind(raw) if not isinstance(raw, kind) else raw
             except (TypeError, ValueError) as exc:

@@ -16,3 +16,8 @@ the same numbers as the per-component code, bit for bit.
 The worker runs a poll's messages through ``BatchPipeline`` (setting ``worker_batch``, 64;
 1: message by message); see docs/throughput.md ("the batch core's design", "wired").
 """
+
+from processors import NATIVE as _NATIVE
+
+if _NATIVE is not None:  # the compiled build (processors/__init__.py)
+    __path__.insert(0, str(_NATIVE / "batch"))

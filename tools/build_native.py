@@ -1,0 +1,169 @@
+"""Build the pure core's mypyc extension (``make compiled``; issue #14, docs/throughput.md s22).
+
+Compiles the modules of ``processors/`` (``modules()``: all but the two pipelines, the
+offline pickle migration and the ``mypyc_attr`` shim) with mypyc into ``build/native/``
+(git-ignored), one extension per module (``separate=True``; gcc runs ``--jobs`` at a time),
+copies the package's data files (``defaults.toml``) beside them, and records each source's
+SHA-256 (``build/native/processors/native.json``).
+``processors/__init__.py`` puts the build in front of the sources on import when the record
+matches the sources and the setting ``pure_python`` (``FOREWARN_PURE_PYTHON=1``) is off; a
+stale build is never used (one line on stderr says so).
+
+Where there is no C compiler, or not the pinned mypy (the ``build`` extra), this prints one
+line and exits 0: forewarn then runs interpreted, with the same outputs. Two work-arounds
+for mypyc 2.4.1 are applied here, at build time (docs/throughput.md s20, s21):
+
+* a function's text signature that ``inspect.Signature`` refuses to validate crashed the
+  build: signatures are made without validation where validation fails;
+* a class with ``@mypyc_attr(serializable=True)`` gets an empty ``tp_init``, so ``Cls(args)``
+  called from interpreted code never ran ``__init__``: ``tp_init`` is made to run it.
+
+    python tools/build_native.py [--jobs N] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import sys
+import sysconfig
+import time
+from pathlib import Path
+from typing import Any
+
+MYPY_PIN = "2.4.1"  # the work-arounds below are for this version (pyproject's build extra)
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "native"
+RECORD = OUT / "processors" / "native.json"
+LEFT_OUT = {  # not compiled, and why
+    "processors/__init__.py": "the loader",
+    "processors/batch/__init__.py": "a package's",
+    "processors/pipeline.py": "subclassed by interpreted classes (CheckpointedPipeline)",
+    "processors/batch/pipeline.py": "likewise",
+    "processors/legacy_state.py": "assigns __class__ and makes subclasses at run time",
+    "processors/nativeattr.py": "the mypyc_attr shim: run-time only",
+}
+
+
+def modules() -> list[str]:
+    """The sources compiled, relative to the repository root, sorted."""
+    paths = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "processors").rglob("*.py"))
+    return [p for p in paths if p not in LEFT_OUT]
+
+
+def data_files() -> list[str]:
+    """The package's files that are not code (``processors/defaults.toml``)."""
+    return sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "processors").rglob("*")
+                  if p.is_file() and p.suffix not in (".py", ".pyc", ".so")
+                  and "__pycache__" not in p.parts)
+
+
+def digests(paths: list[str]) -> dict[str, str]:
+    return {p: hashlib.sha256((ROOT / p).read_bytes()).hexdigest() for p in paths}
+
+
+def why_not() -> str | None:
+    """Why this machine cannot build (``None``: it can)."""
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(cc) is None:
+        return f"no C compiler ({cc!r} not found)"
+    if not Path(sysconfig.get_paths()["include"], "Python.h").exists():
+        return "no Python headers (Python.h)"
+    try:
+        from mypy.version import __version__
+    except ImportError:
+        return "mypy not installed (pip install -e '.[build]')"
+    if __version__.split("+")[0] != MYPY_PIN:
+        return f"mypy {__version__}, the build is pinned to {MYPY_PIN} (pip install -e '.[build]')"
+    return None
+
+
+def _lenient_signatures() -> None:
+    sig = inspect.Signature
+
+    class Lenient(sig):  # type: ignore[misc, valid-type]
+        def __init__(self, parameters: Any = None, *, return_annotation: Any = sig.empty,
+                     __validate_parameters__: bool = True) -> None:
+            try:
+                super().__init__(parameters, return_annotation=return_annotation)
+            except ValueError:
+                super().__init__(parameters, return_annotation=return_annotation,
+                                 __validate_parameters__=False)
+
+    inspect.Signature = Lenient  # type: ignore[misc]
+
+
+def _tp_init_runs_init() -> None:
+    from mypyc.codegen import emitclass
+
+    original = emitclass.generate_init_for_class
+
+    def init_for_class(cl: Any, init_fn: Any, emitter: Any) -> Any:
+        if cl.is_serializable() and not (cl.allow_interpreted_subclasses or cl.builtin_base
+                                         or cl.has_method("__new__")):
+            name = f"{cl.name_prefix(emitter.names)}_init"
+            emitter.emit_line("static int")
+            emitter.emit_line(f"{name}(PyObject *self, PyObject *args, PyObject *kwds)")
+            emitter.emit_line("{")
+            emitter.emit_line(f"return {emitter.wrapper_function_call(init_fn.decl)}"
+                              "(self, args, kwds) != NULL ? 0 : -1;")
+            emitter.emit_line("}")
+            return name
+        return original(cl, init_fn, emitter)
+
+    emitclass.SLOT_DEFS["__init__"] = ("tp_init", init_for_class)  # mypy is compiled: the table
+
+
+def build(jobs: int) -> None:
+    _lenient_signatures()
+    _tp_init_runs_init()
+    from mypyc.build import mypycify
+    from setuptools import setup
+
+    paths = modules()
+    if RECORD.exists():
+        RECORD.unlink()  # a build that fails half way is not used
+    os.chdir(ROOT)
+    cache = ROOT / "build" / "mypyc-cache"  # its own: mypy's incremental cache, not the lint's
+    try:
+        ext = mypycify([*paths, f"--cache-dir={cache}"], opt_level="3", separate=True,
+                       target_dir=str(ROOT / "build" / "mypyc"))
+    except ValueError:  # mypyc 2.4.1 read a class's cached IR without its bitmap attributes
+        print("make compiled: mypyc's incremental cache failed; building from scratch",
+              file=sys.stderr)
+        shutil.rmtree(cache, ignore_errors=True)
+        ext = mypycify([*paths, f"--cache-dir={cache}"], opt_level="3", separate=True,
+                       target_dir=str(ROOT / "build" / "mypyc"))
+    setup(name="forewarn_native", ext_modules=ext, script_args=[
+        "-q", "build_ext", "--build-lib", str(OUT), "--build-temp", str(ROOT / "build" / "temp"),
+        "-j", str(jobs)])
+    data = data_files()  # read beside the modules (Path(__file__)): copied beside the build
+    for p in data:
+        shutil.copyfile(ROOT / p, OUT / p)
+    RECORD.write_text(json.dumps({"mypy": MYPY_PIN, "python": sys.version.split()[0],
+                                  "sources": digests(paths + data)}, indent=1, sort_keys=True)
+                      + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--jobs", type=int, default=2, help="C compilations at a time (default 2)")
+    args = ap.parse_args(argv)
+    reason = why_not()
+    if reason is not None:
+        print(f"make compiled: {reason}: not built; forewarn runs interpreted (pure Python, "
+              "the same outputs)", file=sys.stderr)
+        return 0
+    start = time.monotonic()
+    build(args.jobs)
+    print(f"make compiled: {len(modules())} modules of processors/ built into "
+          f"{OUT.relative_to(ROOT)} in {time.monotonic() - start:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
