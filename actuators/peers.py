@@ -14,6 +14,19 @@ from actuators.sizerbase import DAY, HOUR, KB_PER_MB, MHZ_PER_CORE, DecayingHist
 from schemas.errors import ConfigError
 
 
+def percentiles_rows(hists: Sequence[DecayingHistogram], ps: np.ndarray) -> np.ndarray:
+    """``np.stack([h.percentiles(p) for h, p in zip(hists, ps)])`` at once, the same floats, for
+    histograms built alike (one set of bucket starts): the running sums row by row, and
+    searchsorted (left) as the count of sums under each threshold (the sums never decrease:
+    the weights stay >= 0, ``subtract`` taking at most a bucket's weight)."""
+    cum = np.cumsum(np.stack([h.weights for h in hists]), axis=1)
+    last = cum[:, -1:]
+    idx = np.count_nonzero(cum[:, None, :] < (ps * last - 1e-12 * last)[:, :, None], axis=2)
+    ends: np.ndarray = hists[0].starts[np.minimum(idx, cum.shape[1] - 1) + 1]
+    empty = np.array([h.empty() for h in hists])
+    return np.where(empty[:, None], 0.0, ends)
+
+
 class StaticSizer(Sizer):
     """The trace's provisioned capacity (times the knob): what the fleet actually had."""
 
@@ -126,9 +139,9 @@ class VpaSizer(Sizer):
     def _estimates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per knob: the target, P50 and P95, with the margin and the minimum."""
         if self.is_mem:
-            est = np.stack([h.percentiles(np.array([k, 0.5, 0.95]))
-                            for k, h in zip(self.knobs, self.hists, strict=True)])
-            est = np.maximum(est * (1.0 + self.margin), self.minimum)
+            ps = np.stack([self.knobs, np.full(self.knobs.size, 0.5),
+                           np.full(self.knobs.size, 0.95)], axis=1)
+            est = np.maximum(percentiles_rows(self.hists, ps) * (1.0 + self.margin), self.minimum)
             return est[:, 0], est[:, 1], est[:, 2]
         flat = np.maximum(self.hist.percentiles(self.ps) * (1.0 + self.margin), self.minimum)
         return flat[:-2], flat[-2], flat[-1]
@@ -202,6 +215,9 @@ class AutopilotSizer(Sizer):
                                                      span), p))
                 self.windows.append(deque())
         self.limits = np.full(len(self.models), self.capacity)
+        self.by_hist = [i for i, h in enumerate(self.hists) if h is not None]
+        self.hist_rows = [h[0] for h in self.hists if h is not None]
+        self.hist_ps = np.array([[h[1]] for h in self.hists if h is not None])
         self.cost = np.zeros(len(self.models))
         self.chosen = 0
         self.last_ts: int | None = None
@@ -225,9 +241,9 @@ class AutopilotSizer(Sizer):
                     win.popleft()
                 self.limits[i] = win[0][1]
             else:
-                hist, p = h
-                hist.add(usage, 1.0, ts)
-                self.limits[i] = float(hist.percentiles(np.array([p]))[0])
+                h[0].add(usage, 1.0, ts)
+        if self.by_hist:  # each histogram model's percentile, all at once
+            self.limits[self.by_hist] = percentiles_rows(self.hist_rows, self.hist_ps)[:, 0]
         best = int(np.argmin(self.cost))
         if best != self.chosen and self.cost[best] < (1.0 - self.switch) * self.cost[self.chosen]:
             self.chosen = best

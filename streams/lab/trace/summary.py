@@ -218,8 +218,12 @@ def backtest_trace(data: str | Trace | Sequence[Trace], policies: Sequence[str] 
     sweep = len(policies) > 1 if sweep is None else sweep
     grid = knob_grid(policies, sweep, knobs)
     cfg = dataclasses.replace(base) if base is not None else PipelineConfig()
-    tasks = [(t, list(policies), grid, int(delay_s), cfg, dict(options or {})) for t in traces]
-    runs = pmap(run_component, tasks, jobs)
+    # the longest traces first, so that the processes end together; the runs in trace order
+    order = sorted(range(len(traces)), key=lambda i: -len(traces[i]))
+    tasks = [(traces[i], list(policies), grid, int(delay_s), cfg, dict(options or {}))
+             for i in order]
+    done = dict(zip(order, pmap(run_component, tasks, jobs), strict=True))
+    runs = [done[i] for i in range(len(traces))]
     return result_of(runs, policies, delay_s, grid, per_vm)
 
 
