@@ -42,15 +42,21 @@ COMPILED_TESTS ?= tests/unit/test_state_format.py tests/unit/test_state_compact.
 	tests/unit/test_state_encode.py tests/unit/test_checkpoint.py tests/unit/test_sharedparams.py \
 	tests/unit/test_outlook.py tests/unit/test_batch_outlook.py tests/unit/test_batch_trend.py \
 	tests/unit/test_univariate.py tests/unit/test_anomaly.py tests/unit/test_detectors.py \
-	tests/unit/test_pagehinkley.py tests/unit/test_forecastrecord.py \
+	tests/unit/test_pagehinkley.py tests/unit/test_forecastrecord.py tests/unit/test_multivariate.py \
+	tests/unit/test_risk_learning.py tests/unit/test_state_memory.py \
 	tests/unit/test_worker_checkpoint_order.py
+# not on the compiled tree: pickling (format 2's migration, legacy_state: interpreted only), and
+# tests that look inside objects as interpreted ones (__slots__, del, forged types, shared floats)
+COMPILED_SKIP ?= not pickle and not migrated and not forged_pending and not field_gone and not \
+	batched_refits and not small_after and not score_one_changes and not acted_intervals and not \
+	one_object_per and not zeros_keep
 
 test-compiled: compiled
 	$(BIN)/python -c "import processors, sys; sys.exit(processors.NATIVE is None and 'make test-compiled: no compiled build (see above)')"
 	FOREWARN_PURE_PYTHON=1 $(BIN)/python -m streams.bench.identity --save build/identity-pure.json
 	$(BIN)/python -m streams.bench.identity --check build/identity-pure.json
 	$(BIN)/python -m streams.bench.identity --check build/identity-pure.json --batch 64
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(COMPILED_TESTS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(COMPILED_TESTS) -k '$(COMPILED_SKIP)'
 
 # Apache Kafka 4.x (KRaft) from Maven Central: deploy/kafka/pom.xml, tests/kafka_harness.py.
 # Each target fails loudly where java or mvn is missing.
