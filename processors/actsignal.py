@@ -15,7 +15,8 @@ so ``act`` is, window for window, the risk of the configuration without the disc
 closed loop driven by it is the default's by construction.
 
 With ``alarm_learner`` (s21, an option) each :class:`~processors.calibration.RiskLearner` keeps
-a second one (``RiskLearner.alarm``) that learns the evidence as the records weighed it and
+an alarm head (``RiskLearner.alarm``: s21's whole second learner, made lean in s22: its own
+calibration over the learner's network) that learns the evidence as the records weighed it and
 gives the alarm's risk, so the alarm's calibration can make up for the discounts while ``act``
 stays the default's risk: a pending window keeps the weighed ``breach`` / ``warn`` beside the
 unweighed evidence (:data:`ALARM_KEYS`, :func:`kept`), and :func:`learn_both` gives each
@@ -31,7 +32,7 @@ from processors.calibration import RiskLearner, held
 from processors.componentstate import ComponentState
 from processors.config import PipelineConfig
 from processors.evidence import WindowEvidence
-from processors.risk import RiskModel
+from processors.risk import Assessment, RiskModel
 
 
 def unweighed(base: Mapping[str, float], ev: WindowEvidence, onset: bool,
@@ -70,12 +71,13 @@ def context_of(parent: float | None, learner: RiskLearner, states: dict[str, int
 ALARM_KEYS = {"alarm.breach": "breach", "alarm.warn": "warn"}
 
 
-def alarm_of(model: RiskModel, config: PipelineConfig) -> RiskModel:
-    """The model that gives the alarm's risk: with ``alarm_learner``, ``model``'s alarm
-    learner once it has one; else ``model`` itself."""
+def judge(model: RiskModel, base: Mapping[str, float], states: Mapping[str, int],
+          config: PipelineConfig) -> Assessment:
+    """The alarm's assessment of the window: with ``alarm_learner``, by ``model``'s alarm
+    head once it has one (:class:`~processors.calibration.AlarmHead`); else ``model``'s."""
     if config.alarm_learner and isinstance(model, RiskLearner) and model.alarm is not None:
-        return model.alarm
-    return model
+        return model.assess_by(base, model.bn.explain(states), model.alarm)
+    return model.assess(base, states)
 
 
 def kept(base: dict[str, float], act: dict[str, float] | None,
@@ -92,11 +94,12 @@ def kept(base: dict[str, float], act: dict[str, float] | None,
 def learn_both(model: RiskLearner, base: Mapping[str, float], states: Mapping[str, int],
                y: bool, alarm: bool) -> None:
     """One labelled window (``base`` as :func:`kept` made it): with ``alarm``, the alarm's
-    learner learns the alarm's evidence, then ``model`` learns the unweighed."""
+    head learns the alarm's evidence, and ``model`` the unweighed (one network read)."""
     act, weighed = split(base)
     if alarm:
-        model.learn_alarm(weighed, states, y)
-    model.learn_one(act, states, y)
+        model.learn_pair(act, weighed, states, y)
+    else:
+        model.learn_one(act, states, y)
 
 
 def split(base: Mapping[str, float]) -> tuple[Mapping[str, float], Mapping[str, float]]:
@@ -108,17 +111,22 @@ def split(base: Mapping[str, float]) -> tuple[Mapping[str, float], Mapping[str, 
 
 
 def acted(st: ComponentState, model: RiskModel, base: Mapping[str, float], ev: WindowEvidence,
-          at_warn: bool, raw: float, end_ms: int, config: PipelineConfig
+          at_warn: bool, raw: float, end_ms: int, config: PipelineConfig,
+          drivers: dict[str, float] | None = None
           ) -> tuple[dict[str, float] | None, float | None]:
     """The window's unweighed evidence (``None``: as weighed) and its risk, held from its own
     previous value (``None`` where it is the alarm's: no discount now or before, and no
-    alarm learner of its own). ``raw``: the alarm's risk before the hold."""
+    alarm head of its own). ``raw``: the alarm's risk before the hold; ``drivers``: the
+    network's ratios the alarm read (:func:`judge`; ``None``: read again)."""
     act = unweighed(base, ev, config.risk_target == "onset", at_warn, config.alarm_reach)
-    own = alarm_of(model, config) is not model
+    own = config.alarm_learner and isinstance(model, RiskLearner) and model.alarm is not None
     if act is None and st.last_act is None and not own:
         return None, None
     if act is not None or own:
-        raw = min(1.0, max(0.0, model.assess(base if act is None else act, ev.states).risk))
+        x = base if act is None else act
+        judged = (model.assess_by(x, drivers) if drivers is not None
+                  and isinstance(model, RiskLearner) else model.assess(x, ev.states))
+        raw = min(1.0, max(0.0, judged.risk))
     last = st.last_risk if st.last_act is None else st.last_act
     return act, emitted(st, raw, end_ms, last, config)
 

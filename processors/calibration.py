@@ -28,12 +28,15 @@ windows; before that the fleet's does (``model.source`` says which).
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from processors.bayesnet import BayesNet
+from processors.bincalibrator import BinCalibrator
 from processors.nativeattr import mypyc_attr
 from processors.pendingrows import Row, end_of, pack, unpack
 from processors.risk import PRIOR_BIAS, PRIORS, Assessment, LogisticRisk
@@ -142,13 +145,14 @@ class RiskLearner:
     positives: int = 0
     reach_n: float = 0.0  # windows with a parent in trouble (see :meth:`reach`)
     reach_k: float = 0.0  # of which a new FAIL of this component followed within the horizon
-    # the alarm's own learner (``alarm_learner``, s21): learns the evidence as the records
-    # weighed it (:meth:`learn_alarm`); ``None``: as this learner (the default: not kept)
-    alarm: RiskLearner | None = None
+    # the alarm's own calibration (``alarm_learner``, s21; lean since s22): learns the evidence
+    # as the records weighed it (:meth:`learn_pair`); ``None``: as this learner (not kept)
+    alarm: AlarmHead | None = None
 
     def __post_init__(self) -> None:
         if self.labels == 0:  # a new learner starts from the target's priors
-            self.combiner = LogisticRisk(weights=combiner_priors(self.target), bias=PRIOR_BIAS)
+            self.combiner = (_priors_combiner(self.target) if self.lr == 0.0 else
+                             LogisticRisk(weights=combiner_priors(self.target), bias=PRIOR_BIAS))
 
     def evidence(self, base: Mapping[str, float], states: Mapping[str, int]) -> Evidence:
         """The combiner's inputs: ``base`` plus the network's scaled log-odds; for the onset
@@ -165,41 +169,56 @@ class RiskLearner:
     def assess(self, base: Mapping[str, float], states: Mapping[str, int]) -> Assessment:
         """The calibrated risk, the combiner's terms and the network's drivers, in one pass
         (the network's ratios are computed once)."""
-        drivers = self.bn.explain(states)
+        return self.assess_by(base, self.bn.explain(states))
+
+    def assess_by(self, base: Mapping[str, float], drivers: dict[str, float],
+                  head: AlarmHead | None = None) -> Assessment:
+        """:meth:`assess` from the network's ratios ``drivers`` (``bn.explain`` of the window's
+        states: the alarm's and ``act``'s read them once, s22), by ``head``'s combiner and
+        calibration (``None``: this learner's)."""
         x = self._evidence(base, self.bn.log_odds_of(drivers))
-        terms = self.combiner.terms(x)
-        return Assessment(self.calibrated(self.combiner.score_terms(terms)), terms, drivers)
+        c = self.combiner if head is None or head.combiner is None else head.combiner
+        terms = c.terms(x)
+        raw = c.score_terms(terms)
+        if not self.calibrate:
+            return Assessment(raw, terms, drivers)
+        cal = self.calibrator if head is None else head.calibrator
+        return Assessment(cal.score_one(raw), terms, drivers)
 
     def calibrated(self, raw: float) -> float:
         return self.calibrator.score_one(raw) if self.calibrate else raw
 
     def learn_one(self, base: Mapping[str, float], states: Mapping[str, int], y: bool) -> None:
-        x = self.evidence(base, states)  # the network as it stood before this label
-        c = self.combiner
-        raw = c.score_one(x)
-        g = float(y) - raw
-        self.calibrator.learn_one(raw, y)
-        c.bias += self.lr * (g - self.l2 * (c.bias - PRIOR_BIAS))
-        priors = ONSET_PRIORS if self.target == "onset" else _FAIL_PRIORS  # read only
-        for k in sorted(c.weights):
-            prior = priors.get(k, 0.0)
-            c.weights[k] += self.lr * (g * float(x.get(k, 0.0)) - self.l2 * (c.weights[k] - prior))
+        self.learn_with(base, states, y, self.bn.log_odds(states))
+
+    def learn_with(self, base: Mapping[str, float], states: Mapping[str, int], y: bool,
+                   log_odds: float) -> None:
+        """:meth:`learn_one`, given the network's log-odds of ``states`` before this label."""
+        _fit(self, self.combiner, self.calibrator, self._evidence(base, log_odds), y)
         self.bn.learn_one(states, y)
         self.labels += 1
         self.positives += int(y)
         self.learn_reach(base.get("parent", 0.0), y)
         return None
 
-    def learn_alarm(self, base: Mapping[str, float], states: Mapping[str, int],
-                    y: bool) -> None:
-        """One labelled window for the alarm's learner, with the evidence as the alarm read
-        it; call it before :meth:`learn_one` learns the window: a learner without one
-        (``None``: as this learner, e.g. restored from a checkpoint written before s21)
-        starts as a copy of this one."""
-        if self.alarm is None:
-            self.alarm = copy.deepcopy(self)
-        self.alarm.learn_one(base, states, y)
-        return None
+    def learn_pair(self, act: Mapping[str, float], weighed: Mapping[str, float],
+                   states: Mapping[str, int], y: bool) -> None:
+        """One labelled window for this learner (``act``: the evidence unweighed) and the
+        alarm's head (``weighed``: as the alarm read it), the network's log-odds read once; the
+        head learns first, from the network as it stood before the label. A learner without
+        one (``None``: as this learner, e.g. restored from a checkpoint written before s21)
+        starts it from its own calibration (and combiner, where that learns)."""
+        head = self.alarm
+        if head is None:
+            head = self.alarm = AlarmHead(self.calibrator.copy(),
+                                          copy.deepcopy(self.combiner) if self.lr > 0 else None)
+        log_odds = self.bn.log_odds(states)
+        x = self._evidence(weighed, log_odds)
+        if head.combiner is None:  # the weights stay at their priors: the calibration learns
+            head.calibrator.learn_one(self.combiner.score_one(x), y)
+        else:
+            _fit(self, head.combiner, head.calibrator, x, y)
+        self.learn_with(act, states, y, log_odds)
 
     def reach(self) -> float:
         """How much of a parent's trouble counts as evidence here, 0..1, from its lift: the
@@ -234,60 +253,54 @@ class RiskLearner:
         return None
 
 
+def _fit(learner: RiskLearner, c: LogisticRisk, calibrator: BinCalibrator, x: Evidence,
+         y: bool) -> None:
+    """One label for a combiner (SGD at the learner's ``lr``, pulled to its priors by ``l2``)
+    and the calibration of its output. At ``lr`` 0 (``risk_lr``, the default) the weights
+    stay at their priors: s22 skips the update, which added zeros."""
+    raw = c.score_one(x)
+    calibrator.learn_one(raw, y)
+    lr, l2 = learner.lr, learner.l2
+    if lr == 0.0:
+        return None
+    g = float(y) - raw
+    c.bias += lr * (g - l2 * (c.bias - PRIOR_BIAS))
+    priors = ONSET_PRIORS if learner.target == "onset" else _FAIL_PRIORS  # read only
+    for k in sorted(c.weights):
+        prior = priors.get(k, 0.0)
+        c.weights[k] += lr * (g * float(x.get(k, 0.0)) - l2 * (c.weights[k] - prior))
+
+
 @mypyc_attr(serializable=True)
 @dataclass(slots=True)
-class BinCalibrator:
-    """Isotonic calibration by bins, learnt from labels.
+class AlarmHead:
+    """The alarm's own learner (``alarm_learner``), lean (s22): the calibration, and the
+    combiner where the weights learn (the learner's ``lr`` > 0), that learn the evidence as
+    the records weighed it, over the network, counts and reach of the learner it belongs to.
+    Those learn the same states and labels as s21's whole second :class:`RiskLearner` did,
+    which held a copy of them equal count for count: the alarm's risk is the same."""
 
-    ``bins`` equal-width bins of the raw probability; each holds its labels plus ``strength``
-    pseudo-observations at its mid-point (so an empty bin keeps the raw value, and a few labels
-    move it only a little); pool-adjacent-violators makes the bin values non-decreasing, and
-    the output interpolates linearly between bin mid-points (and in proportion to the raw
-    value beyond the outer ones). With no labels it is the identity.
-    """
+    calibrator: BinCalibrator
+    combiner: LogisticRisk | None = None  # ``None``: the learner's (``lr`` 0: its priors)
 
-    bins: int = 10
-    strength: float = 20.0
-    n: list[float] = field(default_factory=lambda: [0.0] * 10)
-    pos: list[float] = field(default_factory=lambda: [0.0] * 10)
-    table: list[float] = field(default_factory=lambda: [(k + 0.5) / 10 for k in range(10)])
 
-    def __post_init__(self) -> None:
-        if len(self.n) != self.bins:
-            self.n, self.pos = [0.0] * self.bins, [0.0] * self.bins
-            self.table = [(k + 0.5) / self.bins for k in range(self.bins)]
+def lean_alarm(fields: dict[str, Any]) -> None:
+    """A learner's fields read from a snapshot (the state reader's ``before`` hook): s21's
+    whole second learner as its alarm is read as its head; at ``lr`` 0, a combiner at the
+    priors is the one every such learner shares."""
+    old, lr = fields["alarm"], fields["lr"]
+    if isinstance(old, RiskLearner):
+        fields["alarm"] = AlarmHead(old.calibrator, old.combiner if lr > 0 else None)
+    if lr == 0.0 and fields["combiner"] == _priors_combiner(fields["target"]):
+        fields["combiner"] = _priors_combiner(fields["target"])
 
-    def score_one(self, p: float) -> float:
-        if not math.isfinite(p):
-            return 0.0
-        u = p * self.bins - 0.5  # position in units of bins, 0 = the first mid-point
-        if u <= 0:  # below the first mid-point, or above the last: in proportion to p
-            return self.table[0] * max(0.0, p) * 2 * self.bins
-        if u >= self.bins - 1:
-            return min(1.0, self.table[-1] * p / (1.0 - 0.5 / self.bins))
-        k = int(u)
-        return self.table[k] + (u - k) * (self.table[k + 1] - self.table[k])
 
-    def learn_one(self, p: float, y: bool) -> None:
-        if not math.isfinite(p):
-            return None
-        k = min(self.bins - 1, max(0, int(p * self.bins)))
-        self.n[k] += 1.0
-        self.pos[k] += float(y)
-        # pool adjacent violators over (weighted mean, weight, bins) blocks: each bin's block
-        # merged into the ones before it while they stand higher (the same sums as merging
-        # the last two blocks in turn; #14: no list per block)
-        blocks: list[tuple[float, float, int]] = []
-        bins, strength, n, pos = self.bins, self.strength, self.n, self.pos
-        for j in range(bins):
-            w = n[j] + strength
-            m, c = (pos[j] + strength * ((j + 0.5) / bins)) / w, 1
-            while blocks and blocks[-1][0] > m:
-                m1, w1, c1 = blocks.pop()
-                m, w, c = (m1 * w1 + m * w) / (w1 + w), w1 + w, c1 + c
-            blocks.append((m, w, c))
-        self.table = [m for m, _, c in blocks for _ in range(c)]
-        return None
+@functools.cache
+def _priors_combiner(target: str) -> LogisticRisk:
+    """The combiner at the target's priors, one for every learner whose weights do not learn
+    (``lr`` 0, ``risk_lr``'s default; s22: ~0.5 KB a component). Read only: nothing updates
+    a combiner at ``lr`` 0 (:func:`_fit`)."""
+    return LogisticRisk(weights=combiner_priors(target), bias=PRIOR_BIAS)
 
 
 @mypyc_attr(serializable=True)

@@ -322,7 +322,7 @@ class Pipeline:
         if parent is not None and (c.context_reach or c.alarm_reach):
             base["parent"] = parent  # what the learner's reach learns from
         model, source = self._model_for(st)
-        judged = actsignal.alarm_of(model, c).assess(base, ev.states)
+        judged = actsignal.judge(model, base, ev.states, c)
         at_worst = sorted({self._rule_metric[n] for n, s in statuses.items()
                            if s == worst > PASS and n in self._rule_metric})
         shares = contributors(
@@ -331,7 +331,8 @@ class Pipeline:
             bn_nodes=judged.drivers, growth_metrics=ev.growing,
         )
         raw = _clip01(judged.risk)
-        act, act_risk = acted(st, model, base, ev, worst == WARN, raw, window.end_ms, c)
+        act, act_risk = acted(st, model, base, ev, worst == WARN, raw, window.end_ms, c,
+                              judged.drivers)
         st.last_risk = risk = emitted(st, raw, window.end_ms, st.last_risk, c)
         st.last_act = None if act_risk is None or act_risk == risk else act_risk
         if st.pending is not None:  # the model learns the evidence unweighed (actsignal)

@@ -62,6 +62,7 @@ def _f(*kinds: type | str, default: Callable[[], Any] | None = None) -> Field:
 
 
 INT, FLOAT, STR, BOOL = (int,), (int, float), (str,), (bool,)
+_DOUBLES = Field((array, list), typecode="d")  # an array('d'), or a list (format 2's pickles)
 _CHECKED: set[str] = set()  # types whose attribute names were held against the schema
 
 
@@ -310,9 +311,8 @@ def _forecast_types() -> dict[str, TypeSchema]:
 
 def _risk_types() -> dict[str, TypeSchema]:
     """The risk models and the windows waiting for their labels."""
-    from processors import stateforms
-    from processors.bayesnet import BayesNet
-    from processors.calibration import BinCalibrator, PendingLabels, RiskLearner
+    from processors import bayesnet, bincalibrator, stateforms
+    from processors.calibration import AlarmHead, PendingLabels, RiskLearner, lean_alarm
     from processors.risk import LogisticRisk
 
     return {
@@ -325,15 +325,15 @@ def _risk_types() -> dict[str, TypeSchema]:
             calibrator=("BinCalibrator",), combiner=("LogisticRisk",), labels=INT,
             positives=INT, reach_n=_f(*FLOAT, default=lambda: 0.0),
             reach_k=_f(*FLOAT, default=lambda: 0.0),
-            alarm=_f("RiskLearner", _NONE, default=lambda: None),  # none before s21
-        )),
-        "BayesNet": TypeSchema(BayesNet, _fields(
-            prior_strength=FLOAT, prior_y=(tuple,), y_counts=(list,), tables=(dict,),
-            n_learnt=INT,
+            alarm=_f("AlarmHead", "RiskLearner", _NONE, default=lambda: None),  # s21; s22 lean
+        ), before=lean_alarm),
+        "AlarmHead": TypeSchema(AlarmHead, _fields(calibrator=("BinCalibrator",),
+                                                   combiner=("LogisticRisk", _NONE))),
+        "BayesNet": TypeSchema(bayesnet.BayesNet, _fields(
+            prior_strength=FLOAT, prior_y=(tuple,), y_counts=(list,), tables=(dict,), n_learnt=INT,
         ), encode=stateforms.encode_bayesnet, after=stateforms.after_bayesnet),
-        "BinCalibrator": TypeSchema(BinCalibrator, _fields(
-            bins=INT, strength=FLOAT, n=(list,), pos=(list,), table=(list,),
-        )),
+        "BinCalibrator": TypeSchema(bincalibrator.BinCalibrator, _fields(  # arrays since s22
+            bins=INT, strength=FLOAT, n=_DOUBLES, pos=_DOUBLES, table=_DOUBLES)),
         "LogisticRisk": TypeSchema(LogisticRisk, _fields(weights=(dict,), bias=FLOAT, lr=FLOAT)),
     }
 

@@ -4,12 +4,15 @@ default's risk, window for window."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from actuators.signal import signal
 from processors.actsignal import kept, split
-from processors.calibration import RiskLearner
+from processors.calibration import AlarmHead, RiskLearner, lean_alarm
 from processors.config import PipelineConfig
 from processors.pipeline import Pipeline
 from tests.unit.test_actsignal import DISCOUNTS, _plateau
@@ -45,20 +48,36 @@ def test_kept_evidence_splits_into_the_two() -> None:
     assert split(act) == (act, act)
 
 
-def test_an_old_learner_starts_its_alarm_learner_as_a_copy() -> None:
-    r = RiskLearner()
-    for i in range(30):
+def _learnt(n: int = 30, lr: float = 0.0) -> RiskLearner:
+    r = RiskLearner(lr=lr)  # the pipeline's: risk_lr 0
+    for i in range(n):
         r.learn_one({"breach": 0.1 * (i % 3)}, {"cpu.util": i % 3}, i % 7 == 0)
+    return r
+
+
+@pytest.mark.parametrize("lr", [0.0, 0.05])
+def test_an_old_learner_starts_its_alarm_head_and_it_is_s21s_second_learner(lr: float) -> None:
+    r, twin = _learnt(lr=lr), _learnt(lr=lr)
     assert r.alarm is None  # a learner written before s21, or with the option off
-    twin = RiskLearner()
-    for i in range(30):
-        twin.learn_one({"breach": 0.1 * (i % 3)}, {"cpu.util": i % 3}, i % 7 == 0)
-    r.learn_alarm({"breach": 0.9}, {"cpu.util": 2}, True)
-    twin.learn_one({"breach": 0.9}, {"cpu.util": 2}, True)
-    assert r.alarm is not None and r.alarm.alarm is None
-    x = ({"breach": 0.5}, {"cpu.util": 1})
-    assert r.alarm.score_one(*x) == twin.score_one(*x)
-    assert r.labels == 30  # the act learner did not learn the alarm's window
+    alarm = copy.deepcopy(twin)  # s21: a whole second learner, learning the weighed evidence
+    r.learn_pair({"breach": 0.6}, {"breach": 0.9}, {"cpu.util": 2}, True)
+    twin.learn_one({"breach": 0.6}, {"cpu.util": 2}, True)
+    alarm.learn_one({"breach": 0.9}, {"cpu.util": 2}, True)
+    assert isinstance(r.alarm, AlarmHead)
+    assert (r.alarm.combiner is None) == (lr == 0)  # lr 0: the learner's, at its priors
+    assert r.bn == twin.bn == alarm.bn and r.labels == twin.labels == 31
+    for x in ({"breach": 0.5}, {"breach": 0.95, "warn": 1.0}):
+        states = {"cpu.util": 1}
+        assert r.assess_by(x, r.bn.explain(states), r.alarm) == alarm.assess(x, states)
+        assert r.assess(x, states) == twin.assess(x, states)
+
+
+def test_an_s21_snapshot_reads_its_second_learner_as_the_head() -> None:
+    r, alarm = _learnt(), _learnt(40)  # as s21 wrote a learner and its whole second learner
+    fields = {"lr": 0.0, "target": "onset", "alarm": alarm, "combiner": copy.deepcopy(r.combiner)}
+    lean_alarm(fields)  # the state reader's hook
+    assert fields["alarm"] == AlarmHead(alarm.calibrator, None)
+    assert fields["combiner"] is RiskLearner(lr=0.0).combiner  # the priors', shared
 
 
 def test_a_restored_component_goes_on_with_its_alarm_learner() -> None:

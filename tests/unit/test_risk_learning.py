@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from processors.bayesnet import N_STATES, BayesNet, metric_state
-from processors.calibration import BinCalibrator, PendingLabels, RiskLearner
+from processors.bincalibrator import BinCalibrator
+from processors.calibration import PendingLabels, RiskLearner
 from processors.forecast import SeasonalTrendForecaster, TrendForecaster
 from processors.metricoutlook import MetricOutlook
 

@@ -30,8 +30,17 @@ def one(name: str, seed: int, cfg: dict, thr: float, out: str) -> dict:
             kept.append((dict(base), dict(states), a.risk, dict(a.terms)))
         return a
 
-    calibration.RiskLearner.assess = assess  # type: ignore[method-assign]
-    from processors import pipeline
+    from processors import actsignal, pipeline
+    if hasattr(actsignal, "judge"):  # s22: the alarm's assessment is actsignal.judge's
+        judge = actsignal.judge
+
+        def judged(model, base, states, config):  # type: ignore[no-untyped-def]
+            a = judge(model, base, states, config)
+            kept.append((dict(base), dict(states), a.risk, dict(a.terms)))
+            return a
+        actsignal.judge = judged
+    else:
+        calibration.RiskLearner.assess = assess  # type: ignore[method-assign]
     in_act, acted = False, pipeline.acted
 
     def acted_(*args):  # type: ignore[no-untyped-def]
