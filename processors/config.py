@@ -46,20 +46,22 @@ class PipelineConfig:
     # component (RiskLearner.reach; issue #15, s14; off: it lost recall in `mixed`)
     context_reach: bool = False
     # scale each rule metric's breach probability by its record of forecasts that came true,
-    # (k + this) / (n + this) (processors.forecastrecord; issue #15, s17); 0: off
-    forecast_trust: float = 0.0
+    # (k + this) / (n + this) (processors.forecastrecord; issue #15, s17; the default since s22,
+    # with hover 2 and the alarm's own learner: the alarm's alone); 0: off
+    forecast_trust: float = 2.0
     # weigh the warn evidence by the record of the WARN spells that went on to FAIL, with
     # this prior (processors.forecastrecord; issue #15, s17; the default since s20: the alarm's
     # alone, the allocators read RiskScore.act); 0: off
     warn_trust: float = 2.0
     # with forecast_trust / warn_trust: an episode during which the metric (1) or any rule
     # metric of the component (2) went over its FAIL threshold, its rule's FAIL or not, is no
-    # miss (processors.forecastrecord; issue #15, s18); 0: off
-    hover: int = 0
-    # the alarm's own learner (issue #15, s21): each risk model keeps a second learner that
-    # learns the evidence as the records weighed it and gives the alarm's risk; the first
-    # learns it unweighed and gives ``act`` (processors.actsignal); False: one learner
-    alarm_learner: bool = False
+    # miss (processors.forecastrecord; issue #15, s18; 2 the default since s22); 0: off
+    hover: int = 2
+    # the alarm's own learner (issue #15, s21; lean and the default since s22): each risk
+    # model keeps an alarm head (calibration.AlarmHead) that learns the evidence as the
+    # records weighed it and gives the alarm's risk; the learner learns it unweighed and gives
+    # ``act`` (processors.actsignal); False: one learner
+    alarm_learner: bool = True
     # the alarm's context scaled by the component's learnt reach (RiskLearner.reach, round six's
     # form); act, the network's state and what is learnt keep the parents' standing (s21)
     alarm_reach: bool = False

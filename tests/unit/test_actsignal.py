@@ -11,6 +11,9 @@ from processors.config import PipelineConfig
 from processors.pipeline import Pipeline
 
 DISCOUNTS = {"forecast_trust": 2.0, "warn_trust": 2.0, "hover": 2}
+# every discount and the alarm's own learner off (the default before s20)
+OFF: dict[str, Any] = {"forecast_trust": 0.0, "warn_trust": 0.0, "hover": 0,
+                       "alarm_learner": False}
 
 
 def _plateau(p: Pipeline, i0: int, i1: int) -> list[dict[str, Any]]:
@@ -25,7 +28,7 @@ def _plateau(p: Pipeline, i0: int, i1: int) -> list[dict[str, Any]]:
 
 
 def test_act_is_the_risk_without_the_discounts_window_for_window() -> None:
-    base = PipelineConfig()
+    base = PipelineConfig(**OFF)
     plain = _plateau(Pipeline(base), 0, 800)
     weighed = _plateau(Pipeline(replace(base, **DISCOUNTS)), 0, 800)  # type: ignore[arg-type]
     assert len(plain) == len(weighed) > 100
@@ -38,8 +41,8 @@ def test_act_is_the_risk_without_the_discounts_window_for_window() -> None:
 
 
 def test_act_is_null_where_it_equals_the_alarm_and_the_hold_never_moves_it() -> None:
-    held = _plateau(Pipeline(PipelineConfig(anomaly_hold=True, warn_trust=0.0)), 0, 800)
-    unheld = _plateau(Pipeline(PipelineConfig(anomaly_hold=False, warn_trust=0.0)), 0, 800)
+    held = _plateau(Pipeline(PipelineConfig(anomaly_hold=True, **OFF)), 0, 800)
+    unheld = _plateau(Pipeline(PipelineConfig(anomaly_hold=False, **OFF)), 0, 800)
     assert [r["risk"] for r in held] == [r["risk"] for r in unheld]
     assert [signal(r) for r in held] == [(r["risk"], r["anomaly"]) for r in unheld]
     assert all(r["act"] is None for r in unheld)  # no hold, no discount: act is null
@@ -49,7 +52,7 @@ def test_act_is_null_where_it_equals_the_alarm_and_the_hold_never_moves_it() -> 
 
 
 def test_a_restored_component_goes_on_with_its_act() -> None:
-    config = replace(PipelineConfig(), **DISCOUNTS)  # type: ignore[arg-type]
+    config = replace(PipelineConfig(**OFF), **DISCOUNTS)  # type: ignore[arg-type]
     p, whole = Pipeline(config), Pipeline(config)
     _plateau(whole, 0, 500)
     _plateau(p, 0, 500)

@@ -15,15 +15,15 @@ from processors.actsignal import kept, split
 from processors.calibration import AlarmHead, RiskLearner, lean_alarm
 from processors.config import PipelineConfig
 from processors.pipeline import Pipeline
-from tests.unit.test_actsignal import DISCOUNTS, _plateau
+from tests.unit.test_actsignal import DISCOUNTS, OFF, _plateau
 
 
 def _config(**kw: Any) -> PipelineConfig:
-    return replace(PipelineConfig(fleet_min_labels=20), **kw)
+    return replace(PipelineConfig(fleet_min_labels=20, **OFF), **kw)
 
 
 def test_act_is_the_plain_risk_and_the_alarm_its_own_learners() -> None:
-    plain = _plateau(Pipeline(_config(warn_trust=0.0)), 0, 2000)  # five ramps
+    plain = _plateau(Pipeline(_config()), 0, 2000)  # five ramps
     one = _plateau(Pipeline(_config(**DISCOUNTS)), 0, 2000)
     own = _plateau(Pipeline(_config(alarm_learner=True, **DISCOUNTS)), 0, 2000)
     assert len(plain) == len(one) == len(own) > 100
@@ -34,8 +34,8 @@ def test_act_is_the_plain_risk_and_the_alarm_its_own_learners() -> None:
 
 
 def test_without_a_discount_the_alarm_learner_is_the_act_learner() -> None:
-    base = _plateau(Pipeline(_config(warn_trust=0.0)), 0, 800)
-    own = _plateau(Pipeline(_config(warn_trust=0.0, alarm_learner=True)), 0, 800)
+    base = _plateau(Pipeline(_config()), 0, 800)
+    own = _plateau(Pipeline(_config(alarm_learner=True)), 0, 800)
     assert own == base
 
 

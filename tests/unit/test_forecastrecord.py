@@ -13,6 +13,7 @@ from processors.health import Rule
 from processors.metricoutlook import MetricOutlook
 from processors.pipeline import Pipeline
 from schemas.errors import ConfigError
+from tests.unit.test_actsignal import OFF
 
 H = 900_000
 
@@ -95,8 +96,7 @@ def _ramp(p: Pipeline) -> None:
 
 
 def test_off_no_record_is_made() -> None:
-    config = PipelineConfig(warn_trust=0.0)
-    assert config.forecast_trust == 0.0 == config.hover  # off by default (s20: warn_trust 2)
+    config = PipelineConfig(**OFF)  # s21: forecast_trust 2, warn_trust 2, hover 2 by default
     p = Pipeline(config)
     _ramp(p)
     assert all(o.record is None for o in p._states["web-1"].outlooks.values())
@@ -142,7 +142,7 @@ def test_records_are_in_the_snapshot_a_restored_component_trusts_on() -> None:
 
 
 def test_a_snapshot_without_records_restores_and_records_start_then() -> None:
-    p = Pipeline(PipelineConfig(warn_trust=0.0))  # the options off: None records
+    p = Pipeline(PipelineConfig(**OFF))  # the options off: None records
     _plateau(p, 0, 200)
     blob = p.snapshot("web-1")
     on = Pipeline(PipelineConfig(forecast_trust=2.0, hover=2))
@@ -196,7 +196,7 @@ def test_hover_a_miss_while_the_metric_or_its_component_went_over_is_no_opinion(
 
 def test_hover_on_a_restored_component_whose_outlooks_have_no_record_yet() -> None:
     config = PipelineConfig(forecast_trust=2.0, hover=2)
-    p = Pipeline(PipelineConfig(warn_trust=0.0))  # a snapshot without records (options off)
+    p = Pipeline(PipelineConfig(**OFF))  # a snapshot without records (options off)
     _ramp(p)
     twin = Pipeline(config)
     twin.restore("web-1", p.snapshot("web-1"))
@@ -208,8 +208,8 @@ def test_hover_on_a_restored_component_whose_outlooks_have_no_record_yet() -> No
     assert rec is None or rec.over_ms == -1
 
 
-def test_hover_is_off_by_default_and_checked() -> None:
-    assert PipelineConfig().hover == 0
+def test_hover_is_on_by_default_and_checked() -> None:
+    assert PipelineConfig().hover == 2  # s21: with the alarm's own learner
     with pytest.raises(ConfigError):
         PipelineConfig(hover=3)
 

@@ -21,6 +21,7 @@ from processors.pendingrows import end_of, pack, unpack
 from processors.pipeline import Pipeline, PipelineConfig
 from schemas.errors import ContractError
 from tests.data.make_checkpoint_v2 import samples
+from tests.unit.test_actsignal import OFF
 
 DATA = Path(__file__).parents[1] / "data"
 N, MORE, ACTED_MS = 2400, 300, 23_000_000  # as tests/data/make_checkpoint_v3.py wrote it
@@ -36,7 +37,7 @@ def test_a_checkpoint_written_before_the_compact_forms_restores_to_the_same_outp
     now, it continues exactly as the same history replayed by this code."""
     batch = samples("db-1", N + MORE, seed=7)
     # the defaults it was written under (anomaly_hold on since s19, warn_trust 2 since s20)
-    then = PipelineConfig(anomaly_hold=False, warn_trust=0.0)
+    then = PipelineConfig(anomaly_hold=False, **OFF)
     live = Pipeline(then)
     _run(live, batch[:N])
     live.on_action("db-1", ACTED_MS)
