@@ -31,10 +31,14 @@ COMMIT_AGAIN = frozenset({
     KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION,
     KafkaError.UNKNOWN_MEMBER_ID, KafkaError._TIMED_OUT, KafkaError._TRANSPORT,
     KafkaError._WAIT_COORD, KafkaError._NO_OFFSET,
+    # The group took the partitions away (a broker kill can stall the session past its
+    # timeout): the next owner reads from the last commit, and the actuators are idempotent
+    # by command_id. Seen killing the actuator in the leader-kill test (s22 CI).
+    KafkaError._ASSIGNMENT_LOST,
 })
 # Errors a query is asked again after: librdkafka does not mark all of them retriable (an
 # offset query right after a topic's creation on Apache Kafka answers NOT_LEADER_FOR_PARTITION).
-ASK_AGAIN = (COMMIT_AGAIN - {KafkaError._NO_OFFSET}) | {
+ASK_AGAIN = (COMMIT_AGAIN - {KafkaError._NO_OFFSET, KafkaError._ASSIGNMENT_LOST}) | {
     KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import KafkaError, KafkaException
 
-from streams.runtime.retry import retrying
+from streams.runtime.retry import ASK_AGAIN, COMMIT_AGAIN, retrying
 
 
 def _failing(codes: list[int], result: object = "ok"):  # noqa: ANN202
@@ -40,3 +40,11 @@ def test_asking_again_stops_at_the_deadline() -> None:
     with pytest.raises(KafkaException):
         retrying(call, timeout_s=0.05, pause_s=0.01)
     assert 1 < len(calls) < 1000
+
+
+def test_a_lost_assignment_leaves_the_commit_to_the_next_owner() -> None:
+    """A commit refused because the group took the partitions away is deferred, not fatal
+    (the actuator died on it in the leader-kill test); it is no reason to ask a query again."""
+    assert KafkaError._ASSIGNMENT_LOST in COMMIT_AGAIN
+    assert KafkaError._ASSIGNMENT_LOST not in ASK_AGAIN
+    assert KafkaError.TOPIC_AUTHORIZATION_FAILED not in COMMIT_AGAIN
