@@ -192,20 +192,20 @@ def leader_kill(cluster: KafkaCluster, work: Path, phase_s: float = 20.0, rate: 
     a = Proc.worker(s, work / "a.log")
     act = Proc(s, ["actuate", "--backend", "dryrun"], work / "actuator.log")
     figures: dict[str, Any] = {"components": n_comps, "samples_per_s": n_comps * rate}
-    try:
-        wait_until(lambda: partitions_held([a]) == [3.0], 90, "the worker to hold 3")
-        time.sleep(phase_s)
-        leader = cluster.leader_of(s.topic("metrics"), 0)
-        figures["killed_node"] = leader
-        t_kill, mono_kill = _kill_and_wait_for_risk(cluster, leader, act, phase_s, figures)
-        figures["new_leader"] = cluster.leader_of(s.topic("metrics"), 0)
-        cluster.start_node(leader)
-        t_back = now_ms()
-        time.sleep(phase_s)
-        figures["isr_after_restart"] = cluster.isr_of(s.topic("metrics"), 0)
-    finally:
-        load.stop()
-    try:
+    try:  # the worker and the actuator are stopped whatever fails (s22: a failed scrape left them)
+        try:
+            wait_until(lambda: partitions_held([a]) == [3.0], 90, "the worker to hold 3")
+            time.sleep(phase_s)
+            leader = cluster.leader_of(s.topic("metrics"), 0)
+            figures["killed_node"] = leader
+            t_kill, mono_kill = _kill_and_wait_for_risk(cluster, leader, act, phase_s, figures)
+            figures["new_leader"] = cluster.leader_of(s.topic("metrics"), 0)
+            cluster.start_node(leader)
+            t_back = now_ms()
+            time.sleep(phase_s)
+            figures["isr_after_restart"] = cluster.isr_of(s.topic("metrics"), 0)
+        finally:
+            load.stop()
         metrics, risk, check = wait_windows(s, 120)
     finally:
         figures["worker_exit"] = a.stop()
