@@ -107,25 +107,25 @@ def scale_out(cluster: KafkaCluster, work: Path, phase_s: float = 20.0, rate: fl
     load = Load(s, comps_over_partitions("sc", n_comps), rate).start()
     workers = [Proc.worker(s, work / "a.log")]
     figures: dict[str, Any] = {"components": n_comps, "samples_per_s": n_comps * rate}
-    try:
-        wait_until(lambda: partitions_held(workers) == [3.0], 90, "worker a to hold 3")
-        time.sleep(phase_s)
-        t_out = now_ms()  # assign time includes the new workers' start-up (~5-10 s)
-        workers += [Proc.worker(s, work / "b.log"), Proc.worker(s, work / "c.log")]
-        figures["scale_out_assign_s"] = round(wait_until(
-            lambda: partitions_held(workers) == [1.0, 1.0, 1.0], 120, "1 partition each"), 1)
-        time.sleep(phase_s)
-        t_in, mono_in = now_ms(), time.monotonic()
-        for w in workers[1:]:  # SIGTERM both at once: they leave the group together
-            w.terminate()
-        rcs = [w.stop() for w in workers[1:]]
-        figures["scale_in_exit_codes"] = rcs
-        wait_until(lambda: partitions_held(workers[:1]) == [3.0], 120, "worker a to hold 3")
-        figures["scale_in_assign_s"] = round(time.monotonic() - mono_in, 1)
-        time.sleep(phase_s)
-    finally:
-        load.stop()
-    try:
+    try:  # the processes are stopped whatever fails
+        try:
+            wait_until(lambda: partitions_held(workers) == [3.0], 90, "worker a to hold 3")
+            time.sleep(phase_s)
+            t_out = now_ms()  # assign time includes the new workers' start-up (~5-10 s)
+            workers += [Proc.worker(s, work / "b.log"), Proc.worker(s, work / "c.log")]
+            figures["scale_out_assign_s"] = round(wait_until(
+                lambda: partitions_held(workers) == [1.0, 1.0, 1.0], 120, "1 partition each"), 1)
+            time.sleep(phase_s)
+            t_in, mono_in = now_ms(), time.monotonic()
+            for w in workers[1:]:  # SIGTERM both at once: they leave the group together
+                w.terminate()
+            rcs = [w.stop() for w in workers[1:]]
+            figures["scale_in_exit_codes"] = rcs
+            wait_until(lambda: partitions_held(workers[:1]) == [3.0], 120, "worker a to hold 3")
+            figures["scale_in_assign_s"] = round(time.monotonic() - mono_in, 1)
+            time.sleep(phase_s)
+        finally:
+            load.stop()
         metrics, risk, check = wait_windows(s, 120)
     finally:
         for w in workers:
@@ -151,22 +151,23 @@ def worker_kill(cluster: KafkaCluster, work: Path, phase_s: float = 20.0, rate: 
     a, b = Proc.worker(s, work / "a.log"), Proc.worker(s, work / "b.log")
     figures: dict[str, Any] = {"components": n_comps, "samples_per_s": n_comps * rate,
                                "session_timeout_ms": s.session_timeout_ms}
-    try:
-        wait_until(lambda: sum(partitions_held([a, b])) == 3 and min(partitions_held([a, b])) > 0,
-                   120, "two workers to share 3 partitions")
-        time.sleep(phase_s)
-        restored_before = b.counter("forewarn_checkpoints_restored_total")
-        t_kill = now_ms()
-        a.kill9()
-        figures["takeover_assign_s"] = round(wait_until(
-            lambda: partitions_held([b]) == [3.0], 120, "b to hold 3"), 1)
-        time.sleep(phase_s)
-        figures["checkpoints_restored"] = b.counter("forewarn_checkpoints_restored_total") - \
-            restored_before
-        figures["replayed_messages"] = b.counter("forewarn_replayed_messages_total")
-    finally:
-        load.stop()
-    try:
+    try:  # the processes are stopped whatever fails
+        try:
+            wait_until(lambda: sum(partitions_held([a, b])) == 3
+                       and min(partitions_held([a, b])) > 0,
+                       120, "two workers to share 3 partitions")
+            time.sleep(phase_s)
+            restored_before = b.counter("forewarn_checkpoints_restored_total")
+            t_kill = now_ms()
+            a.kill9()
+            figures["takeover_assign_s"] = round(wait_until(
+                lambda: partitions_held([b]) == [3.0], 120, "b to hold 3"), 1)
+            time.sleep(phase_s)
+            figures["checkpoints_restored"] = b.counter("forewarn_checkpoints_restored_total") - \
+                restored_before
+            figures["replayed_messages"] = b.counter("forewarn_replayed_messages_total")
+        finally:
+            load.stop()
         metrics, risk, check = wait_windows(s, 120)
     finally:
         a.stop()
