@@ -36,6 +36,14 @@ def add_parser(
     t.add_argument("--sweep", action="store_true",
                    help="sweep the knobs even for one policy (--policy all always does)")
     t.add_argument("--components", help="comma list of component ids (default: all)")
+    t.add_argument("--start", metavar="TIME",
+                   help="event-time window: only samples at or after TIME (Unix seconds, or "
+                        "an ISO 8601 date / date-time, UTC unless it has an offset); every "
+                        "policy starts cold at a component's first sample in the window")
+    t.add_argument("--end", metavar="TIME",
+                   help="only samples before TIME (exclusive, so --end T and --start T "
+                        "split a trace without overlap); a component with no sample in "
+                        "the window is left out")
     t.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     t.add_argument("--json", action="store_true", help="print one JSON object, no table")
     t.add_argument("--out", default="out/backtest-trace",
@@ -91,6 +99,7 @@ def cmd(args: argparse.Namespace, base: Any) -> int:
     from streams.lab.backtest import clean_json, write_json
     from streams.lab.trace import backtest_trace
     from streams.lab.trace.html import write_report
+    from streams.sim.traces import parse_time
 
     try:
         knobs = parse_knobs(args.knob)
@@ -100,9 +109,12 @@ def cmd(args: argparse.Namespace, base: Any) -> int:
     policies = list(POLICIES) if args.policy == "all" else [args.policy]
     comps = args.components.split(",") if args.components else None
     try:
+        start = parse_time(args.start) if args.start is not None else None
+        end = parse_time(args.end) if args.end is not None else None
         result = backtest_trace(args.data, policies, delay_s=args.delay_s,
                                 sweep=True if args.sweep else None, knobs=knobs,
-                                jobs=args.jobs, base=base, components=comps)
+                                jobs=args.jobs, base=base, components=comps,
+                                start=start, end=end)
     except (ConfigError, OSError) as exc:
         print(f"forewarn: {exc}", file=sys.stderr)
         return 2

@@ -25,6 +25,13 @@ a file whose header is ``ts,component,metric,value`` is a long CSV, any other a 
 are skipped and counted (``Trace.skipped``); timestamps are sorted, a repeated one keeps its
 last row.
 
+**A window in event time** (``load_traces(..., start=, end=)``, ``forewarn backtest trace
+--start/--end``): each trace is cut to the samples with ``start <= ts < end`` (Unix seconds;
+either bound may be left open), so consecutive windows share no sample; a trace with no sample
+in the window is left out. What runs on a cut trace starts cold at its first sample in the
+window, as a fresh deployment would. :func:`parse_time` reads a bound: Unix seconds, or an ISO
+8601 date / date-time (UTC unless it carries an offset).
+
 :func:`samples` turns a trace into ``MetricSample``-shaped dicts (event time in ms)::
 
     cpu.used_mhz, mem.used_kb   demand in absolute units (the trace's)
@@ -38,6 +45,7 @@ Pure apart from reading files; no Kafka.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 import math
@@ -51,8 +59,8 @@ import numpy as np
 
 from schemas.errors import ConfigError
 
-__all__ = ["RESOURCES", "Trace", "load_traces", "read_bitbrains", "read_long_csv", "samples",
-           "trace_files"]
+__all__ = ["RESOURCES", "Trace", "load_traces", "parse_time", "read_bitbrains", "read_long_csv",
+           "samples", "trace_files", "window"]
 
 RESOURCES = ("cpu", "mem", "disk", "net")  # demand series a trace may hold (cpu, mem always)
 UNITS = {"cpu": "MHz", "mem": "KB", "disk": "KB/s", "net": "KB/s"}
@@ -244,10 +252,50 @@ def _is_long(path: Path) -> bool:
         return tuple(h.strip().lower() for h in f.readline().split(",")) == LONG_HEADER
 
 
-def load_traces(data: str | Path, components: Sequence[str] | None = None) -> list[Trace]:
+def parse_time(text: str) -> int:
+    """A window bound in Unix seconds: ``1373925600``, ``2013-07-16`` (midnight UTC) or
+    ``2013-07-15T22:00`` / ``2013-07-15T22:00:00+02:00`` (UTC unless an offset is given)."""
+    raw = text.strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        try:
+            when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ConfigError(f"{text!r}: expected Unix seconds or an ISO 8601 date") from exc
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return math.floor(when.timestamp())
+    if not math.isfinite(value):
+        raise ConfigError(f"{text!r}: not a finite time")
+    return math.floor(value)
+
+
+def window(trace: Trace, start: int | None = None, end: int | None = None) -> Trace | None:
+    """The samples of ``trace`` with ``start <= ts < end`` (a bound left ``None`` is open), as a
+    new :class:`Trace`; ``None`` when none is left. Without bounds, ``trace`` itself."""
+    if start is None and end is None:
+        return trace
+    lo = 0 if start is None else int(np.searchsorted(trace.ts, start, side="left"))
+    hi = trace.ts.size if end is None else int(np.searchsorted(trace.ts, end, side="left"))
+    if hi <= lo:
+        return None
+
+    def cut(series: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {k: np.ascontiguousarray(v[lo:hi]) for k, v in series.items()}
+
+    return Trace(component=trace.component, ts=np.ascontiguousarray(trace.ts[lo:hi]),
+                 demand=cut(trace.demand), capacity=cut(trace.capacity),
+                 units=dict(trace.units), source=trace.source, skipped=trace.skipped)
+
+
+def load_traces(data: str | Path, components: Sequence[str] | None = None,
+                start: int | None = None, end: int | None = None) -> list[Trace]:
     """Every trace under ``data`` (a file or a directory; see the module docstring), in natural
-    order of component id; only those in ``components`` when given. A Bitbrains file's id is
-    its path under ``data`` without the suffix (``2013-7/17``); a long CSV's ids are its own."""
+    order of component id; only those in ``components`` when given, each cut to the window
+    ``start <= ts < end`` (:func:`window`; a trace with no sample there is left out). A
+    Bitbrains file's id is its path under ``data`` without the suffix (``2013-7/17``); a long
+    CSV's ids are its own."""
     root = Path(data)
     out: list[Trace] = []
     for path in trace_files(root):
@@ -261,6 +309,10 @@ def load_traces(data: str | Path, components: Sequence[str] | None = None) -> li
         out = [t for t in out if t.component in wanted]
     if not out:
         raise ConfigError(f"{data}: no traces found (.csv or .csv.gz, one or two levels deep)")
+    cut = [w for w in (window(t, start, end) for t in out) if w is not None]
+    if not cut:
+        raise ConfigError(f"{data}: no sample in the window [{start}, {end})")
+    out = cut
     return sorted(out, key=lambda t: _natural(t.component))
 
 

@@ -33,7 +33,7 @@ import numpy as np
 from actuators.rightsize import KNOBS, POLICIES
 from processors.pipeline import PipelineConfig
 from streams.lab.trace.loop import RESOURCES, knob_grid, run_component
-from streams.sim.traces import Trace, load_traces
+from streams.sim.traces import Trace, load_traces, window
 
 Record = dict[str, Any]
 
@@ -200,21 +200,24 @@ def backtest_trace(data: str | Trace | Sequence[Trace], policies: Sequence[str] 
                    knobs: Mapping[str, float] | None = None, jobs: int = 1,
                    base: PipelineConfig | None = None, components: Sequence[str] | None = None,
                    options: Mapping[str, Mapping[str, Any]] | None = None,
-                   per_vm: bool = True) -> Record:
+                   per_vm: bool = True, start: int | None = None,
+                   end: int | None = None) -> Record:
     """The whole backtest: traces from ``data`` (a directory, a file, or traces), every policy
     at its default knob (``knobs`` overrides one) and, with ``sweep`` (default: when more than
-    one policy runs), over its knob sweep; JSON-ready."""
+    one policy runs), over its knob sweep; JSON-ready. ``start`` / ``end`` (Unix seconds) cut
+    each trace to ``start <= ts < end`` first (``streams.sim.traces.window``): every policy
+    starts cold there; the result then carries ``window``."""
     from streams.lab.backtest import pmap
 
     bad = [p for p in policies if p not in POLICIES]
     if bad:
         raise ValueError(f"unknown policies {bad}; known: {', '.join(POLICIES)}")
-    if isinstance(data, Trace):
-        traces: list[Trace] = [data]
-    elif isinstance(data, str):
-        traces = load_traces(data, components)
+    traces: list[Trace]
+    if isinstance(data, str):
+        traces = load_traces(data, components, start, end)
     else:
-        traces = list(data)
+        given = [data] if isinstance(data, Trace) else list(data)
+        traces = [w for w in (window(t, start, end) for t in given) if w is not None]
     sweep = len(policies) > 1 if sweep is None else sweep
     grid = knob_grid(policies, sweep, knobs)
     cfg = dataclasses.replace(base) if base is not None else PipelineConfig()
@@ -224,7 +227,10 @@ def backtest_trace(data: str | Trace | Sequence[Trace], policies: Sequence[str] 
              for i in order]
     done = dict(zip(order, pmap(run_component, tasks, jobs), strict=True))
     runs = [done[i] for i in range(len(traces))]
-    return result_of(runs, policies, delay_s, grid, per_vm)
+    result = result_of(runs, policies, delay_s, grid, per_vm)
+    if start is not None or end is not None:
+        result["window"] = {"start": start, "end": end}
+    return result
 
 
 def readings(by_policy: Mapping[str, Mapping[str, Any]]) -> Record:
