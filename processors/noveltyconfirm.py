@@ -8,8 +8,10 @@ rests of the previous raw onset scores 0; its score waits ``confirm`` values for
 onset does not imply itself (``d`` values later a raw score over ``(order - d) / (order + 1)``,
 the share of contexts that still hold the new transition), and that value scores at least it;
 unconfirmed, it is dropped. A new level (raw 1) alarms at once, as does a partial onset with no
-raw onset before it or none within ``quiet`` rests. The pipeline does not build one (not in the
-state format).
+raw onset before it or none within ``quiet`` rests. With ``record`` (s23, "NAB round eleven")
+``quiet`` is the series' own: no confirmation when the gap since the previous raw onset is at
+least the longest gap between two earlier ones (the longest silence so far; no value). The
+pipeline does not build one (not in the state format).
 
 >>> s = ConfirmingSuppressor(rest=10, confirm=10)
 >>> lone = [round(s.step(r), 2) for r in [1.0] + [0.0] * 19 + [0.75, 0.5, 0.25, 0.0]]
@@ -18,6 +20,9 @@ state format).
 >>> s = ConfirmingSuppressor(rest=10, confirm=10)
 >>> [round(s.step(r), 2) for r in [1.0] + [0.0] * 19 + [0.75, 0.75]][20:]
 [0.0, 0.75]
+>>> s = ConfirmingSuppressor(rest=10, confirm=10, record=True)
+>>> [round(s.step(r), 2) for r in [1.0] + [0.0] * 29 + [0.75] + [0.0] * 19 + [0.75]][30::20]
+[0.75, 0.0]
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ class ConfirmingSuppressor(Suppressor):
     a confirmation (the module doc)."""
 
     def __init__(self, rest: int = 150, alarm: float = 0.75, confirm: int = 150,
-                 order: int = 3, quiet: float = 10.0) -> None:
+                 order: int = 3, quiet: float = 10.0, record: bool = False) -> None:
         super().__init__(rest, alarm, hold=True)
         self.confirm = confirm
         self.order = order
         self.quiet = quiet
+        self.record = record  # quiet: past the longest gap between earlier raw onsets
+        self.gap_max = 0
         self.pending: float | None = None  # a partial onset's score, waiting since t_pending
         self.t_pending = 0
 
@@ -51,6 +58,8 @@ class ConfirmingSuppressor(Suppressor):
         """Whether ``raw``, with nothing waiting, is a partial onset that must be confirmed."""
         if not self.alarm <= raw < 1.0 or self.t_alarm is None:
             return False
+        if self.record:
+            return self.t - self.t_alarm < self.gap_max
         return self.t - self.t_alarm < self.quiet * self.rest
 
     def _emit(self, raw: float, scaled: float) -> tuple[float, bool]:
@@ -76,6 +85,8 @@ class ConfirmingSuppressor(Suppressor):
         elif self._waiting() is None and self._deferred(raw):
             self.pending, self.t_pending = scaled, self.t
         if raw >= self.alarm:  # hold: the rest restarts at every raw onset
+            if self.t_alarm is not None:
+                self.gap_max = max(self.gap_max, self.t - self.t_alarm)
             self.t_alarm = self.t
         self.t += 1
         return score

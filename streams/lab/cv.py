@@ -240,8 +240,9 @@ def nab_scores_of(values: Mapping[str, FloatArray], detector: str
                 lik = AnomalyLikelihood(short=cfg["short"], rate=cfg["rate"])
                 seq = [lik.step(float(x)) for x in r]
             rest = per_series(cfg["rest"], r.size, rest_rows)
-            sup = ConfirmingSuppressor(rest, cfg["alarm"], per_series(
-                cfg["confirm"], r.size, rest_rows), cfg["order"], cfg["quiet"]) \
+            sup = ConfirmingSuppressor(
+                rest, cfg["alarm"], per_series(cfg["confirm"], r.size, rest_rows), cfg["order"],
+                *((0.0, True) if cfg["quiet"] == "record" else (cfg["quiet"], False))) \
                 if cfg.get("confirm") else Suppressor(rest, cfg["alarm"], cfg.get("hold", False))
             out[n] = np.array([sup.step(float(x)) for x in seq])
         return out
@@ -336,7 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="NAB detector whose grid is cross-validated: 'novelty' is the "
                         "pipeline's default (hold), 'novelty-coarse' its anomaly_coarse "
                         "option; '-nohold': the suppressor before s19; 'novelty-confirm': "
-                        "s21's confirmed partial onsets (lab only)")
+                        "s21's confirmed partial onsets, 'novelty-recordgap' the same with "
+                        "quiet from the series' longest gap (s23) (lab only)")
     p.add_argument("--default-only", action="store_true",
                    help="only the default configuration (the first of each grid value): the "
                         "threshold is then the one thing chosen on labels")

@@ -43,6 +43,10 @@ NOVELTY_HOLD_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_GRID, "hold": (True,)
 # docs/modelling.md, "NAB round ten").
 NOVELTY_CONFIRM_GRID: dict[str, tuple[Any, ...]] = {
     **NOVELTY_HOLD_GRID, "confirm": (0, "probation"), "quiet": (10.0, 5.0, 2.0)}
+# s23: the same with ``quiet`` from the series ("record": no confirmation past the longest gap
+# between earlier raw onsets; no value), off first (docs/modelling.md, "NAB round eleven").
+NOVELTY_RECORDGAP_GRID: dict[str, tuple[Any, ...]] = {
+    **NOVELTY_HOLD_GRID, "confirm": (0, "probation"), "quiet": ("record",)}
 NOVELTY_COARSE_NOHOLD_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_GRID, "coarse": (4, 2, 3, 8)}
 NOVELTY_COARSE_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_COARSE_NOHOLD_GRID, "hold": (True,)}
 # Before issue #15's third round: six parameters on labels, rest a constant (docs/modelling.md).
@@ -65,6 +69,7 @@ GRIDS = {"novelty": NOVELTY_HOLD_GRID, "novelty-coarse": NOVELTY_COARSE_GRID,
          "novelty-nohold": NOVELTY_NOHOLD_GRID,
          "novelty-coarse-nohold": NOVELTY_COARSE_NOHOLD_GRID,
          "novelty-hold": NOVELTY_HOLD_GRID, "novelty-confirm": NOVELTY_CONFIRM_GRID,
+         "novelty-recordgap": NOVELTY_RECORDGAP_GRID,
          "novelty-tuned": NOVELTY_TUNED_GRID,
          "likelihood": LIKELIHOOD_GRID}
 

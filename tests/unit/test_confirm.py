@@ -78,3 +78,32 @@ def test_the_lab_grid_lets_the_folds_choose_confirm() -> None:
     held = scores_of(expand(GRIDS["novelty"])[0])["a/x.csv"]
     assert np.array_equal(off, held)  # confirm off: the default's grid, exactly
     assert off.shape == on.shape and 0 < (on >= 0.5).sum() < (off >= 0.5).sum()
+
+
+def test_record_quiet_is_the_longest_gap_so_far() -> None:
+    # s23: no confirmation past the longest gap between two earlier raw onsets (30 values here)
+    head = [1.0] + [0.0] * 29 + [1.0]
+    sup = ConfirmingSuppressor(rest=10, confirm=10, record=True)
+    assert steps(sup, head + [0.0] * 28 + [0.75])[59] == 0.0  # 29 after: within the record
+    sup = ConfirmingSuppressor(rest=10, confirm=10, record=True)
+    assert steps(sup, head + [0.0] * 29 + [0.75])[60] == 0.75  # 30 after: as long as it
+    assert sup.gap_max == 30
+    sup = ConfirmingSuppressor(rest=10, confirm=10, record=True)
+    one_before = steps(sup, [0.0] * 5 + [1.0] + [0.0] * 3 + [0.75])  # no gap yet: at once
+    assert one_before[9] == pytest.approx(0.75 * 0.4)
+
+
+def test_the_recordgap_grid_holds_out_confirm_only() -> None:
+    from streams.lab.cv import nab_scores_of
+    from streams.lab.grids import GRIDS, expand
+
+    g = GRIDS["novelty-recordgap"]
+    assert g["confirm"] == (0, "probation") and g["quiet"] == ("record",)
+    x = np.arange(3000) % 5.0
+    x[::97] = 2.0  # known levels by new transitions
+    scores_of = nab_scores_of({"a/x.csv": x}, "novelty-recordgap")
+    base = expand(g)[0]
+    assert np.array_equal(scores_of(base)["a/x.csv"],
+                          scores_of(expand(GRIDS["novelty"])[0])["a/x.csv"])
+    on = scores_of({**base, "confirm": "probation"})["a/x.csv"]
+    assert on.shape == (3000,)
