@@ -28,7 +28,8 @@ last row.
 **A window in event time** (``load_traces(..., start=, end=)``, ``forewarn backtest trace
 --start/--end``): each trace is cut to the samples with ``start <= ts < end`` (Unix seconds;
 either bound may be left open), so consecutive windows share no sample; a trace with no sample
-in the window is left out. What runs on a cut trace starts cold at its first sample in the
+in the window, or with every sample there all zero (a VM switched off: no provisioned size, no
+demand), is left out. What runs on a cut trace starts cold at its first sample in the
 window, as a fresh deployment would. :func:`parse_time` reads a bound: Unix seconds, or an ISO
 8601 date / date-time (UTC unless it carries an offset).
 
@@ -271,14 +272,22 @@ def parse_time(text: str) -> int:
     return math.floor(value)
 
 
+def _on(trace: Trace, lo: int, hi: int) -> bool:
+    """Whether any step in ``[lo, hi)`` has a provisioned size or a demand above 0."""
+    return any(bool(np.any(series[r][lo:hi] > 0)) for series in (trace.capacity, trace.demand)
+               for r in ("cpu", "mem") if r in series)
+
+
 def window(trace: Trace, start: int | None = None, end: int | None = None) -> Trace | None:
     """The samples of ``trace`` with ``start <= ts < end`` (a bound left ``None`` is open), as a
-    new :class:`Trace`; ``None`` when none is left. Without bounds, ``trace`` itself."""
+    new :class:`Trace`; ``None`` when none is left, or when the VM is off throughout them (no
+    provisioned size and no demand above 0 at any step: its size unit would be 1 KB / 1 MHz).
+    Without bounds, ``trace`` itself."""
     if start is None and end is None:
         return trace
     lo = 0 if start is None else int(np.searchsorted(trace.ts, start, side="left"))
     hi = trace.ts.size if end is None else int(np.searchsorted(trace.ts, end, side="left"))
-    if hi <= lo:
+    if hi <= lo or not _on(trace, lo, hi):
         return None
 
     def cut(series: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -1,5 +1,6 @@
 """The trace reader's event-time window (``--start`` / ``--end``): ``start <= ts < end`` on a
-hand-made CSV, the bounds' formats, a component with no sample in the window left out, and a
+hand-made CSV, the bounds' formats, a component with no sample in the window (or switched off
+throughout it) left out, and a
 windowed backtest equal to one over the traces cut by hand (every policy starts cold there)."""
 
 from __future__ import annotations
@@ -65,6 +66,19 @@ def test_the_window_keeps_start_and_drops_end(tmp_path: Path) -> None:
         load_traces(p, start=T0 + 3000)
     assert window(whole[0]) is whole[0]  # no bounds: the trace itself
     assert window(whole[0], start=T0 + 2701) is None
+
+
+def test_a_vm_off_throughout_the_window_is_left_out(tmp_path: Path) -> None:
+    """All zero (no provisioned size, no demand) in the window: a VM switched off, left out
+    (its size unit would be 1); one non-zero value keeps it."""
+    p = _long_csv(tmp_path / "fleet.csv")
+    rows = p.read_text().splitlines()
+    rows += [f"{T0 + 300 * i},c,{m},{1.0 if (i, m) == (7, 'mem') else 0.0}"
+             for i in range(10) for m in ("cpu", "mem", "cpu.capacity", "mem.capacity")]
+    p.write_text("\n".join(rows) + "\n")
+    assert [t.component for t in load_traces(p, end=T0 + 2100)] == ["a", "b"]
+    assert [len(t) for t in load_traces(p, start=T0 + 2100)] == [3, 3, 3]
+    assert len(load_traces(p)[2]) == 10  # without a window every trace is kept
 
 
 def test_a_windowed_backtest_starts_cold_at_the_window(tmp_path: Path) -> None:
