@@ -44,12 +44,14 @@ COMPILED_TESTS ?= tests/unit/test_state_format.py tests/unit/test_state_compact.
 	tests/unit/test_univariate.py tests/unit/test_anomaly.py tests/unit/test_detectors.py \
 	tests/unit/test_pagehinkley.py tests/unit/test_forecastrecord.py tests/unit/test_multivariate.py \
 	tests/unit/test_risk_learning.py tests/unit/test_state_memory.py \
-	tests/unit/test_worker_checkpoint_order.py
+	tests/unit/test_worker_checkpoint_order.py tests/unit/test_alarmlearner.py \
+	tests/unit/test_actsignal.py
 # not on the compiled tree: pickling (format 2's migration, legacy_state: interpreted only), and
-# tests that look inside objects as interpreted ones (__slots__, del, forged types, shared floats)
+# tests that look inside objects as interpreted ones (__slots__, del, forged types, shared floats);
+# old_learner_starts deep-copies a whole RiskLearner (copy goes through __getstate__, as pickling)
 COMPILED_SKIP ?= not pickle and not migrated and not forged_pending and not field_gone and not \
 	batched_refits and not small_after and not score_one_changes and not acted_intervals and not \
-	one_object_per and not zeros_keep
+	one_object_per and not zeros_keep and not old_learner_starts
 
 test-compiled: compiled
 	$(BIN)/python -c "import processors, sys; sys.exit(processors.NATIVE is None and 'make test-compiled: no compiled build (see above)')"
