@@ -42,6 +42,7 @@ from river.tree.padded import PaddedBranch, PaddedLeaf
 from processors.features import MetricFeatures
 from processors.multivariate import JointDeviation
 from processors.nativeattr import mypyc_attr
+from processors.noveltyconfirm import ConfirmingSuppressor
 from processors.univariate import ContextNovelty, Suppressor
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def detector_for(
         return AnomalyDetector(c.anomaly_trees, c.anomaly_height, c.anomaly_window, seed)
     return ComponentNovelty(
         c.anomaly_warm, c.anomaly_rest, seasonal_max_metrics=c.anomaly_seasonal_max_metrics,
-        coarse=c.anomaly_coarse, hold=c.anomaly_hold,
+        coarse=c.anomaly_coarse, hold=c.anomaly_hold, confirm=c.anomaly_confirm,
     )
 
 
@@ -99,7 +100,7 @@ class ComponentNovelty:
     """
 
     __slots__ = ("warm", "rest", "alarm", "seasonal_max_metrics", "history", "models",
-                 "suppressor", "top", "coarse", "fine", "fine_suppressor", "hold")
+                 "suppressor", "top", "coarse", "fine", "fine_suppressor", "hold", "confirm")
 
     def __init__(
         self,
@@ -110,18 +111,21 @@ class ComponentNovelty:
         history: int = 2048,
         coarse: int = 0,
         hold: bool = False,
+        confirm: bool = False,
     ) -> None:
         self.coarse = coarse  # ContextNovelty's second resolution (0: off)
-        # the record's suppressor holds its rest at every raw onset (s19); the risk reads
-        # ``fine``, suppressed as without it
+        # the record's suppressor holds its rest at every raw onset (s19) and, with ``confirm``,
+        # has a partial onset confirmed (s23); the risk reads ``fine``, suppressed as without
         self.hold = hold
+        self.confirm = confirm and hold
         self.warm = warm
         self.rest = rest
         self.alarm = alarm
         self.seasonal_max_metrics = seasonal_max_metrics
         self.history = history
         self.models: dict[str, ContextNovelty] = {}
-        self.suppressor = Suppressor(rest, alarm, hold)
+        self.suppressor: Suppressor = ConfirmingSuppressor(
+            rest, alarm, rest, record=True) if self.confirm else Suppressor(rest, alarm, hold)
         self.top: str | None = None  # the metric behind the latest score
         # With ``coarse`` or ``hold``: the latest window's score at the fine resolution alone,
         # suppressed on its own without ``hold``, for the risk (see :func:`risk_anomaly`);

@@ -81,6 +81,11 @@ class PipelineConfig:
     # rule; the default since s19); the risk reads the score suppressed without it (#15 s19:
     # docs/modelling.md, "NAB round eight")
     anomaly_hold: bool = True
+    # with anomaly_hold: a partial onset (a transition new, its level seen) within the series'
+    # longest gap between earlier raw onsets waits up to a rest for novelty it does not imply
+    # before it alarms (the default since s23); the risk reads the score without it (#15 s23:
+    # docs/modelling.md, "NAB round eleven")
+    anomaly_confirm: bool = True
     anomaly_trees: int = 10  # hst only
     anomaly_height: int = 6
     anomaly_window: int = 50  # HalfSpaceTrees reference window, in windows
@@ -178,6 +183,7 @@ class PipelineConfig:
                     self.anomaly_seasonal_max_metrics,
                     *((self.anomaly_coarse,) if self.anomaly_coarse else ()),
                     *(("hold",) if self.anomaly_hold else ()),
+                    *(("confirm",) if self.anomaly_hold and self.anomaly_confirm else ()),
                 )
             ),
         }

@@ -1,5 +1,5 @@
 """A partial onset confirmed before it alarms (issue #15, s21: ``docs/modelling.md``, "NAB
-round ten"; measured, not adopted: the lab's ``--detector novelty-confirm`` grid).
+round ten"; the lab's ``--detector novelty-confirm`` grid; s23: with ``record``, round eleven).
 
 :class:`ConfirmingSuppressor` is :class:`processors.univariate.Suppressor` (with ``hold``) and
 one rule more. A *partial* onset (``alarm <= raw < 1``: with the context novelty, a transition
@@ -10,8 +10,9 @@ the share of contexts that still hold the new transition), and that value scores
 unconfirmed, it is dropped. A new level (raw 1) alarms at once, as does a partial onset with no
 raw onset before it or none within ``quiet`` rests. With ``record`` (s23, "NAB round eleven")
 ``quiet`` is the series' own: no confirmation when the gap since the previous raw onset is at
-least the longest gap between two earlier ones (the longest silence so far; no value). The
-pipeline does not build one (not in the state format).
+least the longest gap between two earlier ones (the longest silence so far; no value): the
+pipeline's ``anomaly_confirm`` (:class:`processors.anomaly.ComponentNovelty` builds one with
+``record`` and the rest as the horizon).
 
 >>> s = ConfirmingSuppressor(rest=10, confirm=10)
 >>> lone = [round(s.step(r), 2) for r in [1.0] + [0.0] * 19 + [0.75, 0.5, 0.25, 0.0]]
@@ -27,9 +28,11 @@ pipeline does not build one (not in the state format).
 
 from __future__ import annotations
 
+from processors.nativeattr import mypyc_attr
 from processors.univariate import Suppressor
 
 
+@mypyc_attr(serializable=True)
 class ConfirmingSuppressor(Suppressor):
     """:class:`~processors.univariate.Suppressor` with ``hold`` whose partial onsets wait for
     a confirmation (the module doc)."""

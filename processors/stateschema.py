@@ -202,17 +202,17 @@ def _novelty_types() -> dict[str, TypeSchema]:
     from processors import stateforms
     from processors.anomaly import AnomalyDetector, ComponentNovelty, MinMaxScaler
     from processors.multivariate import JointDeviation
+    from processors.noveltyconfirm import ConfirmingSuppressor
     from processors.season import HistoryParams, SeasonalHistory
     from processors.univariate import ContextNovelty, NoveltyParams, Suppressor, TailBuffer
 
     return {
         "ComponentNovelty": TypeSchema(ComponentNovelty, _fields(
             warm=INT, rest=INT, alarm=FLOAT, seasonal_max_metrics=INT, history=INT,
-            models=(dict,), suppressor=("Suppressor",), top=(str, _NONE),
+            models=(dict,), suppressor=("Suppressor", "ConfirmingSuppressor"), top=(str, _NONE),
             coarse=_f(*INT, default=lambda: 0), fine=_f(*FLOAT, default=lambda: 0.0),
             fine_suppressor=_f("Suppressor", _NONE, default=lambda: None),
-            hold=_f(*BOOL, default=lambda: False),
-        )),
+            hold=_f(*BOOL, default=lambda: False), confirm=_f(*BOOL, default=lambda: False))),
         "ContextNovelty": TypeSchema(ContextNovelty, _fields(
             bins=INT, order=INT, warm=INT, margin=FLOAT, bits=INT, seasonal=BOOL, history=INT,
             tail=INT, local=INT, s_lo=FLOAT, s_hi=FLOAT, eta=FLOAT, tail_min=INT, n=INT,
@@ -232,11 +232,12 @@ def _novelty_types() -> dict[str, TypeSchema]:
             frozen=_f(*INT, default=lambda: 0),
             calibrate=_f(*INT, default=lambda: 0), calibrate_q=_f(*FLOAT, default=lambda: 0.99),
             weight=_f(np.ndarray, _NONE, default=lambda: None),
-            tops=_f(np.ndarray, default=lambda: np.zeros((0, 1))),
-        )),
+            tops=_f(np.ndarray, default=lambda: np.zeros((0, 1))))),
         "Suppressor": TypeSchema(Suppressor, _fields(
-            rest=INT, alarm=FLOAT, t=INT, t_alarm=OPT_INT, hold=_f(*BOOL, default=lambda: False),
-        )),
+            rest=INT, alarm=FLOAT, t=INT, t_alarm=OPT_INT, hold=_f(*BOOL, default=lambda: False))),
+        "ConfirmingSuppressor": TypeSchema(ConfirmingSuppressor, _fields(  # s23
+            rest=INT, alarm=FLOAT, t=INT, t_alarm=OPT_INT, hold=BOOL, confirm=INT, order=INT,
+            quiet=FLOAT, record=BOOL, gap_max=INT, pending=OPT_FLOAT, t_pending=INT)),
         "TailBuffer": TypeSchema(TailBuffer, _fields(n=INT, min_count=INT, ring=(deque,)),
                                  transient=("_sorted",), after=_after_tail),
         "SeasonalHistory": TypeSchema(SeasonalHistory, _fields(
@@ -249,8 +250,7 @@ def _novelty_types() -> dict[str, TypeSchema]:
             hst=(bytes, _NONE),
         ), encode=_encode_hst_detector, decode=_decode_hst_detector),
         "MinMaxScaler": TypeSchema(MinMaxScaler, _fields(
-            floor_abs=FLOAT, floor_rel=FLOAT, margin=FLOAT, lo=(dict,), hi=(dict,),
-        )),
+            floor_abs=FLOAT, floor_rel=FLOAT, margin=FLOAT, lo=(dict,), hi=(dict,))),
     }
 
 

@@ -177,7 +177,8 @@ def test_the_grid_names_follow_the_pipelines_configuration() -> None:
     assert GRIDS["novelty"]["hold"] == (True,) and GRIDS["novelty-hold"] == GRIDS["novelty"]
     assert GRIDS["novelty-coarse"]["hold"] == (True,) and GRIDS["novelty-coarse"]["coarse"][0] == 4
     assert "hold" not in GRIDS["novelty-nohold"] and "hold" not in GRIDS["novelty-coarse-nohold"]
-    assert cv_detector(PipelineConfig()) == "novelty"
+    assert cv_detector(PipelineConfig(anomaly_confirm=False)) == "novelty"
+    assert cv_detector(PipelineConfig(anomaly_confirm=True)) == "novelty-recordgap"  # s23
     assert cv_detector(PipelineConfig(anomaly_hold=False)) == "novelty-nohold"
     assert cv_detector(PipelineConfig(anomaly_coarse=4)) == "novelty-coarse"
     assert cv_detector(PipelineConfig(anomaly_coarse=4, anomaly_hold=False)) == \

@@ -29,13 +29,16 @@ CONFIGS = {  # novelty warm after 50 windows, not 250: the tests stay short
     "trend-no-drift": PipelineConfig(forecaster="trend", drift_threshold=0),
     "joint": PipelineConfig(anomaly_model="joint"),
     "novelty-coarse": PipelineConfig(anomaly_warm=50, anomaly_coarse=4),  # s18: fine_suppressor
+    # s23: the record's suppressor a ConfirmingSuppressor (or, with it the default, a Suppressor)
+    "novelty-confirm": PipelineConfig(anomaly_warm=50, anomaly_confirm=True),
+    "novelty-noconfirm": PipelineConfig(anomaly_warm=50, anomaly_confirm=False),
     # s19: the breach records (processors.forecastrecord) in the snapshot; s22: the alarm's head
     "records": PipelineConfig(anomaly_warm=50, forecast_trust=2.0, warn_trust=2.0, hover=2,
                               alarm_learner=True),
 }
 # (config, metrics): with 2 metrics the novelty model keeps its seasonal channel too
 CASES = [("novelty", 2), ("novelty", 3), ("hst", 3), ("trend-no-drift", 3), ("joint", 3),
-         ("novelty-coarse", 2), ("records", 3)]
+         ("novelty-coarse", 2), ("records", 3), ("novelty-confirm", 2), ("novelty-noconfirm", 2)]
 N, MORE, ACTED_MS = 1200, 300, 11_000_000  # samples before the snapshot, after; an action
 
 
