@@ -5,7 +5,8 @@ imply, within the file's rest) with ``quiet`` from the series itself: no confirm
 raw onset came before, or when the gap since the previous one is at least the longest gap
 between two earlier raw onsets ("record"; round ten's ``quiet`` 10 and "own", the mean gap, beside
 it; the "record" rule checked equal to the lab's
-:class:`processors.noveltyconfirm.ConfirmingSuppressor` with ``record``). ``PYTHONPATH=. python docs/analysis/s23-nab/recordgap.py`` (~1 min with ``NAB_RAW_CACHE``)."""
+:class:`processors.noveltyconfirm.ConfirmingSuppressor` with ``record``).
+``PYTHONPATH=. python docs/analysis/s23-nab/recordgap.py`` (~1 min with ``NAB_RAW_CACHE``)."""
 import sys
 from pathlib import Path
 
