@@ -81,6 +81,14 @@ class ConfirmingSuppressor(Suppressor):
 
     def step(self, raw: float) -> float:
         """``score_one(raw)`` then ``learn_one(raw)``; returns the score."""
+        t, ta = self.t, self.t_alarm
+        if raw < self.alarm and (self.pending is None or t - self.t_pending > self.confirm):
+            self.t = t + 1  # no onset, none waiting (most windows): the hold's score, inline
+            return raw if ta is None or self.rest <= 0 else raw * min(1.0, (t - ta) / self.rest)
+        return self._step(raw)
+
+    def _step(self, raw: float) -> float:
+        """:meth:`step` where ``raw`` is an onset or an onset waits for its confirmation."""
         scaled = self._scaled(raw)
         score, confirms = self._emit(raw, scaled)
         if confirms:
