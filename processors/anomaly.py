@@ -87,6 +87,7 @@ def detector_for(
     return ComponentNovelty(
         c.anomaly_warm, c.anomaly_rest, seasonal_max_metrics=c.anomaly_seasonal_max_metrics,
         coarse=c.anomaly_coarse, hold=c.anomaly_hold, confirm=c.anomaly_confirm,
+        floor=c.anomaly_confirm_floor,
     )
 
 
@@ -112,10 +113,12 @@ class ComponentNovelty:
         coarse: int = 0,
         hold: bool = False,
         confirm: bool = False,
+        floor: int = 0,
     ) -> None:
         self.coarse = coarse  # ContextNovelty's second resolution (0: off)
         # the record's suppressor holds its rest at every raw onset (s19) and, with ``confirm``,
-        # has a partial onset confirmed (s23); the risk reads ``fine``, suppressed as without
+        # has a partial onset confirmed (s23; by more than ``floor`` new contexts, s24: kept by
+        # the suppressor); the risk reads ``fine``, suppressed as without
         self.hold = hold
         self.confirm = confirm and hold
         self.warm = warm
@@ -125,7 +128,8 @@ class ComponentNovelty:
         self.history = history
         self.models: dict[str, ContextNovelty] = {}
         self.suppressor: Suppressor = ConfirmingSuppressor(
-            rest, alarm, rest, record=True) if self.confirm else Suppressor(rest, alarm, hold)
+            rest, alarm, rest, record=True, floor=floor) if self.confirm \
+            else Suppressor(rest, alarm, hold)
         self.top: str | None = None  # the metric behind the latest score
         # With ``coarse`` or ``hold``: the latest window's score at the fine resolution alone,
         # suppressed on its own without ``hold``, for the risk (see :func:`risk_anomaly`);

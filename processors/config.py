@@ -86,6 +86,10 @@ class PipelineConfig:
     # before it alarms (the default since s23); the risk reads the score without it (#15 s23:
     # docs/modelling.md, "NAB round eleven")
     anomaly_confirm: bool = True
+    # with anomaly_confirm: the confirmation needs more than this many of the order + 1 contexts
+    # new (1: one new context, a raw 0.25, no longer confirms; 0: s23's rule; the default since
+    # s24) (#15 s24: docs/modelling.md, "NAB round twelve")
+    anomaly_confirm_floor: int = 1
     anomaly_trees: int = 10  # hst only
     anomaly_height: int = 6
     anomaly_window: int = 50  # HalfSpaceTrees reference window, in windows
@@ -125,9 +129,9 @@ class PipelineConfig:
             problems.append("anomaly_joint_alpha in (0, 1), _smooth in (0, 1], _k >= 1, "
                             "_freeze >= 0 and finite, _calibrate >= 0")
         if (self.anomaly_warm < 1 or self.anomaly_rest < 0 or self.anomaly_seasonal_max_metrics < 0
-                or self.anomaly_coarse < 0):
+                or self.anomaly_coarse < 0 or self.anomaly_confirm_floor < 0):
             problems.append("anomaly_warm must be >= 1; anomaly_rest, _seasonal_max_metrics, "
-                            "_coarse >= 0")
+                            "_coarse, _confirm_floor >= 0")
         if self.forecaster not in ("seasonal", "trend", "snarimax"):
             problems.append(
                 f"forecaster must be 'seasonal', 'trend' or 'snarimax', not {self.forecaster!r}"
@@ -184,6 +188,8 @@ class PipelineConfig:
                     *((self.anomaly_coarse,) if self.anomaly_coarse else ()),
                     *(("hold",) if self.anomaly_hold else ()),
                     *(("confirm",) if self.anomaly_hold and self.anomaly_confirm else ()),
+                    *((f"floor{self.anomaly_confirm_floor}",) if self.anomaly_hold
+                      and self.anomaly_confirm and self.anomaly_confirm_floor else ()),
                 )
             ),
         }

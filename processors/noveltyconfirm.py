@@ -12,7 +12,10 @@ raw onset before it or none within ``quiet`` rests. With ``record`` (s23, "NAB r
 ``quiet`` is the series' own: no confirmation when the gap since the previous raw onset is at
 least the longest gap between two earlier ones (the longest silence so far; no value): the
 pipeline's ``anomaly_confirm`` (:class:`processors.anomaly.ComponentNovelty` builds one with
-``record`` and the rest as the horizon).
+``record`` and the rest as the horizon). With ``floor`` (s24, "NAB round twelve": the pipeline's
+``anomaly_confirm_floor``, 1 by default) a confirmation needs more than ``floor`` of the
+``order + 1`` contexts new as well (``floor`` 1: a raw 0.25, one new context of four, no
+longer confirms).
 
 >>> s = ConfirmingSuppressor(rest=10, confirm=10)
 >>> lone = [round(s.step(r), 2) for r in [1.0] + [0.0] * 19 + [0.75, 0.5, 0.25, 0.0]]
@@ -37,8 +40,11 @@ class ConfirmingSuppressor(Suppressor):
     """:class:`~processors.univariate.Suppressor` with ``hold`` whose partial onsets wait for
     a confirmation (the module doc)."""
 
+    floor = 0  # s24: set on the instance only when not 0 (s23's suppressor keeps its fields)
+
     def __init__(self, rest: int = 150, alarm: float = 0.75, confirm: int = 150,
-                 order: int = 3, quiet: float = 10.0, record: bool = False) -> None:
+                 order: int = 3, quiet: float = 10.0, record: bool = False,
+                 floor: int = 0) -> None:
         super().__init__(rest, alarm, hold=True)
         self.confirm = confirm
         self.order = order
@@ -47,6 +53,8 @@ class ConfirmingSuppressor(Suppressor):
         self.gap_max = 0
         self.pending: float | None = None  # a partial onset's score, waiting since t_pending
         self.t_pending = 0
+        if floor:
+            self.floor = floor
 
     def _scaled(self, raw: float) -> float:
         return super().score_one(raw)
@@ -71,7 +79,7 @@ class ConfirmingSuppressor(Suppressor):
         waiting = self._waiting()
         if waiting is not None:
             d = self.t - self.t_pending
-            if raw > max(0.0, (self.order - d) / (self.order + 1)):
+            if raw > max(self.floor, self.order - d) / (self.order + 1):
                 return max(scaled, waiting), True
             return scaled, False
         return (0.0 if self._deferred(raw) else scaled), False

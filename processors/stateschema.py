@@ -82,8 +82,7 @@ def _encode_ph(ph: Any) -> dict[str, Any]:
         mean_n=float(ph.n), mean=float(ph.mean),
         sum_increase=float(ph.sum_increase), sum_decrease=float(ph.sum_decrease),
         min_increase=float(ph.min_increase), max_decrease=float(ph.max_decrease),
-        drift_detected=bool(ph.drift_detected),
-    )
+        drift_detected=bool(ph.drift_detected))
     return out
 
 
@@ -237,7 +236,8 @@ def _novelty_types() -> dict[str, TypeSchema]:
             rest=INT, alarm=FLOAT, t=INT, t_alarm=OPT_INT, hold=_f(*BOOL, default=lambda: False))),
         "ConfirmingSuppressor": TypeSchema(ConfirmingSuppressor, _fields(  # s23
             rest=INT, alarm=FLOAT, t=INT, t_alarm=OPT_INT, hold=BOOL, confirm=INT, order=INT,
-            quiet=FLOAT, record=BOOL, gap_max=INT, pending=OPT_FLOAT, t_pending=INT)),
+            quiet=FLOAT, record=BOOL, gap_max=INT, pending=OPT_FLOAT, t_pending=INT,
+            floor=_f(*INT, default=lambda: 0))),  # s24
         "TailBuffer": TypeSchema(TailBuffer, _fields(n=INT, min_count=INT, ring=(deque,)),
                                  transient=("_sorted",), after=_after_tail),
         "SeasonalHistory": TypeSchema(SeasonalHistory, _fields(

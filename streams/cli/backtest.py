@@ -104,10 +104,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 def cv_detector(base: PipelineConfig) -> str:
     """The lab grid (``streams.lab.grids.GRIDS``) of the pipeline's NAB detector under ``base``:
     ``novelty`` with ``anomaly_hold``, ``novelty-recordgap`` with ``anomaly_confirm`` too
-    (s23), ``-coarse`` with ``anomaly_coarse`` (its grid has no confirmation), ``-nohold`` for
-    the suppressor before s19."""
+    (s23), ``novelty-floor`` with ``anomaly_confirm_floor`` (s24), ``-coarse`` with
+    ``anomaly_coarse`` (its grid has no confirmation), ``-nohold`` for the suppressor before
+    s19."""
     if base.anomaly_hold and base.anomaly_confirm and not base.anomaly_coarse:
-        return "novelty-recordgap"
+        return "novelty-floor" if base.anomaly_confirm_floor else "novelty-recordgap"
     return ("novelty-coarse" if base.anomaly_coarse else "novelty") + (
         "" if base.anomaly_hold else "-nohold")
 

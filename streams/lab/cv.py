@@ -239,13 +239,17 @@ def nab_scores_of(values: Mapping[str, FloatArray], detector: str
             if detector == "likelihood":
                 lik = AnomalyLikelihood(short=cfg["short"], rate=cfg["rate"])
                 seq = [lik.step(float(x)) for x in r]
-            rest = per_series(cfg["rest"], r.size, rest_rows)
-            sup = ConfirmingSuppressor(
-                rest, cfg["alarm"], per_series(cfg["confirm"], r.size, rest_rows), cfg["order"],
-                *((0.0, True) if cfg["quiet"] == "record" else (cfg["quiet"], False))) \
-                if cfg.get("confirm") else Suppressor(rest, cfg["alarm"], cfg.get("hold", False))
+            sup = suppressor(cfg, r.size)
             out[n] = np.array([sup.step(float(x)) for x in seq])
         return out
+
+    def suppressor(cfg: Config, rows: int) -> Suppressor:
+        rest = per_series(cfg["rest"], rows, rest_rows)
+        if not cfg.get("confirm"):
+            return Suppressor(rest, cfg["alarm"], cfg.get("hold", False))
+        quiet, record = (0.0, True) if cfg["quiet"] == "record" else (cfg["quiet"], False)
+        return ConfirmingSuppressor(rest, cfg["alarm"], per_series(cfg["confirm"], rows, rest_rows),
+                                    cfg["order"], quiet, record, cfg.get("floor", 0))
 
     return scores_of
 
@@ -338,7 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "pipeline's default (hold), 'novelty-coarse' its anomaly_coarse "
                         "option; '-nohold': the suppressor before s19; 'novelty-confirm': "
                         "s21's confirmed partial onsets, 'novelty-recordgap' the same with "
-                        "quiet from the series' longest gap (s23) (lab only)")
+                        "quiet from the series' longest gap (s23, the default's since s23), "
+                        "'novelty-floor' that and a confirmation by more than one new "
+                        "context (s24) (lab only)")
     p.add_argument("--default-only", action="store_true",
                    help="only the default configuration (the first of each grid value): the "
                         "threshold is then the one thing chosen on labels")

@@ -47,6 +47,10 @@ NOVELTY_CONFIRM_GRID: dict[str, tuple[Any, ...]] = {
 # between earlier raw onsets; no value), off first (docs/modelling.md, "NAB round eleven").
 NOVELTY_RECORDGAP_GRID: dict[str, tuple[Any, ...]] = {
     **NOVELTY_HOLD_GRID, "confirm": (0, "probation"), "quiet": ("record",)}
+# s24: the same with ``floor`` (a confirmation needs more than ``floor`` contexts new: 1 = a raw
+# 0.25 no longer confirms; docs/modelling.md, "NAB round twelve"), 0 first; :func:`expand`
+# leaves out ``floor`` without ``confirm`` (the same scores as ``floor`` 0): 288 configurations.
+NOVELTY_FLOOR_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_RECORDGAP_GRID, "floor": (0, 1)}
 NOVELTY_COARSE_NOHOLD_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_GRID, "coarse": (4, 2, 3, 8)}
 NOVELTY_COARSE_GRID: dict[str, tuple[Any, ...]] = {**NOVELTY_COARSE_NOHOLD_GRID, "hold": (True,)}
 # Before issue #15's third round: six parameters on labels, rest a constant (docs/modelling.md).
@@ -69,7 +73,7 @@ GRIDS = {"novelty": NOVELTY_HOLD_GRID, "novelty-coarse": NOVELTY_COARSE_GRID,
          "novelty-nohold": NOVELTY_NOHOLD_GRID,
          "novelty-coarse-nohold": NOVELTY_COARSE_NOHOLD_GRID,
          "novelty-hold": NOVELTY_HOLD_GRID, "novelty-confirm": NOVELTY_CONFIRM_GRID,
-         "novelty-recordgap": NOVELTY_RECORDGAP_GRID,
+         "novelty-recordgap": NOVELTY_RECORDGAP_GRID, "novelty-floor": NOVELTY_FLOOR_GRID,
          "novelty-tuned": NOVELTY_TUNED_GRID,
          "likelihood": LIKELIHOOD_GRID}
 
@@ -101,6 +105,12 @@ JOINT_GRID: dict[str, tuple[Any, ...]] = {
 
 
 def expand(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    """Every combination, the first key varying slowest."""
+    """Every combination, the first key varying slowest; a ``floor`` without ``confirm`` (inert:
+    the same scores as ``floor`` 0) is left out.
+
+    >>> len(expand(NOVELTY_FLOOR_GRID)), len(expand(NOVELTY_RECORDGAP_GRID))
+    (288, 192)
+    """
     keys = list(grid)
-    return [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*grid.values())]
+    combos = (dict(zip(keys, vals, strict=True)) for vals in itertools.product(*grid.values()))
+    return [c for c in combos if not (c.get("floor") and not c.get("confirm"))]

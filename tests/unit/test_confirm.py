@@ -107,3 +107,32 @@ def test_the_recordgap_grid_holds_out_confirm_only() -> None:
                           scores_of(expand(GRIDS["novelty"])[0])["a/x.csv"])
     on = scores_of({**base, "confirm": "probation"})["a/x.csv"]
     assert on.shape == (3000,)
+
+
+@pytest.mark.parametrize(("floor", "confirmed"), [(0, True), (1, False)])
+def test_floor_one_new_context_no_longer_confirms(floor: int, confirmed: bool) -> None:
+    # s24: a raw 0.25 (one context of four new) three values after the onset
+    raws = HEAD + [0.75, 0.5, 0.25, 0.25]
+    got = steps(ConfirmingSuppressor(rest=10, confirm=10, floor=floor), raws)
+    assert got[20] == 0.0 and (got[23] == pytest.approx(0.75)) is confirmed
+    sup = ConfirmingSuppressor(rest=10, confirm=10, floor=floor)
+    two = steps(sup, HEAD + [0.75, 0.5, 0.25, 0.5])  # two contexts new confirm either way
+    assert two[23] == pytest.approx(0.75) and sup.floor == floor
+
+
+def test_the_floor_grid_holds_out_floor_under_confirm_only() -> None:
+    from processors.config import PipelineConfig
+    from processors.noveltyconfirm import ConfirmingSuppressor as Confirming
+    from streams.lab.grids import GRIDS, expand
+
+    configs = expand(GRIDS["novelty-floor"])
+    assert len(configs) == 288 and not any(c["floor"] and not c["confirm"] for c in configs)
+    assert [(c["confirm"], c["floor"]) for c in configs[:3]] == [
+        (0, 0), ("probation", 0), ("probation", 1)]
+    from processors.anomaly import ComponentNovelty, detector_for
+
+    det = detector_for(PipelineConfig(), "c")
+    assert isinstance(det, ComponentNovelty) and isinstance(det.suppressor, Confirming)
+    assert det.suppressor.floor == 1
+    assert "floor1" in str(PipelineConfig().state_key()) and "floor" not in str(
+        PipelineConfig(anomaly_confirm_floor=0).state_key())

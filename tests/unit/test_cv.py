@@ -178,7 +178,9 @@ def test_the_grid_names_follow_the_pipelines_configuration() -> None:
     assert GRIDS["novelty-coarse"]["hold"] == (True,) and GRIDS["novelty-coarse"]["coarse"][0] == 4
     assert "hold" not in GRIDS["novelty-nohold"] and "hold" not in GRIDS["novelty-coarse-nohold"]
     assert cv_detector(PipelineConfig(anomaly_confirm=False)) == "novelty"
-    assert cv_detector(PipelineConfig(anomaly_confirm=True)) == "novelty-recordgap"  # s23
+    assert cv_detector(PipelineConfig(anomaly_confirm=True, anomaly_confirm_floor=0)) == \
+        "novelty-recordgap"  # s23
+    assert cv_detector(PipelineConfig(anomaly_confirm=True)) == "novelty-floor"  # s24
     assert cv_detector(PipelineConfig(anomaly_hold=False)) == "novelty-nohold"
     assert cv_detector(PipelineConfig(anomaly_coarse=4)) == "novelty-coarse"
     assert cv_detector(PipelineConfig(anomaly_coarse=4, anomaly_hold=False)) == \

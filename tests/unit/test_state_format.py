@@ -32,13 +32,16 @@ CONFIGS = {  # novelty warm after 50 windows, not 250: the tests stay short
     # s23: the record's suppressor a ConfirmingSuppressor (or, with it the default, a Suppressor)
     "novelty-confirm": PipelineConfig(anomaly_warm=50, anomaly_confirm=True),
     "novelty-noconfirm": PipelineConfig(anomaly_warm=50, anomaly_confirm=False),
+    # s24: the confirmation's floor (the default 1) and s23's rule (0)
+    "novelty-floor0": PipelineConfig(anomaly_warm=50, anomaly_confirm_floor=0),
     # s19: the breach records (processors.forecastrecord) in the snapshot; s22: the alarm's head
     "records": PipelineConfig(anomaly_warm=50, forecast_trust=2.0, warn_trust=2.0, hover=2,
                               alarm_learner=True),
 }
 # (config, metrics): with 2 metrics the novelty model keeps its seasonal channel too
 CASES = [("novelty", 2), ("novelty", 3), ("hst", 3), ("trend-no-drift", 3), ("joint", 3),
-         ("novelty-coarse", 2), ("records", 3), ("novelty-confirm", 2), ("novelty-noconfirm", 2)]
+         ("novelty-coarse", 2), ("records", 3), ("novelty-confirm", 2), ("novelty-noconfirm", 2),
+         ("novelty-floor0", 2)]
 N, MORE, ACTED_MS = 1200, 300, 11_000_000  # samples before the snapshot, after; an action
 
 
