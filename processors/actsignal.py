@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from processors.anomaly import ComponentNovelty
+from processors.bayesnet import unexplained
 from processors.calibration import RiskLearner, held
 from processors.componentstate import ComponentState
 from processors.config import PipelineConfig
@@ -74,9 +75,16 @@ ALARM_KEYS = {"alarm.breach": "breach", "alarm.warn": "warn"}
 def judge(model: RiskModel, base: Mapping[str, float], states: Mapping[str, int],
           config: PipelineConfig) -> Assessment:
     """The alarm's assessment of the window: with ``alarm_learner``, by ``model``'s alarm
-    head once it has one (:class:`~processors.calibration.AlarmHead`); else ``model``'s."""
+    head once it has one (:class:`~processors.calibration.AlarmHead`); else ``model``'s.
+    With ``alarm_explain`` (s24), in a rule FAIL the head reads the network less the nodes of
+    the metrics past FAIL (what the FAIL under way explains); the assessment's ``drivers``
+    stay the whole network's (``act`` reads them)."""
     if config.alarm_learner and isinstance(model, RiskLearner) and model.alarm is not None:
-        return model.assess_by(base, model.bn.explain(states), model.alarm)
+        drivers = model.bn.explain(states)
+        if config.alarm_explain and base.get("fail", 0.0) > 0.0:
+            a = model.assess_by(base, unexplained(drivers, states), model.alarm)
+            return Assessment(a.risk, a.terms, drivers)
+        return model.assess_by(base, drivers, model.alarm)
     return model.assess(base, states)
 
 
@@ -92,12 +100,13 @@ def kept(base: dict[str, float], act: dict[str, float] | None,
 
 
 def learn_both(model: RiskLearner, base: Mapping[str, float], states: Mapping[str, int],
-               y: bool, alarm: bool) -> None:
-    """One labelled window (``base`` as :func:`kept` made it): with ``alarm``, the alarm's
-    head learns the alarm's evidence, and ``model`` the unweighed (one network read)."""
+               y: bool, config: PipelineConfig) -> None:
+    """One labelled window (``base`` as :func:`kept` made it): with ``alarm_learner``, the
+    alarm's head learns the alarm's evidence (with ``alarm_explain``, as :func:`judge` reads
+    it), and ``model`` the unweighed (one network read)."""
     act, weighed = split(base)
-    if alarm:
-        model.learn_pair(act, weighed, states, y)
+    if config.alarm_learner:
+        model.learn_pair(act, weighed, states, y, config.alarm_explain)
     else:
         model.learn_one(act, states, y)
 

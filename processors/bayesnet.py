@@ -69,6 +69,19 @@ def metric_state(
     return level * len(OUTLOOKS) + outlook
 
 
+FAIL_STATE = 3 * len(OUTLOOKS)  # a metric's states from here on: its level at or past FAIL
+
+
+def unexplained(llr: Mapping[str, float], states: Mapping[str, int]) -> dict[str, float]:
+    """The ratios ``llr`` (:meth:`BayesNet.explain` of ``states``) less those of the metric
+    nodes at or past FAIL: what a FAIL under way explains (``alarm_explain``, issue #15, s24).
+
+    >>> unexplained({"cpu": 1.5, "net": -0.4, "context": 0.2}, {"cpu": 10, "net": 4})
+    {'net': -0.4, 'context': 0.2}
+    """
+    return {k: v for k, v in llr.items() if states.get(k, 0) < FAIL_STATE}
+
+
 def _prior_tables(strength: float) -> tuple[list[float], list[float]]:
     """Pseudo-counts of a metric node under Y=0 and Y=1: Y=1 leans to bad states."""
     bad = []

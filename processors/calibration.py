@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from processors.bayesnet import BayesNet
+from processors.bayesnet import BayesNet, unexplained
 from processors.bincalibrator import BinCalibrator
 from processors.nativeattr import mypyc_attr
 from processors.pendingrows import Row, end_of, pack, unpack
@@ -99,7 +99,6 @@ REACH_AT = 0.5
 REACH_PRIOR = 15.0
 REACH_LIFT = 2.0
 REACH_CAP = 2000.0
-
 
 RELEASE_FRACTION = 0.5  # a grant is released once risk stays below this share of the alarm
 
@@ -202,18 +201,19 @@ class RiskLearner:
         return None
 
     def learn_pair(self, act: Mapping[str, float], weighed: Mapping[str, float],
-                   states: Mapping[str, int], y: bool) -> None:
+                   states: Mapping[str, int], y: bool, explain: bool = False) -> None:
         """One labelled window for this learner (``act``: the evidence unweighed) and the
-        alarm's head (``weighed``: as the alarm read it), the network's log-odds read once; the
-        head learns first, from the network as it stood before the label. A learner without
-        one (``None``: as this learner, e.g. restored from a checkpoint written before s21)
-        starts it from its own calibration (and combiner, where that learns)."""
+        alarm's head (``weighed``: as the alarm read it; with ``explain``, in FAIL, the network
+        less its nodes past FAIL), the network read once; the head learns first, from the
+        network before the label. A learner without one starts it from its own calibration."""
         head = self.alarm
         if head is None:
             head = self.alarm = AlarmHead(self.calibrator.copy(),
                                           copy.deepcopy(self.combiner) if self.lr > 0 else None)
-        log_odds = self.bn.log_odds(states)
-        x = self._evidence(weighed, log_odds)
+        drivers = self.bn.explain(states)
+        log_odds = self.bn.log_odds_of(drivers)
+        x = self._evidence(weighed, self.bn.log_odds_of(unexplained(drivers, states)) if explain
+                           and weighed.get("fail", 0.0) > 0.0 else log_odds)  # alarm_explain
         if head.combiner is None:  # the weights stay at their priors: the calibration learns
             head.calibrator.learn_one(self.combiner.score_one(x), y)
         else:

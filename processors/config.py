@@ -65,6 +65,9 @@ class PipelineConfig:
     # the alarm's context scaled by the component's learnt reach (RiskLearner.reach, round six's
     # form); act, the network's state and what is learnt keep the parents' standing (s21)
     alarm_reach: bool = False
+    # in a rule FAIL the alarm (and its head's learning) reads the network less the nodes of
+    # the metrics past FAIL: what the FAIL under way explains (s24); act and the learner as off
+    alarm_explain: bool = False
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()

@@ -381,7 +381,7 @@ class Pipeline:
         if self.risk_model is not None:
             self.risk_model.learn_one(actsignal.split(base)[0], states, y)
         for model in (st.learner, self.fleet):
-            actsignal.learn_both(model, base, states, y, self.config.alarm_learner)
+            actsignal.learn_both(model, base, states, y, self.config)
 
     def _context(self, component: str) -> float | None:
         """How bad the components this one depends on stand, 0..1: the largest of their latest

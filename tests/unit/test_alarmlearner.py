@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from actuators.signal import signal
-from processors.actsignal import kept, split
+from processors.actsignal import judge, kept, split
 from processors.calibration import AlarmHead, RiskLearner, lean_alarm
 from processors.config import PipelineConfig
 from processors.pipeline import Pipeline
@@ -115,3 +115,38 @@ def test_the_alarms_reach_leaves_act_and_lowers_the_childs_alarm() -> None:
     assert [signal(r) for r in reach] == [signal(r) for r in plain]
     assert all(r["risk"] <= r["act"]["risk"] for r in reach if r["act"] is not None)
     assert any(r["act"] is not None and r["risk"] < r["act"]["risk"] for r in reach)
+
+
+def _db(p: Pipeline, i0: int, i1: int) -> list[dict[str, Any]]:
+    """``_pair``'s db alone: ramps into FAIL and holds it, again and again."""
+    risk: list[dict[str, Any]] = []
+    for i in range(i0, i1):
+        j = i % 300
+        risk += p.ingest({"component": "db-1", "host": "h", "ts": i * 10_000, "tags": {},
+                          "metrics": {"cpu.util": 0.2 + 0.004 * j if j < 200 else 0.95}}).risk
+    return risk
+
+
+def test_the_alarm_explains_its_fail_away_and_leaves_act() -> None:
+    plain = _db(Pipeline(_config(alarm_learner=True)), 0, 1500)
+    explained = _db(Pipeline(_config(alarm_learner=True, alarm_explain=True)), 0, 1500)
+    assert len(plain) == len(explained) > 100
+    assert [signal(r) for r in explained] == [signal(r) for r in plain]
+    r = _learnt()
+    r.learn_pair({"fail": 1.0}, {"fail": 1.0}, {"cpu.util": 10}, False)
+    states = {"cpu.util": 10, "mem.util": 4}
+    on, off = _config(alarm_learner=True, alarm_explain=True), _config(alarm_learner=True)
+    for fail in (0.0, 1.0):  # in FAIL the alarm reads the network less cpu's node
+        a, b = judge(r, {"fail": fail}, states, on), judge(r, {"fail": fail}, states, off)
+        assert a.drivers == b.drivers and (a.risk == b.risk) == (fail == 0.0)
+        assert (a.terms["bn"] < b.terms["bn"]) == (fail == 1.0)
+
+
+def test_out_of_fail_the_head_learns_as_without_explain() -> None:
+    r, twin = _learnt(), _learnt()
+    for fail in (0.0, 1.0):
+        x = {"breach": 0.3, "fail": fail}
+        r.learn_pair(x, x, {"cpu.util": 10, "mem.util": 4}, True, explain=True)
+        twin.learn_pair(x, x, {"cpu.util": 10, "mem.util": 4}, True)
+        assert (r.alarm == twin.alarm) == (fail == 0.0)
+    assert r.bn == twin.bn and r.calibrator == twin.calibrator  # the learner is the same
