@@ -23,16 +23,26 @@ from typing import Any
 import numpy as np
 
 from actuators.forecast_sizing import ForewarnSizer
+from actuators.sizehold import held, unseen
 from schemas.errors import ConfigError
 
 
 class FollowingSizer(ForewarnSizer):
     """:class:`ForewarnSizer` whose decision after a miss is at least ``follow`` x the demand
-    (the ``forewarn`` policy's class since session 22)."""
+    (the ``forewarn`` policy's class since session 22). Two trials of session 24 on a young
+    component (docs/closedloop.md, "A cold start that holds"), off by default, each on the
+    resources named (comma separated): ``hold`` holds the provisioned size while the week is
+    not yet seen (:mod:`actuators.sizehold`; trial 38, rejected); ``settle`` sizes with the
+    first forecaster alone while the history is shorter than the cost combiner's half-life
+    (its cost sums are young; trial 39, a screen)."""
 
     def __init__(self, *args: Any, follow: float = 100.0, follow_on: str = "cpu",
-                 **kw: Any) -> None:
+                 hold: str = "", settle: str = "", **kw: Any) -> None:
         super().__init__(*args, **kw)
+        self.settle = self.resource in str(settle).split(",")
+        spans = [self.PEAK_SPAN[n] for n in self.peaks if n != "ever"]
+        self.horizon = max(spans, default=0) if self.resource in str(hold).split(",") else 0
+        self.first_ts: int | None = None  # the component's first sample (its age's origin)
         if not (math.isfinite(follow) and follow >= 0):
             raise ConfigError("forewarn: follow >= 0 (0: off)")
         on = self.resource in str(follow_on).split(",")
@@ -41,13 +51,25 @@ class FollowingSizer(ForewarnSizer):
 
     def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
         super().observe(ts, usage, allocated)
+        if self.first_ts is None:
+            self.first_ts = ts
         if self.follow and allocated is not None:
             self.missed = usage > np.asarray(allocated, dtype=np.float64)
 
     def recommend(self, ts: int) -> np.ndarray:
-        out = super().recommend(ts)
+        if self.settle and self.first_ts is not None and ts - self.first_ts < self.score_hl:
+            costs, self.costs = self.costs, np.zeros_like(self.costs)  # argmin: the first
+            out = super().recommend(ts)
+            self.costs = costs
+        else:
+            out = super().recommend(ts)
         if self.follow and self.missed is not None and self.missed.any():
             lift = min(self.follow * self.last, max(self.capacity, self.most_seen))
             out = np.where(self.missed, np.maximum(out, lift), out)
             self.alloc = out.copy()
+        if self.horizon and self.first_ts is not None and self.level is not None:
+            chance = unseen(ts - self.first_ts, self.horizon)
+            if chance > 0.0:
+                out = held(out, self.capacity, self.lam[:, 0], chance)
+                self.alloc = out.copy()
         return out
