@@ -47,38 +47,54 @@ def empty(bits: int) -> bytearray:
 
 def unseen(seen: bytearray, slots: tuple[int, ...], bits: int) -> int:
     """How many of ``slots`` (each counted as often as it comes) are not in the set."""
-    head = 1 << max(bits - 8, 0)
-    if len(seen) == (1 << bits) >> 3:
-        return sum(not (seen[s >> 3] >> (s & 7)) & 1 for s in slots)
+    nbytes, head = _sizes(bits)
     new = 0
-    for s in slots:  # the bucket's start: the head plus the counts of the buckets before it
+    if len(seen) == nbytes:
+        for s in slots:
+            if not (seen[s >> 3] >> (s & 7)) & 1:
+                new += 1
+        return new
+    for s in slots:
         b = s >> 8
-        lo = head + sum(seen[:b]) if b else head
-        if seen.find(s & 255, lo, lo + seen[b]) < 0:
-            new += 1
+        n = seen[b]  # an empty bucket holds none (s24: no start to find)
+        if n:  # the bucket's start: the head plus the counts of the buckets before it
+            lo = head + sum(seen[:b]) if b else head
+            if seen.find(s & 255, lo, lo + n) >= 0:
+                continue
+        new += 1
     return new
 
 
 def mark(seen: bytearray, slots: tuple[int, ...], bits: int) -> int:
     """:func:`unseen` of ``slots`` (before any is marked), then ``slots`` put in the set, in
-    place."""
-    new = unseen(seen, slots, bits)
-    if not new:
-        return 0
+    place: one pass (s24; a slot that comes again after this call marked it counts again,
+    as :func:`unseen` before the marking counts it)."""
     nbytes, head = _sizes(bits)
+    new = 0
+    done: list[int] = []  # the slots this call marked
     for s in slots:
-        if len(seen) != nbytes:
+        if len(seen) == nbytes:
+            if (seen[s >> 3] >> (s & 7)) & 1:
+                if s in done:
+                    new += 1
+                continue
+            seen[s >> 3] |= 1 << (s & 7)
+        else:
             b = s >> 8
+            n = seen[b]
             lo = head + sum(seen[:b]) if b else head
-            hi = lo + seen[b]
-            if seen.find(s & 255, lo, hi) >= 0:
+            if n and seen.find(s & 255, lo, lo + n) >= 0:
+                if s in done:
+                    new += 1
                 continue
-            if seen[b] < 255 and len(seen) + 1 < nbytes:
-                seen.insert(bisect.bisect_left(seen, s & 255, lo, hi), s & 255)
-                seen[b] += 1
-                continue
-            seen[:] = bitmap(seen, bits)  # the compact form would be as long: the bitmap
-        seen[s >> 3] |= 1 << (s & 7)
+            if n < 255 and len(seen) + 1 < nbytes:
+                seen.insert(bisect.bisect_left(seen, s & 255, lo, lo + n) if n else lo, s & 255)
+                seen[b] = n + 1
+            else:  # the compact form would be as long: the bitmap
+                seen[:] = bitmap(seen, bits)
+                seen[s >> 3] |= 1 << (s & 7)
+        new += 1
+        done.append(s)
     return new
 
 

@@ -173,8 +173,8 @@ def _writer(tag: str) -> _Writer:
     names, read = reader(tag)
 
     def plain(obj: Any) -> dict[str, Any] | None:
-        try:
-            return dict(zip(names, read(obj), strict=True))  # the schema's names, in order
+        try:  # the schema's names, in order; ``read`` gives one value a name (reader()):
+            return {n: v for n, v in zip(names, read(obj))}  # noqa: B905 (s24: compiled, a loop)
         except AttributeError:
             return None
     return head, plain, tag, ts

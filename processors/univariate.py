@@ -215,11 +215,13 @@ class ContextNovelty(NoveltyView):
     def _new(self, slots: tuple[int, ...], learn: bool = False) -> int:
         """How many of :meth:`_slots`' ``slots`` are new (with ``learn``, then marked): the
         fine ones in ``seen``, with ``coarse`` the second half in ``seen_coarse``."""
-        count, bits, sc = mark if learn else unseen, self.p.bits, self.seen_coarse
+        bits, sc = self.p.bits, self.seen_coarse  # called by name: compiled, a native call
         if sc is None:
-            return count(self.seen, slots, bits)
+            return mark(self.seen, slots, bits) if learn else unseen(self.seen, slots, bits)
         h = len(slots) // 2
-        return count(self.seen, slots[:h], bits) + count(sc, slots[h:], bits)
+        if learn:
+            return mark(self.seen, slots[:h], bits) + mark(sc, slots[h:], bits)
+        return unseen(self.seen, slots[:h], bits) + unseen(sc, slots[h:], bits)
 
     def _novelty(self, slots: tuple[int, ...]) -> float:
         return self._new(slots) / len(slots)

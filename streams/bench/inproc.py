@@ -14,11 +14,12 @@ from streams.runtime.gctune import tune_gc
 from streams.settings import Settings
 
 
-def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]], poll: int = 0
-           ) -> dict[str, float]:
+def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]], poll: int = 0,
+           closing: bool = True) -> dict[str, float]:
     """The worker's work without Kafka: handle, then due checkpoints; ``poll`` messages at a
     time through the batch path as the worker (``worker_batch``; 0: the settings'), or one by
-    one (1: the per-message path)."""
+    one (1: the per-message path). With ``closing``, every component is checkpointed once more
+    at the end, untimed, for the state's size (``state_bytes_*``; without, those are 0)."""
     from streams.handler import MetricsHandler
     from streams.lab.message import Message
     from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy
@@ -46,7 +47,8 @@ def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]], poll: in
             sizes += [len(got[1]) for c in due if (got := pipe.checkpoint(c, now_ms=0))]
             ckpt_s += time.perf_counter() - t1
     total_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
-    last = sorted(len(got[1]) for c in pipe.components() if (got := pipe.checkpoint(c, 0)))
+    last = sorted(len(got[1]) for c in pipe.components() if (got := pipe.checkpoint(c, 0))
+                  ) if closing else [0]
     n = sum(b[2] for b in batches)
     return {"inproc_samples_s": n / total_s, "inproc_samples_cpu_s": n / cpu_s,
             "checkpoint_share": ckpt_s / total_s,

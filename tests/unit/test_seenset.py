@@ -81,3 +81,18 @@ def test_a_restored_set_that_is_not_a_bitmap_of_its_bits_is_refused() -> None:
 
     with pytest.raises(ContractError, match="bitmap of 2\\*\\*bits"):
         stateforms.after_novelty(m)
+
+
+@pytest.mark.parametrize("bits", [9, 13])
+def test_one_pass_mark_counts_what_unseen_counted_before_the_marking(bits: int) -> None:
+    rnd = random.Random(24 + bits)  # s24: mark in one pass; repeats anywhere in a lookup
+    seen, ref = seenset.empty(bits), set[int]()
+    pool = [rnd.randrange(1 << bits) for _ in range(1 << (bits - 2))]
+    for _ in range(1 << (bits - 1)):
+        slots = tuple(rnd.choice(pool) for _ in range(rnd.randint(1, 8)))
+        before = seenset.unseen(bytearray(seen), slots, bits)
+        assert before == sum(s not in ref for s in slots)
+        assert seenset.mark(seen, slots, bits) == before
+        ref.update(slots)
+        assert seenset.bitmap(seen, bits) == _reference(ref, bits)
+    assert len(seen) == (1 << bits) >> 3  # it turned into the bitmap on the way
