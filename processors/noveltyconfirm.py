@@ -40,7 +40,7 @@ class ConfirmingSuppressor(Suppressor):
     """:class:`~processors.univariate.Suppressor` with ``hold`` whose partial onsets wait for
     a confirmation (the module doc)."""
 
-    floor = 0  # s24: set on the instance only when not 0 (s23's suppressor keeps its fields)
+    floor = 0  # s24 (a state from before it decodes with 0)
 
     def __init__(self, rest: int = 150, alarm: float = 0.75, confirm: int = 150,
                  order: int = 3, quiet: float = 10.0, record: bool = False,
@@ -53,8 +53,7 @@ class ConfirmingSuppressor(Suppressor):
         self.gap_max = 0
         self.pending: float | None = None  # a partial onset's score, waiting since t_pending
         self.t_pending = 0
-        if floor:
-            self.floor = floor
+        self.floor = floor  # on every instance: a snapshot reads the schema's fields (s24)
 
     def _scaled(self, raw: float) -> float:
         return super().score_one(raw)
