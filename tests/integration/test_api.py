@@ -42,7 +42,9 @@ def read_model_caught_up(api: ApiServer) -> list[dict] | None:
     comps = components(api)
     web = [c for c in comps if c["id"] == "web-01"]
     outcomes = call("GET", f"{api.url}v1/outcomes")[1]
-    if len(comps) == 3 and len(outcomes) == 2 and web[0]["health_metrics"] and web[0]["leases"]:
+    allocs = call("GET", f"{api.url}v1/allocations")[1]  # g2 may sit on another partition
+    if (len(comps) == 3 and len(outcomes) == 2 and len(allocs) == 2 and web[0]["health_metrics"]
+            and web[0]["leases"]):
         return comps
     return None
 
