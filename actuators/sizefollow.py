@@ -24,6 +24,7 @@ import numpy as np
 
 from actuators.forecast_sizing import ForewarnSizer
 from actuators.sizehold import held, unseen
+from actuators.sizeyoung import spread, young
 from schemas.errors import ConfigError
 
 
@@ -34,14 +35,18 @@ class FollowingSizer(ForewarnSizer):
     resources named (comma separated): ``hold`` holds the provisioned size while the week is
     not yet seen (:mod:`actuators.sizehold`; trial 38, rejected); ``settle`` sizes with the
     first forecaster alone while the history is shorter than the cost combiner's half-life
-    (its cost sums are young; trial 39, a screen)."""
+    (its cost sums are young; trial 39, a screen). Session 25: ``young`` spreads the prior's
+    mass over the demand above the most seen while the week is not yet seen
+    (:mod:`actuators.sizeyoung`; trial B1)."""
 
     def __init__(self, *args: Any, follow: float = 100.0, follow_on: str = "cpu",
-                 hold: str = "", settle: str = "", **kw: Any) -> None:
+                 hold: str = "", settle: str = "", young: str = "", **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.settle = self.resource in str(settle).split(",")
         spans = [self.PEAK_SPAN[n] for n in self.peaks if n != "ever"]
         self.horizon = max(spans, default=0) if self.resource in str(hold).split(",") else 0
+        on_young = self.resource in str(young).split(",")  # young while under a week
+        self.young_s = self.PEAK_SPAN["week"] if on_young else 0
         self.first_ts: int | None = None  # the component's first sample (its age's origin)
         if not (math.isfinite(follow) and follow >= 0):
             raise ConfigError("forewarn: follow >= 0 (0: off)")
@@ -56,13 +61,21 @@ class FollowingSizer(ForewarnSizer):
         if self.follow and allocated is not None:
             self.missed = usage > np.asarray(allocated, dtype=np.float64)
 
-    def recommend(self, ts: int) -> np.ndarray:
+    def _sized(self, ts: int) -> np.ndarray:
         if self.settle and self.first_ts is not None and ts - self.first_ts < self.score_hl:
             costs, self.costs = self.costs, np.zeros_like(self.costs)  # argmin: the first
             out = super().recommend(ts)
             self.costs = costs
+            return out
+        return super().recommend(ts)
+
+    def recommend(self, ts: int) -> np.ndarray:
+        if (self.young_s and self.first_ts is not None and self.prior > 0
+                and self.resolved >= max(self.warm, 1)
+                and young(ts - self.first_ts, self.young_s)):
+            out = self._spread_prior(ts)
         else:
-            out = super().recommend(ts)
+            out = self._sized(ts)
         if self.follow and self.missed is not None and self.missed.any():
             lift = min(self.follow * self.last, max(self.capacity, self.most_seen))
             out = np.where(self.missed, np.maximum(out, lift), out)
@@ -73,3 +86,25 @@ class FollowingSizer(ForewarnSizer):
                 out = held(out, self.capacity, self.lam[:, 0], chance)
                 self.alloc = out.copy()
         return out
+
+    def _spread_prior(self, ts: int) -> np.ndarray:
+        """:meth:`_sized` with each forecaster's prior mass spread over its buckets above the
+        most it has seen, up to the provisioned size (:func:`actuators.sizeyoung.spread`), in
+        place of the prior at the size; the histograms are given back as they were."""
+        bases, cap = self._bases(), self.capacity + self.unit
+        saved = [(h.weights, h.total) for h in self.hists]
+        prior = self.prior
+        try:
+            for h, base in zip(self.hists, bases, strict=True):
+                mass = self._prior(h, ts)
+                add = spread(h.weights, h.starts, 100.0 * cap / base, mass)
+                if add is None:  # nowhere above the most seen: the mass in the size's bucket
+                    add = np.zeros(h.weights.size)
+                    add[h.index(100.0 * cap / base)] = mass
+                h.weights, h.total = h.weights + add, h.total + mass
+            self.prior = 0.0
+            return self._sized(ts)
+        finally:
+            self.prior = prior
+            for h, (w, t) in zip(self.hists, saved, strict=True):
+                h.weights, h.total = w, t
