@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from actuators.fleetprior import FleetPrior, for_sizer
 from actuators.forecast_sizing import ForewarnSizer
 from actuators.sizehold import held, unseen
 from actuators.sizeyoung import spread, young
@@ -37,11 +38,17 @@ class FollowingSizer(ForewarnSizer):
     first forecaster alone while the history is shorter than the cost combiner's half-life
     (its cost sums are young; trial 39, a screen). Session 25: ``young`` spreads the prior's
     mass over the demand above the most seen while the week is not yet seen
-    (:mod:`actuators.sizeyoung`; trial B1)."""
+    (:mod:`actuators.sizeyoung`; trial B1); ``fleet_prior`` (a file) starts the histograms
+    from other components' pooled outcomes (:mod:`actuators.fleetprior`) on the resources in
+    ``fleet_prior_on`` ("mem")."""
 
     def __init__(self, *args: Any, follow: float = 100.0, follow_on: str = "cpu",
-                 hold: str = "", settle: str = "", young: str = "", **kw: Any) -> None:
+                 hold: str = "", settle: str = "", young: str = "", fleet_prior: str = "",
+                 fleet_prior_on: str = "mem", **kw: Any) -> None:
         super().__init__(*args, **kw)
+        self.fleet: FleetPrior | None = None
+        if fleet_prior and self.resource in str(fleet_prior_on).split(","):
+            self.fleet = for_sizer(str(fleet_prior), self.step_s, self.hists[0].half_life)
         self.settle = self.resource in str(settle).split(",")
         spans = [self.PEAK_SPAN[n] for n in self.peaks if n != "ever"]
         self.horizon = max(spans, default=0) if self.resource in str(hold).split(",") else 0
@@ -55,9 +62,13 @@ class FollowingSizer(ForewarnSizer):
         self.missed: np.ndarray | None = None  # per knob: the last sample above its allocation
 
     def observe(self, ts: int, usage: float, allocated: np.ndarray | None = None) -> None:
-        super().observe(ts, usage, allocated)
         if self.first_ts is None:
             self.first_ts = ts
+            if self.fleet is not None:
+                self.fleet.seed(self.hists, self.names, ts)
+        elif self.fleet is not None:
+            self.fleet.fade(self.hists, self.names, ts)
+        super().observe(ts, usage, allocated)
         if self.follow and allocated is not None:
             self.missed = usage > np.asarray(allocated, dtype=np.float64)
 

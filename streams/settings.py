@@ -107,6 +107,10 @@ class Settings:
     backend: str = "dryrun"  # dryrun | linux | kubernetes | aws (simulator: inside `run`)
     # the backend's own options as a JSON object; a TOML file may give a [backend_options] table
     backend_options: str = ""
+    # `forewarn actuate --sizing forewarn`: a fleet prior file (actuators/fleetprior.py; a JSON
+    # of other components' pooled outcomes) each new component's memory histograms start from,
+    # taken out over its first week; empty: off (the default; docs/closedloop.md, session 25)
+    sizing_fleet_prior: str = ""
     owned: str = "*"  # comma-separated globs of hosts/components this actuator may act on
     # [forewarn.engine] / [forewarn.pipeline]: EngineConfig / PipelineConfig knobs, validated
     engine: tuple[tuple[str, Any], ...] = ()

@@ -140,10 +140,18 @@ def load_workloads(path: str | Path) -> list[Workload]:
 
 
 def make_sizing(policy: str, knob: float | None, delay_s: int, step_s: int,
-                workloads: str | Path | None = None) -> RightSizing | FleetSizing:
-    """The sizing ``--sizing POLICY`` runs: ``fleet`` needs ``workloads`` (a file)."""
+                workloads: str | Path | None = None,
+                fleet_prior: str = "") -> RightSizing | FleetSizing:
+    """The sizing ``--sizing POLICY`` runs: ``fleet`` needs ``workloads`` (a file);
+    ``fleet_prior`` (a file, ``forewarn`` only) seeds each new component's memory histograms
+    (:mod:`actuators.fleetprior`), as ``backtest trace`` does with the option of that name."""
     if policy != "fleet":
-        return RightSizing(policy, knob, delay_s=delay_s, step_s=step_s)
+        options = {"fleet_prior": fleet_prior} if fleet_prior and policy == "forewarn" else {}
+        if options:
+            from actuators.fleetprior import load
+
+            load(fleet_prior)  # a bad file stops the process at start, with one line
+        return RightSizing(policy, knob, delay_s=delay_s, step_s=step_s, options=options)
     if workloads is None:
         raise ConfigError("--sizing fleet needs a workloads file (--workloads FILE)")
     return FleetSizing(load_workloads(workloads),
@@ -157,7 +165,7 @@ def run_sizing(settings: Settings, backend: Backend, policy: str, knob: float | 
 
     from streams.topics import ensure_topics
 
-    sizing = make_sizing(policy, knob, delay_s, step_s, workloads)
+    sizing = make_sizing(policy, knob, delay_s, step_s, workloads, settings.sizing_fleet_prior)
     ensure_topics(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
