@@ -56,9 +56,14 @@ def _read(path: str) -> tuple[int, tuple[tuple[str, tuple[tuple[int, float], ...
 
 
 def load(path: str | Path) -> dict[str, np.ndarray]:
-    """Per forecaster, the prior's share of each bucket (each sums to 1): a ConfigError with
-    one line on a bad file."""
-    n, rows = _read(str(path))
+    """Per forecaster, the prior's share of each bucket (each sums to 1; read-only arrays, one
+    copy per path, shared by every sizer): a ConfigError with one line on a bad file."""
+    return _load(str(path))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> dict[str, np.ndarray]:
+    n, rows = _read(path)
     out: dict[str, np.ndarray] = {}
     for name, pairs in rows:
         p = np.zeros(n)
@@ -68,6 +73,7 @@ def load(path: str | Path) -> dict[str, np.ndarray]:
             p[i] += w
         if p.sum() > 0:
             out[name] = p / p.sum()
+            out[name].setflags(write=False)
     return out
 
 
