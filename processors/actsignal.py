@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from processors.anomaly import ComponentNovelty
-from processors.bayesnet import unexplained
+from processors.bayesnet import FAIL_STATE, unexplained
 from processors.calibration import RiskLearner, held
 from processors.componentstate import ComponentState
 from processors.config import PipelineConfig
@@ -67,6 +67,8 @@ def context_of(parent: float | None, learner: RiskLearner, states: dict[str, int
     states["context"] = 0 if context < 0.3 else (1 if context < 0.6 else 2)
     return context * learner.reach() if config.alarm_reach else context
 
+
+WARN_STATE = FAIL_STATE - 3  # a metric's states from here to FAIL_STATE: at or past WARN
 
 # a pending window's evidence as the alarm read it, where it differs (``alarm_learner``)
 ALARM_KEYS = {"alarm.breach": "breach", "alarm.warn": "warn"}
@@ -148,6 +150,25 @@ def emitted(st: ComponentState, risk: float, end_ms: int, last_risk: float,
     if not config.risk_hold or last is None or end_ms <= last:
         return risk
     return held(risk, last_risk, (end_ms - last) / 1000.0, config.horizon_s)
+
+
+def gated(risk: float, last_risk: float, act_risk: float | None, base: Mapping[str, float],
+          states: Mapping[str, int], config: PipelineConfig) -> tuple[float, float | None]:
+    """The alarm's risk and ``act``'s (``None``: the alarm's) after the ``alarm_cascade`` gate
+    (s25): in a rule FAIL with no evidence of a cascade (:func:`cascade_named`) the alarm is
+    at most ``last_risk``, the previous window's, and ``act`` keeps the risk ungated."""
+    if (not config.alarm_cascade or base.get("fail", 0.0) <= 0.0 or risk <= last_risk
+            or cascade_named(states)):
+        return risk, act_risk
+    return last_risk, risk if act_risk is None else act_risk
+
+
+def cascade_named(states: Mapping[str, int]) -> bool:
+    """Whether a rule metric below its FAIL level band is at WARN or has a breach forecast
+    (network state: level band 2, or outlook band 1 or 2): another metric of a component in
+    FAIL that may start a new breach (``context`` is not a metric)."""
+    return any(s < FAIL_STATE and (s >= WARN_STATE or s % 3) for k, s in states.items()
+               if k != "context")
 
 
 def unheld(detector: object, anomaly: float) -> float:

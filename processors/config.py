@@ -68,6 +68,10 @@ class PipelineConfig:
     # in a rule FAIL the alarm (and its head's learning) reads the network less the nodes of
     # the metrics past FAIL: what the FAIL under way explains (s24); act and the learner as off
     alarm_explain: bool = False
+    # in a rule FAIL with no other rule metric (below FAIL) at WARN or forecast to breach, the
+    # alarm's risk is at most the previous window's: it can go on or fall, not start or rise
+    # (s25); act, the learning and the children's context as off
+    alarm_cascade: bool = False
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()
