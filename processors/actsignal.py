@@ -156,9 +156,10 @@ def gated(risk: float, last_risk: float, act_risk: float | None, base: Mapping[s
           states: Mapping[str, int], config: PipelineConfig) -> tuple[float, float | None]:
     """The alarm's risk and ``act``'s (``None``: the alarm's) after the ``alarm_cascade`` gate
     (s25): in a rule FAIL with no evidence of a cascade (:func:`cascade_named`) the alarm is
-    at most ``last_risk``, the previous window's, and ``act`` keeps the risk ungated."""
+    at most ``last_risk``, the previous window's, and ``act`` keeps the risk ungated. Only
+    for ``risk_target="onset"`` (P(a *new* FAIL); ``"fail"``'s risk stays high in a FAIL)."""
     if (not config.alarm_cascade or base.get("fail", 0.0) <= 0.0 or risk <= last_risk
-            or cascade_named(states)):
+            or config.risk_target != "onset" or cascade_named(states)):
         return risk, act_risk
     return last_risk, risk if act_risk is None else act_risk
 

@@ -14,6 +14,8 @@ from processors import pipeline
 from processors.actsignal import cascade_named, gated
 from processors.config import PipelineConfig
 from processors.pipeline import Pipeline
+from streams.runtime.checkpoint import CheckpointedPipeline, decode
+from streams.sim.examples import fleet_samples
 from tests.unit.test_actsignal import OFF
 from tests.unit.test_alarmlearner import _db
 
@@ -39,6 +41,8 @@ def test_the_gate_holds_the_alarm_in_a_fail_that_names_no_cascade() -> None:
     assert gated(0.6, 0.1, None, fail, quiet, on) == (0.1, 0.6)
     assert gated(0.6, 0.1, 0.5, fail, quiet, on) == (0.1, 0.5)
     assert gated(0.05, 0.1, None, fail, quiet, on) == (0.05, None)  # it may fall
+    status = replace(on, risk_target="fail")  # P(FAIL): high in a FAIL, as it should be
+    assert gated(0.6, 0.1, None, fail, quiet, status) == (0.6, None)
 
 
 def test_the_gate_lowers_the_alarm_and_leaves_act() -> None:
@@ -61,3 +65,26 @@ def test_in_a_fail_alone_the_alarm_cannot_start(monkeypatch: pytest.MonkeyPatch)
     plain, gate = runs
     assert {r["risk"] for r in plain} == {0.9} and {r["risk"] for r in gate} == {0.0}
     assert [signal(r) for r in gate] == [signal(r) for r in plain]
+
+
+def test_a_checkpoint_without_the_gate_restores_with_it() -> None:
+    """No state and no state-key part: an s24 checkpoint (the gate off) restores under the
+    gate, and the restored component goes on as one that ran with the gate all along would
+    from the same state."""
+    off, on = PipelineConfig(alarm_cascade=False), PipelineConfig(alarm_cascade=True)
+    assert off.state_key() == on.state_key()
+    old = CheckpointedPipeline(off, "m")
+    for i, s in enumerate(fleet_samples(720, components=1)):
+        old.at(0, i)
+        old.ingest(s)
+    comp = old.components()[0]
+    value = old.checkpoint(comp, 0)[1]
+    new, twin = CheckpointedPipeline(on, "m"), Pipeline(on)
+    assert new.restore_checkpoint(decode(value), value)
+    twin.restore(comp, decode(value).blob)
+    nxt = fleet_samples(780, components=1)[720:]
+    got = []
+    for i, s in enumerate(nxt, 720):
+        new.at(0, i)
+        got += new.ingest(s).risk
+    assert got == [r for s in nxt for r in twin.ingest(s).risk] and len(got) == 10
