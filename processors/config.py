@@ -70,8 +70,8 @@ class PipelineConfig:
     alarm_explain: bool = False
     # in a rule FAIL with no other rule metric (below FAIL) at WARN or forecast to breach, the
     # alarm's risk is at most the previous window's: it can go on or fall, not start or rise
-    # (s25); act, the learning and the children's context as off
-    alarm_cascade: bool = False
+    # (s25; the default since s25); act, the learning and the children's context as off
+    alarm_cascade: bool = True
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()
