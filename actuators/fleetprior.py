@@ -20,7 +20,9 @@ forecaster's 7 days), so from a week on the histograms hold the component's own 
 only. No value is chosen on labels: the weight and the horizon are the sizer's own constants.
 
 Live, ``forewarn actuate`` loads the same file (a setting names it) and seeds each sizer on its
-component's first sample, as the backtest does. Pure: no clock; the file is read once per path.
+component's first sample, as the backtest does. ``"builtin"`` names the prior shipped with
+forewarn (:data:`BUILTIN_PATH`, learnt on the shared subset's 100 VMs over 30 days). The
+simulator's fleet engine never uses one. Pure: no clock; the file is read once per path.
 """
 
 from __future__ import annotations
@@ -39,6 +41,15 @@ from schemas.errors import ConfigError
 
 FORMAT = "forewarn-fleet-prior/1"
 HORIZON_S = 7 * DAY  # the ``week`` forecaster's span
+# ``fleet_prior="builtin"``: the prior shipped with forewarn, learnt on the shared Bitbrains
+# subset (GWA-T-12 Rnd, 2013-07, VMs 1-100, all 30 days; docs/analysis/s25-trace-fleet/learn.py)
+BUILTIN = "builtin"
+BUILTIN_PATH = Path(__file__).with_name("fleet_prior_bitbrains.json")
+
+
+def resolve(path: str | Path) -> str:
+    """The file a ``fleet_prior`` value names: :data:`BUILTIN` is the shipped one."""
+    return str(BUILTIN_PATH) if str(path) == BUILTIN else str(path)
 
 
 @lru_cache(maxsize=8)
@@ -58,7 +69,7 @@ def _read(path: str) -> tuple[int, tuple[tuple[str, tuple[tuple[int, float], ...
 def load(path: str | Path) -> dict[str, np.ndarray]:
     """Per forecaster, the prior's share of each bucket (each sums to 1; read-only arrays, one
     copy per path, shared by every sizer): a ConfigError with one line on a bad file."""
-    return _load(str(path))
+    return _load(resolve(path))
 
 
 @lru_cache(maxsize=8)

@@ -171,6 +171,7 @@ class FleetSizing:
             sizers = {p: make_sizer(
                 "forewarn", None if cfg.knob is None else (cfg.knob,), capacity=scale[p],
                 step_s=cfg.decision_s, resource=kind, ceiling=cfg.ceiling, charge=cfg.charge,
+                fleet_prior="",  # a prior of real VMs' ratios is not the simulator's pools'
                 delay_s=cfg.replica_lead_s if p in LOAD_POOLS else cfg.vertical_lead_s)
                 for p, (_, _, _, kind) in POOLS.items()}
             self._comps[w.id] = _Component(w, sizers, scale, dict.fromkeys(POOLS, 1.0),

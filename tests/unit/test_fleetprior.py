@@ -126,3 +126,20 @@ def test_live_actuator_loads_the_same_prior(tmp_path: Path) -> None:
     assert isinstance(off, RightSizing) and off.options == {}
     with pytest.raises(ConfigError):
         make_sizing("forewarn", None, 300, 300, fleet_prior=str(tmp_path / "missing.json"))
+
+
+def test_the_shipped_prior_and_the_fleet_engine() -> None:
+    """``fleet_prior="builtin"`` is the file shipped beside the module; the simulator's fleet
+    engine never seeds a prior."""
+    from actuators.fleetprior import BUILTIN_PATH
+    from actuators.fleetsizing import FleetSizing, Workload
+
+    shares = load("builtin")
+    assert BUILTIN_PATH.is_file() and set(shares) == {"level", "window", "peak", "week"}
+    assert all(p.sum() == pytest.approx(1.0) for p in shares.values())
+    sz = make_sizer("forewarn", (0.01,), capacity=SIZE, step_s=STEP, resource="mem",
+                    fleet_prior="builtin")
+    assert isinstance(sz, FollowingSizer) and sz.fleet is not None
+    fleet = FleetSizing([Workload("c", "h", 2.0, 4.0, 100.0)])
+    for comp in fleet._comps.values():
+        assert all(getattr(s, "fleet", None) is None for s in comp.sizers.values())
