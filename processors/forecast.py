@@ -37,6 +37,7 @@ from processors.nativeattr import mypyc_attr
 from processors.season import SeasonalHistory
 from processors.sharedparams import shared
 from processors.trendline import Line as Line
+from processors.trendline import LineParams as LineParams
 from processors.trendline import TrendFit as TrendFit
 from processors.trendline import fit_trend as fit_trend
 from processors.trendline import line_at as line_at
@@ -158,15 +159,16 @@ class TrendForecaster(TrendView):
         for name, value in state.items():
             setattr(self, name, value)
 
-    def line(self, origin_ms: int | None = None) -> Line | None:
-        """The fitted line's forecast parameters from ``origin_ms`` (``None`` until warm):
-        what :meth:`forecast` computes per horizon, for computing many horizons at once."""
+    def line(self, origin_ms: int | None = None) -> LineParams | None:
+        """The fitted line's forecast parameters from ``origin_ms`` (``None`` until warm), a
+        :class:`Line`'s fields as a plain tuple: what :meth:`forecast` computes per horizon,
+        for computing many horizons at once."""
         fit = self._fit
         if fit is None:
             return None
         offset = 0.0 if origin_ms is None else (origin_ms - self.ts_ms[-1]) / 1000.0
-        return Line(fit.intercept, fit.slope, self._s, fit.t_mean_s, fit.sxx, 1.0 / fit.n,
-                    offset, self.p.z)
+        return (fit.intercept, fit.slope, self._s, fit.t_mean_s, fit.sxx, 1.0 / fit.n,
+                offset, self.p.z)
 
     def offsets(self, horizons_s: Sequence[int], origin_ms: int | None = None
                 ) -> list[float] | None:
@@ -184,13 +186,25 @@ class TrendForecaster(TrendView):
         shift = self.offsets(horizons_s, origin_ms)
         out = []
         for j, h in enumerate(horizons_s):
-            mean, std, lower, upper = line_at(line, line.offset + h)
+            mean, std, lower, upper = line_at(line, line[6] + h)  # line[6]: its offset
             if math.isfinite(mean) and math.isfinite(std):
                 if shift is not None:
                     d = shift[j]
                     mean, lower, upper = mean + d, lower + d, upper + d
                 out.append(ForecastPoint(int(h), mean, lower, upper, std))
         return out
+
+    def expect(self, h: int) -> tuple[float, float] | None:
+        """The mean and spread of ``forecast([h])``'s point (``None`` where it has none):
+        the drift test's one-step expectation, without the point's objects (#14 s25)."""
+        line = self.line()
+        if line is None:
+            return None
+        shift = self.offsets([h])
+        mean, std, _, _ = line_at(line, line[6] + h)
+        if not (math.isfinite(mean) and math.isfinite(std)):
+            return None
+        return (mean if shift is None else mean + shift[0]), std
 
 
 class SeasonalTrendForecaster(TrendForecaster):

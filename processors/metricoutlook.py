@@ -226,9 +226,9 @@ class MetricOutlook:
         if not math.isfinite(value):
             return None
         if self.detector is not None and not self._usual(ts_ms, value):
-            expected = self.forecaster.forecast([self.p.step_s])
-            if expected and expected[0].std > 0:
-                z = (value - expected[0].mean) / expected[0].std
+            expected = self._expected()
+            if expected is not None and expected[1] > 0:
+                z = (value - expected[0]) / expected[1]
                 self.detector.update(min(10.0, abs(z)))
                 if self.detector.drift_detected:
                     self._restart()
@@ -246,6 +246,14 @@ class MetricOutlook:
         self.last = float(value)
         self.n += 1
         return None
+
+    def _expected(self) -> tuple[float, float] | None:
+        """The mean and spread of the forecaster's one-step forecast, if it has one."""
+        fc = self.forecaster
+        if isinstance(fc, TrendForecaster):  # compiled, a native call (#14 s25)
+            return fc.expect(self.p.step_s)
+        got = fc.forecast([self.p.step_s])
+        return (got[0].mean, got[0].std) if got else None
 
     def _usual(self, ts_ms: int, value: float) -> bool:
         """Whether the value is within what the metric does at this time of day (its

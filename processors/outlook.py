@@ -22,13 +22,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from processors import dayprofile
 from processors.features import MetricFeatures
-from processors.forecast import Z_95, ForecastPoint, Line, TrendForecaster, line_rows
+from processors.forecast import Z_95, ForecastPoint, LineParams, TrendForecaster, line_rows
 from processors.health import FAIL, Rule
 from processors.metricoutlook import MetricOutlook
 from processors.risk import (
@@ -140,7 +141,9 @@ def forecast_windows(
             a.estimates[metric] = [e for e in estimates[i] if e is not None]
             if i in caps:
                 a.caps[n] = caps[i]
-            a.looks.append((o.forecaster.trend(), o.period is not None,
+            fc = o.forecaster  # a line forecaster's trend() by a native call, compiled (s25)
+            fit = fc.trend() if isinstance(fc, TrendForecaster) else fc.trend()
+            a.looks.append((fit, o.period is not None,
                             [(o.accelerating(r.sign), o.fragmented(r.sign)) for r in rules]))
         base += len(items)
         out.append(a)
@@ -203,7 +206,7 @@ def _forecast_rows(
     """Forecasts at ``cols`` from each item's origin: line forecasters as array rows, the
     rest as point lists."""
     index: list[int] = []
-    params: list[Line] = []
+    params: list[LineParams] = []
     offsets: list[list[float] | None] = []
     points: dict[int, list[ForecastPoint]] = {}
     for i, (_, _, o, _) in enumerate(items):
@@ -266,7 +269,8 @@ def _estimates(
     if not vec or not grid:
         return out
     m, s = _grid_rows(rows, [row_of[i] for i, _, _, _ in vec], grid_cols, vec, caps)
-    q = np.asarray([(v, rule.fail, rule.sign) for _, _, rule, v in vec], dtype=np.float64)
+    q = np.fromiter(chain.from_iterable((v, rule.fail, rule.sign) for _, _, rule, v in vec),
+                    np.float64, 3 * len(vec)).reshape(len(vec), 3)  # flat: no shape to find
     vol, thr, sign = q[:, 0:1], q[:, 1:2], q[:, 2:3]
     edge, u = _edges(m, s, vol, thr, sign)
     mix = None

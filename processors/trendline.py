@@ -13,6 +13,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -49,6 +50,12 @@ class Line(NamedTuple):
     z: float
 
 
+# A line's parameters as a plain tuple, in :class:`Line`'s order: what
+# :meth:`~processors.forecast.TrendForecaster.line` gives (#14 s25: a NamedTuple made from
+# compiled code runs its Python-level ``__new__``, ~2,500 instructions a line)
+LineParams = tuple[float, float, float, float, float, float, float, float]
+
+
 def line_at(line: Any, x: Any, sqrt: Any = math.sqrt, power: Any = None) -> tuple[Any, ...]:
     """``mean, std, lower, upper`` of a line's forecast at ``x`` seconds from its last point:
     the one formula of a line's forecast (#10), evaluated on floats (a forecaster's own
@@ -75,7 +82,7 @@ def _array_pow(d: np.ndarray, e: float) -> np.ndarray:
     return out
 
 
-def line_rows(lines: Sequence[Line], horizons_s: Sequence[int]
+def line_rows(lines: Sequence[Sequence[float]], horizons_s: Sequence[int]
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`line_at` for every line and horizon at once: ``mean, std, lower, upper``, each
     ``lines x horizons``.
@@ -84,7 +91,10 @@ def line_rows(lines: Sequence[Line], horizons_s: Sequence[int]
     >>> m.tolist(), bool((lo < m).all() and (m < up).all())
     ([[1.0, 6.0]], True)
     """
-    p = np.asarray(lines, dtype=np.float64).reshape(len(lines), len(Line._fields))
+    width = len(Line._fields)  # flattened first: numpy's conversion of a flat iterable of
+    # floats costs ~60 % of its shape discovery on a list of tuples; the same floats (#14 s25)
+    p = np.fromiter(chain.from_iterable(lines), np.float64, len(lines) * width)
+    p = p.reshape(len(lines), width)
     cols = [p[:, k : k + 1] for k in range(p.shape[1])]
     with np.errstate(all="ignore"):
         x = cols[6] + np.asarray(horizons_s, dtype=np.float64)
