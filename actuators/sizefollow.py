@@ -38,16 +38,17 @@ class FollowingSizer(ForewarnSizer):
     first forecaster alone while the history is shorter than the cost combiner's half-life
     (its cost sums are young; trial 39, a screen). Session 25: ``young`` spreads the prior's
     mass over the demand above the most seen while the week is not yet seen
-    (:mod:`actuators.sizeyoung`; trial B1); ``fleet_prior`` (a file) starts the histograms
-    from other components' pooled outcomes (:mod:`actuators.fleetprior`) on the resources in
-    ``fleet_prior_on`` ("mem")."""
+    (:mod:`actuators.sizeyoung`; trial B1); ``fleet_prior`` (a file; ``"builtin"``, the
+    default since session 25, is the prior shipped with forewarn; ``""`` or ``"off"``: off)
+    starts the histograms from other components' pooled outcomes
+    (:mod:`actuators.fleetprior`) on the resources in ``fleet_prior_on`` ("mem")."""
 
     def __init__(self, *args: Any, follow: float = 100.0, follow_on: str = "cpu",
-                 hold: str = "", settle: str = "", young: str = "", fleet_prior: str = "",
+                 hold: str = "", settle: str = "", young: str = "", fleet_prior: str = "builtin",
                  fleet_prior_on: str = "mem", **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.fleet: FleetPrior | None = None
-        if fleet_prior and self.resource in str(fleet_prior_on).split(","):
+        if fleet_prior not in ("", "off") and self.resource in str(fleet_prior_on).split(","):
             self.fleet = for_sizer(str(fleet_prior), self.step_s, self.hists[0].half_life)
         self.settle = self.resource in str(settle).split(",")
         spans = [self.PEAK_SPAN[n] for n in self.peaks if n != "ever"]

@@ -109,8 +109,10 @@ class Settings:
     backend_options: str = ""
     # `forewarn actuate --sizing forewarn`: a fleet prior file (actuators/fleetprior.py; a JSON
     # of other components' pooled outcomes) each new component's memory histograms start from,
-    # taken out over its first week; empty: off (the default; docs/closedloop.md, session 25)
-    sizing_fleet_prior: str = ""
+    # taken out over its first week; "builtin" (the default since session 25): the prior shipped
+    # with forewarn, learnt on the Bitbrains subset; empty or "off": off (docs/closedloop.md,
+    # session 25)
+    sizing_fleet_prior: str = "builtin"
     owned: str = "*"  # comma-separated globs of hosts/components this actuator may act on
     # [forewarn.engine] / [forewarn.pipeline]: EngineConfig / PipelineConfig knobs, validated
     engine: tuple[tuple[str, Any], ...] = ()

@@ -33,6 +33,10 @@ def add_parser(
                    help="a policy's knob value in place of its default, by policy or knob "
                         "name (repeatable): " + ", ".join(f"{p}/{k[0]}={k[1]:g}"
                                                           for p, k in KNOBS.items()))
+    t.add_argument("--fleet-prior", default="builtin", metavar="FILE",
+                   help="forewarn's fleet prior for a young VM's memory sizing: a file, "
+                        "'builtin' (the default: the prior shipped with forewarn, learnt on "
+                        "the Bitbrains subset) or 'off' (docs/closedloop.md, session 25)")
     t.add_argument("--sweep", action="store_true",
                    help="sweep the knobs even for one policy (--policy all always does)")
     t.add_argument("--components", help="comma list of component ids (default: all)")
@@ -107,14 +111,20 @@ def cmd(args: argparse.Namespace, base: Any) -> int:
         print(f"forewarn: {exc}", file=sys.stderr)
         return 2
     policies = list(POLICIES) if args.policy == "all" else [args.policy]
+    prior = "" if args.fleet_prior in ("", "off") else str(args.fleet_prior)
     comps = args.components.split(",") if args.components else None
     try:
         start = parse_time(args.start) if args.start is not None else None
         end = parse_time(args.end) if args.end is not None else None
+        if prior:
+            from actuators.fleetprior import load
+
+            load(prior)  # a bad file: one line here, not a worker's traceback
         result = backtest_trace(args.data, policies, delay_s=args.delay_s,
                                 sweep=True if args.sweep else None, knobs=knobs,
                                 jobs=args.jobs, base=base, components=comps,
-                                start=start, end=end)
+                                start=start, end=end,
+                                options={"forewarn": {"fleet_prior": prior}})
     except (ConfigError, OSError) as exc:
         print(f"forewarn: {exc}", file=sys.stderr)
         return 2

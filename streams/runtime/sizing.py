@@ -141,13 +141,14 @@ def load_workloads(path: str | Path) -> list[Workload]:
 
 def make_sizing(policy: str, knob: float | None, delay_s: int, step_s: int,
                 workloads: str | Path | None = None,
-                fleet_prior: str = "") -> RightSizing | FleetSizing:
+                fleet_prior: str = "builtin") -> RightSizing | FleetSizing:
     """The sizing ``--sizing POLICY`` runs: ``fleet`` needs ``workloads`` (a file);
-    ``fleet_prior`` (a file, ``forewarn`` only) seeds each new component's memory histograms
-    (:mod:`actuators.fleetprior`), as ``backtest trace`` does with the option of that name."""
+    ``fleet_prior`` (a file or ``"builtin"``, the default; ``""`` or ``"off"``: off;
+    ``forewarn`` only) seeds each new component's memory histograms
+    (:mod:`actuators.fleetprior`), as ``backtest trace --fleet-prior`` does."""
     if policy != "fleet":
-        options = {"fleet_prior": fleet_prior} if fleet_prior and policy == "forewarn" else {}
-        if options:
+        options = {"fleet_prior": fleet_prior} if policy == "forewarn" else {}
+        if fleet_prior not in ("", "off") and options:
             from actuators.fleetprior import load
 
             load(fleet_prior)  # a bad file stops the process at start, with one line

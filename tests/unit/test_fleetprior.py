@@ -15,6 +15,7 @@ from actuators.rightsize import make_sizer
 from actuators.sizefollow import FollowingSizer
 from actuators.sizerbase import DAY, GIB_KB
 from schemas.errors import ConfigError
+from streams.settings import Settings
 
 STEP = 300
 SIZE = 32 * GIB_KB
@@ -73,7 +74,7 @@ def test_young_sizer_holds_the_fleets_bursts(tmp_path: Path) -> None:
     CPU sizer ignores a mem prior."""
     path = str(_prior(tmp_path))
     cold = make_sizer("forewarn", (3e-4,), capacity=SIZE, step_s=STEP, resource="mem",
-                      forecasters=("level",))
+                      fleet_prior="", forecasters=("level",))
     fleet = make_sizer("forewarn", (3e-4,), capacity=SIZE, step_s=STEP, resource="mem",
                        fleet_prior=path, forecasters=("level",))
     assert isinstance(cold, FollowingSizer) and isinstance(fleet, FollowingSizer)
@@ -88,7 +89,8 @@ def test_the_prior_is_gone_after_a_week(tmp_path: Path) -> None:
     """Seeded at a warm histogram's weight, taken out by age / 7 days: from a week on the
     histograms hold the component's own outcomes only (to rounding)."""
     path = str(_prior(tmp_path))
-    cold = make_sizer("forewarn", (0.01,), capacity=SIZE, step_s=STEP, resource="mem")
+    cold = make_sizer("forewarn", (0.01,), capacity=SIZE, step_s=STEP, resource="mem",
+                      fleet_prior="off")
     fleet = make_sizer("forewarn", (0.01,), capacity=SIZE, step_s=STEP, resource="mem",
                        fleet_prior=path)
     assert isinstance(cold, FollowingSizer) and isinstance(fleet, FollowingSizer)
@@ -122,8 +124,16 @@ def test_live_actuator_loads_the_same_prior(tmp_path: Path) -> None:
     mem, cpu = live.sizers[("h/vm", "mem")], live.sizers[("h/vm", "cpu")]
     assert isinstance(mem, FollowingSizer) and isinstance(cpu, FollowingSizer)
     assert mem.fleet is not None and mem.fleet.t0 == 0 and cpu.fleet is None
-    off = make_sizing("forewarn", None, 300, 300)
-    assert isinstance(off, RightSizing) and off.options == {}
+    dflt = make_sizing("forewarn", None, 300, 300)  # the default since session 25: builtin
+    assert isinstance(dflt, RightSizing) and dflt.options == {"fleet_prior": "builtin"}
+    assert Settings().sizing_fleet_prior == "builtin"
+    for value in ("", "off"):
+        off = make_sizing("forewarn", None, 300, 300, fleet_prior=value)
+        assert isinstance(off, RightSizing)
+        off.on_sample({"component": "h/vm", "ts": 0, "metrics": {
+            "mem.used_kb": 0.5 * GIB_KB, "mem.capacity_kb": SIZE}})
+        sz = off.sizers[("h/vm", "mem")]
+        assert isinstance(sz, FollowingSizer) and sz.fleet is None
     with pytest.raises(ConfigError):
         make_sizing("forewarn", None, 300, 300, fleet_prior=str(tmp_path / "missing.json"))
 

@@ -38,9 +38,12 @@ def test_charge_one_is_the_default_and_follows_a_long_burst_that_zero_gives_up()
     (charge 1), demand that stays up uses what it is given, so the burst is followed (the
     ``level`` forecaster, which only pays for the steps where a burst ends)."""
     demand = _bursty(288 * 6)
-    plain = make_sizer("forewarn", (0.1,), capacity=40 * GIB_KB, resource="mem")
-    zero = make_sizer("forewarn", (0.1,), capacity=40 * GIB_KB, resource="mem", charge=0.0)
-    one = make_sizer("forewarn", (0.1,), capacity=40 * GIB_KB, resource="mem", charge=1.0)
+    off = {"fleet_prior": ""}  # the mechanism alone, without session 25's fleet prior
+    plain = make_sizer("forewarn", (0.1,), capacity=40 * GIB_KB, resource="mem", **off)
+    zero = make_sizer("forewarn", (0.1,), capacity=40 * GIB_KB, resource="mem", charge=0.0,
+                      **off)
+    one = make_sizer("forewarn", (0.1,), capacity=40 * GIB_KB, resource="mem", charge=1.0,
+                     **off)
     got: dict[str, list[float]] = {"plain": [], "zero": [], "one": []}
     for i, d in enumerate(demand):
         for name, sz in (("plain", plain), ("zero", zero), ("one", one)):

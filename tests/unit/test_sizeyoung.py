@@ -46,7 +46,7 @@ def test_young_by_hand() -> None:
     plain one holds the size; lambda 1 alike after the first outcome; after 7 days (one
     forecaster: no cost sums to remember) both decide alike, to the bit."""
     knobs = (1.0, 3e-4)
-    kw = {"capacity": SIZE, "resource": "mem", "forecasters": ("level",)}
+    kw = {"capacity": SIZE, "resource": "mem", "forecasters": ("level",), "fleet_prior": ""}
     plain = make_sizer("forewarn", knobs, **kw)
     new = make_sizer("forewarn", knobs, young="mem", **kw)
     assert isinstance(new, FollowingSizer) and new.young_s == 7 * DAY
