@@ -47,6 +47,11 @@ BUILTIN = "builtin"
 BUILTIN_PATH = Path(__file__).with_name("fleet_prior_bitbrains.json")
 
 
+def named(value: str) -> str:
+    """The prior a setting names, ``""`` for none (``""`` or ``"off"``)."""
+    return "" if str(value) in ("", "off") else str(value)
+
+
 def resolve(path: str | Path) -> str:
     """The file a ``fleet_prior`` value names: :data:`BUILTIN` is the shipped one."""
     return str(BUILTIN_PATH) if str(path) == BUILTIN else str(path)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from actuators.fleetprior import FleetPrior, for_sizer
+from actuators.fleetprior import FleetPrior, for_sizer, named
 from actuators.forecast_sizing import ForewarnSizer
 from actuators.sizehold import held, unseen
 from actuators.sizeyoung import spread, young
@@ -48,8 +48,8 @@ class FollowingSizer(ForewarnSizer):
                  fleet_prior_on: str = "mem", **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.fleet: FleetPrior | None = None
-        if fleet_prior not in ("", "off") and self.resource in str(fleet_prior_on).split(","):
-            self.fleet = for_sizer(str(fleet_prior), self.step_s, self.hists[0].half_life)
+        if named(fleet_prior) and self.resource in str(fleet_prior_on).split(","):
+            self.fleet = for_sizer(named(fleet_prior), self.step_s, self.hists[0].half_life)
         self.settle = self.resource in str(settle).split(",")
         spans = [self.PEAK_SPAN[n] for n in self.peaks if n != "ever"]
         self.horizon = max(spans, default=0) if self.resource in str(hold).split(",") else 0

@@ -99,6 +99,7 @@ def table(result: dict[str, Any]) -> str:
 
 
 def cmd(args: argparse.Namespace, base: Any) -> int:
+    from actuators.fleetprior import load, named
     from schemas.errors import ConfigError
     from streams.lab.backtest import clean_json, write_json
     from streams.lab.trace import backtest_trace
@@ -111,14 +112,12 @@ def cmd(args: argparse.Namespace, base: Any) -> int:
         print(f"forewarn: {exc}", file=sys.stderr)
         return 2
     policies = list(POLICIES) if args.policy == "all" else [args.policy]
-    prior = "" if args.fleet_prior in ("", "off") else str(args.fleet_prior)
     comps = args.components.split(",") if args.components else None
     try:
         start = parse_time(args.start) if args.start is not None else None
         end = parse_time(args.end) if args.end is not None else None
+        prior = named(args.fleet_prior)
         if prior:
-            from actuators.fleetprior import load
-
             load(prior)  # a bad file: one line here, not a worker's traceback
         result = backtest_trace(args.data, policies, delay_s=args.delay_s,
                                 sweep=True if args.sweep else None, knobs=knobs,

@@ -147,10 +147,10 @@ def make_sizing(policy: str, knob: float | None, delay_s: int, step_s: int,
     ``forewarn`` only) seeds each new component's memory histograms
     (:mod:`actuators.fleetprior`), as ``backtest trace --fleet-prior`` does."""
     if policy != "fleet":
-        options = {"fleet_prior": fleet_prior} if policy == "forewarn" else {}
-        if fleet_prior not in ("", "off") and options:
-            from actuators.fleetprior import load
+        from actuators.fleetprior import load, named
 
+        options = {"fleet_prior": fleet_prior} if policy == "forewarn" else {}
+        if named(fleet_prior) and options:
             load(fleet_prior)  # a bad file stops the process at start, with one line
         return RightSizing(policy, knob, delay_s=delay_s, step_s=step_s, options=options)
     if workloads is None:

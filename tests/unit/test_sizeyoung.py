@@ -11,17 +11,7 @@ from actuators.rightsize import make_sizer
 from actuators.sizefollow import FollowingSizer
 from actuators.sizerbase import DAY, GIB_KB, DecayingHistogram
 from actuators.sizeyoung import spread, young
-
-STEP = 300
-SIZE = 32 * GIB_KB
-
-
-def _run(sz: FollowingSizer, steps: int) -> list[np.ndarray]:
-    out = []
-    for i in range(steps):
-        sz.observe(i * STEP, 0.5 * GIB_KB + (i % 7) * 1000.0, None)
-        out.append(sz.recommend(i * STEP))
-    return out
+from tests.unit.test_sizehold import SIZE, STEP, _run
 
 
 def test_spread_over_the_buckets_above_the_most_seen() -> None:
