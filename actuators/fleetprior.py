@@ -1,6 +1,6 @@
-"""A fleet prior for a young component's sizing (``fleet_prior``; issue #11, session 25; off by
-default): forewarn's forecasters start from the burst statistics of *other* components instead
-of an empty histogram.
+"""A fleet prior for a young component's sizing (``fleet_prior``; issue #11, session 25; the
+default since then, ``"builtin"``): forewarn's forecasters start from the burst statistics of
+*other* components instead of an empty histogram.
 
 Why: started cold on days 15-30 of the real traces, forewarn's memory sizing was dominated at
 every lambda by the same days sized warm (more violation minutes *and* more unused capacity):
@@ -11,7 +11,8 @@ components have them.
 The prior is a file (JSON, :data:`FORMAT`) holding, per forecaster (``level``, ``window``,
 ``peak``, ``week``), the distribution of the outcome over the forecaster's base (the ratio each
 histogram records) over the histogram's buckets, pooled over *training* components, each
-weighing 1 (:func:`learn`, :class:`Pool`). On a component's first sample each of its histograms
+weighing 1 (:func:`learn`, :class:`Pool`; ``forewarn prior learn`` runs it on a fleet's own
+exported traces, ``streams/cli/prior.py``). On a component's first sample each of its histograms
 is seeded with that distribution at the weight a warm histogram holds (``1 / (1 - 2 **
 (-step / half-life))`` outcomes, about 2,910 at 5-minute steps and a 7-day half-life: the
 prior stands in for a week-old history); the seed then decays with the histogram's half-life
@@ -28,7 +29,7 @@ simulator's fleet engine never uses one. Pure: no clock; the file is read once p
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,9 @@ class Pool:
         self.components = 0
 
     def add(self, ts: np.ndarray, demand: np.ndarray, capacity: np.ndarray, step_s: int,
-            delay_s: int) -> None:
+            delay_s: int) -> bool:
+        """Add one component (``capacity``: its provisioned size per step, 0 where unknown,
+        the first step's known); False, and nothing added, when it resolved no outcome."""
         rec = _Recorder((0.01,), float(capacity[0]), step_s=step_s, delay_s=delay_s,
                         resource="mem", forecasters=self.names)
         for t, d, c in zip(ts.tolist(), demand.tolist(), capacity.tolist(), strict=True):
@@ -178,10 +181,11 @@ class Pool:
             rec.pending.append((int(t), rec._bases(), None, None))
         totals = rec.counts.sum(axis=1, keepdims=True)
         if not np.all(totals > 0):
-            return
+            return False
         shares = rec.counts / totals
         self.sums = shares if self.sums is None else self.sums + shares
         self.components += 1
+        return True
 
     def doc(self) -> dict[str, Any]:
         if self.sums is None:
@@ -193,4 +197,52 @@ class Pool:
                                 for k, n in enumerate(self.names)}}
 
 
-__all__ = ["FORMAT", "FleetPrior", "Pool", "for_sizer", "load", "warm_weight"]
+# One component's history for :func:`learn`: its id, timestamps (Unix s), memory demand, the
+# provisioned size per step (0 where unknown, the first step's known) and its usual step (s).
+Series = tuple[str, np.ndarray, np.ndarray, np.ndarray, int]
+
+
+def _unfit(ts: np.ndarray, demand: np.ndarray, min_span_s: float) -> str:
+    """Why a component cannot teach the prior, ``""`` when it can."""
+    if not np.any(demand > 0):
+        return "no memory demand above 0"
+    span = float(ts[-1] - ts[0]) if ts.size else 0.0
+    if span < min_span_s:
+        return f"too short: {span / 3600:.1f} h of samples, at least {min_span_s / 3600:g} h"
+    return ""
+
+
+def learn(series: Iterable[Series], delay_s: int, min_span_s: float = DAY,
+          start: int | None = None, end: int | None = None,
+          ) -> tuple[dict[str, Any], list[str]]:
+    """The prior learnt on ``series`` (the file's content, :func:`dumps` writes it) and the
+    components left out, ``"ID (why)"``: no memory demand, or samples spanning less than
+    ``min_span_s``. Each component's forecasters run cold from its first sample with the
+    sizer's own bookkeeping and ``delay_s`` (no sizing), every outcome's bucket counted; per
+    forecaster each component's counts are normalised and the components averaged (each weighs
+    1). ``start`` / ``end``: the window the series were cut to, recorded in the file. A
+    ConfigError (one line) when no component is left."""
+    pool, used, left = Pool(), [], []
+    for comp, ts, demand, capacity, step_s in series:
+        why = _unfit(ts, demand, min_span_s)
+        if not why and not pool.add(ts, demand, capacity, step_s, delay_s):
+            why = f"no outcome resolved within {delay_s + step_s} s"
+        if why:
+            left.append(f"{comp} ({why})")
+        else:
+            used.append(comp)
+    if not used:
+        shown = "; ".join(left[:3]) + (f"; and {len(left) - 3} more" if len(left) > 3 else "")
+        raise ConfigError(f"fleet prior: no component to learn from: {shown or 'none given'}")
+    doc = pool.doc()
+    doc["trained_on"] = {"vms": used, "start": start, "end": end}
+    return doc, left
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    """A prior's file text: the same document, the same bytes."""
+    return json.dumps(doc) + "\n"
+
+
+__all__ = ["FORMAT", "FleetPrior", "Pool", "Series", "dumps", "for_sizer", "learn", "load",
+           "warm_weight"]

@@ -2,7 +2,7 @@
 
 Subcommands: ``run`` (the embedded default), ``worker``, ``actuate``, ``topics``, ``simulate``,
 ``broker``, ``ship`` (host shipper), ``ingest`` (Telegraf/Prometheus/OTel/Vector topics),
-``replay`` and ``backtest``.
+``replay``, ``backtest`` and ``prior`` (learn a fleet prior).
 Every one takes ``--config FILE`` and ``--bootstrap-servers``; the rest comes from
 ``FOREWARN_*`` environment variables (see ``streams/settings.py``).
 """
@@ -23,7 +23,7 @@ from streams.settings import Settings
 # through ``args.func(args)`` like the ones here, and may call :func:`settings_of`.
 PLUGGED: tuple[str, ...] = (
     "streams.cli.ship", "streams.cli.ingest", "streams.cli.replay", "streams.cli.backtest",
-    "streams.cli.prefs", "streams.cli.api", "streams.cli.tail",
+    "streams.cli.prefs", "streams.cli.api", "streams.cli.tail", "streams.cli.prior",
 )
 # Subcommands that talk to a broker at once: a quick check first says "unreachable" once
 # (a module's parser may also set ``needs_broker=True``).
