@@ -45,7 +45,9 @@ COMPILED_TESTS ?= tests/unit/test_state_format.py tests/unit/test_state_compact.
 	tests/unit/test_pagehinkley.py tests/unit/test_forecastrecord.py tests/unit/test_multivariate.py \
 	tests/unit/test_risk_learning.py tests/unit/test_state_memory.py \
 	tests/unit/test_worker_checkpoint_order.py tests/unit/test_alarmlearner.py \
-	tests/unit/test_actsignal.py tests/unit/test_confirm.py tests/unit/test_seenset.py
+	tests/unit/test_actsignal.py tests/unit/test_confirm.py tests/unit/test_seenset.py \
+	tests/unit/test_pipeline.py tests/unit/test_batch_pipeline.py tests/unit/test_batch_handler.py \
+	tests/unit/test_actions.py
 # not on the compiled tree: pickling (format 2's migration, legacy_state: interpreted only), and
 # tests that look inside objects as interpreted ones (__slots__, del, forged types, shared floats);
 # old_learner_starts deep-copies a whole RiskLearner (copy goes through __getstate__, as pickling)

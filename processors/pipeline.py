@@ -43,6 +43,7 @@ from processors.config import PipelineConfig
 from processors.evidence import window_evidence
 from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
 from processors.health import FAIL, PASS, STATUSES, WARN, HealthEvaluator, Rule
+from processors.nativeattr import mypyc_attr
 from processors.outlook import Ahead, Item
 from processors.risk import RiskModel, contributors
 
@@ -61,6 +62,7 @@ class Output:
         self.rejected += other.rejected
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # CheckpointedPipeline, tests (#14, s26)
 class Pipeline:
     """Per-component windows, health, anomaly, forecasts and risk.
 

@@ -1,7 +1,8 @@
 """Build the pure core's mypyc extension (``make compiled``; issue #14, docs/throughput.md s22).
 
-Compiles the modules of ``processors/`` (``modules()``: all but the two pipelines, the
-offline pickle migration and the ``mypyc_attr`` shim) with mypyc into ``build/native/``
+Compiles the modules of ``processors/`` (``modules()``: all but the package files, the
+offline pickle migration and the ``mypyc_attr`` shim; since s26 the two pipelines too, as
+classes interpreted code may subclass) with mypyc into ``build/native/``
 (git-ignored), one extension per module (``separate=True``; gcc runs ``--jobs`` at a time),
 copies the package's data files (``defaults.toml``) beside them, and records each source's
 SHA-256 (``build/native/processors/native.json``).
@@ -42,8 +43,6 @@ RECORD = OUT / "processors" / "native.json"
 LEFT_OUT = {  # not compiled, and why
     "processors/__init__.py": "the loader",
     "processors/batch/__init__.py": "a package's",
-    "processors/pipeline.py": "subclassed by interpreted classes (CheckpointedPipeline)",
-    "processors/batch/pipeline.py": "likewise",
     "processors/legacy_state.py": "assigns __class__ and makes subclasses at run time",
     "processors/nativeattr.py": "the mypyc_attr shim: run-time only",
 }

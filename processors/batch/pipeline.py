@@ -40,6 +40,7 @@ from typing import Any
 from processors.batch.features import Window, close_due, features_by_round
 from processors.batch.outlook import Seen, outlooks_by_round
 from processors.features import ClosedWindow
+from processors.nativeattr import mypyc_attr
 from processors.pipeline import ComponentState, Output, Pipeline
 
 __all__ = ["Admitted", "BatchPipeline"]
@@ -63,6 +64,7 @@ class Admitted:
         self.seen: list[Seen] = []  # each closed window's outlook phase (a)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # CheckpointedPipeline, tests (#14, s26)
 class BatchPipeline(Pipeline):
     """:class:`Pipeline` with :meth:`ingest_batch`; ``ingest`` is unchanged."""
 
