@@ -25,7 +25,7 @@ learner its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from processors.anomaly import ComponentNovelty
 from processors.bayesnet import FAIL_STATE, unexplained
@@ -153,23 +153,31 @@ def emitted(st: ComponentState, risk: float, end_ms: int, last_risk: float,
 
 
 def gated(risk: float, last_risk: float, act_risk: float | None, base: Mapping[str, float],
-          states: Mapping[str, int], config: PipelineConfig) -> tuple[float, float | None]:
+          states: Mapping[str, int], config: PipelineConfig,
+          failed: Collection[str] = ()) -> tuple[float, float | None]:
     """The alarm's risk and ``act``'s (``None``: the alarm's) after the ``alarm_cascade`` gate
     (s25): in a rule FAIL with no evidence of a cascade (:func:`cascade_named`) the alarm is
     at most ``last_risk``, the previous window's, and ``act`` keeps the risk ungated. Only
-    for ``risk_target="onset"`` (P(a *new* FAIL); ``"fail"``'s risk stays high in a FAIL)."""
-    if (not config.alarm_cascade or base.get("fail", 0.0) <= 0.0 or risk <= last_risk
-            or config.risk_target != "onset" or cascade_named(states)):
+    for ``risk_target="onset"`` (P(a *new* FAIL); ``"fail"``'s risk stays high in a FAIL).
+    With ``alarm_refractory`` (s26) the gate holds while any metric is in ``failed`` (a rule
+    in FAIL within the horizon: its next crossing is the same breach, not an onset), in a
+    FAIL or after it, and those metrics are no evidence of a cascade."""
+    if not config.alarm_cascade or risk <= last_risk or config.risk_target != "onset":
+        return risk, act_risk
+    if config.alarm_refractory:
+        if (not failed and base.get("fail", 0.0) <= 0.0) or cascade_named(states, failed):
+            return risk, act_risk
+    elif base.get("fail", 0.0) <= 0.0 or cascade_named(states):
         return risk, act_risk
     return last_risk, risk if act_risk is None else act_risk
 
 
-def cascade_named(states: Mapping[str, int]) -> bool:
-    """Whether a rule metric below its FAIL level band is at WARN or has a breach forecast
-    (network state: level band 2, or outlook band 1 or 2): another metric of a component in
-    FAIL that may start a new breach (``context`` is not a metric)."""
+def cascade_named(states: Mapping[str, int], failed: Collection[str] = ()) -> bool:
+    """Whether a rule metric below its FAIL level band, and not in ``failed``, is at WARN or
+    has a breach forecast (network state: level band 2, or outlook band 1 or 2): another
+    metric of a component in FAIL that may start a new breach (``context`` is not a metric)."""
     return any(s < FAIL_STATE and (s >= WARN_STATE or s % 3) for k, s in states.items()
-               if k != "context")
+               if k != "context" and k not in failed)
 
 
 def unheld(detector: object, anomaly: float) -> float:

@@ -336,7 +336,7 @@ class Pipeline:
         act, act_risk = acted(st, model, base, ev, worst == WARN, raw, window.end_ms, c,
                               judged.drivers)
         risk, act_risk = actsignal.gated(emitted(st, raw, window.end_ms, st.last_risk, c),
-                                         st.last_risk, act_risk, base, ev.states, c)
+                                         st.last_risk, act_risk, base, ev.states, c, failed)
         st.last_risk = risk
         st.last_act = None if act_risk is None or act_risk == risk else act_risk
         if st.pending is not None:  # the model learns the evidence unweighed (actsignal)
