@@ -20,6 +20,7 @@ from schemas.errors import ConfigError
 from streams.cli.commands import main
 from streams.cli.prior import number, parse_vms
 from streams.lab.trace.prior import learn_traces
+from streams.settings import Settings
 from streams.sim.traces import load_traces
 
 STEP = 300
@@ -97,7 +98,8 @@ def test_every_format_learns_the_same(tmp_path: Path) -> None:
 
 def test_the_cli_end_to_end(tmp_path: Path) -> None:
     """In a subprocess: the file written is the learning function's bytes; --vms and --start
-    pick components and a window, recorded in the file; backtest trace loads it."""
+    pick components and a window, recorded in the file; backtest trace and, live, the setting
+    sizing_fleet_prior load it."""
     csv = _long_csv(tmp_path / "fleet.csv",
                     {"web-1": _mem(3, 0), "web-2": _mem(3, 50), "web-30": _mem(3, 90)})
     out = tmp_path / "p" / "prior.json"
@@ -115,6 +117,13 @@ def test_the_cli_end_to_end(tmp_path: Path) -> None:
                 "--components", "web-30", "--fleet-prior", str(out), "--out",
                 str(tmp_path / "bt")])
     assert res == 0
+    from streams.runtime.sizing import make_sizing  # live: the setting names the file
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FOREWARN_SIZING_FLEET_PRIOR", str(out))
+        named = Settings.load().sizing_fleet_prior
+    assert named == str(out)
+    make_sizing("forewarn", None, 300, 300, fleet_prior=named)
 
 
 @pytest.mark.parametrize(("rows", "args", "says"), [
