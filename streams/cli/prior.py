@@ -93,7 +93,8 @@ def cmd(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(dumps(doc), encoding="utf-8")
-    print(f"written {out}: {doc['components']} components, "
+    n = doc["components"]
+    print(f"written {out}: {n} component{'' if n == 1 else 's'}, "
           f"{sum(len(v) for v in doc['forecasters'].values())} buckets")
     if left:
         print(f"left out {len(left)}: {'; '.join(left)}", file=sys.stderr)

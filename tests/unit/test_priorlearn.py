@@ -147,6 +147,16 @@ def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert not out.exists()
 
 
+def test_left_out_is_one_stderr_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _long_csv(tmp_path / "in.csv", {"web-1": _mem(2, 0), "web-2": _mem(0.5, 0)})
+    out = tmp_path / "prior.json"
+    assert main(["prior", "learn", "--data", str(data), "--out", str(out)]) == 0
+    got = capsys.readouterr()
+    assert got.out.startswith(f"written {out}: 1 component,")
+    assert got.err == "left out 1: web-2 (too short: 11.9 h of samples, at least 24 h)\n"
+    assert load(out)
+
+
 def test_vms_ranges() -> None:
     assert parse_vms("1-50,60") == [(1, 50), (60, 60)]
     assert number("2013-7/17") == 17 and number("web-3") == 3 and number("db") is None
