@@ -110,8 +110,6 @@ class Pipeline:
         self._jumps: dict[str, tuple[int, int]] = {}
         self.jumps_refused = 0
 
-    # -- public API -------------------------------------------------------------------------
-
     def components(self) -> list[str]:
         return sorted(self._states)
 
