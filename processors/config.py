@@ -73,8 +73,9 @@ class PipelineConfig:
     # (s25; the default since s25); act, the learning and the children's context as off
     alarm_cascade: bool = True
     # with alarm_cascade: the gate also holds for a horizon after a rule FAIL (a metric that
-    # failed within it cannot make a new onset), and such a metric is no cascade (s26)
-    alarm_refractory: bool = False
+    # failed within it cannot make a new onset), and such a metric is no cascade (s26; the
+    # default since s26)
+    alarm_refractory: bool = True
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()

@@ -32,7 +32,7 @@ def test_a_metric_failed_lately_names_no_cascade() -> None:
 
 def test_the_gate_holds_for_a_horizon_after_the_fail() -> None:
     on = _config(alarm_cascade=True, alarm_refractory=True)
-    cascade = _config(alarm_cascade=True)
+    cascade = _config(alarm_cascade=True, alarm_refractory=False)
     ok, fail = {"fail": 0.0}, {"fail": 1.0}
     back = {"cpu.util": 6, "mem.util": 0}  # cpu back at WARN after its FAIL
     assert gated(0.6, 0.1, None, ok, back, on, {"cpu.util"}) == (0.1, 0.6)
@@ -69,7 +69,7 @@ def test_after_a_fail_alone_the_alarm_cannot_start(monkeypatch: pytest.MonkeyPat
 def test_a_checkpoint_without_the_option_restores_with_it() -> None:
     """No state and no state-key part: a checkpoint made without the option restores under
     it, and goes on as a component that ran with it all along would from the same state."""
-    off, on = PipelineConfig(), PipelineConfig(alarm_refractory=True)
+    off, on = PipelineConfig(alarm_refractory=False), PipelineConfig(alarm_refractory=True)
     assert off.state_key() == on.state_key()
     old = CheckpointedPipeline(off, "m")
     for i, s in enumerate(fleet_samples(720, components=1)):
