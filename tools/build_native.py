@@ -2,7 +2,8 @@
 
 Compiles the modules of ``processors/`` (``modules()``: all but the package files, the
 offline pickle migration and the ``mypyc_attr`` shim; since s26 the two pipelines too, as
-classes interpreted code may subclass) with mypyc into ``build/native/``
+classes interpreted code may subclass), and the worker's two hot wire modules
+(``schemas/avrofast.py``, ``schemas/batchwire.py``; s26) with mypyc into ``build/native/``
 (git-ignored), one extension per module (``separate=True``; gcc runs ``--jobs`` at a time),
 copies the package's data files (``defaults.toml``) beside them, and records each source's
 SHA-256 (``build/native/processors/native.json``).
@@ -48,10 +49,15 @@ LEFT_OUT = {  # not compiled, and why
 }
 
 
+# the worker's hot wire modules, built with the core since s26 (``schemas/__init__.py`` takes
+# them from the build while ``processors`` does)
+WIRE = ("schemas/avrofast.py", "schemas/batchwire.py")
+
+
 def modules() -> list[str]:
     """The sources compiled, relative to the repository root, sorted."""
     paths = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "processors").rglob("*.py"))
-    return [p for p in paths if p not in LEFT_OUT]
+    return [p for p in paths if p not in LEFT_OUT] + list(WIRE)
 
 
 def data_files() -> list[str]:
@@ -159,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     start = time.monotonic()
     build(args.jobs)
-    print(f"make compiled: {len(modules())} modules of processors/ built into "
+    print(f"make compiled: {len(modules())} modules of processors/ and schemas/ built into "
           f"{OUT.relative_to(ROOT)} in {time.monotonic() - start:.0f} s", file=sys.stderr)
     return 0
 
