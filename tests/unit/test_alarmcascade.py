@@ -71,7 +71,12 @@ def test_a_checkpoint_without_the_gate_restores_with_it() -> None:
     """No state and no state-key part: an s24 checkpoint (the gate off) restores under the
     gate, and the restored component goes on as one that ran with the gate all along would
     from the same state."""
-    off, on = PipelineConfig(alarm_cascade=False), PipelineConfig(alarm_cascade=True)
+    restores_under(PipelineConfig(alarm_cascade=False), PipelineConfig(alarm_cascade=True))
+
+
+def restores_under(off: PipelineConfig, on: PipelineConfig) -> None:
+    """A checkpoint made under ``off`` restores under ``on`` (same state key) and the restored
+    component's next risk events equal those of a twin restored plainly under ``on``."""
     assert off.state_key() == on.state_key()
     old = CheckpointedPipeline(off, "m")
     for i, s in enumerate(fleet_samples(720, components=1)):

@@ -14,9 +14,8 @@ from processors import pipeline
 from processors.actsignal import cascade_named, gated
 from processors.config import PipelineConfig
 from processors.pipeline import Pipeline
-from streams.runtime.checkpoint import CheckpointedPipeline, decode
-from streams.sim.examples import fleet_samples
 from tests.unit.test_actsignal import OFF
+from tests.unit.test_alarmcascade import restores_under
 from tests.unit.test_alarmlearner import _db
 
 
@@ -69,20 +68,4 @@ def test_after_a_fail_alone_the_alarm_cannot_start(monkeypatch: pytest.MonkeyPat
 def test_a_checkpoint_without_the_option_restores_with_it() -> None:
     """No state and no state-key part: a checkpoint made without the option restores under
     it, and goes on as a component that ran with it all along would from the same state."""
-    off, on = PipelineConfig(alarm_refractory=False), PipelineConfig(alarm_refractory=True)
-    assert off.state_key() == on.state_key()
-    old = CheckpointedPipeline(off, "m")
-    for i, s in enumerate(fleet_samples(720, components=1)):
-        old.at(0, i)
-        old.ingest(s)
-    comp = old.components()[0]
-    value = old.checkpoint(comp, 0)[1]
-    new, twin = CheckpointedPipeline(on, "m"), Pipeline(on)
-    assert new.restore_checkpoint(decode(value), value)
-    twin.restore(comp, decode(value).blob)
-    nxt = fleet_samples(780, components=1)[720:]
-    got = []
-    for i, s in enumerate(nxt, 720):
-        new.at(0, i)
-        got += new.ingest(s).risk
-    assert got == [r for s in nxt for r in twin.ingest(s).risk] and len(got) == 10
+    restores_under(PipelineConfig(alarm_refractory=False), PipelineConfig(alarm_refractory=True))
