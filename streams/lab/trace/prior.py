@@ -23,9 +23,9 @@ from streams.sim.traces import Trace
 
 def series(trace: Trace) -> Series:
     """One trace's memory history for :func:`actuators.fleetprior.learn`."""
-    raw = trace.capacity.get("mem")
-    given = provisioned(trace, "mem") if raw is None else np.where(raw > 0, raw, 0.0)
-    given = np.where(np.arange(len(trace)) == 0, provisioned(trace, "mem"), given)
+    raw, full = trace.capacity.get("mem"), provisioned(trace, "mem")
+    given = full if raw is None else np.where(raw > 0, raw, 0.0)
+    given[:1] = full[:1]
     return trace.component, trace.ts, trace.demand["mem"], given, trace.step_s
 
 
