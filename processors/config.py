@@ -76,6 +76,9 @@ class PipelineConfig:
     # failed within it cannot make a new onset), and such a metric is no cascade (s26; the
     # default since s26)
     alarm_refractory: bool = True
+    # where a metric's time-of-day profile is blind (its first day), the highest window mean of
+    # the day so far caps a breach forecast from under it (processors.dayrecent; s27)
+    season_recent: bool = False
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()

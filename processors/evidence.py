@@ -71,7 +71,8 @@ def window_evidence(
     ``pending``: the component's pending labels, whose acted intervals it reads)."""
     if ahead is None:
         items = outlook_items(window, outlooks, rules_by_metric, config)
-        seen = observe_window(items, window.end_ms, statuses, grid_s, config.forecast_horizons_s)
+        seen = observe_window(items, window.end_ms, statuses, grid_s, config.forecast_horizons_s,
+                              config.season_recent)
     else:
         items, a = ahead
         seen = WindowOutlook(a.forecasts, a.estimates, window_patterns(items, a, statuses))

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from processors import dayprofile
+from processors import dayprofile, dayrecent
 from processors.features import MetricFeatures
 from processors.forecast import Z_95, ForecastPoint, LineParams, TrendForecaster, line_rows
 from processors.health import FAIL, Rule
@@ -84,13 +84,14 @@ def observe_window(
     statuses: Mapping[str, int],
     grid_s: Sequence[int],
     horizons_s: Sequence[int],
+    recent: bool = False,
 ) -> WindowOutlook:
     """Learn each metric's window mean, then its forecast records at ``horizons_s``, a
     breach estimate per rule (forecasts on ``grid_s`` from ``origin_ms``) and its pattern:
     :func:`learn_window`, :func:`forecast_windows` and :func:`window_patterns` in turn (the
     batch core runs the first two for many components' windows at once)."""
     learn_window(items)
-    ahead = forecast_windows([(items, origin_ms)], grid_s, horizons_s)[0]
+    ahead = forecast_windows([(items, origin_ms)], grid_s, horizons_s, recent)[0]
     return WindowOutlook(ahead.forecasts, ahead.estimates, window_patterns(items, ahead, statuses))
 
 
@@ -104,6 +105,7 @@ def forecast_windows(
     windows: Sequence[tuple[Sequence[Item], int]],
     grid_s: Sequence[int],
     horizons_s: Sequence[int],
+    recent: bool = False,
 ) -> list[Ahead]:
     """Phase (a) of each window ``(items, origin_ms)``, its outlooks having learnt it: the
     forecast records at ``horizons_s``, each rule's breach estimate (on ``grid_s``), the
@@ -118,7 +120,7 @@ def forecast_windows(
     js = [col_of[h] for h in horizons_s]  # one conversion to floats for every record
     records = np.stack([rows.mean[:, js], rows.lower[:, js], rows.upper[:, js]], axis=1).tolist()
     grid_cols = [col_of[h] for h in grid_s]
-    caps = _ceilings(flat, origins, max(grid_s, default=0))
+    caps = _ceilings(flat, origins, max(grid_s, default=0), recent)
     blind = _blind(flat, origins, max(grid_s, default=0))
     estimates = _estimates(flat, rows, row_of, points, list(grid_s), grid_cols, caps, blind)
     out: list[Ahead] = []
@@ -175,8 +177,8 @@ def window_patterns(
     return out
 
 
-def _ceilings(items: Sequence[Item], origins: Sequence[int], horizon_s: int
-              ) -> dict[int, float]:
+def _ceilings(items: Sequence[Item], origins: Sequence[int], horizon_s: int,
+              recent: bool = False) -> dict[int, float]:
     """Per item whose window mean is under its time-of-day envelope over the horizon
     (:meth:`~processors.dayprofile.DayProfile.ceiling`, a little above the envelope): that,
     the cap of its upward rules' breach forecasts; items without one are left out."""
@@ -184,7 +186,8 @@ def _ceilings(items: Sequence[Item], origins: Sequence[int], horizon_s: int
     for i, (_, f, o, _) in enumerate(items):
         if o.profile is None:
             continue
-        top = o.profile.ceiling(origins[i], f.mean, horizon_s)
+        top = (o.profile.ceiling(origins[i], f.mean, horizon_s) if not recent  # season_recent
+               else dayrecent.ceiling(o.profile, origins[i], f.mean, horizon_s, True))
         if top is not None:
             out[i] = top
     return out

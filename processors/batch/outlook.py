@@ -68,7 +68,8 @@ def outlooks_by_round(
                 items = outlook_items(w, st.outlooks, rules_by_metric, config)
                 batch.append((items, w.end_ms, sink))
         learn_round([it for items, _, _ in batch for it in items])
-        aheads = forecast_windows([(items, end) for items, end, _ in batch], grid_s, horizons)
+        aheads = forecast_windows([(items, end) for items, end, _ in batch], grid_s, horizons,
+                                  config.season_recent)
         for (items, _, sink), a in zip(batch, aheads, strict=True):
             sink.append((items, a))
 

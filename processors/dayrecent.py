@@ -1,0 +1,62 @@
+"""The first day's ceiling: the highest level a metric has held earlier today (s27, #15).
+
+On a metric's first day its time-of-day profile (:class:`~processors.dayprofile.DayProfile`)
+has not seen the hours ahead, so nothing caps a breach forecast: a trend line read off a
+noise excursion on the afternoon's plateau (a database at 0.75 I/O since the morning ramp,
+one window at WARN) points at FAIL within the horizon, and each such excursion is a false
+alarm the first day only (breach round eighteen, s27). What the profile *has* seen then is
+the day so far: the bins already visited. :func:`recent_ceiling` is their highest window
+mean (the bins outside the horizon's), a ``SLACK`` above it, where the window's mean is
+under it: a level the metric has already held today, and left without a FAIL, is where the
+forecast stops (``season_recent``, an option, off: :func:`processors.outlook._ceilings` caps
+an upward rule's forecast means there, as at the profile's own ceiling). A rise to a level
+not yet seen today is above it and the trend speaks as before. Only where the profile is
+blind (the first day, or a metric that started today): from the second day on, the
+time-of-day envelope speaks. No state: the profile's bins are read as they are.
+
+>>> from processors.dayprofile import DayProfile
+>>> p, hour = DayProfile(bins=24), 3_600_000
+>>> for m in range(0, 14 * 60, 10):
+...     p.learn_one(m * 60_000, 3.0 if m >= 8 * 60 else 1.0)
+>>> recent_ceiling(p, 13 * hour, 3.1, 900)  # the afternoon's plateau: held since 8:00
+3.15
+>>> recent_ceiling(p, 13 * hour, 3.5, 900) is None  # above anything seen today
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+from processors.dayprofile import SLACK, DayProfile
+
+
+def ceiling(profile: DayProfile, ts_ms: int, value: float, horizon_s: float,
+            recent: bool) -> float | None:
+    """``profile``'s ceiling (:meth:`~processors.dayprofile.DayProfile.ceiling`); with
+    ``recent`` (``season_recent``), where it has none and is blind, :func:`recent_ceiling`."""
+    top = profile.ceiling(ts_ms, value, horizon_s)
+    if top is None and recent:
+        return recent_ceiling(profile, ts_ms, value, horizon_s)
+    return top
+
+
+def recent_ceiling(profile: DayProfile, ts_ms: int, value: float,
+                   horizon_s: float) -> float | None:
+    """Where ``profile`` is blind over ``[ts_ms, ts_ms + horizon_s]``: the highest of its
+    bins visited before (those outside the horizon's and its slack, back a day), ``SLACK``
+    above it, if ``value`` is under that; else ``None``."""
+    if not profile.blind(ts_ms, horizon_s):
+        return None
+    w, bins = profile.bin_ms, profile.bins
+    now = ts_ms // w
+    last = (ts_ms + int(horizon_s * 1000)) // w + 1
+    hi, top = profile.hi, -math.inf
+    for b in range(last - bins + 1, now):
+        v = hi.item(b % bins)
+        if v == v and v > top:  # NaN: never seen
+            top = v
+    if top == -math.inf:
+        return None
+    top += SLACK * abs(top)
+    return top if value <= top else None
