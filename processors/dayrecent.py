@@ -6,13 +6,13 @@ noise excursion on the afternoon's plateau (a database at 0.75 I/O since the mor
 one window at WARN) points at FAIL within the horizon, and each such excursion is a false
 alarm the first day only (breach round eighteen, s27). What the profile *has* seen then is
 the day so far: the bins already visited. :func:`recent_ceiling` is their highest window
-mean (the bins outside the horizon's), a ``SLACK`` above it, where the window's mean is
-under it: a level the metric has already held today, and left without a FAIL, is where the
-forecast stops (``season_recent``, an option, off: :func:`processors.outlook._ceilings` caps
-an upward rule's forecast means there, as at the profile's own ceiling). A rise to a level
-not yet seen today is above it and the trend speaks as before. Only where the profile is
-blind (the first day, or a metric that started today): from the second day on, the
-time-of-day envelope speaks. No state: the profile's bins are read as they are.
+mean, a ``SLACK`` above it, where the window's mean is under it: a level the metric has
+already held today, and left without a FAIL, is where the forecast stops (``season_recent``,
+an option: :func:`processors.outlook._ceilings` caps an upward rule's forecast means there,
+as at the profile's own ceiling). A rise to a level not yet seen today is above it and the
+trend speaks as before. Only where the profile is blind (the first day, or a metric that
+started today): from the second day on, the time-of-day envelope speaks. No state: the
+profile's bins are read as they are.
 
 >>> from processors.dayprofile import DayProfile
 >>> p, hour = DayProfile(bins=24), 3_600_000
@@ -26,7 +26,7 @@ True
 
 from __future__ import annotations
 
-import math
+import numpy as np
 
 from processors.dayprofile import SLACK, DayProfile
 
@@ -43,20 +43,13 @@ def ceiling(profile: DayProfile, ts_ms: int, value: float, horizon_s: float,
 
 def recent_ceiling(profile: DayProfile, ts_ms: int, value: float,
                    horizon_s: float) -> float | None:
-    """Where ``profile`` is blind over ``[ts_ms, ts_ms + horizon_s]``: the highest of its
-    bins visited before (those outside the horizon's and its slack, back a day), ``SLACK``
+    """Where ``profile`` is blind over ``[ts_ms, ts_ms + horizon_s]``: the highest of its bins
+    visited before (the folded ones; on a metric's first day, the day so far), ``SLACK``
     above it, if ``value`` is under that; else ``None``."""
     if not profile.blind(ts_ms, horizon_s):
         return None
-    w, bins = profile.bin_ms, profile.bins
-    now = ts_ms // w
-    last = (ts_ms + int(horizon_s * 1000)) // w + 1
-    hi, top = profile.hi, -math.inf
-    for b in range(last - bins + 1, now):
-        v = hi.item(b % bins)
-        if v == v and v > top:  # NaN: never seen
-            top = v
-    if top == -math.inf:
+    top = float(np.fmax.reduce(profile.hi))  # NaN only where no bin was ever seen
+    if top != top:
         return None
     top += SLACK * abs(top)
     return top if value <= top else None
