@@ -40,6 +40,7 @@ from processors.anomaly import detector_for, risk_anomaly
 from processors.calibration import PendingLabels, RiskLearner
 from processors.componentstate import ComponentState, restore, shared_statuses, snapshot
 from processors.config import PipelineConfig
+from processors.contextfresh import standing
 from processors.evidence import window_evidence
 from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
 from processors.health import FAIL, PASS, STATUSES, WARN, HealthEvaluator, Rule
@@ -308,7 +309,7 @@ class Pipeline:
         failed = st.failed_lately(window.end_ms, c.horizon_s * 1000, self._rule_metric)
         ev = window_evidence(window, st.outlooks, self._rules_by_metric, statuses, failed,
                              self._grid, c, ahead, st.pending)
-        parent = self._context(component)
+        parent = self._context(component, window.end_ms)
         context = actsignal.context_of(parent, st.learner, ev.states, c)
         worst = STATUSES[max(statuses.values(), default=PASS)]  # Status(...), cheaper
         base = {
@@ -385,14 +386,11 @@ class Pipeline:
         for model in (st.learner, self.fleet):
             actsignal.learn_both(model, base, states, y, self.config)
 
-    def _context(self, component: str) -> float | None:
-        """How bad the components this one depends on stand, 0..1: the largest of their latest
-        risk and their worst status (WARN 0.5, FAIL 1); ``None`` if none is known here."""
+    def _context(self, component: str, now_ms: int = 0) -> float | None:
+        """How bad the components this one depends on stand, 0..1, at ``now_ms``
+        (:func:`~processors.contextfresh.standing`); ``None`` if none is known here."""
         parents = [self._states[p] for p in self._parents.get(component, []) if p in self._states]
-        if not parents:
-            return None
-        return max(max(p.last_risk if p.last_act is None else p.last_act,
-                       p.health.worst() / 2.0) for p in parents)
+        return standing(parents, now_ms, self.config.horizon_s * 1000, self.config.context_fresh)
 
 
 def _clip01(x: float) -> float:
