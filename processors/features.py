@@ -30,7 +30,6 @@ dicts with their float and int objects (#14). :func:`window_maps` gives the dict
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
@@ -146,15 +145,18 @@ def clean_metrics(metrics: object) -> dict[str, float]:
     if type(metrics) is not dict and not isinstance(metrics, Mapping):  # dict: no ABC check
         return {}
     out: dict[str, float] = {}
-    isfinite = math.isfinite
     for k, v in metrics.items():
         tv = type(v)
-        if tv is float or (tv is not bool and isinstance(v, int | float)):
+        if tv is float:  # the usual case: kept as it is (compiled: not boxed again, s27)
+            x: float = v
+            if x - x == 0.0 and type(k) is str:  # finite (inf - inf, nan: nan), native
+                out[k] = v
+        elif tv is not bool and isinstance(v, int | float):
             try:
                 f = float(v)
             except OverflowError:  # an int beyond any double
                 continue
-            if isfinite(f) and type(k) is str:
+            if f - f == 0.0 and type(k) is str:
                 out[k] = f
     return out
 

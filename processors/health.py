@@ -199,14 +199,17 @@ class HealthEvaluator:
         out: list[dict[str, Any]] = []
         rule_states = state.rules
         beat_ms = self._heartbeat_ms
-        passing, finite = PASS, math.isfinite
+        passing = PASS
+        # a dict (the pipeline's): its lookups native when compiled (s27); else a copy
+        values = metrics if isinstance(metrics, dict) else dict(metrics)
         for metric, plan in self._plan:
-            value = metrics.get(metric)
-            if type(value) is not float:  # the usual case first: a float as decoded (s18)
-                if value is None or not isinstance(value, int | float):
+            got = values.get(metric)
+            if type(got) is not float:  # the usual case first: a float as decoded (s18)
+                if got is None or not isinstance(got, int | float):
                     continue
-                value = float(value)
-            if not finite(value):
+                got = float(got)
+            value: float = got
+            if not value - value == 0.0:  # not finite (inf - inf, nan: nan); native
                 continue
             for rule, name, first, sign in plan:
                 rs = rule_states.get(name)

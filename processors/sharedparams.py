@@ -34,7 +34,14 @@ _SHARED: dict[tuple[Any, ...], Any] = {}
 def _key(params: tuple[Any, ...]) -> tuple[Any, ...]:
     """Equal only for the same values of the same types: ``8`` and ``8.0`` (written apart by
     msgpack), ``0.0`` and ``-0.0`` stay two sets."""
-    return (type(params), *[(type(v), v.hex() if type(v) is float else v) for v in params])
+    return (type(params), *[(type(v), _exact(v) if type(v) is float else v) for v in params])
+
+
+def _exact(v: float) -> float | str:
+    """A float key equal only for the same float: the value itself, or for the two zeros and
+    NaN (equal to another, or never) its ``hex()``; as ``hex()`` throughout, without making a
+    string for the usual value (s27)."""
+    return v if v != 0.0 and v == v else v.hex()
 
 
 def shared(params: _P) -> _P:

@@ -264,7 +264,7 @@ class ContextNovelty(NoveltyView):
         """:meth:`step`'s score and, beside it, the score at the fine resolution alone (the
         same without ``coarse``): what the pipeline's risk reads (issue #15, s18)."""
         p = self.p
-        if not p.coarse or self.n < p.warm or not math.isfinite(x):
+        if not p.coarse or self.n < p.warm or not x - x == 0.0:  # not finite (native, s27)
             raw = self.step(x)
             return raw, raw
         fine = _context_slots(self.levels, self._level(x, self.lo, self.hi), p.order, p.bits)
@@ -274,7 +274,7 @@ class ContextNovelty(NoveltyView):
 
     def step(self, x: float) -> float:
         """``score_one(x)`` then ``learn_one(x)`` in one pass; returns the score."""
-        if not math.isfinite(x):
+        if not x - x == 0.0:  # not finite: inf - inf and nan give nan (native compiled, s27)
             return 0.0
         p = self.p
         cold = self.n < p.warm
@@ -288,7 +288,7 @@ class ContextNovelty(NoveltyView):
         self.levels = _next_levels(self.levels, q, p.order)
         h = self.hist
         if h is not None and self.resid is not None:
-            if math.isfinite(local):
+            if local - local == 0.0:  # finite
                 e = self.err_local
                 self.err_local = local if e is None else e + p.eta * (local - e)
             if season is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 
 from processors import stateformat
@@ -29,6 +30,13 @@ def test_models_of_one_configuration_hold_one_parameter_tuple() -> None:
 def test_equal_values_of_other_types_are_not_merged() -> None:
     assert shared(NoveltyParams(margin=1)) is not shared(NoveltyParams(margin=1.0))
     assert type(shared(NoveltyParams(margin=1.0)).margin) is float
+
+
+def test_the_two_zeros_stay_apart_and_nans_are_one_set_as_by_hex() -> None:
+    zero, minus = shared(NoveltyParams(margin=0.0)), shared(NoveltyParams(margin=-0.0))
+    assert zero is not minus and math.copysign(1.0, minus.margin) == -1.0
+    assert shared(NoveltyParams(margin=float("nan"))) is shared(NoveltyParams(margin=-math.nan))
+    assert shared(NoveltyParams(margin=0.25)) is shared(NoveltyParams(margin=1 / 4))
 
 
 def test_setting_a_parameter_replaces_the_shared_tuple_only_for_that_model() -> None:
