@@ -27,7 +27,7 @@ as before (:func:`bitmap`, :func:`restored`), so checkpoints are unchanged to th
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_left
 
 import numpy as np
 
@@ -57,12 +57,20 @@ def unseen(seen: bytearray, slots: tuple[int, ...], bits: int) -> int:
     for s in slots:
         b = s >> 8
         n = seen[b]  # an empty bucket holds none (s24: no start to find)
-        if n:  # the bucket's start: the head plus the counts of the buckets before it
-            lo = head + sum(seen[:b]) if b else head
+        if n:
+            lo = _start(seen, b, head)
             if seen.find(s & 255, lo, lo + n) >= 0:
                 continue
         new += 1
     return new
+
+
+def _start(seen: bytearray, b: int, head: int) -> int:
+    """Where bucket ``b``'s slots start in a compact set: the head plus the counts before it,
+    or the length less the counts from it on, whichever sums fewer counts (s27)."""
+    if b + b <= head:
+        return head + sum(seen[:b]) if b else head
+    return len(seen) - sum(seen[b:head])
 
 
 def mark(seen: bytearray, slots: tuple[int, ...], bits: int) -> int:
@@ -80,15 +88,16 @@ def mark(seen: bytearray, slots: tuple[int, ...], bits: int) -> int:
                 continue
             seen[s >> 3] |= 1 << (s & 7)
         else:
-            b = s >> 8
+            b, low = s >> 8, s & 255
             n = seen[b]
-            lo = head + sum(seen[:b]) if b else head
-            if n and seen.find(s & 255, lo, lo + n) >= 0:
+            lo = _start(seen, b, head)
+            at = bisect_left(seen, low, lo, lo + n) if n else lo  # where it is or goes
+            if at < lo + n and seen[at] == low:
                 if s in done:
                     new += 1
                 continue
             if n < 255 and len(seen) + 1 < nbytes:
-                seen.insert(bisect.bisect_left(seen, s & 255, lo, lo + n) if n else lo, s & 255)
+                seen.insert(at, low)
                 seen[b] = n + 1
             else:  # the compact form would be as long: the bitmap
                 seen[:] = bitmap(seen, bits)

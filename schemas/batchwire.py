@@ -61,9 +61,10 @@ class MetricColumns:
     def samples(self) -> list[dict[str, Any]]:
         """The ``MetricSample`` dicts it carries, as ``streams.handler.batch_to_samples`` makes
         them from :meth:`to_record` (one tags dict shared by all)."""
-        comp, host, tags = self.component, self.host, self.tags or {}
-        return [{"component": comp, "host": host, "ts": t, "metrics": m, "tags": tags}
-                for t, m in self._points()]
+        comp, host, tags, names = self.component, self.host, self.tags or {}, self.names
+        return [{"component": comp, "host": host, "ts": t,  # no generator: a loop (s27)
+                 "metrics": dict(zip(names, row, strict=True)), "tags": tags}
+                for t, row in zip(self.ts.tolist(), self.values.tolist(), strict=True)]
 
     def _points(self) -> Iterator[tuple[int, dict[str, float]]]:
         names = self.names

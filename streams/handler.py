@@ -177,7 +177,7 @@ class MetricsHandler:
                     mine.append(got)
                 elif isinstance(got, BaseException):
                     mine.append(self.failed(got, *where))
-                else:
+                elif got.health or got.risk or got.rejected:  # most samples give none (s27)
                     mine += self._encode(got, *where)
             outs.append(mine)
         return outs
