@@ -15,11 +15,12 @@ from streams.settings import Settings
 
 
 def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]], poll: int = 0,
-           closing: bool = True) -> dict[str, float]:
+           closing: bool = True, codec: Codec | None = None) -> dict[str, float]:
     """The worker's work without Kafka: handle, then due checkpoints; ``poll`` messages at a
     time through the batch path as the worker (``worker_batch``; 0: the settings'), or one by
     one (1: the per-message path). With ``closing``, every component is checkpointed once more
-    at the end, untimed, for the state's size (``state_bytes_*``; without, those are 0)."""
+    at the end, untimed, for the state's size (``state_bytes_*``; without, those are 0).
+    ``codec``: the handler's (a new one if not given: its schemas parsed, ~5 ms, untimed)."""
     from streams.handler import MetricsHandler
     from streams.lab.message import Message
     from streams.runtime.checkpoint import CheckpointedPipeline, CheckpointPolicy
@@ -29,7 +30,7 @@ def inproc(settings: Settings, batches: list[tuple[bytes, bytes, int]], poll: in
     tune_gc(settings.worker_gc_gen0)  # as the worker process's (streams/runtime/gctune.py)
     pipe = CheckpointedPipeline(pipeline_config(settings), settings.topic("metrics"),
                                 CheckpointPolicy.from_settings(settings))
-    handler = MetricsHandler(pipe, Codec(), settings.topic, wall_clock_ms=lambda: 0)
+    handler = MetricsHandler(pipe, codec or Codec(), settings.topic, wall_clock_ms=lambda: 0)
     ckpt_s, sizes = 0.0, []
     t0, c0 = time.perf_counter(), time.process_time()
     for i in range(0, len(batches), poll):

@@ -20,6 +20,10 @@ run it under ``nice``; the count does not change.
 A pass includes ``inproc``'s closing checkpoint of every component (the state's size; s24: 36
 snapshots of 3,000 samples' 50 components, against the pass's own 50 first checkpoints):
 ``--no-sizes`` leaves it out, for the worker's own work per sample.
+
+Since s27 the handler's :class:`~schemas.codec.Codec` is made once per process, as a worker's;
+until then ``inproc`` made one per pass, and its schemas' parsing (a start-up cost) was counted
+in each pass: ``--codec-per-pass`` counts as before.
 """
 
 from __future__ import annotations
@@ -40,11 +44,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--poll", type=int, default=0, help="messages a poll (0: worker_batch)")
     ap.add_argument("--no-sizes", action="store_true",
                     help="without inproc's closing checkpoint of every component (s24)")
+    ap.add_argument("--codec-per-pass", action="store_true",
+                    help="a new Codec each pass, as the counts before s27 (~14,000 instructions "
+                         "per sample of 3,000: its schemas parsed)")
     args = ap.parse_args(argv)
     settings = Settings.load(env={})
-    batches = encode_batches(Codec(), fleet_samples(args.samples))
+    codec = Codec()  # one for the process, as a worker's (s27: not one per pass)
+    batches = encode_batches(codec, fleet_samples(args.samples))
     for _ in range(args.passes):
-        inproc(settings, batches, args.poll, closing=not args.no_sizes)
+        inproc(settings, batches, args.poll, closing=not args.no_sizes,
+               codec=None if args.codec_per_pass else codec)
     print(f"{args.passes} passes of {sum(b[2] for b in batches)} samples")
 
 
