@@ -46,6 +46,7 @@ COMPILED_TESTS ?= tests/unit/test_state_format.py tests/unit/test_state_compact.
 	tests/unit/test_risk_learning.py tests/unit/test_state_memory.py \
 	tests/unit/test_worker_checkpoint_order.py tests/unit/test_alarmlearner.py \
 	tests/unit/test_actsignal.py tests/unit/test_confirm.py tests/unit/test_seenset.py \
+	tests/unit/test_state_v4.py \
 	tests/unit/test_pipeline.py tests/unit/test_batch_pipeline.py tests/unit/test_batch_handler.py \
 	tests/unit/test_actions.py tests/unit/test_avrofast.py tests/unit/test_batchwire.py
 # not on the compiled tree: pickling (format 2's migration, legacy_state: interpreted only), and

@@ -14,8 +14,8 @@ the set starts in a compact form and turns into the bitmap once that is smaller:
   more than 255 slots. A set never shrinks, so it never goes back.
 
 The length says which (compact: always shorter than the bitmap). Either form is a function
-of the set alone (a restored model's equals the live one's); the snapshot holds the bitmap,
-as before (:func:`bitmap`, :func:`restored`), so checkpoints are unchanged to the byte.
+of the set alone (a restored model's equals the live one's); a VERSION 3 snapshot held the
+bitmap (:func:`bitmap`, :func:`restored`), a VERSION 4 one (s27) holds the form held.
 
 >>> seen = empty(13)
 >>> mark(seen, (5, 300, 5), 13), mark(seen, (300, 7), 13), bytes(seen[:2]), bytes(seen[32:])

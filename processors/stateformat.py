@@ -2,24 +2,31 @@
 
 A snapshot (:meth:`processors.pipeline.Pipeline.snapshot`) is::
 
-    bytes 0-3   magic b"FWS" and the format version (one byte, now 3; 1-2 were zlib'd pickles)
-    the rest    zlib(msgpack(envelope)), envelope = {"component", "key", "state", "fleet"}
+    bytes 0-3   magic b"FWS" and the format version (one byte, now 4; 1-2 were zlib'd pickles)
+    the rest    version 4: zlib(msgpack(table) + msgpack(envelope)); version 3:
+                zlib(msgpack(envelope)); envelope = {"component", "key", "state", "fleet"}
 
 Inside, plain values are msgpack's own (``None``, bools, ints, floats, str, bytes, lists, maps
-with str or int keys; a bytearray field is written as bytes); everything else is a msgpack
-extension of a closed set:
+with str or int keys; a bytearray field is written as bytes); everything else is of a closed
+set. Version 4 (s27, :mod:`processors.statewrite`, written now) writes each as an array whose
+first item is a mark (a msgpack extension) and then its values in place, in one pass:
 
 =====  ===========  ===========================================================================
-code   what         payload (msgpack)
+code   what         version 4: the array after the mark (version 3: the extension's payload)
 =====  ===========  ===========================================================================
-1      a state      ``[tag, {field: value}]``: ``tag`` names a type of :func:`schema` (a stable
-       object       name, not a class path, in :mod:`processors.stateschema`); the fields are
-                    exactly the schema's
+1      a state      the fields' values in the order of the table's entry the mark's payload
+       object       (1-2 bytes) indexes; the table, ``[[tag, [field, ...]], ...]``, names each
+                    type once a snapshot (v3: ``[tag, {field: value}]`` packed apart).
+                    ``tag`` names a type of :func:`schema` (a stable name, not a class path,
+                    in :mod:`processors.stateschema`); the fields are exactly the schema's
 2      tuple        its items
-3      deque        ``[maxlen, items]``
-4      ndarray      ``[dtype, shape, raw little-endian bytes]``, dtype one of :data:`DTYPES`
-6      enum         ``[tag, int]``
+3      deque        ``maxlen, items...`` (v3: ``[maxlen, items]``)
+4      ndarray      ``dtype, shape, raw little-endian bytes``, dtype one of :data:`DTYPES`
+6      enum         ``tag, int``
 =====  ===========  ===========================================================================
+
+Version 3 (:mod:`processors.statewrite3`, s17-s26) is still read: a checkpoint written before
+s27 restores to the same state. It packed each object apart, with its field names.
 
 Reading builds only the types :func:`schema` names, without calling their constructors, and
 checks every field's name and outer type against it: a forged or corrupt snapshot is refused
@@ -42,161 +49,37 @@ from __future__ import annotations
 
 import functools
 import sys
-import threading
 import zlib
 from array import array
 from collections import deque
-from collections.abc import Callable
-from enum import IntEnum
 from typing import Any
 
 import msgpack
 import numpy as np
 
 from processors.sharedparams import shared
-from processors.stateschema import attributes, enums, reader, schema
+from processors.stateschema import attributes, enums, schema
+from processors.statewrite import (
+    DEQUE,
+    DTYPES,
+    ENUM,
+    LEVEL,
+    MAGIC,
+    NDARRAY,
+    OBJ,
+    TUPLE,
+    VERSION,
+    encode,
+)
 from schemas.errors import ContractError
 
-__all__ = ["DTYPES", "MAGIC", "MAX_STATE_BYTES", "VERSION", "attributes", "decode", "encode",
-           "enums", "schema", "version_of"]
+__all__ = ["DTYPES", "LEVEL", "MAGIC", "MAX_STATE_BYTES", "VERSION", "attributes", "decode",
+           "encode", "enums", "schema", "version_of"]
 
-MAGIC = b"FWS"
-VERSION = 3  # 1 and 2 were pickles (processors.legacy_state migrates them, offline only)
+# VERSION (4, processors.statewrite) and 3 (processors.statewrite3) are read; 1 and 2 were
+# pickles (processors.legacy_state migrates them, offline only)
 MAX_STATE_BYTES = 64 << 20  # a snapshot that inflates beyond this is refused (zip bomb)
-# zlib level of a snapshot: 3 against 6 before 2026-12-05 (the 50 bench states: 8,715 against
-# 8,191 bytes, +6.4 %, in 0.32 against 0.70 ms; compression was 8 % of the batch worker's CPU);
-# a reader takes any level, so older checkpoints read as before
-LEVEL = 3
-DTYPES = ("<f4", "<f8", "<i8", "<u4", "|u1", "|b1")
-
-_OBJ, _TUPLE, _DEQUE, _NDARRAY, _ENUM = 1, 2, 3, 4, 6
-
-
-@functools.cache
-def _tags() -> dict[type, str]:
-    return {ts.cls: tag for tag, ts in schema().items()}
-
-
-# -- writing ----------------------------------------------------------------------------------
-
-
-_LOCAL = threading.local()  # this thread's packers, one per depth of nesting
-
-
-def _packer(packers: list[Any], depth: int) -> Any:
-    """The packer of nesting ``depth`` (an object inside an object is packed apart, as an
-    extension's bytes): made once per thread and depth, not once per object (s17: a new
-    ``msgpack.Packer`` for each of the ~150 objects of a snapshot was a fifth of its cost);
-    a packer is reset after each ``pack``, an exception included, so the bytes are those of
-    ``msgpack.packb``."""
-    while len(packers) <= depth:
-        packers.append(msgpack.Packer(
-            default=functools.partial(_default, packers, len(packers) + 1),
-            strict_types=True, use_bin_type=True))
-    return packers[depth]
-
-
-def _pack(value: Any, packers: list[Any] | None = None, depth: int = 0) -> bytes:
-    if packers is None:
-        packers = getattr(_LOCAL, "packers", None)
-        if packers is None:
-            packers = _LOCAL.packers = []
-    out: bytes = _packer(packers, depth).pack(value)
-    return out
-
-
-def _ext_type(code: int, data: bytes) -> msgpack.ExtType:
-    """``msgpack.ExtType(code, data)`` without its argument checks (a third of a microsecond
-    against one; ~150 a snapshot): the codes and bytes here are always of those types."""
-    out: msgpack.ExtType = tuple.__new__(msgpack.ExtType, (code, data))
-    return out
-
-
-# a type's writer once its first object was written by the checked path (s19): the head of
-# its extension's payload (``[tag,`` packed) and a function of its fields, None when they are
-# not the schema's (the checked path then names what differs). The same bytes, without the
-# dozen calls a type's lookups, checks and list cost each of a snapshot's ~170 objects. A
-# writer holds the schema entry it was made from and is used only while that is the entry.
-_Writer = tuple[bytes, Callable[[Any], dict[str, Any] | None], str, Any]
-_WRITERS: dict[type, _Writer] = {}
-
-
-def _default(packers: list[Any], depth: int, obj: Any) -> msgpack.ExtType:
-    writer = _WRITERS.get(type(obj))
-    if writer is not None and schema().get(writer[2]) is writer[3]:
-        fields = writer[1](obj)
-        if fields is not None:
-            packer = packers[depth] if depth < len(packers) else _packer(packers, depth)
-            return _ext_type(_OBJ, writer[0] + packer.pack(fields))
-    if type(obj) is tuple:  # the most frequent after the objects (~35 a snapshot)
-        packer = packers[depth] if depth < len(packers) else _packer(packers, depth)
-        return _ext_type(_TUPLE, packer.pack(list(obj)))
-    tag = _tags().get(type(obj))
-    if tag is not None:
-        data = _pack([tag, _fields_of(tag, obj)], packers, depth)
-        _WRITERS[type(obj)] = _writer(tag)  # an object of the type (its entry) passed the checks
-        return _ext_type(_OBJ, data)
-    if type(obj) is deque:
-        return _ext_type(_DEQUE, _pack([obj.maxlen, list(obj)], packers, depth))
-    if type(obj) is array and obj.typecode in "qd":  # as the list it was before (#14)
-        return obj.tolist()
-    if type(obj) is np.ndarray:
-        return _ext_type(_NDARRAY, _pack(_ndarray_head(obj), packers, depth))
-    if isinstance(obj, IntEnum) and type(obj).__name__ in enums():
-        return _ext_type(_ENUM, _pack([type(obj).__name__, int(obj)], packers, depth))
-    raise ContractError(f"state: a {type(obj).__qualname__} is not in the state format")
-
-
-def _ndarray_head(obj: np.ndarray) -> list[Any]:
-    """``[dtype, shape, raw little-endian bytes]`` of an array (C order)."""
-    dtype = obj.dtype
-    if dtype.str not in DTYPES:  # a big-endian array is written little-endian
-        dtype = dtype.newbyteorder("<") if dtype.byteorder == ">" else dtype
-        if dtype.str not in DTYPES:
-            raise ContractError(f"state: an array of dtype {obj.dtype} is not in the format")
-        obj = np.ascontiguousarray(obj, dtype=dtype)
-    return [dtype.str, list(obj.shape), obj.tobytes()]  # tobytes: C order, as it was
-
-
-def _writer(tag: str) -> _Writer:
-    """The fields of an object of type ``tag`` as :func:`_fields_of` gives them (None where
-    it would raise: a field missing, or a custom writer's keys not the schema's)."""
-    ts = schema()[tag]
-    head = msgpack.packb([tag, None], use_bin_type=True)[:-1]  # the list's head and the tag
-    if ts.encode is not None:
-        custom, keys = ts.encode, ts.fields.keys()
-
-        def written(obj: Any) -> dict[str, Any] | None:
-            out = custom(obj)
-            return out if out.keys() == keys else None
-        return head, written, tag, ts
-    names, read = reader(tag)
-
-    def plain(obj: Any) -> dict[str, Any] | None:
-        try:  # the schema's names, in order; ``read`` gives one value a name (reader()):
-            return {n: v for n, v in zip(names, read(obj))}  # noqa: B905 (s24: compiled, a loop)
-        except AttributeError:
-            return None
-    return head, plain, tag, ts
-
-
-def _fields_of(tag: str, obj: Any) -> dict[str, Any]:
-    ts = schema()[tag]
-    out = ts.encode(obj) if ts.encode is not None else attributes(tag, obj)
-    if out.keys() != ts.fields.keys():
-        extra, missing = sorted(out.keys() - ts.fields.keys()), sorted(ts.fields.keys() - out)
-        raise ContractError(
-            f"state: {tag} has fields {extra} the format lacks and lacks {missing}: change "
-            "processors/stateschema.py (and stateformat's VERSION) with the class"
-        )
-    return out
-
-
-def encode(value: Any) -> bytes:
-    """``value`` (state objects, plain values) in the format, with the header: what
-    :func:`decode` reads back."""
-    body = zlib.compress(_pack(value), LEVEL)
-    return MAGIC + bytes([VERSION]) + body
+_OBJ, _TUPLE, _DEQUE, _NDARRAY, _ENUM = OBJ, TUPLE, DEQUE, NDARRAY, ENUM
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -220,18 +103,22 @@ def decode(blob: bytes) -> Any:
     if version > VERSION:
         raise ContractError(f"state: format version {version} is newer than this reader's "
                             f"{VERSION}; upgrade forewarn")
-    if version < VERSION:
+    if version < 3:
         raise ContractError(f"state: format version {version} has no migration here")
     try:
         inflater = zlib.decompressobj()
         raw = inflater.decompress(blob[4:], MAX_STATE_BYTES)
         if inflater.unconsumed_tail:
             raise ContractError(f"state: inflates beyond {MAX_STATE_BYTES} bytes")
-        return _unpack(raw, version, ({}, {}))
+        if not inflater.eof:
+            raise ContractError("state: truncated (the compressed stream does not end)")
+        if version == 3:
+            return _unpack(raw, version, ({}, {}))
+        return _Reader4(({}, {})).read(raw)
     except ContractError:
         raise
-    except (ValueError, TypeError, KeyError, zlib.error, RecursionError,
-            msgpack.UnpackException, msgpack.ExtraData) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, zlib.error, RecursionError,
+            msgpack.UnpackException, msgpack.ExtraData, msgpack.OutOfData) as exc:
         raise ContractError(f"state: unreadable: {type(exc).__name__}: {exc}") from exc
 
 
@@ -287,6 +174,83 @@ def _ext(version: int, memo: _Memo, code: int, data: bytes) -> Any:
         if isinstance(tag, str) and isinstance(fields, dict):
             return _build(tag, _interned(fields, memo), version)
     raise ContractError(f"state: a malformed extension (code {code})")
+
+
+class _Mark:
+    """What a VERSION 4 mark reads as until its array is built (``index``: an object's type
+    in the table)."""
+
+    __slots__ = ("code", "index")
+
+    def __init__(self, code: int, index: int) -> None:
+        self.code, self.index = code, index
+
+
+class _Reader4:
+    """A VERSION 4 body (:mod:`processors.statewrite`): the table, then the value, whose
+    arrays that start with a mark are built bottom-up by msgpack's ``list_hook``."""
+
+    def __init__(self, memo: _Memo) -> None:
+        self.memo = memo
+        self.table: list[tuple[str, list[str]]] = []
+        self.marks: dict[bytes, _Mark] = {}
+        self.loose = 0  # marks read and not yet at the head of a built array
+
+    def read(self, raw: bytes) -> Any:
+        unpacker = msgpack.Unpacker(ext_hook=self.ext, list_hook=self.built, raw=False,
+                                    strict_map_key=False, use_list=True,
+                                    max_buffer_size=max(len(raw), 1))
+        unpacker.feed(raw)
+        table = unpacker.unpack()
+        if not (type(table) is list and all(
+                type(t) is list and len(t) == 2 and type(t[0]) is str and type(t[1]) is list
+                and all(type(n) is str for n in t[1]) for t in table)):
+            raise ContractError("state: the type table is not a list of [tag, [fields]]")
+        self.table = [(t[0], t[1]) for t in table]
+        value = unpacker.unpack()
+        if unpacker.tell() != len(raw):
+            raise ContractError("state: extra data after the snapshot")
+        if self.loose:
+            raise ContractError(f"state: {self.loose} marks out of place")
+        return value
+
+    def ext(self, code: int, data: bytes) -> _Mark:
+        mark = self.marks.get(data) if code == _OBJ else None
+        if mark is None:
+            if code == _OBJ and 1 <= len(data) <= 2:
+                mark = self.marks[data] = _Mark(code, int.from_bytes(data, "big"))
+            elif code in (_TUPLE, _DEQUE, _NDARRAY, _ENUM) and not data:
+                mark = _Mark(code, 0)
+            else:
+                raise ContractError(f"state: a malformed mark (code {code})")
+        self.loose += 1
+        return mark
+
+    def built(self, items: list[Any]) -> Any:
+        head = items[0] if items else None
+        if type(head) is not _Mark:
+            return items
+        self.loose -= 1
+        code, memo = head.code, self.memo
+        if code == _OBJ:
+            if head.index >= len(self.table):
+                raise ContractError(f"state: type {head.index} is not in the table")
+            tag, names = self.table[head.index]
+            if len(items) - 1 != len(names):
+                raise ContractError(f"state: {tag} with {len(items) - 1} values for "
+                                    f"{len(names)} fields")
+            return _build(tag, _interned(dict(zip(names, items[1:])), memo), 4)  # noqa: B905
+        if code == _TUPLE:
+            return tuple(_interned(items[1:], memo))
+        if code == _DEQUE and len(items) >= 2 and (items[1] is None or type(items[1]) is int):
+            return deque(_interned(items[2:], memo), items[1])
+        if code == _NDARRAY and len(items) == 4:
+            return _array(items[1], items[2], items[3])
+        if code == _ENUM and len(items) == 3:
+            kind = enums().get(items[1]) if isinstance(items[1], str) else None
+            if kind is not None and type(items[2]) is int:
+                return kind(items[2])
+        raise ContractError(f"state: a malformed value (mark {code})")
 
 
 def _array(dtype: object, shape: object, raw: object) -> np.ndarray:

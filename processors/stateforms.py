@@ -12,7 +12,9 @@ change, and read back into the compact form (refusing anything that is not the o
 * a component's rule statuses per window: one dict shared by every equal set of statuses
   (:func:`processors.componentstate.shared_statuses`), written as the dicts they are;
 * a novelty model's seen contexts (:class:`processors.univariate.ContextNovelty`): the
-  compact form of :mod:`processors.seenset` while it is the shorter, written as the bitmap;
+  compact form of :mod:`processors.seenset` while it is the shorter, written as the bitmap
+  by VERSION 3 and as held by VERSION 4 (s27; read either way, a compact form only as the
+  one a live model holds for its set);
   its last levels one tuple for every equal context (``univariate.interned_levels``), and its
   parameters one shared tuple (:mod:`processors.sharedparams`, the schema's ``params``).
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from processors.seenset import bitmap, empty, restored
 from processors.stateschema import attributes
 from schemas.errors import ContractError
 
@@ -119,17 +122,28 @@ def encode_novelty(m: Any) -> dict[str, Any]:
 
 
 def after_novelty(m: Any) -> None:
-    from processors.seenset import empty, restored
     from processors.univariate import interned_levels
 
     size = (1 << m.bits) >> 3 if type(m.bits) is int and 3 <= m.bits <= 24 else -1
     sc = m.seen_coarse
-    if len(m.seen) != size or (sc is not None and len(sc) != size):
-        raise ContractError("state: ContextNovelty.seen is not a bitmap of 2**bits bits")
-    m.seen = restored(m.seen, m.bits)
+    m.seen = _held(m.seen, m.bits, size)
     if m.coarse:  # a set of its own since s18; written before, the coarse contexts start anew
-        m.seen_coarse = empty(m.bits) if sc is None else restored(sc, m.bits)
+        m.seen_coarse = empty(m.bits) if sc is None else _held(sc, m.bits, size)
     elif sc is not None:
         raise ContractError("state: ContextNovelty.seen_coarse without coarse")
     if all(type(v) is int for v in m.levels):  # one object for equal contexts, as live (#14)
         m.levels = interned_levels(m.levels)
+
+
+def _held(seen: bytearray, bits: int, size: int) -> bytearray:
+    """A seen set as read, in the form a live model holds: a bitmap (VERSION 3 wrote only
+    bitmaps) turned compact where that is shorter; a compact form (VERSION 4 writes the form
+    held) only if it is the one a live model holds for its set (sorted, counts that add up)."""
+    if size > 0 and len(seen) == size:
+        return restored(seen, bits)
+    head = 1 << max(bits - 8, 0) if size > 0 else size
+    if head <= len(seen) < size and sum(seen[:head]) == len(seen) - head and restored(
+            bitmap(seen, bits), bits) == seen:
+        return seen
+    raise ContractError("state: ContextNovelty.seen is not a bitmap of 2**bits bits nor its "
+                        "compact form")

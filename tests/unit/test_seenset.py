@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from processors import seenset, stateformat
+from processors import seenset, stateformat, statewrite3
 from processors.univariate import ContextNovelty
 from schemas.errors import ContractError
 
@@ -59,16 +59,20 @@ def _model(n: int) -> ContextNovelty:
 
 
 @pytest.mark.parametrize("n", [0, 300, 6000])
-def test_a_model_snapshots_its_set_as_the_bitmap_and_restores_the_same_form(n: int) -> None:
+def test_a_model_snapshots_its_set_as_held_and_restores_the_same_form(n: int) -> None:
+    """VERSION 4 writes the set as held (compact or bitmap); VERSION 3 wrote the bitmap, and
+    still restores to the same form."""
     m = _model(n)
     blob = stateformat.encode(m)
     back = stateformat.decode(blob)
     assert back.seen == m.seen and stateformat.encode(back) == blob
     bitmap = seenset.bitmap(m.seen, m.bits)
     assert len(bitmap) == 1024 and bitmap == _reference(set(seenset.slots_of(m.seen, 13)), 13)
-    as_before = stateformat.decode(blob)
-    as_before.seen = bitmap  # the form every model held before #14: the same bytes
-    assert stateformat.encode(as_before) == blob
+    v3 = statewrite3.encode(m)
+    as_before = stateformat.decode(v3)
+    assert as_before.seen == m.seen and stateformat.encode(as_before) == blob
+    as_before.seen = bitmap  # the form every model held before #14: VERSION 3's same bytes
+    assert statewrite3.encode(as_before) == v3
     x = 3.5
     assert back.step(x) == m.step(x) and back.seen == m.seen
 
@@ -80,6 +84,9 @@ def test_a_restored_set_that_is_not_a_bitmap_of_its_bits_is_refused() -> None:
     from processors import stateforms
 
     with pytest.raises(ContractError, match="bitmap of 2\\*\\*bits"):
+        stateforms.after_novelty(m)
+    m.seen = bytearray([2] + [0] * 31 + [9, 5])  # a compact form, its bucket not sorted
+    with pytest.raises(ContractError, match="nor its compact form"):
         stateforms.after_novelty(m)
 
 

@@ -1,4 +1,6 @@
-"""The state writer's packers (s17): one per thread and depth, reset after every pack."""
+"""The state writers (VERSION 4, processors.statewrite; VERSION 3, processors.statewrite3, kept
+for the tests that write it): packers per thread, reset after every pack; a type's writer
+writes what the checked path writes."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from unittest.mock import patch
 
 import pytest
 
-from processors import stateformat, stateschema
+from processors import stateschema, statewrite, statewrite3
 from processors.pipeline import Pipeline, PipelineConfig
 from processors.univariate import ContextNovelty
 from schemas.errors import ContractError
@@ -22,21 +24,28 @@ def _model(n: int) -> ContextNovelty:
     return m
 
 
-def test_a_refused_object_leaves_the_next_snapshot_as_it_would_be() -> None:
+WRITERS = {"v4": statewrite, "v3": statewrite3}
+
+
+@pytest.mark.parametrize("version", sorted(WRITERS))
+def test_a_refused_object_leaves_the_next_snapshot_as_it_would_be(version: str) -> None:
+    w = WRITERS[version]
     m = _model(80)
-    blob = stateformat.encode({"a": [m]})
+    blob = w.encode({"a": [m]})
     with pytest.raises(ContractError, match="not in the state format"):
-        stateformat.encode({"a": [m, [object()]]})  # fails deep inside, packers mid-way
-    assert stateformat.encode({"a": [m]}) == blob
+        w.encode({"a": [m, [object()]]})  # fails deep inside, packers mid-way
+    assert w.encode({"a": [m]}) == blob
 
 
-def test_threads_writing_at_once_write_what_one_writes() -> None:
+@pytest.mark.parametrize("version", sorted(WRITERS))
+def test_threads_writing_at_once_write_what_one_writes(version: str) -> None:
+    w = WRITERS[version]
     models = [_model(40 + 7 * i) for i in range(6)]
-    want = [stateformat.encode(m) for m in models]
+    want = [w.encode(m) for m in models]
     got: dict[int, list[bytes]] = {}
 
     def write(k: int) -> None:
-        got[k] = [stateformat.encode(m) for _ in range(30) for m in models][-len(models):]
+        got[k] = [w.encode(m) for _ in range(30) for m in models][-len(models):]
 
     threads = [threading.Thread(target=write, args=(k,)) for k in range(4)]
     for t in threads:
@@ -56,14 +65,15 @@ CONFIGS = {
 }
 
 
-def _checked_path(value: Any) -> bytes:
+def _checked_path(w: Any, value: Any) -> bytes:
     """``encode(value)`` as a process writes its first object of each type: every object by
     the checked path (schema lookups, the attribute check, the keys compared)."""
     checked = set(stateschema._CHECKED)
     stateschema._CHECKED.clear()
     try:
-        with patch.object(stateformat, "_WRITERS", _NoWriters()):
-            return stateformat.encode(value)
+        with patch.object(w, "_WRITERS", _NoWriters()):
+            out: bytes = w.encode(value)
+            return out
     finally:
         stateschema._CHECKED.update(checked)
 
@@ -77,6 +87,7 @@ class _NoWriters(dict[type, Any]):
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_the_writers_write_what_the_checked_path_writes_after_random_changes(name: str) -> None:
+    """Both versions' writers (VERSION 3 kept for the tests that write it)."""
     rng = random.Random(name)
     p = Pipeline(CONFIGS[name])
     ts = 0
@@ -90,16 +101,20 @@ def test_the_writers_write_what_the_checked_path_writes_after_random_changes(nam
         if rng.random() < 0.5:
             p.on_action("db-1", ts)
         fast = p.snapshot("db-1")
-        assert stateformat._WRITERS  # the writers were used
+        assert statewrite._WRITERS  # the writers were used
         state = {"component": "db-1", "key": p.config.state_key(),
                  "state": p._states["db-1"], "fleet": p.fleet}
-        assert fast == _checked_path(state) == stateformat.encode(state)
+        assert fast == _checked_path(statewrite, state) == statewrite.encode(state)
+        v3 = statewrite3.encode(state)
+        assert statewrite3._WRITERS and v3 == _checked_path(statewrite3, state)
 
 
-def test_a_field_gone_after_the_first_object_is_still_named() -> None:
-    stateformat.encode(_model(30))  # the type's writer is made
+@pytest.mark.parametrize("version", sorted(WRITERS))
+def test_a_field_gone_after_the_first_object_is_still_named(version: str) -> None:
+    w = WRITERS[version]
+    w.encode(_model(30))  # the type's writer is made
     m = _model(30)
     del m.lo  # a slot no longer set
     with pytest.raises(ContractError, match="lacks \\['lo'\\]"):
-        stateformat.encode(m)
-    assert stateformat.encode(_model(30)) == stateformat.encode(_model(30))
+        w.encode(m)
+    assert w.encode(_model(30)) == w.encode(_model(30))

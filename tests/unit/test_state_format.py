@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processors import stateformat
+from processors import stateformat, statewrite3
 from processors.legacy_state import load_v2, migrate_v2
 from processors.pipeline import Pipeline, PipelineConfig
 from schemas.errors import ContractError
@@ -74,12 +74,16 @@ def test_restored_state_continues_byte_for_byte(name: str, metrics: int) -> None
     _run(p, batch[:N])
     p.on_action("db-1", ACTED_MS)
     blob = p.snapshot("db-1")
-    assert stateformat.version_of(blob) == stateformat.VERSION
+    assert stateformat.version_of(blob) == stateformat.VERSION == 4
     twin = Pipeline(config)
     twin.restore("db-1", blob)
-    assert twin.snapshot("db-1") == blob  # nothing lost or added on the way
-    assert _run(twin, batch[N:]) == _run(p, batch[N:])
-    assert twin.snapshot("db-1") == p.snapshot("db-1")
+    old = Pipeline(config)  # the same state written by VERSION 3's writer (s27: still read)
+    old.restore("db-1", statewrite3.encode({"component": "db-1", "key": config.state_key(),
+                                            "state": p._states["db-1"], "fleet": p.fleet}))
+    assert twin.snapshot("db-1") == blob == old.snapshot("db-1")  # nothing lost or added
+    want = _run(p, batch[N:])
+    assert _run(twin, batch[N:]) == want == _run(old, batch[N:])
+    assert twin.snapshot("db-1") == p.snapshot("db-1") == old.snapshot("db-1")
 
 
 def test_state_of_every_type_is_written_and_fields_match_the_schema() -> None:
@@ -95,16 +99,10 @@ def test_state_of_every_type_is_written_and_fields_match_the_schema() -> None:
 
 
 def _tags(raw: bytes) -> set[str]:
-    found: set[str] = set()
-
-    def hook(code: int, data: bytes) -> Any:
-        inner = msgpack.unpackb(data, ext_hook=hook, strict_map_key=False)
-        if code == 1:
-            found.add(inner[0])
-        return None
-
-    msgpack.unpackb(raw, ext_hook=hook, strict_map_key=False)
-    return found
+    """The types a VERSION 4 snapshot holds: its table's (processors.statewrite)."""
+    unpacker = msgpack.Unpacker(strict_map_key=False)
+    unpacker.feed(raw)
+    return {tag for tag, _ in unpacker.unpack()}
 
 
 @pytest.mark.parametrize("name", ["novelty", "hst"])
@@ -198,7 +196,8 @@ def test_restricted_unpickler_refuses_getattr_gadgets_and_object_arrays() -> Non
 
 
 def _forge(value: Any) -> bytes:
-    return stateformat.MAGIC + bytes([stateformat.VERSION]) + zlib.compress(
+    """A forged VERSION 3 snapshot (objects as extensions ``[tag, {fields}]``), still read."""
+    return stateformat.MAGIC + bytes([3]) + zlib.compress(
         msgpack.packb(value, use_bin_type=True))
 
 
@@ -227,7 +226,8 @@ def test_forged_explicit_snapshots_are_refused_with_the_type_and_field() -> None
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=512))
 def test_any_bytes_give_a_contract_error_or_a_value(body: bytes) -> None:
-    for blob in (stateformat.MAGIC + bytes([stateformat.VERSION]) + zlib.compress(body), body):
+    for blob in (stateformat.MAGIC + bytes([4]) + zlib.compress(body),
+                 stateformat.MAGIC + bytes([3]) + zlib.compress(body), body):
         try:
             stateformat.decode(blob)
         except ContractError:

@@ -12,7 +12,7 @@ from typing import Any
 import msgpack
 import pytest
 
-from processors import stateformat
+from processors import stateformat, statewrite, statewrite3
 from processors.calibration import _priors_combiner
 from processors.forecast import TrendForecaster
 from processors.pipeline import Pipeline, PipelineConfig
@@ -78,8 +78,9 @@ def test_the_snapshot_bytes_still_write_the_points_as_lists() -> None:
     assert again.snapshot("db-1") == blob  # arrays written as the lists they were before
     f = TrendForecaster()
     f.learn_one(0, 1.5)
-    packed = stateformat._pack(f.ts_ms)
+    packed = statewrite3._pack(f.ts_ms)  # VERSION 3
     assert msgpack.unpackb(packed) == [0]
+    assert statewrite._default(statewrite._Snapshot(), f.ts_ms) == [0]  # VERSION 4
 
 
 @pytest.mark.parametrize("bad", [["x"], [1.5], [2**70]])
