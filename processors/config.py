@@ -80,8 +80,9 @@ class PipelineConfig:
     # the day so far caps a breach forecast from under it (processors.dayrecent; s27)
     season_recent: bool = False
     # a parent's status counts in its children's context only while news: a rule of the
-    # parent reached it within the horizon; its risk always (processors.contextfresh; s27)
-    context_fresh: bool = False
+    # parent reached it within the horizon; its risk always (processors.contextfresh; s27;
+    # the default since s27)
+    context_fresh: bool = True
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()
