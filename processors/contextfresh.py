@@ -42,9 +42,6 @@ def standing(parents: Sequence[ComponentState], now_ms: int, horizon_ms: int,
     there are none."""
     if not parents:
         return None
-    if not fresh:
-        return max(max(p.last_risk if p.last_act is None else p.last_act,
-                       p.health.worst() / 2.0) for p in parents)
     return max(max(p.last_risk if p.last_act is None else p.last_act,
-                   fresh_status(p.health, now_ms, horizon_ms)) for p in parents)
-
+                   fresh_status(p.health, now_ms, horizon_ms) if fresh
+                   else p.health.worst() / 2.0) for p in parents)

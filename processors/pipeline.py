@@ -386,7 +386,7 @@ class Pipeline:
         for model in (st.learner, self.fleet):
             actsignal.learn_both(model, base, states, y, self.config)
 
-    def _context(self, component: str, now_ms: int = 0) -> float | None:
+    def _context(self, component: str, now_ms: int) -> float | None:
         """How bad the components this one depends on stand, 0..1, at ``now_ms``
         (:func:`~processors.contextfresh.standing`); ``None`` if none is known here."""
         parents = [self._states[p] for p in self._parents.get(component, []) if p in self._states]
