@@ -72,7 +72,7 @@ def window_evidence(
     if ahead is None:
         items = outlook_items(window, outlooks, rules_by_metric, config)
         seen = observe_window(items, window.end_ms, statuses, grid_s, config.forecast_horizons_s,
-                              config.season_recent)
+                              config.season_recent, config.season_alarm)
     else:
         items, a = ahead
         seen = WindowOutlook(a.forecasts, a.estimates, window_patterns(items, a, statuses))

@@ -19,7 +19,6 @@ vectorised (``tests/unit/test_outlook.py`` holds both to a scalar oracle).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -27,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from processors import dayprofile, dayrecent
+from processors import dayprofile, dayrecent, firstday
 from processors.features import MetricFeatures
 from processors.forecast import Z_95, ForecastPoint, LineParams, TrendForecaster, line_rows
 from processors.health import FAIL, Rule
@@ -85,13 +84,14 @@ def observe_window(
     grid_s: Sequence[int],
     horizons_s: Sequence[int],
     recent: bool = False,
+    alarm: bool = False,
 ) -> WindowOutlook:
     """Learn each metric's window mean, then its forecast records at ``horizons_s``, a
     breach estimate per rule (forecasts on ``grid_s`` from ``origin_ms``) and its pattern:
     :func:`learn_window`, :func:`forecast_windows` and :func:`window_patterns` in turn (the
     batch core runs the first two for many components' windows at once)."""
     learn_window(items)
-    ahead = forecast_windows([(items, origin_ms)], grid_s, horizons_s, recent)[0]
+    ahead = forecast_windows([(items, origin_ms)], grid_s, horizons_s, recent, alarm)[0]
     return WindowOutlook(ahead.forecasts, ahead.estimates, window_patterns(items, ahead, statuses))
 
 
@@ -106,6 +106,7 @@ def forecast_windows(
     grid_s: Sequence[int],
     horizons_s: Sequence[int],
     recent: bool = False,
+    alarm: bool = False,
 ) -> list[Ahead]:
     """Phase (a) of each window ``(items, origin_ms)``, its outlooks having learnt it: the
     forecast records at ``horizons_s``, each rule's breach estimate (on ``grid_s``), the
@@ -121,8 +122,9 @@ def forecast_windows(
     records = np.stack([rows.mean[:, js], rows.lower[:, js], rows.upper[:, js]], axis=1).tolist()
     grid_cols = [col_of[h] for h in grid_s]
     caps = _ceilings(flat, origins, max(grid_s, default=0), recent)
-    blind = _blind(flat, origins, max(grid_s, default=0))
-    estimates = _estimates(flat, rows, row_of, points, list(grid_s), grid_cols, caps, blind)
+    blind = firstday.levels(flat, origins, max(grid_s, default=0), alarm)  # season_alarm
+    estimates = _estimates(flat, rows, row_of, points, list(grid_s), grid_cols, caps, blind,
+                           alarm)
     out: list[Ahead] = []
     base = 0
     for items, _ in windows:
@@ -193,16 +195,6 @@ def _ceilings(items: Sequence[Item], origins: Sequence[int], horizon_s: int,
     return out
 
 
-def _blind(items: Sequence[Item], origins: Sequence[int], horizon_s: int) -> dict[int, float]:
-    """Per item whose time-of-day profile has never seen a bin of the horizon
-    (:meth:`~processors.dayprofile.DayProfile.blind`): its window mean, from which the rise
-    its breach forecasts extrapolate is uncertain by ``dayprofile.BLIND`` of its size."""
-    if dayprofile.BLIND >= 1.0:
-        return {}
-    return {i: f.mean for i, (_, f, o, _) in enumerate(items)
-            if o.profile is not None and o.profile.blind(origins[i], horizon_s)}
-
-
 def _forecast_rows(
     items: Sequence[Item], origins: Sequence[int], cols: list[int]
 ) -> tuple[_Rows, dict[int, list[ForecastPoint]]]:
@@ -254,10 +246,10 @@ def _estimates(
     grid_cols: list[int],
     caps: Mapping[int, float],
     blind: Mapping[int, float],
+    alarm: bool = False,  # season_alarm: the blind items' probability is the alarm's only
 ) -> dict[int, list[BreachEstimate | None]]:
-    """Each rule's breach estimate (as :func:`estimate_breach`), per item in rule order;
-    an upward rule's forecast means capped at the item's ceiling in ``caps``, if any; the
-    probability of an item in ``blind`` that of the two-way mixture (:func:`_mixture`)."""
+    """Each rule's breach estimate (:func:`estimate_breach`), per item in rule order; upward
+    forecasts capped at ``caps``; a ``blind`` item's as :mod:`processors.firstday` reads it."""
     out: dict[int, list[BreachEstimate | None]] = {}
     vec: list[tuple[int, int, Rule, float]] = []  # (item, slot, rule, volatility)
     gridset = set(grid)
@@ -267,7 +259,7 @@ def _estimates(
             vec += [(i, k, rule, f.volatility) for k, rule in enumerate(rules)]
             continue
         pts = [p for p in points.get(i, []) if p.horizon_s in gridset]
-        out[i] = [_estimate(metric, r, pts, caps.get(i), blind.get(i), f.volatility)
+        out[i] = [_estimate(metric, r, pts, caps.get(i), blind.get(i), f.volatility, alarm)
                   for r in rules]
     if not vec or not grid:
         return out
@@ -278,9 +270,9 @@ def _estimates(
     edge, u = _edges(m, s, vol, thr, sign)
     mix = None
     if blind:  # the probability of the mixture; the crossing and its ETA: the forecast's
-        mix = _edges(*_mixture(m, s, [blind.get(i, np.nan) for i, _, _, _ in vec]),
+        mix = _edges(*firstday.rows(m, s, [blind.get(i, np.nan) for i, _, _, _ in vec], alarm),
                      vol, thr, sign)[1]
-        u, mix = (u, mix) if dayprofile.BLIND_ALARM else (mix, None)
+        u, mix = (u, mix) if dayprofile.BLIND_ALARM or alarm else (mix, None)
     positive: list[bool] = np.isfinite(u).all(axis=1).tolist()
     crossed = np.asarray(edge >= 0)
     first = crossed.argmax(axis=1).tolist()
@@ -290,7 +282,7 @@ def _estimates(
     for n, (i, k, rule, v) in enumerate(vec):
         if not positive[n]:  # a zero spread: the scalar code's own case
             pts = _points(rows, row_of[i], grid, grid_cols)
-            out[i][k] = _estimate(items[i][0], rule, pts, caps.get(i), blind.get(i), v)
+            out[i][k] = _estimate(items[i][0], rule, pts, caps.get(i), blind.get(i), v, alarm)
             continue
         if not any_cross[n]:
             continue
@@ -327,16 +319,19 @@ def _points(rows: _Rows, r: int, grid: list[int], grid_cols: list[int]) -> list[
 
 
 def _estimate(metric: str, rule: Rule, pts: list[ForecastPoint], cap: float | None,
-              level: float | None, volatility: float) -> BreachEstimate | None:
+              level: float | None, volatility: float, alarm: bool = False
+              ) -> BreachEstimate | None:
     """:func:`estimate_breach` of one rule on ``pts`` (capped at ``cap``); for a blind item
-    (``level``: its window mean) with the probability of the two-way mixture."""
+    (``level``, :func:`processors.firstday.levels`) with the probability of
+    :func:`processors.firstday.points` (``alarm``: the alarm's only)."""
     pts = _capped(pts, cap, rule.sign)
     e = estimate_breach(metric, rule.fail, rule.sign, pts, volatility)
     if e is None or level is None:
         return e
-    w = estimate_breach(metric, rule.fail, rule.sign, _widened(pts, level), volatility, z=1e9)
+    w = estimate_breach(metric, rule.fail, rule.sign, firstday.points(pts, level, alarm),
+                       volatility, z=1e9)
     p = w.probability if w else 0.0
-    if dayprofile.BLIND_ALARM:  # the mixture's is the alarm's only
+    if dayprofile.BLIND_ALARM or alarm:  # the mixture's (the cap's) is the alarm's only
         return BreachEstimate(e.metric, e.threshold, e.eta_s, e.probability,
                               None if p == e.probability else p)
     return BreachEstimate(e.metric, e.threshold, e.eta_s, p)
@@ -367,30 +362,6 @@ def _grid_rows(rows: _Rows, r_idx: list[int], grid_cols: list[int],
         ceiling = [caps.get(i, np.inf) if rule.sign > 0 else np.inf for i, _, rule, _ in vec]
         m = np.minimum(m, np.asarray(ceiling)[:, None])
     return m, s
-
-
-def _mixture(m: np.ndarray, s: np.ndarray, levels: list[float]
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows' forecast means and spreads, those with a level (a blind item's window mean;
-    NaN: none) as :func:`_widened` makes them, element by element alike."""
-    b = dayprofile.BLIND
-    level = np.asarray(levels, dtype=np.float64)[:, None]
-    has = ~np.isnan(level)
-    level = np.where(has, level, 0.0)
-    rise = m - level
-    return (np.where(has, level + b * rise, m),
-            np.where(has, np.sqrt(s * s + (b * (1.0 - b)) * (rise * rise)), s))
-
-
-def _widened(pts: list[ForecastPoint], level: float | None) -> list[ForecastPoint]:
-    """``pts`` as a blind item's (:func:`_blind`; ``level``, its window mean): the rise
-    each forecasts from ``level`` goes on with probability ``BLIND`` or stops, so the mean
-    is ``level + BLIND * rise`` and the spread widens by ``rise * sqrt(BLIND (1 - BLIND))``."""
-    if level is None:
-        return pts
-    b = dayprofile.BLIND
-    return [p._replace(mean=level + b * (p.mean - level), std=math.sqrt(
-        p.std * p.std + (b * (1.0 - b)) * ((p.mean - level) * (p.mean - level)))) for p in pts]
 
 
 def _capped(pts: list[ForecastPoint], cap: float | None, sign: float) -> list[ForecastPoint]:

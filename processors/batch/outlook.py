@@ -69,7 +69,7 @@ def outlooks_by_round(
                 batch.append((items, w.end_ms, sink))
         learn_round([it for items, _, _ in batch for it in items])
         aheads = forecast_windows([(items, end) for items, end, _ in batch], grid_s, horizons,
-                                  config.season_recent)
+                                  config.season_recent, config.season_alarm)
         for (items, _, sink), a in zip(batch, aheads, strict=True):
             sink.append((items, a))
 

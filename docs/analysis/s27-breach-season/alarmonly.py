@@ -7,7 +7,11 @@ it) with the first-day mixture swapped, in each worker, for the day so far's cei
 (:func:`processors.dayrecent.recent_ceiling`): an item whose profile is blind and whose window
 mean is under the day's highest (+ 5 %) has its upward rules' forecast means capped there for
 the alarm's probability; the estimates, records, learning, patterns (no ``growth`` ->
-``periodic``) and ``act`` stay the forecaster's."""
+``periodic``) and ``act`` stay the forecaster's.
+
+Superseded by the option ``season_alarm`` (hG, s27: processors/firstday.py; run
+``diag13.py SEED DIR all season_alarm=1``): the hooks this wrapper patched moved there, so it
+refuses to run on a tree that has the option (its patch would do nothing)."""
 import os
 import sys
 
@@ -19,6 +23,8 @@ import diag13  # noqa: E402
 
 def _patch() -> None:
     from processors import dayprofile, dayrecent, outlook
+    if not hasattr(outlook, "_blind"):
+        raise SystemExit("this tree has season_alarm: run diag13.py ... season_alarm=1")
     dayprofile.BLIND_ALARM = True
 
     def blind(items, origins, horizon_s):  # type: ignore[no-untyped-def]
