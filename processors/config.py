@@ -80,8 +80,8 @@ class PipelineConfig:
     # the day so far caps a breach forecast from under it (processors.dayrecent; s27)
     season_recent: bool = False
     # the same ceiling read by the alarm's breach evidence only; the estimates, learning,
-    # patterns and act stay the forecaster's (processors.firstday; s27)
-    season_alarm: bool = False
+    # patterns and act stay the forecaster's (processors.firstday; s27; the default since s27)
+    season_alarm: bool = True
     # a parent's status counts in its children's context only while news: a rule of the
     # parent reached it within the horizon; its risk always (processors.contextfresh; s27;
     # the default since s27)

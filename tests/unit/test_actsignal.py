@@ -11,9 +11,10 @@ from processors.config import PipelineConfig
 from processors.pipeline import Pipeline
 
 DISCOUNTS = {"forecast_trust": 2.0, "warn_trust": 2.0, "hover": 2}
-# every discount, the alarm's own learner and its cascade gate off (the default before s20)
+# every discount, the alarm's own learner, its cascade gate and the first day's cap off (the
+# default before s20)
 OFF: dict[str, Any] = {"forecast_trust": 0.0, "warn_trust": 0.0, "hover": 0,
-                       "alarm_learner": False, "alarm_cascade": False}
+                       "alarm_learner": False, "alarm_cascade": False, "season_alarm": False}
 
 
 def _plateau(p: Pipeline, i0: int, i1: int) -> list[dict[str, Any]]:

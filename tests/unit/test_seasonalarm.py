@@ -6,7 +6,6 @@ the records do not; the batch core gives the per-message records; no state."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from actuators.signal import signal
@@ -53,7 +52,7 @@ def _afternoon(config: PipelineConfig) -> list[dict[str, Any]]:
 
 
 def test_the_alarm_reads_the_cap_and_the_allocators_do_not() -> None:
-    plain = _afternoon(PipelineConfig())
+    plain = _afternoon(PipelineConfig(season_alarm=False))
     capped = _afternoon(PipelineConfig(season_alarm=True))
     assert len(plain) == len(capped) > 30
     assert [signal(r) for r in capped] == [signal(r) for r in plain]
@@ -79,4 +78,4 @@ def test_the_batch_core_gives_the_per_message_records_with_it_on() -> None:
 
 
 def test_no_state_an_old_checkpoint_restores() -> None:
-    restores_under(PipelineConfig(), dataclasses.replace(PipelineConfig(), season_alarm=True))
+    restores_under(PipelineConfig(season_alarm=False), PipelineConfig(season_alarm=True))
