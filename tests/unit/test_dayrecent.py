@@ -65,19 +65,16 @@ def test_a_climb_back_to_the_mornings_level_is_not_a_breach_the_first_day() -> N
     assert max(with_recent) < 0.01  # capped at 0.75 + 5 %
 
 
-def _samples(name: str, limit: int) -> list[dict[str, Any]]:
-    steps: Iterable[list[dict[str, Any]]] = Fleet(scenario(name, seed=42)).run()
-    return [s for step in steps for s in step][:limit]
-
-
 def _records(out: Output) -> list[str]:
     return [repr(h) for h in out.health] + [repr(r) for r in out.risk]
 
 
-def test_the_batch_core_gives_the_per_message_records_with_it_on() -> None:
-    config = PipelineConfig(season_recent=True)
+def both_cores(config: PipelineConfig, limit: int) -> tuple[list[str], list[str]]:
+    """``daily_peaks``' first ``limit`` samples (seed 42) through the per-message pipeline
+    and the batch core, polls of 400: the records of each (also test_seasonalarm's)."""
+    steps: Iterable[list[dict[str, Any]]] = Fleet(scenario("daily_peaks", seed=42)).run()
+    samples = [s for step in steps for s in step][:limit]
     one, many = Pipeline(config), BatchPipeline(config)
-    samples = _samples("daily_peaks", 12_000)
     got_one: list[str] = []
     got_many: list[str] = []
     for i in range(0, len(samples), 400):
@@ -86,6 +83,11 @@ def test_the_batch_core_gives_the_per_message_records_with_it_on() -> None:
             out.extend(one.ingest(s))
         got_one += _records(out)
         got_many += _records(many.ingest_batch(samples[i:i + 400]))
+    return got_one, got_many
+
+
+def test_the_batch_core_gives_the_per_message_records_with_it_on() -> None:
+    got_one, got_many = both_cores(PipelineConfig(season_recent=True), 12_000)
     assert len(got_one) > 500 and got_many == got_one
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from actuators.signal import signal
-from processors.batch.pipeline import BatchPipeline
 from processors.metricoutlook import MetricOutlook
 from processors.outlook import observe_window
-from processors.pipeline import Output, Pipeline, PipelineConfig
+from processors.pipeline import Pipeline, PipelineConfig
 from processors.risk import BreachEstimate
 from tests.unit.test_alarmcascade import restores_under
 from tests.unit.test_dayprofile import GRID, HOUR, MIN, RULE, features
-from tests.unit.test_dayrecent import _day, _records, _samples
+from tests.unit.test_dayrecent import _day, both_cores
 
 
 def _estimates(alarm: bool) -> list[list[BreachEstimate]]:
@@ -63,17 +62,7 @@ def test_the_alarm_reads_the_cap_and_the_allocators_do_not() -> None:
 
 
 def test_the_batch_core_gives_the_per_message_records_with_it_on() -> None:
-    config = PipelineConfig(season_alarm=True)
-    one, many = Pipeline(config), BatchPipeline(config)
-    samples = _samples("daily_peaks", 8_000)
-    got_one: list[str] = []
-    got_many: list[str] = []
-    for i in range(0, len(samples), 400):
-        out = Output()
-        for s in samples[i:i + 400]:
-            out.extend(one.ingest(s))
-        got_one += _records(out)
-        got_many += _records(many.ingest_batch(samples[i:i + 400]))
+    got_one, got_many = both_cores(PipelineConfig(season_alarm=True), 8_000)
     assert len(got_one) > 300 and got_many == got_one
 
 
