@@ -12,13 +12,17 @@ matches the sources and the setting ``pure_python`` (``FOREWARN_PURE_PYTHON=1``)
 stale build is never used (one line on stderr says so).
 
 Where there is no C compiler, or not the pinned mypy (the ``build`` extra), this prints one
-line and exits 0: forewarn then runs interpreted, with the same outputs. Two work-arounds
-for mypyc 2.4.1 are applied here, at build time (docs/throughput.md s20, s21):
+line and exits 0: forewarn then runs interpreted, with the same outputs. Three work-arounds
+for mypyc 2.4.1 are applied here, at build time (docs/throughput.md s20, s21, s28):
 
 * a function's text signature that ``inspect.Signature`` refuses to validate crashed the
   build: signatures are made without validation where validation fails;
 * a class with ``@mypyc_attr(serializable=True)`` gets an empty ``tp_init``, so ``Cls(args)``
-  called from interpreted code never ran ``__init__``: ``tp_init`` is made to run it.
+  called from interpreted code never ran ``__init__``: ``tp_init`` is made to run it;
+* its incremental cache loses classes' bitmap attributes (``ValueError`` when a changed
+  module reads a float attribute of a class loaded from it): the built modules' cached IR is
+  dropped and they are analysed again, the libraries' cache kept (``forget_ir``; s28: 173 s
+  where a build from scratch took 12-21 min here).
 
     python tools/build_native.py [--jobs N] [--check]
 """
@@ -123,6 +127,40 @@ def _tp_init_runs_init() -> None:
     emitclass.SLOT_DEFS["__init__"] = ("tp_init", init_for_class)  # mypy is compiled: the table
 
 
+def forget_ir(cache: Path, paths: list[str]) -> int:
+    """Drop the cached mypyc IR of the modules built (``paths``); how many entries went.
+
+    mypyc 2.4.1 does not write a class's bitmap attributes (``ClassIR.bitmap_attrs``: which
+    float attributes an ``__init__`` may leave unset) into its IR cache, so a module rebuilt
+    that reads such an attribute of a class whose module was loaded from the cache fails with
+    ``ValueError``. Without its IR entry a module is stale to mypyc's plugin, so the next build
+    re-analyses and re-generates all of ``paths`` together (the classes' bitmaps computed
+    again) while mypy's cache of the libraries they import (numpy, the standard library) holds:
+    the costly part of a build from scratch. The C of an unchanged module comes out the same,
+    so gcc still compiles only the changed ones.
+    """
+    import sqlite3
+
+    names = [p[:-3] + ".ir.json" for p in paths]
+    gone = 0
+    for ver in cache.glob("*.*"):
+        for name in names:  # mypy's file store
+            if (ver / name).is_file():
+                (ver / name).unlink()
+                gone += 1
+        for db in sorted(ver.glob("cache*.db")):  # its SQLite store (the default), maybe sharded
+            con = sqlite3.connect(db, timeout=30)
+            try:
+                with con:
+                    gone += sum(con.execute("DELETE FROM files2 WHERE path = ?", (n,)).rowcount
+                                for n in names)
+            except sqlite3.Error:
+                return 0
+            finally:
+                con.close()
+    return gone
+
+
 def build(jobs: int) -> None:
     _lenient_signatures()
     _tp_init_runs_init()
@@ -134,15 +172,22 @@ def build(jobs: int) -> None:
         RECORD.unlink()  # a build that fails half way is not used
     os.chdir(ROOT)
     cache = ROOT / "build" / "mypyc-cache"  # its own: mypy's incremental cache, not the lint's
-    try:
-        ext = mypycify([*paths, f"--cache-dir={cache}"], opt_level="3", separate=True,
-                       target_dir=str(ROOT / "build" / "mypyc"))
-    except ValueError:  # mypyc 2.4.1 read a class's cached IR without its bitmap attributes
-        print("make compiled: mypyc's incremental cache failed; building from scratch",
-              file=sys.stderr)
-        shutil.rmtree(cache, ignore_errors=True)
-        ext = mypycify([*paths, f"--cache-dir={cache}"], opt_level="3", separate=True,
-                       target_dir=str(ROOT / "build" / "mypyc"))
+    ext: list[Any] = []
+    for attempt in ("cache", "own IR", "scratch"):
+        try:
+            ext = mypycify([*paths, f"--cache-dir={cache}"], opt_level="3", separate=True,
+                           target_dir=str(ROOT / "build" / "mypyc"))
+            break
+        except ValueError:  # mypyc 2.4.1 read a class's cached IR without its bitmap attributes
+            if attempt == "scratch":
+                raise
+            if attempt == "cache" and forget_ir(cache, paths):
+                print("make compiled: mypyc's incremental cache failed; re-analysing forewarn's "
+                      "modules (the libraries' cache kept)", file=sys.stderr)
+                continue
+            print("make compiled: mypyc's incremental cache failed; building from scratch",
+                  file=sys.stderr)
+            shutil.rmtree(cache, ignore_errors=True)
     setup(name="forewarn_native", ext_modules=ext, script_args=[
         "-q", "build_ext", "--build-lib", str(OUT), "--build-temp", str(ROOT / "build" / "temp"),
         "-j", str(jobs)])
