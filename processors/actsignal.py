@@ -123,14 +123,16 @@ def split(base: Mapping[str, float]) -> tuple[Mapping[str, float], Mapping[str, 
 
 def acted(st: ComponentState, model: RiskModel, base: Mapping[str, float], ev: WindowEvidence,
           at_warn: bool, raw: float, end_ms: int, config: PipelineConfig,
-          drivers: dict[str, float] | None = None
+          drivers: dict[str, float] | None = None, other: bool = False
           ) -> tuple[dict[str, float] | None, float | None]:
     """The window's unweighed evidence (``None``: as weighed) and its risk, held from its own
     previous value (``None`` where it is the alarm's: no discount now or before, and no
     alarm head of its own). ``raw``: the alarm's risk before the hold; ``drivers``: the
-    network's ratios the alarm read (:func:`judge`; ``None``: read again)."""
+    network's ratios the alarm read (:func:`judge`; ``None``: read again); ``other``: the
+    alarm read another ``context`` than ``base``'s (``context_alarm``, s28)."""
     act = unweighed(base, ev, config.risk_target == "onset", at_warn, config.alarm_reach)
-    own = config.alarm_learner and isinstance(model, RiskLearner) and model.alarm is not None
+    own = other or (config.alarm_learner and isinstance(model, RiskLearner)
+                    and model.alarm is not None)
     if act is None and st.last_act is None and not own:
         return None, None
     if act is not None or own:

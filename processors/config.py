@@ -86,6 +86,10 @@ class PipelineConfig:
     # parent reached it within the horizon; its risk always (processors.contextfresh; s27;
     # the default since s27)
     context_fresh: bool = True
+    # the alarm's context reads the parents' alarm (the risk they emitted) where their act
+    # differs, the status as before; act, its context and what is learnt as off
+    # (processors.contextalarm; s28)
+    context_alarm: bool = False
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()

@@ -34,13 +34,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from processors import actsignal
+from processors import actsignal, contextalarm
 from processors.actsignal import act_record, acted, emitted, unheld
 from processors.anomaly import detector_for, risk_anomaly
 from processors.calibration import PendingLabels, RiskLearner
 from processors.componentstate import ComponentState, restore, shared_statuses, snapshot
 from processors.config import PipelineConfig
-from processors.contextfresh import standing
 from processors.evidence import window_evidence
 from processors.features import ACCEPTED, DUPLICATE, ClosedWindow, Windower, validate_sample
 from processors.health import FAIL, PASS, STATUSES, WARN, HealthEvaluator, Rule
@@ -309,7 +308,7 @@ class Pipeline:
         failed = st.failed_lately(window.end_ms, c.horizon_s * 1000, self._rule_metric)
         ev = window_evidence(window, st.outlooks, self._rules_by_metric, statuses, failed,
                              self._grid, c, ahead, st.pending)
-        parent = self._context(component, window.end_ms)
+        parent, seen = self._context(component, window.end_ms)
         context = actsignal.context_of(parent, st.learner, ev.states, c)
         worst = STATUSES[max(statuses.values(), default=PASS)]  # Status(...), cheaper
         base = {
@@ -323,7 +322,8 @@ class Pipeline:
         if parent is not None and (c.context_reach or c.alarm_reach):
             base["parent"] = parent  # what the learner's reach learns from
         model, source = self._model_for(st)
-        judged = actsignal.judge(model, base, ev.states, c)
+        alarm = contextalarm.alarm_base(base, seen, st.learner, c)  # context_alarm
+        judged = actsignal.judge(model, alarm, ev.states, c)
         at_worst = sorted({self._rule_metric[n] for n, s in statuses.items()
                            if s == worst > PASS and n in self._rule_metric})
         shares = contributors(
@@ -333,7 +333,7 @@ class Pipeline:
         )
         raw = _clip01(judged.risk)
         act, act_risk = acted(st, model, base, ev, worst == WARN, raw, window.end_ms, c,
-                              judged.drivers)
+                              judged.drivers, alarm is not base)
         risk, act_risk = actsignal.gated(emitted(st, raw, window.end_ms, st.last_risk, c),
                                          st.last_risk, act_risk, base, ev.states, c, failed)
         st.last_risk = risk
@@ -386,11 +386,11 @@ class Pipeline:
         for model in (st.learner, self.fleet):
             actsignal.learn_both(model, base, states, y, self.config)
 
-    def _context(self, component: str, now_ms: int) -> float | None:
-        """How bad the components this one depends on stand, 0..1, at ``now_ms``
-        (:func:`~processors.contextfresh.standing`); ``None`` if none is known here."""
+    def _context(self, component: str, now_ms: int) -> tuple[float | None, float | None]:
+        """How bad the components this one depends on stand, 0..1, at ``now_ms``, and the
+        alarm's reading where it differs (:func:`~processors.contextalarm.standings`)."""
         parents = [self._states[p] for p in self._parents.get(component, []) if p in self._states]
-        return standing(parents, now_ms, self.config.horizon_s * 1000, self.config.context_fresh)
+        return contextalarm.standings(parents, now_ms, self.config.horizon_s * 1000, self.config)
 
 
 def _clip01(x: float) -> float:
