@@ -26,7 +26,7 @@ def _parent(risk: float, act: float | None, status: int = PASS,
 
 def test_the_alarm_reads_the_parents_alarm_act_their_act() -> None:
     silent = _parent(0.0, 0.99)  # its records discounted the forecast: its alarm is silent
-    assert standings([silent], H, H, PipelineConfig()) == (0.99, None)
+    assert standings([silent], H, H, PipelineConfig(context_alarm=False)) == (0.99, None)
     assert standings([silent], H, H, ON) == (0.99, 0.0)
     assert standings([silent, _parent(0.4, None)], H, H, ON) == (0.99, 0.4)
     assert standings([_parent(0.4, None)], H, H, ON) == (0.4, None)  # the same: None
