@@ -66,7 +66,6 @@ class ComponentState:
     last_risk: float = 0.0  # of the latest window scored (context for its dependents)
     # its unweighed risk (RiskScore's ``act``, processors/actsignal.py) where that differs
     last_act: float | None = None
-    fail_mean: float | None = None  # the alarm's mean in a lasting FAIL (processors.failmean)
     samples_seen: int = 0
     windows_seen: int = 0
 

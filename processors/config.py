@@ -90,10 +90,6 @@ class PipelineConfig:
     # differs, the status as before; act, its context and what is learnt as off
     # (processors.contextalarm; s28)
     context_alarm: bool = False
-    # once a component has been in a rule FAIL for a horizon, its alarm is the exponential
-    # mean of its risk (time constant: the horizon); act and what is learnt as off
-    # (processors.failmean; s28)
-    fail_mean: bool = False
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from processors import actsignal, contextalarm, failmean
+from processors import actsignal, contextalarm
 from processors.actsignal import act_record, acted, emitted, unheld
 from processors.anomaly import detector_for, risk_anomaly
 from processors.calibration import PendingLabels, RiskLearner
@@ -336,8 +336,8 @@ class Pipeline:
                               judged.drivers, alarm is not base)
         risk, act_risk = actsignal.gated(emitted(st, raw, window.end_ms, st.last_risk, c),
                                          st.last_risk, act_risk, base, ev.states, c, failed)
-        st.last_risk, st.last_act = risk, None if act_risk in (None, risk) else act_risk
-        risk, act_risk = failmean.alarm(st, risk, act_risk, base, window.end_ms, c)
+        st.last_risk = risk
+        st.last_act = None if act_risk is None or act_risk == risk else act_risk
         if st.pending is not None:  # the model learns the evidence unweighed (actsignal)
             st.pending.add(window.end_ms, actsignal.kept(base, act, c), ev.states)
         anomaly = _clip01(anomaly)
