@@ -39,7 +39,7 @@ def main() -> None:
     for name in sys.argv[2:]:
         s0, c0, a0 = run(name, seed, False)
         s1, c1, a1 = run(name, seed, True)
-        diff = sum(x != y for x, y in zip(a0, a1))
+        diff = sum(x != y for x, y in zip(a0, a1, strict=False))
         print(f"{name:20} signal {s0} -> {s1} {'EQUAL' if s0 == s1 else 'DIFFER'};"
               f" contributors {'equal' if c0 == c1 else 'differ'}; risk records {len(a0)}"
               f" / {len(a1)}, alarms differ in {diff}", flush=True)
