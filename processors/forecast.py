@@ -41,6 +41,7 @@ from processors.trendline import LineParams as LineParams
 from processors.trendline import TrendFit as TrendFit
 from processors.trendline import fit_trend as fit_trend
 from processors.trendline import line_at as line_at
+from processors.trendline import line_point
 from processors.trendline import line_rows as line_rows
 from processors.trendview import Z_95 as Z_95
 from processors.trendview import SeasonalParams as SeasonalParams
@@ -117,7 +118,7 @@ class TrendForecaster(TrendView):
 
     def learn_one(self, ts_ms: int, value: float, refit: bool = True) -> None:
         """Learn a point; ``refit=False`` leaves the line to the caller (:meth:`set_fit`)."""
-        if not math.isfinite(value) or (self.ts_ms and ts_ms <= self.ts_ms[-1]):
+        if not value - value == 0.0 or (self.ts_ms and ts_ms <= self.ts_ms[-1]):  # not finite
             return None
         self.ts_ms.append(int(ts_ms))
         self.values.append(float(value))
@@ -186,8 +187,8 @@ class TrendForecaster(TrendView):
         shift = self.offsets(horizons_s, origin_ms)
         out = []
         for j, h in enumerate(horizons_s):
-            mean, std, lower, upper = line_at(line, line[6] + h)  # line[6]: its offset
-            if math.isfinite(mean) and math.isfinite(std):
+            mean, std, lower, upper = line_point(line, line[6] + h)  # line[6]: its offset
+            if mean - mean == 0.0 and std - std == 0.0:  # finite (native compiled, s28)
                 if shift is not None:
                     d = shift[j]
                     mean, lower, upper = mean + d, lower + d, upper + d
@@ -201,8 +202,8 @@ class TrendForecaster(TrendView):
         if line is None:
             return None
         shift = self.offsets([h])
-        mean, std, _, _ = line_at(line, line[6] + h)
-        if not (math.isfinite(mean) and math.isfinite(std)):
+        mean, std, _, _ = line_point(line, line[6] + h)
+        if not (mean - mean == 0.0 and std - std == 0.0):  # not finite (native, s28)
             return None
         return (mean if shift is None else mean + shift[0]), std
 
@@ -304,7 +305,7 @@ class SeasonalTrendForecaster(TrendForecaster):
         return offsets
 
     def learn_one(self, ts_ms: int, value: float, refit: bool = True) -> None:
-        if not math.isfinite(value) or (self.ts_ms and ts_ms <= self.ts_ms[-1]):
+        if not value - value == 0.0 or (self.ts_ms and ts_ms <= self.ts_ms[-1]):  # not finite
             return None
         self._raw_fit = None
         self.history.push(float(value))

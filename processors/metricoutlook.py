@@ -25,7 +25,6 @@ True
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 from processors.dayprofile import DayProfile
@@ -223,7 +222,7 @@ class MetricOutlook:
     def learn_one(self, ts_ms: int, value: float, refit: bool = True) -> None:
         """Learn a window mean; ``refit=False``: a line forecaster's refit is left to the
         caller (the batch core refits a round's forecasters at once, bit for bit)."""
-        if not math.isfinite(value):
+        if not value - value == 0.0:  # not finite (native compiled, s28)
             return None
         if self.detector is not None and not self._usual(ts_ms, value):
             expected = self._expected()

@@ -68,6 +68,26 @@ def line_at(line: Any, x: Any, sqrt: Any = math.sqrt, power: Any = None) -> tupl
     return mean, std, mean - z * std, mean + z * std
 
 
+def line_point(line: LineParams, x: float) -> tuple[float, float, float, float]:
+    """:func:`line_at` on floats (a forecaster's ``forecast()`` and ``expect()``), typed, so
+    compiled it runs as native float arithmetic with no generic call (s28: ~4,000
+    instructions a call less); the same operations in the same order, so the same floats
+    (``math.pow`` is Python's ``**`` for an exponent of 2.0: C ``pow``, ``-d`` as ``d``).
+
+    >>> line = (1.0, 0.5, 0.1, -5.0, 80.0, 0.1, 0.0, 2.0)
+    >>> line_point(line, 3.0) == tuple(line_at(line, 3.0))
+    True
+    """
+    a, b, s, tm, sxx, inv_n, _, z = line
+    mean = a + b * x
+    try:
+        sq = math.pow(x - tm, 2.0)
+    except OverflowError:  # as _pow
+        sq = math.inf
+    std = s * math.sqrt(1.0 + inv_n + sq / sxx)
+    return mean, std, mean - z * std, mean + z * std
+
+
 def _pow(d: float, e: float) -> float:
     try:
         return float(d**e)

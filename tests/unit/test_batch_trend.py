@@ -8,7 +8,8 @@ import random
 import numpy as np
 
 from processors.batch.trend import _squares, fit_trends, minute_rounds
-from processors.trendline import fit_trend
+from processors.dayrecent import _highest
+from processors.trendline import fit_trend, line_at, line_point
 from streams.sim.examples import fleet_samples
 
 
@@ -61,3 +62,38 @@ def test_squares_are_pythons() -> None:
     assert any(x ** 2 != x * x for x in xs)  # the case this module exists for
     assert _squares(np.asarray(xs)).tolist() == [x ** 2 for x in xs]
     assert _squares(np.asarray([1e200, 2.0])).tolist() == [math.inf, 4.0]
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or (a != a and b != b)
+
+
+def test_line_point_is_line_at_on_floats() -> None:
+    """The typed float form a forecaster's ``forecast()`` and ``expect()`` call (s28) gives
+    ``line_at``'s floats, bit for bit, signs of zero, overflows and NaN included."""
+    rnd = random.Random(3)
+    for k in range(20_000):
+        scale = 10 ** rnd.uniform(-8, 8)
+        line = (rnd.gauss(0, 1) * scale, rnd.gauss(0, 1) * scale, abs(rnd.gauss(0, 1)) * scale,
+                rnd.uniform(-600, 0), rnd.uniform(1e-3, 1e6), 1.0 / rnd.randrange(3, 12),
+                rnd.uniform(-100, 100), rnd.choice((1.96, 2.0, 3.0)))
+        x = rnd.choice((line[6] + rnd.choice((60, 300, 900)), rnd.gauss(0, 1) * 10 ** (k % 200),
+                        -0.0, math.inf, -math.inf, math.nan, 1e200))
+        got, want = line_point(line, x), line_at(line, x)
+        assert all(_same(a, b) for a, b in zip(got, want, strict=True)), (line, x)
+
+
+def test_highest_is_fmax_reduce() -> None:
+    """The day profile's highest seen bin as a float loop (s28) is ``np.fmax.reduce`` of the
+    float32 bins (NaN: never seen), ``-inf`` where fmax gives NaN (none seen)."""
+    rnd = np.random.default_rng(4)
+    for k in range(5_000):
+        hi = (rnd.normal(size=48) * 10.0 ** rnd.uniform(-30, 30)).astype(np.float32)
+        hi[rnd.random(48) < (k % 11) / 10] = np.nan
+        if k % 97 == 0:
+            hi[:] = np.nan
+        if k % 13 == 0:
+            hi[rnd.random(48) < 0.5] = rnd.choice([0.0, -0.0, 3e38, -3e38])
+        want = float(np.fmax.reduce(hi))
+        got = _highest(hi.tolist())
+        assert got == want or (want != want and got == -math.inf), (hi, got, want)
