@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from processors import actsignal, contextalarm
@@ -50,11 +50,14 @@ from processors.risk import RiskModel, contributors
 __all__ = ["ComponentState", "Output", "Pipeline", "PipelineConfig"]
 
 
-@dataclass
+@dataclass(init=False)  # its own __init__: mypyc leaves a dataclass's interpreted (#14, s28)
 class Output:
-    health: list[dict[str, Any]] = field(default_factory=list)
-    risk: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (sample, reason)
+    health: list[dict[str, Any]]
+    risk: list[dict[str, Any]]
+    rejected: list[tuple[dict[str, Any], str]]  # (sample, reason)
+
+    def __init__(self) -> None:
+        self.health, self.risk, self.rejected = [], [], []
 
     def extend(self, other: Output) -> None:
         self.health += other.health
