@@ -54,4 +54,3 @@ def alarm_base(base: dict[str, float], seen: float | None, learner: RiskLearner,
     if config.alarm_reach:
         seen *= learner.reach()
     return {**base, "context": seen}
-
