@@ -13,13 +13,13 @@ def loop(bins):
             top = v
     return top
 N = int(sys.argv[2])
-if V == "fmax":
-    for _ in range(N): float(np.fmax.reduce(hi))
-elif V == "loop":
-    for _ in range(N): loop(hi.tolist())
-elif V == "maxcat":
-    for _ in range(N): max([NEG] + hi.tolist())
-elif V == "tolist":
-    for _ in range(N): hi.tolist()
-elif V == "none":
-    pass
+FORMS = {  # "none": the start-up alone, the baseline the others' counts are read against
+    "fmax": lambda: float(np.fmax.reduce(hi)),
+    "loop": lambda: loop(hi.tolist()),
+    "maxcat": lambda: max([NEG] + hi.tolist()),
+    "tolist": lambda: hi.tolist(),
+    "none": lambda: None,
+}
+form = FORMS[V]
+for _ in range(N):
+    form()
