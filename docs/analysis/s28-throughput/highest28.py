@@ -1,6 +1,8 @@
 """s28 (hT): instructions of forms of the day profile's highest bin, interpreted (Callgrind, pure):
     valgrind --tool=callgrind --callgrind-out-file=/dev/null python highest28.py fmax|loop|maxcat|tolist|none 0|20000
-the difference of the two counts / 20000 is one call."""
+the difference of the two counts / 20000 is one call. Since the tidy after s28 each form runs
+through a lambda (a call more per form, the same for all; subtract `none`'s): hT's figures in
+docs/throughput.md were taken with the forms inline."""
 import sys, math
 import numpy as np
 V = sys.argv[1]
