@@ -90,6 +90,9 @@ class PipelineConfig:
     # differs, the status as before; act, its context and what is learnt as off
     # (processors.contextalarm; s28)
     context_alarm: bool = False
+    # the alarm's context reads a parent's act only where its concern stood two windows,
+    # else its alarm (processors.contextstood; s29)
+    context_stood: bool = False
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()

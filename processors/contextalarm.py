@@ -24,21 +24,26 @@ from processors.calibration import RiskLearner
 from processors.componentstate import ComponentState
 from processors.config import PipelineConfig
 from processors.contextfresh import fresh_status, standing
+from processors.contextstood import standing as stood_standing
 
 
 def standings(parents: Sequence[ComponentState], now_ms: int, horizon_ms: int,
               config: PipelineConfig) -> tuple[float | None, float | None]:
     """The parents' standing (:func:`~processors.contextfresh.standing`; ``None``: no parent)
     and, with ``context_alarm``, the alarm's where it differs (its risk the parents' alarm;
-    ``None``: the same)."""
-    if not config.context_alarm or not parents:
+    ``None``: the same); with ``context_stood`` (s29), the parents' ``act`` where it stood
+    (:func:`processors.contextstood.standing`)."""
+    if not (config.context_alarm or config.context_stood) or not parents:
         return standing(parents, now_ms, horizon_ms, config.context_fresh), None
     act = seen = 0.0
     for p in parents:
         status = (fresh_status(p.health, now_ms, horizon_ms) if config.context_fresh
                   else p.health.worst() / 2.0)
-        act = max(act, p.last_risk if p.last_act is None else p.last_act, status)
-        seen = max(seen, p.last_risk, status)
+        mine = p.last_risk if p.last_act is None else p.last_act
+        act = max(act, mine, status)
+        if not config.context_alarm and mine > max(seen, status):
+            mine = stood_standing(p, mine, now_ms, horizon_ms)
+        seen = max(seen, p.last_risk if config.context_alarm else mine, status)
     return act, (None if seen == act else seen)
 
 
