@@ -37,7 +37,8 @@ compiled: $(STAMP)
 	$(BIN)/python tools/build_native.py --jobs 2
 
 # the compiled build checked: outputs byte-identical to the interpreted tree's on the 7 data sets
-# (per message and in polls of 64), and the state, checkpoint and processors unit tests on it
+# (per message and in polls of 64), and the state, checkpoint, handler and processors unit tests on
+# it (the handler and CheckpointedPipeline compiled too since s29)
 COMPILED_TESTS ?= tests/unit/test_state_format.py tests/unit/test_state_compact.py \
 	tests/unit/test_state_encode.py tests/unit/test_checkpoint.py tests/unit/test_sharedparams.py \
 	tests/unit/test_outlook.py tests/unit/test_batch_outlook.py tests/unit/test_batch_trend.py \
@@ -48,7 +49,8 @@ COMPILED_TESTS ?= tests/unit/test_state_format.py tests/unit/test_state_compact.
 	tests/unit/test_actsignal.py tests/unit/test_confirm.py tests/unit/test_seenset.py \
 	tests/unit/test_state_v4.py \
 	tests/unit/test_pipeline.py tests/unit/test_batch_pipeline.py tests/unit/test_batch_handler.py \
-	tests/unit/test_actions.py tests/unit/test_avrofast.py tests/unit/test_batchwire.py
+	tests/unit/test_actions.py tests/unit/test_avrofast.py tests/unit/test_batchwire.py \
+	tests/unit/test_eviction.py tests/unit/test_hardening.py
 # not on the compiled tree: pickling (format 2's migration, legacy_state: interpreted only), and
 # tests that look inside objects as interpreted ones (__slots__, del, forged types, shared floats);
 # old_learner_starts deep-copies a whole RiskLearner (copy goes through __getstate__, as pickling)

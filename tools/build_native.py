@@ -2,8 +2,10 @@
 
 Compiles the modules of ``processors/`` (``modules()``: all but the package files, the
 offline pickle migration and the ``mypyc_attr`` shim; since s26 the two pipelines too, as
-classes interpreted code may subclass), and the worker's two hot wire modules
-(``schemas/avrofast.py``, ``schemas/batchwire.py``; s26) with mypyc into ``build/native/``
+classes interpreted code may subclass), the worker's two hot wire modules
+(``schemas/avrofast.py``, ``schemas/batchwire.py``; s26) and its per-sample glue (the handler,
+``streams/handler.py``, and ``CheckpointedPipeline``, ``streams/runtime/checkpoint.py``; s29)
+with mypyc into ``build/native/``
 (git-ignored), one extension per module (``separate=True``; gcc runs ``--jobs`` at a time),
 copies the package's data files (``defaults.toml``) beside them, and records each source's
 SHA-256 (``build/native/processors/native.json``).
@@ -56,12 +58,15 @@ LEFT_OUT = {  # not compiled, and why
 # the worker's hot wire modules, built with the core since s26 (``schemas/__init__.py`` takes
 # them from the build while ``processors`` does)
 WIRE = ("schemas/avrofast.py", "schemas/batchwire.py")
+# the worker's per-sample glue, built with the core since s29 (``streams/__init__.py`` and
+# ``streams/runtime/__init__.py`` take them from the build while ``processors`` does)
+GLUE = ("streams/handler.py", "streams/runtime/checkpoint.py")
 
 
 def modules() -> list[str]:
     """The sources compiled, relative to the repository root, sorted."""
     paths = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "processors").rglob("*.py"))
-    return [p for p in paths if p not in LEFT_OUT] + list(WIRE)
+    return [p for p in paths if p not in LEFT_OUT] + list(WIRE) + list(GLUE)
 
 
 def data_files() -> list[str]:
