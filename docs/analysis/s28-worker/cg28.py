@@ -45,7 +45,8 @@ def annotate(path: Path, inclusive: bool) -> tuple[int, list[tuple[int, str]]]:
     rows = []
     for line in text.splitlines():
         if "PROGRAM TOTALS" in line:
-            total = int(line.split()[0].replace(",", ""))
+            head = line.split()[0]  # "." for a thread that ran nothing in the window (s29)
+            total = int(head.replace(",", "")) if head != "." else 0
             continue
         m = LINE.match(line)
         if m:
