@@ -66,6 +66,8 @@ class ComponentState:
     last_risk: float = 0.0  # of the latest window scored (context for its dependents)
     # its unweighed risk (RiskScore's ``act``, processors/actsignal.py) where that differs
     last_act: float | None = None
+    # the alarm state (processors/alarmstate.py, alarm_hold_s): None while not firing
+    alarm_hi_ms: int | None = None
     samples_seen: int = 0
     windows_seen: int = 0
 

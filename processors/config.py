@@ -93,6 +93,12 @@ class PipelineConfig:
     # the alarm's context reads a parent's act only where its concern stood two windows,
     # else its alarm (processors.contextstood; s29)
     context_stood: bool = False
+    # > 0: each RiskScore carries ``alarm``, the alarm state: firing from a risk at or over
+    # alarm_threshold until the risk has stayed under it this long, and never released inside a
+    # rule FAIL (processors.alarmstate; s29); the risk, act and learning as off. 0: off
+    alarm_hold_s: int = 0
+    # the alarm point (the settings' risk_threshold: one knob): where the alarm state fires
+    alarm_threshold: float = 1 / 3
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()
@@ -166,6 +172,8 @@ class PipelineConfig:
             )
         if self.risk_target not in ("onset", "fail"):
             problems.append(f"risk_target must be 'onset' or 'fail', not {self.risk_target!r}")
+        if self.alarm_hold_s < 0 or not 0.0 < self.alarm_threshold <= 1.0:
+            problems.append("alarm_hold_s must be >= 0, alarm_threshold in (0, 1]")
         if self.max_jump_s < 0 or self.jump_confirm < 1 or self.max_metrics < 1:
             problems.append("max_jump_s must be >= 0, jump_confirm and max_metrics >= 1")
         if self.day_profile_bins < 0 or 86_400_000 % max(1, self.day_profile_bins):

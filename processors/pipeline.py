@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from processors import actsignal, contextalarm
+from processors import actsignal, alarmstate, contextalarm
 from processors.actsignal import act_record, acted, emitted, unheld
 from processors.anomaly import detector_for, risk_anomaly
 from processors.calibration import PendingLabels, RiskLearner
@@ -344,7 +344,7 @@ class Pipeline:
         if st.pending is not None:  # the model learns the evidence unweighed (actsignal)
             st.pending.add(window.end_ms, actsignal.kept(base, act, c), ev.states)
         anomaly = _clip01(anomaly)
-        return {
+        return alarmstate.recorded(st, worst == FAIL, c, {  # the alarm state (alarm_hold_s)
             "component": component,
             "ts": window.end_ms,
             "risk": risk,
@@ -360,7 +360,7 @@ class Pipeline:
                 "source": source,
             },
             "act": act_record(risk, anomaly, act_risk, unheld(st.detector, anomaly)),
-        }
+        })
 
     def _model_for(self, st: ComponentState) -> tuple[RiskModel, str]:
         """The risk model that speaks for the component, and its ``model.source``: a model

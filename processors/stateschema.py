@@ -178,8 +178,8 @@ def _component_types() -> dict[str, TypeSchema]:
             health=("HealthState",), outlooks=(dict,), pending=("PendingLabels", _NONE),
             learner=("RiskLearner",), window_status=(dict,), last_status=(dict,),
             last_fail_ms=(dict,), last_risk=FLOAT, samples_seen=INT, windows_seen=INT,
-            last_act=_f(*OPT_FLOAT, default=lambda: None),  # none before s20
-        ), after=stateforms.after_component),
+            last_act=_f(*OPT_FLOAT, default=lambda: None),  # none before s20; alarm_hi_ms s29
+            alarm_hi_ms=_f(*OPT_INT, default=lambda: None)), after=stateforms.after_component),
         "Windower": TypeSchema(Windower, _fields(
             window_s=INT, lateness_s=INT, state=("WindowState",), _w_ms=INT, _l_ms=INT,
         )),

@@ -177,6 +177,14 @@ def _act(a: object) -> list[bytes]:
     return [_SECOND, _double(a["risk"]), _double(a["anomaly"])]
 
 
+def _alarm(a: object) -> list[bytes]:
+    if a is None:
+        return [_NULL]
+    if a is not True and a is not False:
+        raise Unfit
+    return [_SECOND, _TRUE if a else _FALSE]
+
+
 def risk_score(r: Mapping[str, Any]) -> bytes:
     """The Avro body of one ``RiskScore`` record (raises :class:`Unfit`, see above)."""
     try:
@@ -190,7 +198,8 @@ def risk_score(r: Mapping[str, Any]) -> bytes:
                  _int(r["horizon_s"]), *_breach(r["breach"]),
                  *_forecasts(r["forecasts"]), *_contributors(r["contributors"]),
                  _str(model["version"]), _long(model["samples_seen"]),
-                 _TRUE if warm else _FALSE, _str(model["source"]), *_act(r.get("act"))]
+                 _TRUE if warm else _FALSE, _str(model["source"]), *_act(r.get("act")),
+                 *_alarm(r.get("alarm"))]
     except (KeyError, TypeError, OverflowError, struct.error) as exc:
         raise Unfit from exc
     return b"".join(parts)
@@ -201,5 +210,5 @@ def risk_score(r: Mapping[str, Any]) -> bytes:
 # written for it (the test then fails, as a reminder)
 ENCODERS: dict[tuple[str, bytes], Callable[[Mapping[str, Any]], bytes]] = {
     ("HealthSignal", bytes.fromhex("30dbe58410c7fd9b")): health_signal,
-    ("RiskScore", bytes.fromhex("0979eff3671229ce")): risk_score,
+    ("RiskScore", bytes.fromhex("e4b1e7e6d5ff24d9")): risk_score,
 }

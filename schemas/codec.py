@@ -15,7 +15,8 @@ Decoding sniffs the first byte, so one reader takes every format. Timestamps are
 milliseconds on both sides: the readers parse schemas without their logical types (the
 fingerprint, taken over the Parsing Canonical Form, is the same either way).
 
-Evolution: a reader knows the current schemas and any older ones in ``avro/history/``. A record
+Evolution: a reader knows the current schemas and any older ones in ``avro/history/`` (and its
+subfolders, one a version). A record
 written with a schema the reader does not know (a newer writer that appended optional fields)
 is read with the reader's own schema of the expected type, which decodes the fields it knows
 and ignores the appended ones — the contract therefore only ever *appends* fields with
@@ -130,8 +131,9 @@ class Codec:
         self.wire_format: WireFormat = wire_format
         self.schemas: dict[str, Schema] = dict(schemas if schemas is not None else load_schemas())
         hist = list(history)
-        if schemas is None and (SCHEMA_DIR / "history").is_dir():
-            hist.extend(load_schemas(SCHEMA_DIR / "history").values())
+        if schemas is None and (SCHEMA_DIR / "history").is_dir():  # each version (s29)
+            hist.extend(Schema.from_dict(json.loads(p.read_text()))
+                        for p in sorted((SCHEMA_DIR / "history").rglob("*.avsc")))
         self._by_fingerprint: dict[bytes, Schema] = {s.fingerprint: s for s in hist}
         self._by_fingerprint.update({s.fingerprint: s for s in self.schemas.values()})
         self._registry: Any = registry_client

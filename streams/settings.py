@@ -235,6 +235,7 @@ class Settings:
             "window_s": self.window_s,
             "lateness_s": self.lateness_s,
             "horizon_s": self.horizon_s,
+            "alarm_threshold": self.risk_threshold,
             "dependencies": self.dependency_pairs(),
         }
         if self.health_rules:
@@ -278,6 +279,7 @@ class Settings:
 KNOB_TABLES = ("engine", "pipeline")
 # knobs that older top-level settings also set: the two are one knob, given once
 ALIASES = {("engine", "risk_threshold"): "risk_threshold",
+            ("pipeline", "alarm_threshold"): "risk_threshold",
             ("pipeline", "window_s"): "window_s", ("pipeline", "lateness_s"): "lateness_s",
             ("pipeline", "horizon_s"): "horizon_s"}
 _CLASS_CHOICES = ("trailing-number", "component")  # EngineConfig.component_class by name

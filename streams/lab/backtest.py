@@ -240,7 +240,28 @@ def breach_figures(events: Sequence[Any], breaches: Sequence[Any],
                     "recall": {str(k): v for k, v in best.recall.items()},
                     f"f1_at_{F1_LEAD_S}s": best.f1(F1_LEAD_S),
                     "false_alarms_per_component_day": best.false_alarms_per_component_day},
-    }
+    } | _crossing(events, breaches, spans, threshold, horizon_s)
+
+
+def _crossing(events: Sequence[Any], breaches: Sequence[Any],
+              spans: Mapping[str, tuple[int, int]], threshold: float, horizon_s: float
+              ) -> dict[str, Any]:
+    """Where the events carry an alarm state (the pages counted above): the old count from
+    the risk crossing ``threshold`` beside it (recall and Brier are the same in both), and
+    the share of windows each fires (s29)."""
+    if not any(getattr(e, "alarm", None) is not None for e in events):
+        return {}
+    from streams.lab.scoring.breach import score_breaches
+
+    old = score_breaches(events, breaches, spans, threshold=threshold, horizon_s=horizon_s,
+                         leads_s=LEADS_S, pages=False)
+    n = max(len(events), 1)
+    return {"risk_crossing": {
+        "episodes": old.episodes, "true_episodes": old.true_episodes,
+        "censored_episodes": old.censored_episodes, "precision": old.precision,
+        "false_alarms_per_component_day": old.false_alarms_per_component_day,
+        "window_share": sum(e.risk >= threshold for e in events) / n},
+        "alarm_window_share": sum(bool(e.alarm) for e in events) / n}
 
 
 def fleet_run(name: str, seed: int, base: PipelineConfig, threshold: float,
@@ -271,7 +292,7 @@ def fleet_run(name: str, seed: int, base: PipelineConfig, threshold: float,
     replay = Replay(base)
     for r in replay.risk(sample_messages(samples(), replay.codec)):  # records are big: stream
         eta = r["breach"]["eta_s"] if r["breach"] else None
-        events.append(RiskEvent(r["component"], r["ts"], r["risk"], eta))
+        events.append(RiskEvent(r["component"], r["ts"], r["risk"], eta, r.get("alarm")))
         if r["component"] in plotted:
             risk[r["component"]].append((r["ts"], r["risk"]))
     truth = fleet.ground_truth()
@@ -296,7 +317,7 @@ def pooled_figures(runs: Sequence[Mapping[str, Any]], threshold: float,
     """Breach figures over several ``fleet_run`` results, components namespaced by scenario."""
     from streams.lab.scoring.breach import Breach, RiskEvent
 
-    ev = [RiskEvent(f"{r['scenario']}:{e.component}", e.ts_ms, e.risk, e.eta_s)
+    ev = [RiskEvent(f"{r['scenario']}:{e.component}", e.ts_ms, e.risk, e.eta_s, e.alarm)
           for r in runs for e in r["events"]]
     br = [Breach(f"{r['scenario']}:{b.component}", b.metric, b.breach_ms)
           for r in runs for b in r["breaches"]]

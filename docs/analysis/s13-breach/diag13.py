@@ -89,7 +89,8 @@ def one(name: str, seed: int, cfg: dict, thr: float, out: str) -> dict:
             for e, k in zip(ev, kept, strict=True)]
     with open(os.path.join(out, f"{name}.pkl"), "wb") as fh:
         pickle.dump({"rows": rows, "breaches": r["breaches"], "failing": r["failing"],
-                     "spans": r["spans"], "figures": r["figures"]}, fh)
+                     "spans": r["spans"], "figures": r["figures"],
+                     "alarm": [e.alarm for e in ev]}, fh)  # s29: the alarm state, if any
     return {"scenario": name, "figures": r["figures"], "events": ev, "breaches": r["breaches"],
             "spans": r["spans"], "failing": r["failing"], "horizon_s": base.horizon_s}
 
@@ -114,6 +115,10 @@ def main() -> None:
     a = figs["all"]
     print(f"all: episodes {a['episodes']} precision {a['precision']:.3f} "
           f"recall@5m {a['recall']['300']:.3f} Brier {a['brier']:.4f}")
+    if "risk_crossing" in a:  # s29: the pages from the alarm state, the old count beside
+        o = a["risk_crossing"]
+        print(f"     (risk crossing: episodes {o['episodes']} precision {o['precision']:.3f}; "
+              f"windows firing {a['alarm_window_share']:.4f}, crossing {o['window_share']:.4f})")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,11 @@ Definitions (``h`` is ``horizon_s``):
 
 * An **alarm** is a risk event with ``risk >= threshold``. An **alarm episode** is a maximal
   run of consecutive alarms of one component, in time order (a non-alarm event ends it).
+  Where every event of a component carries an alarm state (``RiskEvent.alarm``, the
+  pipeline's ``alarm_hold_s``, s29), its episodes are the runs of that state instead (the
+  pages), and only their alarms make them true: a window held firing under the threshold
+  merges alarms into one page, it predicts nothing (recall, lead times and the Brier stay the
+  risk's). ``score_breaches(..., pages=False)`` counts the risk crossing as before.
 * An alarm at ``ts`` is **followed by a breach** when a breach of its component falls in
   ``(ts, ts + h]``; an episode is **true** when any of its alarms is. A false episode whose
   first alarm is within ``h`` of the span's end is *censored* (the future that would decide it
@@ -55,6 +60,7 @@ class RiskEvent:
     ts_ms: int
     risk: float
     eta_s: float | None = None
+    alarm: bool | None = None  # the alarm state, where the pipeline carries one (s29)
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,7 @@ class _Component:
     breaches: IntArray
     span_end: int
     failing: npt.NDArray[np.bool_]  # per event: inside one of the component's FAIL intervals
+    alarm: npt.NDArray[np.bool_] | None  # the alarm state, where every event carries one
 
 
 def _group(
@@ -151,6 +158,8 @@ def _group(
             breaches=np.sort(np.array(br.get(comp, []), dtype=np.int64)),
             span_end=end,
             failing=inside,
+            alarm=np.array([bool(e.alarm) for e in items], dtype=bool)
+            if items and all(e.alarm is not None for e in items) else None,
         )
     return out
 
@@ -239,6 +248,7 @@ def _score(
     threshold: float,
     horizon_s: float,
     leads_s: Sequence[int],
+    pages: bool = True,
 ) -> BreachReport:
     horizon_ms = round(horizon_s * 1000)
     n_episodes = n_true = n_censored = 0
@@ -248,8 +258,9 @@ def _score(
     for c in comps.values():
         alarm = c.risk >= threshold
         followed = _followed(c.ts, c.breaches, horizon_ms)
-        for first, last in _episodes(alarm):
-            if followed[first : last + 1].any():
+        runs = c.alarm if pages and c.alarm is not None else alarm
+        for first, last in _episodes(runs):
+            if (followed[first : last + 1] & alarm[first : last + 1]).any():
                 n_true += 1
                 n_episodes += 1
             elif c.ts[first] + horizon_ms > c.span_end:
@@ -317,12 +328,14 @@ def score_breaches(
     leads_s: Sequence[int] = DEFAULT_LEADS_S,
     n_bins: int = 10,
     failing: Mapping[str, Sequence[tuple[int, int]]] | None = None,
+    pages: bool = True,
 ) -> BreachReport:
     """Score risk events against breaches at one alarm ``threshold`` (see the module doc);
-    ``failing``: each component's FAIL intervals ``[start, end)``, for the Brier label."""
+    ``failing``: each component's FAIL intervals ``[start, end)``, for the Brier label;
+    ``pages``: episodes from the events' alarm state where they carry one."""
     horizon_ms = _check(horizon_s, leads_s)
     comps, days, calibration = _prepare(events, breaches, spans, horizon_ms, n_bins, failing)
-    return _score(comps, days, calibration, threshold, horizon_s, leads_s)
+    return _score(comps, days, calibration, threshold, horizon_s, leads_s, pages)
 
 
 def best_f1_threshold(
@@ -351,9 +364,10 @@ def best_f1_threshold(
     values = np.unique(np.concatenate([np.empty(0)] + [c.risk for c in comps.values()]))
     if values.size > max_candidates:
         values = values[np.linspace(0, values.size - 1, max_candidates).round().astype(np.int64)]
-    best = _score(comps, days, calibration, 1.0, horizon_s, leads_s) if values.size == 0 else None
-    for t in values[::-1].tolist():
-        rep = _score(comps, days, calibration, t, horizon_s, leads_s)
+    best = (_score(comps, days, calibration, 1.0, horizon_s, leads_s, False)
+            if values.size == 0 else None)
+    for t in values[::-1].tolist():  # a threshold's own crossings: the alarm state has one
+        rep = _score(comps, days, calibration, t, horizon_s, leads_s, False)
         if best is None or rep.f1(lead_s) > best.f1(lead_s):
             best = rep
     assert best is not None
