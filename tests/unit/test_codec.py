@@ -67,6 +67,7 @@ risk_score = st.fixed_dictionaries(
             }
         ),
         "act": st.none() | st.fixed_dictionaries({"risk": finite, "anomaly": finite}),
+        "alarm": st.none() | st.booleans(),
     }
 )
 dead_letter = st.fixed_dictionaries(
@@ -188,13 +189,26 @@ def test_risk_scores_written_before_act_read_as_before() -> None:
     rec = _risk_record()
     data = Codec(schemas={"RiskScore": old}).encode("RiskScore", rec)
     _, got = Codec().decode(data, ("RiskScore",))
-    assert got == {**rec, "act": None}
+    assert got == {**rec, "act": None, "alarm": None}
     assert signal(got) == (0.25, 0.5)
     new = _risk_record(risk=0.75, anomaly=0.5)
     old_reader = Codec(schemas=dict(load_schemas(), RiskScore=old))
     assert old_reader.decode(Codec().encode("RiskScore", new), ("RiskScore",)) == (
         "RiskScore", rec)
     assert signal(new) == (0.75, 0.5)
+
+
+def test_risk_scores_written_before_the_alarm_state_read_as_before() -> None:
+    """A RiskScore of the s28 schema (``schemas/avro/history/s28``: no ``alarm``) is read by
+    the current codec with ``alarm`` null (an alarm is then risk >= the alarm point); an old
+    reader reads a new record's known fields and drops ``alarm`` (s29)."""
+    old = load_schemas(SCHEMA_DIR / "history" / "s28")["RiskScore"]
+    rec = _risk_record(risk=0.75, anomaly=0.5)
+    data = Codec(schemas={"RiskScore": old}).encode("RiskScore", rec)
+    assert Codec().decode(data, ("RiskScore",)) == ("RiskScore", {**rec, "alarm": None})
+    old_reader = Codec(schemas=dict(load_schemas(), RiskScore=old))
+    new = Codec().encode("RiskScore", {**rec, "alarm": True})
+    assert old_reader.decode(new, ("RiskScore",)) == ("RiskScore", rec)
 
 
 def test_added_field_through_the_registry_resolves() -> None:
