@@ -39,12 +39,13 @@ def run(name: str, cfg: dict, batch: int) -> dict:
     messages = datasets()[name](codec)
     outs = batched_outs(replay, messages, batch) if batch else replay.outs(messages)
     h, s, c = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
-    n, acts, risk_d, anom_d = 0, 0, 0, 0
+    n, acts, risk_d, anom_d, alarms = 0, 0, 0, 0, 0
     for out in outs:
         value = out.value
         if out.topic == "risk":
             r = codec.decode(value)[1]
             act = r.pop("act")
+            alarms += bool(r.pop("alarm", None))  # s29: the alarm state, not in the s19 schema
             if act is not None:
                 acts += 1
                 risk_d += act["risk"] != r["risk"]
@@ -57,7 +58,7 @@ def run(name: str, cfg: dict, batch: int) -> dict:
             h.update(len(part).to_bytes(4, "big") + part)
         n += 1
     return {"outputs": n, "sha256": h.hexdigest(), "act": [acts, risk_d, anom_d],
-            "signal": s.hexdigest()[:16], "contributors": c.hexdigest()[:16]}
+            "signal": s.hexdigest()[:16], "contributors": c.hexdigest()[:16], "alarm": alarms}
 
 
 def main() -> None:
