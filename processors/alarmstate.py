@@ -50,9 +50,10 @@ def firing(hi_ms: int | None, risk: float, ts_ms: int, in_fail: bool, hold_ms: i
 
 def recorded(st: ComponentState, in_fail: bool, c: PipelineConfig,
              record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` (a RiskScore dict) with its ``alarm`` where ``alarm_hold_s`` is on; the
-    component's alarm state moved on by it."""
+    """``record`` (a RiskScore dict) with its ``alarm``: the state where ``alarm_hold_s`` is
+    on (the component's state moved on by it), else ``None``."""
     if c.alarm_hold_s <= 0:
+        record["alarm"] = None
         return record
     st.alarm_hi_ms = firing(st.alarm_hi_ms, record["risk"], record["ts"], in_fail,
                             c.alarm_hold_s * 1000, c.alarm_threshold)
