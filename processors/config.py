@@ -94,9 +94,10 @@ class PipelineConfig:
     # else its alarm (processors.contextstood; s29)
     context_stood: bool = False
     # > 0: each RiskScore carries ``alarm``, the alarm state: firing from a risk at or over
-    # alarm_threshold until the risk has stayed under it this long, and never released inside a
-    # rule FAIL (processors.alarmstate; s29); the risk, act and learning as off. 0: off
-    alarm_hold_s: int = 0
+    # alarm_threshold until the risk has stayed under it this long (the horizon), never released
+    # inside a rule FAIL (processors.alarmstate; s29; the default since s29); the risk, act and
+    # learning as off. 0: off (``alarm`` null)
+    alarm_hold_s: int = 900
     # the alarm point (the settings' risk_threshold: one knob): where the alarm state fires
     alarm_threshold: float = 1 / 3
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks

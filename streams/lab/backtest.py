@@ -346,7 +346,9 @@ def backtest_fleet(names: Sequence[str], seed: int, base: PipelineConfig, thresh
         write_json(out / "scores.json", result)
         write_page(out / "index.html", "forewarn backtest: simulated fleet",
                    f"Open loop (no allocations), seed {seed}; an alarm is risk &ge; "
-                   f"{threshold:g}; horizon {base.horizon_s} s. Breaches are FAIL crossings "
+                   f"{threshold:g} (episodes: the alarm state's pages where the risk events "
+                   "carry one; scores.json's risk_crossing: the old count); horizon "
+                   f"{base.horizon_s} s. Breaches are FAIL crossings "
                    "(a metric's crossings within one horizon of the last one merged).",
                    fleet_sections(fleet_table(result), runs, figures))
     return result

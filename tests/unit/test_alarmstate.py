@@ -16,7 +16,7 @@ from streams.sim.examples import fleet_samples
 from tests.unit.test_alarmcascade import restores_under
 
 H, T = 900_000, 1 / 3
-ON = PipelineConfig(alarm_hold_s=900)
+ON, OFF = PipelineConfig(), PipelineConfig(alarm_hold_s=0)  # on: the default since s29
 
 
 def test_fires_holds_and_releases() -> None:
@@ -39,7 +39,7 @@ def _run(config: PipelineConfig) -> list[dict[str, Any]]:
 
 
 def test_off_carries_none_on_changes_nothing_else() -> None:
-    off, on = _run(PipelineConfig()), _run(ON)
+    off, on = _run(OFF), _run(ON)
     assert all(r["alarm"] is None for r in off)
     assert [{**r, "alarm": None} for r in on] == off
     last: dict[str, int | None] = {}
@@ -58,7 +58,7 @@ def test_the_state_restores() -> None:
     p._states[comp].alarm_hi_ms = 4_200  # noqa: SLF001
     q.restore(comp, p.snapshot(comp))
     assert q._states[comp].alarm_hi_ms == 4_200  # noqa: SLF001
-    restores_under(PipelineConfig(), ON)
+    restores_under(OFF, ON)
 
 
 def test_the_scorer_counts_pages_and_the_crossing_beside() -> None:

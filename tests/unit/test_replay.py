@@ -64,7 +64,7 @@ def test_same_input_gives_the_same_bytes_twice_and_with_a_fresh_pipeline() -> No
     assert first == replay_bytes(ramp_samples())  # the samples rebuilt from scratch too
     lines = first.splitlines()
     assert len(lines) == 4 * 31  # four components, samples at 10..1800 s: 31 windows each
-    assert lines[0].startswith(b'{"act":null,"alarm":null,"anomaly":')  # keys sorted
+    assert lines[0].startswith(b'{"act":null,"alarm":false,"anomaly":')  # keys sorted
 
 
 def test_cli_replay_gives_the_same_bytes_in_fresh_interpreters(tmp_path: Path) -> None:
