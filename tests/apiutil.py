@@ -19,8 +19,9 @@ from streams.topics import admin_client
 
 
 def risk(component: str, ts: int, value: float, eta_s: float | None = 600.0,
-         metric: str = "cpu.util") -> dict[str, Any]:
-    return {
+         metric: str = "cpu.util", alarm: bool | None = None) -> dict[str, Any]:
+    """A RiskScore; ``alarm`` (the page) left out unless given, as before s29."""
+    rec = {
         "component": component, "ts": ts, "risk": value, "anomaly": 0.2, "horizon_s": 900,
         "breach": None if eta_s is None else {
             "metric": metric, "threshold": 0.9, "eta_s": eta_s, "probability": value},
@@ -29,6 +30,9 @@ def risk(component: str, ts: int, value: float, eta_s: float | None = 600.0,
         "contributors": {metric: 1.0},
         "model": {"version": "t", "samples_seen": 100, "warm": True, "source": "component"},
     }
+    if alarm is not None:
+        rec["alarm"] = alarm
+    return rec
 
 
 def health(component: str, ts: int, status: str, value: float = 0.5,

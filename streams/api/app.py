@@ -13,7 +13,7 @@ them in the OpenAPI document (``docs/openapi.json``).
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -24,21 +24,20 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import Collector
 
 from schemas.errors import BrokerError, ConfigError
 from streams.api import schemas as S
 from streams.api.auth import Token, Tokens
-from streams.api.gauges import ReadModelCollector
+from streams.api.gauges import Forward, ReadModelCollector
 from streams.api.model import ReadModel
+from streams.api.views import paging_first
 
 STATIC = Path(__file__).parent / "static"
 VERSION = "1.0.0"
 MAX_LIMIT = 100_000
 SSE_INTERVAL_S = 0.5
 SSE_RISKS = 2_000  # risk events per update at most
-SSE_TOP = 500  # components per update at most (highest risk first)
+SSE_TOP = 500  # components per update at most (pages firing first, then the highest risk)
 
 Selector = Annotated[str, PathParam(min_length=1, max_length=256,
                                     description="a component id or an fnmatch glob")]
@@ -122,7 +121,7 @@ def create_app(live: Live, writer: Writer, tokens: Tokens | None = None,
     registry = CollectorRegistry()
     registry.register(ReadModelCollector(live, max_series=max_series))
     for other in also_export:
-        registry.register(_Forward(other))
+        registry.register(Forward(other))
 
     # reads run on the event loop (they take the model's lock for a few ms at most): a hop to
     # the thread pool and back costs more than that on a busy machine
@@ -171,8 +170,10 @@ def _reads(app: FastAPI, api: Api, read: list[Any]) -> None:
         glob: Annotated[str | None, Query(description="fnmatch glob over component ids")] = None,
         min_risk: Annotated[float | None, Query(ge=0, le=1)] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
+        alarm: Annotated[bool | None, Query(description="true: pages firing; false: known "
+                                            "not firing (unknown matches neither)")] = None,
     ) -> Any:
-        body = live.read(lambda m: m.components_json(host, glob, min_risk, limit))
+        body = live.read(lambda m: m.components_json(host, glob, min_risk, limit, alarm))
         return Response(body, media_type="application/json")
 
     @app.get("/v1/components/{component_id:path}/risk", response_model=S.RiskHistory,
@@ -219,7 +220,9 @@ def _risk_view(m: ReadModel, component_id: str, from_ms: int | None, to_ms: int 
     if points is None:
         return None
     kw = {"component": component_id, "from_ms": from_ms, "to_ms": to_ms, "limit": 1000}
-    return {"component": component_id, "points": points,
+    view = m.components_[component_id]
+    return {"component": component_id, "alarm": view.alarm(),
+            "alarm_since_ms": view.alarm_since_ms, "points": points,
             "health": m.health_history(component_id),
             "metrics": m.metric_series(component_id, from_ms, to_ms),
             "thresholds": thresholds,
@@ -358,24 +361,14 @@ async def _stream(api: Api, request: Request, once: bool) -> AsyncIterator[bytes
         await asyncio.sleep(SSE_INTERVAL_S)
 
 
-class _Forward(Collector):
-    """Another registry's metrics, collected at scrape time."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.registry = registry
-
-    def collect(self) -> Iterator[Metric]:
-        return iter(self.registry.collect())
-
-
 def _update(m: ReadModel, seen: dict[str, int], first: bool) -> dict[str, Any] | None:
     if m.version == seen["version"] and not first:
         return None
     seen["version"] = m.version
-    top = sorted(m.components_.values(),
-                 key=lambda c: (-(c.risk["risk"] if c.risk else -1.0), c.id))[:SSE_TOP]
+    top = sorted(m.components_.values(), key=paging_first)[:SSE_TOP]
     out = {
         "version": m.version, "now_ms": m.now_ms, "components_total": len(m.components_),
+        "paging_total": len(m.paging),
         "components": [m.summary(c) for c in top],
         "risks": [] if first else m.risks_.since(seen["risk"], SSE_RISKS),
         "allocations": m.allocations_.since(seen["alloc"], 200),

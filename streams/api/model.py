@@ -6,7 +6,9 @@ a bounded history of risk scores; and fleet-wide, the latest allocation commands
 dead letters (bounded), and the preferences in force. "Now" is event time, never the wall
 clock, so a replayed topic gives the same answers; and each host's clock is its own (a host
 shipping wall-clock samples beside a simulated fleet in simulated time moves neither's leases):
-a lease is held while ``until_ms`` is ahead of the newest event time of its host. With
+a lease is held while ``until_ms`` is ahead of the newest event time of its host. Each
+component's page (RiskScore's ``alarm``; None: unknown) is its latest score's, with the event
+time its current run began (``alarm_since_ms``), and ``paging`` holds those firing. With
 ``metrics`` followed too, each component keeps a per-minute series of the metrics that have a
 health rule (last value per minute, ``METRIC_POINTS`` minutes), for plotting against thresholds.
 
@@ -40,6 +42,7 @@ from streams.api.views import (
     ComponentView,
     EventLog,
     Record,
+    alarm_run,
     filtered,
     host_of,
     recent_peak,
@@ -77,6 +80,7 @@ class ReadModel:
     ended: dict[str, None] = field(default_factory=dict)
     _sorted: list[str] = field(default_factory=list, repr=False)
     holding: set[str] = field(default_factory=set, repr=False)  # components that held a lease
+    paging: set[str] = field(default_factory=set)  # components whose page fires now
     # the full list as JSON, kept up to date piecewise: one entry per sorted id
     _dirty: set[str] = field(default_factory=set, repr=False)
     _parts: list[bytes] = field(default_factory=list, repr=False)
@@ -120,7 +124,9 @@ class ReadModel:
     def _on_RiskScore(self, rec: Record) -> None:  # noqa: N802 - event type names
         view = self.component(rec["component"])
         if view.risk is None or rec["ts"] >= view.risk["ts"]:
+            view.alarm_since_ms = alarm_run(view.risk, rec, view.alarm_since_ms)
             view.risk = rec
+            (self.paging.discard if view.alarm_since_ms is None else self.paging.add)(view.id)
         view.history.append(rec)
         self._touch(view)
         self.risks_.append(rec)
@@ -221,6 +227,8 @@ class ReadModel:
             "anomaly": r["anomaly"] if r else None,
             "horizon_s": r["horizon_s"] if r else None,
             "breach": r["breach"] if r else None,
+            "alarm": view.alarm(),
+            "alarm_since_ms": view.alarm_since_ms,
             "health": view.health_state(),
             "health_metrics": {m: {"status": h["status"], "value": h["value"],
                                    "threshold": h["threshold"]}
@@ -263,13 +271,14 @@ class ReadModel:
         return data
 
     def components_json(self, host: str | None = None, glob: str | None = None,
-                        min_risk: float | None = None, limit: int | None = None) -> bytes:
+                        min_risk: float | None = None, limit: int | None = None,
+                        alarm: bool | None = None) -> bytes:
         """:meth:`components` as a JSON array."""
-        if host is None and glob is None and min_risk is None and (
+        if host is None and glob is None and min_risk is None and alarm is None and (
                 limit is None or limit >= len(self.components_)):
             return self.all_json()
         parts = []
-        for view in self._select(host, glob, min_risk, limit):
+        for view in self._select(host, glob, min_risk, limit, alarm):
             c = view.cached  # the common case inline: unchanged and holding no lease
             if c is not None and c[0] == view.rev and not view.leases:
                 parts.append(c[2])
@@ -278,19 +287,22 @@ class ReadModel:
         return b"[" + b",".join(parts) + b"]"
 
     def _select(self, host: str | None, glob: str | None, min_risk: float | None,
-                limit: int | None) -> list[ComponentView]:
-        if host is None and glob is None and min_risk is None:
+                limit: int | None, alarm: bool | None = None) -> list[ComponentView]:
+        if host is None and glob is None and min_risk is None and alarm is None:
             views = [self.components_[cid] for cid in self.sorted_ids()]
             return views if limit is None else views[:limit]
         out = []
         match = None if glob is None else re.compile(fnmatch.translate(glob)).match
-        for cid in self.sorted_ids():
+        # pages firing: only those (a few), not every component
+        for cid in sorted(self.paging) if alarm else self.sorted_ids():
             if host is not None and host_of(cid) != host:
                 continue
             if match is not None and not match(cid):
                 continue
             view = self.components_[cid]
             if min_risk is not None and (view.risk is None or view.risk["risk"] < min_risk):
+                continue
+            if alarm is not None and view.alarm() != alarm:  # unknown (None) matches neither
                 continue
             out.append(view)
             if limit is not None and len(out) >= limit:
@@ -304,9 +316,11 @@ class ReadModel:
         return self._sorted
 
     def components(self, host: str | None = None, glob: str | None = None,
-                   min_risk: float | None = None, limit: int | None = None) -> list[Record]:
-        """Components by id, filtered by host (exact), id glob (fnmatch) and minimum risk."""
-        return [self.summary(v) for v in self._select(host, glob, min_risk, limit)]
+                   min_risk: float | None = None, limit: int | None = None,
+                   alarm: bool | None = None) -> list[Record]:
+        """Components by id, filtered by host (exact), id glob (fnmatch), minimum risk and the
+        page (``alarm``: True firing, False known not firing; unknown matches neither)."""
+        return [self.summary(v) for v in self._select(host, glob, min_risk, limit, alarm)]
 
     def risk_history(self, cid: str, from_ms: int | None = None,
                      to_ms: int | None = None) -> list[Record] | None:

@@ -16,6 +16,12 @@ else:  # pydantic validates (and the OpenAPI document lists) the names in RESOUR
     Resource = Literal[tuple(RESOURCES)]
 
 
+ALARM = ("the page (RiskScore's alarm) at the latest risk score: true firing, false not; null "
+         "unknown (written before s29, or alarm_hold_s 0)")
+ALARM_SINCE = ("event time (ms) of the first alarm true of the page's current run, as far as the "
+               "topic still holds it; null when not firing")
+
+
 class Breach(BaseModel):
     metric: str
     threshold: float
@@ -63,6 +69,8 @@ class Component(BaseModel):
     anomaly: float | None
     horizon_s: int | None
     breach: Breach | None
+    alarm: bool | None = Field(description=ALARM)
+    alarm_since_ms: int | None = Field(description=ALARM_SINCE)
     health: Literal["PASS", "WARN", "FAIL"] = Field(description="worst over its metrics")
     health_metrics: dict[str, MetricHealth]
     leases: list[Lease] = Field(description="leases held at the model's event time")
@@ -79,6 +87,7 @@ class RiskPoint(BaseModel):
     forecasts: list[Forecast]
     contributors: dict[str, float]
     model: ModelInfo
+    alarm: bool | None = Field(None, description="the page at this window (null: unknown)")
 
 
 class HealthSignal(BaseModel):
@@ -105,6 +114,8 @@ class Threshold(BaseModel):
 
 class RiskHistory(BaseModel):
     component: str
+    alarm: bool | None = Field(description=ALARM)
+    alarm_since_ms: int | None = Field(description=ALARM_SINCE)
     points: list[RiskPoint]
     health: list[HealthSignal] = Field(description="latest signal per metric")
     metrics: list[MetricPoint] = Field(description="per-minute values of the metrics that "

@@ -59,11 +59,39 @@ class ComponentView:
     # (rev, host clock, bytes): its summary as JSON, reused while neither has moved
     cached: tuple[int, int, bytes] | None = None
     updated_ms: int = 0
+    # event time of the first ``alarm`` true of the page's current run (None: not firing)
+    alarm_since_ms: int | None = None
+
+    def alarm(self) -> bool | None:
+        """The latest risk score's page: firing, not, or None (unknown: written before s29 or
+        with ``alarm_hold_s`` 0)."""
+        return None if self.risk is None else self.risk.get("alarm")
 
     def health_state(self) -> str:
         """The worst status over its metrics (PASS with none known)."""
         worst = max((HEALTH_RANK.get(h["status"], 0) for h in self.health.values()), default=0)
         return ("PASS", "WARN", "FAIL")[worst]
+
+
+def alarm_run(previous: Record | None, latest: Record, since_ms: int | None) -> int | None:
+    """The event time the page's current run began, ``latest`` being the newest risk score and
+    ``previous`` the one it replaces: its own time when it fires after a score that did not
+    (or none), ``since_ms`` while it keeps firing, None when it does not fire.
+
+    >>> alarm_run(None, {"ts": 5, "alarm": True}, None), alarm_run({"alarm": True},
+    ...     {"ts": 9, "alarm": True}, 5), alarm_run({"alarm": True}, {"ts": 9, "alarm": None}, 5)
+    (5, 5, None)
+    """
+    if latest.get("alarm") is not True:
+        return None
+    if since_ms is not None and previous is not None and previous.get("alarm") is True:
+        return since_ms
+    return int(latest["ts"])
+
+
+def paging_first(view: ComponentView) -> tuple[bool, float, str]:
+    """Sort key: pages firing first, then the highest latest risk, then by id."""
+    return (view.alarm_since_ms is None, -(view.risk["risk"] if view.risk else -1.0), view.id)
 
 
 def recent_peak(history: Iterable[Record], window_s: int) -> float:

@@ -2,7 +2,8 @@
 out), so the terminal and the dashboard show the same state.
 
 One row per component (labelled columns: event time, risk now and its bar, the peak of the last
-15 minutes so a 3-second spike stays visible, health, the forecast breach, the leases held, the
+15 minutes so a 3-second spike stays visible, health, the page (``alarm``: since when it fires,
+in event time; ``-`` not firing, ``?`` unknown), the forecast breach, the leases held, the
 model that spoke), then allocations and outcomes in event-time order, newest at the bottom.
 Lines are cut to the terminal's width. The header says when the scenario has ended.
 """
@@ -46,7 +47,7 @@ def render(model: ReadModel, info: ViewInfo, width: int = 120, events: int = 12)
         "",
     ]
     cols = (f"{'component':22} {'event time':>10} {'risk':>5} {'':10} {'peak15m':>7} "
-            f"{'health':6} {'breach forecast (metric in min, p)':36} "
+            f"{'health':6} {'page since':10} {'breach forecast (metric in min, p)':36} "
             f"{'leases held (over base)':44} model")
     rows = [cols]
     comps = [model.summary(v) for v in model.components_.values() if v.risk is not None]
@@ -59,9 +60,10 @@ def render(model: ReadModel, info: ViewInfo, width: int = 120, events: int = 12)
         m = c["model"]
         name = c["id"] + (" (this machine)" if c["id"] == info.this_host else "")
         bar = "█" * round(c["risk"] * 10)
+        page = "?" if c["alarm"] is None else when(c["alarm_since_ms"]) if c["alarm"] else "-"
         rows.append(
             f"{name:22} {when(c['ts']):>10} {c['risk']:5.2f} {bar:10} {c['peak_risk']:7.2f} "
-            f"{c['health']:6} {breach:36} {leases:44} {'warm' if m['warm'] else 'cold'}/"
+            f"{c['health']:6} {page:10} {breach:36} {leases:44} {'warm' if m['warm'] else 'cold'}/"
             f"{m['source']}")
     if not comps:
         rows.append("  (no risk scored yet: the first windows close after a minute of event time)")

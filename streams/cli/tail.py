@@ -40,7 +40,7 @@ def line(kind: str, rec: Mapping[str, Any]) -> str:
         m = rec["model"]
         return (f"{iso(rec['ts'])} {rec['component']} risk {rec['risk']:.3f} anomaly "
                 f"{rec['anomaly']:.2f} {breach} model {'warm' if m['warm'] else 'cold'}/"
-                f"{m['source']}")
+                f"{m['source']}" + (" PAGE" if rec.get("alarm") else ""))  # the page fires
     if kind == "HealthSignal":
         th = "" if rec["threshold"] is None else f" threshold {_n(rec['threshold'])}"
         hb = " (heartbeat)" if rec.get("heartbeat") else ""

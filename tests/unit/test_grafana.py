@@ -53,7 +53,8 @@ def test_every_panel_queries_a_metric_forewarn_exports() -> None:
     used = {m for p in dash["panels"] for t in p["targets"] for m in METRIC.findall(t["expr"])}
     assert used and used <= known, used - known
     for family in ("forewarn_component_risk", "forewarn_component_breach_eta_seconds",
-                   "forewarn_component_lease_amount", "forewarn_component_health"):
+                   "forewarn_component_lease_amount", "forewarn_component_health",
+                   "forewarn_components_alarm_firing"):
         assert family in used
     assert {p["datasource"]["uid"] for p in dash["panels"]} == {"forewarn-prometheus"}
 

@@ -14,7 +14,7 @@ MIN = 60_000
 def model() -> ReadModel:
     m = ReadModel()
     m.apply("RiskScore", risk("web-01", T0, 0.95, eta_s=180))
-    m.apply("RiskScore", risk("web-01", T0 + MIN, 0.05, eta_s=None))  # the spike has passed
+    m.apply("RiskScore", risk("web-01", T0 + MIN, 0.05, eta_s=None, alarm=True))  # held
     m.apply("RiskScore", risk("laptop", T0 + 10**11, 0.01, eta_s=None))
     # read out of order: the outcome topic before the command topic
     m.apply("AllocationOutcome", outcome("g", "web-01", T0 + MIN))
@@ -30,12 +30,15 @@ def test_view_labels_holds_peaks_and_sorts_events() -> None:
     text = "\n".join(lines)
     assert "scenario ramp: running" in text
     header = next(line for line in lines if line.startswith("component"))
-    for label in ("event time", "risk", "peak15m", "health", "breach forecast", "leases held",
-                  "model"):
+    for label in ("event time", "risk", "peak15m", "health", "page since", "breach forecast",
+                  "leases held", "model"):
         assert label in header
     web = next(line for line in lines if line.startswith("web-01"))
     assert " 0.05 " in web and " 0.95 " in web  # risk now, and the peak it had
     assert "CPU_WEIGHT+200" in web and "IO_WEIGHT+200" in web and "+-" not in web
+    assert " PASS   05 00:01   " in web  # its page, firing since the spike's next window
+    laptop = next(line for line in lines if line.startswith("laptop"))
+    assert " PASS   ?          " in laptop  # no page state in its events: unknown
     rows = [line.split()[0] for line in lines[lines.index(header) + 1:] if line[:1].isalnum()]
     assert rows[:2] == ["web-01", "laptop"]  # this machine last, and said what it is
     assert "laptop: this machine's own metrics, in wall-clock time" in text

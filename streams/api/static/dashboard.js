@@ -32,6 +32,8 @@ async function api(path, opts) {
 const fmtTime = (ms) => ms == null ? "" : new Date(ms).toISOString().slice(5, 16).replace("T", " ");
 const signed = (x) => (x >= 0 ? "+" : "") + +x.toFixed(2);  // over the baseline
 const fmtRisk = (r) => r == null ? "–" : r.toFixed(2);
+const fmtFor = (ms) => ms < 60000 ? "under 1 min" : ms < 3600000
+  ? `${Math.round(ms / 60000)} min` : `${(ms / 3600000).toFixed(1)} h`;
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({
   "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 
@@ -46,6 +48,17 @@ function riskColor(r) {
 
 // ---- components table, leases -------------------------------------------------------------
 
+function pageCell(c) {
+  // the page (alarm): null is unknown (events written before s29), never "not firing"
+  if (c.alarm == null) {
+    return '<td class="page unknown" title="no page state in its events">unknown</td>';
+  }
+  if (!c.alarm) return '<td class="page quiet">–</td>';
+  const since = fmtTime(c.alarm_since_ms);
+  return `<td class="page firing" title="firing since ${since} UTC (event time)">● since ${
+    since} (${fmtFor(c.ts - c.alarm_since_ms)})</td>`;
+}
+
 function renderComponents() {
   const tbody = $("components").querySelector("tbody");
   const rows = state.components.map((c) => {
@@ -56,8 +69,9 @@ function renderComponents() {
       .join(", ") || "–";
     const model = c.model ? `${c.model.warm ? "warm" : "cold"}/${c.model.source}` : "–";
     const width = Math.round((c.risk || 0) * 60);
-    return `<tr data-id="${esc(c.id)}" class="${c.id === state.selected ? "sel" : ""}">
-      <td>${esc(c.id)}</td><td class="risk">${fmtRisk(c.risk)}<span class="bar"
+    return `<tr data-id="${esc(c.id)}" class="${c.id === state.selected ? "sel" : ""}${
+      c.alarm ? " firing" : ""}">
+      <td>${esc(c.id)}</td>${pageCell(c)}<td class="risk">${fmtRisk(c.risk)}<span class="bar"
       style="width:${width}px;background:${riskColor(c.risk)}"></span></td>
       <td>${fmtRisk(c.peak_risk)}</td><td class="${c.health}">${c.health}</td>
       <td>${breach}</td><td>${esc(leases)}</td><td>${model}</td></tr>`;
@@ -89,9 +103,11 @@ function drawHeat() {
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   const cw = (canvas.width - label) / buckets;
   ctx.font = "11px system-ui, sans-serif";
+  const firing = new Set(state.components.filter((c) => c.alarm).map((c) => c.id));
   heat.rows.forEach((row, i) => {
-    ctx.fillStyle = row.id === state.selected ? "#1565c0" : "#222";
-    ctx.fillText(row.id, 4, i * rowH + 12);
+    ctx.fillStyle = row.id === state.selected ? "#1565c0"
+      : firing.has(row.id) ? "#c62828" : "#222";
+    ctx.fillText((firing.has(row.id) ? "● " : "") + row.id, 4, i * rowH + 12);
     row.risk.forEach((r, j) => {
       ctx.fillStyle = riskColor(r);
       ctx.fillRect(label + j * cw, i * rowH + 1, Math.ceil(cw), rowH - 2);
@@ -186,11 +202,39 @@ function markersPlugin(d) {
   }] } };
 }
 
+function pagePlugin(pts) {
+  // the windows the page fired, shaded behind the risk (each until the next window)
+  return { hooks: { drawClear: [(u) => {
+    const ctx = u.ctx, top = u.bbox.top, h = u.bbox.height;
+    ctx.save();
+    ctx.fillStyle = "rgba(198,40,40,0.16)";
+    pts.forEach((p, i) => {
+      if (p.alarm !== true) return;
+      const end = i + 1 < pts.length ? pts[i + 1].ts : p.ts + 60000;
+      const x0 = u.valToPos(p.ts / 1000, "x", true), x1 = u.valToPos(end / 1000, "x", true);
+      ctx.fillRect(x0, top, Math.max(1, x1 - x0), h);
+    });
+    ctx.restore();
+  }] } };
+}
+
+function pageLine(d, last) {
+  if (d.alarm == null) {
+    return '<span class="page unknown">page: unknown</span> (its events carry no page state: ' +
+      "written before s29, or alarm_hold_s 0)";
+  }
+  if (!d.alarm) return '<span class="page quiet">no page</span>';
+  const held = (last ? last.ts : d.alarm_since_ms) - d.alarm_since_ms;
+  return `<b class="page firing">● PAGE FIRING</b> since ${fmtTime(d.alarm_since_ms)} UTC ` +
+    `(event time; ${fmtFor(held)} so far)`;
+}
+
 function drawDetail() {
   const d = state.detail;
   if (!d) return;
   const last = d.points[d.points.length - 1];
   $("detail-title").textContent = d.component;
+  $("page").innerHTML = pageLine(d, last);
   $("breach").innerHTML = last && last.breach
     ? `<b class="FAIL">forecast breach</b>: ${esc(last.breach.metric)} crosses ${
       last.breach.threshold} at ${fmtTime(last.ts + last.breach.eta_s * 1000)} (in ${
@@ -240,7 +284,7 @@ function drawDetail() {
   const pts = d.points;
   charts.push(new uPlot({
     title: "risk of a FAIL within the horizon", width, height: 160,
-    plugins: [markersPlugin(d)], scales: { y: { range: [0, 1] } },
+    plugins: [pagePlugin(pts), markersPlugin(d)], scales: { y: { range: [0, 1] } },
     series: [{}, { label: "risk", stroke: "#c62828", width: 2, fill: "rgba(198,40,40,0.08)" },
       { label: "anomaly", stroke: "#8d6e63" }],
   }, [pts.map((p) => p.ts / 1000), pts.map((p) => p.risk), pts.map((p) => p.anomaly)],
@@ -281,6 +325,8 @@ function onUpdate(u) {
   const top = u.components.find((c) => c.ts != null);
   $("clock").textContent = top ? `event time ${fmtTime(top.ts)} UTC (${top.id})` : "";
   $("count").textContent = `${u.components_total} components`;
+  $("paging").textContent = u.paging_total ? `${u.paging_total} paging` : "no page firing";
+  $("paging").className = u.paging_total ? "pill page-on" : "pill page-off";
   renderComponents();
   renderPrefs();
   addEvents(u.allocations, u.outcomes);
