@@ -142,6 +142,37 @@ def test_sse_sends_an_update(settings: Settings, api: ApiServer) -> None:
     assert '"id":"web-09"' in text
 
 
+def test_a_page_is_seen_with_since_when(settings: Settings, api: ApiServer) -> None:
+    produce(settings, [
+        ("risk", "RiskScore", risk("web-03", T0, 0.2, alarm=False)),
+        ("risk", "RiskScore", risk("web-03", T0 + 60_000, 0.5, alarm=True)),
+        ("risk", "RiskScore", risk("web-03", T0 + 120_000, 0.2, alarm=True)),  # held
+        ("risk", "RiskScore", risk("web-04", T0 + 120_000, 0.1, alarm=False)),
+        ("risk", "RiskScore", risk("old-05", T0 + 120_000, 0.9)),  # as before s29: unknown
+    ])
+    paging = wait_for(lambda: len(components(api)) == 3 and components(api, "?alarm=true"))
+    assert [(c["id"], c["alarm_since_ms"]) for c in paging] == [("web-03", T0 + 60_000)]
+    assert [c["id"] for c in components(api, "?alarm=false")] == ["web-04"]
+    assert {c["id"]: c["alarm"] for c in components(api)}["old-05"] is None
+    status, hist = call("GET", f"{api.url}v1/components/web-03/risk")
+    assert status == 200 and hist["alarm"] is True and hist["alarm_since_ms"] == T0 + 60_000
+    assert [p["alarm"] for p in hist["points"]] == [False, True, True]
+    text = call("GET", f"{api.url}metrics")[1]
+    assert 'forewarn_component_alarm{component="web-03"} 1.0' in text
+    assert 'forewarn_component_alarm{component="web-04"} 0.0' in text
+    assert 'forewarn_component_alarm{component="old-05"}' not in text
+    assert "forewarn_components_alarm_firing 1.0" in text
+    status, sse = call("GET", f"{api.url}v1/events?once=true")
+    assert '"paging_total":1' in sse and sse.index('"id":"web-03"') < sse.index('"id":"old-05"')
+
+    # released: the page stops, and nothing is firing any more
+    produce(settings, [("risk", "RiskScore", risk("web-03", T0 + 1_200_000, 0.1, alarm=False))])
+    wait_for(lambda: components(api, "?alarm=false") and len(components(api, "?alarm=false")) == 2)
+    assert components(api, "?alarm=true") == []
+    assert "forewarn_components_alarm_firing 0.0" in call("GET", f"{api.url}metrics")[1]
+    assert call("GET", f"{api.url}v1/components?alarm=maybe")[0] == 422
+
+
 def test_tokens_guard_reads_and_writes(settings: Settings) -> None:
     tokens = parse_tokens("ops:write:writer-secret,graf:read:reader-secret")
     server = ApiServer(settings, port=free_port(), tokens=tokens).start()

@@ -1,5 +1,6 @@
 """The dashboard in headless Chromium (Playwright) over the API on the real embedded broker:
-the page loads, a risk rise appears live, a preference set in the page reaches the topic.
+the page loads, a risk rise and its page (``alarm``) appear live, a preference set in the page
+reaches the topic.
 
 Chromium: ``FOREWARN_CHROMIUM`` or the system's (Debian: ``apt-get install chromium``);
 Playwright's own download is not needed. Without either the test skips, saying so.
@@ -70,17 +71,26 @@ def test_dashboard_live(settings: Settings, page: tuple[object, ApiServer]) -> N
     row.wait_for(timeout=20_000)
     assert row.inner_text().startswith("0.34")
     pg.locator("#status.on").wait_for(timeout=10_000)  # type: ignore[attr-defined]
+    page = pg.locator('#components tr[data-id="web-01"] td.page')  # type: ignore[attr-defined]
+    assert page.inner_text() == "unknown"  # events without the page (before s29): not "no"
 
-    # a risk rise, with the grant it caused, appears without a reload
+    # a risk rise, with its page and the grant it caused, appears without a reload
     produce(settings, [
-        ("risk", "RiskScore", risk("web-01", T0 + 30 * 60_000, 0.93, eta_s=240)),
+        ("risk", "RiskScore", risk("db-01", T0 + 30 * 60_000, 0.1, eta_s=None, alarm=False)),
+        ("risk", "RiskScore", risk("web-01", T0 + 30 * 60_000, 0.93, eta_s=240, alarm=True)),
         ("allocations", "AllocationCommand", grant("web-01", T0 + 30 * 60_000)),
     ])
     pg.wait_for_function(  # type: ignore[attr-defined]
         "() => document.querySelector('#components tr[data-id=\"web-01\"] td.risk')"
         ".innerText.startsWith('0.93')", timeout=20_000)
     first = pg.locator("#components tbody tr").first  # type: ignore[attr-defined]
-    assert first.get_attribute("data-id") == "web-01"  # highest risk first
+    assert first.get_attribute("data-id") == "web-01"  # pages first, then highest risk
+    pg.locator('#components tr.firing[data-id="web-01"] td.page.firing',  # type: ignore
+               has_text="since 01-05 00:30").wait_for(timeout=10_000)
+    assert pg.locator('#components tr[data-id="db-01"] td.page').inner_text() == "–"  # type: ignore
+    assert pg.locator("#paging").inner_text() == "1 paging"  # type: ignore[attr-defined]
+    pg.locator("#page", has_text="PAGE FIRING since 01-05 00:30").wait_for(  # type: ignore
+        timeout=10_000)
     pg.locator("#fleet-leases li", has_text="CPU_WEIGHT").wait_for(  # type: ignore[attr-defined]
         timeout=10_000)
     pg.locator("#events li", has_text="GRANT").wait_for(timeout=10_000)  # type: ignore

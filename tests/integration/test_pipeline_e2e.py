@@ -10,7 +10,11 @@ import pytest
 
 from actuators.backends.dryrun import DryRunBackend
 from schemas.codec import Codec
+from streams.api.server import ApiServer
 from streams.runtime.actuator import Actuator
+from streams.runtime.broker import free_port
+from streams.settings import Settings
+from tests.apiutil import call, wait_for
 from tests.conftest import WorkerProcess
 from tests.kafkautil import producer, read_all
 
@@ -79,6 +83,25 @@ def test_ramp_gives_rising_risk_then_a_command_and_an_outcome(worker_env) -> Non
         "forewarn_actuator_commands_total", {"action": "GRANT", "resource": grants[0]["resource"]}
     )
     assert issued is not None and issued >= 1
+    page_in_the_api(s, ramp)
+
+
+def page_in_the_api(s: Settings, ramp: list[dict]) -> None:
+    """The worker's page (RiskScore's ``alarm``) as the API shows it: the ramp ends in a FAIL,
+    where the page is never released, so it is firing since its run's first window."""
+    fired = [i for i, r in enumerate(ramp) if r["alarm"]]
+    assert fired and ramp[-1]["alarm"] is True, [(r["risk"], r["alarm"]) for r in ramp]
+    start = fired[-1]
+    while start > 0 and ramp[start - 1]["alarm"]:
+        start -= 1
+    server = ApiServer(s, port=free_port()).start()
+    try:
+        got = wait_for(lambda: call("GET", f"{server.url}v1/components?alarm=true")[1])
+        assert [(c["id"], c["alarm_since_ms"]) for c in got] == [("ramp-1", ramp[start]["ts"])]
+        text = call("GET", f"{server.url}metrics")[1]
+        assert 'forewarn_component_alarm{component="ramp-1"} 1.0' in text
+    finally:
+        server.close()
 
 
 def test_malformed_message_is_dead_lettered_and_the_next_one_still_processed(worker_env) -> None:
