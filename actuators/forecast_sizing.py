@@ -13,6 +13,7 @@ import numpy as np
 
 from actuators.signal import signal
 from actuators.sizecharge import check_charge, expected_use
+from actuators.sizeday import day_base
 from actuators.sizerbase import DAY, GIB_KB, HOUR, MHZ_PER_CORE, DecayingHistogram, Sizer
 from actuators.sizeruns import candidates, exact, ones
 from schemas.errors import ConfigError
@@ -84,7 +85,7 @@ class ForewarnSizer(Sizer):
 
     policy = "forewarn"
     METRIC = {"cpu": ("cpu.util", 1.0), "mem": ("mem.used_pct", 0.01)}
-    FORECASTERS = ("level", "window", "peak", "week", "ever")
+    FORECASTERS = ("level", "window", "peak", "week", "ever", "day")
     PEAK_SPAN = {"peak": DAY, "week": 7 * DAY, "ever": 1 << 62}
 
     def __init__(self, *args: Any, level_half_life_s: int = 900,
@@ -295,6 +296,9 @@ class ForewarnSizer(Sizer):
                 out.append(max(self.level or 0.0, self.last) + self.unit)
             elif name == "window":
                 out.append(self.scale)
+            elif name == "day":  # the VM's own day (:mod:`actuators.sizeday`; off by default)
+                out.append(day_base(self.hist_ts, self.hist_v, self.last_ts or 0, self.delay_s
+                                    + self.step_s, self.delay_s, self.last) + self.unit)
             else:
                 peak = self.peaks[name]
                 out.append((peak[0][1] if peak else self.last) + self.unit)

@@ -24,6 +24,7 @@ import numpy as np
 
 from actuators.fleetprior import FleetPrior, for_sizer, named
 from actuators.forecast_sizing import ForewarnSizer
+from actuators.sizeday import with_day
 from actuators.sizehold import held, unseen
 from actuators.sizeyoung import spread, young
 from schemas.errors import ConfigError
@@ -41,11 +42,16 @@ class FollowingSizer(ForewarnSizer):
     (:mod:`actuators.sizeyoung`; trial B1); ``fleet_prior`` (a file; ``"builtin"``, the
     default since session 25, is the prior shipped with forewarn; ``""`` or ``"off"``: off)
     starts the histograms from other components' pooled outcomes
-    (:mod:`actuators.fleetprior`) on the resources in ``fleet_prior_on`` ("mem")."""
+    (:mod:`actuators.fleetprior`) on the resources in ``fleet_prior_on`` ("mem"). Session 30:
+    ``day`` adds the ``day`` forecaster, the VM's own day (:mod:`actuators.sizeday`), on the
+    resources named ("", the default: none)."""
 
     def __init__(self, *args: Any, follow: float = 100.0, follow_on: str = "cpu",
                  hold: str = "", settle: str = "", young: str = "", fleet_prior: str = "builtin",
-                 fleet_prior_on: str = "mem", **kw: Any) -> None:
+                 fleet_prior_on: str = "mem", day: str = "", **kw: Any) -> None:
+        if day:
+            res = kw.get("resource", args[4] if len(args) > 4 else "cpu")
+            kw["forecasters"] = with_day(kw.get("forecasters", self.FORECASTERS[:4]), res, day)
         super().__init__(*args, **kw)
         self.fleet: FleetPrior | None = None
         if named(fleet_prior) and self.resource in str(fleet_prior_on).split(","):
