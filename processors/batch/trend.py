@@ -4,12 +4,12 @@
 component, in plain Python; a worker refits one per rule metric per closed window.
 :func:`fit_trends` fits many series of the same length (rows) with numpy, column by column:
 every sum is accumulated left to right over the points, as Python's ``sum`` of floats does
-(3.11: no compensation), and every square is Python's ``x ** 2`` (C ``pow``: see
-:func:`_squares`), so each row's fit is ``fit_trend``'s bit for bit — including ``None``
-where it gives ``None`` (fewer than 3 points, no time spread, an overflow, a non-finite
-result). ``tests/unit/test_batch_trend.py`` checks it. NOT wired: the refit runs inside the
-outlook (``processors/metricoutlook.py``, ``outlook.py``), which must first take a poll's
-windows in rounds (docs/throughput.md "Design").
+(3.11: no compensation), and every square is Python's ``x ** 2`` (C ``pow``; ``x * x`` where
+that is provably the same: see :func:`_squares`), so each row's fit is ``fit_trend``'s bit
+for bit — including ``None`` where it gives ``None`` (fewer than 3 points, no time spread, an
+overflow, a non-finite result). ``tests/unit/test_batch_trend.py`` checks it. NOT wired: the
+refit runs inside the outlook (``processors/metricoutlook.py``, ``outlook.py``), which must
+first take a poll's windows in rounds (docs/throughput.md "Design").
 
 >>> from processors.trendline import fit_trend
 >>> ts = [[0, 60_000, 120_000, 180_000], [0, 60_000, 120_000, 180_000]]
@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import math
+import os
 import sys
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,6 +37,22 @@ __all__ = ["fit_trends", "minute_rounds"]
 _SETTERS = tuple(vars(TrendFit)[f].__set__ for f in TrendFit.__dataclass_fields__)
 # Python 3.12 compensates float sums (Neumaier); this kernel reproduces the plain sums of 3.11
 _PLAIN_SUM = sys.version_info < (3, 12)
+_SPLIT = 134217729.0  # 2**27 + 1
+_SURE = 0.4  # x * x within this share of a gap from the exact square: pow's too (_squares)
+_TINY = 2.0 ** -400  # smaller: Dekker's error could underflow (and pow's result too): pow
+
+
+def _glibc_pow() -> bool:
+    """Whether C ``pow`` is glibc's of 2.28 or later (within 0.55 ULP: :func:`_squares`)."""
+    try:
+        name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").partition(" ")
+        major, minor = (int(v) for v in version.split(".")[:2])
+    except (ValueError, OSError, AttributeError):
+        return False
+    return name == "glibc" and (major, minor) >= (2, 28)
+
+
+_POW_BOUND = _glibc_pow()
 
 
 def _sum_cols(a: np.ndarray) -> np.ndarray:
@@ -49,11 +66,34 @@ def _sum_cols(a: np.ndarray) -> np.ndarray:
 
 def _squares(a: np.ndarray) -> np.ndarray:
     """``x ** 2`` of every element as Python computes it: C ``pow``, which differs from
-    ``x * x`` (and from numpy's ``power`` on floats) in the last bit for ~0.1 % of doubles;
-    so Python's own ``**`` per element, the price of the same bits: numpy's ``power`` on an
-    array of objects calls it for each (s25: ~20 % cheaper than ``map(math.pow, ...)``,
-    interpreted or compiled). An overflow gives inf (Python raises, and fit_trend returns
-    None: so does the caller, on the non-finite sum)."""
+    ``x * x`` (and from numpy's ``power`` on floats) in the last bit for ~0.1 % of doubles.
+    ``x * x`` is the square rounded to nearest; where it lies within 0.4 of a gap between
+    doubles from the exact square (Dekker's exact error, below), every other double lies
+    0.6 gaps away or more, so a ``pow`` within 0.55 ULP gives ``x * x`` too (glibc's since
+    2.28: 0.52-0.54 by its own analysis; s30). The rest (~20 %: near a rounding midpoint, where
+    ``pow`` need not round to even, tiny values, overflows, non-finite values) and
+    every element on another C library: Python's own ``**`` (:func:`_pow_squares`)."""
+    if not _POW_BOUND:
+        return _pow_squares(a)
+    with np.errstate(all="ignore"):
+        p: np.ndarray = a * a
+        c = _SPLIT * a  # Veltkamp's split: hi, lo of 26 bits each, hi + lo == a exactly
+        hi = c - (c - a)
+        lo = a - hi
+        err = (hi * hi - p + 2.0 * hi * lo) + lo * lo  # x**2 - p exactly (finite, |a| >= _TINY)
+        gap = np.spacing(np.nextafter(p, 0.0))  # the smaller gap beside p (a power of two: below)
+        sure = ((np.abs(err) <= _SURE * gap) & (np.abs(a) >= _TINY)) | (a == 0.0)
+    if not sure.all():
+        rest = ~sure
+        p[rest] = _pow_squares(a[rest])
+    return p
+
+
+def _pow_squares(a: np.ndarray) -> np.ndarray:
+    """Python's ``**`` of every element: numpy's ``power`` on an array of objects calls it
+    for each (s25: ~20 % cheaper than ``map(math.pow, ...)``, interpreted or compiled). An
+    overflow gives inf (Python raises, and fit_trend returns None: so does the caller, on the
+    non-finite sum)."""
     try:
         out: np.ndarray = np.power(a.astype(object), 2.0).astype(np.float64)
     except OverflowError:
@@ -102,8 +142,9 @@ def fit_trends(
         slope = _sum_cols(tc * (y - ym[:, None])) / sxx
         intercept = ym - slope * tm
         resid = (y - intercept[:, None]) - slope[:, None] * t
-        sse = _sum_cols(_squares(resid))
-        sst = _sum_cols(_squares(y - ym[:, None]))
+        sq = _squares(np.concatenate((resid, y - ym[:, None])))  # one call: half the overhead
+        sse = _sum_cols(sq[:len(ts)])
+        sst = _sum_cols(sq[len(ts):])
         r2 = np.where(sst > 0, 1.0 - sse / sst, 0.0)
         resid_std = np.sqrt(sse / (n - 2))
     # fit_trend: None without time spread; None on an OverflowError (a square past the

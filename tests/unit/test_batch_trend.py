@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import platform
 import random
 
 import numpy as np
 
-from processors.batch.trend import _squares, fit_trends, minute_rounds
+from processors.batch.trend import _POW_BOUND, _pow2, _squares, fit_trends, minute_rounds
 from processors.dayrecent import _highest
 from processors.trendline import fit_trend, line_at, line_point
 from streams.sim.examples import fleet_samples
@@ -62,6 +63,26 @@ def test_squares_are_pythons() -> None:
     assert any(x ** 2 != x * x for x in xs)  # the case this module exists for
     assert _squares(np.asarray(xs)).tolist() == [x ** 2 for x in xs]
     assert _squares(np.asarray([1e200, 2.0])).tolist() == [math.inf, 4.0]
+
+
+def test_squares_at_rounding_midpoints() -> None:
+    """Squares that lie on a rounding midpoint (odd 27-bit significands: glibc's ``pow`` does
+    not round them to even, ``x * x`` does), the doubles beside them, and the edges: all
+    Python's ``**`` (``x * x`` is taken only where it is provably ``pow``'s: ``_squares``)."""
+    rnd = random.Random(4)
+    xs: list[float] = []
+    while len(xs) < 30_000:
+        m = rnd.randrange(2 ** 26, 2 ** 27) | 1
+        if (m * m).bit_length() == 54:
+            x = math.ldexp(m, rnd.randrange(-80, 60)) * rnd.choice((1, -1))
+            xs += [x, math.nextafter(x, 0.0), math.nextafter(x, math.inf)]
+    xs += [0.0, -0.0, 5e-324, 1e-160, 1e-200, 2.0 ** -400, 2.0 ** 511, 1.3407807929942596e154,
+           1e200, math.inf, -math.inf, math.nan, 1.0, -1.0, 2.0 ** 0.5, 3.0]
+    assert sum(x ** 2 != x * x for x in xs[:30_000:3]) > 1_000  # midpoints: pow and x * x differ
+    got = _squares(np.asarray(xs).reshape(-1, 2)).ravel().tolist()
+    assert [repr(g) for g in got] == [repr(_pow2(x)) for x in xs]
+    if platform.libc_ver()[0] == "glibc":
+        assert _POW_BOUND  # the fast path is the one tested here
 
 
 def _same(a: float, b: float) -> bool:
