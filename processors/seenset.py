@@ -28,6 +28,7 @@ bitmap (:func:`bitmap`, :func:`restored`), a VERSION 4 one (s27) holds the form 
 from __future__ import annotations
 
 from bisect import bisect_left
+from zlib import adler32
 
 import numpy as np
 
@@ -65,12 +66,24 @@ def unseen(seen: bytearray, slots: tuple[int, ...], bits: int) -> int:
     return new
 
 
+_ADLER_BASE = 65521  # zlib.adler32's modulus
+
+
 def _start(seen: bytearray, b: int, head: int) -> int:
     """Where bucket ``b``'s slots start in a compact set: the head plus the counts before it,
-    or the length less the counts from it on, whichever sums fewer counts (s27)."""
+    or the length less the counts from it on, whichever sums fewer counts (s27).
+
+    The counts are summed by ``zlib.adler32`` started at 0, whose low 16 bits are the sum of
+    the bytes modulo 65,521: the sum itself, as no part of the head sums past the set's size
+    ``len(seen) - head`` (one C call for ``sum``'s iteration, s29; a set of 65,521 slots or
+    more, ``bits`` 20 and up, sums as before)."""
+    if len(seen) - head >= _ADLER_BASE:
+        if b + b <= head:
+            return head + sum(seen[:b]) if b else head
+        return len(seen) - sum(seen[b:head])
     if b + b <= head:
-        return head + sum(seen[:b]) if b else head
-    return len(seen) - sum(seen[b:head])
+        return head + (adler32(seen[:b], 0) & 0xFFFF) if b else head
+    return len(seen) - (adler32(seen[b:head], 0) & 0xFFFF)
 
 
 def mark(seen: bytearray, slots: tuple[int, ...], bits: int) -> int:

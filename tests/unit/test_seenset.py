@@ -50,6 +50,26 @@ def test_a_bucket_that_would_hold_256_slots_turns_the_set_into_the_bitmap() -> N
     assert len(seen) == 8192 and seenset.slots_of(seen, 16) == list(range(256))
 
 
+def _start_by_sum(seen: bytearray, b: int, head: int) -> int:
+    return head + sum(seen[:b]) if b + b <= head else len(seen) - sum(seen[b:head])
+
+
+@pytest.mark.parametrize("bits", [9, 13, 16, 17, 20])
+def test_a_bucket_start_is_the_plain_sum_of_the_counts_full_buckets_and_large_sets_too(
+        bits: int) -> None:
+    """s29: the head's counts summed by zlib.adler32 (its low half, below its modulus), as
+    ``sum``; a set of 65,521 slots or more (bits 20: full buckets) by ``sum`` itself."""
+    rnd = random.Random(bits)
+    _, head = seenset._sizes(bits)
+    for trial in range(40):
+        full = trial % 4 == 0
+        counts = bytearray(255 if full else rnd.randint(0, 255) for _ in range(head))
+        seen = counts + bytearray(sum(counts))  # the low bytes do not enter a start
+        for b in range(head):
+            assert seenset._start(seen, b, head) == _start_by_sum(seen, b, head)
+    assert (1 << 20 - 8) * 255 >= seenset._ADLER_BASE  # bits 20 runs the fallback
+
+
 def _model(n: int) -> ContextNovelty:
     m = ContextNovelty(warm=20, seasonal=False)
     rnd = random.Random(n)
