@@ -17,7 +17,7 @@ breach estimates, patterns) and reduces it to what :class:`~processors.risk.Risk
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from processors.bayesnet import metric_state
@@ -33,19 +33,31 @@ from processors.risk import GROWTH_PATTERNS, BreachEstimate
 __all__ = ["WindowEvidence", "outlook_items", "window_evidence"]
 
 
-@dataclass
+@dataclass(init=False)  # its own __init__: mypyc leaves a dataclass's interpreted (#14, s29)
 class WindowEvidence:
-    best: BreachEstimate | None = None
-    p_new: float = 0.0
-    breach_p: dict[str, float] = field(default_factory=dict)  # metric -> its largest
-    states: dict[str, int] = field(default_factory=dict)
-    forecasts: list[dict[str, Any]] = field(default_factory=list)
-    patterns: dict[str, str] = field(default_factory=dict)
-    growing: list[str] = field(default_factory=list)
-    warn: float = 1.0  # the weight of the warn evidence (``warn_trust``; 1: in full)
+    best: BreachEstimate | None
+    p_new: float
+    breach_p: dict[str, float]  # metric -> its largest
+    states: dict[str, int]
+    forecasts: list[dict[str, Any]]
+    patterns: dict[str, str]
+    growing: list[str]
+    warn: float  # the weight of the warn evidence (``warn_trust``; 1: in full)
     # ``p_new`` and ``warn`` before the records weighed them, where they did (s20: the
     # allocators' ``act``); ``None``: equal to ``p_new`` and ``warn``
-    unweighed: tuple[float, float] | None = None
+    unweighed: tuple[float, float] | None
+
+    def __init__(self, best: BreachEstimate | None = None, p_new: float = 0.0,
+                 breach_p: dict[str, float] | None = None, states: dict[str, int] | None = None,
+                 forecasts: list[dict[str, Any]] | None = None,
+                 patterns: dict[str, str] | None = None, growing: list[str] | None = None,
+                 warn: float = 1.0, unweighed: tuple[float, float] | None = None) -> None:
+        self.best, self.p_new, self.warn, self.unweighed = best, p_new, warn, unweighed
+        self.breach_p = breach_p if breach_p is not None else {}
+        self.states = states if states is not None else {}
+        self.forecasts = forecasts if forecasts is not None else []
+        self.patterns = patterns if patterns is not None else {}
+        self.growing = growing if growing is not None else []
 
     @property
     def p_any(self) -> float:

@@ -20,7 +20,7 @@ vectorised (``tests/unit/test_outlook.py`` holds both to a scalar oracle).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -43,30 +43,48 @@ from processors.trendline import TrendFit
 Item = tuple[str, MetricFeatures, MetricOutlook, Sequence[Rule]]
 
 
-@dataclass
+@dataclass(init=False)  # its own __init__: mypyc leaves a dataclass's interpreted (#14, s29)
 class WindowOutlook:
     """What one window's rule metrics foretell."""
 
-    forecasts: list[dict[str, Any]] = field(default_factory=list)  # Forecast records
-    estimates: dict[str, list[BreachEstimate]] = field(default_factory=dict)  # rule order
-    patterns: dict[str, str] = field(default_factory=dict)
+    forecasts: list[dict[str, Any]]  # Forecast records
+    estimates: dict[str, list[BreachEstimate]]  # rule order
+    patterns: dict[str, str]
+
+    def __init__(self, forecasts: list[dict[str, Any]] | None = None,
+                 estimates: dict[str, list[BreachEstimate]] | None = None,
+                 patterns: dict[str, str] | None = None) -> None:
+        self.forecasts = forecasts if forecasts is not None else []
+        self.estimates = estimates if estimates is not None else {}
+        self.patterns = patterns if patterns is not None else {}
 
 
-@dataclass
+Look = tuple[TrendFit | None, bool, list[tuple[bool, bool]]]
+
+
+@dataclass(init=False)  # its own __init__ (#14, s29), as WindowOutlook
 class Ahead:
     """Phase (a) of one window's outlook (:func:`forecast_windows`): what reads only the
     component's own outlooks, taken right after they learnt the window; the patterns (phase
     (b), :func:`window_patterns`) are named from it and the window's health statuses."""
 
-    forecasts: list[dict[str, Any]] = field(default_factory=list)
-    estimates: dict[str, list[BreachEstimate]] = field(default_factory=dict)
-    caps: dict[int, float] = field(default_factory=dict)  # item -> its time-of-day ceiling
+    forecasts: list[dict[str, Any]]
+    estimates: dict[str, list[BreachEstimate]]
+    caps: dict[int, float]  # item -> its time-of-day ceiling
     # per item: its trend fit, whether it has a season, per rule (accelerating, fragmented)
-    looks: list[tuple[TrendFit | None, bool, list[tuple[bool, bool]]]] = field(
-        default_factory=list)
+    looks: list[Look]
+
+    def __init__(self, forecasts: list[dict[str, Any]] | None = None,
+                 estimates: dict[str, list[BreachEstimate]] | None = None,
+                 caps: dict[int, float] | None = None, looks: list[Look] | None = None
+                 ) -> None:
+        self.forecasts = forecasts if forecasts is not None else []
+        self.estimates = estimates if estimates is not None else {}
+        self.caps = caps if caps is not None else {}
+        self.looks = looks if looks is not None else []
 
 
-@dataclass
+@dataclass(init=False)  # its own __init__ (#14, s29), as WindowOutlook
 class _Rows:
     """Forecasts of the metrics taken by the vectorised pass: one row each."""
 
@@ -75,6 +93,10 @@ class _Rows:
     std: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+
+    def __init__(self, index: list[int], mean: np.ndarray, std: np.ndarray,
+                 lower: np.ndarray, upper: np.ndarray) -> None:
+        self.index, self.mean, self.std, self.lower, self.upper = index, mean, std, lower, upper
 
 
 def observe_window(
