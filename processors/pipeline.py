@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from processors import actsignal, alarmstate, contextalarm
+from processors import actsignal, alarmstate, cascadepage, contextalarm
 from processors.actsignal import act_record, acted, emitted, unheld
 from processors.anomaly import detector_for, risk_anomaly
 from processors.calibration import PendingLabels, RiskLearner
@@ -329,11 +329,9 @@ class Pipeline:
         judged = actsignal.judge(model, alarm, ev.states, c)
         at_worst = sorted({self._rule_metric[n] for n, s in statuses.items()
                            if s == worst > PASS and n in self._rule_metric})
-        shares = contributors(
-            judged.terms, ev.breach_p, at_worst, ev.patterns,
-            {WARN: "warn", FAIL: "fail"}.get(worst),
-            bn_nodes=judged.drivers, growth_metrics=ev.growing,
-        )
+        shares = contributors(judged.terms, ev.breach_p, at_worst, ev.patterns,
+                              {WARN: "warn", FAIL: "fail"}.get(worst),
+                              bn_nodes=judged.drivers, growth_metrics=ev.growing)
         raw = _clip01(judged.risk)
         act, act_risk = acted(st, model, base, ev, worst == WARN, raw, window.end_ms, c,
                               judged.drivers, alarm is not base)
@@ -344,6 +342,8 @@ class Pipeline:
         if st.pending is not None:  # the model learns the evidence unweighed (actsignal)
             st.pending.add(window.end_ms, actsignal.kept(base, act, c), ev.states)
         anomaly = _clip01(anomaly)
+        risk, act_risk = cascadepage.floored(risk, act_risk, alarm, c,  # cascade_page
+                                             self._parents.get(component, ()), self._states)
         return alarmstate.recorded(st, worst == FAIL, c, {  # the alarm state (alarm_hold_s)
             "component": component,
             "ts": window.end_ms,
