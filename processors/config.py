@@ -102,8 +102,8 @@ class PipelineConfig:
     alarm_threshold: float = 1 / 3
     # a child's emitted risk is at least the alarm point while a parent pages, its context is
     # at or over that point and it is not in a rule FAIL; act and learning as off
-    # (processors.cascadepage; s30; needs alarm_hold_s)
-    cascade_page: bool = False
+    # (processors.cascadepage; s30, the default since s30; needs alarm_hold_s)
+    cascade_page: bool = True
     fleet_min_labels: int = 240  # labelled windows before a component's own model speaks
     # (component, component it depends on): the parent's worst status is network evidence
     dependencies: tuple[tuple[str, str], ...] = ()

@@ -18,6 +18,7 @@ from tests.unit.test_pipeline import flat
 
 T = 1 / 3
 ON = PipelineConfig(cascade_page=True)
+OFF = PipelineConfig(cascade_page=False)
 
 
 def _state(hi_ms: int | None) -> ComponentState:
@@ -29,7 +30,7 @@ def test_the_floor_needs_a_paging_parent_a_standing_context_and_no_own_fail() ->
     ev = {"context": 0.4, "fail": 0.0}
     assert floored(0.05, None, ev, ON, ["cache", "db"], states) == (T, 0.05)
     assert floored(0.05, 0.6, ev, ON, ["db"], states) == (T, 0.6)  # act's own, kept
-    assert floored(0.05, None, ev, PipelineConfig(), ["db"], states) == (0.05, None)  # off
+    assert floored(0.05, None, ev, OFF, ["db"], states) == (0.05, None)  # off
     assert floored(0.05, None, ev, ON, ["cache"], states) == (0.05, None)  # no parent pages
     assert floored(0.05, None, ev, ON, ["gone"], states) == (0.05, None)  # not held here
     assert floored(0.05, None, ev, ON, [], states) == (0.05, None)
@@ -53,7 +54,7 @@ def _records(config: PipelineConfig) -> list[dict[str, Any]]:
 
 
 def test_the_child_pages_with_its_parent_and_nothing_else_moves() -> None:
-    off, on = _records(PipelineConfig()), _records(ON)
+    off, on = _records(OFF), _records(ON)
     assert len(off) == len(on)
     lifted = 0
     for a, b in zip(off, on, strict=True):
@@ -69,4 +70,4 @@ def test_the_child_pages_with_its_parent_and_nothing_else_moves() -> None:
 
 def test_a_checkpoint_without_it_restores_with_it() -> None:
     """No state and no state-key part."""
-    restores_under(PipelineConfig(cascade_page=False), ON)
+    restores_under(OFF, ON)
