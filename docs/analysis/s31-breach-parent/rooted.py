@@ -6,8 +6,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import parentside  # noqa: E402,I001  (puts s30-breach-cascade on the path)
 import cascade  # noqa: E402
-import parentside  # noqa: E402  (puts s30-breach-cascade on the path)
 
 
 def main(d: str, per: bool) -> None:
