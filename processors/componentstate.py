@@ -22,9 +22,11 @@ from processors.nativeattr import mypyc_attr
 from processors.stateformat import VERSION as SNAPSHOT_FORMAT
 from processors.stateformat import decode as decode_state
 from processors.stateformat import encode as encode_state
+from processors.statewrite import Shared, encode_map
 from schemas.errors import ConfigError, ContractError
 
-__all__ = ["MAX_SHARED_STATUSES", "ComponentState", "restore", "shared_statuses", "snapshot"]
+__all__ = ["MAX_SHARED_STATUSES", "ComponentState", "restore", "shared", "shared_snapshot",
+           "shared_statuses", "snapshot"]
 
 MAX_SHARED_STATUSES = 4096  # distinct sets of statuses shared; past that each has its own dict
 _SHARED: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
@@ -112,6 +114,19 @@ def snapshot(component: str, key: object, state: ComponentState, fleet: RiskLear
     """The component's state as bytes, with the pipeline's ``key`` (its parameters) and the
     fleet's model (shared; a restore keeps the most experienced copy)."""
     return encode_state({"component": component, "key": key, "state": state, "fleet": fleet})
+
+
+def shared(key: object, fleet: RiskLearner) -> tuple[Shared, Shared]:
+    """The key and the fleet's model for :func:`shared_snapshot`, packed once for every
+    snapshot of a round (s31) in which nothing changes them."""
+    return Shared(key), Shared(fleet)
+
+
+def shared_snapshot(component: str, state: ComponentState, common: tuple[Shared, Shared]
+                    ) -> bytes:
+    """:func:`snapshot` byte for byte, with ``common`` from :func:`shared`."""
+    return encode_map({"component": component, "key": common[0], "state": state,
+                       "fleet": common[1]})
 
 
 def restore(component: str, blob: bytes, key: object, rules: Collection[str]

@@ -37,7 +37,7 @@ from processors.stateschema import attributes, enums, reader, schema
 from schemas.errors import ContractError
 
 __all__ = ["DEQUE", "DTYPES", "ENUM", "LEVEL", "MAGIC", "NDARRAY", "OBJ", "TUPLE", "VERSION",
-           "encode", "fields_of", "ndarray_head", "tags"]
+           "Shared", "encode", "encode_map", "fields_of", "ndarray_head", "tags"]
 
 MAGIC = b"FWS"
 VERSION = 4
@@ -168,15 +168,67 @@ def _writer(tag: str) -> _Writer:
     return tag, ts, plain
 
 
+class Shared:
+    """A value written into several snapshots while nothing changes it (the fleet's risk
+    model and the pipeline's key in one round of checkpoints, s31), packed once for each
+    table it is met under. Its bytes hang only on the marks of the types the snapshot met
+    before it (the packer keeps nothing else between values), so under equal marks they are
+    equal, and so are the entries its own new types add to the table (kept, added again)."""
+
+    __slots__ = ("packed", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        # the marks met before it (type, mark; in order) -> its bytes, the table entries added
+        self.packed: dict[tuple[Any, ...], tuple[bytes, list[tuple[type, str]]]] = {}
+
+
 def encode(value: Any) -> bytes:
     """``value`` (state objects, plain values) in format VERSION 4, with the header."""
+    return _encode(value, False)
+
+
+def encode_map(value: dict[str, Any]) -> bytes:
+    """:func:`encode` of ``value``, a dict, byte for byte as if each :class:`Shared` among
+    its values were that one's ``value`` (packed once per table it is met under)."""
+    return _encode(value, True)
+
+
+def _encode(value: Any, shared: bool) -> bytes:
     snap: _Snapshot | None = getattr(_LOCAL, "snap", None)
     if snap is None:
         snap = _LOCAL.snap = _Snapshot()
-    try:
-        body = snap.packer.pack(value)  # msgpack resets the packer on an exception
+    try:  # msgpack resets the packer on an exception
+        body = _map(snap, value) if shared else snap.packer.pack(value)
         raw = snap.packer.pack(snap.table) + body
     finally:  # nothing of a snapshot is kept after it
         snap.marks.clear()
         snap.table.clear()
     return MAGIC + bytes([VERSION]) + zlib.compress(raw, LEVEL)
+
+
+def _map(snap: _Snapshot, value: dict[str, Any]) -> bytes:
+    """The bytes of a dict (a map packs as its header, then each key and value in order),
+    a :class:`Shared` value's from its ``packed`` where it was packed under the same marks."""
+    if type(value) is not dict:
+        raise ContractError(f"state: encode_map takes a dict, not {type(value).__name__}")
+    pack = snap.packer
+    parts = [pack.pack_map_header(len(value))]
+    for k, v in value.items():
+        parts.append(pack.pack(k))
+        parts.append(_shared(snap, v) if type(v) is Shared else pack.pack(v))
+    return b"".join(parts)
+
+
+def _shared(snap: _Snapshot, shared: Shared) -> bytes:
+    key = tuple(snap.marks.items())
+    got = shared.packed.get(key)
+    if got is None:
+        packed = snap.packer.pack(shared.value)
+        added = [(cls, str(snap.table[len(key) + i][0]))
+                 for i, cls in enumerate(list(snap.marks)[len(key):])]
+        got = shared.packed[key] = (packed, added)
+    else:
+        for cls, tag in got[1]:
+            _mark(snap, cls, tag)
+    return got[0]

@@ -38,12 +38,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from processors.batch.pipeline import Admitted, BatchPipeline
+from processors.componentstate import shared, shared_snapshot
 from processors.pipeline import Output, PipelineConfig
+from processors.statewrite import Shared
 from schemas.errors import ConfigError, ContractError
 from streams.runtime.ckwire import MAGIC, VERSION, Checkpoint, decode, normal_key
 from streams.settings import Settings
@@ -259,16 +261,19 @@ class CheckpointedPipeline(BatchPipeline):
             and pos.get(m.partition, m.covered) - m.covered > lag
         ]
 
-    def checkpoint(self, component: str, now_ms: int | None = None) -> tuple[int, bytes] | None:
+    def checkpoint(self, component: str, now_ms: int | None = None,
+                   common: tuple[Shared, Shared] | None = None) -> tuple[int, bytes] | None:
         """``(source partition, value)`` of the component's checkpoint now, or None when it has
-        no state; the component then counts as checkpointed."""
+        no state; the component then counts as checkpointed. (``common``: see
+        :meth:`checkpoints`.)"""
         m = self.marks.get(component)
         if m is None:
             return None
         pos = self.positions.get(m.partition, m.covered)
         if m.dirty or m.value is None:
             try:
-                blob = self.snapshot(component)
+                blob = (self.snapshot(component) if common is None
+                        else shared_snapshot(component, self._states[component], common))
             except KeyError:  # samples that never made a state (all invalid)
                 del self.marks[component]
                 return None
@@ -286,6 +291,19 @@ class CheckpointedPipeline(BatchPipeline):
         m.value = ck.encode()
         m.covered, m.messages, m.since_ms, m.dirty = pos, 0, m.watermark_ms, False
         return m.partition, m.value
+
+    def checkpoints(self, components: Iterable[str], now_ms: int | None = None
+                    ) -> list[tuple[int, bytes] | None]:
+        """:meth:`checkpoint` of each component in order, the same bytes, the pipeline's key
+        and fleet model packed once for all (s31: nothing changes them in between)."""
+        common = self.common()
+        return [self.checkpoint(c, now_ms, common) for c in components]
+
+    def common(self) -> tuple[Shared, Shared]:
+        """What every snapshot holds the same of, for a round of :meth:`checkpoint` calls with
+        nothing run between them (a sample may change the fleet's model): the key and the
+        fleet's model, each packed once a round (s31)."""
+        return shared(self.config.state_key(), self.fleet)
 
     def restore_checkpoint(self, ck: Checkpoint, value: bytes) -> bool:
         """Restore one checkpoint; False (logged) when it cannot be used here."""

@@ -117,15 +117,15 @@ class Worker:
         n = self.restorer.n_partitions if self.restorer is not None else 0
         return source_partition % (n or self.settings.partitions)
 
-    def framed(self, component: str) -> tuple[int, bytes] | None:
-        got = self.pipeline.checkpoint(component)
+    def framed(self, component: str, common: Any = None) -> tuple[int, bytes] | None:
+        got = self.pipeline.checkpoint(component, None, common)
         if got is None:
             return None
         self.ck_metrics.written.inc()
         self.ck_metrics.bytes.inc(len(got[1]))
         return self.checkpoint_partition(got[0]), got[1]
 
-    def queue_checkpoint(self, component: str) -> None:
+    def queue_checkpoint(self, component: str, common: Any = None) -> None:
         """Frame the component's checkpoint now and send it once the outputs of every message
         it covers are acknowledged (the outbox's order).
 
@@ -134,7 +134,7 @@ class Worker:
         them. After a ``kill -9`` its new owner would skip those messages for the component
         (``skip_below``) while their windows, acknowledged by no broker, died with the
         producer: windows lost for good (#12, ``test_faults::test_kill_9_worker...``)."""
-        got = self.framed(component)
+        got = self.framed(component, common)  # common: pipeline.common() of a round (s31)
         if got is None or self.sink is None:
             return
         s, (p, value), topic = self.sink, got, self.checkpoints
@@ -280,19 +280,19 @@ class Worker:
             due.update(dict.fromkeys(pipeline.due()))
             made.append(len(due))
 
-        msgs = [m for m, _ in polled]
-        with self.counted(emitted, len(msgs)) as outs:
-            outs += self.handler.handle_batch(msgs, pipeline.at, after)
+        with self.counted(emitted, len(polled)) as outs:
+            outs += self.handler.handle_batch([m for m, _ in polled], pipeline.at, after)
         cut = next((i for i, n in enumerate(made) if n), len(polled))
         for i, ((_, ack), mine) in enumerate(zip(polled, outs, strict=True)):
             futures = [out.send(o.topic, o.key, o.value) for o in mine]
             self.outbox.add(futures, ack if i < cut else _nothing)
+        common = pipeline.common()  # one round: nothing runs between these checkpoints
         for comp in due:
-            self.queue_checkpoint(comp)
+            self.queue_checkpoint(comp, common)
         if cut < len(polled):
             late = [ack for _, ack in polled[cut:]]
             self.outbox.add((), lambda: [ack() for ack in late])
-        self.evict(scan_every=max(1, 1000 // max(1, len(msgs))))
+        self.evict(scan_every=max(1, 1000 // max(1, len(polled))))
 
     def handle(self, msg: Any, emitted: dict[str, Any]) -> list[Any]:
         """One source message through the handler, counted; the outputs to send."""
