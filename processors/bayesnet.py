@@ -115,23 +115,36 @@ def _prior_of(context: bool, strength: float) -> tuple[list[list[float]], tuple[
 
 
 def flat(rows: Sequence[Sequence[float]]) -> array[float]:
-    """A node's counts ``[Y=0 row, Y=1 row]`` as one array (rows of one length each).
+    """A node's counts ``[Y=0 row, Y=1 row]`` as one array, each row's sum after them (#14, s31:
+    what :meth:`BayesNet.explain` reads; derived, never written: :func:`halves` leaves it out).
 
     >>> t = flat([[1.0, 2.0], [3.0, 4.0]])
     >>> t
-    array('d', [1.0, 2.0, 3.0, 4.0])
+    array('d', [1.0, 2.0, 3.0, 4.0, 3.0, 7.0])
     >>> halves(t)
     (array('d', [1.0, 2.0]), array('d', [3.0, 4.0]))
     """
     if len(rows) != 2 or len(rows[0]) != len(rows[1]):
         raise ValueError("a node's counts are two rows of one length, Y=0 and Y=1")
-    return array("d", [*rows[0], *rows[1]])
+    t = array("d", [*rows[0], *rows[1], 0.0, 0.0])
+    resum(t, 0)
+    resum(t, 1)
+    return t
+
+
+def resum(t: array[float], k: int) -> None:
+    """Row ``k``'s sum (0: Y=0, 1: Y=1) of a node's array into its place after the rows: the
+    row's own ``sum``, left to right, as :meth:`BayesNet.explain` summed it before the cache
+    (the same additions in the same order: the same bits). Called after every change of a
+    count; an incremental ``+ 1.0`` would round otherwise."""
+    half = (len(t) - 2) >> 1
+    t[2 * half + k] = sum(t[k * half:(k + 1) * half])
 
 
 def halves(t: array[float]) -> tuple[array[float], array[float]]:
-    """The Y=0 and Y=1 counts of a node's table (copies)."""
-    half = len(t) // 2
-    return t[:half], t[half:]
+    """The Y=0 and Y=1 counts of a node's table (copies; the sums after them left out)."""
+    half = (len(t) - 2) >> 1
+    return t[:half], t[half:2 * half]
 
 
 @mypyc_attr(serializable=True)
@@ -143,8 +156,9 @@ class BayesNet:
     prior_y: tuple[float, float] = (19.0, 1.0)  # pseudo-counts of Y=0, Y=1
     y_counts: list[float] = field(default_factory=lambda: [0.0, 0.0])
     # node -> the counts of Y=0 then those of Y=1 (one state each) in ONE array('d'), ~210
-    # bytes a node against ~950 as lists of floats, ~360 as two arrays (#14); written in a
-    # snapshot as the two lists they were (``processors.stateforms.encode_bayesnet``)
+    # bytes a node against ~950 as lists of floats, ~360 as two arrays (#14); then each row's
+    # sum (s31, 16 bytes: :func:`flat`, :func:`resum`); written in a snapshot as the two lists
+    # they were, without the sums (``processors.stateforms.encode_bayesnet``)
     tables: dict[str, array[float]] = field(default_factory=dict)
     n_learnt: int = 0
 
@@ -176,10 +190,10 @@ class BayesNet:
                 if 0 <= state < len(llr):
                     out[node] = llr[state]
                 continue
-            half = len(t) >> 1  # halves(t) read in place: the same sums, left to right (#14)
+            n = len(t) - 2  # the counts, then each row's sum (:func:`flat`, :func:`resum`)
+            half = n >> 1
             if 0 <= state < half:
-                out[node] = (log(t[half + state] / sum(t[half:]))
-                             - log(t[state] / sum(t[:half])))
+                out[node] = log(t[half + state] / t[n + 1]) - log(t[state] / t[n])
         return out
 
     def log_odds(self, evidence: Mapping[str, int]) -> float:
@@ -203,8 +217,9 @@ class BayesNet:
             t = self.tables.get(node)
             if t is None:
                 t = self.tables[node] = flat(self._table(node))
-            half = len(t) // 2
+            half = (len(t) - 2) >> 1
             if 0 <= state < half:
                 t[k * half + state] += 1.0
+                resum(t, k)
         self.n_learnt += 1
         return None
