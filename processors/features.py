@@ -142,7 +142,9 @@ class WindowState:
 
 def clean_metrics(metrics: object) -> dict[str, float]:
     """The finite numeric values of a metrics map (bools, NaN, inf, non-str keys dropped)."""
-    if type(metrics) is not dict and not isinstance(metrics, Mapping):  # dict: no ABC check
+    if type(metrics) is dict:  # the usual case: a copy, then what is not a clean float fixed
+        return _cleaned(metrics)
+    if not isinstance(metrics, Mapping):
         return {}
     out: dict[str, float] = {}
     for k, v in metrics.items():
@@ -158,6 +160,32 @@ def clean_metrics(metrics: object) -> dict[str, float]:
                 continue
             if f - f == 0.0 and type(k) is str:
                 out[k] = f
+    return out
+
+
+def _cleaned(metrics: dict[Any, Any]) -> dict[str, float]:
+    """:func:`clean_metrics` of a dict: the same items in the same order, made as one copy
+    (its table cloned) from which the rest are dropped or made floats in place (their
+    places kept), not a dict filled item by item (s32)."""
+    out: dict[str, float] = metrics.copy()
+    for k, v in metrics.items():
+        if type(v) is float:
+            x: float = v
+            if x - x == 0.0 and type(k) is str:  # finite, native
+                continue
+            del out[k]
+        elif type(v) is not bool and isinstance(v, int | float):
+            try:
+                f = float(v)
+            except OverflowError:  # an int beyond any double
+                del out[k]
+                continue
+            if f - f == 0.0 and type(k) is str:
+                out[k] = f  # in its place
+            else:
+                del out[k]
+        else:
+            del out[k]
     return out
 
 

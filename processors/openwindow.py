@@ -31,7 +31,8 @@ doubles: :func:`processors.features.validate_sample` keeps them below ``2**53``.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from struct import Struct
 from typing import TypeAlias
 
 __all__ = ["OpenWindow", "Rows", "Series", "add", "closing", "samples_in", "series_map",
@@ -43,6 +44,10 @@ OpenWindow: TypeAlias = "Rows | dict[str, Series]"
 
 _NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per set of metric names
 _NAMES_LIMIT = 4096
+# a row of n doubles as the bytes ``array('d')`` holds them (native order): a row appended as
+# ``frombytes(pack(t, *values))``, not ``append`` and ``extend`` (each value through
+# ``PyArg_Parse``, s32); the same bits (``PyFloat_AsDouble`` both ways)
+_PACKS: dict[int, Callable[..., bytes]] = {}
 
 
 def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -54,21 +59,31 @@ def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
     return got
 
 
+def _pack(n: int) -> Callable[..., bytes]:
+    got = _PACKS.get(n)
+    if got is None:
+        if len(_PACKS) >= _NAMES_LIMIT:
+            _PACKS.clear()
+        got = _PACKS[n] = Struct(f"{n}d").pack
+    return got
+
+
 def add(store: dict[int, OpenWindow], start: int, ts_ms: int, clean: Mapping[str, float]
         ) -> dict[str, float]:
     """Add a sample's values (finite floats, at least one) to the window ``start`` of
-    ``store``: the values taken (those whose ``(ts, metric)`` was not held yet)."""
+    ``store``: the values taken (those whose ``(ts, metric)`` was not held yet; ``clean``
+    itself when it is a dict and all were taken)."""
     t = float(ts_ms)
     window = store.get(start)
     if window is None:
-        store[start] = (_shared(tuple(clean)), array("d", (t, *clean.values())))
-        return dict(clean)
+        store[start] = (_shared(tuple(clean)),
+                        array("d", _pack(len(clean) + 1)(t, *clean.values())))
+        return clean if type(clean) is dict else dict(clean)
     if isinstance(window, tuple):
         names, data = window
-        if t > data[-len(names) - 1] and len(names) == len(clean) and names == tuple(clean):
-            data.append(t)
-            data.extend(clean.values())
-            return dict(clean)
+        if t > data[-len(names) - 1] and len(names) == len(clean) and _same(names, clean):
+            data.frombytes(_pack(len(names) + 1)(t, *clean.values()))
+            return clean if type(clean) is dict else dict(clean)
         store[start] = window = _as_series(names, data)
     taken: dict[str, float] = {}
     for name, value in clean.items():
@@ -82,6 +97,19 @@ def add(store: dict[int, OpenWindow], start: int, ts_ms: int, clean: Mapping[str
             series.append(value)
         taken[name] = value
     return taken
+
+
+def _same(names: tuple[str, ...], clean: Mapping[str, float]) -> bool:
+    """``names == tuple(clean)`` for as many names as keys; a dict's keys compared one by
+    one, with no tuple made (s32)."""
+    if type(clean) is not dict:
+        return names == tuple(clean)
+    i = 0
+    for name in clean:
+        if name != names[i]:
+            return False
+        i += 1
+    return True
 
 
 def _as_series(names: tuple[str, ...], data: array[float]) -> dict[str, Series]:

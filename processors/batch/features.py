@@ -185,6 +185,11 @@ def close_due(windower: Windower, watermark_ms: int | None = None) -> list[tuple
         return []
     w_ms = windower.window_s * 1000
     limit = st.watermark_ms - windower.lateness_s * 1000 - w_ms
+    for s in st.open:
+        if s <= limit:
+            break
+    else:  # none due (most samples): no sorted list made (s32)
+        return []
     due: list[tuple[int, Window]] = [(s, closing(st.open.pop(s)))
                                      for s in sorted(st.open) if s <= limit]
     for start, _ in due:

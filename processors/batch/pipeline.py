@@ -83,7 +83,8 @@ class BatchPipeline(Pipeline):
         out, got = self._accept(sample)
         if got is None:
             return out
-        a = Admitted(*got)
+        component, st, ts, taken = got  # not Admitted(*got): a generic call (s32)
+        a = Admitted(component, st, ts, taken)
         a.due = close_due(a.st.windower)
         return a
 
