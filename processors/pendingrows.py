@@ -37,6 +37,8 @@ _Names = tuple[tuple[str, ...], tuple[str, ...]]
 _INDEX: dict[_Names, int] = {}
 _NAMES: list[_Names] = []
 _HEAD = struct.Struct("=qH")  # end_ms, the number of the names; in memory only (native order)
+# a whole row of each list of names (by its number): head, doubles, states, read in one call
+_ROWS: list[struct.Struct] = []
 
 
 def _number(names: _Names) -> int | None:
@@ -44,6 +46,7 @@ def _number(names: _Names) -> int | None:
     if got is None and len(_NAMES) < MAX_SHARED_NAMES:
         got = _INDEX[names] = len(_NAMES)
         _NAMES.append(names)
+        _ROWS.append(struct.Struct(f"=qH{len(names[0])}d{len(names[1])}B"))
     return got
 
 
@@ -75,10 +78,11 @@ def unpack(row: Row) -> tuple[int, dict[str, float], dict[str, int]]:
     if isinstance(row, tuple):
         end_ms, base, states = row
         return end_ms, dict(base), dict(states)
-    end_ms, number = _HEAD.unpack_from(row)
+    number: int = _HEAD.unpack_from(row)[1]
     base_names, state_names = _NAMES[number]
-    cut = _HEAD.size + 8 * len(base_names)
-    values = array("d")
-    values.frombytes(row[_HEAD.size:cut])
-    return end_ms, dict(zip(base_names, values, strict=True)), dict(
-        zip(state_names, row[cut:], strict=True))
+    # one struct call for the row (s32: was an array and two zips); the same doubles (8 bytes,
+    # native order, as array('d') read them) and the same ints 0..255 as the bytes gave
+    got = _ROWS[number].unpack(row)
+    nb = len(base_names) + 2
+    return got[0], {n: got[i] for i, n in enumerate(base_names, 2)}, {
+        n: got[i] for i, n in enumerate(state_names, nb)}

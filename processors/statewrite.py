@@ -36,8 +36,9 @@ import numpy as np
 from processors.stateschema import attributes, enums, reader, schema
 from schemas.errors import ContractError
 
-__all__ = ["DEQUE", "DTYPES", "ENUM", "LEVEL", "MAGIC", "NDARRAY", "OBJ", "TUPLE", "VERSION",
-           "Shared", "encode", "encode_map", "fields_of", "ndarray_head", "tags"]
+__all__ = ["DEQUE", "DEQUE_MARK", "DTYPES", "ENUM", "LEVEL", "MAGIC", "NDARRAY", "OBJ", "TUPLE",
+           "TUPLE_MARK", "VERSION", "Shared", "encode", "encode_map", "fields_of", "ndarray_head",
+           "tags"]
 
 MAGIC = b"FWS"
 VERSION = 4
@@ -53,6 +54,7 @@ _TUPLE_MARK = msgpack.ExtType(TUPLE, b"")
 _DEQUE_MARK = msgpack.ExtType(DEQUE, b"")
 _NDARRAY_MARK = msgpack.ExtType(NDARRAY, b"")
 _ENUM_MARK = msgpack.ExtType(ENUM, b"")
+TUPLE_MARK, DEQUE_MARK = _TUPLE_MARK, _DEQUE_MARK  # for processors.statewritefast
 _OBJ_MARKS = tuple(msgpack.ExtType(OBJ, bytes([i])) for i in range(256))  # the first 256 types
 
 
@@ -149,8 +151,13 @@ def _writer(tag: str) -> _Writer:
     """The values of an object of type ``tag`` in the schema's order, as :func:`fields_of`
     gives them (None where it would raise: a field missing, a custom writer's keys not the
     schema's)."""
+    from processors.statewritefast import fast_writer
+
     ts = schema()[tag]
     names = tuple(ts.fields)
+    fast = fast_writer(tag, ts) if ts.encode is not None and tag not in AS_HELD else None
+    if fast is not None:  # the same values without the encode's dict (s32)
+        return tag, ts, fast
     if ts.encode is not None and tag not in AS_HELD:
         custom, keys = ts.encode, ts.fields.keys()
 
