@@ -91,10 +91,12 @@ def fields_of(tag: str, obj: Any, held: bool = False) -> dict[str, Any]:
 class _Snapshot:
     """A thread's packer and the table of the snapshot it is writing."""
 
-    __slots__ = ("marks", "packer", "table")
+    __slots__ = ("known", "marks", "packer", "table")
 
     def __init__(self) -> None:
         self.marks: dict[type, msgpack.ExtType] = {}
+        # the types this snapshot wrote by their writer: mark, values (s32: one look-up a call)
+        self.known: dict[type, tuple[msgpack.ExtType, Callable[[Any], Any]]] = {}
         self.table: list[list[Any]] = []
         self.packer = msgpack.Packer(default=functools.partial(_default, self),
                                      strict_types=True, use_bin_type=True)
@@ -120,17 +122,27 @@ def _mark(snap: _Snapshot, cls: type, tag: str) -> msgpack.ExtType:
 
 def _default(snap: _Snapshot, obj: Any) -> list[Any]:
     cls = type(obj)
-    writer = _WRITERS.get(cls)
-    if writer is not None and schema().get(writer[0]) is writer[1]:
-        values = writer[2](obj)
+    known = snap.known.get(cls)  # its writer checked against the schema in this snapshot
+    if known is not None:
+        values = known[1](obj)
         if values is not None:
-            mark = snap.marks.get(cls)
-            return [mark if mark is not None else _mark(snap, cls, writer[0]), *values]
+            return [known[0], *values]
+    else:
+        writer = _WRITERS.get(cls)
+        if writer is not None and schema().get(writer[0]) is writer[1]:
+            values = writer[2](obj)
+            if values is not None:
+                mark = snap.marks.get(cls)
+                if mark is None:
+                    mark = _mark(snap, cls, writer[0])
+                snap.known[cls] = (mark, writer[2])
+                return [mark, *values]
     if cls is tuple:  # the most frequent after the objects (~35 a snapshot)
         return [_TUPLE_MARK, *obj]
     tag = tags().get(cls)
     if tag is not None:
         fields = fields_of(tag, obj, tag in AS_HELD)
+        snap.known.pop(cls, None)
         _WRITERS[cls] = _writer(tag)  # an object of the type (its entry) passed the checks
         mark = snap.marks.get(cls)
         return [mark if mark is not None else _mark(snap, cls, tag),
@@ -210,6 +222,7 @@ def _encode(value: Any, shared: bool) -> bytes:
         raw = snap.packer.pack(snap.table) + body
     finally:  # nothing of a snapshot is kept after it
         snap.marks.clear()
+        snap.known.clear()
         snap.table.clear()
     return MAGIC + bytes([VERSION]) + zlib.compress(raw, LEVEL)
 

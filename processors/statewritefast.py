@@ -18,6 +18,7 @@ then names it).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -47,9 +48,9 @@ def _made() -> dict[str, tuple[Any, tuple[str, ...], _Values]]:
             ("BayesNet", stateforms.encode_bayesnet, "tables", _bayes_tables)):
         names = reader(tag)[0]
         out[tag] = (encode, names, _replacing(tag, names.index(field), make))
-    outlook = _outlook()
-    if outlook is not None:
-        out["MetricOutlook"] = outlook
+    for tag, made in (("MetricOutlook", _outlook()), ("PageHinkley", _page_hinkley())):
+        if made is not None:
+            out[tag] = made
     return out
 
 
@@ -105,3 +106,26 @@ def _outlook() -> tuple[Any, tuple[str, ...], _Values] | None:
         except AttributeError:
             return None
     return encode, names, values
+
+
+_PH_FIELDS = ("min_instances", "delta", "threshold", "alpha", "mode", "mean_n", "mean",
+              "sum_increase", "sum_decrease", "min_increase", "max_decrease", "drift_detected")
+
+
+def _page_hinkley() -> tuple[Any, tuple[str, ...], _Values] | None:
+    """``_encode_ph``: the parameters as held, the statistics as floats, the flag a bool."""
+    from processors import stateschema
+
+    encode = getattr(stateschema, "_encode_ph", None)
+    if encode is None or getattr(stateschema, "_PH_PARAMS", None) != _PH_FIELDS[:5]:
+        return None
+    params = operator.attrgetter(*_PH_FIELDS[:5])
+
+    def values(ph: Any) -> list[Any] | None:
+        try:
+            return [*params(ph), float(ph.n), float(ph.mean), float(ph.sum_increase),
+                    float(ph.sum_decrease), float(ph.min_increase), float(ph.max_decrease),
+                    bool(ph.drift_detected)]
+        except AttributeError:
+            return None
+    return encode, _PH_FIELDS, values

@@ -15,7 +15,7 @@ from processors.stateschema import schema
 from processors.statewritefast import fast_writer
 from tests.unit.test_state_format import CONFIGS, _run, samples
 
-SHORTCUTS = ("PendingLabels", "WindowState", "BayesNet", "MetricOutlook")
+SHORTCUTS = ("PendingLabels", "WindowState", "BayesNet", "MetricOutlook", "PageHinkley")
 
 
 def _objects(value: Any, out: dict[str, list[Any]], seen: set[int]) -> None:
