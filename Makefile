@@ -51,7 +51,8 @@ COMPILED_TESTS ?= tests/unit/test_state_format.py tests/unit/test_state_compact.
 	tests/unit/test_pipeline.py tests/unit/test_batch_pipeline.py tests/unit/test_batch_handler.py \
 	tests/unit/test_actions.py tests/unit/test_avrofast.py tests/unit/test_batchwire.py \
 	tests/unit/test_eviction.py tests/unit/test_hardening.py tests/unit/test_state_shared.py \
-	tests/unit/test_bayesnet_sums.py
+	tests/unit/test_bayesnet_sums.py tests/unit/test_admit_same.py tests/unit/test_state_fastwrite.py \
+	tests/unit/test_features.py tests/unit/test_batch_features.py
 # not on the compiled tree: pickling (format 2's migration, legacy_state: interpreted only), and
 # tests that look inside objects as interpreted ones (__slots__, del, forged types, shared floats);
 # old_learner_starts deep-copies a whole RiskLearner (copy goes through __getstate__, as pickling)
