@@ -39,10 +39,8 @@ def alarm_of(c, risk: np.ndarray, may: np.ndarray) -> np.ndarray:
         t = int(c.ts[i])
         if risk[i] >= THR and (hi is not None or may[i]):
             hi = t
-        elif hi is not None and (c.rows[i][4].get("fail", 0.0) > 0.0 or t - hi < HOLD):
-            pass
-        else:
-            hi = None
+        elif hi is None or not (c.rows[i][4].get("fail", 0.0) > 0.0 or t - hi < HOLD):
+            hi = None  # released (or never firing); a firing page is held otherwise
         out[i] = hi is not None
     return out
 
