@@ -17,14 +17,16 @@ import parentside  # noqa: E402,I001  (puts s30-breach-cascade on the path)
 import cascade  # noqa: E402
 
 
-def main(base: str, new: str) -> None:
+def check(base: str, new: str, whatif) -> None:  # type: ignore[no-untyped-def]
+    """Per scenario in NEW, ``whatif(scen, name)`` (its risk, alarm and unfloored windows by
+    ``(scenario, component)``, and their count) against NEW's pickled risk and alarm window by
+    window, and whether every other field of the rows is BASE's (s32's ``exact.py`` too)."""
     seed = json.load(open(os.path.join(base, "figures.json")))["seed"]
     tot = bad_r = bad_a = other = 0
     for p in sorted(glob.glob(os.path.join(new, "*.pkl"))):
         name = os.path.basename(p)[:-4]
         scen = {name: cascade.load_scenario(os.path.join(base, name + ".pkl"), seed)}
-        fls = {name: parentside.floors(scen[name])}
-        risk, alarm, gone, n = parentside.unfloor(scen, fls, parentside.keep_rooted)
+        risk, alarm, gone, n = whatif(scen, name)
         d = pickle.load(open(p, "rb"))
         b = pickle.load(open(os.path.join(base, name + ".pkl"), "rb"))
         assert len(d["rows"]) == len(b["rows"])
@@ -51,6 +53,15 @@ def main(base: str, new: str) -> None:
     print(f"windows {tot}: risk differs {bad_r}, alarm differs {bad_a}; "
           f"rows otherwise differ {other}")
 
+
+def rooted(scen: dict, name: str) -> tuple:
+    """``cascade_rooted``'s what-if of one scenario."""
+    fls = {name: parentside.floors(scen[name])}
+    return parentside.unfloor(scen, fls, parentside.keep_rooted)
+
+
+def main(base: str, new: str) -> None:
+    check(base, new, rooted)
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2])
