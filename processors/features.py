@@ -41,6 +41,9 @@ from processors.openwindow import OpenWindow, Rows, closing, samples_in, sorted_
 from processors.openwindow import add as add_to_window
 from processors.openwindow import window_maps as window_maps  # re-exported
 from processors.openwindow import window_series as window_series
+from processors.validate import TS_LIMIT_MS as TS_LIMIT_MS  # re-exported
+from processors.validate import clean_metrics as clean_metrics  # re-exported
+from processors.validate import validate_sample as validate_sample  # re-exported
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -138,55 +141,6 @@ class WindowState:
         }
         d["prev_mean"] = dict(d.get("prev_mean", {}))
         return cls(**d)
-
-
-def clean_metrics(metrics: object) -> dict[str, float]:
-    """The finite numeric values of a metrics map (bools, NaN, inf, non-str keys dropped)."""
-    if type(metrics) is dict:  # the usual case: a copy, then what is not a clean float fixed
-        return _cleaned(metrics)
-    if not isinstance(metrics, Mapping):
-        return {}
-    out: dict[str, float] = {}
-    for k, v in metrics.items():
-        tv = type(v)
-        if tv is float:  # the usual case: kept as it is (compiled: not boxed again, s27)
-            x: float = v
-            if x - x == 0.0 and type(k) is str:  # finite (inf - inf, nan: nan), native
-                out[k] = v
-        elif tv is not bool and isinstance(v, int | float):
-            try:
-                f = float(v)
-            except OverflowError:  # an int beyond any double
-                continue
-            if f - f == 0.0 and type(k) is str:
-                out[k] = f
-    return out
-
-
-def _cleaned(metrics: dict[Any, Any]) -> dict[str, float]:
-    """:func:`clean_metrics` of a dict: the same items in the same order, made as one copy
-    (its table cloned) from which the rest are dropped or made floats in place (their
-    places kept), not a dict filled item by item (s32)."""
-    out: dict[str, float] = metrics.copy()
-    for k, v in metrics.items():
-        if type(v) is float:
-            x: float = v
-            if x - x == 0.0 and type(k) is str:  # finite, native
-                continue
-            del out[k]
-        elif type(v) is not bool and isinstance(v, int | float):
-            try:
-                f = float(v)
-            except OverflowError:  # an int beyond any double
-                del out[k]
-                continue
-            if f - f == 0.0 and type(k) is str:
-                out[k] = f  # in its place
-            else:
-                del out[k]
-        else:
-            del out[k]
-    return out
 
 
 @mypyc_attr(serializable=True)
@@ -369,29 +323,3 @@ def _features_2d(ts_ms: np.ndarray, v: np.ndarray, prev: np.ndarray) -> list[Met
         MetricFeatures(mu, hi, lo, q95, last, b, g, sd, r, count=n, ts_mean_ms=ts_mean)
         for mu, hi, lo, q95, last, b, g, sd, r in table.T.tolist()
     ]
-
-
-TS_LIMIT_MS = 2**53  # beyond any real clock, and where int64/float maths would start to bite
-
-
-def validate_sample(sample: object) -> tuple[str, str, int, dict[str, float]]:
-    """``(reason, component, ts, clean metrics)``; ``reason`` is empty when usable."""
-    if type(sample) is not dict and not isinstance(sample, Mapping):
-        return f"invalid: a sample must be a mapping, not {type(sample).__name__}", "", 0, {}
-    component = sample.get("component")
-    if not isinstance(component, str) or not component:
-        return "invalid: component must be a non-empty string", "", 0, {}
-    ts = sample.get("ts")
-    if not isinstance(ts, int) or isinstance(ts, bool):
-        return (
-            f"invalid: ts must be an int of epoch milliseconds, not {type(ts).__name__}",
-            component,
-            0,
-            {},
-        )
-    if not -TS_LIMIT_MS < ts < TS_LIMIT_MS:
-        return f"invalid: ts {ts} is out of range for epoch milliseconds", component, 0, {}
-    metrics = clean_metrics(sample.get("metrics"))
-    if not metrics:
-        return "invalid: no finite numeric metric in the sample", component, ts, {}
-    return "", component, ts, metrics

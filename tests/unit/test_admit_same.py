@@ -1,4 +1,4 @@
-"""s32 (#14): the admit path's shortcuts give what the plain code gave, bit for bit.
+"""s32, s33 (#14): the admit path's shortcuts give what the plain code gave, bit for bit.
 
 * :func:`processors.features.clean_metrics` of a dict (a copy, then what is not a clean float
   dropped or made a float in its place) against the plain loop it replaced (a dict filled
@@ -7,19 +7,27 @@
 * :func:`processors.openwindow.add` (a row appended as ``frombytes`` of packed doubles; a dict
   given back as it is) against the ``append`` / ``extend`` form it replaced: the same returned
   values, the same window forms and the same bytes of every array, over random samples in
-  and out of order, with other metric sets, duplicates and windows turned into series.
+  and out of order, with other metric sets, duplicates and windows turned into series;
+* s33: ``openwindow._same`` against ``names == tuple(clean)`` (what it is again since s33;
+  kept for whatever form it takes next), over keys that are the names' objects, equal copies,
+  other orders, other names and other counts; ``openwindow._row`` (a dict's values as one
+  list, ``t`` put in front) against the star call's bytes;
+  :func:`~processors.validate.validate_sample` (a dict's fields through ``sample_field``)
+  against ``sample.get``, over dicts, dict subclasses with their own ``get`` and other
+  mappings.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import struct
 from array import array
 from collections.abc import Mapping
 from typing import Any
 
 from processors import openwindow
-from processors.features import clean_metrics
+from processors.features import TS_LIMIT_MS, clean_metrics, validate_sample
 from processors.openwindow import OpenWindow, window_maps
 
 
@@ -159,6 +167,8 @@ def test_add_is_the_plain_add() -> None:
             picked = (names if roll < 0.8 else rng.sample(names, len(names)) if roll < 0.87
                       else rng.sample(names, rng.randint(1, len(names))) if roll < 0.95
                       else [*names, "extra"] if roll < 0.98 else [*names[:-1], "other"])
+            if rng.random() < 0.3:  # equal names, other objects (another message's keys)
+                picked = [(n + ".")[:-1] for n in picked]
             values = {n: rng.choice([rng.uniform(-1e9, 1e9), -0.0, 5e-324, 1e308]) for n in picked}
             start = ts - ts % 60_000
             got = openwindow.add(new, start, ts, dict(values))
@@ -193,3 +203,88 @@ class _View(Mapping[str, float]):
 
     def __len__(self) -> int:
         return len(self._d)
+
+
+def _copy(name: str) -> str:
+    """An equal str that is another object."""
+    got = (name + ".")[:-1]
+    assert got == name and got is not name
+    return got
+
+
+def test_same_is_tuple_equality() -> None:
+    rng = random.Random(3300)
+    for _ in range(3000):
+        names = tuple(f"m{i}" for i in range(rng.choice([1, 2, 5, 12, 12])))
+        keys = list(names)
+        roll = rng.random()
+        if roll < 0.3:
+            keys = [_copy(k) if rng.random() < 0.5 else k for k in keys]
+        elif roll < 0.45:
+            rng.shuffle(keys)
+        elif roll < 0.6:
+            keys[rng.randrange(len(keys))] = rng.choice(["other", "m", "m00", ""])
+        elif roll < 0.7:
+            keys = keys[:-1]
+        elif roll < 0.8:
+            keys = [*keys, "extra"]
+        clean = {k: 1.0 for k in keys}
+        assert openwindow._same(names, clean) is (names == tuple(clean))
+        view = _View(clean)
+        assert openwindow._same(names, view) is (names == tuple(clean))
+
+
+def test_row_is_the_star_pack() -> None:
+    rng = random.Random(3301)
+    for _ in range(2000):
+        n = rng.choice([1, 3, 12, 40])
+        clean = {f"m{i}": rng.choice([rng.uniform(-1e9, 1e9), -0.0, 5e-324, 1e308, Num(2.5)])
+                 for i in range(n)}
+        t = float(rng.randrange(2**53))
+        want = struct.pack(f"{n + 1}d", t, *clean.values())
+        assert openwindow._row(t, clean) == want
+        assert openwindow._row(t, _View(clean)) == want
+
+
+class _OwnGet(dict[str, object]):
+    """A dict subclass whose get is its own: validate_sample must call it."""
+
+    def get(self, key: str, default: object = None) -> object:
+        return {"component": "own", "ts": 7}.get(key, super().get(key, default))
+
+
+def plain_validate(sample: object) -> tuple[str, str, int, dict[str, float]]:
+    """validate_sample as it was before s33 (``sample.get``)."""
+    if type(sample) is not dict and not isinstance(sample, Mapping):
+        return f"invalid: a sample must be a mapping, not {type(sample).__name__}", "", 0, {}
+    component = sample.get("component")
+    if not isinstance(component, str) or not component:
+        return "invalid: component must be a non-empty string", "", 0, {}
+    ts = sample.get("ts")
+    if not isinstance(ts, int) or isinstance(ts, bool):
+        return (f"invalid: ts must be an int of epoch milliseconds, not {type(ts).__name__}",
+                component, 0, {})
+    if not -TS_LIMIT_MS < ts < TS_LIMIT_MS:
+        return f"invalid: ts {ts} is out of range for epoch milliseconds", component, 0, {}
+    metrics = clean_metrics(sample.get("metrics"))
+    if not metrics:
+        return "invalid: no finite numeric metric in the sample", component, ts, {}
+    return "", component, ts, metrics
+
+
+def test_validate_sample_is_the_plain_get() -> None:
+    rng = random.Random(3302)
+    for _ in range(3000):
+        sample: dict[str, object] = {}
+        for key, choices in (("component", ["a", "", 3, None]),
+                             ("ts", [10_000, -5, True, 2**53, -(2**53) + 1, 1.5, None]),
+                             ("metrics", [{"x": 1.0, "y": math.nan}, {"x": True}, {}, None])):
+            if rng.random() < 0.9:
+                sample[key] = rng.choice(choices)
+        kind = rng.random()
+        view = _View(sample)  # type: ignore[arg-type]
+        given: object = (sample if kind < 0.6 else _OwnGet(sample) if kind < 0.8
+                         else view if kind < 0.95 else list(sample.items()))
+        got, want = validate_sample(given), plain_validate(given)
+        assert got[:3] == want[:3]
+        _same(got[3], want[3])
