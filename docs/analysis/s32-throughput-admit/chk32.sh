@@ -5,6 +5,7 @@
 # (snapbench.py --digest), the unit tests (compiled: make's COMPILED_TESTS -k COMPILED_SKIP and
 # the admit tests; pure: the touched modules' tests), identity per message and --batch 64.
 #   BASE=/tmp/hB32/base-pure.json MODES="compiled pure" docs/analysis/s32-throughput-admit/chk32.sh
+# EXTRA_DOCTESTS="MODULE ...": more modules' doctests in the pure run (s33's chk33.sh).
 echo 19 > /proc/self/autogroup 2>/dev/null
 TREE=${TREE:-$(pwd)}; PY=${PY:-/work/main/.venv/bin/python}; cd $TREE
 export PYTHONPATH=$TREE OPENBLAS_NUM_THREADS=1 PYTHONHASHSEED=0
@@ -23,7 +24,7 @@ for mode in ${MODES:-compiled pure}; do
       echo "tests (COMPILED_TESTS + admit): $($PY -m pytest -q -p no:cacheprovider $ct $mine -k "$cs" 2>&1 | grep -E "passed|failed|error" | tail -1)"
     else
       echo "tests (admit, pipeline): $($PY -m pytest -q -p no:cacheprovider $mine tests/unit/test_pipeline.py \
-        tests/unit/test_batch_pipeline.py --doctest-modules processors/openwindow.py processors/features.py 2>&1 | grep -E "passed|failed|error" | tail -1)"
+        tests/unit/test_batch_pipeline.py --doctest-modules processors/openwindow.py processors/features.py $EXTRA_DOCTESTS 2>&1 | grep -E "passed|failed|error" | tail -1)"
     fi
   fi
   [ -n "$BASE" ] || continue
